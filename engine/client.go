@@ -1,0 +1,109 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+	"time"
+)
+
+// Client is a registered client as the store keeps it. It holds no usable
+// secret: the client secret and the registration access token are kept only
+// as SHA-256 digests.
+type Client struct {
+	Tenant   string    `json:"tenant"`
+	ID       string    `json:"client_id"`
+	IssuedAt time.Time `json:"issued_at"`
+	// UpdatedAt is when the metadata or a token last changed.
+	UpdatedAt time.Time `json:"updated_at"`
+	// ExpiresAt is when the registration lapses (Settings.RegistrationValidity);
+	// zero means never.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	Metadata  Metadata  `json:"metadata"`
+	// SecretHash is the digest of the client secret (see HashSecret); empty
+	// for clients without a secret.
+	SecretHash string `json:"secret_hash,omitempty"`
+	// RegistrationTokenHash is the digest of the client's one registration
+	// access token; empty when none was issued.
+	RegistrationTokenHash string `json:"registration_token_hash,omitempty"`
+	// RegistrationPolicies are the policies that run when the client updates
+	// itself with its registration access token.
+	RegistrationPolicies []string `json:"registration_policies,omitempty"`
+	// IssuedBy is the ID of the initial access token that admitted the
+	// client; empty for open or static-token registrations.
+	IssuedBy string `json:"issued_by,omitempty"`
+}
+
+// Clone returns a deep copy, so that a store can hand out values that the
+// caller may change.
+func (c *Client) Clone() *Client {
+	d := *c
+	d.Metadata = c.Metadata.Clone()
+	d.RegistrationPolicies = slices.Clone(c.RegistrationPolicies)
+	return &d
+}
+
+// SecretExpiresAt is the client_secret_expires_at value: the registration's
+// expiry in seconds since the epoch, or 0 for never (RFC 7591 §3.2.1).
+func (c *Client) SecretExpiresAt() int64 {
+	if c.ExpiresAt.IsZero() {
+		return 0
+	}
+	return c.ExpiresAt.Unix()
+}
+
+// ClientInformation is the client information response of RFC 7591 §3.2.1
+// and RFC 7592 §3: the client's metadata plus what the server assigned.
+type ClientInformation struct {
+	Client *Client
+	// Secret is the client secret in the clear. It is known only when it was
+	// issued by this request; otherwise the response omits it.
+	Secret string
+	// RegistrationAccessToken is the token in the clear: newly issued, or
+	// the one the request presented. Empty when the client has none.
+	RegistrationAccessToken string
+	// RegistrationClientURI is the client configuration endpoint; the HTTP
+	// layer sets it, as only it knows the public base URL.
+	RegistrationClientURI string
+}
+
+// MarshalJSON writes the flat response object: client_id and the other
+// server-assigned members, then the metadata.
+func (ci ClientInformation) MarshalJSON() ([]byte, error) {
+	type head struct {
+		ClientID                string `json:"client_id"`
+		ClientIDIssuedAt        int64  `json:"client_id_issued_at"`
+		ClientSecret            string `json:"client_secret,omitempty"`
+		ClientSecretExpiresAt   *int64 `json:"client_secret_expires_at,omitempty"`
+		RegistrationAccessToken string `json:"registration_access_token,omitempty"`
+		RegistrationClientURI   string `json:"registration_client_uri,omitempty"`
+	}
+	c := ci.Client
+	h := head{
+		ClientID:                c.ID,
+		ClientIDIssuedAt:        c.IssuedAt.Unix(),
+		ClientSecret:            ci.Secret,
+		RegistrationAccessToken: ci.RegistrationAccessToken,
+	}
+	if c.SecretHash != "" {
+		exp := c.SecretExpiresAt()
+		h.ClientSecretExpiresAt = &exp
+	}
+	if ci.RegistrationAccessToken != "" {
+		h.RegistrationClientURI = ci.RegistrationClientURI
+	}
+	hb, err := json.Marshal(h)
+	if err != nil {
+		return nil, err
+	}
+	mb, err := json.Marshal(c.Metadata)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(hb) + len(mb))
+	buf.Write(hb[:len(hb)-1])
+	buf.WriteByte(',')
+	buf.Write(mb[1:])
+	return buf.Bytes(), nil
+}

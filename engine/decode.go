@@ -1,0 +1,178 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// DecodeObject parses a request body that must be one JSON object and returns
+// its members as raw JSON values. Duplicate member names, trailing data and
+// invalid UTF-8 are refused: two parsers must never read one request two ways.
+func DecodeObject(body []byte) (map[string]json.RawMessage, error) {
+	bad := func(format string, args ...any) error {
+		return Errorf(CodeInvalidRequest, format, args...)
+	}
+	if !utf8.Valid(body) {
+		return nil, bad("request body is not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	tok, err := dec.Token()
+	if err == io.EOF {
+		return nil, bad("request body is empty; it must be a JSON object")
+	}
+	if err != nil {
+		return nil, bad("request body is not valid JSON: %s", jsonErrorText(err))
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, bad("request body must be a JSON object")
+	}
+	obj := map[string]json.RawMessage{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, bad("request body is not valid JSON: %s", jsonErrorText(err))
+		}
+		name := tok.(string) // inside an object, the decoder yields only string keys
+		if _, dup := obj[name]; dup {
+			return nil, bad("member %q appears more than once", truncate(name, 64))
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, bad("request body is not valid JSON: %s", jsonErrorText(err))
+		}
+		obj[name] = v
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, bad("request body is not valid JSON: %s", jsonErrorText(err))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, bad("request body has data after the JSON object")
+	}
+	return obj, nil
+}
+
+// jsonErrorText describes a decoding error without echoing input.
+func jsonErrorText(err error) string {
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) {
+		return fmt.Sprintf("syntax error at byte %d", syn.Offset)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return "unexpected end of input"
+	}
+	return "malformed input"
+}
+
+// truncate shortens s for use in an error description.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
+}
+
+// compactJSON returns v without insignificant white space. v must be valid.
+func compactJSON(v json.RawMessage) json.RawMessage {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, v); err != nil {
+		return v
+	}
+	return buf.Bytes()
+}
+
+// isNull reports whether a raw JSON value is null.
+func isNull(v json.RawMessage) bool {
+	return string(bytes.TrimSpace(v)) == "null"
+}
+
+// member reads raw members with strict types. A member that is absent or
+// null is absent; an optional string member that is "" is absent too.
+type member struct {
+	obj map[string]json.RawMessage
+}
+
+func (m member) present(name string) bool {
+	v, ok := m.obj[name]
+	return ok && !isNull(v)
+}
+
+// str reads a string member.
+func (m member) str(name string) (string, bool, error) {
+	v, ok := m.obj[name]
+	if !ok || isNull(v) {
+		return "", false, nil
+	}
+	var s string
+	if err := json.Unmarshal(v, &s); err != nil {
+		return "", false, fmt.Errorf("%s must be a string", name)
+	}
+	if s == "" {
+		return "", false, nil
+	}
+	return s, true, nil
+}
+
+// strs reads an array of non-empty strings, dropping repeated values.
+func (m member) strs(name string) ([]string, bool, error) {
+	v, ok := m.obj[name]
+	if !ok || isNull(v) {
+		return nil, false, nil
+	}
+	var raw []json.RawMessage
+	if err := json.Unmarshal(v, &raw); err != nil {
+		return nil, false, fmt.Errorf("%s must be an array of strings", name)
+	}
+	out := make([]string, 0, len(raw))
+	seen := make(map[string]bool, len(raw))
+	for _, r := range raw {
+		var s string
+		if err := json.Unmarshal(r, &s); err != nil {
+			return nil, false, fmt.Errorf("%s must be an array of strings", name)
+		}
+		if s == "" {
+			return nil, false, fmt.Errorf("%s must not contain empty strings", name)
+		}
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out, true, nil
+}
+
+// boolean reads a boolean member; "true" as a string is not a boolean.
+func (m member) boolean(name string) (bool, bool, error) {
+	v, ok := m.obj[name]
+	if !ok || isNull(v) {
+		return false, false, nil
+	}
+	var b bool
+	if err := json.Unmarshal(v, &b); err != nil {
+		return false, false, fmt.Errorf("%s must be a boolean", name)
+	}
+	return b, true, nil
+}
+
+// integer reads a non-negative integer member written without a fraction or
+// exponent.
+func (m member) integer(name string) (int64, bool, error) {
+	v, ok := m.obj[name]
+	if !ok || isNull(v) {
+		return 0, false, nil
+	}
+	s := strings.TrimSpace(string(v))
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, false, fmt.Errorf("%s must be a non-negative integer", name)
+	}
+	return n, true, nil
+}

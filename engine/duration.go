@@ -1,0 +1,129 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Duration is a time.Duration that reads, in JSON and YAML configuration,
+// a Go duration ("90m", "24h"), an ISO 8601 duration ("PT2H", "P30D") or a
+// number of seconds. It writes Go's form.
+type Duration time.Duration
+
+// MarshalJSON writes the duration as a Go duration string.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(d).String())
+}
+
+// UnmarshalJSON reads a string in either form or a number of seconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err == nil {
+		secs, err := strconv.ParseInt(string(n), 10, 64)
+		if err != nil || secs < 0 || secs > maxDurationSeconds {
+			return fmt.Errorf("duration %s: want a whole, non-negative number of seconds", n)
+		}
+		*d = Duration(time.Duration(secs) * time.Second)
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration: want a string or a number of seconds")
+	}
+	v, err := ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// maxDurationSeconds keeps durations well inside time.Duration's range
+// (about 292 years).
+const maxDurationSeconds = 200 * 365 * 24 * 3600
+
+// ParseDuration reads a Go duration ("1h30m") or an ISO 8601 duration of
+// weeks, days, hours, minutes and seconds ("P1W", "P1DT12H", "PT0.5S").
+// Years and months are refused: their length is not fixed. Negative
+// durations are refused.
+func ParseDuration(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, fmt.Errorf("empty duration")
+	}
+	if s[0] == 'P' || s[0] == 'p' {
+		return parseISODuration(s)
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("duration %q: want a Go duration like \"24h\" or an ISO 8601 duration like \"PT24H\"", s)
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("duration %q is negative", s)
+	}
+	return d, nil
+}
+
+func parseISODuration(s string) (time.Duration, error) {
+	bad := func() (time.Duration, error) {
+		return 0, fmt.Errorf("duration %q: not an ISO 8601 duration of the form PnWnDTnHnMnS", s)
+	}
+	rest := strings.ToUpper(s[1:])
+	if rest == "" || rest == "T" {
+		return bad()
+	}
+	var total float64
+	inTime := false
+	units := "WD" // allowed designators, in order, before T
+	for rest != "" {
+		if rest[0] == 'T' {
+			if inTime {
+				return bad()
+			}
+			inTime, units = true, "HMS"
+			rest = rest[1:]
+			if rest == "" {
+				return bad()
+			}
+			continue
+		}
+		i := strings.IndexFunc(rest, func(r rune) bool { return (r < '0' || r > '9') && r != '.' && r != ',' })
+		if i <= 0 {
+			return bad()
+		}
+		num, err := strconv.ParseFloat(strings.ReplaceAll(rest[:i], ",", "."), 64)
+		if err != nil || num < 0 {
+			return bad()
+		}
+		unit := rest[i]
+		j := strings.IndexByte(units, unit)
+		if j < 0 {
+			return bad()
+		}
+		units = units[j+1:] // each designator at most once, in order
+		var secs float64
+		switch unit {
+		case 'W':
+			secs = 7 * 24 * 3600
+		case 'D':
+			secs = 24 * 3600
+		case 'H':
+			secs = 3600
+		case 'M':
+			secs = 60
+		case 'S':
+			secs = 1
+		}
+		total += num * secs
+		rest = rest[i+1:]
+	}
+	if total > maxDurationSeconds {
+		return 0, fmt.Errorf("duration %q is too long", s)
+	}
+	return time.Duration(total * float64(time.Second)), nil
+}
+
+// timeDuration converts d for arithmetic with time.Time.
+func timeDuration(d Duration) time.Duration { return time.Duration(d) }

@@ -1,0 +1,113 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+)
+
+// Modules runs the hooks of policy modules: the seam where the plugins
+// package plugs sandboxed WebAssembly into the pipeline. Every method
+// addresses a module by tenant and name; a tenant sees only the modules
+// meant for it.
+//
+// A hook that rejects a request returns an *Error whose Code is one of the
+// RFC 7591 codes (invalid_client_metadata, invalid_redirect_uri,
+// invalid_software_statement, unapproved_software_statement) or
+// invalid_request. Any other error is a failure of the module: the request
+// fails with server_error naming the module, and the cause is logged.
+type Modules interface {
+	// Has reports whether the tenant can use a module of that name.
+	Has(tenant, name string) bool
+	// Policy runs a module's policy hook.
+	Policy(ctx context.Context, tenant, name string, in *PolicyInput) (*PolicyOutput, error)
+	// ClientID runs a module's id_factory hook.
+	ClientID(ctx context.Context, tenant, name string, in *FactoryInput) (string, error)
+	// ClientSecret runs a module's secret_factory hook.
+	ClientSecret(ctx context.Context, tenant, name string, in *FactoryInput) (string, error)
+	// Decide runs a module's decision hook.
+	Decide(ctx context.Context, tenant, name string, hook Hook, in *DecisionInput) (bool, error)
+}
+
+// Hook names a hook of the module ABI.
+type Hook string
+
+// The hooks of the module ABI (sdk/ABI.md).
+const (
+	HookPolicy        Hook = "policy"
+	HookIDFactory     Hook = "id_factory"
+	HookSecretFactory Hook = "secret_factory"
+	HookIssueRAT      Hook = "issue_registration_access_token"
+	HookRotateRAT     Hook = "rotate_registration_access_token"
+)
+
+// Phase says which request a hook runs for.
+type Phase string
+
+// The phases.
+const (
+	PhaseRegister Phase = "register"
+	PhaseUpdate   Phase = "update"
+)
+
+// TokenFacts describes the token that authorised a request, as hooks see it.
+type TokenFacts struct {
+	// Kind is "initial_access_token", "static", "registration_access_token"
+	// or "none" (open registration).
+	Kind string `json:"kind"`
+	// ID is the token's ID (its digest) for stored tokens, else empty.
+	ID string `json:"id,omitempty"`
+	// Policies are the policies the token names.
+	Policies []string `json:"policies"`
+	// ClientID is the client_id the token reserves, if any.
+	ClientID string `json:"client_id,omitempty"`
+}
+
+// RequestFacts describes the HTTP request, as hooks see it.
+type RequestFacts struct {
+	// RemoteIP is the client's IP address as the server saw it.
+	RemoteIP string `json:"remote_ip,omitempty"`
+}
+
+// PolicyInput is what a policy hook receives.
+type PolicyInput struct {
+	Phase  Phase  `json:"phase"`
+	Tenant string `json:"tenant"`
+	// ClientID is set on update.
+	ClientID string `json:"client_id,omitempty"`
+	// Metadata is the metadata about to be validated: the request's members
+	// with the tenant's client_defaults applied and earlier policies' changes.
+	Metadata map[string]json.RawMessage `json:"metadata"`
+	// Current is the stored metadata, on update.
+	Current  *Metadata    `json:"current,omitempty"`
+	Token    TokenFacts   `json:"token"`
+	Request  RequestFacts `json:"request"`
+	Policies []string     `json:"policies"`
+}
+
+// PolicyOutput is what a policy hook returns when it accepts a request.
+type PolicyOutput struct {
+	// Metadata replaces the input metadata. It must not contain
+	// server-managed members (client_id, client_secret, ...).
+	Metadata map[string]json.RawMessage
+	// RegistrationPolicies, when non-nil, replaces the policy list that the
+	// registration access token carries.
+	RegistrationPolicies []string
+}
+
+// FactoryInput is what id_factory and secret_factory hooks receive.
+type FactoryInput struct {
+	Tenant   string       `json:"tenant"`
+	Metadata Metadata     `json:"metadata"`
+	Token    TokenFacts   `json:"token"`
+	Request  RequestFacts `json:"request"`
+}
+
+// DecisionInput is what the registration access token decision hooks receive.
+type DecisionInput struct {
+	Phase    Phase        `json:"phase"`
+	Tenant   string       `json:"tenant"`
+	ClientID string       `json:"client_id"`
+	Metadata Metadata     `json:"metadata"`
+	Token    TokenFacts   `json:"token"`
+	Request  RequestFacts `json:"request"`
+}

@@ -1,0 +1,331 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+)
+
+// RegisterRequest is an RFC 7591 client registration request.
+type RegisterRequest struct {
+	Tenant string
+	// Token is the bearer token presented, "" if none.
+	Token string
+	// Body is the request body: a JSON object of client metadata.
+	Body     []byte
+	RemoteIP string
+}
+
+// grant is what authenticating a registration request established.
+type grant struct {
+	facts TokenFacts
+	iat   *InitialAccessToken // nil for open and static registrations
+}
+
+// Register runs the registration pipeline of RFC 7591 §3: authenticate the
+// initial access token, decode the metadata, apply the tenant's
+// client_defaults, run the policies, validate, make the client ID and
+// secret, decide on a registration access token, and store the client -
+// consuming one use of the initial access token in the same atomic write.
+func (r *Registrar) Register(ctx context.Context, req RegisterRequest) (*ClientInformation, error) {
+	t, err := r.tenant(req.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	g, err := r.authenticateRegistration(ctx, t, req.Token)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := DecodeObject(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range serverManaged {
+		delete(obj, name) // RFC 7591 §3.1: the server assigns these.
+	}
+	t.applyDefaults(obj)
+	facts := RequestFacts{RemoteIP: req.RemoteIP}
+	obj, ratPolicies, err := r.runPolicies(ctx, t, &PolicyInput{
+		Phase: PhaseRegister, Tenant: t.name, Metadata: obj,
+		Token: g.facts, Request: facts, Policies: g.facts.Policies,
+	})
+	if err != nil {
+		return nil, err
+	}
+	md, err := t.validate(obj, r.keys)
+	if err != nil {
+		return nil, err
+	}
+	fin := &FactoryInput{Tenant: t.name, Metadata: md, Token: g.facts, Request: facts}
+	var secret string
+	if md.NeedsSecret() {
+		if secret, err = r.newSecret(ctx, t, fin); err != nil {
+			return nil, err
+		}
+	}
+	now := r.now()
+	c := &Client{
+		Tenant: t.name, IssuedAt: now, UpdatedAt: now, Metadata: md,
+		RegistrationPolicies: ratPolicies,
+	}
+	if g.iat != nil {
+		c.IssuedBy = g.iat.ID
+	}
+	if secret != "" {
+		c.SecretHash = HashToken(secret)
+	}
+	if v := t.settings.RegistrationValidity; v > 0 {
+		c.ExpiresAt = now.Add(timeDuration(v))
+	}
+	replace := g.iat != nil && g.iat.ClientID != "" && g.iat.Replacement
+	// A built-in ID that collides is drawn again; a reserved or module-made
+	// one is not: the collision would repeat.
+	for attempt := 0; ; attempt++ {
+		id, builtin, err := r.clientID(ctx, t, g, fin)
+		if err != nil {
+			return nil, err
+		}
+		c.ID = id
+		var rat string
+		if t.managementOn() {
+			issue, err := r.decide(ctx, t, t.settings.IssueRegistrationAccessToken, HookIssueRAT, &DecisionInput{
+				Phase: PhaseRegister, Tenant: t.name, ClientID: id, Metadata: md, Token: g.facts, Request: facts,
+			})
+			if err != nil {
+				return nil, err
+			}
+			if issue {
+				if rat, err = newToken(r.rand); err != nil {
+					return nil, serverError("internal server error", err)
+				}
+				c.RegistrationTokenHash = HashToken(rat)
+			}
+		}
+		err = r.store.CreateClient(ctx, c, replace)
+		switch {
+		case err == nil:
+			r.log.InfoContext(ctx, "client registered", "tenant", t.name, "client_id", id, "issued_by", c.IssuedBy, "replaced", replace)
+			return &ClientInformation{Client: c, Secret: secret, RegistrationAccessToken: rat}, nil
+		case errors.Is(err, ErrAlreadyExists) && builtin && attempt < 3:
+			continue
+		case errors.Is(err, ErrAlreadyExists) && g.iat != nil && g.iat.ClientID != "":
+			return nil, Errorf(CodeInvalidRequest, "client_id %q is already registered and the initial access token does not allow replacement", id)
+		case errors.Is(err, ErrAlreadyExists):
+			return nil, serverError("the client ID factory produced an ID that is taken", err)
+		case errors.Is(err, ErrNotFound), errors.Is(err, ErrTokenExhausted):
+			return nil, errInvalidToken(err) // the token expired, was revoked or used up meanwhile
+		default:
+			return nil, storeError("create client", err)
+		}
+	}
+}
+
+// authenticateRegistration checks the token of a registration request
+// according to the tenant's initial access token mode.
+func (r *Registrar) authenticateRegistration(ctx context.Context, t *tenant, token string) (grant, error) {
+	defaults := slices.Clone(t.settings.DefaultPolicies)
+	switch {
+	case token == "" && t.settings.InitialAccessToken == TokenNone:
+		return grant{facts: TokenFacts{Kind: "none", Policies: defaults}}, nil
+	case token == "":
+		return grant{}, errNoToken()
+	case t.settings.InitialAccessToken == TokenStatic:
+		if !hashEqual(token, t.staticDigest) {
+			return grant{}, errInvalidToken(errors.New("static initial access token mismatch"))
+		}
+		return grant{facts: TokenFacts{Kind: "static", Policies: defaults}}, nil
+	}
+	if !ValidBearerValue(token) {
+		return grant{}, errInvalidToken(errors.New("malformed token"))
+	}
+	iat, err := r.store.InitialAccessToken(ctx, t.name, HashToken(token))
+	if errors.Is(err, ErrNotFound) {
+		return grant{}, errInvalidToken(errors.New("unknown or expired initial access token"))
+	}
+	if err != nil {
+		return grant{}, storeError("read initial access token", err)
+	}
+	if iat.Exhausted() {
+		return grant{}, errInvalidToken(ErrTokenExhausted)
+	}
+	return grant{iat: iat, facts: TokenFacts{
+		Kind: "initial_access_token", ID: iat.ID,
+		Policies: slices.Clone(iat.Policies), ClientID: iat.ClientID,
+	}}, nil
+}
+
+// applyDefaults fills in the tenant's client_defaults for members the
+// request omitted. grant_types and response_types go together: when the
+// request sets either, the other is derived from it rather than defaulted.
+func (t *tenant) applyDefaults(obj map[string]json.RawMessage) {
+	present := member{obj}.present
+	for k, v := range t.defaults {
+		if present(k) ||
+			k == "grant_types" && present("response_types") ||
+			k == "response_types" && present("grant_types") {
+			continue
+		}
+		obj[k] = v
+	}
+}
+
+// rejectionCodes are the codes a module may reject a request with; any
+// other error from a module is a failure of the module.
+var rejectionCodes = []ErrorCode{
+	CodeInvalidClientMetadata, CodeInvalidRedirectURI, CodeInvalidSoftwareStatement,
+	CodeUnapprovedSoftwareStatement, CodeInvalidRequest,
+}
+
+// moduleError turns an error from a module hook into the request's error:
+// a rejection passes through, anything else is a server_error that names
+// the module but not its internals.
+func moduleError(hook Hook, name string, err error) error {
+	var e *Error
+	if errors.As(err, &e) && slices.Contains(rejectionCodes, e.Code) {
+		return e
+	}
+	return &Error{Code: CodeServerError, Description: fmt.Sprintf("policy module %q failed in its %s hook", name, hook), Err: err}
+}
+
+// checkModule returns an error if the tenant cannot use the named module.
+func (r *Registrar) checkModule(t *tenant, hook Hook, name string) error {
+	if r.modules == nil || !r.modules.Has(t.name, name) {
+		return &Error{
+			Code:        CodeServerError,
+			Description: fmt.Sprintf("policy module %q is not available", name),
+			Err:         fmt.Errorf("tenant %s: %s hook: module %q not loaded", t.name, hook, name),
+		}
+	}
+	return nil
+}
+
+// runPolicies runs the policy hooks of in.Policies in order, each on the
+// previous one's output, and returns the final metadata and the policy list
+// for the registration access token.
+func (r *Registrar) runPolicies(ctx context.Context, t *tenant, in *PolicyInput) (map[string]json.RawMessage, []string, error) {
+	ratPolicies := slices.Clone(in.Policies)
+	for _, name := range in.Policies {
+		if err := r.checkModule(t, HookPolicy, name); err != nil {
+			return nil, nil, err
+		}
+		out, err := r.modules.Policy(ctx, t.name, name, in)
+		if err != nil {
+			return nil, nil, moduleError(HookPolicy, name, err)
+		}
+		if out == nil || out.Metadata == nil {
+			return nil, nil, moduleError(HookPolicy, name, errors.New("policy returned no metadata"))
+		}
+		for k := range out.Metadata {
+			if IsServerManaged(k) {
+				return nil, nil, moduleError(HookPolicy, name, fmt.Errorf("policy set the server-managed member %q", k))
+			}
+		}
+		if out.RegistrationPolicies != nil {
+			for _, p := range out.RegistrationPolicies {
+				if err := r.checkModule(t, HookPolicy, p); err != nil {
+					return nil, nil, moduleError(HookPolicy, name, fmt.Errorf("policy named unavailable policy %q for the registration access token", p))
+				}
+			}
+			ratPolicies = slices.Clone(out.RegistrationPolicies)
+		}
+		in.Metadata = out.Metadata
+	}
+	return in.Metadata, ratPolicies, nil
+}
+
+// clientIDPattern is the character set of client IDs: RFC 3986 unreserved
+// characters, so an ID is safe in a URL path, a store key and a log line.
+var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9._~-]{1,128}$`)
+
+// ValidClientID reports whether id is acceptable as a client_id.
+func ValidClientID(id string) bool { return clientIDPattern.MatchString(id) && id != "." && id != ".." }
+
+// idAlphabet is the URL-safe alphabet of built-in client IDs. It has 64
+// characters, so a random byte masked to 6 bits picks one uniformly.
+const idAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+// clientID returns the client ID for a registration: the one the initial
+// access token reserves, else the id_factory module's, else a built-in
+// random one of 21 characters (126 bits). builtin reports the last case.
+func (r *Registrar) clientID(ctx context.Context, t *tenant, g grant, in *FactoryInput) (id string, builtin bool, err error) {
+	if g.iat != nil && g.iat.ClientID != "" {
+		return g.iat.ClientID, false, nil
+	}
+	if name := t.settings.IDFactory; name != "" {
+		if err := r.checkModule(t, HookIDFactory, name); err != nil {
+			return "", false, err
+		}
+		id, err := r.modules.ClientID(ctx, t.name, name, in)
+		if err != nil {
+			return "", false, moduleError(HookIDFactory, name, err)
+		}
+		if !ValidClientID(id) {
+			return "", false, moduleError(HookIDFactory, name, fmt.Errorf("client ID %q: want 1-128 characters of A-Z a-z 0-9 . _ ~ -", truncate(id, 64)))
+		}
+		return id, false, nil
+	}
+	b := make([]byte, 21)
+	if _, err := readFull(r.rand, b); err != nil {
+		return "", false, serverError("internal server error", err)
+	}
+	for i := range b {
+		b[i] = idAlphabet[b[i]&63]
+	}
+	return string(b), true, nil
+}
+
+// newSecret returns a client secret: the secret_factory module's, or 64
+// random bytes, base64url-encoded (86 characters).
+func (r *Registrar) newSecret(ctx context.Context, t *tenant, in *FactoryInput) (string, error) {
+	if name := t.settings.SecretFactory; name != "" {
+		if err := r.checkModule(t, HookSecretFactory, name); err != nil {
+			return "", err
+		}
+		s, err := r.modules.ClientSecret(ctx, t.name, name, in)
+		if err != nil {
+			return "", moduleError(HookSecretFactory, name, err)
+		}
+		if !validSecret(s) {
+			return "", moduleError(HookSecretFactory, name, errors.New("client secret must be 32-512 printable ASCII characters without spaces"))
+		}
+		return s, nil
+	}
+	s, err := randomString(r.rand, 64)
+	if err != nil {
+		return "", serverError("internal server error", err)
+	}
+	return s, nil
+}
+
+// validSecret reports whether a module-made secret is acceptable: 32 to 512
+// printable ASCII characters without spaces. The length floor keeps an
+// unsalted digest of it safe to store.
+func validSecret(s string) bool {
+	if len(s) < 32 || len(s) > 512 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= 0x20 || s[i] >= 0x7F {
+			return false
+		}
+	}
+	return true
+}
+
+// decide answers a yes/no Decision: fixed, or by the module's hook.
+func (r *Registrar) decide(ctx context.Context, t *tenant, d Decision, hook Hook, in *DecisionInput) (bool, error) {
+	if d.Module == "" {
+		return !d.Off, nil
+	}
+	if err := r.checkModule(t, hook, d.Module); err != nil {
+		return false, err
+	}
+	ok, err := r.modules.Decide(ctx, t.name, d.Module, hook, in)
+	if err != nil {
+		return false, moduleError(hook, d.Module, err)
+	}
+	return ok, nil
+}

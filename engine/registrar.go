@@ -1,0 +1,172 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"slices"
+	"time"
+)
+
+// DefaultTenant is the tenant that always exists and is also served at the
+// root of the issuer.
+const DefaultTenant = "default"
+
+// Config configures a Registrar. The zero value of each optional field means
+// the default given in its comment.
+type Config struct {
+	// Store keeps clients and tokens. Required.
+	Store Store
+	// Keys checks clients' jwks members. Required.
+	Keys KeySetChecker
+	// Modules runs policy modules. Default nil: no modules exist, so a
+	// setting or token that names one fails.
+	Modules Modules
+	// Tenants maps tenant names to their settings. The default tenant is
+	// added with zero Settings when absent.
+	Tenants map[string]Settings
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// Rand is the source of client IDs, secrets and tokens. Default
+	// crypto/rand.Reader.
+	Rand io.Reader
+	// Logger receives decisions worth an operator's attention. Default
+	// slog.Default().
+	Logger *slog.Logger
+}
+
+// Registrar runs registration and management for every tenant. It is safe
+// for concurrent use.
+type Registrar struct {
+	store   Store
+	keys    KeySetChecker
+	modules Modules
+	tenants map[string]*tenant
+	now     func() time.Time
+	rand    io.Reader
+	log     *slog.Logger
+}
+
+// New checks cfg and returns a Registrar.
+func New(cfg Config) (*Registrar, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("engine: Config.Store is required")
+	}
+	if cfg.Keys == nil {
+		return nil, errors.New("engine: Config.Keys is required")
+	}
+	r := &Registrar{
+		store: cfg.Store, keys: cfg.Keys, modules: cfg.Modules,
+		tenants: map[string]*tenant{},
+		now:     cfg.Now, rand: cfg.Rand, log: cfg.Logger,
+	}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	if r.rand == nil {
+		r.rand = rand.Reader
+	}
+	if r.log == nil {
+		r.log = slog.Default()
+	}
+	settings := maps.Clone(cfg.Tenants)
+	if settings == nil {
+		settings = map[string]Settings{}
+	}
+	if _, ok := settings[DefaultTenant]; !ok {
+		settings[DefaultTenant] = Settings{}
+	}
+	for name, s := range settings {
+		t, err := compileTenant(name, s)
+		if err != nil {
+			return nil, fmt.Errorf("engine: %w", err)
+		}
+		r.tenants[name] = t
+	}
+	return r, nil
+}
+
+// TenantNames returns the names of all tenants, sorted.
+func (r *Registrar) TenantNames() []string {
+	return slices.Sorted(maps.Keys(r.tenants))
+}
+
+// errNoTenant answers a request for a tenant that does not exist.
+func errNoTenant(name string) *Error {
+	return Errorf(CodeNotFound, "no tenant named %q", truncate(name, 64))
+}
+
+func (r *Registrar) tenant(name string) (*tenant, error) {
+	t, ok := r.tenants[name]
+	if !ok {
+		return nil, errNoTenant(name)
+	}
+	return t, nil
+}
+
+// Settings returns a tenant's settings as configured.
+func (r *Registrar) Settings(name string) (Settings, error) {
+	t, err := r.tenant(name)
+	if err != nil {
+		return Settings{}, err
+	}
+	return t.settings, nil
+}
+
+// Capabilities is what a tenant supports, as discovery advertises it
+// (OpenID Connect Discovery 1.0 §3, RFC 8414 §2).
+type Capabilities struct {
+	GrantTypesSupported               []string `json:"grant_types_supported"`
+	ResponseTypesSupported            []string `json:"response_types_supported"`
+	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
+	TokenEndpointAuthSigningAlgs      []string `json:"token_endpoint_auth_signing_alg_values_supported"`
+	IDTokenSigningAlgs                []string `json:"id_token_signing_alg_values_supported"`
+	UserinfoSigningAlgs               []string `json:"userinfo_signing_alg_values_supported"`
+	RequestObjectSigningAlgs          []string `json:"request_object_signing_alg_values_supported"`
+	SubjectTypesSupported             []string `json:"subject_types_supported"`
+	ScopesSupported                   []string `json:"scopes_supported,omitempty"`
+	ACRValuesSupported                []string `json:"acr_values_supported,omitempty"`
+	// Management reports whether RFC 7592 management is on.
+	Management bool `json:"-"`
+	// OpenRegistration reports whether registration needs no token.
+	OpenRegistration bool `json:"-"`
+}
+
+// Capabilities returns what a tenant supports.
+func (r *Registrar) Capabilities(name string) (Capabilities, error) {
+	t, err := r.tenant(name)
+	if err != nil {
+		return Capabilities{}, err
+	}
+	return Capabilities{
+		GrantTypesSupported:               slices.Clone(t.grantTypes),
+		ResponseTypesSupported:            slices.Clone(t.responseTypes),
+		TokenEndpointAuthMethodsSupported: slices.Clone(t.authMethods),
+		TokenEndpointAuthSigningAlgs:      slices.Clone(t.signingAlgs),
+		IDTokenSigningAlgs:                slices.Clone(t.signingAlgs),
+		UserinfoSigningAlgs:               slices.Clone(t.signingAlgs),
+		RequestObjectSigningAlgs:          slices.Clone(t.signingAlgs),
+		SubjectTypesSupported:             slices.Clone(t.subjectTypes),
+		ScopesSupported:                   slices.Clone(t.settings.ScopesSupported),
+		ACRValuesSupported:                slices.Clone(t.settings.ACRValuesSupported),
+		Management:                        t.managementOn(),
+		OpenRegistration:                  t.settings.InitialAccessToken == TokenNone,
+	}, nil
+}
+
+// Ready reports whether the Registrar can serve requests: the store answers.
+func (r *Registrar) Ready(ctx context.Context) error {
+	return r.store.Ping(ctx)
+}
+
+// storeError turns a store failure into the error the client sees.
+func storeError(op string, err error) error {
+	if errors.Is(err, ErrUnavailable) {
+		return &Error{Code: CodeTemporarilyUnavailable, Description: "the client store is temporarily unavailable, retry later", Err: fmt.Errorf("%s: %w", op, err)}
+	}
+	return serverError("internal server error", fmt.Errorf("%s: %w", op, err))
+}

@@ -1,0 +1,299 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+)
+
+// TokenMode says how a tenant authenticates registration requests
+// (SPEC §3, RFC 7591 §3 "initial access token").
+type TokenMode string
+
+// The initial access token modes.
+const (
+	// TokenStored: a token minted through the admin API and kept in the
+	// store, with expiry, optional use limit and policies. The default.
+	TokenStored TokenMode = "stored"
+	// TokenStatic: one configured value. Requests run the default policies.
+	TokenStatic TokenMode = "static"
+	// TokenNone: open registration. Requests without a token run the default
+	// policies; a request that presents a token must present a valid stored one.
+	TokenNone TokenMode = "none"
+)
+
+// Decision configures a yes/no choice of the registration pipeline: always
+// yes (the zero value), always no, or the answer of a policy module's hook.
+// In JSON it is true, false, or the module's name.
+type Decision struct {
+	// Module names the policy module whose hook decides. When set, Off is ignored.
+	Module string
+	// Off makes the answer always no.
+	Off bool
+}
+
+// MarshalJSON writes true, false or the module name.
+func (d Decision) MarshalJSON() ([]byte, error) {
+	if d.Module != "" {
+		return json.Marshal(d.Module)
+	}
+	return json.Marshal(!d.Off)
+}
+
+// UnmarshalJSON reads true, false or a module name.
+func (d *Decision) UnmarshalJSON(b []byte) error {
+	var on bool
+	if err := json.Unmarshal(b, &on); err == nil {
+		*d = Decision{Off: !on}
+		return nil
+	}
+	var name string
+	if err := json.Unmarshal(b, &name); err != nil || name == "" {
+		return fmt.Errorf("want true, false or a policy module name")
+	}
+	*d = Decision{Module: name}
+	return nil
+}
+
+// Settings are one tenant's registration settings (SPEC §3). The zero value
+// is a valid, locked-down configuration: stored initial access tokens,
+// management on with rotation, built-in factories, no policies.
+//
+// The *Supported lists bound what clients may ask for and are advertised in
+// discovery; an empty list means the default given in its comment.
+type Settings struct {
+	// InitialAccessToken is the token mode. Default TokenStored.
+	InitialAccessToken TokenMode `json:"initial_access_token,omitempty"`
+	// StaticInitialAccessToken is the token that TokenStatic requires.
+	StaticInitialAccessToken string `json:"static_initial_access_token,omitempty"`
+	// DefaultPolicies run, in order, for registrations made without a
+	// stored initial access token (open or static). Default none.
+	DefaultPolicies []string `json:"default_policies,omitempty"`
+	// IDFactory names the module whose id_factory hook makes client IDs.
+	// Default: the built-in factory (21 URL-safe random characters).
+	IDFactory string `json:"id_factory,omitempty"`
+	// SecretFactory names the module whose secret_factory hook makes client
+	// secrets. Default: the built-in factory (64 random bytes, base64url).
+	SecretFactory string `json:"secret_factory,omitempty"`
+	// IssueRegistrationAccessToken decides whether a registration gets a
+	// registration access token (RFC 7592). Default true.
+	IssueRegistrationAccessToken Decision `json:"issue_registration_access_token,omitzero"`
+	// Management turns the RFC 7592 read, update and delete routes on or
+	// off. Default on.
+	Management *bool `json:"management,omitempty"`
+	// RotateRegistrationAccessToken decides whether an update replaces the
+	// registration access token. Default true.
+	RotateRegistrationAccessToken Decision `json:"rotate_registration_access_token,omitzero"`
+	// ClientDefaults are metadata members applied when a request omits them,
+	// before policies and validation. Default none (the RFC defaults apply).
+	ClientDefaults map[string]json.RawMessage `json:"client_defaults,omitempty"`
+	// ExtraClientMetadata names members accepted beyond the standard ones;
+	// they are stored and returned as sent. Other unknown members are
+	// dropped. Default none.
+	ExtraClientMetadata []string `json:"extra_client_metadata,omitempty"`
+	// RegistrationValidity is how long a registration lives before it is
+	// removed; it is also the client secret's expiry. Default: forever.
+	RegistrationValidity Duration `json:"registration_validity,omitempty"`
+	// WebLoopbackRedirectURIs lets web clients register http redirect URIs on
+	// loopback hosts (localhost, 127.0.0.1, [::1]), for development.
+	// Default false: web clients must use https.
+	WebLoopbackRedirectURIs bool `json:"web_loopback_redirect_uris,omitempty"`
+
+	// GrantTypesSupported. Default authorization_code, implicit,
+	// refresh_token, client_credentials.
+	GrantTypesSupported []string `json:"grant_types_supported,omitempty"`
+	// ResponseTypesSupported. Default code, id_token, "code id_token", none.
+	ResponseTypesSupported []string `json:"response_types_supported,omitempty"`
+	// TokenEndpointAuthMethodsSupported. Default client_secret_basic,
+	// client_secret_post, private_key_jwt, tls_client_auth,
+	// self_signed_tls_client_auth, none. client_secret_jwt cannot be
+	// offered: client secrets are stored only as hashes.
+	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported,omitempty"`
+	// SigningAlgValuesSupported bounds every *_signing_alg and
+	// *_signed_response_alg member. Default RS256, RS384, RS512, PS256,
+	// PS384, PS512, ES256, ES384, ES512, EdDSA. "none" and HMAC algorithms
+	// cannot be offered.
+	SigningAlgValuesSupported []string `json:"signing_alg_values_supported,omitempty"`
+	// SubjectTypesSupported. Default public.
+	SubjectTypesSupported []string `json:"subject_types_supported,omitempty"`
+	// ScopesSupported, when set, bounds the scope member. Default: any
+	// syntactically valid scope.
+	ScopesSupported []string `json:"scopes_supported,omitempty"`
+	// ACRValuesSupported, when set, bounds default_acr_values. Default: any.
+	ACRValuesSupported []string `json:"acr_values_supported,omitempty"`
+}
+
+// Defaults of the *Supported lists.
+var (
+	defaultGrantTypes   = []string{"authorization_code", "implicit", "refresh_token", "client_credentials"}
+	defaultResponseType = []string{"code", "id_token", "code id_token", "none"}
+	defaultAuthMethods  = []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth", "none"}
+	defaultSigningAlgs  = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+	defaultSubjectTypes = []string{"public"}
+)
+
+// Values Registrar knows how to validate; a *Supported list may only name these.
+var (
+	knownGrantTypes = []string{
+		"authorization_code", "implicit", "refresh_token", "client_credentials", "password",
+		"urn:ietf:params:oauth:grant-type:device_code",
+		"urn:ietf:params:oauth:grant-type:jwt-bearer",
+		"urn:ietf:params:oauth:grant-type:saml2-bearer",
+		"urn:ietf:params:oauth:grant-type:token-exchange",
+		"urn:openid:params:grant-type:ciba",
+	}
+	knownAuthMethods = []string{
+		"client_secret_basic", "client_secret_post", "private_key_jwt",
+		"tls_client_auth", "self_signed_tls_client_auth", "none",
+	}
+	knownSigningAlgs = []string{
+		"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
+		"ES256", "ES384", "ES512", "ES256K", "EdDSA", "Ed25519",
+	}
+	knownSubjectTypes = []string{"public", "pairwise"}
+)
+
+// tenantNamePattern is the character set of tenant names: lower-case
+// letters, digits and inner hyphens, 1 to 63 characters (a DNS label), so a
+// name is safe in URL paths, Redis keys and metric labels.
+var tenantNamePattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// ValidTenantName reports whether name is a valid tenant name.
+func ValidTenantName(name string) bool { return tenantNamePattern.MatchString(name) }
+
+// moduleNamePattern is the character set of policy module names.
+var moduleNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
+// ValidModuleName reports whether name is a valid policy module name.
+func ValidModuleName(name string) bool { return moduleNamePattern.MatchString(name) }
+
+// tenant is a tenant's settings, checked and with defaults filled in.
+type tenant struct {
+	name          string
+	settings      Settings
+	grantTypes    []string
+	responseTypes []string // each normalised (tokens sorted)
+	authMethods   []string
+	signingAlgs   []string
+	subjectTypes  []string
+	extra         map[string]bool
+	defaults      map[string]json.RawMessage // ClientDefaults, each value compacted
+	staticDigest  string                     // HashToken(StaticInitialAccessToken)
+}
+
+// compileTenant checks s and fills in its defaults.
+func compileTenant(name string, s Settings) (*tenant, error) {
+	if !ValidTenantName(name) {
+		return nil, fmt.Errorf("tenant name %q: use 1-63 lower-case letters, digits and inner hyphens", name)
+	}
+	t := &tenant{name: name, settings: s}
+	if s.StaticInitialAccessToken != "" {
+		t.staticDigest = HashToken(s.StaticInitialAccessToken)
+	}
+	fail := func(format string, args ...any) (*tenant, error) {
+		return nil, fmt.Errorf("tenant %q: "+format, append([]any{name}, args...)...)
+	}
+	switch s.InitialAccessToken {
+	case "":
+		t.settings.InitialAccessToken = TokenStored
+	case TokenStored, TokenNone:
+	case TokenStatic:
+		if len(s.StaticInitialAccessToken) < 16 {
+			return fail("initial_access_token is static but static_initial_access_token is shorter than 16 characters")
+		}
+		if !ValidBearerValue(s.StaticInitialAccessToken) {
+			return fail("static_initial_access_token must use only the characters of an RFC 6750 bearer token")
+		}
+	default:
+		return fail("initial_access_token %q: want stored, static or none", s.InitialAccessToken)
+	}
+	if s.StaticInitialAccessToken != "" && s.InitialAccessToken != TokenStatic {
+		return fail("static_initial_access_token is set but initial_access_token is not static")
+	}
+	for _, p := range s.DefaultPolicies {
+		if !ValidModuleName(p) {
+			return fail("default_policies: %q is not a valid policy module name", p)
+		}
+	}
+	for field, m := range map[string]string{
+		"id_factory": s.IDFactory, "secret_factory": s.SecretFactory,
+		"issue_registration_access_token": s.IssueRegistrationAccessToken.Module,
+		"rotate_registration_access_token": s.RotateRegistrationAccessToken.Module,
+	} {
+		if m != "" && !ValidModuleName(m) {
+			return fail("%s: %q is not a valid policy module name", field, m)
+		}
+	}
+	var err error
+	if t.grantTypes, err = supported("grant_types_supported", s.GrantTypesSupported, defaultGrantTypes, knownGrantTypes); err != nil {
+		return fail("%v", err)
+	}
+	if t.authMethods, err = supported("token_endpoint_auth_methods_supported", s.TokenEndpointAuthMethodsSupported, defaultAuthMethods, knownAuthMethods); err != nil {
+		return fail("%v", err)
+	}
+	if t.signingAlgs, err = supported("signing_alg_values_supported", s.SigningAlgValuesSupported, defaultSigningAlgs, knownSigningAlgs); err != nil {
+		return fail("%v", err)
+	}
+	if t.subjectTypes, err = supported("subject_types_supported", s.SubjectTypesSupported, defaultSubjectTypes, knownSubjectTypes); err != nil {
+		return fail("%v", err)
+	}
+	rts := s.ResponseTypesSupported
+	if len(rts) == 0 {
+		rts = defaultResponseType
+	}
+	for _, rt := range rts {
+		norm, ok := normalizeResponseType(rt)
+		if !ok {
+			return fail("response_types_supported: %q is not a response type Registrar knows", rt)
+		}
+		if !slices.Contains(t.responseTypes, norm) {
+			t.responseTypes = append(t.responseTypes, norm)
+		}
+	}
+	for _, s := range s.ScopesSupported {
+		if !validScopeToken(s) {
+			return fail("scopes_supported: %q is not a valid scope token", s)
+		}
+	}
+	t.extra = map[string]bool{}
+	for _, name := range s.ExtraClientMetadata {
+		if name == "" || metadataFields[name] || IsServerManaged(name) || isLocalizedName(name) {
+			return fail("extra_client_metadata: %q is a standard member or empty", name)
+		}
+		t.extra[name] = true
+	}
+	t.defaults = map[string]json.RawMessage{}
+	for k, v := range s.ClientDefaults {
+		if IsServerManaged(k) {
+			return fail("client_defaults: %q is set by the server, not a default", k)
+		}
+		if !json.Valid(v) {
+			return fail("client_defaults: %q is not valid JSON", k)
+		}
+		t.defaults[k] = compactJSON(v)
+	}
+	return t, nil
+}
+
+// supported checks a *Supported list against what Registrar knows, or
+// returns the default list when it is empty.
+func supported(field string, list, def, known []string) ([]string, error) {
+	if len(list) == 0 {
+		return def, nil
+	}
+	var out []string
+	for _, v := range list {
+		if !slices.Contains(known, v) {
+			return nil, fmt.Errorf("%s: %q is not a value Registrar supports (known: %v)", field, v, known)
+		}
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+func (t *tenant) managementOn() bool {
+	return t.settings.Management == nil || *t.settings.Management
+}

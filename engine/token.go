@@ -1,0 +1,119 @@
+package engine
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+)
+
+// InitialAccessToken is an initial access token (RFC 7591 §3) as the store
+// keeps it: everything but the token itself, of which only the digest is
+// kept, as the ID.
+type InitialAccessToken struct {
+	Tenant string `json:"tenant"`
+	// ID is HashToken of the token: it names the token in the store and in
+	// the admin API, and cannot be turned back into the token.
+	ID        string    `json:"id"`
+	CreatedAt time.Time `json:"created_at"`
+	// ExpiresAt is when the token stops working; zero means never.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	// Policies run, in order, for each registration made with the token, and
+	// are carried over to the registration access token.
+	Policies []string `json:"policies,omitempty"`
+	// MaxUses bounds the registrations the token admits; 0 means no bound.
+	MaxUses int64 `json:"max_uses,omitempty"`
+	// Uses counts the registrations it admitted.
+	Uses int64 `json:"uses"`
+	// ClientID, when set, is the client_id every registration with this
+	// token receives.
+	ClientID string `json:"client_id,omitempty"`
+	// Replacement lets the token register ClientID again, replacing it.
+	Replacement bool `json:"replacement,omitempty"`
+}
+
+// Clone returns a deep copy.
+func (t *InitialAccessToken) Clone() *InitialAccessToken {
+	d := *t
+	d.Policies = slices.Clone(t.Policies)
+	return &d
+}
+
+// Exhausted reports whether the token has no uses left.
+func (t *InitialAccessToken) Exhausted() bool {
+	return t.MaxUses > 0 && t.Uses >= t.MaxUses
+}
+
+// tokenBytes is the entropy of every bearer token Registrar issues.
+const tokenBytes = 32
+
+// newToken returns a random bearer token: 32 bytes, base64url (43 characters).
+func newToken(r io.Reader) (string, error) {
+	return randomString(r, tokenBytes)
+}
+
+// randomString returns n random bytes from r, base64url-encoded without padding.
+func randomString(r io.Reader, n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return "", fmt.Errorf("read randomness: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// HashToken returns the digest under which a bearer token or client secret
+// is stored: hex SHA-256. The values Registrar issues carry 256 bits or more
+// of entropy, so an unsalted fast hash is enough to make a leaked digest
+// useless: it cannot be inverted or guessed.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// hashEqual compares a presented secret with a stored digest in constant time.
+func hashEqual(presented, digest string) bool {
+	if digest == "" {
+		return false
+	}
+	got := HashToken(presented)
+	return subtle.ConstantTimeCompare([]byte(got), []byte(digest)) == 1
+}
+
+// ValidBearerValue reports whether s is a syntactically valid bearer token:
+// only the b64token characters of RFC 6750 §2.1.
+func ValidBearerValue(s string) bool {
+	if s == "" {
+		return false
+	}
+	i := 0
+	for ; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' ||
+			c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/') {
+			break
+		}
+	}
+	if i == 0 {
+		return false
+	}
+	for ; i < len(s); i++ {
+		if s[i] != '=' {
+			return false
+		}
+	}
+	return true
+}
+
+
+// readFull reads exactly len(b) bytes of randomness.
+func readFull(r io.Reader, b []byte) (int, error) {
+	n, err := io.ReadFull(r, b)
+	if err != nil {
+		return n, fmt.Errorf("read randomness: %w", err)
+	}
+	return n, nil
+}
