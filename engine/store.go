@@ -21,15 +21,19 @@ var (
 
 // Store keeps clients and initial access tokens. Every method is safe for
 // concurrent use and every write is atomic: it happens completely or not at
-// all. Records whose ExpiresAt has passed are absent to every method.
-// The conformance suite in engine/storetest defines the contract in detail.
+// all. Records whose ExpiresAt has passed are absent to every method; a
+// record written already expired is absent at once. Stores keep copies:
+// callers may change what they pass in and what they get back, and every
+// field (times exactly, by Equal) comes back as it went in. The conformance
+// suite in engine/storetest defines the contract in detail.
 type Store interface {
 	// CreateClient stores a new client. When c.IssuedBy names an initial
 	// access token (by its ID), one use of that token is consumed in the same
 	// atomic step: if the token is missing or expired the call returns
 	// ErrNotFound, if it has no uses left ErrTokenExhausted, and nothing is
-	// written. A live client with the same tenant and ID gives
-	// ErrAlreadyExists unless replace is true, in which case it is replaced.
+	// written. The token is looked up in c.Tenant. A live client with the
+	// same tenant and ID gives ErrAlreadyExists, consuming no token use,
+	// unless replace is true: then the whole record is replaced (or created).
 	CreateClient(ctx context.Context, c *Client, replace bool) error
 
 	// Client returns the live client with that tenant and ID, or ErrNotFound.
@@ -37,19 +41,21 @@ type Store interface {
 
 	// UpdateClient applies fn to the current client and stores the result,
 	// atomically with respect to every other write of that client. fn may be
-	// called more than once and must not have side effects; an error from fn
-	// aborts the update and is returned as is. It returns the stored client,
-	// or ErrNotFound.
+	// called more than once, must not have side effects, must not call the
+	// store and must not change Tenant or ID; an error from fn aborts the
+	// update and is returned as is. fn's result replaces the record. It
+	// returns the stored client, or ErrNotFound (without calling fn).
 	UpdateClient(ctx context.Context, tenant, id string, fn func(*Client) error) (*Client, error)
 
-	// DeleteClient removes the client, and with it its registration access
-	// token. It returns ErrNotFound if there was no live client.
+	// DeleteClient removes the client record, which holds its registration
+	// access token. It returns ErrNotFound if there was no live client.
 	DeleteClient(ctx context.Context, tenant, id string) error
 
-	// Clients lists the live clients of a tenant ordered by ID, starting
-	// after the ID in the after argument (empty: from the start), at most
-	// limit of them (limit > 0). next is the cursor for the following page,
-	// empty on the last page.
+	// Clients lists the live clients of a tenant ordered by ID (byte-wise),
+	// starting after the ID in the after argument (empty: from the start;
+	// it need not name a live client), at most limit of them (limit > 0).
+	// next is the ID of the page's last client when more live clients
+	// follow, else empty. An unknown tenant has no clients: an empty page.
 	Clients(ctx context.Context, tenant, after string, limit int) (clients []*Client, next string, err error)
 
 	// CreateInitialAccessToken stores a new initial access token, or returns

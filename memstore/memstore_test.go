@@ -1,0 +1,270 @@
+package memstore
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/engine/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(*testing.T) engine.Store { return New(Config{}) })
+}
+
+// clock is a fake clock that moves only when told to.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock { return &clock{now: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func newStore() (*Store, *clock) {
+	clk := newClock()
+	return New(Config{Now: clk.Now}), clk
+}
+
+// checkIndex checks that the per-tenant ID index lists exactly the stored
+// clients, in order.
+func checkIndex(t *testing.T, s *Store) {
+	t.Helper()
+	want := map[string][]string{}
+	for k := range s.clients {
+		want[k.tenant] = append(want[k.tenant], k.id)
+	}
+	for tenant, ids := range want {
+		slices.Sort(ids)
+		if got := s.ids[tenant]; !slices.Equal(got, ids) {
+			t.Errorf("index of %s = %q, want %q", tenant, got, ids)
+		}
+	}
+	for tenant := range s.ids {
+		if _, ok := want[tenant]; !ok {
+			t.Errorf("index has tenant %s without clients", tenant)
+		}
+	}
+}
+
+func TestExpiryFollowsClock(t *testing.T) {
+	ctx := t.Context()
+	s, clk := newStore()
+	expiresAt := clk.Now().Add(time.Minute)
+	c := &engine.Client{Tenant: "t", ID: "c", ExpiresAt: expiresAt}
+	if err := s.CreateClient(ctx, c, false); err != nil {
+		t.Fatal(err)
+	}
+	tok := &engine.InitialAccessToken{Tenant: "t", ID: "tok", ExpiresAt: expiresAt}
+	if err := s.CreateInitialAccessToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+
+	clk.Advance(time.Minute - time.Nanosecond)
+	if _, err := s.Client(ctx, "t", "c"); err != nil {
+		t.Errorf("Client just before the expiry: %v", err)
+	}
+	if _, err := s.InitialAccessToken(ctx, "t", "tok"); err != nil {
+		t.Errorf("InitialAccessToken just before the expiry: %v", err)
+	}
+	if page, _, err := s.Clients(ctx, "t", "", 10); err != nil || len(page) != 1 {
+		t.Errorf("Clients just before the expiry = %d clients, %v; want 1", len(page), err)
+	}
+
+	clk.Advance(time.Nanosecond)
+	if _, err := s.Client(ctx, "t", "c"); !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("Client at the expiry: got error %v, want ErrNotFound", err)
+	}
+	if _, err := s.InitialAccessToken(ctx, "t", "tok"); !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("InitialAccessToken at the expiry: got error %v, want ErrNotFound", err)
+	}
+	if page, next, err := s.Clients(ctx, "t", "", 10); err != nil || len(page) != 0 || next != "" {
+		t.Errorf("Clients at the expiry = %d clients, %q, %v; want none", len(page), next, err)
+	}
+	// The reads freed the expired records.
+	if len(s.clients) != 0 || len(s.tokens) != 0 || len(s.ids) != 0 {
+		t.Errorf("after reading expired records the store holds %d clients, %d tokens, %d indexed tenants; want none",
+			len(s.clients), len(s.tokens), len(s.ids))
+	}
+	if err := s.CreateClient(ctx, &engine.Client{Tenant: "t", ID: "c"}, false); err != nil {
+		t.Errorf("CreateClient over an expired client: %v", err)
+	}
+}
+
+func TestSweepFreesExpired(t *testing.T) {
+	ctx := t.Context()
+	s, clk := newStore()
+	const n = 300
+	expiresAt := clk.Now().Add(time.Minute)
+	for i := range n {
+		tenant := fmt.Sprintf("t%d", i%3)
+		id := fmt.Sprintf("c%03d", i)
+		if err := s.CreateClient(ctx, &engine.Client{Tenant: tenant, ID: id, ExpiresAt: expiresAt}, false); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateInitialAccessToken(ctx, &engine.InitialAccessToken{Tenant: tenant, ID: id, ExpiresAt: expiresAt}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keeper := &engine.Client{Tenant: "t0", ID: "keeper"}
+	if err := s.CreateClient(ctx, keeper, false); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.clients) != n+1 || len(s.tokens) != n {
+		t.Fatalf("before the expiry the store holds %d clients and %d tokens, want %d and %d", len(s.clients), len(s.tokens), n+1, n)
+	}
+	checkIndex(t, s)
+
+	// Writes that never touch the expired records free them: within as many
+	// writes as there are records.
+	clk.Advance(time.Hour)
+	records := len(s.clients) + len(s.tokens)
+	for i := 0; len(s.clients) > 1; i++ {
+		if i > records {
+			t.Fatalf("%d writes after the expiry left %d clients and %d tokens", i, len(s.clients), len(s.tokens))
+		}
+		if _, err := s.UpdateClient(ctx, "t0", "keeper", func(*engine.Client) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(s.tokens) != 0 {
+		t.Errorf("the sweep left %d expired tokens", len(s.tokens))
+	}
+	checkIndex(t, s)
+	if got := slices.Collect(maps.Keys(s.ids)); !slices.Equal(got, []string{"t0"}) {
+		t.Errorf("indexed tenants after the sweep = %q, want [t0]", got)
+	}
+}
+
+// TestMemoryBounded writes short-lived records without ever reading them
+// back: the store never holds many more than the live ones.
+func TestMemoryBounded(t *testing.T) {
+	ctx := t.Context()
+	s, clk := newStore()
+	for i := range 10 * minSweepWrites {
+		expiresAt := clk.Now().Add(time.Second)
+		id := fmt.Sprintf("c%d", i)
+		if err := s.CreateClient(ctx, &engine.Client{Tenant: "t", ID: id, ExpiresAt: expiresAt}, false); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateInitialAccessToken(ctx, &engine.InitialAccessToken{Tenant: "t", ID: id, ExpiresAt: expiresAt}); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(time.Second)
+		if n := len(s.clients) + len(s.tokens); n > 2*minSweepWrites+2 {
+			t.Fatalf("after %d writes of records that live one second the store holds %d", 2*(i+1), n)
+		}
+	}
+}
+
+// TestIndexRandomOps runs random writes under a moving clock and checks that
+// the index and the listing agree with the stored clients.
+func TestIndexRandomOps(t *testing.T) {
+	ctx := t.Context()
+	s, clk := newStore()
+	rng := rand.New(rand.NewPCG(1, 2))
+	tenants := []string{"a", "ab", "a-b"}
+	for range 5000 {
+		tenant := tenants[rng.IntN(len(tenants))]
+		id := fmt.Sprintf("c%02d", rng.IntN(40))
+		switch rng.IntN(4) {
+		case 0, 1:
+			var expiresAt time.Time
+			if rng.IntN(2) == 0 {
+				expiresAt = clk.Now().Add(time.Duration(1+rng.IntN(20)) * time.Second)
+			}
+			err := s.CreateClient(ctx, &engine.Client{Tenant: tenant, ID: id, ExpiresAt: expiresAt}, rng.IntN(2) == 0)
+			if err != nil && !errors.Is(err, engine.ErrAlreadyExists) {
+				t.Fatal(err)
+			}
+		case 2:
+			if err := s.DeleteClient(ctx, tenant, id); err != nil && !errors.Is(err, engine.ErrNotFound) {
+				t.Fatal(err)
+			}
+		case 3:
+			clk.Advance(time.Second)
+		}
+	}
+	checkIndex(t, s)
+	for _, tenant := range tenants {
+		var want []string
+		for k, c := range s.clients {
+			if k.tenant == tenant && engine.Live(c.ExpiresAt, clk.Now()) {
+				want = append(want, k.id)
+			}
+		}
+		slices.Sort(want)
+		var got []string
+		after := ""
+		for {
+			page, next, err := s.Clients(ctx, tenant, after, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range page {
+				got = append(got, c.ID)
+			}
+			if next == "" {
+				break
+			}
+			after = next
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("Clients(%s) = %q, want %q", tenant, got, want)
+		}
+	}
+}
+
+func TestUpdateClientKeepsKey(t *testing.T) {
+	ctx := t.Context()
+	s, _ := newStore()
+	if err := s.CreateClient(ctx, &engine.Client{Tenant: "t", ID: "c"}, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, change := range []func(*engine.Client){
+		func(c *engine.Client) { c.ID = "other" },
+		func(c *engine.Client) { c.Tenant = "other" },
+	} {
+		_, err := s.UpdateClient(ctx, "t", "c", func(c *engine.Client) error {
+			change(c)
+			c.Metadata.ClientName = "changed"
+			return nil
+		})
+		if !errors.Is(err, errKeyChanged) {
+			t.Errorf("UpdateClient that changes the key: got error %v, want errKeyChanged", err)
+		}
+	}
+	c, err := s.Client(ctx, "t", "c")
+	if err != nil || c.Metadata.ClientName != "" {
+		t.Errorf("Client after refused updates = %+v, %v; want it unchanged", c, err)
+	}
+	if len(s.clients) != 1 {
+		t.Errorf("the store holds %d clients, want 1", len(s.clients))
+	}
+}
+
+func TestClientsRejectsBadLimit(t *testing.T) {
+	s, _ := newStore()
+	for _, limit := range []int{0, -1} {
+		if _, _, err := s.Clients(t.Context(), "t", "", limit); err == nil {
+			t.Errorf("Clients with limit %d: no error", limit)
+		}
+	}
+}
