@@ -218,7 +218,7 @@ func compileTenant(name string, s Settings) (*tenant, error) {
 	}
 	for field, m := range map[string]string{
 		"id_factory": s.IDFactory, "secret_factory": s.SecretFactory,
-		"issue_registration_access_token": s.IssueRegistrationAccessToken.Module,
+		"issue_registration_access_token":  s.IssueRegistrationAccessToken.Module,
 		"rotate_registration_access_token": s.RotateRegistrationAccessToken.Module,
 	} {
 		if m != "" && !ValidModuleName(m) {

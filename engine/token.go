@@ -108,7 +108,6 @@ func ValidBearerValue(s string) bool {
 	return true
 }
 
-
 // readFull reads exactly len(b) bytes of randomness.
 func readFull(r io.Reader, b []byte) (int, error) {
 	n, err := io.ReadFull(r, b)

@@ -1,0 +1,279 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func testEnv(vars map[string]string) (env, *syncBuffer, *syncBuffer) {
+	out, errb := &syncBuffer{}, &syncBuffer{}
+	return env{stdout: out, stderr: errb, stdin: strings.NewReader(""), getenv: func(k string) string { return vars[k] }}, out, errb
+}
+
+// freeAddr returns a loopback address that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// startServe runs "registrar serve" in the background until the test ends,
+// and waits until it answers.
+func startServe(t *testing.T, vars map[string]string, args ...string) (addr, adminAddr string, stdout *syncBuffer) {
+	t.Helper()
+	addr, adminAddr = freeAddr(t), freeAddr(t)
+	e, out, errb := testEnv(vars)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--addr", addr, "--admin-addr", adminAddr}, args...), e)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve returned %v after shutdown", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("serve did not stop on cancel")
+		}
+	})
+	for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
+		select {
+		case err := <-done:
+			t.Fatalf("serve exited: %v\n%s", err, errb.String())
+		default:
+		}
+		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Since(start) > 10*time.Second {
+			t.Fatalf("serve did not come up\n%s", errb.String())
+		}
+	}
+	return addr, adminAddr, out
+}
+
+func TestServeRegisterEndToEnd(t *testing.T) {
+	const adminToken = "cli-admin-token-0123456789"
+	addr, adminAddr, _ := startServe(t, map[string]string{"REGISTRAR_ADMIN_TOKEN": adminToken})
+	ctx := context.Background()
+
+	// Mint an initial access token with the CLI.
+	e, out, errb := testEnv(map[string]string{"REGISTRAR_ADMIN_TOKEN": adminToken})
+	if err := run(ctx, []string{"iat", "create", "--admin-url", "http://" + adminAddr, "--expires-in", "PT1H", "--max-uses", "2"}, e); err != nil {
+		t.Fatalf("iat create: %v\n%s", err, errb.String())
+	}
+	var iat struct {
+		Token   string `json:"initial_access_token"`
+		MaxUses int    `json:"max_uses"`
+	}
+	if err := json.Unmarshal([]byte(out.String()), &iat); err != nil || iat.Token == "" || iat.MaxUses != 2 {
+		t.Fatalf("iat create printed %q (%v)", out.String(), err)
+	}
+
+	// Register from a file, then from standard input.
+	file := filepath.Join(t.TempDir(), "client.json")
+	if err := os.WriteFile(file, []byte(`{"redirect_uris":["https://app.example/cb"],"client_name":"CLI"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e, out, errb = testEnv(nil)
+	if err := run(ctx, []string{"register", "--issuer", "http://" + addr, "--iat", iat.Token, "--metadata", file}, e); err != nil {
+		t.Fatalf("register: %v\n%s", err, errb.String())
+	}
+	var client map[string]any
+	if err := json.Unmarshal([]byte(out.String()), &client); err != nil || client["client_name"] != "CLI" || client["client_secret"] == nil {
+		t.Fatalf("register printed %q (%v)", out.String(), err)
+	}
+	e, out, _ = testEnv(map[string]string{"REGISTRAR_IAT": iat.Token})
+	e.stdin = strings.NewReader(`{"redirect_uris":["https://app.example/cb2"]}`)
+	if err := run(ctx, []string{"register", "--issuer", "http://" + addr, "--metadata", "-"}, e); err != nil {
+		t.Fatalf("register from stdin: %v", err)
+	}
+	// The token admits two registrations; the third is refused, and the
+	// provider's error JSON reaches standard error.
+	e, _, errb = testEnv(map[string]string{"REGISTRAR_IAT": iat.Token})
+	err := run(ctx, []string{"register", "--issuer", "http://" + addr, "--metadata", file}, e)
+	if err == nil || !strings.Contains(err.Error(), "invalid_token") || !strings.Contains(errb.String(), `"error": "invalid_token"`) {
+		t.Fatalf("third registration: err %v, stderr %s", err, errb.String())
+	}
+}
+
+func TestServeGeneratesAdminToken(t *testing.T) {
+	_, adminAddr, out := startServe(t, nil)
+	line := out.String()
+	_, token, ok := strings.Cut(strings.TrimSpace(line), ": ")
+	if !ok || len(token) < 32 {
+		t.Fatalf("no admin token printed: %q", line)
+	}
+	req, _ := http.NewRequest("GET", "http://"+adminAddr+"/admin/tenants", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("printed admin token does not work: %d", resp.StatusCode)
+	}
+}
+
+func TestServeConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "tenants.yaml")
+	if err := os.WriteFile(cfg, []byte("tenants:\n  default:\n    initial_access_token: none\n  acme:\n    registration_validity: PT1H\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr, _, _ := startServe(t, map[string]string{"REGISTRAR_ADMIN_TOKEN": "cli-admin-token-0123456789", "REGISTRAR_CONFIG": cfg})
+	resp, err := http.Post("http://"+addr+"/reg", "application/json", strings.NewReader(`{"redirect_uris":["https://app.example/cb"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("open registration from the config file: %d", resp.StatusCode)
+	}
+	resp, err = http.Get("http://" + addr + "/tenants/acme/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("tenant from the config file: %d", resp.StatusCode)
+	}
+}
+
+func TestServeRefusesBadStartup(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("tenants:\n  default:\n    initial_acess_token: none\n"), 0o600)
+	badTenant := filepath.Join(dir, "badtenant.json")
+	os.WriteFile(badTenant, []byte(`{"tenants":{"Bad_Name":{}}}`), 0o600)
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"redis not built", []string{"--redis-url", "redis://127.0.0.1:6379"}, "Redis"},
+		{"policy dir not built", []string{"--policy-dir", dir}, "policy"},
+		{"misspelt setting", []string{"--config", bad}, "initial_acess_token"},
+		{"bad tenant name", []string{"--config", badTenant}, "Bad_Name"},
+		{"missing config", []string{"--config", filepath.Join(dir, "nope.yaml")}, "nope.yaml"},
+		{"bad log level", []string{"--log-level", "loud"}, "log-level"},
+		{"bad issuer", []string{"--issuer", "ftp://x"}, "issuer"},
+		{"stray argument", []string{"extra"}, "extra"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e, _, _ := testEnv(map[string]string{"REGISTRAR_ADMIN_TOKEN": "cli-admin-token-0123456789"})
+			args := append([]string{"serve", "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0"}, tc.args...)
+			err := run(context.Background(), args, e)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err %v, want one mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestRegisterAgainstForeignProvider runs the client against a provider
+// that only has RFC 8414 metadata, under an issuer with a path.
+func TestRegisterAgainstForeignProvider(t *testing.T) {
+	var got struct {
+		auth, contentType string
+		body              []byte
+	}
+	mux := http.NewServeMux()
+	var issuer string
+	mux.HandleFunc("GET /.well-known/oauth-authorization-server/auth", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"issuer":"`+issuer+`","registration_endpoint":"`+issuer+`/clients"}`)
+	})
+	mux.HandleFunc("POST /auth/clients", func(w http.ResponseWriter, r *http.Request) {
+		got.auth, got.contentType = r.Header.Get("Authorization"), r.Header.Get("Content-Type")
+		got.body, _ = io.ReadAll(r.Body)
+		w.WriteHeader(201)
+		io.WriteString(w, `{"client_id":"abc"}`)
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	issuer = srv.URL + "/auth"
+
+	e, out, errb := testEnv(nil)
+	e.stdin = strings.NewReader(`{"redirect_uris":["https://x.example/cb"]}`)
+	if err := run(context.Background(), []string{"register", "--issuer", issuer, "--iat", "tok", "--metadata", "-"}, e); err != nil {
+		t.Fatalf("register: %v\n%s", err, errb.String())
+	}
+	if got.auth != "Bearer tok" || got.contentType != "application/json" || !strings.Contains(string(got.body), "x.example") {
+		t.Errorf("provider received %+v", got)
+	}
+	if !strings.Contains(out.String(), `"client_id": "abc"`) {
+		t.Errorf("output %q", out.String())
+	}
+
+	// A metadata document for another issuer is refused.
+	e, _, _ = testEnv(nil)
+	e.stdin = strings.NewReader(`{}`)
+	err := run(context.Background(), []string{"register", "--issuer", srv.URL + "/other", "--metadata", "-"}, e)
+	if err == nil {
+		t.Fatal("registered without valid discovery")
+	}
+	mux.HandleFunc("GET /evil/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"issuer":"https://attacker.example","registration_endpoint":"https://attacker.example/reg"}`)
+	})
+	e.stdin = strings.NewReader(`{}`)
+	err = run(context.Background(), []string{"register", "--issuer", srv.URL + "/evil", "--metadata", "-"}, e)
+	if err == nil || !strings.Contains(err.Error(), "attacker") {
+		t.Fatalf("issuer mismatch not refused: %v", err)
+	}
+}
+
+func TestVersionAndUsage(t *testing.T) {
+	e, out, _ := testEnv(nil)
+	if err := run(context.Background(), []string{"version"}, e); err != nil || !strings.HasPrefix(out.String(), "registrar ") {
+		t.Errorf("version: %v %q", err, out.String())
+	}
+	e, _, _ = testEnv(nil)
+	if err := run(context.Background(), []string{"frobnicate"}, e); exitCode(err) != 2 {
+		t.Errorf("unknown command: %v (exit %d)", err, exitCode(err))
+	}
+	if err := run(context.Background(), nil, e); exitCode(err) != 2 {
+		t.Errorf("no command: %v", err)
+	}
+	if err := run(context.Background(), []string{"register"}, e); exitCode(err) != 2 {
+		t.Errorf("register without flags: %v", err)
+	}
+}

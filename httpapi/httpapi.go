@@ -1,0 +1,149 @@
+// Package httpapi serves Registrar's public API: RFC 7591 registration,
+// RFC 7592 management, discovery (OpenID Connect Discovery 1.0 and
+// RFC 8414) and the health endpoints, for every tenant. It decodes requests,
+// extracts bearer tokens, and maps engine errors to HTTP through the single
+// writer in internal/httpio; the rules themselves live in engine.
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/gorilla/mux"
+
+	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/internal/httpio"
+)
+
+// DefaultMaxBodyBytes is the default request body limit.
+const DefaultMaxBodyBytes = 64 << 10
+
+// Config configures the public API handler.
+type Config struct {
+	// Registrar runs registration and management. Required.
+	Registrar *engine.Registrar
+	// Issuer is the public base URL, e.g. "https://id.example.com": the
+	// default tenant's issuer; tenant t's is Issuer + "/tenants/" + t.
+	// Required; no trailing slash, no query or fragment.
+	Issuer string
+	// MaxBodyBytes bounds request bodies; larger ones get 413.
+	// Default DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// Logger receives one line per request and the causes of failures.
+	// Default slog.Default().
+	Logger *slog.Logger
+}
+
+// handler holds what the routes need.
+type handler struct {
+	reg     *engine.Registrar
+	issuer  string
+	maxBody int64
+	log     *slog.Logger
+}
+
+// New returns the public API as an http.Handler.
+func New(cfg Config) (http.Handler, error) {
+	if cfg.Registrar == nil {
+		return nil, errors.New("httpapi: Config.Registrar is required")
+	}
+	issuer, err := httpio.CheckIssuer(cfg.Issuer)
+	if err != nil {
+		return nil, fmt.Errorf("httpapi: %w", err)
+	}
+	h := &handler{reg: cfg.Registrar, issuer: issuer, maxBody: cfg.MaxBodyBytes, log: cfg.Logger}
+	if h.maxBody <= 0 {
+		h.maxBody = DefaultMaxBodyBytes
+	}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	r := mux.NewRouter()
+	handle := func(path string, fn httpio.HandlerFunc, methods ...string) {
+		r.Handle(path, httpio.Handle(h.log, fn)).Methods(methods...)
+	}
+	handle("/healthz", h.healthz, http.MethodGet)
+	handle("/readyz", h.readyz, http.MethodGet)
+	// RFC 8414 §3.1: the well-known segment goes before the issuer's path.
+	handle("/.well-known/oauth-authorization-server", h.discovery, http.MethodGet)
+	handle("/.well-known/oauth-authorization-server/tenants/{tenant}", h.discovery, http.MethodGet)
+	for _, prefix := range []string{"", "/tenants/{tenant}"} {
+		handle(prefix+"/.well-known/openid-configuration", h.discovery, http.MethodGet)
+		if prefix != "" {
+			handle(prefix+"/.well-known/oauth-authorization-server", h.discovery, http.MethodGet)
+		}
+		handle(prefix+"/jwks", h.jwks, http.MethodGet)
+		handle(prefix+"/reg", h.register, http.MethodPost)
+		handle(prefix+"/reg/{client_id}", h.read, http.MethodGet)
+		handle(prefix+"/reg/{client_id}", h.update, http.MethodPut)
+		handle(prefix+"/reg/{client_id}", h.delete, http.MethodDelete)
+	}
+	r.NotFoundHandler = httpio.Handle(h.log, notFound)
+	r.MethodNotAllowedHandler = httpio.Handle(h.log, methodNotAllowed(r))
+	return httpio.Logging(h.log, r), nil
+}
+
+// notFound answers requests for routes that do not exist.
+func notFound(w http.ResponseWriter, r *http.Request) error {
+	return engine.Errorf(engine.CodeNotFound, "no route for %s", truncatePath(r.URL.Path))
+}
+
+// methodNotAllowed answers requests whose route exists for other methods,
+// listing those in the Allow header (RFC 9110 §15.5.6).
+func methodNotAllowed(router *mux.Router) httpio.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			var match mux.RouteMatch
+			if router.Match(probe, &match) && match.MatchErr == nil {
+				allow = append(allow, m)
+			}
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		return engine.Errorf(httpio.CodeMethodNotAllowed, "%s is not allowed here; use %s", r.Method, strings.Join(allow, " or "))
+	}
+}
+
+func truncatePath(p string) string {
+	if len(p) > 128 {
+		return p[:128] + "..."
+	}
+	return p
+}
+
+// tenant returns the tenant a request addresses and its issuer: the
+// default tenant at the root, tenant t under /tenants/t.
+func (h *handler) tenant(r *http.Request) (name, issuer string) {
+	if t, ok := mux.Vars(r)["tenant"]; ok {
+		return t, h.issuer + "/tenants/" + t
+	}
+	return engine.DefaultTenant, h.issuer
+}
+
+// remoteIP is the IP address of the peer.
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func (h *handler) healthz(w http.ResponseWriter, r *http.Request) error {
+	httpio.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+func (h *handler) readyz(w http.ResponseWriter, r *http.Request) error {
+	if err := h.reg.Ready(r.Context()); err != nil {
+		return &engine.Error{Code: engine.CodeTemporarilyUnavailable, Description: "the client store is not reachable", Err: err}
+	}
+	httpio.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	return nil
+}

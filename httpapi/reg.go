@@ -1,0 +1,95 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/gorilla/mux"
+
+	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/internal/httpio"
+)
+
+// register serves POST /reg (RFC 7591 §3).
+func (h *handler) register(w http.ResponseWriter, r *http.Request) error {
+	token, err := httpio.Bearer(r)
+	if err != nil {
+		return err
+	}
+	body, err := httpio.ReadJSON(w, r, h.maxBody)
+	if err != nil {
+		return err
+	}
+	name, issuer := h.tenant(r)
+	info, err := h.reg.Register(r.Context(), engine.RegisterRequest{
+		Tenant: name, Token: token, Body: body, RemoteIP: remoteIP(r),
+	})
+	if err != nil {
+		return err
+	}
+	h.respond(w, http.StatusCreated, issuer, info)
+	return nil
+}
+
+// manageRequest reads what every RFC 7592 route needs.
+func (h *handler) manageRequest(r *http.Request) (engine.ManageRequest, string, error) {
+	token, err := httpio.Bearer(r)
+	if err != nil {
+		return engine.ManageRequest{}, "", err
+	}
+	name, issuer := h.tenant(r)
+	return engine.ManageRequest{
+		Tenant: name, ClientID: mux.Vars(r)["client_id"], Token: token, RemoteIP: remoteIP(r),
+	}, issuer, nil
+}
+
+// read serves GET /reg/{client_id} (RFC 7592 §2.1).
+func (h *handler) read(w http.ResponseWriter, r *http.Request) error {
+	req, issuer, err := h.manageRequest(r)
+	if err != nil {
+		return err
+	}
+	info, err := h.reg.Read(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	h.respond(w, http.StatusOK, issuer, info)
+	return nil
+}
+
+// update serves PUT /reg/{client_id} (RFC 7592 §2.2).
+func (h *handler) update(w http.ResponseWriter, r *http.Request) error {
+	req, issuer, err := h.manageRequest(r)
+	if err != nil {
+		return err
+	}
+	if req.Body, err = httpio.ReadJSON(w, r, h.maxBody); err != nil {
+		return err
+	}
+	info, err := h.reg.Update(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	h.respond(w, http.StatusOK, issuer, info)
+	return nil
+}
+
+// delete serves DELETE /reg/{client_id} (RFC 7592 §2.3).
+func (h *handler) delete(w http.ResponseWriter, r *http.Request) error {
+	req, _, err := h.manageRequest(r)
+	if err != nil {
+		return err
+	}
+	if err := h.reg.Delete(r.Context(), req); err != nil {
+		return err
+	}
+	httpio.NoStore(w)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// respond writes a client information response, which carries secrets.
+func (h *handler) respond(w http.ResponseWriter, status int, issuer string, info *engine.ClientInformation) {
+	info.RegistrationClientURI = httpio.ClientURI(issuer, info.Client.ID)
+	httpio.NoStore(w)
+	httpio.WriteJSON(w, status, info)
+}

@@ -1,0 +1,185 @@
+// Package httpio is the HTTP plumbing that the public API (httpapi) and the
+// admin API (adminapi) share: the one table from OAuth error codes to HTTP
+// statuses, the one error writer, bearer token extraction (RFC 6750 §2.1),
+// JSON request bodies, and request logging with request IDs. It exists so
+// that both listeners answer errors in exactly one way.
+package httpio
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/registrar-dev/registrar/engine"
+)
+
+// Error codes for conditions of the HTTP layer itself, beside engine's.
+const (
+	// CodeMethodNotAllowed: the route exists but not for this method.
+	CodeMethodNotAllowed engine.ErrorCode = "method_not_allowed"
+	// CodeRequestTooLarge: the body is over the size limit.
+	CodeRequestTooLarge engine.ErrorCode = "request_too_large"
+)
+
+// statuses is the one table from error code to HTTP status.
+var statuses = map[engine.ErrorCode]int{
+	engine.CodeInvalidRequest:              http.StatusBadRequest,
+	engine.CodeInvalidRedirectURI:          http.StatusBadRequest,
+	engine.CodeInvalidClientMetadata:       http.StatusBadRequest,
+	engine.CodeInvalidSoftwareStatement:    http.StatusBadRequest,
+	engine.CodeUnapprovedSoftwareStatement: http.StatusBadRequest,
+	engine.CodeInvalidToken:                http.StatusUnauthorized,
+	engine.CodeAccessDenied:                http.StatusForbidden,
+	engine.CodeNotFound:                    http.StatusNotFound,
+	engine.CodeConflict:                    http.StatusConflict,
+	engine.CodeServerError:                 http.StatusInternalServerError,
+	engine.CodeTemporarilyUnavailable:      http.StatusServiceUnavailable,
+	CodeMethodNotAllowed:                   http.StatusMethodNotAllowed,
+	CodeRequestTooLarge:                    http.StatusRequestEntityTooLarge,
+}
+
+// Status returns the HTTP status of an error code; an unknown code is a 500.
+func Status(code engine.ErrorCode) int {
+	if s, ok := statuses[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// RetryAfterSeconds is the Retry-After value sent with 503 responses.
+const RetryAfterSeconds = "2"
+
+// errorBody is the error response of RFC 6749 §5.2.
+type errorBody struct {
+	Error       engine.ErrorCode `json:"error"`
+	Description string           `json:"error_description,omitempty"`
+}
+
+// WriteError answers a request with err as an OAuth error response. An
+// error that is not an *engine.Error is a server_error; its cause goes to
+// the log only. A 401 carries WWW-Authenticate (RFC 6750 §3), a 503
+// Retry-After.
+func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	e := engine.AsError(err)
+	status := Status(e.Code)
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	switch status {
+	case http.StatusUnauthorized:
+		h.Set("WWW-Authenticate", fmt.Sprintf(`Bearer error="invalid_token", error_description=%q`, quoteSafe(e.Description)))
+	case http.StatusServiceUnavailable:
+		h.Set("Retry-After", RetryAfterSeconds)
+	}
+	level := slog.LevelDebug
+	switch {
+	case status >= 500:
+		level = slog.LevelError
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		level = slog.LevelInfo
+	}
+	attrs := []any{"error", e.Code, "error_description", e.Description}
+	if e.Err != nil {
+		attrs = append(attrs, "cause", e.Err.Error())
+	}
+	log.Log(r.Context(), level, "request failed", attrs...)
+	SetErrorCode(r, e.Code)
+	WriteJSON(w, status, errorBody{Error: e.Code, Description: e.Description})
+}
+
+// quoteSafe keeps a description within the quoted-string of an
+// auth-param: printable ASCII without quotes or backslashes.
+func quoteSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7E || r == '"' || r == '\\' {
+			return '_'
+		}
+		return r
+	}, s)
+}
+
+// WriteJSON writes v as the JSON response body with the given status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Only our own types are written; failing to encode one is a bug.
+		status = http.StatusInternalServerError
+		b = []byte(`{"error":"server_error","error_description":"internal server error"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// NoStore marks a response that carries secrets as not cacheable
+// (RFC 6749 §5.1, RFC 7591 §3.2.1).
+func NoStore(w http.ResponseWriter) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+}
+
+// HandlerFunc is a handler that returns its error instead of writing it.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Handle adapts fn to http.Handler, writing any error it returns with
+// WriteError. Handlers return errors before writing anything else.
+func Handle(log *slog.Logger, fn HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := fn(w, r); err != nil {
+			WriteError(w, r, log, err)
+		}
+	})
+}
+
+// Bearer returns the bearer token of a request, "" if there is none. Only
+// the Authorization header is accepted (RFC 6750 §2.1): a token in the
+// query string is refused, as is a malformed header.
+func Bearer(r *http.Request) (string, error) {
+	if r.URL.Query().Has("access_token") {
+		return "", engine.Errorf(engine.CodeInvalidRequest, "access tokens must be sent in the Authorization header, not in the query string")
+	}
+	values := r.Header.Values("Authorization")
+	switch len(values) {
+	case 0:
+		return "", nil
+	case 1:
+	default:
+		return "", engine.Errorf(engine.CodeInvalidRequest, "the request has more than one Authorization header")
+	}
+	scheme, token, ok := strings.Cut(values[0], " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return "", engine.Errorf(engine.CodeInvalidRequest, "the Authorization header scheme must be Bearer")
+	}
+	token = strings.TrimLeft(token, " ")
+	if !ok || token == "" {
+		return "", engine.Errorf(engine.CodeInvalidRequest, "the Authorization header has no token")
+	}
+	if !engine.ValidBearerValue(token) {
+		return "", &engine.Error{Code: engine.CodeInvalidToken, Description: "invalid token provided", Err: errors.New("token has characters outside RFC 6750 b64token")}
+	}
+	return token, nil
+}
+
+// ReadJSON reads a request body that must be JSON (Content-Type
+// application/json, any parameters) and at most limit bytes. It does not
+// parse it.
+func ReadJSON(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return nil, engine.Errorf(engine.CodeInvalidRequest, "the request body must be JSON with Content-Type application/json")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return nil, engine.Errorf(CodeRequestTooLarge, "the request body is larger than %d bytes", limit)
+	}
+	if err != nil {
+		return nil, engine.Errorf(engine.CodeInvalidRequest, "cannot read the request body")
+	}
+	return body, nil
+}

@@ -1,0 +1,133 @@
+package httpio
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"time"
+
+	"github.com/registrar-dev/registrar/engine"
+)
+
+// requestInfo is what the logging middleware learns about a request while
+// it is served.
+type requestInfo struct {
+	id   string
+	code engine.ErrorCode
+}
+
+type ctxKey struct{}
+
+func info(ctx context.Context) *requestInfo {
+	ri, _ := ctx.Value(ctxKey{}).(*requestInfo)
+	return ri
+}
+
+// RequestID returns the ID of the request being served, or "".
+func RequestID(ctx context.Context) string {
+	if ri := info(ctx); ri != nil {
+		return ri.id
+	}
+	return ""
+}
+
+// SetErrorCode records the error code a request was answered with, for the
+// access log line.
+func SetErrorCode(r *http.Request, code engine.ErrorCode) {
+	if ri := info(r.Context()); ri != nil {
+		ri.code = code
+	}
+}
+
+// requestIDPattern bounds the request IDs accepted from a proxy's
+// X-Request-Id header; others are replaced by a fresh one.
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
+
+func newRequestID() string {
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		return "unknown"
+	}
+	return hex.EncodeToString(b)
+}
+
+// statusWriter remembers the status a handler wrote.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Logging gives every request an ID (the proxy's X-Request-Id if it is
+// well-formed, else a fresh one), echoes it in the X-Request-Id response
+// header, and writes one access log line per request. It never logs
+// headers, query strings or bodies, which may carry tokens.
+func Logging(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-Id")
+		if !requestIDPattern.MatchString(id) {
+			id = newRequestID()
+		}
+		ri := &requestInfo{id: id}
+		w.Header().Set("X-Request-Id", id)
+		sw := &statusWriter{ResponseWriter: w}
+		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, ri))
+		next.ServeHTTP(sw, r)
+		attrs := []any{
+			"method", r.Method, "path", r.URL.Path, "status", sw.status,
+			"bytes", sw.bytes, "duration_ms", float64(time.Since(start).Microseconds()) / 1000,
+			"remote", r.RemoteAddr,
+		}
+		if ri.code != "" {
+			attrs = append(attrs, "error", ri.code)
+		}
+		log.InfoContext(r.Context(), "request", attrs...)
+	})
+}
+
+// ContextHandler is a slog.Handler that adds the request ID of the
+// record's context, so that every log line of a request can be found by it.
+type ContextHandler struct {
+	slog.Handler
+}
+
+// Handle implements slog.Handler.
+func (h ContextHandler) Handle(ctx context.Context, rec slog.Record) error {
+	if id := RequestID(ctx); id != "" {
+		rec.AddAttrs(slog.String("request_id", id))
+	}
+	return h.Handler.Handle(ctx, rec)
+}
+
+// WithAttrs implements slog.Handler.
+func (h ContextHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return ContextHandler{h.Handler.WithAttrs(attrs)}
+}
+
+// WithGroup implements slog.Handler.
+func (h ContextHandler) WithGroup(name string) slog.Handler {
+	return ContextHandler{h.Handler.WithGroup(name)}
+}
