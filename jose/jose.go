@@ -4,12 +4,16 @@
 package jose
 
 import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
+	"github.com/lestrrat-go/jwx/v2/x25519"
 
 	"github.com/registrar-dev/registrar/engine"
 )
@@ -70,9 +74,43 @@ func (KeySetChecker) CheckKeySet(raw json.RawMessage) error {
 		if err == nil && pk {
 			return fmt.Errorf("key %d is a private key; register public keys only", i)
 		}
-		if _, err := key.PublicKey(); err != nil {
+		if err := checkPublicKey(key); err != nil {
 			return fmt.Errorf("key %d is not a usable public key: %v", i, err)
 		}
+	}
+	return nil
+}
+
+// MinRSABits is the smallest RSA modulus accepted (NIST SP 800-57, FAPI).
+const MinRSABits = 2048
+
+// checkPublicKey turns a key into its crypto/* form, which checks what the
+// JWK parser does not: that an EC point is on a known curve, and that an
+// RSA modulus is long enough.
+func checkPublicKey(key jwk.Key) error {
+	var raw any
+	if err := key.Raw(&raw); err != nil {
+		return err
+	}
+	switch k := raw.(type) {
+	case *rsa.PublicKey:
+		if k.N.BitLen() < MinRSABits {
+			return fmt.Errorf("RSA modulus of %d bits; at least %d are needed", k.N.BitLen(), MinRSABits)
+		}
+	case *ecdsa.PublicKey:
+		if _, err := k.ECDH(); err != nil {
+			return errors.New("the EC point is not on a supported curve")
+		}
+	case ed25519.PublicKey:
+		if len(k) != ed25519.PublicKeySize {
+			return errors.New("an Ed25519 key must be 32 bytes")
+		}
+	case x25519.PublicKey:
+		if len(k) != x25519.PublicKeySize {
+			return errors.New("an X25519 key must be 32 bytes")
+		}
+	default:
+		return fmt.Errorf("unsupported key type %T", raw)
 	}
 	return nil
 }

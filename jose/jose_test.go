@@ -1,0 +1,93 @@
+package jose_test
+
+import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/lestrrat-go/jwx/v2/jwk"
+
+	"github.com/registrar-dev/registrar/jose"
+)
+
+// jwkJSON returns a key as a JWK JSON object.
+func jwkJSON(t *testing.T, raw any) string {
+	t.Helper()
+	k, err := jwk.FromRaw(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = k.Set(jwk.KeyIDKey, "k1")
+	b, err := json.Marshal(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func set(keys ...string) json.RawMessage {
+	return json.RawMessage(`{"keys":[` + strings.Join(keys, ",") + `]}`)
+}
+
+func TestCheckKeySet(t *testing.T) {
+	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	ecKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	edPub, edPriv, _ := ed25519.GenerateKey(rand.Reader)
+	shortRSA, _ := rsa.GenerateKey(rand.Reader, 1024)
+
+	rsaPub, ecPub, okpPub := jwkJSON(t, &rsaKey.PublicKey), jwkJSON(t, &ecKey.PublicKey), jwkJSON(t, edPub)
+	ok := map[string]json.RawMessage{
+		"rsa":              set(rsaPub),
+		"ec":               set(ecPub),
+		"okp":              set(okpPub),
+		"all three":        set(rsaPub, ecPub, okpPub),
+		"with use and alg": set(`{"kty":"EC","crv":"P-256","use":"sig","alg":"ES256",` + strings.TrimPrefix(ecPub, "{")),
+	}
+	for name, raw := range ok {
+		if err := (jose.KeySetChecker{}).CheckKeySet(raw); err != nil {
+			t.Errorf("%s: refused: %v", name, err)
+		}
+	}
+
+	many := make([]string, jose.MaxKeys+1)
+	for i := range many {
+		many[i] = ecPub
+	}
+	bad := map[string]struct {
+		raw  json.RawMessage
+		want string
+	}{
+		"rsa private":         {set(jwkJSON(t, rsaKey)), "private"},
+		"ec private":          {set(jwkJSON(t, ecKey)), "private"},
+		"okp private":         {set(jwkJSON(t, edPriv)), "private"},
+		"private among":       {set(ecPub, jwkJSON(t, rsaKey)), "key 1"},
+		"lone d member":       {set(`{"kty":"EC","crv":"P-256","d":"AA",` + strings.TrimPrefix(ecPub, "{")), `"d"`},
+		"symmetric":           {set(`{"kty":"oct","k":"c2VjcmV0"}`), "symmetric"},
+		"symmetric without k": {set(`{"kty":"oct"}`), "symmetric"},
+		"empty set":           {set(), "no keys"},
+		"too many":            {set(many...), "more than"},
+		"no keys member":      {json.RawMessage(`{"kty":"EC"}`), "keys"},
+		"keys not array":      {json.RawMessage(`{"keys":{}}`), "keys"},
+		"key not object":      {json.RawMessage(`{"keys":["x"]}`), "keys"},
+		"unknown kty":         {set(`{"kty":"XYZ","x":"AA"}`), ""},
+		"rsa without n":       {set(`{"kty":"RSA","e":"AQAB"}`), ""},
+		"ec bad curve":        {set(`{"kty":"EC","crv":"P-999","x":"AA","y":"AA"}`), ""},
+		"ec off-curve point":  {set(`{"kty":"EC","crv":"P-256","x":"AQ","y":"AQ"}`), ""},
+		"rsa 1024 bits":       {set(jwkJSON(t, &shortRSA.PublicKey)), "2048"},
+	}
+	for name, tc := range bad {
+		err := (jose.KeySetChecker{}).CheckKeySet(tc.raw)
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+			continue
+		}
+		if !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %q does not mention %q", name, err, tc.want)
+		}
+	}
+}
