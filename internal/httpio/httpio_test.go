@@ -240,3 +240,17 @@ func TestHandleAndLogging(t *testing.T) {
 		t.Errorf("the log contains a token:\n%s", out)
 	}
 }
+
+func TestPanicIsA500(t *testing.T) {
+	var logged strings.Builder
+	log := slog.New(slog.NewJSONHandler(&logged, nil))
+	h := Logging(log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic("boom") }))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+	if w.Code != 500 || !strings.Contains(w.Body.String(), `"server_error"`) || strings.Contains(w.Body.String(), "boom") {
+		t.Fatalf("%d %s", w.Code, w.Body.String())
+	}
+	if !strings.Contains(logged.String(), "boom") || !strings.Contains(logged.String(), `"status":500`) {
+		t.Errorf("panic not logged:\n%s", logged.String())
+	}
+}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"regexp"
+	"runtime/debug"
 	"time"
 
 	"github.com/registrar-dev/registrar/engine"
@@ -95,7 +97,7 @@ func Logging(log *slog.Logger, next http.Handler) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		sw := &statusWriter{ResponseWriter: w}
 		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, ri))
-		next.ServeHTTP(sw, r)
+		serveRecovering(log, sw, r, next)
 		attrs := []any{
 			"method", r.Method, "path", r.URL.Path, "status", sw.status,
 			"bytes", sw.bytes, "duration_ms", float64(time.Since(start).Microseconds()) / 1000,
@@ -106,6 +108,25 @@ func Logging(log *slog.Logger, next http.Handler) http.Handler {
 		}
 		log.InfoContext(r.Context(), "request", attrs...)
 	})
+}
+
+// serveRecovering serves r, turning a panic into a logged 500 instead of a
+// dropped connection. A panic is a bug; this keeps it to one request.
+func serveRecovering(log *slog.Logger, w *statusWriter, r *http.Request, next http.Handler) {
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		if v == http.ErrAbortHandler {
+			panic(v)
+		}
+		log.ErrorContext(r.Context(), "panic serving request", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		if w.status == 0 {
+			WriteError(w, r, log, fmt.Errorf("panic: %v", v))
+		}
+	}()
+	next.ServeHTTP(w, r)
 }
 
 // ContextHandler is a slog.Handler that adds the request ID of the
