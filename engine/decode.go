@@ -46,6 +46,9 @@ func DecodeObject(body []byte) (map[string]json.RawMessage, error) {
 		if err := dec.Decode(&v); err != nil {
 			return nil, bad("request body is not valid JSON: %s", jsonErrorText(err))
 		}
+		if inner, dup := repeatedMember(v); dup {
+			return nil, bad("member %q of %q appears more than once", truncate(inner, 64), truncate(name, 64))
+		}
 		obj[name] = v
 	}
 	if _, err := dec.Token(); err != nil {
@@ -55,6 +58,55 @@ func DecodeObject(body []byte) (map[string]json.RawMessage, error) {
 		return nil, bad("request body has data after the JSON object")
 	}
 	return obj, nil
+}
+
+// repeatedMember reports the first member name that appears twice in one
+// object anywhere inside v, a valid JSON value. Values such as jwks are kept
+// and handed to other parsers, which may not agree on which duplicate wins.
+func repeatedMember(v json.RawMessage) (string, bool) {
+	if !bytes.ContainsAny(v, "{") {
+		return "", false
+	}
+	type frame struct {
+		names   map[string]bool // nil for an array
+		wantKey bool
+	}
+	var stack []*frame
+	dec := json.NewDecoder(bytes.NewReader(v))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false // io.EOF: v is valid, so the walk is complete
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if top != nil && top.wantKey {
+			if name, ok := tok.(string); ok {
+				if top.names[name] {
+					return name, true
+				}
+				top.names[name] = true
+				top.wantKey = false
+				continue
+			}
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &frame{names: map[string]bool{}, wantKey: true})
+			continue
+		case json.Delim('['):
+			stack = append(stack, &frame{})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+		// A value ended: an enclosing object expects a key next.
+		if len(stack) > 0 && stack[len(stack)-1].names != nil {
+			stack[len(stack)-1].wantKey = true
+		}
+	}
 }
 
 // jsonErrorText describes a decoding error without echoing input.
@@ -80,13 +132,18 @@ func truncate(s string, n int) string {
 	return s[:n] + "..."
 }
 
-// compactJSON returns v without insignificant white space. v must be valid.
+// compactJSON returns v without insignificant white space and with <, >, &,
+// U+2028 and U+2029 escaped in strings: the form encoding/json writes a
+// json.RawMessage in, so that the value survives a JSON round trip byte for
+// byte. v must be valid.
 func compactJSON(v json.RawMessage) json.RawMessage {
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, v); err != nil {
 		return v
 	}
-	return buf.Bytes()
+	var esc bytes.Buffer
+	json.HTMLEscape(&esc, buf.Bytes())
+	return esc.Bytes()
 }
 
 // isNull reports whether a raw JSON value is null.

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -20,8 +21,10 @@ func (d Duration) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON reads a string in either form or a number of seconds.
 func (d *Duration) UnmarshalJSON(b []byte) error {
+	// json.Number also accepts a string holding a number ("3600"); only a
+	// bare JSON number is a number of seconds.
 	var n json.Number
-	if err := json.Unmarshal(b, &n); err == nil {
+	if b = bytes.TrimSpace(b); len(b) > 0 && b[0] != '"' && json.Unmarshal(b, &n) == nil && n != "" {
 		secs, err := strconv.ParseInt(string(n), 10, 64)
 		if err != nil || secs < 0 || secs > maxDurationSeconds {
 			return fmt.Errorf("duration %s: want a whole, non-negative number of seconds", n)

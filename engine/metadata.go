@@ -42,17 +42,17 @@ type Metadata struct {
 	UserinfoSignedResponseAlg string          `json:"userinfo_signed_response_alg,omitempty"`
 	RequestObjectSigningAlg   string          `json:"request_object_signing_alg,omitempty"`
 	// DefaultMaxAge is nil when absent; 0 is a meaningful value.
-	DefaultMaxAge           *int64   `json:"default_max_age,omitempty"`
-	RequireAuthTime         bool     `json:"require_auth_time,omitempty"`
-	DefaultACRValues        []string `json:"default_acr_values,omitempty"`
-	InitiateLoginURI        string   `json:"initiate_login_uri,omitempty"`
-	RequestURIs             []string `json:"request_uris,omitempty"`
-	PostLogoutRedirectURIs  []string `json:"post_logout_redirect_uris,omitempty"`
-	TLSClientAuthSubjectDN  string   `json:"tls_client_auth_subject_dn,omitempty"`
-	TLSClientAuthSANDNS     string   `json:"tls_client_auth_san_dns,omitempty"`
-	TLSClientAuthSANURI     string   `json:"tls_client_auth_san_uri,omitempty"`
-	TLSClientAuthSANIP      string   `json:"tls_client_auth_san_ip,omitempty"`
-	TLSClientAuthSANEmail   string   `json:"tls_client_auth_san_email,omitempty"`
+	DefaultMaxAge          *int64   `json:"default_max_age,omitempty"`
+	RequireAuthTime        bool     `json:"require_auth_time,omitempty"`
+	DefaultACRValues       []string `json:"default_acr_values,omitempty"`
+	InitiateLoginURI       string   `json:"initiate_login_uri,omitempty"`
+	RequestURIs            []string `json:"request_uris,omitempty"`
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris,omitempty"`
+	TLSClientAuthSubjectDN string   `json:"tls_client_auth_subject_dn,omitempty"`
+	TLSClientAuthSANDNS    string   `json:"tls_client_auth_san_dns,omitempty"`
+	TLSClientAuthSANURI    string   `json:"tls_client_auth_san_uri,omitempty"`
+	TLSClientAuthSANIP     string   `json:"tls_client_auth_san_ip,omitempty"`
+	TLSClientAuthSANEmail  string   `json:"tls_client_auth_san_email,omitempty"`
 
 	// Localized holds language-tagged human-readable members (RFC 7591
 	// §2.2), keyed by their full member name, e.g. "client_name#ja-Jpan-JP".
@@ -148,12 +148,25 @@ func writeMember(buf *bytes.Buffer, name string, value any) error {
 // UnmarshalJSON reads what MarshalJSON wrote. It does not validate: use
 // [ValidateMetadata] for input from clients.
 func (m *Metadata) UnmarshalJSON(b []byte) error {
-	var a metadataAlias
-	if err := json.Unmarshal(b, &a); err != nil {
-		return err
-	}
 	var all map[string]json.RawMessage
 	if err := json.Unmarshal(b, &all); err != nil {
+		return err
+	}
+	// encoding/json matches field names case-insensitively, so an extra
+	// member such as "Scope" would land in Scope: decode only the members
+	// whose names match exactly.
+	known := make(map[string]json.RawMessage, len(all))
+	for k, v := range all {
+		if metadataFields[k] {
+			known[k] = v
+		}
+	}
+	kb, err := json.Marshal(known)
+	if err != nil {
+		return err
+	}
+	var a metadataAlias
+	if err := json.Unmarshal(kb, &a); err != nil {
 		return err
 	}
 	*m = Metadata(a)

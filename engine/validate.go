@@ -111,6 +111,10 @@ func (v *validator) authMethod() (err error) {
 		return invalid("token_endpoint_auth_method client_secret_jwt is not supported: client secrets are stored only as hashes")
 	}
 	v.md.TokenEndpointAuthMethod, err = v.oneOf("token_endpoint_auth_method", "client_secret_basic", v.t.authMethods)
+	if err == nil && !slices.Contains(v.t.authMethods, v.md.TokenEndpointAuthMethod) {
+		// The RFC 7591 default is not offered here: the client must choose.
+		return invalid("token_endpoint_auth_method is required: the default client_secret_basic is not supported; use one of: %s", strings.Join(v.t.authMethods, ", "))
+	}
 	return err
 }
 
@@ -176,7 +180,6 @@ func (v *validator) responseAndGrantTypes() error {
 		if slices.Contains(gts, "authorization_code") {
 			norm = append(norm, "code")
 		}
-		code = len(norm) > 0
 		if slices.Contains(gts, "implicit") {
 			return invalid("grant_types implicit needs response_types saying which tokens the authorization endpoint returns")
 		}
@@ -184,6 +187,8 @@ func (v *validator) responseAndGrantTypes() error {
 	if norm == nil {
 		norm = []string{}
 	}
+	// The defaults and derivations above may have changed norm.
+	code, implicit = responseTypeNeeds(norm)
 	hasGrant := func(g string) bool { return slices.Contains(gts, g) }
 	switch {
 	case code && !hasGrant("authorization_code"):
@@ -257,7 +262,7 @@ func (v *validator) postLogoutRedirectURIs() error {
 			return invalid("post_logout_redirect_uris: %q %s", truncate(u, 128), msg)
 		}
 	}
-	v.md.PostLogoutRedirectURIs = uris
+	v.md.PostLogoutRedirectURIs = nilIfEmpty(uris)
 	return nil
 }
 
@@ -386,7 +391,7 @@ func (v *validator) contacts() error {
 			return invalid("contacts: %q is not an e-mail address", truncate(c, 128))
 		}
 	}
-	v.md.Contacts = cs
+	v.md.Contacts = nilIfEmpty(cs)
 	return nil
 }
 
@@ -471,7 +476,10 @@ func (v *validator) tlsClientAuth() error {
 	}{
 		{"tls_client_auth_subject_dn", &v.md.TLSClientAuthSubjectDN, func(s string) bool { return printable(s, true) }},
 		{"tls_client_auth_san_dns", &v.md.TLSClientAuthSANDNS, validDNSName},
-		{"tls_client_auth_san_uri", &v.md.TLSClientAuthSANURI, func(s string) bool { u, err := url.Parse(s); return err == nil && u.Scheme != "" && printable(s, false) }},
+		{"tls_client_auth_san_uri", &v.md.TLSClientAuthSANURI, func(s string) bool {
+			u, err := url.Parse(s)
+			return err == nil && u.Scheme != "" && printable(s, false)
+		}},
 		{"tls_client_auth_san_ip", &v.md.TLSClientAuthSANIP, validIP},
 		{"tls_client_auth_san_email", &v.md.TLSClientAuthSANEmail, validEmail},
 	}
@@ -546,8 +554,10 @@ func (v *validator) subject() error {
 	if st == "pairwise" && !ok {
 		hosts := map[string]bool{}
 		for _, u := range v.md.RedirectURIs {
+			// The sector is the host component (OpenID Connect Core §8.1):
+			// without the port, and case-insensitive.
 			if p, err := url.Parse(u); err == nil {
-				hosts[p.Host] = true
+				hosts[strings.ToLower(p.Hostname())] = true
 			}
 		}
 		if len(hosts) > 1 {
@@ -580,7 +590,7 @@ func (v *validator) oidcMisc() error {
 			return invalid("default_acr_values must not contain spaces or control characters")
 		}
 	}
-	v.md.DefaultACRValues = acrs
+	v.md.DefaultACRValues = nilIfEmpty(acrs)
 	login, ok, err := v.m.str("initiate_login_uri")
 	if err != nil {
 		return metadataError(err)
@@ -597,13 +607,29 @@ func (v *validator) oidcMisc() error {
 	}
 	for _, r := range reqs {
 		// OpenID Connect allows a fragment here: it carries the content hash.
+		// The whole URI is checked for length and characters, the part
+		// before the fragment as a web URL.
 		base, _, _ := strings.Cut(r, "#")
-		if msg := checkWebURL(base, true); msg != "" {
+		_, msg := parseAbsolute(r)
+		if msg == "" {
+			msg = checkWebURL(base, true)
+		}
+		if msg != "" {
 			return invalid("request_uris: %q %s", truncate(r, 128), msg)
 		}
 	}
-	v.md.RequestURIs = reqs
+	v.md.RequestURIs = nilIfEmpty(reqs)
 	return nil
+}
+
+// nilIfEmpty returns nil for an empty list, so that an optional array member
+// sent as [] is stored like an absent one (and its JSON form, which omits
+// it, validates to the same Metadata).
+func nilIfEmpty(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
 }
 
 func (v *validator) extras() error {
