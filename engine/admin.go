@@ -33,6 +33,9 @@ func (r *Registrar) MintInitialAccessToken(ctx context.Context, tenantName strin
 	if err != nil {
 		return "", nil, err
 	}
+	if t.settings.InitialAccessToken == TokenStatic {
+		return "", nil, Errorf(CodeInvalidRequest, "tenant %q uses a static initial access token; stored tokens would never be accepted there", t.name)
+	}
 	for _, p := range req.Policies {
 		if !ValidModuleName(p) {
 			return "", nil, Errorf(CodeInvalidRequest, "policies: %q is not a valid policy module name", truncate(p, 64))

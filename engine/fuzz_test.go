@@ -48,7 +48,7 @@ func fuzzSeeds() []string {
 		rp(`"default_max_age":-0`, `"default_max_age_x":1e400`),
 		rp(`"initiate_login_uri":"https://rp.example/login"`, `"request_uris":["https://rp.example/r#abc","https://rp.example/r"]`),
 		rp(`"post_logout_redirect_uris":[]`, `"contacts":[]`, `"request_uris":[]`, `"default_acr_values":[]`),
-		rp(`"tenant_ref":{"a":[1,2,{"b":"<>&\u2029"}]}`, `"Scope":"x"`, `"CLIENT_NAME":5`, `"flags":null`),
+		rp(`"tenant_ref":{"a":[1,2,{"b":"<>&\u2029"}]}`, `"tier":"x"`, `"x-label":5`, `"flags":null`),
 		rp(`"client_id":"x"`, `"client_secret":"y"`, `"registration_access_token":"z"`, `"client_id_issued_at":1`),
 		rp(`"redirect_uris":null`), rp(`"application_type":null`, `"scope":""`, `"jwks":null`),
 		`{"redirect_uris":"https://rp.example/cb"}`, `{"redirect_uris":[1,true,null,{}]}`, `{"default_max_age":1.5}`,
@@ -63,7 +63,7 @@ var fuzzSettings = []engine.Settings{
 	{
 		WebLoopbackRedirectURIs: true,
 		SubjectTypesSupported:   []string{"public", "pairwise"},
-		ExtraClientMetadata:     []string{"tenant_ref", "flags", "Scope", "CLIENT_NAME"},
+		ExtraClientMetadata:     []string{"tenant_ref", "flags", "tier", "x-label"},
 		GrantTypesSupported:     []string{"authorization_code", "implicit", "refresh_token", "client_credentials", "password", "urn:ietf:params:oauth:grant-type:device_code"},
 		ResponseTypesSupported:  []string{"code", "id_token", "code id_token", "token", "code token", "code id_token token", "id_token token", "none"},
 	},
@@ -131,7 +131,7 @@ func FuzzValidateMetadata(f *testing.F) {
 // of a web and of a native client.
 func FuzzValidateMember(f *testing.F) {
 	for _, m := range append(stringMembers(), "redirect_uris", "post_logout_redirect_uris", "contacts", "request_uris",
-		"default_acr_values", "grant_types", "response_types", "tenant_ref", "Scope") {
+		"default_acr_values", "grant_types", "response_types", "tenant_ref", "tier") {
 		for _, v := range []string{"", "x", "https://rp.example/a#b", "http://localhost:8080/cb", "com.example.app:/cb",
 			"ops@rp.example", "openid profile", "code id_token", "CN=a", "192.0.2.1", "<&>\u2028", "a b", "\u0000"} {
 			f.Add(m, v)

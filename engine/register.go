@@ -162,10 +162,13 @@ func (r *Registrar) authenticateRegistration(ctx context.Context, t *tenant, tok
 // request sets either, the other is derived from it rather than defaulted.
 func (t *tenant) applyDefaults(obj map[string]json.RawMessage) {
 	present := member{obj}.present
+	// Decide the pair from the request alone, before any default lands:
+	// the answer must not depend on map order.
+	sentGrants, sentResponses := present("grant_types"), present("response_types")
 	for k, v := range t.defaults {
 		if present(k) ||
-			k == "grant_types" && present("response_types") ||
-			k == "response_types" && present("grant_types") {
+			k == "grant_types" && sentResponses ||
+			k == "response_types" && sentGrants {
 			continue
 		}
 		obj[k] = v

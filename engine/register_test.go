@@ -159,7 +159,10 @@ func TestRegisterTokenModes(t *testing.T) {
 		"static": {InitialAccessToken: engine.TokenStatic, StaticInitialAccessToken: staticToken},
 	})
 	openIAT := h.mint("open", engine.MintRequest{})
-	staticIAT := h.mint("static", engine.MintRequest{})
+	// A static-mode tenant never accepts stored tokens, so none is minted.
+	if _, _, err := h.r.MintInitialAccessToken(context.Background(), "static", engine.MintRequest{}); err == nil {
+		t.Error("minted a stored token for a static-mode tenant")
+	}
 	storedIAT := h.mint("default", engine.MintRequest{})
 	tests := []struct {
 		name, tenant, token string
@@ -174,7 +177,7 @@ func TestRegisterTokenModes(t *testing.T) {
 		{name: "static with its token", tenant: "static", token: staticToken},
 		{name: "static without token", tenant: "static", code: engine.CodeInvalidToken},
 		{name: "static with wrong token", tenant: "static", token: staticToken + "x", code: engine.CodeInvalidToken},
-		{name: "static with a stored token", tenant: "static", token: staticIAT, code: engine.CodeInvalidToken},
+		{name: "static with a stored token", tenant: "static", token: storedIAT, code: engine.CodeInvalidToken},
 		{name: "stored with token", tenant: "default", token: storedIAT, issuedBy: engine.HashToken(storedIAT)},
 		{name: "stored without token", tenant: "default", code: engine.CodeInvalidToken},
 		{name: "stored with wrong token", tenant: "default", token: storedIAT[:len(storedIAT)-1], code: engine.CodeInvalidToken},
@@ -358,9 +361,9 @@ func TestRegisterClientDefaults(t *testing.T) {
 		{"request wins", "grants", rp(`"client_name":"Mine"`, `"token_endpoint_auth_method":"client_secret_post"`), "Mine", []string{"authorization_code", "refresh_token"}, []string{"code"}, "client_secret_post"},
 		{"null is absent", "grants", rp(`"client_name":null`, `"grant_types":null`), "Default Name", []string{"authorization_code", "refresh_token"}, []string{"code"}, "none"},
 		{"response_types in request: grant_types derived, not defaulted", "grants", rp(`"response_types":["code id_token"]`), "Default Name", []string{"authorization_code", "implicit"}, []string{"code id_token"}, "none"},
-		{"grant_types in request win", "grants", obj(`"grant_types":["client_credentials"]`), "Default Name", []string{"client_credentials"}, []string{}, "none"},
+		{"grant_types in request win", "grants", obj(`"grant_types":["client_credentials"]`, `"token_endpoint_auth_method":"client_secret_basic"`), "Default Name", []string{"client_credentials"}, []string{}, "client_secret_basic"},
 		{"response_types default applied", "responses", rp(), "Default Name", []string{"authorization_code", "implicit"}, []string{"code id_token"}, "none"},
-		{"grant_types in request: response_types derived, not defaulted", "responses", obj(`"grant_types":["client_credentials"]`), "Default Name", []string{"client_credentials"}, []string{}, "none"},
+		{"grant_types in request: response_types derived, not defaulted", "responses", obj(`"grant_types":["client_credentials"]`, `"token_endpoint_auth_method":"private_key_jwt"`, `"jwks_uri":"https://rp.example/jwks"`), "Default Name", []string{"client_credentials"}, []string{}, "private_key_jwt"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -382,12 +385,8 @@ func TestRegisterClientDefaults(t *testing.T) {
 		})
 	}
 	t.Run("both pair members defaulted", func(t *testing.T) {
-		// register.go's applyDefaults tests presence in the map it is filling
-		// in: whichever of grant_types and response_types it happens to visit
-		// first (map order) suppresses the other, so the result is random.
-		// The fix belongs in register.go (check presence in the request as
-		// sent); until then this case is skipped.
-		t.Skip("known engine bug: applyDefaults depends on map iteration order when client_defaults has both grant_types and response_types")
+		// Both defaults apply when the request has neither, whatever the
+		// order in which applyDefaults visits them (20 tries cover map order).
 		h := newHarness(t, map[string]engine.Settings{"t": {InitialAccessToken: engine.TokenNone, ClientDefaults: map[string]json.RawMessage{
 			"grant_types":    json.RawMessage(`["authorization_code","refresh_token"]`),
 			"response_types": json.RawMessage(`["code"]`),

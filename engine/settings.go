@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 )
 
 // TokenMode says how a tenant authenticates registration requests
@@ -165,6 +166,11 @@ func ValidTenantName(name string) bool { return tenantNamePattern.MatchString(na
 // moduleNamePattern is the character set of policy module names.
 var moduleNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 
+// extraNamePattern is the character set of extra metadata member names. It
+// leaves out "#", which marks language tags, and anything that would need
+// escaping in JSON.
+var extraNamePattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,64}$`)
+
 // ValidModuleName reports whether name is a valid policy module name.
 func ValidModuleName(name string) bool { return moduleNamePattern.MatchString(name) }
 
@@ -258,8 +264,12 @@ func compileTenant(name string, s Settings) (*tenant, error) {
 	}
 	t.extra = map[string]bool{}
 	for _, name := range s.ExtraClientMetadata {
-		if name == "" || metadataFields[name] || IsServerManaged(name) || isLocalizedName(name) {
-			return fail("extra_client_metadata: %q is a standard member or empty", name)
+		if !extraNamePattern.MatchString(name) {
+			return fail("extra_client_metadata: %q: use 1-64 characters of a-z A-Z 0-9 _ - . :", name)
+		}
+		lower := strings.ToLower(name)
+		if metadataFields[lower] || IsServerManaged(lower) || localizable[lower] {
+			return fail("extra_client_metadata: %q is (or differs only in case from) a standard member", name)
 		}
 		t.extra[name] = true
 	}

@@ -211,6 +211,10 @@ func (v *validator) responseAndGrantTypes() error {
 			return invalid("response_types %q is not supported; use any of: %s", rt, strings.Join(v.t.responseTypes, ", "))
 		}
 	}
+	if hasGrant("client_credentials") && v.md.TokenEndpointAuthMethod == "none" {
+		// RFC 6749 §4.4: only confidential clients use this grant.
+		return invalid("grant_types client_credentials needs a token_endpoint_auth_method that authenticates the client, not none")
+	}
 	v.md.ResponseTypes, v.md.GrantTypes = norm, gts
 	return nil
 }

@@ -213,6 +213,8 @@ func TestValidateResponseAndGrantTypes(t *testing.T) {
 		{name: "implicit without response_types", body: rp(`"grant_types":["implicit"]`), code: icm, mention: "response_types"},
 		{name: "code without authorization_code", body: rp(`"response_types":["code"]`, `"grant_types":["implicit"]`), code: icm, mention: "grant_types authorization_code"},
 		{name: "id_token without implicit", body: rp(`"response_types":["id_token"]`, `"grant_types":["authorization_code"]`), code: icm, mention: "grant_types implicit"},
+		{name: "client_credentials for a public client", body: obj(`"grant_types":["client_credentials"]`, `"token_endpoint_auth_method":"none"`), code: icm, mention: "client_credentials"},
+		{name: "client_credentials with private_key_jwt", body: obj(`"grant_types":["client_credentials"]`, `"token_endpoint_auth_method":"private_key_jwt"`, `"jwks_uri":"https://rp.example/jwks"`), check: types([]string{}, []string{"client_credentials"})},
 		{name: "code with client_credentials", body: rp(`"response_types":["code"]`, `"grant_types":["client_credentials"]`), code: icm, mention: "grant_types authorization_code"},
 		{name: "authorization_code without code", body: rp(`"response_types":[]`, `"grant_types":["authorization_code"]`), code: icm, mention: "grant_types authorization_code"},
 		{name: "implicit without token", body: rp(`"response_types":["code"]`, `"grant_types":["authorization_code","implicit"]`), code: icm, mention: "grant_types implicit"},
@@ -813,14 +815,18 @@ func TestValidateTypeErrors(t *testing.T) {
 
 func TestValidateSettingsErrors(t *testing.T) {
 	for name, s := range map[string]engine.Settings{
-		"unknown grant type":     {GrantTypesSupported: []string{"magic"}},
-		"hmac alg":               {SigningAlgValuesSupported: []string{"HS256"}},
-		"none alg":               {SigningAlgValuesSupported: []string{"none"}},
-		"client_secret_jwt":      {TokenEndpointAuthMethodsSupported: []string{"client_secret_jwt"}},
-		"extra standard member":  {ExtraClientMetadata: []string{"scope"}},
-		"extra server-managed":   {ExtraClientMetadata: []string{"client_id"}},
-		"extra localized member": {ExtraClientMetadata: []string{"client_name#en"}},
-		"bad scope":              {ScopesSupported: []string{"a b"}},
+		"unknown grant type":                   {GrantTypesSupported: []string{"magic"}},
+		"hmac alg":                             {SigningAlgValuesSupported: []string{"HS256"}},
+		"none alg":                             {SigningAlgValuesSupported: []string{"none"}},
+		"client_secret_jwt":                    {TokenEndpointAuthMethodsSupported: []string{"client_secret_jwt"}},
+		"extra standard member":                {ExtraClientMetadata: []string{"scope"}},
+		"extra server-managed":                 {ExtraClientMetadata: []string{"client_id"}},
+		"extra localized member":               {ExtraClientMetadata: []string{"client_name#en"}},
+		"extra in another case":                {ExtraClientMetadata: []string{"Scope"}},
+		"extra server-managed in another case": {ExtraClientMetadata: []string{"Client_ID"}},
+		"extra with a hash":                    {ExtraClientMetadata: []string{"tier#"}},
+		"extra empty":                          {ExtraClientMetadata: []string{""}},
+		"bad scope":                            {ScopesSupported: []string{"a b"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			o, _ := engine.DecodeObject([]byte(rp()))
@@ -879,15 +885,26 @@ func TestMetadataJSON(t *testing.T) {
 			}
 		}
 	})
+	t.Run("stored member names are exact", func(t *testing.T) {
+		// A store may hold metadata whose extra member differs only in case
+		// from a standard one (settings refuse that today, stores are
+		// older than settings): it must not overwrite the standard member.
+		var md engine.Metadata
+		if err := json.Unmarshal([]byte(`{"scope":"openid","Scope":"other","redirect_uris":[],"grant_types":[],"response_types":[]}`), &md); err != nil {
+			t.Fatal(err)
+		}
+		eq(t, "scope", md.Scope, "openid")
+		eq(t, "Extra[Scope]", string(md.Extra["Scope"]), `"other"`)
+	})
 	t.Run("round trip", func(t *testing.T) {
 		settings := engine.Settings{
-			ExtraClientMetadata:     []string{"tenant_ref", "Scope", "flags"},
+			ExtraClientMetadata:     []string{"tenant_ref", "tier", "flags"},
 			SubjectTypesSupported:   []string{"public", "pairwise"},
 			WebLoopbackRedirectURIs: true,
 		}
 		md, err := validateBody(t, settings, rp(
 			`"client_name":"App"`, `"client_name#ja-Jpan-JP":"アプリ"`, `"logo_uri#de":"https://rp.example/l.png"`,
-			`"tenant_ref":{"id":7,"tags":["a","<b>"]}`, `"Scope":"not the scope member"`, `"flags":[true,null]`,
+			`"tenant_ref":{"id":7,"tags":["a","<b>"]}`, `"tier":"gold"`, `"flags":[true,null]`,
 			`"default_max_age":0`, `"jwks":`+jwks(ecJWK, okpJWK), `"contacts":["ops@rp.example"]`,
 			`"scope":"openid"`, `"subject_type":"pairwise"`, `"require_auth_time":true`,
 			`"request_uris":["https://rp.example/r#h"]`, `"post_logout_redirect_uris":["http://localhost/bye"]`,
@@ -907,7 +924,7 @@ func TestMetadataJSON(t *testing.T) {
 			t.Fatalf("round trip\n got %+v\nwant %+v\njson %s", back, md, b)
 		}
 		eq(t, "scope", back.Scope, "openid")
-		eq(t, "Extra[Scope]", string(back.Extra["Scope"]), `"not the scope member"`)
+		eq(t, "Extra[tier]", string(back.Extra["tier"]), `"gold"`)
 		eq(t, "Localized", back.Localized, map[string]string{"client_name#ja-Jpan-JP": "アプリ", "logo_uri#de": "https://rp.example/l.png"})
 		// The flat object re-validates to the same metadata.
 		again, err := validateBody(t, settings, string(b))
@@ -922,7 +939,7 @@ func TestMetadataJSON(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, m := range []string{"client_name#ja-Jpan-JP", "tenant_ref", "Scope", "redirect_uris", "jwks"} {
+		for _, m := range []string{"client_name#ja-Jpan-JP", "tenant_ref", "tier", "redirect_uris", "jwks"} {
 			if _, ok := o[m]; !ok {
 				t.Errorf("Object() lacks %s", m)
 			}
