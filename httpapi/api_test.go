@@ -89,6 +89,24 @@ func TestGolden(t *testing.T) {
 			return s.adminDo("GET", "/admin/tenants/open/clients/"+c["client_id"].(string), "")
 		}},
 		{"admin-unauthorized", func(s *server) response { return s.do(s.admin, "GET", "/admin/tenants", "") }},
+		{"admin-tenants", func(s *server) response { return s.adminDo("GET", "/admin/tenants", "") }},
+		{"admin-tenant", func(s *server) response { return s.adminDo("GET", "/admin/tenants/static", "") }},
+		{"admin-clients", func(s *server) response {
+			s.register("/tenants/open", "", webClient)
+			s.register("/tenants/open", "", webClient)
+			return s.adminDo("GET", "/admin/tenants/open/clients?limit=1", "")
+		}},
+		{"admin-iat", func(s *server) response {
+			s.mintIAT("default", `{"max_uses":1}`)
+			return s.adminDo("GET", "/admin/tenants/default/initial-access-tokens/0f614f5992652f6ba7f981b14f7ddfc0aea4df76f607ea357ae4ebd3a5eb52dd", "")
+		}},
+		{"admin-mint-rat", func(s *server) response {
+			c := s.register("/tenants/open", "", webClient)
+			return s.adminDo("POST", "/admin/tenants/open/clients/"+c["client_id"].(string)+"/registration-access-token", "")
+		}},
+		{"admin-error-bad-request", func(s *server) response {
+			return s.adminDo("POST", "/admin/tenants/default/initial-access-tokens", `{"policies":["nope"]}`)
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -43,10 +43,16 @@ type server struct {
 
 func newServer(t *testing.T, tenants map[string]engine.Settings) *server {
 	t.Helper()
+	return newServerWith(t, tenants, func(s engine.Store) engine.Store { return s })
+}
+
+// newServerWith is newServer with the memstore wrapped by wrap.
+func newServerWith(t *testing.T, tenants map[string]engine.Settings, wrap func(engine.Store) engine.Store) *server {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	now := func() time.Time { return epoch }
 	reg, err := engine.New(engine.Config{
-		Store:   memstore.New(memstore.Config{Now: now}),
+		Store:   wrap(memstore.New(memstore.Config{Now: now})),
 		Keys:    jose.KeySetChecker{},
 		Tenants: tenants,
 		Now:     now,

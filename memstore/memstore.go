@@ -31,8 +31,8 @@ type Store struct {
 	mu      sync.Mutex
 	clients map[key]*engine.Client
 	tokens  map[key]*engine.InitialAccessToken
-	// ids holds each tenant's client IDs in order, for Clients.
-	ids map[string][]string
+	// ids indexes each tenant's client IDs, for Clients.
+	ids map[string]*index
 	// writes counts the writes since the last sweep, which runs again when
 	// they reach sweepAt.
 	writes, sweepAt int
@@ -62,7 +62,7 @@ func New(cfg Config) *Store {
 		now:     now,
 		clients: map[key]*engine.Client{},
 		tokens:  map[key]*engine.InitialAccessToken{},
-		ids:     map[string][]string{},
+		ids:     map[string]*index{},
 		sweepAt: minSweepWrites,
 	}
 }
@@ -154,7 +154,7 @@ func (s *Store) Clients(_ context.Context, tenant, after string, limit int) ([]*
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	ids := s.ids[tenant]
+	ids := s.sortedIDs(tenant)
 	i, found := slices.BinarySearch(ids, after)
 	if found {
 		i++
@@ -162,7 +162,7 @@ func (s *Store) Clients(_ context.Context, tenant, after string, limit int) ([]*
 	var page []*engine.Client
 	for _, id := range ids[i:] {
 		c := s.clients[key{tenant, id}]
-		if !engine.Live(c.ExpiresAt, now) {
+		if c == nil || !engine.Live(c.ExpiresAt, now) {
 			continue
 		}
 		if len(page) == limit {
@@ -244,28 +244,86 @@ func (s *Store) liveToken(k key, now time.Time) *engine.InitialAccessToken {
 	return t
 }
 
+// index keeps a tenant's client IDs for ordered listing. Writes are cheap:
+// a new ID is appended to added, a removed one only counted in stale; the
+// next listing sorts and merges added into sorted and drops stale IDs, so
+// registering n clients costs O(n log n) in all, not O(n²).
+type index struct {
+	sorted []string // in order; may hold IDs removed since the last settle
+	added  []string // unordered; new since the last settle
+	stale  int      // removals since the last settle
+}
+
 // putClient stores c under k, which must be {c.Tenant, c.ID}.
 func (s *Store) putClient(k key, c *engine.Client) {
-	if _, ok := s.clients[k]; !ok {
-		ids := s.ids[k.tenant]
-		i, _ := slices.BinarySearch(ids, k.id)
-		s.ids[k.tenant] = slices.Insert(ids, i, k.id)
+	_, existed := s.clients[k]
+	s.clients[k] = c // before bound, which may settle and keeps only stored IDs
+	if !existed {
+		ix := s.ids[k.tenant]
+		if ix == nil {
+			ix = &index{}
+			s.ids[k.tenant] = ix
+		}
+		ix.added = append(ix.added, k.id)
+		s.bound(k.tenant, ix)
 	}
-	s.clients[k] = c
 }
 
 // removeClient deletes the client k, which must be stored.
 func (s *Store) removeClient(k key) {
 	delete(s.clients, k)
-	ids := s.ids[k.tenant]
-	if i, ok := slices.BinarySearch(ids, k.id); ok {
-		ids = slices.Delete(ids, i, i+1)
+	if ix := s.ids[k.tenant]; ix != nil {
+		ix.stale++
+		s.bound(k.tenant, ix)
 	}
-	if len(ids) == 0 {
-		delete(s.ids, k.tenant)
-	} else {
-		s.ids[k.tenant] = ids
+}
+
+// bound settles an index whose pending changes outgrow its sorted part, so
+// that an index nobody lists stays within a constant factor of the live IDs.
+func (s *Store) bound(tenant string, ix *index) {
+	if len(ix.added)+ix.stale > max(minSweepWrites, len(ix.sorted)) {
+		s.settle(tenant, ix)
 	}
+}
+
+// sortedIDs returns the tenant's client IDs in order, each stored once.
+func (s *Store) sortedIDs(tenant string) []string {
+	ix := s.ids[tenant]
+	if ix == nil {
+		return nil
+	}
+	s.settle(tenant, ix)
+	return ix.sorted
+}
+
+// settle merges the IDs added since the last settle into the sorted list
+// and drops the IDs of clients no longer stored.
+func (s *Store) settle(tenant string, ix *index) {
+	if len(ix.added) == 0 && ix.stale == 0 {
+		return
+	}
+	slices.Sort(ix.added)
+	merged := make([]string, 0, len(ix.sorted)+len(ix.added))
+	a, b := ix.sorted, ix.added
+	for len(a) > 0 || len(b) > 0 {
+		var id string
+		if len(b) == 0 || (len(a) > 0 && a[0] <= b[0]) {
+			id, a = a[0], a[1:]
+		} else {
+			id, b = b[0], b[1:]
+		}
+		if n := len(merged); n > 0 && merged[n-1] == id {
+			continue // removed and added again
+		}
+		if _, ok := s.clients[key{tenant, id}]; ok {
+			merged = append(merged, id)
+		}
+	}
+	if len(merged) == 0 {
+		delete(s.ids, tenant)
+		return
+	}
+	*ix = index{sorted: merged}
 }
 
 // wrote counts a write, and sweeps once the writes since the last sweep
@@ -290,18 +348,15 @@ func (s *Store) sweep(now time.Time) {
 	for k, c := range s.clients {
 		if !engine.Live(c.ExpiresAt, now) {
 			delete(s.clients, k)
+			if ix := s.ids[k.tenant]; ix != nil {
+				ix.stale++
+			}
 			swept[k.tenant] = true
 		}
 	}
 	for tenant := range swept {
-		ids := slices.DeleteFunc(s.ids[tenant], func(id string) bool {
-			_, ok := s.clients[key{tenant, id}]
-			return !ok
-		})
-		if len(ids) == 0 {
-			delete(s.ids, tenant)
-		} else {
-			s.ids[tenant] = ids
+		if ix := s.ids[tenant]; ix != nil {
+			s.settle(tenant, ix)
 		}
 	}
 	for k, t := range s.tokens {

@@ -51,9 +51,12 @@ func checkIndex(t *testing.T, s *Store) {
 	for k := range s.clients {
 		want[k.tenant] = append(want[k.tenant], k.id)
 	}
+	for tenant, ix := range s.ids {
+		s.settle(tenant, ix)
+	}
 	for tenant, ids := range want {
 		slices.Sort(ids)
-		if got := s.ids[tenant]; !slices.Equal(got, ids) {
+		if got := s.sortedIDs(tenant); !slices.Equal(got, ids) {
 			t.Errorf("index of %s = %q, want %q", tenant, got, ids)
 		}
 	}

@@ -1,0 +1,100 @@
+package httpapi_test
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/registrar-dev/registrar/adminapi"
+	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/httpapi"
+	"github.com/registrar-dev/registrar/jose"
+	"github.com/registrar-dev/registrar/memstore"
+)
+
+// benchHandlers returns the public and admin handlers over memstore, with
+// real randomness and a silent logger.
+func benchHandlers(b *testing.B) (http.Handler, http.Handler) {
+	log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError}))
+	reg, err := engine.New(engine.Config{Store: memstore.New(memstore.Config{}), Keys: jose.KeySetChecker{}, Logger: log, Rand: rand.Reader})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pub, err := httpapi.New(httpapi.Config{Registrar: reg, Issuer: "https://registrar.example", Logger: log})
+	if err != nil {
+		b.Fatal(err)
+	}
+	adm, err := adminapi.New(adminapi.Config{Registrar: reg, Token: adminToken, Issuer: "https://registrar.example", Logger: log})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return pub, adm
+}
+
+// serve runs one request through h and returns the recorder.
+func serve(h http.Handler, method, path, token, body string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(method, path, strings.NewReader(body))
+	r.Header.Set("Authorization", "Bearer "+token)
+	if body != "" {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+// benchBody is the registration body of the node-oidc-provider anchor
+// (shared/research/oidc-provider.md §2).
+const benchBody = `{"redirect_uris":["https://app.example.com/cb"],"grant_types":["authorization_code","refresh_token"],"contacts":["dev@example.com"]}`
+
+func mintBenchIAT(b *testing.B, adm http.Handler) string {
+	w := serve(adm, "POST", "/admin/tenants/default/initial-access-tokens", adminToken, `{"expires_in":"PT1H"}`)
+	if w.Code != 201 {
+		b.Fatalf("mint: %d %s", w.Code, w.Body)
+	}
+	var m map[string]any
+	json.Unmarshal(w.Body.Bytes(), &m)
+	return m["initial_access_token"].(string)
+}
+
+// BenchmarkRegister measures POST /reg through the full handler stack
+// (routing, bearer, body, token lookup, validation, ID, secret and token
+// generation, hashing, store, JSON response), in parallel on all CPUs.
+func BenchmarkRegister(b *testing.B) {
+	pub, adm := benchHandlers(b)
+	iat := mintBenchIAT(b, adm)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if w := serve(pub, "POST", "/reg", iat, benchBody); w.Code != http.StatusCreated {
+				b.Fatalf("register: %d %s", w.Code, w.Body)
+			}
+		}
+	})
+}
+
+// BenchmarkRead measures GET /reg/{client_id} with the registration
+// access token, in parallel on all CPUs.
+func BenchmarkRead(b *testing.B) {
+	pub, adm := benchHandlers(b)
+	iat := mintBenchIAT(b, adm)
+	w := serve(pub, "POST", "/reg", iat, benchBody)
+	var c map[string]any
+	json.Unmarshal(w.Body.Bytes(), &c)
+	path, rat := "/reg/"+c["client_id"].(string), c["registration_access_token"].(string)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if w := serve(pub, "GET", path, rat, ""); w.Code != http.StatusOK {
+				b.Fatalf("read: %d %s", w.Code, w.Body)
+			}
+		}
+	})
+}
