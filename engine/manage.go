@@ -99,7 +99,7 @@ func (r *Registrar) Update(ctx context.Context, req ManageRequest) (*ClientInfor
 	if err != nil {
 		return nil, err
 	}
-	obj, err := DecodeObject(req.Body)
+	obj, err := decodeRequest(req.Body)
 	if err != nil {
 		return nil, err
 	}

@@ -39,7 +39,7 @@ func (r *Registrar) Register(ctx context.Context, req RegisterRequest) (*ClientI
 	if err != nil {
 		return nil, err
 	}
-	obj, err := DecodeObject(req.Body)
+	obj, err := decodeRequest(req.Body)
 	if err != nil {
 		return nil, err
 	}
@@ -121,6 +121,20 @@ func (r *Registrar) Register(ctx context.Context, req RegisterRequest) (*ClientI
 			return nil, storeError("create client", err)
 		}
 	}
+}
+
+// decodeRequest decodes the JSON object of a registration or update
+// request. A bearer token inside it is refused (RFC 6750 §2: we accept only
+// the Authorization header), so that it is never mistaken for metadata.
+func decodeRequest(body []byte) (map[string]json.RawMessage, error) {
+	obj, err := DecodeObject(body)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := obj["access_token"]; ok {
+		return nil, Errorf(CodeInvalidRequest, "access tokens must be sent in the Authorization header, not in the request body")
+	}
+	return obj, nil
 }
 
 // authenticateRegistration checks the token of a registration request

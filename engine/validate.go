@@ -545,17 +545,11 @@ func (v *validator) subject() error {
 		return err
 	}
 	v.md.SubjectType = st
-	sector, ok, err := v.m.str("sector_identifier_uri")
+	hasSector, err := v.httpsURL("sector_identifier_uri", &v.md.SectorIdentifierURI)
 	if err != nil {
-		return metadataError(err)
+		return err
 	}
-	if ok {
-		if msg := checkWebURL(sector, true); msg != "" {
-			return invalid("sector_identifier_uri %s", msg)
-		}
-		v.md.SectorIdentifierURI = sector
-	}
-	if st == "pairwise" && !ok {
+	if st == "pairwise" && !hasSector {
 		hosts := map[string]bool{}
 		for _, u := range v.md.RedirectURIs {
 			// The sector is the host component (OpenID Connect Core §8.1):
@@ -569,6 +563,23 @@ func (v *validator) subject() error {
 		}
 	}
 	return nil
+}
+
+// httpsURL reads an optional https URL member into dst, reporting whether
+// it was present.
+func (v *validator) httpsURL(name string, dst *string) (bool, error) {
+	s, ok, err := v.m.str(name)
+	if err != nil {
+		return false, metadataError(err)
+	}
+	if !ok {
+		return false, nil
+	}
+	if msg := checkWebURL(s, true); msg != "" {
+		return false, invalid("%s %s", name, msg)
+	}
+	*dst = s
+	return true, nil
 }
 
 func (v *validator) oidcMisc() error {
@@ -595,15 +606,8 @@ func (v *validator) oidcMisc() error {
 		}
 	}
 	v.md.DefaultACRValues = nilIfEmpty(acrs)
-	login, ok, err := v.m.str("initiate_login_uri")
-	if err != nil {
-		return metadataError(err)
-	}
-	if ok {
-		if msg := checkWebURL(login, true); msg != "" {
-			return invalid("initiate_login_uri %s", msg)
-		}
-		v.md.InitiateLoginURI = login
+	if _, err := v.httpsURL("initiate_login_uri", &v.md.InitiateLoginURI); err != nil {
+		return err
 	}
 	reqs, _, err := v.m.strs("request_uris")
 	if err != nil {

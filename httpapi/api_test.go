@@ -193,6 +193,7 @@ func TestBearerExtraction(t *testing.T) {
 		{"token with bad characters", "/reg", []string{"Authorization: Bearer a,b"}, 401, engine.CodeInvalidToken},
 		{"query token", "/reg?access_token=" + iat, nil, 400, engine.CodeInvalidRequest},
 		{"header and query", "/reg?access_token=" + iat, []string{bearer(iat)}, 400, engine.CodeInvalidRequest},
+		{"token in the body", "/tenants/open/reg", nil, 400, engine.CodeInvalidRequest},
 		{"two headers", "/reg", []string{bearer(iat), bearer(iat)}, 400, engine.CodeInvalidRequest},
 		{"basic scheme", "/reg", []string{"Authorization: Basic dXNlcjpwYXNz"}, 400, engine.CodeInvalidRequest},
 		{"scheme only", "/reg", []string{"Authorization: Bearer"}, 400, engine.CodeInvalidRequest},
@@ -202,7 +203,11 @@ func TestBearerExtraction(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			wantError(t, s.do(s.public, "POST", tc.path, webClient, tc.headers...), tc.status, tc.code)
+			body := webClient
+			if tc.name == "token in the body" {
+				body = `{"access_token":"` + iat + `","redirect_uris":["https://app.example/cb"]}`
+			}
+			wantError(t, s.do(s.public, "POST", tc.path, body, tc.headers...), tc.status, tc.code)
 		})
 	}
 	t.Run("lower-case scheme", func(t *testing.T) {
@@ -260,6 +265,9 @@ func TestRequestErrors(t *testing.T) {
 		}, 400, engine.CodeInvalidRequest},
 		{"update with registration_access_token", func() response {
 			return put(fmt.Sprintf(`{"client_id":%q,"registration_access_token":null}`, id))
+		}, 400, engine.CodeInvalidRequest},
+		{"update with a token in the body", func() response {
+			return put(fmt.Sprintf(`{"client_id":%q,"access_token":%q,"redirect_uris":["https://app.example/cb"]}`, id, rat))
 		}, 400, engine.CodeInvalidRequest},
 		{"update with client_id_issued_at", func() response {
 			return put(fmt.Sprintf(`{"client_id":%q,"client_id_issued_at":1}`, id))

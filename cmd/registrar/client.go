@@ -154,7 +154,13 @@ func register(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	resp, err := call(ctx, http.MethodPost, endpoint, *iat, body)
+	return post(ctx, e, endpoint, *iat, body)
+}
+
+// post sends a JSON body and prints the answer: the response to standard
+// output, or the server's error JSON to standard error.
+func post(ctx context.Context, e env, target, bearer string, body []byte) error {
+	resp, err := call(ctx, http.MethodPost, target, bearer, body)
 	if err != nil {
 		var he *httpError
 		if errors.As(err, &he) {
@@ -218,16 +224,7 @@ func iatCreate(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	target := strings.TrimRight(*adminURL, "/") + "/admin/tenants/" + url.PathEscape(*tenant) + "/initial-access-tokens"
-	resp, err := call(ctx, http.MethodPost, target, token, body)
-	if err != nil {
-		var he *httpError
-		if errors.As(err, &he) {
-			printJSON(e.stderr, he.body)
-		}
-		return err
-	}
-	printJSON(e.stdout, resp)
-	return nil
+	return post(ctx, e, target, token, body)
 }
 
 func envOr(e env, name, def string) string {
