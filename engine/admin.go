@@ -40,8 +40,8 @@ func (r *Registrar) MintInitialAccessToken(ctx context.Context, tenantName strin
 		if !ValidModuleName(p) {
 			return "", nil, Errorf(CodeInvalidRequest, "policies: %q is not a valid policy module name", truncate(p, 64))
 		}
-		if r.modules == nil || !r.modules.Has(t.name, p) {
-			return "", nil, Errorf(CodeInvalidRequest, "policies: tenant %q has no policy module %q", t.name, p)
+		if r.modules == nil || !r.modules.Has(t.name, p, HookPolicy) {
+			return "", nil, Errorf(CodeInvalidRequest, "policies: tenant %q has no policy module %q with a policy hook", t.name, p)
 		}
 	}
 	if len(slices.Compact(slices.Sorted(slices.Values(req.Policies)))) != len(req.Policies) {

@@ -311,7 +311,7 @@ func (f *fakeModules) Calls() []moduleCall {
 	return c
 }
 
-func (f *fakeModules) Has(tenant, name string) bool { return f.get(tenant, name) != nil }
+func (f *fakeModules) Has(tenant, name string, _ engine.Hook) bool { return f.get(tenant, name) != nil }
 
 func (f *fakeModules) Policy(_ context.Context, tenant, name string, in *engine.PolicyInput) (*engine.PolicyOutput, error) {
 	m := f.get(tenant, name)

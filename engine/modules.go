@@ -16,8 +16,9 @@ import (
 // invalid_request. Any other error is a failure of the module: the request
 // fails with server_error naming the module, and the cause is logged.
 type Modules interface {
-	// Has reports whether the tenant can use a module of that name.
-	Has(tenant, name string) bool
+	// Has reports whether the tenant can use a module of that name that
+	// implements the hook.
+	Has(tenant, name string, hook Hook) bool
 	// Policy runs a module's policy hook.
 	Policy(ctx context.Context, tenant, name string, in *PolicyInput) (*PolicyOutput, error)
 	// ClientID runs a module's id_factory hook.
@@ -82,6 +83,8 @@ type PolicyInput struct {
 	Token    TokenFacts   `json:"token"`
 	Request  RequestFacts `json:"request"`
 	Policies []string     `json:"policies"`
+	// Config is the module's entry in the tenant's policy_config.
+	Config json.RawMessage `json:"config,omitempty"`
 }
 
 // PolicyOutput is what a policy hook returns when it accepts a request.
@@ -100,6 +103,8 @@ type FactoryInput struct {
 	Metadata Metadata     `json:"metadata"`
 	Token    TokenFacts   `json:"token"`
 	Request  RequestFacts `json:"request"`
+	// Config is the module's entry in the tenant's policy_config.
+	Config json.RawMessage `json:"config,omitempty"`
 }
 
 // DecisionInput is what the registration access token decision hooks receive.
@@ -110,4 +115,6 @@ type DecisionInput struct {
 	Metadata Metadata     `json:"metadata"`
 	Token    TokenFacts   `json:"token"`
 	Request  RequestFacts `json:"request"`
+	// Config is the module's entry in the tenant's policy_config.
+	Config json.RawMessage `json:"config,omitempty"`
 }

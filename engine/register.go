@@ -209,10 +209,10 @@ func moduleError(hook Hook, name string, err error) error {
 
 // checkModule returns an error if the tenant cannot use the named module.
 func (r *Registrar) checkModule(t *tenant, hook Hook, name string) error {
-	if r.modules == nil || !r.modules.Has(t.name, name) {
+	if r.modules == nil || !r.modules.Has(t.name, name, hook) {
 		return &Error{
 			Code:        CodeServerError,
-			Description: fmt.Sprintf("policy module %q is not available", name),
+			Description: fmt.Sprintf("policy module %q is not available for the %s hook", name, hook),
 			Err:         fmt.Errorf("tenant %s: %s hook: module %q not loaded", t.name, hook, name),
 		}
 	}
@@ -228,6 +228,7 @@ func (r *Registrar) runPolicies(ctx context.Context, t *tenant, in *PolicyInput)
 		if err := r.checkModule(t, HookPolicy, name); err != nil {
 			return nil, nil, err
 		}
+		in.Config = t.settings.PolicyConfig[name]
 		out, err := r.modules.Policy(ctx, t.name, name, in)
 		if err != nil {
 			return nil, nil, moduleError(HookPolicy, name, err)
@@ -275,6 +276,7 @@ func (r *Registrar) clientID(ctx context.Context, t *tenant, g grant, in *Factor
 		if err := r.checkModule(t, HookIDFactory, name); err != nil {
 			return "", false, err
 		}
+		in.Config = t.settings.PolicyConfig[name]
 		id, err := r.modules.ClientID(ctx, t.name, name, in)
 		if err != nil {
 			return "", false, moduleError(HookIDFactory, name, err)
@@ -301,6 +303,7 @@ func (r *Registrar) newSecret(ctx context.Context, t *tenant, in *FactoryInput) 
 		if err := r.checkModule(t, HookSecretFactory, name); err != nil {
 			return "", err
 		}
+		in.Config = t.settings.PolicyConfig[name]
 		s, err := r.modules.ClientSecret(ctx, t.name, name, in)
 		if err != nil {
 			return "", moduleError(HookSecretFactory, name, err)
@@ -340,6 +343,7 @@ func (r *Registrar) decide(ctx context.Context, t *tenant, d Decision, hook Hook
 	if err := r.checkModule(t, hook, d.Module); err != nil {
 		return false, err
 	}
+	in.Config = t.settings.PolicyConfig[d.Module]
 	ok, err := r.modules.Decide(ctx, t.name, d.Module, hook, in)
 	if err != nil {
 		return false, moduleError(hook, d.Module, err)

@@ -93,6 +93,10 @@ type Settings struct {
 	// they are stored and returned as sent. Other unknown members are
 	// dropped. Default none.
 	ExtraClientMetadata []string `json:"extra_client_metadata,omitempty"`
+	// PolicyConfig holds each policy module's configuration for this
+	// tenant, keyed by module name; a module receives its entry as the
+	// "config" member of every hook input (sdk/ABI.md). Default none.
+	PolicyConfig map[string]json.RawMessage `json:"policy_config,omitempty"`
 	// RegistrationValidity is how long a registration lives before it is
 	// removed; it is also the client secret's expiry. Default: forever.
 	RegistrationValidity Duration `json:"registration_validity,omitempty"`
@@ -272,6 +276,14 @@ func compileTenant(name string, s Settings) (*tenant, error) {
 			return fail("extra_client_metadata: %q is (or differs only in case from) a standard member", name)
 		}
 		t.extra[name] = true
+	}
+	for name, v := range s.PolicyConfig {
+		if !ValidModuleName(name) {
+			return fail("policy_config: %q is not a valid policy module name", name)
+		}
+		if !json.Valid(v) {
+			return fail("policy_config: the configuration of %q is not valid JSON", name)
+		}
 	}
 	t.defaults = map[string]json.RawMessage{}
 	for k, v := range s.ClientDefaults {

@@ -1,0 +1,204 @@
+package plugins
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/registrar-dev/registrar/engine"
+)
+
+// ABIVersion is the version of the module ABI this host speaks (sdk/ABI.md).
+const ABIVersion = 1
+
+// Export names of ABI v1.
+const (
+	exportMemory     = "memory"
+	exportABIVersion = "registrar_abi_version"
+	exportAlloc      = "registrar_alloc"
+	exportInitialize = "_initialize"
+	exportStart      = "_start"
+	hookPrefix       = "registrar_"
+)
+
+// Hooks lists the hooks of ABI v1 in the order they are documented.
+var Hooks = []engine.Hook{
+	engine.HookPolicy, engine.HookIDFactory, engine.HookSecretFactory,
+	engine.HookIssueRAT, engine.HookRotateRAT,
+}
+
+// exportName is the name of the function that implements a hook.
+func exportName(h engine.Hook) string { return hookPrefix + string(h) }
+
+// hostModule is the name of the host's import module.
+const hostModule = "registrar"
+
+// wasiModule is the name of the WASI preview1 import module.
+const wasiModule = "wasi_snapshot_preview1"
+
+// rejectionCodes are the error codes a module may answer with (RFC 7591 §3.2.2).
+var rejectionCodes = []engine.ErrorCode{
+	engine.CodeInvalidRedirectURI, engine.CodeInvalidClientMetadata,
+	engine.CodeInvalidSoftwareStatement, engine.CodeUnapprovedSoftwareStatement,
+}
+
+// maxDescription bounds a module's error_description.
+const maxDescription = 1024
+
+// envelope returns the input document of a hook: the engine's input object
+// with abi, hook and now in front.
+func envelope(hook engine.Hook, now time.Time, in any) ([]byte, error) {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return nil, err
+	}
+	if len(body) < 2 || body[0] != '{' {
+		return nil, errors.New("hook input is not an object")
+	}
+	var b bytes.Buffer
+	b.Grow(len(body) + 64)
+	b.WriteString(`{"abi":`)
+	b.WriteString(strconv.Itoa(ABIVersion))
+	b.WriteString(`,"hook":"`)
+	b.WriteString(string(hook))
+	b.WriteString(`","now":`)
+	b.WriteString(strconv.FormatInt(now.Unix(), 10))
+	if len(body) > 2 {
+		b.WriteByte(',')
+	}
+	b.Write(body[1:])
+	return b.Bytes(), nil
+}
+
+// outputError is a module output that breaks the ABI: a failure of the
+// module, never shown to the client.
+type outputError struct{ msg string }
+
+func (e *outputError) Error() string { return "invalid output: " + e.msg }
+
+func badOutput(format string, args ...any) error {
+	return &outputError{fmt.Sprintf(format, args...)}
+}
+
+// parseOutput decodes an output document strictly: an object with exactly
+// the members in allowed (each optional unless in required), or a
+// rejection. A rejection comes back as an *engine.Error.
+func parseOutput(out []byte, required []string, allowed ...string) (map[string]json.RawMessage, error) {
+	obj, err := engine.DecodeObject(out)
+	if err != nil {
+		return nil, badOutput("not a JSON object (valid UTF-8, no duplicate members, nothing after it)")
+	}
+	if _, ok := obj["error"]; ok {
+		return nil, rejection(obj)
+	}
+	for name := range obj {
+		if !slices.Contains(allowed, name) && !slices.Contains(required, name) {
+			return nil, badOutput("unexpected member %q", truncate(name))
+		}
+	}
+	for _, name := range required {
+		if _, ok := obj[name]; !ok {
+			return nil, badOutput("member %q is missing", name)
+		}
+	}
+	return obj, nil
+}
+
+// rejection turns an error document into the *engine.Error the client
+// sees, or an output error if the document breaks the schema.
+func rejection(obj map[string]json.RawMessage) error {
+	for name := range obj {
+		if name != "error" && name != "error_description" {
+			return badOutput("unexpected member %q beside error", truncate(name))
+		}
+	}
+	var code, desc string
+	if json.Unmarshal(obj["error"], &code) != nil || !slices.Contains(rejectionCodes, engine.ErrorCode(code)) {
+		return badOutput("error must be one of %v", rejectionCodes)
+	}
+	if raw, ok := obj["error_description"]; ok {
+		if json.Unmarshal(raw, &desc) != nil {
+			return badOutput("error_description must be a string")
+		}
+		if len(desc) > maxDescription || !utf8.ValidString(desc) || hasControl(desc) {
+			return badOutput("error_description must be at most %d characters without control characters", maxDescription)
+		}
+	}
+	if desc == "" {
+		desc = "rejected by policy"
+	}
+	return &engine.Error{Code: engine.ErrorCode(code), Description: desc}
+}
+
+func hasControl(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+func truncate(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
+}
+
+// policyOutput reads the output of a policy hook.
+func policyOutput(out []byte) (*engine.PolicyOutput, error) {
+	obj, err := parseOutput(out, []string{"metadata"}, "registration_policies")
+	if err != nil {
+		return nil, err
+	}
+	md, err := engine.DecodeObject(obj["metadata"])
+	if err != nil {
+		return nil, badOutput("metadata must be a JSON object")
+	}
+	res := &engine.PolicyOutput{Metadata: md}
+	if raw, ok := obj["registration_policies"]; ok {
+		var names []string
+		if err := json.Unmarshal(raw, &names); err != nil || names == nil {
+			return nil, badOutput("registration_policies must be an array of strings")
+		}
+		for _, n := range names {
+			if !engine.ValidModuleName(n) {
+				return nil, badOutput("registration_policies: %q is not a module name", truncate(n))
+			}
+		}
+		res.RegistrationPolicies = names
+	}
+	return res, nil
+}
+
+// stringOutput reads the output of a factory hook: one string member.
+func stringOutput(out []byte, member string) (string, error) {
+	obj, err := parseOutput(out, []string{member})
+	if err != nil {
+		return "", err
+	}
+	var s string
+	if err := json.Unmarshal(obj[member], &s); err != nil {
+		return "", badOutput("%s must be a string", member)
+	}
+	return s, nil
+}
+
+// decisionOutput reads the output of a decision hook.
+func decisionOutput(out []byte) (bool, error) {
+	obj, err := parseOutput(out, []string{"decision"})
+	if err != nil {
+		return false, err
+	}
+	var d bool
+	if err := json.Unmarshal(obj["decision"], &d); err != nil {
+		return false, badOutput("decision must be true or false")
+	}
+	return d, nil
+}

@@ -1,0 +1,297 @@
+package plugins
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+
+	"github.com/registrar-dev/registrar/engine"
+)
+
+// Config configures a Host. The zero value of each field means the default
+// in its comment.
+type Config struct {
+	// Dir is the policy folder (SPEC §4): <Dir>/<name>.wasm for every
+	// tenant, <Dir>/<tenant>/<name>.wasm for one tenant, shadowing a shared
+	// module of the same name. Default: no folder, no modules.
+	Dir string
+	// CacheDir keeps compiled native code across restarts. Default: an
+	// in-memory cache only.
+	CacheDir string
+	// Limits bound every module.
+	Limits Limits
+	// Now is the clock of the "now" input member. Default time.Now.
+	Now func() time.Time
+	// Logger receives module logs and failures. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// Host runs policy modules for the engine. It is safe for concurrent use.
+// Its set of modules is an immutable catalogue behind an atomic pointer, so
+// that a later reload can swap a complete new set in one step.
+type Host struct {
+	limits Limits
+	cache  wazero.CompilationCache
+	now    func() time.Time
+	log    *slog.Logger
+	cat    atomic.Pointer[catalogue]
+}
+
+var _ engine.Modules = (*Host)(nil)
+
+// catalogue is one immutable set of modules.
+type catalogue struct {
+	shared  map[string]*Module
+	tenants map[string]map[string]*Module
+}
+
+// lookup finds the module a tenant sees under a name: its own, else a shared one.
+func (c *catalogue) lookup(tenant, name string) *Module {
+	if m, ok := c.tenants[tenant][name]; ok {
+		return m
+	}
+	return c.shared[name]
+}
+
+func (c *catalogue) all() []*Module {
+	var ms []*Module
+	for _, m := range c.shared {
+		ms = append(ms, m)
+	}
+	for _, t := range c.tenants {
+		for _, m := range t {
+			ms = append(ms, m)
+		}
+	}
+	return ms
+}
+
+// New returns a Host with the modules of cfg.Dir loaded. Any module that
+// fails to load fails New, with every failure listed.
+func New(ctx context.Context, cfg Config) (*Host, error) {
+	if err := cfg.Limits.check(); err != nil {
+		return nil, err
+	}
+	h := &Host{limits: cfg.Limits, now: cfg.Now, log: cfg.Logger}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	if cfg.CacheDir != "" {
+		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
+		if err != nil {
+			return nil, fmt.Errorf("plugins: compilation cache %s: %w", cfg.CacheDir, err)
+		}
+		h.cache = c
+	} else {
+		h.cache = wazero.NewCompilationCache()
+	}
+	cat := &catalogue{shared: map[string]*Module{}, tenants: map[string]map[string]*Module{}}
+	if cfg.Dir != "" {
+		var err error
+		if cat, err = h.loadDir(ctx, cfg.Dir); err != nil {
+			_ = h.cache.Close(ctx)
+			return nil, err
+		}
+	}
+	h.cat.Store(cat)
+	return h, nil
+}
+
+// loadDir loads every module of a policy folder.
+func (h *Host) loadDir(ctx context.Context, dir string) (*catalogue, error) {
+	cat := &catalogue{shared: map[string]*Module{}, tenants: map[string]map[string]*Module{}}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("plugins: policy folder: %w", err)
+	}
+	var errs []error
+	load := func(path, name, tenant string) {
+		m, err := h.loadFile(ctx, path, name, tenant)
+		if err != nil {
+			errs = append(errs, err)
+			return
+		}
+		if tenant == "" {
+			cat.shared[name] = m
+			return
+		}
+		if cat.tenants[tenant] == nil {
+			cat.tenants[tenant] = map[string]*Module{}
+		}
+		cat.tenants[tenant][name] = m
+	}
+	for _, e := range entries {
+		path := filepath.Join(dir, e.Name())
+		switch {
+		case e.IsDir():
+			if !engine.ValidTenantName(e.Name()) {
+				h.log.Warn("policy folder: ignoring a folder that is not a tenant name", "path", path)
+				continue
+			}
+			sub, err := os.ReadDir(path)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("plugins: %w", err))
+				continue
+			}
+			for _, f := range sub {
+				if name, ok := moduleFile(f); ok {
+					load(filepath.Join(path, f.Name()), name, e.Name())
+				}
+			}
+		default:
+			if name, ok := moduleFile(e); ok {
+				load(path, name, "")
+			}
+		}
+	}
+	if len(errs) > 0 {
+		for _, m := range cat.all() {
+			_ = m.Close(ctx)
+		}
+		return nil, fmt.Errorf("plugins: policy folder %s: %w", dir, errors.Join(errs...))
+	}
+	return cat, nil
+}
+
+// moduleFile reports whether a folder entry is a module file, and its name.
+func moduleFile(e os.DirEntry) (string, bool) {
+	name, ok := strings.CutSuffix(e.Name(), ".wasm")
+	return name, ok && !e.IsDir() && engine.ValidModuleName(name)
+}
+
+func (h *Host) loadFile(ctx context.Context, path, name, tenant string) (*Module, error) {
+	wasm, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("plugins: %w", err)
+	}
+	start := time.Now()
+	m, err := Load(ctx, wasm, LoadOptions{Name: name, Tenant: tenant, Limits: h.limits, Cache: h.cache, Logger: h.log})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	i := m.Info()
+	h.log.Info("policy module loaded", "module", name, "tenant", tenant, "digest", i.Digest, "hooks", i.Hooks, "size", i.Size, "took_ms", time.Since(start).Milliseconds())
+	return m, nil
+}
+
+// Modules describes the loaded modules, shared ones first, then by tenant
+// and name.
+func (h *Host) Modules() []Info {
+	var infos []Info
+	for _, m := range h.cat.Load().all() {
+		infos = append(infos, m.Info())
+	}
+	slices.SortFunc(infos, func(a, b Info) int {
+		if c := strings.Compare(a.Tenant, b.Tenant); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	return infos
+}
+
+// Close frees every module.
+func (h *Host) Close(ctx context.Context) error {
+	var errs []error
+	for _, m := range h.cat.Load().all() {
+		errs = append(errs, m.Close(ctx))
+	}
+	errs = append(errs, h.cache.Close(ctx))
+	return errors.Join(errs...)
+}
+
+// Has implements engine.Modules.
+func (h *Host) Has(tenant, name string, hook engine.Hook) bool {
+	m := h.cat.Load().lookup(tenant, name)
+	return m != nil && m.Has(hook)
+}
+
+// call runs a hook of the named module with the engine's input and returns
+// the output document. Failures are logged here, with their cause, and
+// returned for the engine to answer with server_error.
+func (h *Host) call(ctx context.Context, tenant, name string, hook engine.Hook, in any) ([]byte, *Module, error) {
+	m := h.cat.Load().lookup(tenant, name)
+	if m == nil {
+		return nil, nil, fmt.Errorf("no module %q for tenant %q", name, tenant)
+	}
+	doc, err := envelope(hook, h.now(), in)
+	if err != nil {
+		return nil, m, err
+	}
+	start := time.Now()
+	out, err := m.Call(ctx, hook, doc)
+	if err != nil {
+		h.fail(ctx, m, hook, start, err)
+		return nil, m, err
+	}
+	return out, m, nil
+}
+
+// fail logs a failed module call.
+func (h *Host) fail(ctx context.Context, m *Module, hook engine.Hook, start time.Time, err error) {
+	i := m.info
+	h.log.ErrorContext(ctx, "policy module failed", "module", i.Name, "tenant", i.Tenant, "digest", i.Digest,
+		"hook", hook, "err", err.Error(), "took_ms", float64(time.Since(start).Microseconds())/1000)
+}
+
+// interpret reads an output document with parse, logging a schema
+// violation as a failure; a rejection passes through.
+func interpret[T any](h *Host, ctx context.Context, m *Module, hook engine.Hook, out []byte, parse func([]byte) (T, error)) (T, error) {
+	v, err := parse(out)
+	var bad *outputError
+	if errors.As(err, &bad) {
+		h.fail(ctx, m, hook, time.Now(), err)
+	}
+	return v, err
+}
+
+// Policy implements engine.Modules.
+func (h *Host) Policy(ctx context.Context, tenant, name string, in *engine.PolicyInput) (*engine.PolicyOutput, error) {
+	out, m, err := h.call(ctx, tenant, name, engine.HookPolicy, in)
+	if err != nil {
+		return nil, err
+	}
+	return interpret(h, ctx, m, engine.HookPolicy, out, policyOutput)
+}
+
+// ClientID implements engine.Modules.
+func (h *Host) ClientID(ctx context.Context, tenant, name string, in *engine.FactoryInput) (string, error) {
+	out, m, err := h.call(ctx, tenant, name, engine.HookIDFactory, in)
+	if err != nil {
+		return "", err
+	}
+	return interpret(h, ctx, m, engine.HookIDFactory, out, func(b []byte) (string, error) { return stringOutput(b, "client_id") })
+}
+
+// ClientSecret implements engine.Modules.
+func (h *Host) ClientSecret(ctx context.Context, tenant, name string, in *engine.FactoryInput) (string, error) {
+	out, m, err := h.call(ctx, tenant, name, engine.HookSecretFactory, in)
+	if err != nil {
+		return "", err
+	}
+	return interpret(h, ctx, m, engine.HookSecretFactory, out, func(b []byte) (string, error) { return stringOutput(b, "client_secret") })
+}
+
+// Decide implements engine.Modules.
+func (h *Host) Decide(ctx context.Context, tenant, name string, hook engine.Hook, in *engine.DecisionInput) (bool, error) {
+	if hook != engine.HookIssueRAT && hook != engine.HookRotateRAT {
+		return false, fmt.Errorf("plugins: %s is not a decision hook", hook)
+	}
+	out, m, err := h.call(ctx, tenant, name, hook, in)
+	if err != nil {
+		return false, err
+	}
+	return interpret(h, ctx, m, hook, out, decisionOutput)
+}

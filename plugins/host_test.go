@@ -1,0 +1,267 @@
+package plugins_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/plugins"
+)
+
+// fixture returns the bytes of a test module.
+func fixture(t testing.TB, name string) []byte {
+	t.Helper()
+	path := filepath.Join("testdata", name+".wasm")
+	if name == "minimal" {
+		path = filepath.Join("..", "sdk", "testdata", "minimal.wasm")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run plugins/testdata/build.sh)", err)
+	}
+	return b
+}
+
+// logBuffer collects log output safely across goroutines.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewJSONHandler(w, nil)) }
+
+func load(t testing.TB, name string, limits plugins.Limits) *plugins.Module {
+	t.Helper()
+	m, err := plugins.Load(context.Background(), fixture(t, name), plugins.LoadOptions{Name: name, Limits: limits, Logger: quiet()})
+	if err != nil {
+		t.Fatalf("load %s: %v", name, err)
+	}
+	t.Cleanup(func() { m.Close(context.Background()) })
+	return m
+}
+
+// policyInput is an input document of the policy hook, as the host writes it.
+func policyInput(metadata string) []byte {
+	return []byte(`{"abi":1,"hook":"policy","now":1795348800,"phase":"register","tenant":"default","metadata":` + metadata +
+		`,"token":{"kind":"none","policies":[]},"request":{"remote_ip":"127.0.0.1"},"policies":["minimal"]}`)
+}
+
+// TestMinimalWAT runs the hand-written module of sdk/ABI.md §6: written
+// from the ABI document alone, it must work.
+func TestMinimalWAT(t *testing.T) {
+	m := load(t, "minimal", plugins.Limits{})
+	info := m.Info()
+	if info.ABIVersion != 1 || len(info.Hooks) != 1 || info.Hooks[0] != engine.HookPolicy || info.Reactor || len(info.Digest) != 64 {
+		t.Errorf("info %+v", info)
+	}
+	out, err := m.Call(context.Background(), engine.HookPolicy, policyInput(`{"redirect_uris":["https://app.example/cb"],"client_name":"A {brace} \"quoted\""}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Metadata map[string]any `json:"metadata"`
+	}
+	if err := json.Unmarshal(out, &got); err != nil || got.Metadata["client_name"] != `A {brace} "quoted"` {
+		t.Fatalf("accept: %s (%v)", out, err)
+	}
+	out, err = m.Call(context.Background(), engine.HookPolicy, policyInput(`{"redirect_uris":["http://app.example/cb"]}`))
+	if err != nil || !strings.Contains(string(out), `"invalid_redirect_uri"`) {
+		t.Fatalf("reject: %s (%v)", out, err)
+	}
+	if _, err := m.Call(context.Background(), engine.HookIDFactory, policyInput(`{}`)); err == nil {
+		t.Error("called a hook the module does not export")
+	}
+	// A large input makes the module grow its memory.
+	big := `{"redirect_uris":["https://app.example/cb"],"client_name":"` + strings.Repeat("x", 60000) + `"}`
+	if out, err := m.Call(context.Background(), engine.HookPolicy, policyInput(big)); err != nil || len(out) < 60000 {
+		t.Fatalf("large input: %d bytes, %v", len(out), err)
+	}
+}
+
+// TestLoadRefuses: a module that breaks the ABI is refused when loaded,
+// with a reason that says what is wrong.
+func TestLoadRefuses(t *testing.T) {
+	cases := map[string]string{
+		"no-alloc":            "does not export registrar_alloc",
+		"no-hook":             "exports no hook",
+		"no-memory":           `does not export its memory`,
+		"wrong-type":          "registrar_policy with the wrong type",
+		"forbidden-import":    `imports from "env"`,
+		"unknown-host-import": "registrar.fetch, which does not exist",
+		"imported-memory":     "imports a memory",
+		"abi-v2":              "ABI version 2",
+		"command":             "exports _start",
+		"slow-init":           "deadline",
+		"big-memory":          "over limit of 512 pages",
+	}
+	for name, want := range cases {
+		t.Run(name, func(t *testing.T) {
+			m, err := plugins.Load(context.Background(), fixture(t, name), plugins.LoadOptions{
+				Name: name, Logger: quiet(), Limits: plugins.Limits{InstantiateTimeout: 200 * time.Millisecond},
+			})
+			if err == nil {
+				m.Close(context.Background())
+				t.Fatal("loaded")
+			}
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q does not say %q", err, want)
+			}
+		})
+	}
+	if _, err := plugins.Load(context.Background(), []byte("not wasm"), plugins.LoadOptions{Name: "x", Logger: quiet()}); err == nil || !strings.Contains(err.Error(), "does not compile") {
+		t.Errorf("garbage bytes: %v", err)
+	}
+}
+
+// TestHostileModules: each way a module can misbehave fails only its own
+// call, while calls to a good module running at the same time succeed.
+func TestHostileModules(t *testing.T) {
+	limits := plugins.Limits{Timeout: 100 * time.Millisecond, MemoryPages: 64, MaxOutput: 256 << 10}
+	good := load(t, "minimal", limits)
+	cases := map[string]string{
+		"loop":          "deadline",
+		"grow":          "trapped",
+		"trap":          "trapped",
+		"oversized":     "over the 262144-byte limit",
+		"out-of-bounds": "outside its",
+		"bad-alloc":     "not room for the input",
+	}
+	for name, want := range cases {
+		t.Run(name, func(t *testing.T) {
+			bad := load(t, name, limits)
+			var wg sync.WaitGroup
+			errs := make(chan error, 20)
+			for range 20 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					out, err := good.Call(context.Background(), engine.HookPolicy, policyInput(`{"redirect_uris":["https://a.example/cb"]}`))
+					if err == nil && !strings.HasPrefix(string(out), `{"metadata":`) {
+						err = errors.New(string(out))
+					}
+					errs <- err
+				}()
+			}
+			for range 2 { // the failed instance is replaced: the second call fails the same way
+				_, err := bad.Call(context.Background(), engine.HookPolicy, policyInput(`{}`))
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("call: %v, want an error saying %q", err, want)
+				}
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Errorf("a good call failed beside the bad one: %v", err)
+				}
+			}
+		})
+	}
+}
+
+// TestImportsAndLogs: registrar.log and WASI stdout reach the host's log,
+// tagged with the module; the clock is real and randomness works.
+func TestImportsAndLogs(t *testing.T) {
+	var buf logBuffer
+	log := slog.New(slog.NewJSONHandler(&buf, nil))
+	m, err := plugins.Load(context.Background(), fixture(t, "logger"), plugins.LoadOptions{Name: "logger", Tenant: "acme", Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close(context.Background())
+	out, err := m.Call(context.Background(), engine.HookPolicy, policyInput(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out) != `{"error":"invalid_client_metadata","error_description":"logged"}` {
+		t.Errorf("output %s", out)
+	}
+	logged := buf.String()
+	for _, want := range []string{`"line":"hello from registrar.log"`, `"line":"hello from stdout"`, `"module":"logger"`, `"tenant":"acme"`} {
+		if !strings.Contains(logged, want) {
+			t.Errorf("log lacks %s:\n%s", want, logged)
+		}
+	}
+}
+
+// TestPoolHammer runs many concurrent calls through a small pool: every
+// call succeeds, under -race.
+func TestPoolHammer(t *testing.T) {
+	m := load(t, "minimal", plugins.Limits{MaxInstances: 2, MaxIdle: 1, Timeout: 5 * time.Second})
+	n := 400
+	if testing.Short() {
+		n = 50
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			uri := "https://app.example/" + strings.Repeat("p", i%50)
+			out, err := m.Call(context.Background(), engine.HookPolicy, policyInput(`{"redirect_uris":["`+uri+`"]}`))
+			if err == nil && !strings.Contains(string(out), uri) {
+				err = errors.New("wrong output: " + string(out))
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestPoolWaitsForItsDeadline: with every instance busy, a call waits for
+// one until its deadline, then fails without running.
+func TestPoolWaitsForItsDeadline(t *testing.T) {
+	m := load(t, "loop", plugins.Limits{MaxInstances: 1, MaxIdle: 1, Timeout: 200 * time.Millisecond})
+	done := make(chan error)
+	go func() {
+		_, err := m.Call(context.Background(), engine.HookPolicy, policyInput(`{}`))
+		done <- err
+	}()
+	time.Sleep(20 * time.Millisecond) // let the first call take the one instance
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := m.Call(ctx, engine.HookPolicy, policyInput(`{}`))
+	if err == nil || !strings.Contains(err.Error(), "no free instance") {
+		t.Errorf("second call: %v", err)
+	}
+	if err := <-done; err == nil {
+		t.Error("the endless loop returned")
+	}
+}
+
+func TestInputLimit(t *testing.T) {
+	m := load(t, "minimal", plugins.Limits{MaxInput: 100})
+	if _, err := m.Call(context.Background(), engine.HookPolicy, policyInput(`{"client_name":"`+strings.Repeat("x", 200)+`"}`)); err == nil || !strings.Contains(err.Error(), "over the 100-byte limit") {
+		t.Errorf("large input: %v", err)
+	}
+}

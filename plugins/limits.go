@@ -1,0 +1,73 @@
+package plugins
+
+import (
+	"fmt"
+	"runtime"
+	"time"
+)
+
+// Limits bound what one module may use. The zero value of each field means
+// the default in its comment.
+type Limits struct {
+	// Timeout is the deadline of one hook call. Default 100ms.
+	Timeout time.Duration `json:"timeout,omitempty"`
+	// MemoryPages caps an instance's linear memory, in 64 KiB pages.
+	// Default 512 (32 MiB).
+	MemoryPages uint32 `json:"memory_pages,omitempty"`
+	// MaxInput bounds an input document, in bytes. Default 64 KiB.
+	MaxInput int `json:"max_input,omitempty"`
+	// MaxOutput bounds an output document, in bytes. Default 256 KiB.
+	MaxOutput int `json:"max_output,omitempty"`
+	// MaxInstances bounds the live instances of one module. Default
+	// 2 × GOMAXPROCS.
+	MaxInstances int `json:"max_instances,omitempty"`
+	// MaxIdle bounds the instances kept warm between calls. Default
+	// GOMAXPROCS.
+	MaxIdle int `json:"max_idle,omitempty"`
+	// InstantiateTimeout bounds creating an instance, including its
+	// _initialize. Default 5s.
+	InstantiateTimeout time.Duration `json:"instantiate_timeout,omitempty"`
+	// MaxCallsPerInstance retires an instance after that many calls, so
+	// that no state builds up. Default 10,000.
+	MaxCallsPerInstance int `json:"max_calls_per_instance,omitempty"`
+}
+
+// withDefaults returns l with every zero field set to its default.
+func (l Limits) withDefaults() Limits {
+	procs := runtime.GOMAXPROCS(0)
+	set := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	if l.Timeout == 0 {
+		l.Timeout = 100 * time.Millisecond
+	}
+	if l.MemoryPages == 0 {
+		l.MemoryPages = 512
+	}
+	set(&l.MaxInput, 64<<10)
+	set(&l.MaxOutput, 256<<10)
+	set(&l.MaxInstances, 2*procs)
+	set(&l.MaxIdle, procs)
+	set(&l.MaxCallsPerInstance, 10_000)
+	if l.InstantiateTimeout == 0 {
+		l.InstantiateTimeout = 5 * time.Second
+	}
+	return l
+}
+
+// check refuses limits that cannot work.
+func (l Limits) check() error {
+	switch {
+	case l.Timeout < 0 || l.InstantiateTimeout < 0:
+		return fmt.Errorf("plugins: timeouts must not be negative")
+	case l.MemoryPages > 65536:
+		return fmt.Errorf("plugins: memory_pages %d is over the 4 GiB of a 32-bit memory", l.MemoryPages)
+	case l.MaxInput < 0 || l.MaxOutput < 0 || l.MaxInstances < 0 || l.MaxIdle < 0 || l.MaxCallsPerInstance < 0:
+		return fmt.Errorf("plugins: limits must not be negative")
+	case l.MaxIdle > l.MaxInstances && l.MaxInstances > 0:
+		return fmt.Errorf("plugins: max_idle %d is more than max_instances %d", l.MaxIdle, l.MaxInstances)
+	}
+	return nil
+}

@@ -1,0 +1,261 @@
+package plugins
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/registrar-dev/registrar/engine"
+)
+
+// Info describes a loaded module.
+type Info struct {
+	// Name is the module's name; Tenant is "" for a module every tenant sees.
+	Name   string `json:"name"`
+	Tenant string `json:"tenant,omitempty"`
+	// Digest is the module's version: the hex SHA-256 of its bytes.
+	Digest     string        `json:"digest"`
+	Size       int           `json:"size"`
+	ABIVersion uint32        `json:"abi_version"`
+	Hooks      []engine.Hook `json:"hooks"`
+	// Imports lists the module's imports as "module.name".
+	Imports []string `json:"imports"`
+	// Reactor reports whether the module exports _initialize.
+	Reactor bool `json:"reactor"`
+	// MemoryPages is the linear memory of a fresh instance.
+	MemoryPages uint32 `json:"memory_pages"`
+}
+
+// Module is one compiled version of a policy module with its instance pool.
+// It is safe for concurrent use.
+type Module struct {
+	info     Info
+	limits   Limits
+	log      *slog.Logger
+	runtime  wazero.Runtime
+	compiled wazero.CompiledModule
+	config   wazero.ModuleConfig
+	hooks    map[engine.Hook]bool
+	pool     pool
+	closeMu  sync.Once
+}
+
+// LoadOptions configure Load.
+type LoadOptions struct {
+	// Name and Tenant identify the module ("" tenant: shared).
+	Name, Tenant string
+	// Limits bound the module; zero fields take their defaults.
+	Limits Limits
+	// Cache shares compiled code between modules and, when it has a
+	// directory, across restarts. Default: none.
+	Cache wazero.CompilationCache
+	// Logger receives the module's log lines and failures. Default
+	// slog.Default().
+	Logger *slog.Logger
+}
+
+// Load checks and compiles module bytes, then instantiates one instance to
+// run _initialize and read the ABI version; a module that fails any step is
+// refused with an error saying which and why. The module must be closed.
+func Load(ctx context.Context, wasm []byte, opts LoadOptions) (*Module, error) {
+	limits := opts.Limits.withDefaults()
+	if err := limits.check(); err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(wasm)
+	m := &Module{
+		info:   Info{Name: opts.Name, Tenant: opts.Tenant, Digest: hex.EncodeToString(sum[:]), Size: len(wasm)},
+		limits: limits,
+		hooks:  map[engine.Hook]bool{},
+	}
+	m.log = opts.Logger
+	if m.log == nil {
+		m.log = slog.Default()
+	}
+	m.log = m.log.With("module", opts.Name, "tenant", opts.Tenant, "digest", m.info.Digest[:12])
+
+	// One runtime per module: its memory cap is the module's, and modules
+	// of different tenants can never see each other.
+	rc := wazero.NewRuntimeConfig().
+		WithCloseOnContextDone(true).
+		WithMemoryLimitPages(limits.MemoryPages)
+	if opts.Cache != nil {
+		rc = rc.WithCompilationCache(opts.Cache)
+	}
+	m.runtime = wazero.NewRuntimeWithConfig(ctx, rc)
+	if err := m.setUp(ctx, wasm); err != nil {
+		_ = m.runtime.Close(ctx)
+		return nil, err
+	}
+	m.pool = newPool(limits.MaxInstances, limits.MaxIdle)
+	// One instance proves the module can start within the limits and tells
+	// its ABI version; it becomes the first pooled instance.
+	inst, err := m.instantiate(ctx)
+	if err != nil {
+		_ = m.runtime.Close(ctx)
+		return nil, err
+	}
+	if err := m.checkABIVersion(ctx, inst); err != nil {
+		_ = m.runtime.Close(ctx)
+		return nil, err
+	}
+	m.info.MemoryPages = inst.mod.Memory().Size() / 65536
+	m.pool.add(inst)
+	return m, nil
+}
+
+// setUp compiles the module and checks its imports and exports.
+func (m *Module) setUp(ctx context.Context, wasm []byte) error {
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, m.runtime); err != nil {
+		return fmt.Errorf("plugins: set up WASI: %w", err)
+	}
+	if err := instantiateHostModule(ctx, m.runtime); err != nil {
+		return fmt.Errorf("plugins: set up host module: %w", err)
+	}
+	compiled, err := m.runtime.CompileModule(ctx, wasm)
+	if err != nil {
+		return fmt.Errorf("module %q does not compile: %w", m.info.Name, err)
+	}
+	m.compiled = compiled
+	if err := m.checkImports(); err != nil {
+		return fmt.Errorf("module %q: %w", m.info.Name, err)
+	}
+	if err := m.checkExports(); err != nil {
+		return fmt.Errorf("module %q: %w", m.info.Name, err)
+	}
+	cfg := wazero.NewModuleConfig().
+		WithName(""). // anonymous: many instances, importable by none
+		WithStartFunctions().
+		WithRandSource(rand.Reader).
+		WithSysWalltime().WithSysNanotime().WithSysNanosleep()
+	if m.info.Reactor {
+		cfg = cfg.WithStartFunctions(exportInitialize)
+	}
+	m.config = cfg
+	return nil
+}
+
+// checkImports refuses imports beyond WASI preview1 and the host module,
+// and imported memories: a module must own its memory.
+func (m *Module) checkImports() error {
+	if len(m.compiled.ImportedMemories()) > 0 {
+		return errors.New("imports a memory; a module must define and export its own")
+	}
+	for _, f := range m.compiled.ImportedFunctions() {
+		mod, name, _ := f.Import()
+		m.info.Imports = append(m.info.Imports, mod+"."+name)
+		switch mod {
+		case wasiModule:
+			// Any WASI preview1 function: with no preopened directory,
+			// environment, arguments or sockets configured, those calls
+			// find nothing. A name wazero lacks fails instantiation.
+		case hostModule:
+			want, ok := hostFunctions[name]
+			if !ok {
+				return fmt.Errorf("imports %s.%s, which does not exist (see sdk/ABI.md §3)", mod, name)
+			}
+			if !slices.Equal(f.ParamTypes(), want.params) || !slices.Equal(f.ResultTypes(), want.results) {
+				return fmt.Errorf("imports %s.%s with the wrong type", mod, name)
+			}
+		default:
+			return fmt.Errorf("imports from %q; only %q and %q are allowed (sdk/ABI.md §3)", mod, hostModule, wasiModule)
+		}
+	}
+	return nil
+}
+
+// checkExports checks that the ABI's exports are there with their types.
+func (m *Module) checkExports() error {
+	fns := m.compiled.ExportedFunctions()
+	if _, ok := m.compiled.ExportedMemories()[exportMemory]; !ok {
+		return errors.New(`does not export its memory as "memory"`)
+	}
+	if _, ok := fns[exportStart]; ok {
+		return errors.New("exports _start: it is a WASI command; build a reactor (library) instead")
+	}
+	i32, i64 := api.ValueTypeI32, api.ValueTypeI64
+	want := func(name string, params, results []api.ValueType) error {
+		f, ok := fns[name]
+		if !ok {
+			return fmt.Errorf("does not export %s", name)
+		}
+		if !slices.Equal(f.ParamTypes(), params) || !slices.Equal(f.ResultTypes(), results) {
+			return fmt.Errorf("exports %s with the wrong type", name)
+		}
+		return nil
+	}
+	if err := want(exportABIVersion, nil, []api.ValueType{i32}); err != nil {
+		return err
+	}
+	if err := want(exportAlloc, []api.ValueType{i32}, []api.ValueType{i32}); err != nil {
+		return err
+	}
+	if _, ok := fns[exportInitialize]; ok {
+		if err := want(exportInitialize, nil, nil); err != nil {
+			return err
+		}
+		m.info.Reactor = true
+	}
+	for _, h := range Hooks {
+		if _, ok := fns[exportName(h)]; !ok {
+			continue
+		}
+		if err := want(exportName(h), []api.ValueType{i32, i32}, []api.ValueType{i64}); err != nil {
+			return err
+		}
+		m.hooks[h] = true
+		m.info.Hooks = append(m.info.Hooks, h)
+	}
+	if len(m.info.Hooks) == 0 {
+		names := make([]string, len(Hooks))
+		for i, h := range Hooks {
+			names[i] = exportName(h)
+		}
+		return fmt.Errorf("exports no hook; export one of %s", strings.Join(names, ", "))
+	}
+	return nil
+}
+
+// checkABIVersion calls registrar_abi_version on a fresh instance.
+func (m *Module) checkABIVersion(ctx context.Context, inst *instance) error {
+	ctx, cancel := context.WithTimeout(ctx, m.limits.Timeout)
+	defer cancel()
+	stack := []uint64{0}
+	if err := inst.mod.ExportedFunction(exportABIVersion).CallWithStack(ctx, stack); err != nil {
+		return fmt.Errorf("module %q: %s failed: %w", m.info.Name, exportABIVersion, err)
+	}
+	m.info.ABIVersion = uint32(stack[0])
+	if m.info.ABIVersion != ABIVersion {
+		return fmt.Errorf("module %q speaks ABI version %d; this host speaks %d", m.info.Name, m.info.ABIVersion, ABIVersion)
+	}
+	return nil
+}
+
+// Info describes the module.
+func (m *Module) Info() Info {
+	i := m.info
+	i.Hooks = slices.Clone(i.Hooks)
+	i.Imports = slices.Clone(i.Imports)
+	return i
+}
+
+// Has reports whether the module implements a hook.
+func (m *Module) Has(h engine.Hook) bool { return m.hooks[h] }
+
+// Close frees the module and every instance. Calls in flight fail.
+func (m *Module) Close(ctx context.Context) error {
+	var err error
+	m.closeMu.Do(func() { err = m.runtime.Close(ctx) })
+	return err
+}

@@ -1,0 +1,6 @@
+;; no-memory.wat: a module that does not export its memory.
+(module
+  (memory 1)
+  (func (export "registrar_abi_version") (result i32) (i32.const 1))
+  (func (export "registrar_alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "registrar_policy") (param i32 i32) (result i64) (i64.const 0)))

@@ -1,0 +1,9 @@
+;; short-secret.wat: a secret_factory returning a secret shorter than 32 characters.
+;; Its secret_factory hook ignores its input and returns a constant document.
+(module
+  (memory (export "memory") 2)
+  (data (i32.const 0) "{\22client_secret\22:\22short\22}")
+  (func (export "registrar_abi_version") (result i32) (i32.const 1))
+  ;; The input (at most 64 KiB) goes in the second page.
+  (func (export "registrar_alloc") (param i32) (result i32) (i32.const 65536))
+  (func (export "registrar_secret_factory") (param i32 i32) (result i64) (i64.const 25)))

@@ -1,0 +1,6 @@
+;; wrong-type.wat: a hook exported with the wrong type (i32 result).
+(module
+  (memory (export "memory") 1)
+  (func (export "registrar_abi_version") (result i32) (i32.const 1))
+  (func (export "registrar_alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "registrar_policy") (param i32 i32) (result i32) (i32.const 0)))
