@@ -69,6 +69,7 @@ func Run(t *testing.T, newStore func(t *testing.T) engine.Store) {
 		{"ClientsCursor", testClientsCursor},
 		{"AlreadyExpired", testAlreadyExpired},
 		{"Expiry", testExpiry},
+		{"ClientsSkipExpired", testClientsSkipExpired},
 		{"ConcurrentTokenUses", testConcurrentTokenUses},
 		{"ConcurrentUpdates", testConcurrentUpdates},
 		{"ConcurrentCreate", testConcurrentCreate},
