@@ -1,0 +1,53 @@
+package redisstore_test
+
+import (
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/engine/storetest"
+	"github.com/registrar-dev/registrar/internal/redistest"
+	"github.com/registrar-dev/registrar/redisstore"
+)
+
+// newClient returns a client of the servers at addrs; see DialForTest.
+func newClient(t testing.TB, addrs ...string) redis.UniversalClient {
+	t.Helper()
+	return redisstore.DialForTest(t, addrs...)
+}
+
+// newStore returns a Store over rdb with the default configuration.
+func newStore(t testing.TB, rdb redis.UniversalClient) *redisstore.Store {
+	t.Helper()
+	s, err := redisstore.New(rdb, redisstore.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestConformance runs the store conformance suite against one redis-server.
+// The subtests share the server: the suite gives each its own tenants.
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, redistest.Options{})
+	storetest.Run(t, func(t *testing.T) engine.Store {
+		return newStore(t, newClient(t, srv.Addr))
+	})
+}
+
+// TestCluster runs the conformance suite and an HTTP round trip against a
+// Redis Cluster of three masters, the tenants spread over them: a script
+// whose keys were in different slots would fail with CROSSSLOT, and one
+// sent to the wrong node with MOVED.
+func TestCluster(t *testing.T) {
+	t.Parallel()
+	c := redistest.StartCluster(t)
+	t.Run("Conformance", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T) engine.Store {
+			return newStore(t, newClient(t, c.Addrs...))
+		})
+	})
+	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, c.Addrs) })
+}

@@ -1,0 +1,139 @@
+package redisstore_test
+
+import (
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/internal/redistest"
+	"github.com/registrar-dev/registrar/redisstore"
+)
+
+// checkUnavailable checks a response to a request made while Redis was
+// down: 503 temporarily_unavailable with Retry-After.
+func checkUnavailable(t *testing.T, what string, resp response) {
+	t.Helper()
+	if resp.status != http.StatusServiceUnavailable || resp.header.Get("Retry-After") == "" {
+		t.Errorf("%s with Redis down: %d, Retry-After %q: %s", what, resp.status, resp.header.Get("Retry-After"), resp.raw)
+		return
+	}
+	if what != "readyz" && resp.body["error"] != "temporarily_unavailable" {
+		t.Errorf("%s with Redis down: error %v", what, resp.body["error"])
+	}
+}
+
+// TestRedisCrash kills Redis (SIGKILL) under a running Registrar: requests
+// get 503 with Retry-After at once, readiness fails, liveness does not.
+// Redis restarts on the same port with its append-only file, and Registrar
+// resumes by itself, every acknowledged registration intact.
+func TestRedisCrash(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, redistest.Options{Persist: true})
+	const timeout = time.Second
+	r := newRegistrar(t, redisstore.Config{Timeout: timeout}, srv.Addr)
+	iat := r.mintIAT(`{"expires_in":3600}`)
+	before := r.register(iat)
+
+	srv.Kill()
+	for name, req := range map[string]func() response{
+		"register": func() response { return r.do(r.public, "POST", "/reg", iat, clientBody) },
+		"read":     func() response { return r.read(before) },
+		"update": func() response {
+			return r.do(r.public, "PUT", "/reg/"+before.id, before.rat, `{"client_id":"`+before.id+`","redirect_uris":["https://app.example.com/cb"]}`)
+		},
+		"delete":     func() response { return r.do(r.public, "DELETE", "/reg/"+before.id, before.rat, "") },
+		"readyz":     func() response { return r.do(r.public, "GET", "/readyz", "", "") },
+		"admin list": func() response { return r.do(r.admin, "GET", "/admin/tenants/default/clients", adminToken, "") },
+		"admin mint": func() response {
+			return r.do(r.admin, "POST", "/admin/tenants/default/initial-access-tokens", adminToken, `{}`)
+		},
+	} {
+		start := time.Now()
+		checkUnavailable(t, name, req())
+		if d := time.Since(start); d > timeout+500*time.Millisecond {
+			t.Errorf("%s with Redis down took %v; the store's timeout is %v", name, d, timeout)
+		}
+	}
+	if resp := r.do(r.public, "GET", "/healthz", "", ""); resp.status != 200 {
+		t.Errorf("healthz with Redis down: %d", resp.status)
+	}
+
+	srv.Restart()
+	eventually(t, 10*time.Second, "ready after Redis restarted", func() bool {
+		return r.do(r.public, "GET", "/readyz", "", "").status == 200
+	})
+	if resp := r.read(before); resp.status != 200 {
+		t.Errorf("read of a registration acknowledged before the crash: %d %s", resp.status, resp.raw)
+	}
+	after := r.register(iat)
+	if resp := r.read(after); resp.status != 200 {
+		t.Errorf("read of a registration made after the restart: %d", resp.status)
+	}
+}
+
+// TestRedisHangs points the store at a server that accepts connections and
+// never answers, as a stuck or partitioned Redis does: every call fails
+// with ErrUnavailable once its timeout has passed, not later.
+func TestRedisHangs(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns sync.WaitGroup
+	t.Cleanup(func() { l.Close(); conns.Wait() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns.Go(func() {
+				_, _ = io.Copy(io.Discard, c) // read everything, answer nothing
+				c.Close()
+			})
+		}
+	}()
+	const timeout = 300 * time.Millisecond
+	rdb := newClient(t, l.Addr().String())
+	s, err := redisstore.New(rdb, redisstore.Config{Timeout: timeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	c := &engine.Client{Tenant: "default", ID: "x"}
+	for name, call := range map[string]func() error{
+		"Ping":         func() error { return s.Ping(ctx) },
+		"Client":       func() error { _, err := s.Client(ctx, "default", "x"); return err },
+		"CreateClient": func() error { return s.CreateClient(ctx, c, false) },
+		"UpdateClient": func() error {
+			_, err := s.UpdateClient(ctx, "default", "x", func(*engine.Client) error { return nil })
+			return err
+		},
+		"DeleteClient": func() error { return s.DeleteClient(ctx, "default", "x") },
+		"Clients":      func() error { _, _, err := s.Clients(ctx, "default", "", 10); return err },
+		"CreateInitialAccessToken": func() error {
+			return s.CreateInitialAccessToken(ctx, &engine.InitialAccessToken{Tenant: "default", ID: "x"})
+		},
+		"InitialAccessToken":       func() error { _, err := s.InitialAccessToken(ctx, "default", "x"); return err },
+		"DeleteInitialAccessToken": func() error { return s.DeleteInitialAccessToken(ctx, "default", "x") },
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			start := time.Now()
+			err := call()
+			d := time.Since(start)
+			if !errors.Is(err, engine.ErrUnavailable) {
+				t.Errorf("against a silent server: %v, want ErrUnavailable", err)
+			}
+			if d > timeout+500*time.Millisecond {
+				t.Errorf("against a silent server took %v; the timeout is %v", d, timeout)
+			}
+		})
+	}
+}
