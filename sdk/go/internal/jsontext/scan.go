@@ -1,0 +1,707 @@
+// Package jsontext reads and writes the JSON documents of the module ABI
+// without reflection: a validating pull decoder that hands out raw values
+// as sub-slices of its input, and appenders for output documents.
+//
+// It exists because of what a call costs a Go module under Registrar's
+// host (sdk/go/README.md): the host checks for its deadline at every loop
+// iteration and, in Go's WebAssembly code, at nearly every jump between
+// basic blocks, so the cost of a call is roughly the number of branches it
+// executes. encoding/json spends several per byte; this package reads
+// string contents, which are most of a client's metadata, eight bytes at a
+// time and walks each document once.
+package jsontext
+
+import (
+	"errors"
+	"math/bits"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// maxDepth bounds the nesting of arrays and objects, as encoding/json does.
+const maxDepth = 10000
+
+// SyntaxError reports malformed JSON and where it was found.
+type SyntaxError struct {
+	Offset int // byte offset of the problem
+	msg    string
+}
+
+func (e *SyntaxError) Error() string {
+	return "invalid JSON at offset " + strconv.Itoa(e.Offset) + ": " + e.msg
+}
+
+// ErrNotObject is returned for a valid JSON value that is not an object
+// where one is expected.
+var ErrNotObject = errors.New("not a JSON object")
+
+// ErrNotArray is returned for a valid JSON value that is not an array
+// where one is expected.
+var ErrNotArray = errors.New("not a JSON array")
+
+// errNotString is returned by ReadString for a value that is not a string.
+var errNotString = errors.New("not a JSON string")
+
+// A Decoder reads one JSON document front to back. Its methods read one
+// value each; the first error sticks.
+type Decoder struct {
+	// Alias makes ReadString return strings that share memory with the
+	// document whenever they can; the document must then never change.
+	Alias bool
+
+	data  []byte
+	i     int
+	depth int
+	err   error
+}
+
+// NewDecoder returns a Decoder of data.
+func NewDecoder(data []byte) *Decoder { return &Decoder{data: data} }
+
+func (d *Decoder) fail(off int, msg string) error {
+	if d.err == nil {
+		d.err = &SyntaxError{Offset: off, msg: msg}
+	}
+	return d.err
+}
+
+// Err returns the first error the Decoder met.
+func (d *Decoder) Err() error { return d.err }
+
+// End checks that only white space is left.
+func (d *Decoder) End() error {
+	if d.err != nil {
+		return d.err
+	}
+	d.skipSpace()
+	if d.i != len(d.data) {
+		return d.fail(d.i, "data after the value")
+	}
+	return nil
+}
+
+// Peek returns the first byte of the next value, or 0 at the end.
+func (d *Decoder) Peek() byte {
+	d.skipSpace()
+	if d.i < len(d.data) {
+		return d.data[d.i]
+	}
+	return 0
+}
+
+// ReadObject reads an object, calling fn with each member's name, which is
+// unescaped and valid only during the call. fn reads the member's value
+// with one of the Read methods; if it reads nothing, the value is skipped.
+// A valid value that is not an object is ErrNotObject.
+func (d *Decoder) ReadObject(fn func(name []byte) error) error {
+	return d.ReadMembers(func(name, _ []byte) error { return fn(name) })
+}
+
+// ReadMembers is ReadObject that also passes each member's name as
+// written, quotes included, if its bytes are its value (plain ASCII
+// without escapes), else nil. Both alias the document.
+func (d *Decoder) ReadMembers(fn func(name, quoted []byte) error) error {
+	if d.err != nil {
+		return d.err
+	}
+	if d.Peek() != '{' {
+		if _, err := d.ReadRaw(); err != nil {
+			return err
+		}
+		return ErrNotObject
+	}
+	if d.depth >= maxDepth {
+		return d.fail(d.i, "nested too deeply")
+	}
+	d.depth++
+	d.i++
+	if d.Peek() == '}' {
+		d.i++
+		d.depth--
+		return nil
+	}
+	for {
+		if d.Peek() != '"' {
+			return d.fail(d.i, "expected a member name")
+		}
+		start := d.i
+		end, plain, err := d.stringEnd(start)
+		if err != nil {
+			return err
+		}
+		name, quoted := d.data[start+1:end-1:end-1], d.data[start:end:end]
+		if !plain {
+			name, quoted = unescape(nil, name), nil
+		}
+		d.i = end
+		if d.Peek() != ':' {
+			return d.fail(d.i, "expected ':' after a member name")
+		}
+		d.i++
+		d.skipSpace()
+		at := d.i
+		if err := fn(name, quoted); err != nil {
+			if d.err == nil {
+				d.err = err
+			}
+			return err
+		}
+		if d.i == at {
+			if _, err := d.ReadRaw(); err != nil {
+				return err
+			}
+		}
+		switch d.Peek() {
+		case ',':
+			d.i++
+		case '}':
+			d.i++
+			d.depth--
+			return nil
+		default:
+			return d.fail(d.i, "expected ',' or '}' in an object")
+		}
+	}
+}
+
+// ReadArray reads an array, calling fn for each element, which fn reads
+// with one of the Read methods (or it is skipped). A valid value that is
+// not an array is ErrNotArray.
+func (d *Decoder) ReadArray(fn func() error) error {
+	if d.err != nil {
+		return d.err
+	}
+	if d.Peek() != '[' {
+		if _, err := d.ReadRaw(); err != nil {
+			return err
+		}
+		return ErrNotArray
+	}
+	if d.depth >= maxDepth {
+		return d.fail(d.i, "nested too deeply")
+	}
+	d.depth++
+	d.i++
+	if d.Peek() == ']' {
+		d.i++
+		d.depth--
+		return nil
+	}
+	for {
+		at := d.i
+		if err := fn(); err != nil {
+			if d.err == nil {
+				d.err = err
+			}
+			return err
+		}
+		if d.i == at {
+			if _, err := d.ReadRaw(); err != nil {
+				return err
+			}
+		}
+		switch d.Peek() {
+		case ',':
+			d.i++
+			d.skipSpace()
+		case ']':
+			d.i++
+			d.depth--
+			return nil
+		default:
+			return d.fail(d.i, "expected ',' or ']' in an array")
+		}
+	}
+}
+
+// ReadRaw reads any value and returns it as it is written; the result
+// aliases the document, with its capacity cut so that appending to it
+// copies.
+func (d *Decoder) ReadRaw() ([]byte, error) {
+	if d.err != nil {
+		return nil, d.err
+	}
+	d.skipSpace()
+	start := d.i
+	if err := d.skip(); err != nil {
+		return nil, err
+	}
+	return d.data[start:d.i:d.i], nil
+}
+
+// ReadString reads a string. A valid value that is not a string is an
+// error that does not stick: the value is consumed.
+func (d *Decoder) ReadString() (string, error) {
+	if d.err != nil {
+		return "", d.err
+	}
+	if d.Peek() != '"' {
+		if _, err := d.ReadRaw(); err != nil {
+			return "", err
+		}
+		return "", errNotString
+	}
+	start := d.i
+	end, plain, err := d.stringEnd(start)
+	if err != nil {
+		return "", err
+	}
+	d.i = end
+	body := d.data[start+1 : end-1]
+	if plain {
+		if d.Alias && len(body) > 0 {
+			return unsafe.String(&body[0], len(body)), nil
+		}
+		return string(body), nil
+	}
+	return string(unescape(make([]byte, 0, len(body)), body)), nil
+}
+
+// skip reads one value, validating it. It is the hot path of a call (every
+// metadata value goes through it), so it is one loop over tokens, without
+// recursion or calls except into plainRun for string contents.
+func (d *Decoder) skip() error {
+	const (
+		expValue        = iota // a value
+		expNameOrClose         // after '{': a member name or '}'
+		expValueOrClose        // after '[': a value or ']'
+		expName                // after ',' in an object: a member name
+		expColon               // after a member name: ':'
+		expCommaOrClose        // after a value inside a container
+	)
+	data, i := d.data, d.i
+	var inObject [32]bool // kinds of the open containers; more go to deeper
+	var deeper []bool
+	depth := 0
+	state := expValue
+	for {
+		if i >= len(data) {
+			return d.fail(i, "unexpected end of JSON")
+		}
+		c := data[i]
+		if c <= ' ' {
+			if c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+				i++
+				continue
+			}
+			return d.fail(i, "unexpected control character")
+		}
+		switch state {
+		case expColon:
+			if c != ':' {
+				return d.fail(i, "expected ':' after a member name")
+			}
+			i++
+			state = expValue
+			continue
+		case expCommaOrClose:
+			switch {
+			case c == ',':
+				i++
+				state = expValue
+				if depth <= len(inObject) && inObject[depth-1] || depth > len(inObject) && deeper[depth-1-len(inObject)] {
+					state = expName
+				}
+				continue
+			case c == '}' || c == ']':
+				open := false
+				if depth <= len(inObject) {
+					open = inObject[depth-1]
+				} else {
+					open = deeper[depth-1-len(inObject)]
+					deeper = deeper[:len(deeper)-1]
+				}
+				if open != (c == '}') {
+					return d.fail(i, "mismatched bracket")
+				}
+				i++
+				depth--
+				if depth == 0 {
+					d.i = i
+					return nil
+				}
+				continue
+			}
+			return d.fail(i, "expected ',' or the end of a container")
+		case expNameOrClose, expValueOrClose:
+			if c == '}' && state == expNameOrClose || c == ']' && state == expValueOrClose {
+				i++
+				depth--
+				if depth >= len(inObject) {
+					deeper = deeper[:len(deeper)-1]
+				}
+				if depth == 0 {
+					d.i = i
+					return nil
+				}
+				state = expCommaOrClose
+				continue
+			}
+			if state == expNameOrClose {
+				state = expName
+			} else {
+				state = expValue
+			}
+		}
+		if state == expName {
+			if c != '"' {
+				return d.fail(i, "expected a member name")
+			}
+			end, _, err := d.stringEnd(i)
+			if err != nil {
+				return err
+			}
+			i = end
+			state = expColon
+			continue
+		}
+		// state == expValue
+		switch {
+		case c == '"':
+			end, _, err := d.stringEnd(i)
+			if err != nil {
+				return err
+			}
+			i = end
+		case c == '{' || c == '[':
+			if depth >= maxDepth {
+				return d.fail(i, "nested too deeply")
+			}
+			if depth < len(inObject) {
+				inObject[depth] = c == '{'
+			} else {
+				deeper = append(deeper, c == '{')
+			}
+			depth++
+			i++
+			state = expValueOrClose
+			if c == '{' {
+				state = expNameOrClose
+			}
+			continue
+		case c == 't' || c == 'f' || c == 'n':
+			lit := "null"
+			if c == 't' {
+				lit = "true"
+			} else if c == 'f' {
+				lit = "false"
+			}
+			if len(data)-i < len(lit) || string(data[i:i+len(lit)]) != lit {
+				return d.fail(i, "invalid literal")
+			}
+			i += len(lit)
+		case c == '-' || '0' <= c && c <= '9':
+			end, ok := number(data, i)
+			if !ok {
+				return d.fail(i, "invalid number")
+			}
+			i = end
+		default:
+			return d.fail(i, "expected a value")
+		}
+		if depth == 0 {
+			d.i = i
+			return nil
+		}
+		state = expCommaOrClose
+	}
+}
+
+// number scans -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? at data[i].
+func number(data []byte, i int) (int, bool) {
+	if data[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(data) && data[i] == '0':
+		i++
+	case i < len(data) && '1' <= data[i] && data[i] <= '9':
+		i = digits(data, i)
+	default:
+		return 0, false
+	}
+	if i < len(data) && data[i] == '.' {
+		j := digits(data, i+1)
+		if j == i+1 {
+			return 0, false
+		}
+		i = j
+	}
+	if i < len(data) && (data[i] == 'e' || data[i] == 'E') {
+		i++
+		if i < len(data) && (data[i] == '+' || data[i] == '-') {
+			i++
+		}
+		j := digits(data, i)
+		if j == i {
+			return 0, false
+		}
+		i = j
+	}
+	return i, true
+}
+
+func digits(data []byte, i int) int {
+	for i < len(data) && '0' <= data[i] && data[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+func (d *Decoder) skipSpace() {
+	// Documents from the host have no white space: one test, no loop.
+	if d.i >= len(d.data) || d.data[d.i] > ' ' {
+		return
+	}
+	for d.i < len(d.data) {
+		switch d.data[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+// stringEnd scans the string starting at data[i] == '"' and returns the
+// offset just after its closing quote, and whether its body is plain: only
+// ASCII without escapes, so that its bytes are its value. Control
+// characters and bad escapes are errors; bytes that are not valid UTF-8
+// are left for unescape to replace.
+func (d *Decoder) stringEnd(i int) (end int, plain bool, err error) {
+	data := d.data
+	start := i
+	i++
+	plain = true
+	for {
+		var ascii bool
+		i, ascii = plainRun(data, i)
+		plain = plain && ascii
+		if i >= len(data) {
+			return 0, false, d.fail(start, "unterminated string")
+		}
+		switch c := data[i]; {
+		case c == '"':
+			return i + 1, plain, nil
+		case c == '\\':
+			plain = false
+			if i+1 >= len(data) {
+				return 0, false, d.fail(start, "unterminated string")
+			}
+			switch data[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(data) {
+					return 0, false, d.fail(i, "invalid \\u escape")
+				}
+				if _, ok := hex4(data[i+2 : i+6]); !ok {
+					return 0, false, d.fail(i, "invalid \\u escape")
+				}
+				i += 6
+			default:
+				return 0, false, d.fail(i, "invalid escape")
+			}
+		default: // c < 0x20
+			return 0, false, d.fail(i, "control character in a string")
+		}
+	}
+}
+
+// Word-at-a-time tests (Hacker's Delight §6.1). In stops(w) the lowest
+// set bit marks the first byte of w that is '"', '\\', a control character
+// or not ASCII: a borrow can only spoil the bytes above a true match.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+func stops(w uint64) uint64 {
+	q := w ^ (ones * '"')
+	b := w ^ (ones * '\\')
+	return ((q-ones)&^q | (b-ones)&^b | (w-ones*0x20)&^w | w) & highs
+}
+
+// plainRun returns the offset of the first byte at or after i that ends a
+// run of string characters ('"', '\\' or a control character), and whether
+// the run was all ASCII. It reads eight bytes at a time.
+func plainRun(data []byte, i int) (int, bool) {
+	ascii := true
+	for i+8 <= len(data) {
+		m := stops(load64(data, i))
+		if m == 0 {
+			i += 8
+			continue
+		}
+		i += bits.TrailingZeros64(m) >> 3
+		if data[i] < utf8.RuneSelf {
+			return i, ascii
+		}
+		ascii = false
+		i++
+	}
+	for ; i < len(data); i++ {
+		c := data[i]
+		if c == '"' || c == '\\' || c < 0x20 {
+			return i, ascii
+		}
+		if c >= utf8.RuneSelf {
+			ascii = false
+		}
+	}
+	return i, ascii
+}
+
+func hex4(b []byte) (rune, bool) {
+	var r rune
+	for _, c := range b {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
+
+// unescape appends the decoded body of a valid JSON string to b. Bytes
+// that are not valid UTF-8, and lone surrogates, become U+FFFD.
+func unescape(b, body []byte) []byte {
+	for i := 0; i < len(body); {
+		c := body[i]
+		switch {
+		case c == '\\':
+			switch body[i+1] {
+			case 'b':
+				b = append(b, '\b')
+			case 'f':
+				b = append(b, '\f')
+			case 'n':
+				b = append(b, '\n')
+			case 'r':
+				b = append(b, '\r')
+			case 't':
+				b = append(b, '\t')
+			case 'u':
+				r, _ := hex4(body[i+2 : i+6])
+				i += 6
+				if utf16.IsSurrogate(r) {
+					r2 := rune(-1)
+					if i+6 <= len(body) && body[i] == '\\' && body[i+1] == 'u' {
+						r2, _ = hex4(body[i+2 : i+6])
+					}
+					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+						i += 6
+						r = dec
+					} else {
+						r = utf8.RuneError
+					}
+				}
+				b = utf8.AppendRune(b, r)
+				continue
+			default: // '"', '\\', '/'
+				b = append(b, body[i+1])
+			}
+			i += 2
+		case c < utf8.RuneSelf:
+			b = append(b, c)
+			i++
+		default:
+			r, size := utf8.DecodeRune(body[i:])
+			b = utf8.AppendRune(b, r)
+			i += size
+		}
+	}
+	return b
+}
+
+// Object calls fn for every member of the JSON object that data holds, in
+// document order, with the unescaped name (valid only during the call) and
+// the raw value (aliasing data). It checks that data is exactly one valid
+// object; the first error, its own or fn's, ends the walk.
+func Object(data []byte, fn func(name, value []byte) error) error {
+	d := Decoder{data: data}
+	err := d.ReadObject(func(name []byte) error {
+		v, err := d.ReadRaw()
+		if err != nil {
+			return err
+		}
+		return fn(name, v)
+	})
+	return d.finish(err)
+}
+
+// Array calls fn for every element of the JSON array that data holds, in
+// order, with the raw element (aliasing data). Like Object, it checks that
+// data is exactly one valid array.
+func Array(data []byte, fn func(elem []byte) error) error {
+	d := Decoder{data: data}
+	err := d.ReadArray(func() error {
+		v, err := d.ReadRaw()
+		if err != nil {
+			return err
+		}
+		return fn(v)
+	})
+	return d.finish(err)
+}
+
+// finish ends a document read with err: a syntax error anywhere in the
+// document wins over the value being of the wrong kind.
+func (d *Decoder) finish(err error) error {
+	if end := d.End(); end != nil {
+		return end
+	}
+	return err
+}
+
+// Strings decodes a JSON array of strings.
+func Strings(data []byte) ([]string, bool) {
+	d := Decoder{data: data}
+	ss, err := d.ReadStrings()
+	return ss, err == nil && d.End() == nil
+}
+
+// ReadStrings reads an array of strings; an empty array is not nil.
+func (d *Decoder) ReadStrings() ([]string, error) {
+	ss := []string{}
+	err := d.ReadArray(func() error {
+		s, err := d.ReadString()
+		ss = append(ss, s)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ss, nil
+}
+
+// Valid reports whether data is exactly one valid JSON value (with
+// optional surrounding white space).
+func Valid(data []byte) bool {
+	d := Decoder{data: data}
+	_, err := d.ReadRaw()
+	return err == nil && d.End() == nil
+}
+
+// String returns the value of a raw JSON string (with its quotes), and
+// false if raw is not exactly one valid JSON string.
+func String(raw []byte) (string, bool) {
+	d := Decoder{data: raw}
+	s, err := d.ReadString()
+	if err != nil || d.i != len(raw) {
+		return "", false
+	}
+	return s, true
+}
+
+// IsNull reports whether raw is the JSON literal null.
+func IsNull(raw []byte) bool { return string(raw) == "null" }
