@@ -1,0 +1,266 @@
+package plugins_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/plugins"
+)
+
+// exampleNow is the "now" of every case's input document.
+const exampleNow = 1767225600
+
+// exampleCases is a policies-examples/<name>/cases.json file (its format is
+// documented in policies-examples/README.md).
+type exampleCases struct {
+	// Hooks lists exactly the hooks the module must export.
+	Hooks []engine.Hook `json:"hooks"`
+	// Bench names the case the benchmarks run; default the first.
+	Bench string `json:"bench"`
+	// Input holds members every case's input starts from.
+	Input map[string]json.RawMessage `json:"input"`
+	Cases []exampleCase              `json:"cases"`
+}
+
+type exampleCase struct {
+	Name string      `json:"name"`
+	Hook engine.Hook `json:"hook"`
+	// Input members override the file's; a null member removes one.
+	Input map[string]json.RawMessage `json:"input"`
+	// Exactly one expectation.
+	Want            json.RawMessage   `json:"want"`
+	WantError       string            `json:"want_error"`
+	WantDescription string            `json:"want_description"`
+	WantMatch       map[string]string `json:"want_match"`
+	WantFailure     bool              `json:"want_failure"`
+}
+
+// example is one loaded example.
+type example struct {
+	name  string
+	dir   string
+	cases exampleCases
+	wasm  []byte
+}
+
+// examples reads every policies-examples/*/cases.json with its policy.wasm.
+func examples(tb testing.TB) []example {
+	tb.Helper()
+	files, err := filepath.Glob("../policies-examples/*/cases.json")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if len(files) == 0 {
+		tb.Fatal("no policies-examples/*/cases.json")
+	}
+	var exs []example
+	for _, f := range files {
+		dir := filepath.Dir(f)
+		ex := example{name: filepath.Base(dir), dir: dir}
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&ex.cases); err != nil {
+			tb.Fatalf("%s: %v", f, err)
+		}
+		if ex.wasm, err = os.ReadFile(filepath.Join(dir, "policy.wasm")); err != nil {
+			tb.Fatalf("%s: %v (run policies-examples/build.sh)", ex.name, err)
+		}
+		exs = append(exs, ex)
+	}
+	return exs
+}
+
+// document builds a case's input document the way the host does: abi,
+// hook and now first, then the input members.
+func (ex *example) document(c *exampleCase) ([]byte, error) {
+	members := map[string]json.RawMessage{}
+	for k, v := range ex.cases.Input {
+		members[k] = v
+	}
+	for k, v := range c.Input {
+		if string(v) == "null" {
+			delete(members, k)
+		} else {
+			members[k] = v
+		}
+	}
+	body, err := json.Marshal(members)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, `{"abi":%d,"hook":%q,"now":%d`, plugins.ABIVersion, c.Hook, exampleNow)
+	if len(body) > 2 {
+		b.WriteByte(',')
+	}
+	b.Write(body[1:])
+	return b.Bytes(), nil
+}
+
+// exampleLog collects a module's log.
+type exampleLog struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *exampleLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *exampleLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// load loads an example with the default limits, its log going to log.
+func (ex *example) load(tb testing.TB, log *exampleLog) *plugins.Module {
+	tb.Helper()
+	m, err := plugins.Load(context.Background(), ex.wasm, plugins.LoadOptions{
+		Name: ex.name, Tenant: "acme", Logger: slog.New(slog.NewTextHandler(log, nil)),
+	})
+	if err != nil {
+		tb.Fatalf("load %s: %v", ex.name, err)
+	}
+	tb.Cleanup(func() { _ = m.Close(context.Background()) })
+	return m
+}
+
+// TestExamples replays every example's cases through the real host.
+func TestExamples(t *testing.T) {
+	for _, ex := range examples(t) {
+		t.Run(ex.name, func(t *testing.T) {
+			log := &exampleLog{}
+			m := ex.load(t, log)
+			if got := m.Info().Hooks; !slices.Equal(got, ex.cases.Hooks) {
+				t.Errorf("module exports hooks %v, want exactly %v", got, ex.cases.Hooks)
+			}
+			for i := range ex.cases.Cases {
+				c := &ex.cases.Cases[i]
+				t.Run(c.Name, func(t *testing.T) {
+					doc, err := ex.document(c)
+					if err != nil {
+						t.Fatal(err)
+					}
+					before := len(log.String())
+					out, err := m.Call(context.Background(), c.Hook, doc)
+					checkExampleCase(t, c, out, err)
+					// A failure is the module's: the SDK logs its cause.
+					if c.WantFailure && !strings.Contains(log.String()[before:], "hook failed") {
+						t.Errorf("the failure left no cause in the log:\n%s", log.String()[before:])
+					}
+				})
+			}
+		})
+	}
+}
+
+func checkExampleCase(t testing.TB, c *exampleCase, out []byte, err error) {
+	t.Helper()
+	if c.WantFailure {
+		if err == nil {
+			t.Fatalf("the call succeeded with %s; want a failure", out)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("the call failed: %v", err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("output %s is not a JSON object: %v", out, err)
+	}
+	switch {
+	case c.WantError != "":
+		if got["error"] != c.WantError {
+			t.Fatalf("output %s; want error %q", out, c.WantError)
+		}
+		if desc, _ := got["error_description"].(string); !strings.Contains(desc, c.WantDescription) {
+			t.Errorf("error_description %q does not contain %q", desc, c.WantDescription)
+		}
+	case c.WantMatch != nil:
+		if len(got) != len(c.WantMatch) {
+			t.Errorf("output %s has members beyond %v", out, c.WantMatch)
+		}
+		for name, pattern := range c.WantMatch {
+			s, _ := got[name].(string)
+			if !regexp.MustCompile(pattern).MatchString(s) {
+				t.Errorf("member %q = %q does not match %s (output %s)", name, s, pattern, out)
+			}
+		}
+	case c.Want != nil:
+		var want map[string]any
+		if err := json.Unmarshal(c.Want, &want); err != nil {
+			t.Fatalf("want: %v", err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("output:\n%s\nwant:\n%s", out, c.Want)
+		}
+	default:
+		t.Fatal("the case has no expectation")
+	}
+}
+
+// TestExampleCasesAreWellFormed keeps the cases files honest: every case
+// has one expectation and names a hook the module exports.
+func TestExampleCasesAreWellFormed(t *testing.T) {
+	for _, ex := range examples(t) {
+		names := map[string]bool{}
+		for _, c := range ex.cases.Cases {
+			n := 0
+			for _, set := range []bool{c.Want != nil, c.WantError != "", c.WantMatch != nil, c.WantFailure} {
+				if set {
+					n++
+				}
+			}
+			if n != 1 || (c.WantDescription != "" && c.WantError == "") {
+				t.Errorf("%s: case %q must have exactly one of want, want_error, want_match, want_failure", ex.name, c.Name)
+			}
+			if !slices.Contains(ex.cases.Hooks, c.Hook) {
+				t.Errorf("%s: case %q calls hook %q, which is not in hooks", ex.name, c.Name, c.Hook)
+			}
+			if names[c.Name] {
+				t.Errorf("%s: two cases are named %q", ex.name, c.Name)
+			}
+			names[c.Name] = true
+		}
+		if ex.cases.Bench != "" && !names[ex.cases.Bench] {
+			t.Errorf("%s: bench names no case: %q", ex.name, ex.cases.Bench)
+		}
+	}
+}
+
+// benchCase returns the case an example's benchmarks run, with its input
+// document.
+func (ex *example) benchCase(tb testing.TB) (*exampleCase, []byte) {
+	tb.Helper()
+	c := &ex.cases.Cases[0]
+	for i := range ex.cases.Cases {
+		if ex.cases.Cases[i].Name == ex.cases.Bench {
+			c = &ex.cases.Cases[i]
+		}
+	}
+	doc, err := ex.document(c)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c, doc
+}
