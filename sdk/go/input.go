@@ -49,8 +49,10 @@ type Envelope struct {
 	// Tenant is the tenant the request is for.
 	Tenant string
 	// Now is the host's time, to the second.
-	Now     time.Time
-	Token   Token
+	Now time.Time
+	// Token is the token that authorised the request.
+	Token Token
+	// Request holds facts about the HTTP request.
 	Request Request
 	// Config is this module's configuration for the tenant (the tenant's
 	// policy_config.<module name>), or nil. ParseObject reads an object.

@@ -30,6 +30,7 @@ func (c Code) Valid() bool {
 // *Rejection as its error; any other error fails the call instead (the
 // client receives server_error and the error goes to Registrar's log).
 type Rejection struct {
+	// Code is the error code the client receives.
 	Code Code
 	// Description is shown to the client. It is cut to 1,024 bytes and
 	// its control characters are replaced by spaces when it is sent.

@@ -54,10 +54,11 @@ func checkHandled() {
 
 // Failure is an error that fails the call rather than rejecting the request.
 type Failure struct {
-	Hook string
-	Err  error
+	Hook string // the hook's ABI name
+	Err  error  // why
 }
 
+// Error implements error.
 func (f *Failure) Error() string {
 	return "registrar: the " + f.Hook + " hook failed: " + f.Err.Error()
 }

@@ -29,6 +29,7 @@ type SyntaxError struct {
 	msg    string
 }
 
+// Error implements error.
 func (e *SyntaxError) Error() string {
 	return "invalid JSON at offset " + strconv.Itoa(e.Offset) + ": " + e.msg
 }
