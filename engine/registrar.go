@@ -31,8 +31,8 @@ type Config struct {
 	Tenants map[string]Settings
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
-	// Rand is the source of client IDs, secrets and tokens. Default
-	// crypto/rand.Reader.
+	// Rand is the source of client IDs, secrets and tokens; it must be safe
+	// for concurrent use. Default crypto/rand.Reader.
 	Rand io.Reader
 	// Logger receives decisions worth an operator's attention. Default
 	// slog.Default().

@@ -1,12 +1,15 @@
 package httpapi_test
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -15,13 +18,23 @@ import (
 	"github.com/registrar-dev/registrar/httpapi"
 	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/memstore"
+	"github.com/registrar-dev/registrar/plugins"
 )
 
 // benchHandlers returns the public and admin handlers over memstore, with
 // real randomness and a silent logger.
 func benchHandlers(b *testing.B) (http.Handler, http.Handler) {
+	return benchHandlersWith(b, nil, nil)
+}
+
+// benchHandlersWith is benchHandlers with policy modules and tenants.
+func benchHandlersWith(b *testing.B, modules engine.Modules, tenants map[string]engine.Settings) (http.Handler, http.Handler) {
 	log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError}))
-	reg, err := engine.New(engine.Config{Store: memstore.New(memstore.Config{}), Keys: jose.KeySetChecker{}, Logger: log, Rand: rand.Reader})
+	cfg := engine.Config{Store: memstore.New(memstore.Config{}), Keys: jose.KeySetChecker{}, Logger: log, Rand: rand.Reader, Tenants: tenants}
+	if modules != nil {
+		cfg.Modules = modules
+	}
+	reg, err := engine.New(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -53,7 +66,11 @@ func serve(h http.Handler, method, path, token, body string) *httptest.ResponseR
 const benchBody = `{"redirect_uris":["https://app.example.com/cb"],"grant_types":["authorization_code","refresh_token"],"contacts":["dev@example.com"]}`
 
 func mintBenchIAT(b *testing.B, adm http.Handler) string {
-	w := serve(adm, "POST", "/admin/tenants/default/initial-access-tokens", adminToken, `{"expires_in":"PT1H"}`)
+	return mintBenchIATWith(b, adm, `{"expires_in":"PT1H"}`)
+}
+
+func mintBenchIATWith(b *testing.B, adm http.Handler, body string) string {
+	w := serve(adm, "POST", "/admin/tenants/default/initial-access-tokens", adminToken, body)
 	if w.Code != 201 {
 		b.Fatalf("mint: %d %s", w.Code, w.Body)
 	}
@@ -97,4 +114,42 @@ func BenchmarkRead(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkRegisterWithPolicy measures POST /reg with an initial access
+// token naming one policy module: the hand-written WAT module of
+// sdk/ABI.md, and the Go example trusted-hosts (configured to trust the
+// benchmark's redirect URI host).
+func BenchmarkRegisterWithPolicy(b *testing.B) {
+	for _, tc := range []struct{ name, path string }{
+		{"wat-minimal", "../sdk/testdata/minimal.wasm"},
+		{"go-trusted-hosts", "../policies-examples/trusted-hosts/policy.wasm"},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			dir := b.TempDir()
+			wasm, err := os.ReadFile(tc.path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			os.WriteFile(filepath.Join(dir, "p.wasm"), wasm, 0o644)
+			host, err := plugins.New(context.Background(), plugins.Config{Dir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer host.Close(context.Background())
+			pub, adm := benchHandlersWith(b, host, map[string]engine.Settings{engine.DefaultTenant: {
+				PolicyConfig: map[string]json.RawMessage{"p": json.RawMessage(`{"hosts":["app.example.com"]}`)},
+			}})
+			iat := mintBenchIATWith(b, adm, `{"expires_in":"PT1H","policies":["p"]}`)
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if w := serve(pub, "POST", "/reg", iat, benchBody); w.Code != http.StatusCreated {
+						b.Fatalf("register: %d %s", w.Code, w.Body)
+					}
+				}
+			})
+		})
+	}
 }

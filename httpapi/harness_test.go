@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -49,14 +50,28 @@ func newServer(t *testing.T, tenants map[string]engine.Settings) *server {
 // newServerWith is newServer with the memstore wrapped by wrap.
 func newServerWith(t *testing.T, tenants map[string]engine.Settings, wrap func(engine.Store) engine.Store) *server {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	return newTestServer(t, tenants, wrap, nil)
+}
+
+// newServerWithModules is newServer with policy modules.
+func newServerWithModules(t *testing.T, tenants map[string]engine.Settings, modules engine.Modules) *server {
+	t.Helper()
+	return newTestServer(t, tenants, func(s engine.Store) engine.Store { return s }, modules)
+}
+
+func discardLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func newTestServer(t *testing.T, tenants map[string]engine.Settings, wrap func(engine.Store) engine.Store, modules engine.Modules) *server {
+	t.Helper()
+	log := discardLog()
 	now := func() time.Time { return epoch }
 	reg, err := engine.New(engine.Config{
 		Store:   wrap(memstore.New(memstore.Config{Now: now})),
 		Keys:    jose.KeySetChecker{},
+		Modules: modules,
 		Tenants: tenants,
 		Now:     now,
-		Rand:    rand.NewChaCha8([32]byte{}),
+		Rand:    &lockedReader{r: rand.NewChaCha8([32]byte{})},
 		Logger:  log,
 	})
 	if err != nil {
@@ -75,6 +90,18 @@ func newServerWith(t *testing.T, tenants map[string]engine.Settings, wrap func(e
 	t.Cleanup(s.public.Close)
 	t.Cleanup(s.admin.Close)
 	return s
+}
+
+// lockedReader makes a seeded generator safe for concurrent requests.
+type lockedReader struct {
+	mu sync.Mutex
+	r  io.Reader
+}
+
+func (l *lockedReader) Read(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.r.Read(p)
 }
 
 // response is a response read completely.

@@ -126,7 +126,7 @@ func rejection(obj map[string]json.RawMessage) error {
 			return badOutput("error_description must be a string")
 		}
 		if len(desc) > maxDescription || !utf8.ValidString(desc) || hasControl(desc) {
-			return badOutput("error_description must be at most %d characters without control characters", maxDescription)
+			return badOutput("error_description must be at most %d bytes of UTF-8 without control characters", maxDescription)
 		}
 	}
 	if desc == "" {
@@ -135,9 +135,10 @@ func rejection(obj map[string]json.RawMessage) error {
 	return &engine.Error{Code: engine.ErrorCode(code), Description: desc}
 }
 
+// hasControl reports C0 and C1 control characters and DEL.
 func hasControl(s string) bool {
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
+		if r < 0x20 || (r >= 0x7f && r < 0xa0) {
 			return true
 		}
 	}

@@ -22,7 +22,7 @@ type Limits struct {
 	// 2 × GOMAXPROCS.
 	MaxInstances int `json:"max_instances,omitempty"`
 	// MaxIdle bounds the instances kept warm between calls. Default
-	// GOMAXPROCS.
+	// GOMAXPROCS (at most MaxInstances).
 	MaxIdle int `json:"max_idle,omitempty"`
 	// InstantiateTimeout bounds creating an instance, including its
 	// _initialize. Default 5s.
@@ -49,7 +49,7 @@ func (l Limits) withDefaults() Limits {
 	set(&l.MaxInput, 64<<10)
 	set(&l.MaxOutput, 256<<10)
 	set(&l.MaxInstances, 2*procs)
-	set(&l.MaxIdle, procs)
+	set(&l.MaxIdle, min(procs, l.MaxInstances))
 	set(&l.MaxCallsPerInstance, 10_000)
 	if l.InstantiateTimeout == 0 {
 		l.InstantiateTimeout = 5 * time.Second

@@ -48,7 +48,10 @@ type Module struct {
 	config   wazero.ModuleConfig
 	hooks    map[engine.Hook]bool
 	pool     pool
-	closeMu  sync.Once
+	// life is held for reading by every call and background instantiation,
+	// and for writing by Close, which so waits for them to finish.
+	life   sync.RWMutex
+	closed bool
 }
 
 // LoadOptions configure Load.
@@ -75,7 +78,7 @@ func Load(ctx context.Context, wasm []byte, opts LoadOptions) (*Module, error) {
 	}
 	sum := sha256.Sum256(wasm)
 	m := &Module{
-		info:   Info{Name: opts.Name, Tenant: opts.Tenant, Digest: hex.EncodeToString(sum[:]), Size: len(wasm)},
+		info:   Info{Name: opts.Name, Tenant: opts.Tenant, Digest: hex.EncodeToString(sum[:]), Size: len(wasm), Imports: []string{}},
 		limits: limits,
 		hooks:  map[engine.Hook]bool{},
 	}
@@ -231,6 +234,8 @@ func (m *Module) checkExports() error {
 func (m *Module) checkABIVersion(ctx context.Context, inst *instance) error {
 	ctx, cancel := context.WithTimeout(ctx, m.limits.Timeout)
 	defer cancel()
+	inst.log.reset(ctx)
+	ctx = withLog(ctx, inst.log)
 	stack := []uint64{0}
 	if err := inst.mod.ExportedFunction(exportABIVersion).CallWithStack(ctx, stack); err != nil {
 		return fmt.Errorf("module %q: %s failed: %w", m.info.Name, exportABIVersion, err)
@@ -253,9 +258,17 @@ func (m *Module) Info() Info {
 // Has reports whether the module implements a hook.
 func (m *Module) Has(h engine.Hook) bool { return m.hooks[h] }
 
-// Close frees the module and every instance. Calls in flight fail.
+// Close waits for the calls in flight, then frees the module and every
+// instance. Later calls fail.
 func (m *Module) Close(ctx context.Context) error {
-	var err error
-	m.closeMu.Do(func() { err = m.runtime.Close(ctx) })
-	return err
+	m.life.Lock()
+	defer m.life.Unlock()
+	if m.closed {
+		return nil
+	}
+	m.closed = true
+	return m.runtime.Close(ctx)
 }
+
+// errClosed is the error of a call to a closed module.
+var errClosed = errors.New("the module has been closed")
