@@ -189,7 +189,7 @@ func TestServeRefusesBadStartup(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"redis not built", []string{"--redis-url", "redis://127.0.0.1:6379"}, "Redis"},
+		{"bad redis url", []string{"--redis-url", "http://127.0.0.1:6379"}, "--redis-url"},
 		{"policy dir not built", []string{"--policy-dir", dir}, "policy"},
 		{"misspelt setting", []string{"--config", bad}, "initial_acess_token"},
 		{"bad tenant name", []string{"--config", badTenant}, "Bad_Name"},

@@ -17,7 +17,6 @@ import (
 	"github.com/registrar-dev/registrar/httpapi"
 	"github.com/registrar-dev/registrar/internal/httpio"
 	"github.com/registrar-dev/registrar/jose"
-	"github.com/registrar-dev/registrar/memstore"
 )
 
 // serveConfig is what the serve command reads from flags and environment.
@@ -83,9 +82,6 @@ func serve(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	if c.redisURL != "" {
-		return errors.New("--redis-url: this build has no Redis store yet; leave it empty to use the embedded store")
-	}
 	if c.policyDir != "" {
 		return errors.New("--policy-dir: this build cannot load policy modules yet; leave it empty")
 	}
@@ -93,9 +89,13 @@ func serve(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	log.Warn("using the embedded in-memory store: every client and token is lost when the process exits; set --redis-url for production")
+	store, closeStore, err := openStore(ctx, c.redisURL, redisWait, log)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
 	reg, err := engine.New(engine.Config{
-		Store:   memstore.New(memstore.Config{}),
+		Store:   store,
 		Keys:    jose.KeySetChecker{},
 		Tenants: tenants,
 		Logger:  log,
