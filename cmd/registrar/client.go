@@ -139,7 +139,7 @@ func register(ctx context.Context, args []string, e env) error {
 	var body []byte
 	var err error
 	if *metadata == "-" {
-		body, err = io.ReadAll(io.LimitReader(e.stdin, maxResponse))
+		body, err = readAll(e.stdin)
 	} else {
 		body, err = os.ReadFile(*metadata)
 	}
@@ -171,6 +171,9 @@ func post(ctx context.Context, e env, target, bearer string, body []byte) error 
 	printJSON(e.stdout, resp)
 	return nil
 }
+
+// readAll reads standard input, up to maxResponse bytes.
+func readAll(r io.Reader) ([]byte, error) { return io.ReadAll(io.LimitReader(r, maxResponse)) }
 
 // stringList is a comma-separated flag value.
 type stringList []string

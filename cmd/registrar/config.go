@@ -1,12 +1,17 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"os"
+	"path/filepath"
+	"time"
 
 	"sigs.k8s.io/yaml"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/plugins"
 )
 
 // fileConfig is the --config file: YAML or JSON (JSON is YAML). Unknown
@@ -15,21 +20,70 @@ import (
 type fileConfig struct {
 	// Tenants maps tenant names to their settings (engine.Settings).
 	Tenants map[string]engine.Settings `json:"tenants"`
+	// PolicyLimits bound every policy module (plugins.Limits).
+	PolicyLimits policyLimits `json:"policy_limits"`
 }
 
-// loadConfig reads the tenant configuration; no file means only the
-// default tenant, with default settings.
-func loadConfig(path string) (map[string]engine.Settings, error) {
+// policyLimits is plugins.Limits as the config file writes it, with
+// durations as "100ms" or ISO 8601.
+type policyLimits struct {
+	Timeout             engine.Duration `json:"timeout"`
+	MemoryMiB           uint32          `json:"memory_mib"`
+	MaxInputKiB         int             `json:"max_input_kib"`
+	MaxOutputKiB        int             `json:"max_output_kib"`
+	MaxInstances        int             `json:"max_instances"`
+	MaxIdle             int             `json:"max_idle"`
+	InstantiateTimeout  engine.Duration `json:"instantiate_timeout"`
+	MaxCallsPerInstance int             `json:"max_calls_per_instance"`
+}
+
+func (l policyLimits) limits() plugins.Limits {
+	return plugins.Limits{
+		Timeout:             time.Duration(l.Timeout),
+		MemoryPages:         l.MemoryMiB * 16, // 16 pages of 64 KiB per MiB
+		MaxInput:            l.MaxInputKiB << 10,
+		MaxOutput:           l.MaxOutputKiB << 10,
+		MaxInstances:        l.MaxInstances,
+		MaxIdle:             l.MaxIdle,
+		InstantiateTimeout:  time.Duration(l.InstantiateTimeout),
+		MaxCallsPerInstance: l.MaxCallsPerInstance,
+	}
+}
+
+// loadConfig reads the configuration file; no file means only the default
+// tenant, with default settings, and default limits.
+func loadConfig(path string) (fileConfig, error) {
+	var fc fileConfig
 	if path == "" {
-		return nil, nil
+		return fc, nil
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("--config: %w", err)
+		return fc, fmt.Errorf("--config: %w", err)
 	}
-	var fc fileConfig
 	if err := yaml.UnmarshalStrict(b, &fc); err != nil {
-		return nil, fmt.Errorf("--config %s: %w", path, err)
+		return fc, fmt.Errorf("--config %s: %w", path, err)
 	}
-	return fc.Tenants, nil
+	return fc, nil
+}
+
+// openModules loads the policy folder, or returns nil when there is none.
+// Compiled code is cached under the data folder when there is one, so that
+// restarts do not compile again.
+func openModules(ctx context.Context, c *serveConfig, fc fileConfig, log *slog.Logger) (*plugins.Host, error) {
+	if c.policyDir == "" {
+		return nil, nil
+	}
+	cfg := plugins.Config{Dir: c.policyDir, Limits: fc.PolicyLimits.limits(), Logger: log}
+	if c.dataDir != "" {
+		cfg.CacheDir = filepath.Join(c.dataDir, "wasm-cache")
+		if err := os.MkdirAll(cfg.CacheDir, 0o700); err != nil {
+			return nil, fmt.Errorf("--data-dir: %w", err)
+		}
+	}
+	h, err := plugins.New(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("--policy-dir: %w", err)
+	}
+	return h, nil
 }

@@ -21,6 +21,7 @@ Usage:
   registrar serve [flags]       run the provider (see "registrar serve -h")
   registrar register [flags]    register a client with any RFC 7591 provider
   registrar iat create [flags]  mint an initial access token through the admin API
+  registrar policy inspect|run  inspect a policy module, or run one of its hooks locally
   registrar version             print the version
 `
 
@@ -72,6 +73,8 @@ func run(ctx context.Context, args []string, e env) error {
 			return usageError{`usage: registrar iat create [flags]`}
 		}
 		return iatCreate(ctx, rest[1:], e)
+	case "policy":
+		return policyCmd(ctx, rest, e)
 	case "version", "--version", "-version":
 		fmt.Fprintln(e.stdout, "registrar", version())
 		return nil

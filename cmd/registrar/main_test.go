@@ -182,6 +182,9 @@ func TestServeRefusesBadStartup(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("tenants:\n  default:\n    initial_acess_token: none\n"), 0o600)
+	badPolicies := filepath.Join(dir, "policies")
+	os.Mkdir(badPolicies, 0o755)
+	copyFile(t, "../../plugins/testdata/forbidden-import.wasm", filepath.Join(badPolicies, "forbidden.wasm"))
 	badTenant := filepath.Join(dir, "badtenant.json")
 	os.WriteFile(badTenant, []byte(`{"tenants":{"Bad_Name":{}}}`), 0o600)
 	cases := []struct {
@@ -190,7 +193,8 @@ func TestServeRefusesBadStartup(t *testing.T) {
 		want string
 	}{
 		{"bad redis url", []string{"--redis-url", "http://127.0.0.1:6379"}, "--redis-url"},
-		{"policy dir not built", []string{"--policy-dir", dir}, "policy"},
+		{"missing policy dir", []string{"--policy-dir", filepath.Join(dir, "no-such-dir")}, "--policy-dir"},
+		{"bad policy module", []string{"--policy-dir", badPolicies}, "forbidden.wasm"},
 		{"misspelt setting", []string{"--config", bad}, "initial_acess_token"},
 		{"bad tenant name", []string{"--config", badTenant}, "Bad_Name"},
 		{"missing config", []string{"--config", filepath.Join(dir, "nope.yaml")}, "nope.yaml"},
@@ -275,5 +279,16 @@ func TestVersionAndUsage(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"register"}, e); exitCode(err) != 2 {
 		t.Errorf("register without flags: %v", err)
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

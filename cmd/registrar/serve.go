@@ -23,6 +23,7 @@ import (
 type serveConfig struct {
 	addr, adminAddr, issuer string
 	redisURL, policyDir     string
+	dataDir                 string
 	configFile              string
 	adminToken              string
 	logLevel                string
@@ -44,6 +45,7 @@ func serveFlags(e env) (*serveConfig, func([]string) error) {
 	str(&c.issuer, "issuer", "REGISTRAR_ISSUER", "", "public base URL (default http://<addr>)")
 	str(&c.redisURL, "redis-url", "REGISTRAR_REDIS_URL", "", "Redis URL; empty: embedded in-memory store")
 	str(&c.policyDir, "policy-dir", "REGISTRAR_POLICY_DIR", "", "folder of .wasm policy modules")
+	str(&c.dataDir, "data-dir", "REGISTRAR_DATA_DIR", "", "folder for state kept across restarts (compiled policy modules)")
 	str(&c.configFile, "config", "REGISTRAR_CONFIG", "", "tenant configuration file (YAML or JSON)")
 	str(&c.logLevel, "log-level", "REGISTRAR_LOG_LEVEL", "info", "log level: debug, info, warn or error")
 	fs.Int64Var(&c.maxBody, "max-body-bytes", httpapi.DefaultMaxBodyBytes, "request body limit in bytes")
@@ -82,12 +84,18 @@ func serve(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	if c.policyDir != "" {
-		return errors.New("--policy-dir: this build cannot load policy modules yet; leave it empty")
-	}
-	tenants, err := loadConfig(c.configFile)
+	fc, err := loadConfig(c.configFile)
 	if err != nil {
 		return err
+	}
+	modules, err := openModules(ctx, c, fc, log)
+	if err != nil {
+		return err
+	}
+	var mods engine.Modules // stays a nil interface without a policy folder
+	if modules != nil {
+		defer modules.Close(context.WithoutCancel(ctx))
+		mods = modules
 	}
 	store, closeStore, err := openStore(ctx, c.redisURL, redisWait, log)
 	if err != nil {
@@ -97,7 +105,8 @@ func serve(ctx context.Context, args []string, e env) error {
 	reg, err := engine.New(engine.Config{
 		Store:   store,
 		Keys:    jose.KeySetChecker{},
-		Tenants: tenants,
+		Modules: mods,
+		Tenants: fc.Tenants,
 		Logger:  log,
 	})
 	if err != nil {

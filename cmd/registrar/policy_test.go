@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestPolicyInspect(t *testing.T) {
+	e, out, _ := testEnv(nil)
+	if err := run(context.Background(), []string{"policy", "inspect", "../../sdk/testdata/minimal.wasm"}, e); err != nil {
+		t.Fatal(err)
+	}
+	var info struct {
+		Name       string   `json:"name"`
+		ABIVersion int      `json:"abi_version"`
+		Hooks      []string `json:"hooks"`
+		Digest     string   `json:"digest"`
+	}
+	if err := json.Unmarshal([]byte(out.String()), &info); err != nil || info.Name != "minimal" || info.ABIVersion != 1 || len(info.Hooks) != 1 || len(info.Digest) != 64 {
+		t.Fatalf("inspect printed %s (%v)", out.String(), err)
+	}
+	e, _, _ = testEnv(nil)
+	err := run(context.Background(), []string{"policy", "inspect", "../../plugins/testdata/abi-v2.wasm"}, e)
+	if err == nil || !strings.Contains(err.Error(), "ABI version 2") {
+		t.Errorf("inspect of a bad module: %v", err)
+	}
+}
+
+func TestPolicyRun(t *testing.T) {
+	dir := t.TempDir()
+	input := filepath.Join(dir, "metadata.json")
+	os.WriteFile(input, []byte(`{"redirect_uris":["https://app.example/cb"],"client_name":"App"}`), 0o644)
+
+	e, out, _ := testEnv(nil)
+	if err := run(context.Background(), []string{"policy", "run", "../../sdk/testdata/minimal.wasm", "--input", input}, e); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"client_name": "App"`) || !strings.Contains(out.String(), "(unchanged)") {
+		t.Errorf("accept: %s", out.String())
+	}
+
+	e, out, _ = testEnv(nil)
+	e.stdin = strings.NewReader(`{"metadata":{"redirect_uris":["http://app.example/cb"]},"tenant":"acme"}`)
+	if err := run(context.Background(), []string{"policy", "run", "--input", "-", "../../sdk/testdata/minimal.wasm"}, e); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"error": "invalid_redirect_uri"`) {
+		t.Errorf("reject: %s", out.String())
+	}
+
+	e, out, _ = testEnv(nil)
+	if err := run(context.Background(), []string{"policy", "run", "../../plugins/testdata/rat-list.wasm", "--input", input}, e); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`~ client_name: "App" -> "From rat-list"`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("diff lacks %q:\n%s", want, out.String())
+		}
+	}
+
+	e, _, _ = testEnv(nil)
+	err := run(context.Background(), []string{"policy", "run", "../../plugins/testdata/loop.wasm", "--input", input, "--timeout", "50ms"}, e)
+	if err == nil || !strings.Contains(err.Error(), "50ms deadline") {
+		t.Errorf("loop: %v", err)
+	}
+	e, _, _ = testEnv(nil)
+	if err := run(context.Background(), []string{"policy", "run", "../../sdk/testdata/minimal.wasm", "--input", input, "--hook", "nope"}, e); exitCode(err) != 2 {
+		t.Errorf("bad hook: %v", err)
+	}
+}
+
+// TestServeWithPolicyDir: a module dropped in the policy folder is named by
+// a token and changes registrations.
+func TestServeWithPolicyDir(t *testing.T) {
+	dir := t.TempDir()
+	copyFile(t, "../../sdk/testdata/minimal.wasm", filepath.Join(dir, "https-only.wasm"))
+	const adminToken = "cli-admin-token-0123456789"
+	addr, adminAddr, _ := startServe(t, map[string]string{"REGISTRAR_ADMIN_TOKEN": adminToken}, "--policy-dir", dir, "--data-dir", t.TempDir())
+
+	e, out, errb := testEnv(map[string]string{"REGISTRAR_ADMIN_TOKEN": adminToken})
+	if err := run(context.Background(), []string{"iat", "create", "--admin-url", "http://" + adminAddr, "--policies", "https-only"}, e); err != nil {
+		t.Fatalf("iat create: %v %s", err, errb.String())
+	}
+	var iat struct {
+		Token string `json:"initial_access_token"`
+	}
+	json.Unmarshal([]byte(out.String()), &iat)
+	req, _ := http.NewRequest("POST", "http://"+addr+"/reg", strings.NewReader(`{"redirect_uris":["https://app.example/cb"],"client_uri":"http://app.example"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+iat.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("the policy did not reject an http client_uri: %d", resp.StatusCode)
+	}
+}
