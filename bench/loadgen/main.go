@@ -1,0 +1,270 @@
+// Command loadgen is Registrar's load generator: it keeps a fixed number of
+// connections busy with one operation - RFC 7591 registration (POST /reg
+// with an initial access token) or RFC 7592 read (GET /reg/{client_id}
+// with the client's registration access token) - for a warm-up and then a
+// measured period, and reports requests per second, latency percentiles,
+// the number of non-2xx answers and transport errors, and the CPU use of
+// the processes it is told about (Linux /proc). Each connection sends its
+// next request when the previous answer has arrived (a closed loop, as wrk
+// does). See bench/README.md.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// anchorBody is the registration body of the node-oidc-provider
+// measurements this benchmark is compared with
+// (shared/research/oidc-provider.md §2).
+const anchorBody = `{"redirect_uris":["https://app.example.com/cb"],"grant_types":["authorization_code","refresh_token"],"contacts":["dev@example.com"]}`
+
+type config struct {
+	issuer   string
+	op       string
+	conns    int
+	duration time.Duration
+	warmup   time.Duration
+	iat      string
+	body     string
+	cpu      string
+	format   string
+}
+
+func main() {
+	var c config
+	flag.StringVar(&c.issuer, "issuer", "http://127.0.0.1:8080", "the tenant's issuer: POST <issuer>/reg, GET <issuer>/reg/{id}")
+	flag.StringVar(&c.op, "op", "register", "register or read")
+	flag.IntVar(&c.conns, "c", 16, "connections, each with one request in flight")
+	flag.DurationVar(&c.duration, "d", 20*time.Second, "measured duration")
+	flag.DurationVar(&c.warmup, "warmup", 5*time.Second, "unmeasured warm-up before it")
+	flag.StringVar(&c.iat, "iat", os.Getenv("REGISTRAR_IAT"), "initial access token (env REGISTRAR_IAT); register uses it for every request, read to register the client it reads. Mint it with the policies to measure (registrar iat create --policies ...)")
+	flag.StringVar(&c.body, "body", anchorBody, "registration request body")
+	flag.StringVar(&c.cpu, "cpu", "", "processes whose CPU use to report over the measured period: name=pid,name=pid (Linux /proc); the load generator itself is always reported")
+	flag.StringVar(&c.format, "format", "text", "text, or row: one Markdown table row (op | conns | req/s | p50 ms | p99 ms | max ms | non-2xx | errors | CPU%)")
+	flag.Parse()
+	if err := run(c); err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(1)
+	}
+}
+
+// result is what one run measured.
+type result struct {
+	requests  int
+	non2xx    int
+	errors    int
+	elapsed   time.Duration
+	latencies []time.Duration // sorted
+	cpu       []cpuUse
+	firstBad  string
+}
+
+func run(c config) error {
+	if c.conns < 1 || c.duration <= 0 || c.warmup < 0 {
+		return errors.New("want -c >= 1, -d > 0 and -warmup >= 0")
+	}
+	if c.iat == "" {
+		return errors.New("-iat is required")
+	}
+	procs, err := parseProcs(c.cpu)
+	if err != nil {
+		return err
+	}
+	client := &http.Client{
+		Timeout: 10 * time.Second,
+		Transport: &http.Transport{
+			DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+			MaxIdleConns:        c.conns,
+			MaxIdleConnsPerHost: c.conns,
+			MaxConnsPerHost:     c.conns,
+			DisableCompression:  true,
+		},
+	}
+	issuer := strings.TrimSuffix(c.issuer, "/")
+	var next func() (*http.Request, int)
+	switch c.op {
+	case "register":
+		next = func() (*http.Request, int) {
+			req, _ := http.NewRequest(http.MethodPost, issuer+"/reg", strings.NewReader(c.body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+c.iat)
+			return req, http.StatusCreated
+		}
+	case "read":
+		id, rat, err := registerOne(client, issuer, c)
+		if err != nil {
+			return err
+		}
+		next = func() (*http.Request, int) {
+			req, _ := http.NewRequest(http.MethodGet, issuer+"/reg/"+id, nil)
+			req.Header.Set("Authorization", "Bearer "+rat)
+			return req, http.StatusOK
+		}
+	default:
+		return fmt.Errorf("-op %q: want register or read", c.op)
+	}
+
+	res := load(client, next, c, procs)
+	switch c.format {
+	case "row":
+		fmt.Println(res.row(c))
+	default:
+		fmt.Print(res.text(c))
+	}
+	if res.firstBad != "" {
+		fmt.Fprintln(os.Stderr, "first failure:", res.firstBad)
+	}
+	return nil
+}
+
+// registerOne registers the client that a read run reads.
+func registerOne(client *http.Client, issuer string, c config) (id, rat string, err error) {
+	req, _ := http.NewRequest(http.MethodPost, issuer+"/reg", strings.NewReader(c.body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+c.iat)
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", "", err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusCreated {
+		return "", "", fmt.Errorf("registering the client to read: %d %s", resp.StatusCode, b)
+	}
+	var out struct {
+		ID  string `json:"client_id"`
+		RAT string `json:"registration_access_token"`
+	}
+	if err := json.Unmarshal(b, &out); err != nil || out.ID == "" || out.RAT == "" {
+		return "", "", fmt.Errorf("registration response without client_id and registration_access_token: %s", b)
+	}
+	return out.ID, out.RAT, nil
+}
+
+// load runs c.conns workers through the warm-up and the measured period.
+func load(client *http.Client, next func() (*http.Request, int), c config, procs []proc) result {
+	var measuring atomic.Bool
+	var firstBad atomic.Pointer[string]
+	type tally struct {
+		lat            []time.Duration
+		non2xx, errors int
+	}
+	tallies := make([]tally, c.conns)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for i := range tallies {
+		wg.Go(func() {
+			t := &tallies[i]
+			for ctx.Err() == nil {
+				req, want := next()
+				start := time.Now()
+				resp, err := client.Do(req)
+				var status int
+				if err == nil {
+					_, err = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					status = resp.StatusCode
+				}
+				d := time.Since(start)
+				if !measuring.Load() {
+					continue
+				}
+				switch {
+				case err != nil:
+					t.errors++
+					s := err.Error()
+					firstBad.CompareAndSwap(nil, &s)
+				case status != want:
+					if status < 200 || status > 299 {
+						t.non2xx++
+					} else {
+						t.errors++ // a 2xx that is not the expected one
+					}
+					s := fmt.Sprintf("status %d, want %d", status, want)
+					firstBad.CompareAndSwap(nil, &s)
+				default:
+					t.lat = append(t.lat, d)
+				}
+			}
+		})
+	}
+	time.Sleep(c.warmup)
+	before := sampleCPU(procs)
+	start := time.Now()
+	measuring.Store(true)
+	time.Sleep(c.duration)
+	measuring.Store(false)
+	elapsed := time.Since(start)
+	after := sampleCPU(procs)
+	cancel()
+	wg.Wait()
+
+	var res result
+	res.elapsed = elapsed
+	for _, t := range tallies {
+		res.latencies = append(res.latencies, t.lat...)
+		res.non2xx += t.non2xx
+		res.errors += t.errors
+	}
+	slices.Sort(res.latencies)
+	res.requests = len(res.latencies) + res.non2xx + res.errors
+	res.cpu = cpuUses(procs, before, after, elapsed)
+	if p := firstBad.Load(); p != nil {
+		res.firstBad = *p
+	}
+	return res
+}
+
+// percentile returns the p-th percentile (0 < p <= 100) of sorted
+// latencies: the smallest value that p percent of them do not exceed.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(float64(len(sorted))*p/100+0.999999) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+func ms(d time.Duration) string {
+	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 2, 64)
+}
+
+func (r result) rate() float64 { return float64(r.requests) / r.elapsed.Seconds() }
+
+func (r result) text(c config) string {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s, %d connections, %v measured after %v warm-up\n", c.op, c.conns, c.duration, c.warmup)
+	fmt.Fprintf(&b, "  requests  %d (%.0f/s)\n", r.requests, r.rate())
+	fmt.Fprintf(&b, "  latency   p50 %s ms, p90 %s ms, p99 %s ms, max %s ms (2xx answers)\n",
+		ms(percentile(r.latencies, 50)), ms(percentile(r.latencies, 90)), ms(percentile(r.latencies, 99)), ms(percentile(r.latencies, 100)))
+	fmt.Fprintf(&b, "  non-2xx   %d\n  errors    %d\n", r.non2xx, r.errors)
+	for _, u := range r.cpu {
+		fmt.Fprintf(&b, "  cpu       %s %s%%\n", u.name, u.percent())
+	}
+	return b.String()
+}
+
+func (r result) row(c config) string {
+	var cpu []string
+	for _, u := range r.cpu {
+		cpu = append(cpu, u.name+" "+u.percent())
+	}
+	return fmt.Sprintf("| %s | %d | %.0f | %s | %s | %s | %d | %d | %s |", c.op, c.conns, r.rate(),
+		ms(percentile(r.latencies, 50)), ms(percentile(r.latencies, 99)), ms(percentile(r.latencies, 100)),
+		r.non2xx, r.errors, strings.Join(cpu, ", "))
+}

@@ -1,0 +1,83 @@
+// Command pprofserve serves what "registrar serve --redis-url" serves - the
+// public and admin APIs over the engine and the Redis store - with Go's
+// profiler (net/http/pprof) on a third listener, so that the load of
+// bench/loadgen can be profiled. It is wired like cmd/registrar's serve,
+// with the same client timeouts and JSON request logs, but without policy
+// modules; it is a measuring tool, not a way to run Registrar.
+//
+//	go run ./bench/pprofserve -redis 127.0.0.1:6390 &
+//	go tool pprof -seconds 10 http://127.0.0.1:6060/debug/pprof/profile
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	_ "net/http/pprof" // the profiler's handlers, on http.DefaultServeMux
+	"os"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/registrar-dev/registrar/adminapi"
+	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/httpapi"
+	"github.com/registrar-dev/registrar/jose"
+	"github.com/registrar-dev/registrar/redisstore"
+)
+
+func main() {
+	redisAddr := flag.String("redis", "127.0.0.1:6379", "Redis address")
+	addr := flag.String("addr", "127.0.0.1:8080", "public listen address")
+	adminAddr := flag.String("admin-addr", "127.0.0.1:8081", "admin listen address")
+	pprofAddr := flag.String("pprof-addr", "127.0.0.1:6060", "profiler listen address")
+	adminToken := flag.String("admin-token", "pprof-admin-token-0123456789", "admin token")
+	logLevel := flag.String("log-level", "info", "log level: debug, info, warn or error")
+	flag.Parse()
+	if err := run(*redisAddr, *addr, *adminAddr, *pprofAddr, *adminToken, *logLevel); err != nil {
+		fmt.Fprintln(os.Stderr, "pprofserve:", err)
+		os.Exit(1)
+	}
+}
+
+func run(redisAddr, addr, adminAddr, pprofAddr, adminToken, logLevel string) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	// The client options cmd/registrar uses when the URL sets none.
+	rdb := redis.NewClient(&redis.Options{
+		Addr: redisAddr, DialTimeout: time.Second, DialerRetries: 1,
+		ReadTimeout: time.Second, WriteTimeout: time.Second, PoolTimeout: time.Second,
+		ContextTimeoutEnabled: true,
+	})
+	defer rdb.Close()
+	store, err := redisstore.New(rdb, redisstore.Config{})
+	if err != nil {
+		return err
+	}
+	if err := store.Ping(context.Background()); err != nil {
+		return err
+	}
+	reg, err := engine.New(engine.Config{Store: store, Keys: jose.KeySetChecker{}, Logger: log})
+	if err != nil {
+		return err
+	}
+	issuer := "http://" + addr
+	pub, err := httpapi.New(httpapi.Config{Registrar: reg, Issuer: issuer, Logger: log})
+	if err != nil {
+		return err
+	}
+	adm, err := adminapi.New(adminapi.Config{Registrar: reg, Token: adminToken, Issuer: issuer, Logger: log})
+	if err != nil {
+		return err
+	}
+	errc := make(chan error, 3)
+	go func() { errc <- http.ListenAndServe(pprofAddr, nil) }()
+	go func() { errc <- http.ListenAndServe(adminAddr, adm) }()
+	go func() { errc <- http.ListenAndServe(addr, pub) }()
+	return <-errc
+}
