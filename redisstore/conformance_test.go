@@ -1,6 +1,8 @@
 package redisstore_test
 
 import (
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -50,4 +52,16 @@ func TestCluster(t *testing.T) {
 		})
 	})
 	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, c.Addrs) })
+
+	// Readiness needs every primary: each holds some tenants' keys.
+	t.Run("PingEveryPrimary", func(t *testing.T) {
+		s := newStore(t, newClient(t, c.Addrs...))
+		if err := s.Ping(t.Context()); err != nil {
+			t.Fatalf("Ping with every node up: %v", err)
+		}
+		c.Nodes[2].Kill()
+		if err := s.Ping(t.Context()); !errors.Is(err, engine.ErrUnavailable) || !strings.Contains(err.Error(), c.Addrs[2]) {
+			t.Errorf("Ping with %s down = %v, want ErrUnavailable naming it", c.Addrs[2], err)
+		}
+	})
 }

@@ -133,11 +133,23 @@ func contextTimeouts(rdb redis.UniversalClient) bool {
 	return true
 }
 
-// Ping reports whether Redis answers, within Config.Timeout.
+// Ping reports whether Redis answers, within Config.Timeout: on Redis
+// Cluster, every primary, as each holds some tenants' keys.
 func (s *Store) Ping(ctx context.Context) error {
 	octx, cancel := s.op(ctx)
 	defer cancel()
-	if err := s.rdb.Ping(octx).Err(); err != nil {
+	var err error
+	if c, ok := s.rdb.(*redis.ClusterClient); ok {
+		err = c.ForEachMaster(octx, func(ctx context.Context, node *redis.Client) error {
+			if err := node.Ping(ctx).Err(); err != nil {
+				return fmt.Errorf("%s: %w", node.Options().Addr, err)
+			}
+			return nil
+		})
+	} else {
+		err = s.rdb.Ping(octx).Err()
+	}
+	if err != nil {
 		return s.fail(ctx, "ping", err)
 	}
 	return nil
