@@ -66,21 +66,25 @@ func openStore(ctx context.Context, rawURL string, wait time.Duration, log *slog
 
 // waitForRedis pings s until it answers, wait passes or ctx ends.
 func waitForRedis(ctx context.Context, s *redisstore.Store, target *redisTarget, wait time.Duration, log *slog.Logger) error {
-	deadline := time.Now().Add(wait)
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	var lastErr error
 	for attempt := 0; ; attempt++ {
-		err := s.Ping(ctx)
+		err := s.Ping(wctx)
 		if err == nil {
 			return nil
+		}
+		if lastErr == nil || wctx.Err() == nil {
+			lastErr = err // the last error before the wait ran out says most
 		}
 		if attempt == 0 {
 			log.Warn("Redis does not answer yet; waiting", "redis", target.String(), "wait", wait.String(), "err", err)
 		}
-		if time.Now().Add(250 * time.Millisecond).After(deadline) {
-			return fmt.Errorf("--redis-url: Redis at %s did not answer within %v: %w", target, wait, err)
-		}
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("--redis-url: stopped waiting for Redis at %s: %w", target, ctx.Err())
+		case <-wctx.Done():
+			return fmt.Errorf("--redis-url: Redis at %s did not answer within %v: %w", target, wait, lastErr)
 		case <-time.After(250 * time.Millisecond):
 		}
 	}

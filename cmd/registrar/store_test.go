@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -210,6 +211,31 @@ func TestOpenStoreWaits(t *testing.T) {
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("openStore gave up after %v, want about 500ms", d)
+	}
+
+	// A Redis that accepts connections and never answers is given up on
+	// as soon: the wait bounds the pings too, not only the pauses.
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	start = time.Now()
+	_, _, err = openStore(t.Context(), "redis://"+silent.Addr().String(), 500*time.Millisecond, quiet)
+	if err == nil || !strings.Contains(err.Error(), "did not answer within 500ms") {
+		t.Errorf("openStore with a silent Redis: %v", err)
+	}
+	if d := time.Since(start); d > 1500*time.Millisecond {
+		t.Errorf("openStore gave up on a silent Redis after %v, want about 500ms", d)
 	}
 
 	// Redis that comes up while Registrar waits is used.
