@@ -34,6 +34,43 @@ type Client struct {
 	IssuedBy string `json:"issued_by,omitempty"`
 }
 
+// storedClient is the JSON form of a Client for stores: the metadata's
+// standard members as an object of their own and its language-tagged and
+// extra members beside it, so that decoding is one pass with no member
+// sorting (the flat form of Metadata needs three).
+type storedClient struct {
+	clientFields
+	Metadata  metadataAlias              `json:"metadata"`
+	Localized map[string]string          `json:"metadata_localized,omitempty"`
+	Extra     map[string]json.RawMessage `json:"metadata_extra,omitempty"`
+}
+
+// clientFields is Client without its methods; its Metadata field is
+// shadowed by storedClient's.
+type clientFields Client
+
+// MarshalJSON writes the storage form of the client.
+func (c Client) MarshalJSON() ([]byte, error) {
+	return json.Marshal(storedClient{
+		clientFields: clientFields(c),
+		Metadata:     metadataAlias(c.Metadata),
+		Localized:    c.Metadata.Localized,
+		Extra:        c.Metadata.Extra,
+	})
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote.
+func (c *Client) UnmarshalJSON(b []byte) error {
+	var s storedClient
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	*c = Client(s.clientFields)
+	c.Metadata = Metadata(s.Metadata)
+	c.Metadata.Localized, c.Metadata.Extra = s.Localized, s.Extra
+	return nil
+}
+
 // Clone returns a deep copy, so that a store can hand out values that the
 // caller may change.
 func (c *Client) Clone() *Client {

@@ -43,7 +43,7 @@ func serveFlags(e env) (*serveConfig, func([]string) error) {
 	str(&c.addr, "addr", "REGISTRAR_ADDR", "127.0.0.1:8080", "public listen address")
 	str(&c.adminAddr, "admin-addr", "REGISTRAR_ADMIN_ADDR", "127.0.0.1:8081", "admin API listen address")
 	str(&c.issuer, "issuer", "REGISTRAR_ISSUER", "", "public base URL (default http://<addr>)")
-	str(&c.redisURL, "redis-url", "REGISTRAR_REDIS_URL", "", "Redis URL; empty: embedded in-memory store")
+	str(&c.redisURL, "redis-url", "REGISTRAR_REDIS_URL", "", "Redis URL (redis://, rediss://, unix://, redis+cluster://, redis+sentinel://); empty: embedded in-memory store")
 	str(&c.policyDir, "policy-dir", "REGISTRAR_POLICY_DIR", "", "folder of .wasm policy modules")
 	str(&c.dataDir, "data-dir", "REGISTRAR_DATA_DIR", "", "folder for state kept across restarts (compiled policy modules)")
 	str(&c.configFile, "config", "REGISTRAR_CONFIG", "", "tenant configuration file (YAML or JSON)")
