@@ -287,7 +287,7 @@ func (r *Registrar) clientID(ctx context.Context, t *tenant, g grant, in *Factor
 		return id, false, nil
 	}
 	b := make([]byte, 21)
-	if _, err := readFull(r.rand, b); err != nil {
+	if err := readRandom(r.rand, b); err != nil {
 		return "", false, serverError("internal server error", err)
 	}
 	for i := range b {

@@ -59,8 +59,8 @@ func newToken(r io.Reader) (string, error) {
 // randomString returns n random bytes from r, base64url-encoded without padding.
 func randomString(r io.Reader, n int) (string, error) {
 	b := make([]byte, n)
-	if _, err := io.ReadFull(r, b); err != nil {
-		return "", fmt.Errorf("read randomness: %w", err)
+	if err := readRandom(r, b); err != nil {
+		return "", err
 	}
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
@@ -108,11 +108,10 @@ func ValidBearerValue(s string) bool {
 	return true
 }
 
-// readFull reads exactly len(b) bytes of randomness.
-func readFull(r io.Reader, b []byte) (int, error) {
-	n, err := io.ReadFull(r, b)
-	if err != nil {
-		return n, fmt.Errorf("read randomness: %w", err)
+// readRandom fills b from the source of randomness.
+func readRandom(r io.Reader, b []byte) error {
+	if _, err := io.ReadFull(r, b); err != nil {
+		return fmt.Errorf("read randomness: %w", err)
 	}
-	return n, nil
+	return nil
 }
