@@ -25,6 +25,7 @@ import (
 // against.
 var conformanceModules = []struct{ sdk, path string }{
 	{"go", "../sdk/go/internal/conformance/conformance.wasm"},
+	{"rust", "../sdk/rust/conformance/conformance.wasm"},
 }
 
 // vectorFile is one sdk/testdata/vectors/<hook>.json file.

@@ -1,0 +1,140 @@
+//! The Rust SDK's conformance module: it exports every hook and does what
+//! its input's config asks, as sdk/testdata/vectors/README.md specifies, so
+//! that the shared ABI vectors exercise the whole SDK. It is built to
+//! conformance.wasm beside this crate and replayed by the host's tests
+//! (`go test ./plugins -run Vectors`); `cargo test` replays the same
+//! vectors natively.
+
+use registrar::{fail, log, random_string, reject, Code, Envelope, Error, Level, Object, PolicyInput, PolicyOutput};
+use registrar::{DecisionInput, FactoryInput, Result, BASE32, BASE62};
+
+registrar::policy!(check_policy);
+registrar::id_factory!(make_id);
+registrar::secret_factory!(make_secret);
+registrar::issue_registration_access_token!(decide);
+registrar::rotate_registration_access_token!(decide);
+
+/// Applies the instructions every hook follows (log, fail, reject) and
+/// returns the configuration.
+fn common<'a>(env: &Envelope<'a>) -> Result<Object<'a>> {
+    let cfg = env.config_object().map_err(|_| fail("conformance: config must be an object"))?.unwrap_or_default();
+    if let Some(msg) = cfg.string("log")? {
+        if !msg.is_empty() {
+            log(Level::Info, &msg);
+        }
+    }
+    if cfg.has("fail") {
+        return Err(fail(cfg.string("fail")?.unwrap_or_default()));
+    }
+    if let Some(r) = cfg.object("reject")? {
+        let code = r.string("code")?.unwrap_or_default();
+        let desc = r.string("description")?.unwrap_or_default();
+        // A code outside RFC 7591 cannot be a Code: the call fails, as the
+        // ABI requires.
+        let code =
+            Code::parse(&code).ok_or_else(|| fail(format!("rejected with {}, which is not an RFC 7591 code", code)))?;
+        return Err(reject(code, desc));
+    }
+    Ok(cfg)
+}
+
+pub fn check_policy(mut input: PolicyInput) -> Result<PolicyOutput> {
+    let cfg = common(&input.envelope)?;
+    if cfg.bool("as_is")? == Some(true) {
+        return Ok(PolicyOutput::new(input.metadata));
+    }
+    let md = &mut input.metadata;
+    if cfg.bool("envelope")? == Some(true) {
+        let env = &input.envelope;
+        md.set_i64("x_abi", env.abi);
+        md.set_string("x_hook", &env.hook);
+        md.set_string("x_tenant", &env.tenant);
+        md.set_i64("x_now", env.now);
+        md.set_string("x_token_kind", &env.token.kind);
+        md.set_string("x_token_id", &env.token.id);
+        md.set_string_array("x_token_policies", &env.token.policies);
+        md.set_string("x_token_client_id", &env.token.client_id);
+        md.set_string("x_remote_ip", &env.request.remote_ip);
+        md.set_string("x_phase", if input.phase == registrar::Phase::Update { "update" } else { "register" });
+        md.set_string("x_client_id", &input.client_id);
+        md.set_string_array("x_policies", &input.policies);
+        if let Some(current) = &input.current {
+            md.set_object("x_current", current);
+        }
+    }
+    read_typed(&cfg, md)?;
+    for name in cfg.string_array("delete")?.unwrap_or_default() {
+        md.remove(&name);
+    }
+    if let Some(set) = cfg.object("set")? {
+        for (name, value) in set.iter() {
+            md.set_raw(name, value.to_owned());
+        }
+    }
+    let mut out = PolicyOutput::new(input.metadata);
+    if cfg.has("registration_policies") {
+        let names = cfg.string_array("registration_policies")?.unwrap_or_default();
+        out.registration_policies = Some(names.into_iter().map(|n| n.into_owned()).collect());
+    }
+    Ok(out)
+}
+
+/// Reads the members that config's strings, string_arrays, bools, integers
+/// and objects name with the typed accessors, and copies each one present
+/// to x_<name> with the matching setter.
+fn read_typed(cfg: &Object, md: &mut Object) -> Result<()> {
+    for name in cfg.string_array("strings")?.unwrap_or_default() {
+        if let Some(v) = md.string(&name)? {
+            md.set_string(&format!("x_{}", name), &v);
+        }
+    }
+    for name in cfg.string_array("string_arrays")?.unwrap_or_default() {
+        if let Some(v) = md.string_array(&name)? {
+            md.set_string_array(&format!("x_{}", name), &v);
+        }
+    }
+    for name in cfg.string_array("bools")?.unwrap_or_default() {
+        if let Some(v) = md.bool(&name)? {
+            md.set_bool(&format!("x_{}", name), v);
+        }
+    }
+    for name in cfg.string_array("integers")?.unwrap_or_default() {
+        if let Some(v) = md.i64(&name)? {
+            md.set_i64(&format!("x_{}", name), v);
+        }
+    }
+    for name in cfg.string_array("objects")?.unwrap_or_default() {
+        if let Some(v) = md.object(&name)? {
+            md.set_object(&format!("x_{}", name), &v);
+        }
+    }
+    Ok(())
+}
+
+pub fn make_id(input: FactoryInput) -> Result<String> {
+    let cfg = common(&input.envelope)?;
+    if cfg.has("client_id") {
+        return Ok(cfg.string("client_id")?.unwrap_or_default().into_owned());
+    }
+    Ok(format!("{}-{}", input.tenant, random_string(26, BASE32)))
+}
+
+pub fn make_secret(input: FactoryInput) -> Result<String> {
+    let cfg = common(&input.envelope)?;
+    if cfg.has("client_secret") {
+        return Ok(cfg.string("client_secret")?.unwrap_or_default().into_owned());
+    }
+    let n = cfg.i64("length")?.unwrap_or(48);
+    if !(1..=512).contains(&n) {
+        return Err(Error::Fail("conformance: length must be 1 to 512".into()));
+    }
+    Ok(random_string(n as usize, BASE62))
+}
+
+pub fn decide(input: DecisionInput) -> Result<bool> {
+    let cfg = common(&input.envelope)?;
+    if let Some(d) = cfg.bool("decision")? {
+        return Ok(d);
+    }
+    Ok(input.metadata.string("token_endpoint_auth_method")?.as_deref() != Some("none"))
+}
