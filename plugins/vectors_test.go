@@ -27,6 +27,7 @@ var conformanceModules = []struct{ sdk, path string }{
 	{"go", "../sdk/go/internal/conformance/conformance.wasm"},
 	{"rust", "../sdk/rust/conformance/conformance.wasm"},
 	{"c", "../sdk/c/conformance/conformance.wasm"},
+	{"assemblyscript", "../sdk/assemblyscript/conformance/conformance.wasm"},
 }
 
 // vectorFile is one sdk/testdata/vectors/<hook>.json file.

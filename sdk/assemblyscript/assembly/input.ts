@@ -1,0 +1,342 @@
+import { Decoder, Read, Slice, decodeBody } from "./json";
+import { Obj } from "./object";
+import { fail } from "./errors";
+
+/** Which request a hook runs for. */
+export enum Phase {
+  /** A new registration (RFC 7591). */
+  Register,
+  /** An update through RFC 7592. */
+  Update,
+}
+
+/** The token that authorised the request. */
+export class Token {
+  /** initial_access_token, static, registration_access_token or none. */
+  kind: string = "";
+  /** The SHA-256 of a stored token, else "". */
+  id: string = "";
+  /** The policies the token names. */
+  policies: string[] = [];
+  /** The client ID the token reserves, or the client being updated; "" if none. */
+  clientID: string = "";
+}
+
+/** The members every hook's input has (sdk/ABI.md §2). */
+export class Envelope {
+  /** The ABI version of the input document: 1. */
+  abi: i64 = 0;
+  /** The hook being called, e.g. "policy". */
+  hook: string = "";
+  /** The tenant the request is for. */
+  tenant: string = "";
+  /** The host's time, seconds since the Unix epoch. */
+  now: i64 = 0;
+  /** The token that authorised the request. */
+  token: Token = new Token();
+  /** The client's IP address as Registrar saw it. */
+  remoteIP: string = "";
+  /** This module's configuration for the tenant (policy_config.<name>) as
+   * raw JSON, or null. */
+  config: string | null = null;
+
+  /** The configuration as an object (a copy, which may be cached): null if
+   * there is none, or if it is not a JSON object, which fails the call. */
+  configObject(): Obj | null {
+    const raw = this.config;
+    if (raw == null) return null;
+    const o = Obj.parse(raw);
+    if (o == null) fail("the configuration is not a JSON object");
+    return o;
+  }
+}
+
+/** The input of the policy hook. */
+export class PolicyInput extends Envelope {
+  /** Registration or update. */
+  phase: Phase = Phase.Register;
+  /** The client metadata about to be validated (empty if none). It is not
+   * yet validated: any member may have the wrong type. */
+  metadata: Obj = new Obj();
+  /** On update: the client being updated; else "". */
+  clientID: string = "";
+  /** On update: its stored metadata; else null. */
+  current: Obj | null = null;
+  /** The policy list of the request. */
+  policies: string[] = [];
+}
+
+/** What the policy hook returns to accept a request. */
+export class PolicyOutput {
+  /** If not null, replaces the policy list that the client's registration
+   * access token carries; each must name a module the tenant has. */
+  registrationPolicies: string[] | null = null;
+
+  /** The metadata to continue with. It must not contain the members the
+   * server assigns (client_id, client_secret, ...). */
+  constructor(public metadata: Obj) {}
+}
+
+/** The input of the id_factory and secret_factory hooks. */
+export class FactoryInput extends Envelope {
+  /** The validated client metadata. */
+  metadata: Obj = new Obj();
+}
+
+/** The input of the issue_ and rotate_registration_access_token hooks. */
+export class DecisionInput extends Envelope {
+  /** Registration or update. */
+  phase: Phase = Phase.Register;
+  /** The client's ID. */
+  clientID: string = "";
+  /** The validated client metadata. */
+  metadata: Obj = new Obj();
+}
+
+/** Why the input could not be read; the call fails with it. */
+let why: string = "";
+
+function str(d: Decoder): string | null {
+  if (d.null()) return "";
+  const r = d.readString();
+  if (r == Read.OK) return d.str;
+  if (r == Read.Other) why = "not a JSON string";
+  return null;
+}
+
+function strs(d: Decoder): string[] | null {
+  if (d.null()) return [];
+  const r = d.readStrings();
+  if (r == Read.OK) return d.strs;
+  if (r == Read.Other) why = "not an array of strings";
+  return null;
+}
+
+function int(d: Decoder): bool {
+  const raw = d.raw();
+  if (raw == null) return false;
+  // Integers of the envelope fit easily; parse the digits.
+  let v: i64 = 0;
+  let neg = false;
+  for (let i = 0; i < raw.len; i++) {
+    const c = <i32>load<u8>(raw.ptr + <usize>i);
+    if (i == 0 && c == 0x2d) {
+      neg = true;
+      continue;
+    }
+    if (c < 0x30 || c > 0x39 || i > 19) {
+      why = "not an integer";
+      return false;
+    }
+    v = v * 10 + <i64>(c - 0x30);
+  }
+  intValue = neg ? -v : v;
+  return true;
+}
+let intValue: i64 = 0;
+
+function obj(d: Decoder): Obj | null {
+  if (d.peek() != 0x7b) {
+    if (d.skipValue()) why = "not a JSON object";
+    return null;
+  }
+  return Obj.read(d);
+}
+
+function token(d: Decoder, t: Token): bool {
+  if (d.null()) return true;
+  if (d.begin() != Read.OK) {
+    why = "not a JSON object";
+    return false;
+  }
+  while (true) {
+    const r = d.next();
+    if (r == Read.Other) return true;
+    if (r == Read.Error) return false;
+    if (d.nameIs("kind")) {
+      const s = str(d);
+      if (s == null) return false;
+      t.kind = s;
+    } else if (d.nameIs("id")) {
+      const s = str(d);
+      if (s == null) return false;
+      t.id = s;
+    } else if (d.nameIs("policies")) {
+      const s = strs(d);
+      if (s == null) return false;
+      t.policies = s;
+    } else if (d.nameIs("client_id")) {
+      const s = str(d);
+      if (s == null) return false;
+      t.clientID = s;
+    } else if (!d.skipValue()) {
+      return false;
+    }
+  }
+  return false;
+}
+
+function request(d: Decoder, env: Envelope): bool {
+  if (d.null()) return true;
+  if (d.begin() != Read.OK) {
+    why = "not a JSON object";
+    return false;
+  }
+  while (true) {
+    const r = d.next();
+    if (r == Read.Other) return true;
+    if (r == Read.Error) return false;
+    if (d.nameIs("remote_ip")) {
+      const s = str(d);
+      if (s == null) return false;
+      env.remoteIP = s;
+    } else if (!d.skipValue()) {
+      return false;
+    }
+  }
+  return false;
+}
+
+// The members of the three kinds of input beyond the envelope.
+let phase: Phase = Phase.Register;
+let hasPhase = false;
+let metadata: Obj | null = null;
+let current: Obj | null = null;
+let clientID = "";
+let policies: string[] = [];
+
+/** Reads an input document in one pass, filling env and the hook members
+ * above; members it does not know are skipped (a later host may add
+ * members). A bad document fails the call. */
+function decode(doc: Slice, env: Envelope): bool {
+  phase = Phase.Register;
+  hasPhase = false;
+  metadata = null;
+  current = null;
+  clientID = "";
+  policies = [];
+  why = "";
+  const d = Decoder.of(doc);
+  if (d.begin() != Read.OK) {
+    fail("input: " + (d.err != null ? d.err! : "not a JSON object"));
+    return false;
+  }
+  while (true) {
+    const r = d.next();
+    if (r == Read.Other) break;
+    if (r == Read.Error) {
+      fail("input: invalid JSON at offset " + d.errAt.toString() + ": " + d.err!);
+      return false;
+    }
+    const namePtr = d.namePtr;
+    const nameLen = d.nameLen;
+    const namePlain = d.namePlain;
+    let ok = true;
+    if (d.nameIs("abi")) {
+      ok = int(d);
+      env.abi = intValue;
+    } else if (d.nameIs("hook")) {
+      const s = str(d);
+      ok = s != null;
+      if (ok) env.hook = s!;
+    } else if (d.nameIs("tenant")) {
+      const s = str(d);
+      ok = s != null;
+      if (ok) env.tenant = s!;
+    } else if (d.nameIs("now")) {
+      ok = int(d);
+      env.now = intValue;
+    } else if (d.nameIs("token")) {
+      ok = token(d, env.token);
+    } else if (d.nameIs("request")) {
+      ok = request(d, env);
+    } else if (d.nameIs("config")) {
+      if (!d.null()) {
+        const raw = d.raw();
+        ok = raw != null;
+        if (ok) env.config = raw!.toText();
+      }
+    } else if (d.nameIs("phase")) {
+      const s = str(d);
+      ok = s != null;
+      if (ok) {
+        hasPhase = true;
+        if (s! == "register") phase = Phase.Register;
+        else if (s! == "update") phase = Phase.Update;
+        else {
+          why = 'not "register" or "update"';
+          ok = false;
+        }
+      }
+    } else if (d.nameIs("metadata")) {
+      if (!d.null()) {
+        metadata = obj(d);
+        ok = metadata != null;
+      }
+    } else if (d.nameIs("client_id")) {
+      const s = str(d);
+      ok = s != null;
+      if (ok) clientID = s!;
+    } else if (d.nameIs("current")) {
+      if (!d.null()) {
+        current = obj(d);
+        ok = current != null;
+      }
+    } else if (d.nameIs("policies")) {
+      const s = strs(d);
+      ok = s != null;
+      if (ok) policies = s!;
+    } else {
+      ok = d.skipValue();
+    }
+    if (!ok) {
+      const name = decodeBody(namePtr, nameLen, namePlain);
+      if (d.err != null) fail('input member "' + name + '": invalid JSON at offset ' + d.errAt.toString() + ": " + d.err!);
+      else fail('input member "' + name + '": ' + why);
+      return false;
+    }
+  }
+  if (!d.end()) {
+    fail("input: invalid JSON at offset " + d.errAt.toString() + ": " + d.err!);
+    return false;
+  }
+  return true;
+}
+
+/** @internal */
+export function decodePolicy(doc: Slice): PolicyInput | null {
+  const in_ = new PolicyInput();
+  if (!decode(doc, in_)) return null;
+  if (!hasPhase) {
+    fail("input has no phase");
+    return null;
+  }
+  in_.phase = phase;
+  if (metadata != null) in_.metadata = metadata!;
+  in_.clientID = clientID;
+  in_.current = current;
+  in_.policies = policies;
+  return in_;
+}
+
+/** @internal */
+export function decodeFactory(doc: Slice): FactoryInput | null {
+  const in_ = new FactoryInput();
+  if (!decode(doc, in_)) return null;
+  if (metadata != null) in_.metadata = metadata!;
+  return in_;
+}
+
+/** @internal */
+export function decodeDecision(doc: Slice): DecisionInput | null {
+  const in_ = new DecisionInput();
+  if (!decode(doc, in_)) return null;
+  if (!hasPhase) {
+    fail("input has no phase");
+    return null;
+  }
+  in_.phase = phase;
+  in_.clientID = clientID;
+  if (metadata != null) in_.metadata = metadata!;
+  return in_;
+}
