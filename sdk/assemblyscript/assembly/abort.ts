@@ -39,5 +39,7 @@ export function failCall(message: string): void {
  * imports nothing but Registrar's functions.
  */
 export function abort(message: string | null, file: string | null, line: u32, column: u32): void {
-  failCall((message != null ? message! : "abort") + " at " + (file != null ? file! : "?") + ":" + line.toString() + ":" + column.toString());
+  const what = message == null ? "abort" : message;
+  const where = file == null ? "?" : file;
+  failCall(what + " at " + where + ":" + line.toString() + ":" + column.toString());
 }

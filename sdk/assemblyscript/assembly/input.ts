@@ -41,12 +41,15 @@ export class Envelope {
   config: string | null = null;
 
   /** The configuration as an object (a copy, which may be cached): null if
-   * there is none, or if it is not a JSON object, which fails the call. */
+   * there is none, or if it is not a JSON object, which fails the call. A
+   * member of the wrong type in it fails the call too (it is the
+   * operator's mistake, not the client's). */
   configObject(): Obj | null {
     const raw = this.config;
     if (raw == null) return null;
     const o = Obj.parse(raw);
     if (o == null) fail("the configuration is not a JSON object");
+    else o.config = true;
     return o;
   }
 }

@@ -1,5 +1,5 @@
 import { Buf, Decoder, Read, Slice, parseInt64, valid, writeString, writeStrings } from "./json";
-import { Code, reject } from "./errors";
+import { Code, fail, reject } from "./errors";
 
 /** One member: its name, and its value as raw JSON. */
 class Member {
@@ -37,9 +37,16 @@ class Member {
  * and returns null (or false, or 0): the call then answers that rejection,
  * whatever the hook returns (see `failed()`). A member whose value is null
  * reads as absent, as Registrar treats it.
+ *
+ * The configuration (Envelope.configObject) is the operator's, not the
+ * client's: there, a member of the wrong type records a failure
+ * ("configuration: hosts must be an array of strings") instead, as do
+ * the objects read from it.
  */
 export class Obj {
   private members: Member[] = [];
+  /** @internal Type errors are failures (configuration), not rejections. */
+  config: bool = false;
 
   /** Parses a JSON object; null if json is not exactly one. */
   static parse(json: string): Obj | null {
@@ -128,7 +135,7 @@ export class Obj {
     const v = this.value(name);
     if (v == null) return null;
     const d = Decoder.of(v);
-    if (d.readString() != Read.OK || !d.end()) return typeError<string | null>(name, "a string", null);
+    if (d.readString() != Read.OK || !d.end()) return this.typeError<string | null>(name, "a string", null);
     return d.str;
   }
 
@@ -137,7 +144,7 @@ export class Obj {
     const v = this.value(name);
     if (v == null) return null;
     const d = Decoder.of(v);
-    if (d.readStrings() != Read.OK || !d.end()) return typeError<string[] | null>(name, "an array of strings", null);
+    if (d.readStrings() != Read.OK || !d.end()) return this.typeError<string[] | null>(name, "an array of strings", null);
     return d.strs;
   }
 
@@ -147,7 +154,7 @@ export class Obj {
     if (v == null) return false;
     if (v.is("true")) return true;
     if (v.is("false")) return false;
-    return typeError<bool>(name, "true or false", false);
+    return this.typeError<bool>(name, "true or false", false);
   }
 
   /** An integer member written without fraction or exponent; 0 if absent,
@@ -156,7 +163,7 @@ export class Obj {
     const v = this.value(name);
     if (v == null) return 0;
     const r = parseInt64(v);
-    if (!r.ok) return typeError<i64>(name, "an integer", 0);
+    if (!r.ok) return this.typeError<i64>(name, "an integer", 0);
     return r.value;
   }
 
@@ -165,7 +172,8 @@ export class Obj {
     const v = this.value(name);
     if (v == null) return null;
     const o = Obj.parseSlice(v);
-    if (o == null) return typeError<Obj | null>(name, "an object", null);
+    if (o == null) return this.typeError<Obj | null>(name, "an object", null);
+    o.config = this.config;
     return o;
   }
 
@@ -226,6 +234,12 @@ export class Obj {
     }
   }
 
+  private typeError<T>(name: string, want: string, zero: T): T {
+    if (this.config) fail("configuration: " + name + " must be " + want);
+    else reject(Code.InvalidClientMetadata, name + " must be " + want);
+    return zero;
+  }
+
   /** @internal Writes the object as JSON, members in order. */
   write(b: Buf): void {
     b.byte(0x7b);
@@ -255,7 +269,4 @@ export class Obj {
   }
 }
 
-function typeError<T>(name: string, want: string, zero: T): T {
-  reject(Code.InvalidClientMetadata, name + " must be " + want);
-  return zero;
-}
+
