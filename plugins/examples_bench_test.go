@@ -34,14 +34,14 @@ func BenchmarkExamples(b *testing.B) {
 		// not the instantiation of new instances.
 		warmExample(b, m, c, doc)
 
-		b.Run(ex.name+"/serial", func(b *testing.B) {
+		b.Run(ex.id()+"/serial", func(b *testing.B) {
 			var lat []time.Duration
 			for b.Loop() {
 				lat = append(lat, call())
 			}
 			reportExampleLatency(b, lat)
 		})
-		b.Run(ex.name+"/parallel", func(b *testing.B) {
+		b.Run(ex.id()+"/parallel", func(b *testing.B) {
 			var mu sync.Mutex
 			var lat []time.Duration
 			b.RunParallel(func(pb *testing.PB) {
@@ -90,7 +90,7 @@ func reportExampleLatency(b *testing.B, lat []time.Duration) {
 // export checks, and the first instance with its _initialize.
 func BenchmarkExampleLoad(b *testing.B) {
 	for _, ex := range examples(b) {
-		b.Run(ex.name, func(b *testing.B) {
+		b.Run(ex.id(), func(b *testing.B) {
 			for b.Loop() {
 				m, err := plugins.Load(context.Background(), ex.wasm, plugins.LoadOptions{Name: ex.name})
 				if err != nil {

@@ -47,15 +47,25 @@ type exampleCase struct {
 	WantFailure     bool              `json:"want_failure"`
 }
 
-// example is one loaded example.
+// exampleLanguages are the languages an example can be written in, each in
+// policies-examples/<example>/<language>/, in the order tests run them.
+var exampleLanguages = []string{"go", "rust", "c", "assemblyscript", "wat"}
+
+// example is one implementation of an example: its module and the cases
+// that every implementation of the example shares.
 type example struct {
-	name  string
+	name  string // the example, e.g. trusted-hosts: the module's name
+	lang  string // one of exampleLanguages
 	dir   string
 	cases exampleCases
 	wasm  []byte
 }
 
-// examples reads every policies-examples/*/cases.json with its policy.wasm.
+// id names the implementation in test and benchmark names.
+func (ex *example) id() string { return ex.name + "/" + ex.lang }
+
+// examples reads every policies-examples/*/cases.json with the policy.wasm
+// of each language the example is written in.
 func examples(tb testing.TB) []example {
 	tb.Helper()
 	files, err := filepath.Glob("../policies-examples/*/cases.json")
@@ -68,20 +78,44 @@ func examples(tb testing.TB) []example {
 	var exs []example
 	for _, f := range files {
 		dir := filepath.Dir(f)
-		ex := example{name: filepath.Base(dir), dir: dir}
+		var cases exampleCases
 		raw, err := os.ReadFile(f)
 		if err != nil {
 			tb.Fatal(err)
 		}
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.DisallowUnknownFields()
-		if err := dec.Decode(&ex.cases); err != nil {
+		if err := dec.Decode(&cases); err != nil {
 			tb.Fatalf("%s: %v", f, err)
 		}
-		if ex.wasm, err = os.ReadFile(filepath.Join(dir, "policy.wasm")); err != nil {
-			tb.Fatalf("%s: %v (run policies-examples/build.sh)", ex.name, err)
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			tb.Fatal(err)
 		}
-		exs = append(exs, ex)
+		found := 0
+		for _, e := range entries {
+			if !e.IsDir() {
+				continue
+			}
+			if !slices.Contains(exampleLanguages, e.Name()) {
+				tb.Fatalf("%s: folder %q is not one of the languages %v", dir, e.Name(), exampleLanguages)
+			}
+			found++
+		}
+		for _, lang := range exampleLanguages {
+			langDir := filepath.Join(dir, lang)
+			if _, err := os.Stat(langDir); err != nil {
+				continue
+			}
+			ex := example{name: filepath.Base(dir), lang: lang, dir: langDir, cases: cases}
+			if ex.wasm, err = os.ReadFile(filepath.Join(langDir, "policy.wasm")); err != nil {
+				tb.Fatalf("%s: %v (run policies-examples/build.sh)", ex.id(), err)
+			}
+			exs = append(exs, ex)
+		}
+		if found == 0 {
+			tb.Fatalf("%s: no implementation in any of %v", dir, exampleLanguages)
+		}
 	}
 	return exs
 }
@@ -138,7 +172,7 @@ func (ex *example) load(tb testing.TB, log *exampleLog) *plugins.Module {
 		Name: ex.name, Tenant: "acme", Logger: slog.New(slog.NewTextHandler(log, nil)),
 	})
 	if err != nil {
-		tb.Fatalf("load %s: %v", ex.name, err)
+		tb.Fatalf("load %s: %v", ex.id(), err)
 	}
 	tb.Cleanup(func() { _ = m.Close(context.Background()) })
 	return m
@@ -147,7 +181,7 @@ func (ex *example) load(tb testing.TB, log *exampleLog) *plugins.Module {
 // TestExamples replays every example's cases through the real host.
 func TestExamples(t *testing.T) {
 	for _, ex := range examples(t) {
-		t.Run(ex.name, func(t *testing.T) {
+		t.Run(ex.id(), func(t *testing.T) {
 			log := &exampleLog{}
 			m := ex.load(t, log)
 			if got := m.Info().Hooks; !slices.Equal(got, ex.cases.Hooks) {
@@ -222,7 +256,12 @@ func checkExampleCase(t testing.TB, c *exampleCase, out []byte, err error) {
 // TestExampleCasesAreWellFormed keeps the cases files honest: every case
 // has one expectation and names a hook the module exports.
 func TestExampleCasesAreWellFormed(t *testing.T) {
+	checked := map[string]bool{}
 	for _, ex := range examples(t) {
+		if checked[ex.name] {
+			continue // one check per cases file
+		}
+		checked[ex.name] = true
 		names := map[string]bool{}
 		for _, c := range ex.cases.Cases {
 			n := 0
@@ -248,6 +287,21 @@ func TestExampleCasesAreWellFormed(t *testing.T) {
 	}
 }
 
+// TestTrustedHostsInEveryLanguage keeps the example that shows the ABI is
+// language-neutral complete: trusted-hosts in every language, all passing
+// the one cases file.
+func TestTrustedHostsInEveryLanguage(t *testing.T) {
+	var langs []string
+	for _, ex := range examples(t) {
+		if ex.name == "trusted-hosts" {
+			langs = append(langs, ex.lang)
+		}
+	}
+	if !slices.Equal(langs, exampleLanguages) {
+		t.Errorf("trusted-hosts is written in %v, want %v", langs, exampleLanguages)
+	}
+}
+
 // benchCase returns the case an example's benchmarks run, with its input
 // document.
 func (ex *example) benchCase(tb testing.TB) (*exampleCase, []byte) {
@@ -263,4 +317,71 @@ func (ex *example) benchCase(tb testing.TB) (*exampleCase, []byte) {
 		tb.Fatal(err)
 	}
 	return c, doc
+}
+
+// TestTrustedHostsAgree runs generated URIs and configurations through
+// every language's trusted-hosts and requires the same answer from each,
+// byte for byte up to JSON spelling: the cases file pins down the rules,
+// this checks that nothing outside it differs.
+func TestTrustedHostsAgree(t *testing.T) {
+	var impls []example
+	for _, ex := range examples(t) {
+		if ex.name == "trusted-hosts" {
+			impls = append(impls, ex)
+		}
+	}
+	mods := make([]*plugins.Module, len(impls))
+	for i := range impls {
+		mods[i] = impls[i].load(t, &exampleLog{})
+	}
+	configs := []string{
+		`{"hosts":["example.com","*.example.org","bücher.example","127.0.0.1","[2001:db8::1]"],"default_client_name":"Unnamed \"client\""}`,
+		`{"hosts":["*.xn--r8jz45g.example","::ffff:192.0.2.1","EXAMPLE.com."],"allow_private_use_schemes":true}`,
+	}
+	// URIs from pieces that exercise the rules, joined at random.
+	schemes := []string{"https://", "http://", "HTTPS://", "com.example.app:", "myapp://", "https:", "1a://", "://", ""}
+	hosts := []string{"example.com", "EXAMPLE.com.", "a.example.org", "example.org", "bücher.example", "BÜCHER.example",
+		"xn--bcher-kva.example", "shop.例え.example", "127.0.0.1", "127.0.0.01", "[::1]", "[2001:DB8::0:1]", "[::ffff:c000:201]",
+		"[fe80::1%25eth0]", "[1::2::3]", "[127.0.0.1]", "::1", "user@example.com", "example.com@evil.net", "ex%61mple.com",
+		"a..b", "", "evil.net", "a_b.example.org", strings.Repeat("a", 64) + ".example.com", "例え.example", "-x.example.org",
+		strings.Repeat("abcdefghi.", 25) + "example.com", strings.Repeat("é", 40) + ".example.org", "[::]", "[::ffff:1.2.3.4%25x]"}
+	ports := []string{"", ":", ":443", ":65535", ":65536", ":x", ":0"}
+	paths := []string{"", "/", "/cb", "/cb?x=1#f", "?q", "#f", "/a b", "/\"q\"", "/\\", "/\u0007", "/é"}
+	seed := uint64(1)
+	pick := func(n int) int {
+		seed = seed*6364136223846793005 + 1442695040888963407 // deterministic: every run checks the same inputs
+		return int(seed>>33) % n
+	}
+	for i := 0; i < 3000; i++ {
+		uri := schemes[pick(len(schemes))] + hosts[pick(len(hosts))] + ports[pick(len(ports))] + paths[pick(len(paths))]
+		member := []string{"redirect_uris", "post_logout_redirect_uris", "client_uri", "client_uri#fr"}[pick(4)]
+		var value any = uri
+		if strings.HasSuffix(member, "uris") {
+			value = []string{"https://example.com/cb", uri}
+		}
+		md := map[string]any{member: value}
+		if pick(3) == 0 {
+			md["client_name"] = nil
+		}
+		mdJSON, _ := json.Marshal(md)
+		doc := fmt.Sprintf(`{"abi":1,"hook":"policy","now":%d,"tenant":"acme","phase":"register","config":%s,"metadata":%s}`,
+			exampleNow, configs[pick(len(configs))], mdJSON)
+		var first []any
+		for k, m := range mods {
+			out, err := m.Call(context.Background(), engine.HookPolicy, []byte(doc))
+			if err != nil {
+				t.Fatalf("%s failed on %s: %v", impls[k].id(), doc, err)
+			}
+			toks, err := jsonTokens(out)
+			if err != nil {
+				t.Fatalf("%s: output %s: %v", impls[k].id(), out, err)
+			}
+			if k == 0 {
+				first = toks
+			} else if !slices.Equal(toks, first) {
+				want, _ := mods[0].Call(context.Background(), engine.HookPolicy, []byte(doc))
+				t.Fatalf("%s and %s differ on\n%s\n%s: %s\n%s: %s", impls[0].id(), impls[k].id(), doc, impls[0].id(), want, impls[k].id(), out)
+			}
+		}
+	}
 }

@@ -90,11 +90,16 @@ func uriHost(uri string) (string, error) {
 		if port != "" && port[0] != ':' {
 			return "", errors.New("has an invalid host")
 		}
-		if _, err := netip.ParseAddr(host); err != nil || strings.Contains(host, "%") {
+		if ip, err := netip.ParseAddr(host); err != nil || !ip.Is6() || ip.Zone() != "" {
 			return "", errors.New("has an invalid IPv6 address")
 		}
-	} else if i := strings.LastIndexByte(host, ':'); i >= 0 {
-		host, port = host[:i], host[i:]
+	} else {
+		if i := strings.LastIndexByte(host, ':'); i >= 0 {
+			host, port = host[:i], host[i:]
+		}
+		if strings.Contains(host, ":") {
+			return "", errors.New("has an invalid host") // an IPv6 address must be in brackets
+		}
 	}
 	if !validPort(strings.TrimPrefix(port, ":")) {
 		return "", errors.New("has an invalid port")
@@ -140,12 +145,15 @@ func validPort(s string) bool {
 }
 
 // canonicalHost returns the form of a host that trusted hosts are compared
-// in: an IP address as netip prints it; a DNS name in lower case, without a
-// trailing dot, each non-ASCII label in punycode (xn--...).
+// in: an IP address as netip prints it (RFC 5952 for IPv6, ::ffff:a.b.c.d
+// for an IPv4-mapped one); a DNS name with its ASCII letters in lower case,
+// without a trailing dot, each non-ASCII label in punycode (xn--...).
 //
-// It does not apply the full IDNA mapping (UTS #46: width folding, NFC,
-// ...), so a name written in a non-canonical Unicode form does not match
-// and is refused: it fails closed.
+// It does not apply the IDNA mapping (UTS #46: case folding beyond ASCII,
+// width folding, NFC, ...), so a name written in another Unicode form than
+// the configured one (BÜCHER.example for bücher.example) does not match and
+// is refused: it fails closed. Every language's trusted-hosts follows the
+// same rules, which need no Unicode tables (README.md).
 func canonicalHost(h string) (string, error) {
 	if plainName(h) {
 		return strings.TrimSuffix(h, "."), nil // the common case, without allocating
@@ -163,8 +171,7 @@ func canonicalHost(h string) (string, error) {
 	if h == "" || len(h) > 253 {
 		return "", errors.New("a host name has 1 to 253 characters")
 	}
-	h = strings.ToLower(h)
-	labels := strings.Split(h, ".")
+	labels := strings.Split(asciiLower(h), ".")
 	for i, l := range labels {
 		if !isASCII(l) {
 			l = "xn--" + punycode(l)
@@ -209,6 +216,17 @@ func plainName(h string) bool {
 		}
 	}
 	return label > 0 && letter
+}
+
+// asciiLower returns s with A-Z in lower case and every other byte as it is.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 func isASCII(s string) bool {

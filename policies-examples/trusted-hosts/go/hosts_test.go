@@ -5,6 +5,20 @@ import (
 	"testing"
 )
 
+func TestQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://a.example/":           `"https://a.example/"`,
+		`https://a.example/"x\y`:       `"https://a.example/\"x\\y"`,
+		strings.Repeat("a", 200):       `"` + strings.Repeat("a", 200) + `"`,
+		strings.Repeat("a", 201):       `"` + strings.Repeat("a", 200) + `..."`,
+		strings.Repeat("a", 199) + "é": `"` + strings.Repeat("a", 199) + `..."`, // not cut inside é
+	} {
+		if got := quote(in); got != want {
+			t.Errorf("quote(%.20q...) = %.40q..., want %.40q...", in, got, want)
+		}
+	}
+}
+
 func TestPunycode(t *testing.T) {
 	// RFC 3492 §7.1 samples and well-known names.
 	for label, want := range map[string]string{
@@ -25,12 +39,13 @@ func TestCanonicalHost(t *testing.T) {
 	for in, want := range map[string]string{
 		"Example.COM":            "example.com",
 		"example.com.":           "example.com",
-		"BÜCHER.example":         "xn--bcher-kva.example",
+		"Bücher.EXAMPLE":         "xn--bcher-kva.example",
+		"BÜCHER.example":         "xn--bcher-2pa.example",  // only ASCII is case-folded: no match for bücher
+		"\u212Aey.example.com":   "xn--ey-0qu.example.com", // the Kelvin sign is not k: no match for key
 		"xn--BCHER-kva.example.": "xn--bcher-kva.example",
 		"127.0.0.1":              "127.0.0.1",
 		"::FFFF:1.2.3.4":         "::ffff:1.2.3.4",
 		"0:0:0::1":               "::1",
-		"\u212Aey.example.com":   "key.example.com", // Kelvin sign lower-cases to k, as IDNA maps it
 	} {
 		got, err := canonicalHost(in)
 		if err != nil || got != want {
@@ -118,6 +133,7 @@ func TestURIHost(t *testing.T) {
 		"https://%62%C3%BCcher.example/", // browsers decode escapes in a host; refused
 		"https://example.com:65536/", "https://[::1/", "https://[::1]x/", "1https://example.com/", "https://ex@mple.com:80",
 		"https://example.com:-1/", "https://:443/",
+		"https://::1:80/", "https://[127.0.0.1]/", "https://a:b:80/",
 	} {
 		if got, err := uriHost(uri); err == nil {
 			t.Errorf("uriHost(%q) = %q, want an error", uri, got)

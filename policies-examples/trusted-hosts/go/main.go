@@ -6,8 +6,8 @@ package main
 
 import (
 	"errors"
-	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	registrar "github.com/registrar-dev/registrar/sdk/go"
 	"github.com/registrar-dev/registrar/sdk/go/policy"
@@ -145,10 +145,28 @@ func (c *config) judge(uri string, redirect bool) string {
 	return "is not on a trusted host"
 }
 
-// quote quotes a URI for an error description, cut to 200 bytes.
+// quote quotes a URI for an error description: cut to at most 200 bytes at
+// a character boundary (with "..." if cut), in double quotes, with '"' and
+// '\\' escaped by a backslash. (The SDK turns any control character into a
+// space when it sends the description.)
 func quote(s string) string {
+	cut := ""
 	if len(s) > 200 {
-		s = s[:200] + "..."
+		n := 200
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		s, cut = s[:n], "..."
 	}
-	return strconv.Quote(s)
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' || s[i] == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(s[i])
+	}
+	b.WriteString(cut)
+	b.WriteByte('"')
+	return b.String()
 }

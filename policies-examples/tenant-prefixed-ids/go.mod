@@ -1,7 +1,0 @@
-module github.com/registrar-dev/registrar/policies-examples/tenant-prefixed-ids
-
-go 1.26
-
-require github.com/registrar-dev/registrar/sdk/go v0.0.0
-
-replace github.com/registrar-dev/registrar/sdk/go => ../../sdk/go
