@@ -5,12 +5,14 @@
 #
 #   bash bench/run.sh                      # 20 s measured after 5 s warm-up
 #   DURATION=10s WARMUP=2s bash bench/run.sh
-#   POLICY=trusted-hosts bash bench/run.sh  # with a Wasm policy module
+#   POLICY=trusted-hosts bash bench/run.sh  # with a Wasm policy module (Go)
+#   POLICY=trusted-hosts POLICY_LANG=rust bash bench/run.sh  # in another language
 #
 # Environment: DURATION, WARMUP, CONNS ("16 64"), OPS ("register read"),
 # LOG_LEVEL (registrar's, default info), KEEP=1 to keep the work directory
 # (logs). POLICY names the policy module the initial access token names:
-# policies-examples/$POLICY/policy.wasm is served from a --policy-dir, with
+# policies-examples/$POLICY/$POLICY_LANG/policy.wasm (POLICY_LANG: go, rust,
+# c, assemblyscript or wat; default go) is served from a --policy-dir, with
 # the tenant configuration bench/$POLICY.yaml when it exists (CONFIG
 # overrides it); POLICY_DIR serves another folder of modules instead.
 set -euo pipefail
@@ -76,7 +78,7 @@ serve_args=(serve --addr "$addr" --admin-addr "$admin_addr" --redis-url "redis:/
 if [ -n "${POLICY:-}" ] && [ -z "${POLICY_DIR:-}" ]; then
   POLICY_DIR="$work/policies"
   mkdir -p "$POLICY_DIR"
-  cp "policies-examples/$POLICY/policy.wasm" "$POLICY_DIR/$POLICY.wasm"
+  cp "policies-examples/$POLICY/${POLICY_LANG:-go}/policy.wasm" "$POLICY_DIR/$POLICY.wasm"
 fi
 if [ -n "${POLICY:-}" ] && [ -z "${CONFIG:-}" ] && [ -f "bench/$POLICY.yaml" ]; then CONFIG="bench/$POLICY.yaml"; fi
 if [ -n "${POLICY_DIR:-}" ]; then serve_args+=(--policy-dir "$POLICY_DIR"); fi

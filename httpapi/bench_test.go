@@ -123,7 +123,10 @@ func BenchmarkRead(b *testing.B) {
 func BenchmarkRegisterWithPolicy(b *testing.B) {
 	for _, tc := range []struct{ name, path string }{
 		{"wat-minimal", "../sdk/testdata/minimal.wasm"},
-		{"go-trusted-hosts", "../policies-examples/trusted-hosts/policy.wasm"},
+		{"go-trusted-hosts", "../policies-examples/trusted-hosts/go/policy.wasm"},
+		{"c-trusted-hosts", "../policies-examples/trusted-hosts/c/policy.wasm"},
+		{"rust-trusted-hosts", "../policies-examples/trusted-hosts/rust/policy.wasm"},
+		{"as-trusted-hosts", "../policies-examples/trusted-hosts/assemblyscript/policy.wasm"},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			dir := b.TempDir()
