@@ -96,7 +96,7 @@ build_assemblyscript() { # entry out
   [[ -x "$asc" ]] || (cd "$repo/sdk/assemblyscript" && npm ci --no-audit --no-fund --silent)
   # From the repository's root, so that the paths compiled into abort
   # messages are the same wherever the repository is.
-  (cd "$repo" && "$asc" "${1#"$repo"/}" -o "${2#"$repo"/}" -O3 --runtime incremental \
+  (cd "$repo" && "$asc" "${1#"$repo"/}" -o "${2#"$repo"/}" -O3 --runtime minimal \
     --use abort=sdk/assemblyscript/assembly/abort/abort)
 }
 

@@ -10,7 +10,7 @@ const root = dirname(fileURLToPath(import.meta.url));
 const asc = join(root, "node_modules", ".bin", "asc");
 
 // The flags every module of this SDK is built with (see README.md).
-export const flags = ["-O3", "--runtime", "incremental", "--use", "abort=assembly/abort/abort"];
+export const flags = ["-O3", "--runtime", "minimal", "--use", "abort=assembly/abort/abort"];
 
 mkdirSync(join(root, "build"), { recursive: true });
 for (const [entry, out] of [

@@ -116,8 +116,8 @@ function strs(d: Decoder): string[] | null {
 }
 
 function int(d: Decoder): bool {
-  const raw = d.raw();
-  if (raw == null) return false;
+  if (!d.rawValue()) return false;
+  const raw = new Slice(d.rawPtr, d.rawLen);
   // Integers of the envelope fit easily; parse the digits.
   let v: i64 = 0;
   let neg = false;
@@ -255,9 +255,8 @@ function decode(doc: Slice, env: Envelope): bool {
       ok = request(d, env);
     } else if (d.nameIs("config")) {
       if (!d.null()) {
-        const raw = d.raw();
-        ok = raw != null;
-        if (ok) env.config = raw!.toText();
+        ok = d.rawValue();
+        if (ok) env.config = String.UTF8.decodeUnsafe(d.rawPtr, d.rawLen);
       }
     } else if (d.nameIs("phase")) {
       const s = str(d);

@@ -75,17 +75,25 @@ export class Slice {
 
   /** Reports whether the slice holds exactly these ASCII characters. */
   is(s: string): bool {
-    const n = s.length;
-    if (n != this.len) return false;
-    for (let i = 0; i < n; i++) {
-      if (<i32>load<u8>(this.ptr + <usize>i) != s.charCodeAt(i)) return false;
-    }
-    return true;
+    return bytesAre(this.ptr, this.len, s);
   }
 
   toText(): string {
     return String.UTF8.decodeUnsafe(this.ptr, this.len);
   }
+}
+
+/** Reports whether the n bytes at p are exactly the characters of s (ASCII
+ * or not: a character beyond ASCII never equals a byte). */
+// @ts-ignore: decorator
+@inline
+export function bytesAre(p: usize, n: i32, s: string): bool {
+  if (n != s.length) return false;
+  const q = changetype<usize>(s); // UTF-16 code units
+  for (let i = 0; i < n; i++) {
+    if (<u16>load<u8>(p + <usize>i) != load<u16>(q + (<usize>i << 1))) return false;
+  }
+  return true;
 }
 
 // ---- writing ----
@@ -454,10 +462,23 @@ export class Decoder {
 
   /** Reads any value and returns it as written, or null on an error. */
   raw(): Slice | null {
+    if (!this.rawValue()) return null;
+    return new Slice(this.rawPtr, this.rawLen);
+  }
+
+  // Set by rawValue: the value as written.
+  rawPtr: usize = 0;
+  rawLen: i32 = 0;
+
+  /** Reads any value into rawPtr/rawLen, without allocating; false on an
+   * error. */
+  rawValue(): bool {
     this.skipSpace();
     const start = this.i;
-    if (!this.skip()) return null;
-    return new Slice(this.base + <usize>start, this.i - start);
+    if (!this.skip()) return false;
+    this.rawPtr = this.base + <usize>start;
+    this.rawLen = this.i - start;
+    return true;
   }
 
   /** Skips any value. */
@@ -572,9 +593,10 @@ export class Decoder {
     return Read.OK;
   }
 
-  /** Reports whether the current member's name is this ASCII name. */
+  /** Reports whether the current member's name is this ASCII name,
+   * without allocating. */
   nameIs(s: string): bool {
-    return this.namePlain && new Slice(this.namePtr, this.nameLen).is(s);
+    return this.namePlain && bytesAre(this.namePtr, this.nameLen, s);
   }
 
   name(): string {

@@ -1,28 +1,41 @@
-import { Buf, Decoder, Read, Slice, parseInt64, valid, writeString, writeStrings } from "./json";
+import { Buf, Decoder, Read, Slice, bytesAre, parseInt64, valid, writeString, writeStrings } from "./json";
 import { Code, fail, reject } from "./errors";
 
-/** One member: its name, and its value as raw JSON. */
+/** One member: its name, and its value as raw JSON. Positions and
+ * lengths are kept as numbers, not objects: a member is one allocation. */
 class Member {
   // The name as written (quotes excluded) when it is ASCII without
-  // escapes, so that it is compared and written out without decoding;
-  // else the decoded name.
-  rawName: Slice | null = null;
+  // escapes (namePtr != 0), so that it is compared and written out without
+  // decoding; else the decoded name.
+  namePtr: usize = 0;
+  nameLen: i32 = 0;
   decodedName: string | null = null;
-  value: Slice;
-
-  constructor(value: Slice) {
-    this.value = value;
-  }
+  // The value as written; owner keeps a value set later alive.
+  valuePtr: usize = 0;
+  valueLen: i32 = 0;
+  owner: ArrayBuffer | null = null;
 
   is(name: string): bool {
-    const raw = this.rawName;
-    if (raw != null) return raw.is(name);
+    if (this.namePtr != 0) return bytesAre(this.namePtr, this.nameLen, name);
     return this.decodedName! == name;
   }
 
   get name(): string {
-    const raw = this.rawName;
-    return raw != null ? raw.toText() : this.decodedName!;
+    return this.namePtr != 0 ? String.UTF8.decodeUnsafe(this.namePtr, this.nameLen) : this.decodedName!;
+  }
+
+  get value(): Slice {
+    return new Slice(this.valuePtr, this.valueLen, this.owner);
+  }
+
+  setValue(s: Slice): void {
+    this.valuePtr = s.ptr;
+    this.valueLen = s.len;
+    this.owner = s.owner;
+  }
+
+  isNull(): bool {
+    return bytesAre(this.valuePtr, this.valueLen, "null");
   }
 }
 
@@ -76,15 +89,16 @@ export class Obj {
       const k = d.next();
       if (k == Read.Other) return o;
       if (k == Read.Error) return null;
-      const namePtr = d.namePtr;
-      const nameLen = d.nameLen;
-      const plain = d.namePlain;
-      const name: string | null = plain ? null : d.name();
-      const v = d.raw();
-      if (v == null) return null;
-      const m = new Member(v);
-      if (plain) m.rawName = new Slice(namePtr, nameLen);
-      else m.decodedName = name;
+      const m = new Member();
+      if (d.namePlain) {
+        m.namePtr = d.namePtr;
+        m.nameLen = d.nameLen;
+      } else {
+        m.decodedName = d.name();
+      }
+      if (!d.rawValue()) return null;
+      m.valuePtr = d.rawPtr;
+      m.valueLen = d.rawLen;
       o.members.push(m);
     }
   }
@@ -100,7 +114,8 @@ export class Obj {
 
   /** The raw value of the i-th member. */
   rawAt(i: i32): string {
-    return this.members[i].value.toText();
+    const m = this.members[i];
+    return String.UTF8.decodeUnsafe(m.valuePtr, m.valueLen);
   }
 
   private find(name: string): Member | null {
@@ -115,19 +130,20 @@ export class Obj {
   /** A member's raw value unless it is absent or null. */
   private value(name: string): Slice | null {
     const m = this.find(name);
-    if (m == null || m.value.is("null")) return null;
+    if (m == null || m.isNull()) return null;
     return m.value;
   }
 
   /** A member's raw JSON, if present (null included). */
   get(name: string): string | null {
     const m = this.find(name);
-    return m == null ? null : m.value.toText();
+    return m == null ? null : String.UTF8.decodeUnsafe(m.valuePtr, m.valueLen);
   }
 
   /** Reports whether the member is present and not null. */
   has(name: string): bool {
-    return this.value(name) != null;
+    const m = this.find(name);
+    return m != null && !m.isNull();
   }
 
   /** A string member; null if absent, null or of another type. */
@@ -180,11 +196,12 @@ export class Obj {
   private set(name: string, value: Slice): void {
     const m = this.find(name);
     if (m != null) {
-      m.value = value;
+      m.setValue(value);
       return;
     }
-    const n = new Member(value);
+    const n = new Member();
     n.decodedName = name;
+    n.setValue(value);
     this.members.push(n);
   }
 
@@ -247,16 +264,15 @@ export class Obj {
     for (let i = 0; i < ms.length; i++) {
       const m = unchecked(ms[i]);
       if (i > 0) b.byte(0x2c);
-      const raw = m.rawName;
-      if (raw != null) {
+      if (m.namePtr != 0) {
         b.byte(0x22);
-        b.put(raw.ptr, raw.len);
+        b.put(m.namePtr, m.nameLen);
         b.byte(0x22);
       } else {
         writeString(b, m.decodedName!);
       }
       b.byte(0x3a);
-      b.put(m.value.ptr, m.value.len);
+      b.put(m.valuePtr, m.valueLen);
     }
     b.byte(0x7d);
   }
