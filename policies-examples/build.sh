@@ -62,15 +62,34 @@ build_go() { # dir out
     GOEXPERIMENT= go build -buildmode=c-shared -trimpath -buildvcs=false -ldflags='-s -w -buildid=' -o "$2" .)
 }
 
+# Rust crates are built in a fixed folder that mirrors the repository:
+# cargo (1.65) hashes the absolute location of a path dependency outside
+# the crate's workspace, here the SDK, into every symbol's metadata, so the
+# bytes would depend on where the repository is.
+rust_root=/tmp/registrar-rust-build
+
 build_rust() { # dir out
   check_toolchain rustc
   [[ -x "$cargo" && -x "$rustc" ]] || { echo "build.sh: Rust (cargo, rustc) is not installed" >&2; exit 1; }
-  local crate
+  local rel=${1#"$repo"/} crate
   crate=$(sed -n 's/^name = "\(.*\)"/\1/p' "$1/Cargo.toml" | head -1 | tr - _)
-  (cd "$1" && env RUSTC="$rustc" CARGO_TARGET_DIR="$here/.build/cargo" \
-    RUSTFLAGS="-C target-feature=+bulk-memory,+mutable-globals --remap-path-prefix=$repo=/registrar" \
-    "$cargo" build --offline --locked --release --target wasm32-unknown-unknown --quiet)
-  cp "$here/.build/cargo/wasm32-unknown-unknown/release/$crate.wasm" "$2"
+  mkdir -p "$rust_root"
+  (
+    flock 9
+    # Only the sources; cp -p keeps modification times, so cargo rebuilds
+    # what changed.
+    local d
+    for d in sdk/rust "$rel"; do
+      rm -rf "${rust_root:?}/$d/src"
+      mkdir -p "$rust_root/$d"
+      cp -p "$repo/$d/Cargo.toml" "$repo/$d/Cargo.lock" "$rust_root/$d/"
+      cp -pr "$repo/$d/src" "$rust_root/$d/"
+    done
+    cd "$rust_root/$rel" && env RUSTC="$rustc" CARGO_TARGET_DIR="$rust_root/target" \
+      RUSTFLAGS="-C target-feature=+bulk-memory,+mutable-globals --remap-path-prefix=$rust_root=/registrar" \
+      "$cargo" build --offline --locked --release --target wasm32-unknown-unknown --quiet
+  ) 9>"$rust_root.lock"
+  cp "$rust_root/target/wasm32-unknown-unknown/release/$crate.wasm" "$2"
 }
 
 build_c() { # dir out [sources...]
