@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { load } from "./host.mjs";
+import { load } from "../testing/host.mjs";
 
 const m = await load(new URL("../build/sdk_test.wasm", import.meta.url));
 
