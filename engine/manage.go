@@ -124,6 +124,7 @@ func (r *Registrar) Update(ctx context.Context, req ManageRequest) (*ClientInfor
 	facts := RequestFacts{RemoteIP: req.RemoteIP}
 	tok := TokenFacts{Kind: "registration_access_token", Policies: c.RegistrationPolicies, ClientID: c.ID}
 	current := c.Metadata
+	requested := memberNames(obj)
 	obj, ratPolicies, err := r.runPolicies(ctx, t, &PolicyInput{
 		Phase: PhaseUpdate, Tenant: t.name, ClientID: c.ID, Metadata: obj,
 		Current: &current, Token: tok, Request: facts, Policies: c.RegistrationPolicies,
@@ -135,6 +136,7 @@ func (r *Registrar) Update(ctx context.Context, req ManageRequest) (*ClientInfor
 	if err != nil {
 		return nil, err
 	}
+	r.warnDropped(ctx, t, c.RegistrationPolicies, requested, obj)
 	var newSecret string
 	if md.NeedsSecret() && c.SecretHash == "" {
 		in := &FactoryInput{Tenant: t.name, Metadata: md, Token: tok, Request: facts}

@@ -48,6 +48,7 @@ func (r *Registrar) Register(ctx context.Context, req RegisterRequest) (*ClientI
 	}
 	t.applyDefaults(obj)
 	facts := RequestFacts{RemoteIP: req.RemoteIP}
+	requested := memberNames(obj)
 	obj, ratPolicies, err := r.runPolicies(ctx, t, &PolicyInput{
 		Phase: PhaseRegister, Tenant: t.name, Metadata: obj,
 		Token: g.facts, Request: facts, Policies: g.facts.Policies,
@@ -59,6 +60,7 @@ func (r *Registrar) Register(ctx context.Context, req RegisterRequest) (*ClientI
 	if err != nil {
 		return nil, err
 	}
+	r.warnDropped(ctx, t, g.facts.Policies, requested, obj)
 	fin := &FactoryInput{Tenant: t.name, Metadata: md, Token: g.facts, Request: facts}
 	var secret string
 	if md.NeedsSecret() {
@@ -252,6 +254,40 @@ func (r *Registrar) runPolicies(ctx context.Context, t *tenant, in *PolicyInput)
 		in.Metadata = out.Metadata
 	}
 	return in.Metadata, ratPolicies, nil
+}
+
+// memberNames returns the set of an object's member names.
+func memberNames(obj map[string]json.RawMessage) map[string]bool {
+	names := make(map[string]bool, len(obj))
+	for k := range obj {
+		names[k] = true
+	}
+	return names
+}
+
+// warnDropped logs the members that policies added but validation dropped
+// as unknown: a policy author's mistake (a member the tenant does not list
+// in extra_client_metadata) that would otherwise pass unnoticed.
+func (r *Registrar) warnDropped(ctx context.Context, t *tenant, policies []string, requested map[string]bool, obj map[string]json.RawMessage) {
+	if len(policies) == 0 {
+		return
+	}
+	var dropped []string
+	for k := range obj {
+		if !requested[k] && !t.keeps(k) {
+			dropped = append(dropped, k)
+		}
+	}
+	if len(dropped) > 0 {
+		slices.Sort(dropped)
+		r.log.WarnContext(ctx, "members set by policies were dropped: they are not client metadata this tenant keeps (see extra_client_metadata)",
+			"tenant", t.name, "policies", policies, "members", dropped)
+	}
+}
+
+// keeps reports whether validation keeps a member of that name.
+func (t *tenant) keeps(name string) bool {
+	return metadataFields[name] || isLocalizedName(name) || t.extra[name]
 }
 
 // clientIDPattern is the character set of client IDs: RFC 3986 unreserved
