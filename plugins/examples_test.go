@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/plugins"
@@ -165,11 +166,17 @@ func (l *exampleLog) String() string {
 	return l.b.String()
 }
 
-// load loads an example with the default limits, its log going to log.
+// behaviourLimits are the default limits with a deadline long enough that
+// only behaviour is tested: on a loaded CI machine under -race a Go guest's
+// garbage collector can stall a call past the default 100 ms. Deadlines
+// themselves are tested with testdata/loop.wasm.
+var behaviourLimits = plugins.Limits{Timeout: 10 * time.Second}
+
+// load loads an example with behaviourLimits, its log going to log.
 func (ex *example) load(tb testing.TB, log *exampleLog) *plugins.Module {
 	tb.Helper()
 	m, err := plugins.Load(context.Background(), ex.wasm, plugins.LoadOptions{
-		Name: ex.name, Tenant: "acme", Logger: slog.New(slog.NewTextHandler(log, nil)),
+		Name: ex.name, Tenant: "acme", Logger: slog.New(slog.NewTextHandler(log, nil)), Limits: behaviourLimits,
 	})
 	if err != nil {
 		tb.Fatalf("load %s: %v", ex.id(), err)

@@ -99,7 +99,7 @@ func TestVectors(t *testing.T) {
 			}
 			log := &exampleLog{}
 			m, err := plugins.Load(context.Background(), wasm, plugins.LoadOptions{
-				Name: "conformance", Tenant: "acme", Logger: slog.New(slog.NewTextHandler(log, nil)),
+				Name: "conformance", Tenant: "acme", Logger: slog.New(slog.NewTextHandler(log, nil)), Limits: behaviourLimits,
 			})
 			if err != nil {
 				t.Fatal(err)
