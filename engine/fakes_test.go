@@ -6,11 +6,12 @@ import (
 	"errors"
 	"maps"
 	"math/rand/v2"
-	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/memstore"
 )
 
 // clock is a settable clock.
@@ -53,195 +54,89 @@ func (r *seededRand) Read(p []byte) (int, error) {
 	return r.r.Read(p)
 }
 
-// fakeStore is an engine.Store over maps, faithful to the interface's
-// contract: atomic writes, expiry at read time, initial access token uses
-// consumed in the same step as the client is created. Values are cloned in
-// and out so that callers cannot change stored records.
+// fakeStore is the reference store (memstore) with a switch that makes
+// every method fail with ErrUnavailable, as a store whose server is down.
 type fakeStore struct {
-	mu      sync.Mutex
-	now     func() time.Time
-	clients map[[2]string]*engine.Client
-	tokens  map[[2]string]*engine.InitialAccessToken
-	// down makes every method fail with ErrUnavailable.
-	down bool
+	engine.Store
+	down atomic.Bool
 }
 
 var _ engine.Store = (*fakeStore)(nil)
 
 func newFakeStore(now func() time.Time) *fakeStore {
-	return &fakeStore{
-		now:     now,
-		clients: map[[2]string]*engine.Client{},
-		tokens:  map[[2]string]*engine.InitialAccessToken{},
-	}
+	return &fakeStore{Store: memstore.New(memstore.Config{Now: now})}
 }
 
-// client returns the live client, with the lock held.
-func (s *fakeStore) client(tenant, id string) (*engine.Client, bool) {
-	c, ok := s.clients[[2]string{tenant, id}]
-	if !ok || !engine.Live(c.ExpiresAt, s.now()) {
-		return nil, false
-	}
-	return c, true
-}
+func (s *fakeStore) setDown(down bool) { s.down.Store(down) }
 
-func (s *fakeStore) token(tenant, id string) (*engine.InitialAccessToken, bool) {
-	t, ok := s.tokens[[2]string{tenant, id}]
-	if !ok || !engine.Live(t.ExpiresAt, s.now()) {
-		return nil, false
-	}
-	return t, true
-}
-
-func (s *fakeStore) CreateClient(_ context.Context, c *engine.Client, replace bool) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.down {
+func (s *fakeStore) err() error {
+	if s.down.Load() {
 		return engine.ErrUnavailable
 	}
-	var iat *engine.InitialAccessToken
-	if c.IssuedBy != "" {
-		t, ok := s.token(c.Tenant, c.IssuedBy)
-		if !ok {
-			return engine.ErrNotFound
-		}
-		if t.Exhausted() {
-			return engine.ErrTokenExhausted
-		}
-		iat = t
-	}
-	if _, exists := s.client(c.Tenant, c.ID); exists && !replace {
-		return engine.ErrAlreadyExists
-	}
-	// Nothing can fail from here on: both writes happen.
-	if iat != nil {
-		iat.Uses++
-	}
-	s.clients[[2]string{c.Tenant, c.ID}] = c.Clone()
 	return nil
 }
 
-func (s *fakeStore) Client(_ context.Context, tenant, id string) (*engine.Client, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.down {
-		return nil, engine.ErrUnavailable
+func (s *fakeStore) CreateClient(ctx context.Context, c *engine.Client, replace bool) error {
+	if err := s.err(); err != nil {
+		return err
 	}
-	c, ok := s.client(tenant, id)
-	if !ok {
-		return nil, engine.ErrNotFound
-	}
-	return c.Clone(), nil
+	return s.Store.CreateClient(ctx, c, replace)
 }
 
-func (s *fakeStore) UpdateClient(_ context.Context, tenant, id string, fn func(*engine.Client) error) (*engine.Client, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.down {
-		return nil, engine.ErrUnavailable
-	}
-	c, ok := s.client(tenant, id)
-	if !ok {
-		return nil, engine.ErrNotFound
-	}
-	next := c.Clone()
-	if err := fn(next); err != nil {
+func (s *fakeStore) Client(ctx context.Context, tenant, id string) (*engine.Client, error) {
+	if err := s.err(); err != nil {
 		return nil, err
 	}
-	s.clients[[2]string{tenant, id}] = next
-	return next.Clone(), nil
+	return s.Store.Client(ctx, tenant, id)
 }
 
-func (s *fakeStore) DeleteClient(_ context.Context, tenant, id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.down {
-		return engine.ErrUnavailable
+func (s *fakeStore) UpdateClient(ctx context.Context, tenant, id string, fn func(*engine.Client) error) (*engine.Client, error) {
+	if err := s.err(); err != nil {
+		return nil, err
 	}
-	if _, ok := s.client(tenant, id); !ok {
-		return engine.ErrNotFound
-	}
-	delete(s.clients, [2]string{tenant, id})
-	return nil
+	return s.Store.UpdateClient(ctx, tenant, id, fn)
 }
 
-func (s *fakeStore) Clients(_ context.Context, tenant, after string, limit int) ([]*engine.Client, string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.down {
-		return nil, "", engine.ErrUnavailable
+func (s *fakeStore) DeleteClient(ctx context.Context, tenant, id string) error {
+	if err := s.err(); err != nil {
+		return err
 	}
-	var ids []string
-	for k := range s.clients {
-		if _, ok := s.client(k[0], k[1]); ok && k[0] == tenant && k[1] > after {
-			ids = append(ids, k[1])
-		}
-	}
-	slices.Sort(ids)
-	next := ""
-	if len(ids) > limit {
-		ids = ids[:limit]
-		next = ids[limit-1]
-	}
-	out := make([]*engine.Client, len(ids))
-	for i, id := range ids {
-		out[i] = s.clients[[2]string{tenant, id}].Clone()
-	}
-	return out, next, nil
+	return s.Store.DeleteClient(ctx, tenant, id)
 }
 
-func (s *fakeStore) CreateInitialAccessToken(_ context.Context, t *engine.InitialAccessToken) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.down {
-		return engine.ErrUnavailable
+func (s *fakeStore) Clients(ctx context.Context, tenant, after string, limit int) ([]*engine.Client, string, error) {
+	if err := s.err(); err != nil {
+		return nil, "", err
 	}
-	if _, ok := s.token(t.Tenant, t.ID); ok {
-		return engine.ErrAlreadyExists
-	}
-	s.tokens[[2]string{t.Tenant, t.ID}] = t.Clone()
-	return nil
+	return s.Store.Clients(ctx, tenant, after, limit)
 }
 
-func (s *fakeStore) InitialAccessToken(_ context.Context, tenant, id string) (*engine.InitialAccessToken, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.down {
-		return nil, engine.ErrUnavailable
+func (s *fakeStore) CreateInitialAccessToken(ctx context.Context, t *engine.InitialAccessToken) error {
+	if err := s.err(); err != nil {
+		return err
 	}
-	t, ok := s.token(tenant, id)
-	if !ok {
-		return nil, engine.ErrNotFound
-	}
-	return t.Clone(), nil
+	return s.Store.CreateInitialAccessToken(ctx, t)
 }
 
-func (s *fakeStore) DeleteInitialAccessToken(_ context.Context, tenant, id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.down {
-		return engine.ErrUnavailable
+func (s *fakeStore) InitialAccessToken(ctx context.Context, tenant, id string) (*engine.InitialAccessToken, error) {
+	if err := s.err(); err != nil {
+		return nil, err
 	}
-	if _, ok := s.token(tenant, id); !ok {
-		return engine.ErrNotFound
-	}
-	delete(s.tokens, [2]string{tenant, id})
-	return nil
+	return s.Store.InitialAccessToken(ctx, tenant, id)
 }
 
-func (s *fakeStore) Ping(context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.down {
-		return engine.ErrUnavailable
+func (s *fakeStore) DeleteInitialAccessToken(ctx context.Context, tenant, id string) error {
+	if err := s.err(); err != nil {
+		return err
 	}
-	return nil
+	return s.Store.DeleteInitialAccessToken(ctx, tenant, id)
 }
 
-func (s *fakeStore) setDown(down bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.down = down
+func (s *fakeStore) Ping(ctx context.Context) error {
+	if err := s.err(); err != nil {
+		return err
+	}
+	return s.Store.Ping(ctx)
 }
 
 // fakeModule is one policy module: each hook is optional. A missing policy
