@@ -7,10 +7,10 @@ import (
 	"maps"
 	"math/rand/v2"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/engine/storetest"
 	"github.com/registrar-dev/registrar/memstore"
 )
 
@@ -54,90 +54,15 @@ func (r *seededRand) Read(p []byte) (int, error) {
 	return r.r.Read(p)
 }
 
-// fakeStore is the reference store (memstore) with a switch that makes
+// fakeStore is the reference store (memstore) behind a switch that makes
 // every method fail with ErrUnavailable, as a store whose server is down.
-type fakeStore struct {
-	engine.Store
-	down atomic.Bool
-}
-
-var _ engine.Store = (*fakeStore)(nil)
+type fakeStore struct{ *storetest.Switch }
 
 func newFakeStore(now func() time.Time) *fakeStore {
-	return &fakeStore{Store: memstore.New(memstore.Config{Now: now})}
+	return &fakeStore{storetest.NewSwitch(memstore.New(memstore.Config{Now: now}))}
 }
 
-func (s *fakeStore) setDown(down bool) { s.down.Store(down) }
-
-func (s *fakeStore) err() error {
-	if s.down.Load() {
-		return engine.ErrUnavailable
-	}
-	return nil
-}
-
-func (s *fakeStore) CreateClient(ctx context.Context, c *engine.Client, replace bool) error {
-	if err := s.err(); err != nil {
-		return err
-	}
-	return s.Store.CreateClient(ctx, c, replace)
-}
-
-func (s *fakeStore) Client(ctx context.Context, tenant, id string) (*engine.Client, error) {
-	if err := s.err(); err != nil {
-		return nil, err
-	}
-	return s.Store.Client(ctx, tenant, id)
-}
-
-func (s *fakeStore) UpdateClient(ctx context.Context, tenant, id string, fn func(*engine.Client) error) (*engine.Client, error) {
-	if err := s.err(); err != nil {
-		return nil, err
-	}
-	return s.Store.UpdateClient(ctx, tenant, id, fn)
-}
-
-func (s *fakeStore) DeleteClient(ctx context.Context, tenant, id string) error {
-	if err := s.err(); err != nil {
-		return err
-	}
-	return s.Store.DeleteClient(ctx, tenant, id)
-}
-
-func (s *fakeStore) Clients(ctx context.Context, tenant, after string, limit int) ([]*engine.Client, string, error) {
-	if err := s.err(); err != nil {
-		return nil, "", err
-	}
-	return s.Store.Clients(ctx, tenant, after, limit)
-}
-
-func (s *fakeStore) CreateInitialAccessToken(ctx context.Context, t *engine.InitialAccessToken) error {
-	if err := s.err(); err != nil {
-		return err
-	}
-	return s.Store.CreateInitialAccessToken(ctx, t)
-}
-
-func (s *fakeStore) InitialAccessToken(ctx context.Context, tenant, id string) (*engine.InitialAccessToken, error) {
-	if err := s.err(); err != nil {
-		return nil, err
-	}
-	return s.Store.InitialAccessToken(ctx, tenant, id)
-}
-
-func (s *fakeStore) DeleteInitialAccessToken(ctx context.Context, tenant, id string) error {
-	if err := s.err(); err != nil {
-		return err
-	}
-	return s.Store.DeleteInitialAccessToken(ctx, tenant, id)
-}
-
-func (s *fakeStore) Ping(ctx context.Context) error {
-	if err := s.err(); err != nil {
-		return err
-	}
-	return s.Store.Ping(ctx)
-}
+func (s *fakeStore) setDown(down bool) { s.SetDown(down) }
 
 // fakeModule is one policy module: each hook is optional. A missing policy
 // hook passes the metadata through unchanged.
