@@ -149,7 +149,7 @@ func (r *Registrar) Clients(ctx context.Context, tenantName, cursor string, limi
 	if limit < 1 || limit > MaxPageSize {
 		return nil, "", Errorf(CodeInvalidRequest, "limit must be between 1 and %d", MaxPageSize)
 	}
-	cs, next, err := r.store.Clients(ctx, t.name, cursor, limit)
+	cs, next, err := r.store.Clients(ctx, t.name, ClientFilter{}, cursor, limit)
 	if err != nil {
 		return nil, "", storeError("list clients", err)
 	}

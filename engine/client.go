@@ -32,6 +32,9 @@ type Client struct {
 	// IssuedBy is the ID of the initial access token that admitted the
 	// client; empty for open or static-token registrations.
 	IssuedBy string `json:"issued_by,omitempty"`
+	// History records the registration and each update, oldest first,
+	// within MaxHistory entries (provenance).
+	History []Provenance `json:"history,omitempty"`
 }
 
 // storedClient is the JSON form of a Client for stores: the metadata's
@@ -77,6 +80,10 @@ func (c *Client) Clone() *Client {
 	d := *c
 	d.Metadata = c.Metadata.Clone()
 	d.RegistrationPolicies = slices.Clone(c.RegistrationPolicies)
+	d.History = slices.Clone(c.History)
+	for i := range d.History {
+		d.History[i].Policies = slices.Clone(c.History[i].Policies)
+	}
 	return &d
 }
 

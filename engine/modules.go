@@ -95,6 +95,10 @@ type PolicyOutput struct {
 	// RegistrationPolicies, when non-nil, replaces the policy list that the
 	// registration access token carries.
 	RegistrationPolicies []string
+	// Version is the digest (hex SHA-256) of the module version that ran,
+	// set by the Modules implementation; it is recorded in the client's
+	// provenance.
+	Version string
 }
 
 // FactoryInput is what id_factory and secret_factory hooks receive.

@@ -106,7 +106,7 @@ func (r *Registrar) Register(ctx context.Context, req RegisterRequest) (*ClientI
 				c.RegistrationTokenHash = HashToken(rat)
 			}
 		}
-		err = r.store.CreateClient(ctx, c, replace)
+		err = r.store.CreateClient(ctx, c, CreateOptions{Replace: replace})
 		switch {
 		case err == nil:
 			r.log.InfoContext(ctx, "client registered", "tenant", t.name, "client_id", id, "issued_by", c.IssuedBy, "replaced", replace)

@@ -23,6 +23,11 @@ type Config struct {
 	Store Store
 	// Keys checks clients' jwks members. Required.
 	Keys KeySetChecker
+	// AuditLog keeps the audit events. Default nil: events are only logged.
+	AuditLog AuditLog
+	// Limiter keeps rate-limit budgets. Default nil: rate limits are not
+	// enforced (a tenant that sets one is refused by New).
+	Limiter Limiter
 	// Modules runs policy modules. Default nil: no modules exist, so a
 	// setting or token that names one fails.
 	Modules Modules
@@ -42,13 +47,15 @@ type Config struct {
 // Registrar runs registration and management for every tenant. It is safe
 // for concurrent use.
 type Registrar struct {
-	store   Store
-	keys    KeySetChecker
-	modules Modules
-	tenants map[string]*tenant
-	now     func() time.Time
-	rand    io.Reader
-	log     *slog.Logger
+	store    Store
+	auditLog AuditLog
+	limiter  Limiter
+	keys     KeySetChecker
+	modules  Modules
+	tenants  map[string]*tenant
+	now      func() time.Time
+	rand     io.Reader
+	log      *slog.Logger
 }
 
 // New checks cfg and returns a Registrar.

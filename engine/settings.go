@@ -104,6 +104,14 @@ type Settings struct {
 	// loopback hosts (localhost, 127.0.0.1, [::1]), for development.
 	// Default false: web clients must use https.
 	WebLoopbackRedirectURIs bool `json:"web_loopback_redirect_uris,omitempty"`
+	// MaxClients bounds the tenant's live clients; a registration beyond it
+	// is refused with 403 access_denied. Default 0: no bound.
+	MaxClients int `json:"max_clients,omitempty"`
+	// RegistrationRateLimit bounds registration requests (POST /reg),
+	// counted before authentication and shared by every replica; a request
+	// over a limit is answered 429 with Retry-After. Default: for open
+	// registration (TokenNone) 20/m per client IP, else no limit.
+	RegistrationRateLimit RateLimit `json:"registration_rate_limit,omitzero"`
 
 	// GrantTypesSupported. Default authorization_code, implicit,
 	// refresh_token, client_credentials.
@@ -127,6 +135,17 @@ type Settings struct {
 	ScopesSupported []string `json:"scopes_supported,omitempty"`
 	// ACRValuesSupported, when set, bounds default_acr_values. Default: any.
 	ACRValuesSupported []string `json:"acr_values_supported,omitempty"`
+}
+
+// RateLimit bounds a kind of request per client IP address and per tenant.
+type RateLimit struct {
+	// PerIP bounds the requests of one client IP address (an IPv6 client
+	// counts by its /64).
+	PerIP Rate `json:"per_ip,omitzero"`
+	// PerTenant bounds the requests of all clients together.
+	PerTenant Rate `json:"per_tenant,omitzero"`
+	// Off turns the default limit of open registration off.
+	Off bool `json:"off,omitempty"`
 }
 
 // Defaults of the *Supported lists.

@@ -17,7 +17,59 @@ var (
 	ErrTokenExhausted = errors.New("initial access token has no uses left")
 	// ErrUnavailable: the store cannot be reached; the request may be retried.
 	ErrUnavailable = errors.New("store unavailable")
+	// ErrQuotaExceeded: the tenant has as many live clients as
+	// CreateOptions.MaxClients allows.
+	ErrQuotaExceeded = errors.New("client quota exceeded")
+	// ErrNoTenant: the tenant is being deleted, or was deleted less than
+	// TombstoneTTL ago, so nothing may be created in it.
+	ErrNoTenant = errors.New("tenant is deleted")
+	// ErrRevisionMismatch: a conditional PutTenant found another revision,
+	// or no record to replace.
+	ErrRevisionMismatch = errors.New("revision mismatch")
+	// ErrDeleting: the tenant is being deleted; finish with DeleteTenant.
+	ErrDeleting = errors.New("tenant is being deleted")
 )
+
+// TombstoneTTL is how long a deleted tenant's name keeps refusing creates
+// (ErrNoTenant) after DeleteTenant returns: longer than any replica takes to
+// notice that the tenant is gone, so that none of them writes a client into
+// a tenant that no longer exists.
+const TombstoneTTL = time.Minute
+
+// CreateOptions qualify CreateClient.
+type CreateOptions struct {
+	// Replace replaces a live client with the same tenant and ID, whole
+	// record and expiry included, instead of failing with ErrAlreadyExists.
+	Replace bool
+	// MaxClients, when positive, bounds the tenant's live clients: a create
+	// that would make more of them returns ErrQuotaExceeded, writes nothing
+	// and consumes no token use. Replacing a live client adds none and is
+	// never refused for the quota.
+	MaxClients int
+}
+
+// ClientFilter selects clients in a listing; its zero value selects all.
+// When several fields are set a client must match all of them.
+type ClientFilter struct {
+	// IssuedBy keeps the clients whose IssuedBy is this initial access
+	// token ID.
+	IssuedBy string
+	// Policy keeps the clients whose current metadata that policy version
+	// shaped: the version is in the Policies of their last History entry
+	// (Client.LastRan). Both Name and Digest must be set, or neither.
+	Policy PolicyVersion
+}
+
+// Match reports whether c passes the filter.
+func (f ClientFilter) Match(c *Client) bool {
+	if f.IssuedBy != "" && c.IssuedBy != f.IssuedBy {
+		return false
+	}
+	if f.Policy != (PolicyVersion{}) && !c.LastRan(f.Policy) {
+		return false
+	}
+	return true
+}
 
 // Store keeps clients and initial access tokens. Every method is safe for
 // concurrent use and every write is atomic: it happens completely or not at
@@ -33,8 +85,11 @@ type Store interface {
 	// ErrNotFound, if it has no uses left ErrTokenExhausted, and nothing is
 	// written. The token is looked up in c.Tenant. A live client with the
 	// same tenant and ID gives ErrAlreadyExists, consuming no token use,
-	// unless replace is true: then the whole record is replaced (or created).
-	CreateClient(ctx context.Context, c *Client, replace bool) error
+	// unless opts.Replace; opts.MaxClients bounds the tenant's clients.
+	// While the tenant has a tombstone (see DeleteTenant) it returns
+	// ErrNoTenant. The checks are made in the order tombstone, token,
+	// existing ID, quota.
+	CreateClient(ctx context.Context, c *Client, opts CreateOptions) error
 
 	// Client returns the live client with that tenant and ID, or ErrNotFound.
 	Client(ctx context.Context, tenant, id string) (*Client, error)
@@ -51,16 +106,23 @@ type Store interface {
 	// access token. It returns ErrNotFound if there was no live client.
 	DeleteClient(ctx context.Context, tenant, id string) error
 
-	// Clients lists the live clients of a tenant ordered by ID (byte-wise),
-	// starting after the ID in the after argument (empty: from the start;
-	// it need not name a live client), at most limit of them (limit > 0).
-	// next is the ID of the page's last client when more live clients
-	// follow, else empty. An unknown tenant has no clients: an empty page.
-	Clients(ctx context.Context, tenant, after string, limit int) (clients []*Client, next string, err error)
+	// Clients lists the live clients of a tenant that pass filter, ordered
+	// by ID (byte-wise), starting after the ID in the after argument (empty:
+	// from the start; it need not name a live client), at most limit of
+	// them (limit > 0). next is the ID of the page's last client when more
+	// matching live clients follow, else empty. An unknown tenant has no
+	// clients: an empty page. A page may be shorter than limit only when it
+	// is the last.
+	Clients(ctx context.Context, tenant string, filter ClientFilter, after string, limit int) (clients []*Client, next string, err error)
 
 	// CreateInitialAccessToken stores a new initial access token, or returns
-	// ErrAlreadyExists if one with the same tenant and ID is live.
+	// ErrAlreadyExists if one with the same tenant and ID is live, or
+	// ErrNoTenant while the tenant has a tombstone.
 	CreateInitialAccessToken(ctx context.Context, t *InitialAccessToken) error
+
+	// InitialAccessTokens lists the live initial access tokens of a tenant
+	// by ID, paged as Clients is.
+	InitialAccessTokens(ctx context.Context, tenant, after string, limit int) (tokens []*InitialAccessToken, next string, err error)
 
 	// InitialAccessToken returns the live token with that tenant and ID, or
 	// ErrNotFound.
@@ -68,6 +130,50 @@ type Store interface {
 
 	// DeleteInitialAccessToken revokes a token; ErrNotFound if it was not live.
 	DeleteInitialAccessToken(ctx context.Context, tenant, id string) error
+
+	// PutTenant creates or replaces a tenant record and returns it as
+	// stored. The store sets Revision (1 on create, one more on each
+	// replace) and keeps CreatedAt of a replaced record; it never sets
+	// Deleting. With ifRevision 0 the put is unconditional; otherwise it
+	// replaces only a record whose Revision equals ifRevision and returns
+	// ErrRevisionMismatch when the record differs or is absent. A tenant
+	// being deleted gives ErrDeleting. A put over an expired tombstone, or
+	// one whose deletion finished, creates the tenant afresh.
+	PutTenant(ctx context.Context, t *TenantRecord, ifRevision int64) (*TenantRecord, error)
+
+	// Tenant returns a tenant record, or ErrNotFound. A tenant being
+	// deleted is returned with Deleting set.
+	Tenant(ctx context.Context, name string) (*TenantRecord, error)
+
+	// Tenants returns every tenant record, those being deleted included,
+	// sorted by name.
+	Tenants(ctx context.Context) ([]*TenantRecord, error)
+
+	// DeleteTenant deletes a tenant and everything it owns: its record,
+	// clients, initial access tokens, admin tokens and listing indexes (the
+	// audit log is kept). It first marks the record Deleting, which makes
+	// every create in the tenant fail with ErrNoTenant, then removes the
+	// data in bounded batches, then removes the record, leaving a tombstone
+	// that refuses creates for TombstoneTTL. When the call fails part way
+	// the record stays Deleting and a later call resumes. It succeeds
+	// whether or not there was a record, so it also removes the data of a
+	// tenant that was only ever defined in the configuration file.
+	DeleteTenant(ctx context.Context, name string) error
+
+	// CreateAdminToken stores a tenant admin token, or returns
+	// ErrAlreadyExists if one with the same tenant and ID is live, or
+	// ErrNoTenant while the tenant has a tombstone.
+	CreateAdminToken(ctx context.Context, t *AdminToken) error
+
+	// AdminToken returns the live admin token with that tenant and ID, or
+	// ErrNotFound.
+	AdminToken(ctx context.Context, tenant, id string) (*AdminToken, error)
+
+	// AdminTokens returns the live admin tokens of a tenant, sorted by ID.
+	AdminTokens(ctx context.Context, tenant string) ([]*AdminToken, error)
+
+	// DeleteAdminToken revokes an admin token; ErrNotFound if it was not live.
+	DeleteAdminToken(ctx context.Context, tenant, id string) error
 
 	// Ping reports whether the store can serve requests.
 	Ping(ctx context.Context) error

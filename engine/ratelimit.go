@@ -1,0 +1,100 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Rate is a rate limit: Events per Per, refilled smoothly (a token bucket
+// of Events tokens that gains one every Per/Events). In JSON and YAML it is
+// written "N/unit" with unit s, m or h ("20/m"). The zero value is no limit.
+type Rate struct {
+	Events int
+	Per    time.Duration
+}
+
+// IsZero reports whether the rate is no limit.
+func (r Rate) IsZero() bool { return r.Events == 0 }
+
+// String writes the rate as "N/unit".
+func (r Rate) String() string {
+	if r.IsZero() {
+		return ""
+	}
+	switch r.Per {
+	case time.Second:
+		return fmt.Sprintf("%d/s", r.Events)
+	case time.Minute:
+		return fmt.Sprintf("%d/m", r.Events)
+	case time.Hour:
+		return fmt.Sprintf("%d/h", r.Events)
+	}
+	return fmt.Sprintf("%d/%s", r.Events, r.Per)
+}
+
+// ParseRate reads "N/s", "N/m" or "N/h" (also "N/min", "N/sec", "N/hour").
+func ParseRate(s string) (Rate, error) {
+	n, unit, ok := strings.Cut(s, "/")
+	if !ok {
+		return Rate{}, fmt.Errorf("rate %q: want N/s, N/m or N/h", s)
+	}
+	events, err := strconv.Atoi(n)
+	if err != nil || events < 1 || events > 1_000_000 {
+		return Rate{}, fmt.Errorf("rate %q: want 1 to 1000000 events", s)
+	}
+	var per time.Duration
+	switch unit {
+	case "s", "sec", "second":
+		per = time.Second
+	case "m", "min", "minute":
+		per = time.Minute
+	case "h", "hour":
+		per = time.Hour
+	default:
+		return Rate{}, fmt.Errorf("rate %q: the unit must be s, m or h", s)
+	}
+	return Rate{Events: events, Per: per}, nil
+}
+
+// MarshalJSON writes the rate as "N/unit", or null for no limit.
+func (r Rate) MarshalJSON() ([]byte, error) {
+	if r.IsZero() {
+		return []byte("null"), nil
+	}
+	return json.Marshal(r.String())
+}
+
+// UnmarshalJSON reads "N/unit" or null.
+func (r *Rate) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*r = Rate{}
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("want a rate such as \"20/m\"")
+	}
+	v, err := ParseRate(s)
+	if err != nil {
+		return err
+	}
+	*r = v
+	return nil
+}
+
+// Limiter keeps rate-limit budgets shared by every replica. It is safe for
+// concurrent use.
+type Limiter interface {
+	// Allow takes one event from the budget that tenant and key name,
+	// limited to rate (a token bucket of rate.Events that refills one
+	// event every rate.Per/rate.Events, starting full). It reports whether
+	// the event fits; when it does not, nothing is taken and retryAfter is
+	// how long until one would (at least a millisecond). Budgets of
+	// different tenants or keys are independent, and a budget left alone
+	// long enough to refill may be forgotten.
+	Allow(ctx context.Context, tenant, key string, rate Rate) (ok bool, retryAfter time.Duration, err error)
+}
