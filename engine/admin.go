@@ -3,7 +3,9 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -80,10 +82,15 @@ func (r *Registrar) MintInitialAccessToken(ctx context.Context, tenantName strin
 		ExpiresAt: now.Add(lifetime), Policies: slices.Clone(req.Policies),
 		MaxUses: req.MaxUses, ClientID: req.ClientID, Replacement: req.Replacement,
 	}
-	if err := r.store.CreateInitialAccessToken(ctx, iat); err != nil {
+	if err := r.store.CreateInitialAccessToken(ctx, iat); errors.Is(err, ErrNoTenant) {
+		return "", nil, &Error{Code: CodeNotFound, Description: fmt.Sprintf("no tenant named %q", t.name), Err: err}
+	} else if err != nil {
 		return "", nil, storeError("create initial access token", err)
 	}
-	r.log.InfoContext(ctx, "initial access token minted", "tenant", t.name, "id", iat.ID, "policies", iat.Policies, "expires_at", iat.ExpiresAt, "max_uses", iat.MaxUses, "client_id", iat.ClientID)
+	r.audit(ctx, AuditEvent{
+		Tenant: t.name, Type: AuditIATMinted, TokenID: iat.ID, ClientID: iat.ClientID,
+		Detail: fmt.Sprintf("policies %v, expires %s, max_uses %d, replacement %t", iat.Policies, iat.ExpiresAt.UTC().Format(time.RFC3339), iat.MaxUses, iat.Replacement),
+	})
 	return token, iat, nil
 }
 
@@ -116,7 +123,7 @@ func (r *Registrar) RevokeInitialAccessToken(ctx context.Context, tenantName, id
 	if err != nil {
 		return storeError("delete initial access token", err)
 	}
-	r.log.InfoContext(ctx, "initial access token revoked", "tenant", t.name, "id", id)
+	r.audit(ctx, AuditEvent{Tenant: t.name, Type: AuditIATRevoked, TokenID: id})
 	return nil
 }
 
@@ -139,9 +146,10 @@ func (r *Registrar) Client(ctx context.Context, tenantName, id string) (*Client,
 // MaxPageSize bounds a page of Clients.
 const MaxPageSize = 500
 
-// Clients lists a tenant's clients by ID, a page at a time: limit of them
-// (1 to MaxPageSize) after the cursor. next is "" on the last page.
-func (r *Registrar) Clients(ctx context.Context, tenantName, cursor string, limit int) ([]*Client, string, error) {
+// Clients lists a tenant's clients that pass filter, by ID, a page at a
+// time: limit of them (1 to MaxPageSize) after the cursor. next is "" on
+// the last page.
+func (r *Registrar) Clients(ctx context.Context, tenantName string, filter ClientFilter, cursor string, limit int) ([]*Client, string, error) {
 	t, err := r.tenant(tenantName)
 	if err != nil {
 		return nil, "", err
@@ -149,7 +157,10 @@ func (r *Registrar) Clients(ctx context.Context, tenantName, cursor string, limi
 	if limit < 1 || limit > MaxPageSize {
 		return nil, "", Errorf(CodeInvalidRequest, "limit must be between 1 and %d", MaxPageSize)
 	}
-	cs, next, err := r.store.Clients(ctx, t.name, ClientFilter{}, cursor, limit)
+	if err := filter.check(); err != nil {
+		return nil, "", err
+	}
+	cs, next, err := r.store.Clients(ctx, t.name, filter, cursor, limit)
 	if err != nil {
 		return nil, "", storeError("list clients", err)
 	}
@@ -170,7 +181,7 @@ func (r *Registrar) DeleteClient(ctx context.Context, tenantName, id string) err
 	if err != nil {
 		return storeError("delete client", err)
 	}
-	r.log.InfoContext(ctx, "client deleted", "tenant", t.name, "client_id", id, "by", "admin")
+	r.audit(ctx, AuditEvent{Tenant: t.name, Type: AuditClientDeleted, ClientID: id})
 	return nil
 }
 
@@ -201,6 +212,208 @@ func (r *Registrar) MintRegistrationAccessToken(ctx context.Context, tenantName,
 	if err != nil {
 		return "", nil, storeError("update client", err)
 	}
-	r.log.InfoContext(ctx, "registration access token minted", "tenant", t.name, "client_id", id, "by", "admin")
+	r.audit(ctx, AuditEvent{Tenant: t.name, Type: AuditRATMinted, ClientID: id})
 	return token, c, nil
 }
+
+// check refuses a filter that cannot match anything sensible.
+func (f ClientFilter) check() error {
+	if f.IssuedBy != "" && !validDigest(f.IssuedBy) {
+		return Errorf(CodeInvalidRequest, "initial_access_token must be a token ID: 64 lower-case hex digits")
+	}
+	if f.Policy == (PolicyVersion{}) {
+		return nil
+	}
+	if !ValidModuleName(f.Policy.Name) || !validDigest(f.Policy.Digest) {
+		return Errorf(CodeInvalidRequest, "policy must be name@digest, the digest 64 lower-case hex digits")
+	}
+	return nil
+}
+
+// ParsePolicyVersion reads "name@digest".
+func ParsePolicyVersion(s string) (PolicyVersion, error) {
+	name, digest, _ := strings.Cut(s, "@")
+	v := PolicyVersion{Name: name, Digest: digest}
+	if !ValidModuleName(name) || !validDigest(digest) {
+		return PolicyVersion{}, Errorf(CodeInvalidRequest, "policy must be name@digest, the digest 64 lower-case hex digits")
+	}
+	return v, nil
+}
+
+// DeleteClients deletes every client of a tenant that passes filter, for
+// the day an initial access token or a policy version turns out to have
+// admitted clients it should not have, and returns how many it deleted.
+// An empty filter is refused: it would delete every client. Clients
+// registered while it runs may survive it; run it again to catch them.
+func (r *Registrar) DeleteClients(ctx context.Context, tenantName string, filter ClientFilter) (int, error) {
+	t, err := r.tenant(tenantName)
+	if err != nil {
+		return 0, err
+	}
+	if filter == (ClientFilter{}) {
+		return 0, Errorf(CodeInvalidRequest, "a bulk delete needs a filter: initial_access_token or policy")
+	}
+	if err := filter.check(); err != nil {
+		return 0, err
+	}
+	deleted := 0
+	cursor := ""
+	for {
+		cs, next, err := r.store.Clients(ctx, t.name, filter, cursor, MaxPageSize)
+		if err != nil {
+			return deleted, storeError("list clients", err)
+		}
+		for _, c := range cs {
+			err := r.store.DeleteClient(ctx, t.name, c.ID)
+			if errors.Is(err, ErrNotFound) {
+				continue // deleted meanwhile
+			}
+			if err != nil {
+				return deleted, storeError("delete client", err)
+			}
+			deleted++
+			r.audit(ctx, AuditEvent{Tenant: t.name, Type: AuditClientDeleted, ClientID: c.ID, Detail: "bulk delete"})
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	detail := fmt.Sprintf("%d clients", deleted)
+	if filter.IssuedBy != "" {
+		detail += ", initial access token " + filter.IssuedBy
+	}
+	e := AuditEvent{Tenant: t.name, Type: AuditClientsBulkDeleted, TokenID: filter.IssuedBy, Detail: detail}
+	if filter.Policy != (PolicyVersion{}) {
+		e.Policy = &filter.Policy
+	}
+	r.audit(ctx, e)
+	return deleted, nil
+}
+
+// InitialAccessTokens lists a tenant's live initial access tokens by ID, a
+// page at a time, as Clients does.
+func (r *Registrar) InitialAccessTokens(ctx context.Context, tenantName, cursor string, limit int) ([]*InitialAccessToken, string, error) {
+	t, err := r.tenant(tenantName)
+	if err != nil {
+		return nil, "", err
+	}
+	if limit < 1 || limit > MaxPageSize {
+		return nil, "", Errorf(CodeInvalidRequest, "limit must be between 1 and %d", MaxPageSize)
+	}
+	ts, next, err := r.store.InitialAccessTokens(ctx, t.name, cursor, limit)
+	if err != nil {
+		return nil, "", storeError("list initial access tokens", err)
+	}
+	return ts, next, nil
+}
+
+// DefaultAdminTokenLifetime is the lifetime of a tenant admin token minted
+// without one.
+const DefaultAdminTokenLifetime = 90 * 24 * time.Hour
+
+// MintAdminToken creates a tenant admin token: a bearer token for the admin
+// API that manages that tenant only. It returns the token in the clear,
+// once, with its stored record.
+func (r *Registrar) MintAdminToken(ctx context.Context, tenantName, description string, expiresIn time.Duration) (string, *AdminToken, error) {
+	t, err := r.tenant(tenantName)
+	if err != nil {
+		return "", nil, err
+	}
+	if expiresIn < 0 {
+		return "", nil, Errorf(CodeInvalidRequest, "expires_in must not be negative")
+	}
+	if len(description) > 256 {
+		return "", nil, Errorf(CodeInvalidRequest, "description is longer than 256 bytes")
+	}
+	if expiresIn == 0 {
+		expiresIn = DefaultAdminTokenLifetime
+	}
+	token, err := newToken(r.rand)
+	if err != nil {
+		return "", nil, serverError("internal server error", err)
+	}
+	now := r.now()
+	at := &AdminToken{Tenant: t.name, ID: HashToken(token), Description: description, CreatedAt: now, ExpiresAt: now.Add(expiresIn)}
+	if err := r.store.CreateAdminToken(ctx, at); errors.Is(err, ErrNoTenant) {
+		return "", nil, &Error{Code: CodeNotFound, Description: fmt.Sprintf("no tenant named %q", t.name), Err: err}
+	} else if err != nil {
+		return "", nil, storeError("create admin token", err)
+	}
+	r.audit(ctx, AuditEvent{Tenant: t.name, Type: AuditAdminTokenMinted, TokenID: at.ID, Detail: description})
+	return token, at, nil
+}
+
+// AdminTokens lists a tenant's live admin tokens.
+func (r *Registrar) AdminTokens(ctx context.Context, tenantName string) ([]*AdminToken, error) {
+	t, err := r.tenant(tenantName)
+	if err != nil {
+		return nil, err
+	}
+	ts, err := r.store.AdminTokens(ctx, t.name)
+	if err != nil {
+		return nil, storeError("list admin tokens", err)
+	}
+	return ts, nil
+}
+
+// RevokeAdminToken deletes a tenant admin token by its ID.
+func (r *Registrar) RevokeAdminToken(ctx context.Context, tenantName, id string) error {
+	t, err := r.tenant(tenantName)
+	if err != nil {
+		return err
+	}
+	err = r.store.DeleteAdminToken(ctx, t.name, id)
+	if errors.Is(err, ErrNotFound) {
+		return Errorf(CodeNotFound, "no admin token with that ID")
+	}
+	if err != nil {
+		return storeError("delete admin token", err)
+	}
+	r.audit(ctx, AuditEvent{Tenant: t.name, Type: AuditAdminTokenRevoked, TokenID: id})
+	return nil
+}
+
+// AuthenticateAdmin checks a tenant admin token presented for a tenant and
+// returns its record. Every failure is the same invalid_token, so a token
+// of one tenant learns nothing about another.
+func (r *Registrar) AuthenticateAdmin(ctx context.Context, tenantName, token string) (*AdminToken, error) {
+	if !ValidTenantName(tenantName) || !ValidBearerValue(token) {
+		return nil, errInvalidToken(errors.New("malformed tenant or admin token"))
+	}
+	at, err := r.store.AdminToken(ctx, tenantName, HashToken(token))
+	if errors.Is(err, ErrNotFound) {
+		return nil, errInvalidToken(errors.New("unknown admin token"))
+	}
+	if err != nil {
+		return nil, storeError("read admin token", err)
+	}
+	return at, nil
+}
+
+// MaxAuditPage bounds a page of AuditEvents.
+const MaxAuditPage = 500
+
+// AuditEvents pages through a tenant's audit log, newest first; tenant ""
+// is the log of the whole process. The log of a deleted tenant stays
+// readable.
+func (r *Registrar) AuditEvents(ctx context.Context, tenantName, before string, limit int) ([]*AuditEvent, string, error) {
+	if tenantName != "" && !ValidTenantName(tenantName) {
+		return nil, "", errNoTenant(tenantName)
+	}
+	if limit < 1 || limit > MaxAuditPage {
+		return nil, "", Errorf(CodeInvalidRequest, "limit must be between 1 and %d", MaxAuditPage)
+	}
+	if r.auditLog == nil {
+		return []*AuditEvent{}, "", nil
+	}
+	es, next, err := r.auditLog.AuditEvents(ctx, tenantName, before, limit)
+	if err != nil {
+		return nil, "", storeError("read audit log", err)
+	}
+	return es, next, nil
+}
+
+// Audit records an event that happened outside the engine, such as a
+// policy module being loaded or refused, in the logs and the audit log.
+func (r *Registrar) Audit(ctx context.Context, e AuditEvent) { r.audit(ctx, e) }

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // ErrorCode is an OAuth error code, the value of the "error" member of an
@@ -33,10 +34,17 @@ const (
 	CodeNotFound ErrorCode = "not_found"
 	// CodeConflict: the resource exists already or changed under the request.
 	CodeConflict ErrorCode = "conflict"
+	// CodePreconditionFailed: a conditional request (If-Match) found
+	// another revision.
+	CodePreconditionFailed ErrorCode = "precondition_failed"
 	// CodeServerError: an internal failure (RFC 6749 §4.1.2.1).
 	CodeServerError ErrorCode = "server_error"
 	// CodeTemporarilyUnavailable: a dependency is down; retry later.
 	CodeTemporarilyUnavailable ErrorCode = "temporarily_unavailable"
+	// CodeTooManyRequests: the caller went over a rate limit; retry after
+	// Error.RetryAfter. No RFC registers a code for this; the name follows
+	// HTTP's 429 Too Many Requests.
+	CodeTooManyRequests ErrorCode = "too_many_requests"
 )
 
 // Codes lists every ErrorCode the engine may return, so that a test can check
@@ -46,6 +54,7 @@ var Codes = []ErrorCode{
 	CodeInvalidClientMetadata, CodeInvalidSoftwareStatement,
 	CodeUnapprovedSoftwareStatement, CodeAccessDenied, CodeNotFound,
 	CodeConflict, CodeServerError, CodeTemporarilyUnavailable,
+	CodeTooManyRequests, CodePreconditionFailed,
 }
 
 // Error is an OAuth error response. Code and Description are shown to the
@@ -55,6 +64,8 @@ type Error struct {
 	Code        ErrorCode
 	Description string
 	Err         error
+	// RetryAfter, when positive, tells the client when to try again.
+	RetryAfter time.Duration
 }
 
 // Errorf returns an *Error with a formatted description.

@@ -62,10 +62,11 @@ func (r *Registrar) authenticateClient(ctx context.Context, req ManageRequest) (
 // presented registration access token; it cannot carry the client secret,
 // which is stored only as a digest.
 func (r *Registrar) Read(ctx context.Context, req ManageRequest) (*ClientInformation, error) {
-	_, c, err := r.authenticateClient(ctx, req)
+	t, c, err := r.authenticateClient(ctx, req)
 	if err != nil {
 		return nil, err
 	}
+	r.audit(WithActor(ctx, "client:"+c.ID), AuditEvent{Tenant: t.name, Type: AuditClientRead, ClientID: c.ID})
 	return &ClientInformation{Client: c, RegistrationAccessToken: req.Token}, nil
 }
 
@@ -82,7 +83,7 @@ func (r *Registrar) Delete(ctx context.Context, req ManageRequest) error {
 		}
 		return storeError("delete client", err)
 	}
-	r.log.InfoContext(ctx, "client deleted", "tenant", t.name, "client_id", c.ID, "by", "registration_access_token")
+	r.audit(WithActor(ctx, "client:"+c.ID), AuditEvent{Tenant: t.name, Type: AuditClientDeleted, ClientID: c.ID})
 	return nil
 }
 
@@ -99,6 +100,19 @@ func (r *Registrar) Update(ctx context.Context, req ManageRequest) (*ClientInfor
 	if err != nil {
 		return nil, err
 	}
+	ctx = WithActor(ctx, "client:"+c.ID)
+	var run policyRun
+	info, err := r.update(ctx, t, c, req, &run)
+	if err != nil {
+		r.auditRejection(ctx, t, c.ID, "", &run, err)
+		return nil, err
+	}
+	r.audit(ctx, AuditEvent{Tenant: t.name, Type: AuditClientUpdated, ClientID: c.ID, Policies: run.ran})
+	return info, nil
+}
+
+// update is Update after authentication.
+func (r *Registrar) update(ctx context.Context, t *tenant, c *Client, req ManageRequest, run *policyRun) (*ClientInformation, error) {
 	obj, err := decodeRequest(req.Body)
 	if err != nil {
 		return nil, err
@@ -125,7 +139,7 @@ func (r *Registrar) Update(ctx context.Context, req ManageRequest) (*ClientInfor
 	tok := TokenFacts{Kind: "registration_access_token", Policies: c.RegistrationPolicies, ClientID: c.ID}
 	current := c.Metadata
 	requested := memberNames(obj)
-	obj, ratPolicies, err := r.runPolicies(ctx, t, &PolicyInput{
+	obj, ratPolicies, err := r.runPolicies(ctx, t, run, &PolicyInput{
 		Phase: PhaseUpdate, Tenant: t.name, ClientID: c.ID, Metadata: obj,
 		Current: &current, Token: tok, Request: facts, Policies: c.RegistrationPolicies,
 	})
@@ -177,6 +191,7 @@ func (r *Registrar) Update(ctx context.Context, req ManageRequest) (*ClientInfor
 		cur.RegistrationTokenHash = HashToken(rat)
 		cur.RegistrationPolicies = ratPolicies
 		cur.UpdatedAt = now
+		cur.record(Provenance{Event: EventUpdate, At: now, Policies: run.ran})
 		return nil
 	})
 	if err != nil {
@@ -189,6 +204,5 @@ func (r *Registrar) Update(ctx context.Context, req ManageRequest) (*ClientInfor
 		}
 		return nil, storeError("update client", err)
 	}
-	r.log.InfoContext(ctx, "client updated", "tenant", t.name, "client_id", c.ID, "rotated", rotate)
 	return &ClientInformation{Client: updated, Secret: issued, RegistrationAccessToken: rat}, nil
 }

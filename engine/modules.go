@@ -19,7 +19,10 @@ type Modules interface {
 	// Has reports whether the tenant can use a module of that name that
 	// implements the hook.
 	Has(tenant, name string, hook Hook) bool
-	// Policy runs a module's policy hook.
+	// Policy runs a module's policy hook. When the module rejects the
+	// request, Policy returns the rejection and also an output whose only
+	// field set is Version, so that the audit log can name the version that
+	// rejected it.
 	Policy(ctx context.Context, tenant, name string, in *PolicyInput) (*PolicyOutput, error)
 	// ClientID runs a module's id_factory hook.
 	ClientID(ctx context.Context, tenant, name string, in *FactoryInput) (string, error)

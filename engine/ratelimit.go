@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -97,4 +98,73 @@ type Limiter interface {
 	// different tenants or keys are independent, and a budget left alone
 	// long enough to refill may be forgotten.
 	Allow(ctx context.Context, tenant, key string, rate Rate) (ok bool, retryAfter time.Duration, err error)
+}
+
+// DefaultOpenRegistrationRate is the per-IP limit of registration requests
+// for a tenant with open registration that sets no limit of its own.
+var DefaultOpenRegistrationRate = Rate{Events: 20, Per: time.Minute}
+
+// registrationLimits returns the limits that apply to a tenant's
+// registration requests.
+func (t *tenant) registrationLimits() RateLimit {
+	l := t.settings.RegistrationRateLimit
+	if l.Off {
+		return RateLimit{}
+	}
+	if l.PerIP.IsZero() && l.PerTenant.IsZero() && t.settings.InitialAccessToken == TokenNone {
+		l.PerIP = DefaultOpenRegistrationRate
+	}
+	return l
+}
+
+// limitRegistration takes one registration request from the tenant's
+// budgets: the client IP's and the tenant's. The per-IP budget is checked
+// first, so that one noisy client cannot drain the tenant's budget with
+// requests its own limit refuses.
+func (r *Registrar) limitRegistration(ctx context.Context, t *tenant, remoteIP string) error {
+	if r.limiter == nil {
+		return nil
+	}
+	l := t.registrationLimits()
+	if !l.PerIP.IsZero() && remoteIP != "" {
+		if err := r.allow(ctx, t, "reg:ip:"+ipKey(remoteIP), l.PerIP, "your address"); err != nil {
+			return err
+		}
+	}
+	if !l.PerTenant.IsZero() {
+		if err := r.allow(ctx, t, "reg:tenant", l.PerTenant, "this tenant"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Registrar) allow(ctx context.Context, t *tenant, key string, rate Rate, whose string) error {
+	ok, wait, err := r.limiter.Allow(ctx, t.name, key, rate)
+	if err != nil {
+		return storeError("rate limit", err)
+	}
+	if !ok {
+		return &Error{
+			Code:        CodeTooManyRequests,
+			Description: fmt.Sprintf("too many registration requests from %s (limit %s); retry later", whose, rate),
+			RetryAfter:  wait,
+		}
+	}
+	return nil
+}
+
+// ipKey is the budget key of a client address: the address itself for
+// IPv4, its /64 network for IPv6 (one host usually holds a whole /64).
+func ipKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return "invalid"
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
 }

@@ -30,15 +30,48 @@ type grant struct {
 // client_defaults, run the policies, validate, make the client ID and
 // secret, decide on a registration access token, and store the client -
 // consuming one use of the initial access token in the same atomic write.
+//
+// A registration refused after authentication is recorded in the audit log
+// as client.rejected, naming the policy that refused it, if one did.
 func (r *Registrar) Register(ctx context.Context, req RegisterRequest) (*ClientInformation, error) {
 	t, err := r.tenant(req.Tenant)
 	if err != nil {
+		return nil, err
+	}
+	if err := r.limitRegistration(ctx, t, req.RemoteIP); err != nil {
 		return nil, err
 	}
 	g, err := r.authenticateRegistration(ctx, t, req.Token)
 	if err != nil {
 		return nil, err
 	}
+	ctx = WithActor(ctx, g.actor())
+	var run policyRun
+	info, err := r.register(ctx, t, g, req, &run)
+	if err != nil {
+		r.auditRejection(ctx, t, "", g.facts.ID, &run, err)
+		return nil, err
+	}
+	r.audit(ctx, AuditEvent{
+		Tenant: t.name, Type: AuditClientRegistered, ClientID: info.Client.ID,
+		TokenID: g.facts.ID, Policies: run.ran,
+	})
+	return info, nil
+}
+
+// actor names the caller of a registration for the audit log.
+func (g grant) actor() string {
+	switch g.facts.Kind {
+	case "initial_access_token":
+		return "initial-access-token:" + g.facts.ID
+	case "static":
+		return "static-token"
+	}
+	return "anonymous"
+}
+
+// register is Register after authentication.
+func (r *Registrar) register(ctx context.Context, t *tenant, g grant, req RegisterRequest, run *policyRun) (*ClientInformation, error) {
 	obj, err := decodeRequest(req.Body)
 	if err != nil {
 		return nil, err
@@ -49,7 +82,7 @@ func (r *Registrar) Register(ctx context.Context, req RegisterRequest) (*ClientI
 	t.applyDefaults(obj)
 	facts := RequestFacts{RemoteIP: req.RemoteIP}
 	requested := memberNames(obj)
-	obj, ratPolicies, err := r.runPolicies(ctx, t, &PolicyInput{
+	obj, ratPolicies, err := r.runPolicies(ctx, t, run, &PolicyInput{
 		Phase: PhaseRegister, Tenant: t.name, Metadata: obj,
 		Token: g.facts, Request: facts, Policies: g.facts.Policies,
 	})
@@ -83,6 +116,11 @@ func (r *Registrar) Register(ctx context.Context, req RegisterRequest) (*ClientI
 		c.ExpiresAt = now.Add(timeDuration(v))
 	}
 	replace := g.iat != nil && g.iat.ClientID != "" && g.iat.Replacement
+	event := EventRegister
+	if replace {
+		event = EventReplace
+	}
+	c.record(Provenance{Event: event, At: now, Token: c.IssuedBy, Policies: run.ran})
 	// A built-in ID that collides is drawn again; a reserved or module-made
 	// one is not: the collision would repeat.
 	for attempt := 0; ; attempt++ {
@@ -106,10 +144,9 @@ func (r *Registrar) Register(ctx context.Context, req RegisterRequest) (*ClientI
 				c.RegistrationTokenHash = HashToken(rat)
 			}
 		}
-		err = r.store.CreateClient(ctx, c, CreateOptions{Replace: replace})
+		err = r.store.CreateClient(ctx, c, CreateOptions{Replace: replace, MaxClients: t.settings.MaxClients})
 		switch {
 		case err == nil:
-			r.log.InfoContext(ctx, "client registered", "tenant", t.name, "client_id", id, "issued_by", c.IssuedBy, "replaced", replace)
 			return &ClientInformation{Client: c, Secret: secret, RegistrationAccessToken: rat}, nil
 		case errors.Is(err, ErrAlreadyExists) && builtin && attempt < 3:
 			continue
@@ -119,6 +156,10 @@ func (r *Registrar) Register(ctx context.Context, req RegisterRequest) (*ClientI
 			return nil, serverError("the client ID factory produced an ID that is taken", err)
 		case errors.Is(err, ErrNotFound), errors.Is(err, ErrTokenExhausted):
 			return nil, errInvalidToken(err) // the token expired, was revoked or used up meanwhile
+		case errors.Is(err, ErrQuotaExceeded):
+			return nil, &Error{Code: CodeAccessDenied, Description: fmt.Sprintf("tenant %q has reached its limit of %d clients", t.name, t.settings.MaxClients), Err: err}
+		case errors.Is(err, ErrNoTenant):
+			return nil, &Error{Code: CodeNotFound, Description: fmt.Sprintf("no tenant named %q", t.name), Err: err}
 		default:
 			return nil, storeError("create client", err)
 		}
@@ -221,10 +262,17 @@ func (r *Registrar) checkModule(t *tenant, hook Hook, name string) error {
 	return nil
 }
 
+// policyRun records which policy versions ran for a request and which one,
+// if any, rejected it.
+type policyRun struct {
+	ran        []PolicyVersion
+	rejectedBy *PolicyVersion
+}
+
 // runPolicies runs the policy hooks of in.Policies in order, each on the
 // previous one's output, and returns the final metadata and the policy list
-// for the registration access token.
-func (r *Registrar) runPolicies(ctx context.Context, t *tenant, in *PolicyInput) (map[string]json.RawMessage, []string, error) {
+// for the registration access token. It records in run what ran.
+func (r *Registrar) runPolicies(ctx context.Context, t *tenant, run *policyRun, in *PolicyInput) (map[string]json.RawMessage, []string, error) {
 	ratPolicies := slices.Clone(in.Policies)
 	for _, name := range in.Policies {
 		if err := r.checkModule(t, HookPolicy, name); err != nil {
@@ -233,7 +281,15 @@ func (r *Registrar) runPolicies(ctx context.Context, t *tenant, in *PolicyInput)
 		in.Config = t.settings.PolicyConfig[name]
 		out, err := r.modules.Policy(ctx, t.name, name, in)
 		if err != nil {
-			return nil, nil, moduleError(HookPolicy, name, err)
+			err = moduleError(HookPolicy, name, err)
+			if AsError(err).Code != CodeServerError {
+				v := PolicyVersion{Name: name}
+				if out != nil {
+					v.Digest = out.Version
+				}
+				run.rejectedBy = &v
+			}
+			return nil, nil, err
 		}
 		if out == nil || out.Metadata == nil {
 			return nil, nil, moduleError(HookPolicy, name, errors.New("policy returned no metadata"))
@@ -252,6 +308,7 @@ func (r *Registrar) runPolicies(ctx context.Context, t *tenant, in *PolicyInput)
 			ratPolicies = slices.Clone(out.RegistrationPolicies)
 		}
 		in.Metadata = out.Metadata
+		run.ran = append(run.ran, PolicyVersion{Name: name, Digest: out.Version})
 	}
 	return in.Metadata, ratPolicies, nil
 }
@@ -385,4 +442,19 @@ func (r *Registrar) decide(ctx context.Context, t *tenant, d Decision, hook Hook
 		return false, moduleError(hook, d.Module, err)
 	}
 	return ok, nil
+}
+
+// auditRejection records a request refused after authentication: a
+// rejection of the metadata (by validation or by a policy), a quota, a
+// conflict. Failures of the server are logged elsewhere, not audited.
+func (r *Registrar) auditRejection(ctx context.Context, t *tenant, clientID, tokenID string, run *policyRun, err error) {
+	e := AsError(err)
+	switch e.Code {
+	case CodeServerError, CodeTemporarilyUnavailable, CodeInvalidToken, CodeNotFound:
+		return
+	}
+	r.audit(ctx, AuditEvent{
+		Tenant: t.name, Type: AuditClientRejected, ClientID: clientID, TokenID: tokenID,
+		Policy: run.rejectedBy, Policies: run.ran, Error: e.Code, Detail: truncate(e.Description, 256),
+	})
 }

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -52,10 +54,17 @@ type Registrar struct {
 	limiter  Limiter
 	keys     KeySetChecker
 	modules  Modules
-	tenants  map[string]*tenant
-	now      func() time.Time
-	rand     io.Reader
-	log      *slog.Logger
+	// config holds the configuration file's tenants and the built-in
+	// default; stored holds the store's tenants as the last Refresh saw
+	// them. A configured tenant hides a stored one of the same name; a
+	// stored default hides the built-in one.
+	config    map[string]*tenant
+	stored    atomic.Pointer[map[string]*tenant]
+	refreshMu sync.Mutex
+	hidden    map[string]bool // stored tenants hidden by configured ones, warned about; under refreshMu
+	now       func() time.Time
+	rand      io.Reader
+	log       *slog.Logger
 }
 
 // New checks cfg and returns a Registrar.
@@ -68,8 +77,9 @@ func New(cfg Config) (*Registrar, error) {
 	}
 	r := &Registrar{
 		store: cfg.Store, keys: cfg.Keys, modules: cfg.Modules,
-		tenants: map[string]*tenant{},
-		now:     cfg.Now, rand: cfg.Rand, log: cfg.Logger,
+		config: map[string]*tenant{}, hidden: map[string]bool{},
+		auditLog: cfg.AuditLog, limiter: cfg.Limiter,
+		now: cfg.Now, rand: cfg.Rand, log: cfg.Logger,
 	}
 	if r.now == nil {
 		r.now = time.Now
@@ -84,22 +94,45 @@ func New(cfg Config) (*Registrar, error) {
 	if settings == nil {
 		settings = map[string]Settings{}
 	}
-	if _, ok := settings[DefaultTenant]; !ok {
-		settings[DefaultTenant] = Settings{}
-	}
 	for name, s := range settings {
 		t, err := compileTenant(name, s)
 		if err != nil {
 			return nil, fmt.Errorf("engine: %w", err)
 		}
-		r.tenants[name] = t
+		if err := r.checkLimiter(t); err != nil {
+			return nil, fmt.Errorf("engine: tenant %q: %w", name, err)
+		}
+		t.source = SourceConfig
+		r.config[name] = t
 	}
+	if _, ok := r.config[DefaultTenant]; !ok {
+		t, err := compileTenant(DefaultTenant, Settings{})
+		if err != nil {
+			return nil, fmt.Errorf("engine: %w", err)
+		}
+		t.source = SourceBuiltin
+		r.config[DefaultTenant] = t
+	}
+	r.stored.Store(&map[string]*tenant{})
 	return r, nil
 }
 
-// TenantNames returns the names of all tenants, sorted.
+// TenantNames returns the names of all tenants being served, sorted.
 func (r *Registrar) TenantNames() []string {
-	return slices.Sorted(maps.Keys(r.tenants))
+	names := slices.Collect(maps.Keys(r.config))
+	for name := range *r.stored.Load() {
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// HasTenant reports whether a tenant of that name is being served.
+func (r *Registrar) HasTenant(name string) bool {
+	_, err := r.tenant(name)
+	return err == nil
 }
 
 // errNoTenant answers a request for a tenant that does not exist.
@@ -108,11 +141,16 @@ func errNoTenant(name string) *Error {
 }
 
 func (r *Registrar) tenant(name string) (*tenant, error) {
-	t, ok := r.tenants[name]
-	if !ok {
-		return nil, errNoTenant(name)
+	if t, ok := r.config[name]; ok && t.source == SourceConfig {
+		return t, nil
 	}
-	return t, nil
+	if t, ok := (*r.stored.Load())[name]; ok {
+		return t, nil
+	}
+	if t, ok := r.config[name]; ok {
+		return t, nil
+	}
+	return nil, errNoTenant(name)
 }
 
 // Settings returns a tenant's settings as configured.

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 )
 
 // TokenMode says how a tenant authenticates registration requests
@@ -68,6 +69,10 @@ type Settings struct {
 	InitialAccessToken TokenMode `json:"initial_access_token,omitempty"`
 	// StaticInitialAccessToken is the token that TokenStatic requires.
 	StaticInitialAccessToken string `json:"static_initial_access_token,omitempty"`
+	// StaticInitialAccessTokenSHA256 is the hex SHA-256 of the static
+	// token, the form in which tenants created through the admin API keep
+	// it; set either this or StaticInitialAccessToken.
+	StaticInitialAccessTokenSHA256 string `json:"static_initial_access_token_sha256,omitempty"`
 	// DefaultPolicies run, in order, for registrations made without a
 	// stored initial access token (open or static). Default none.
 	DefaultPolicies []string `json:"default_policies,omitempty"`
@@ -209,6 +214,12 @@ type tenant struct {
 	extra         map[string]bool
 	defaults      map[string]json.RawMessage // ClientDefaults, each value compacted
 	staticDigest  string                     // HashToken(StaticInitialAccessToken)
+
+	// Where the tenant comes from: SourceConfig, SourceBuiltin or
+	// SourceAdmin; for SourceAdmin, the record's revision and times.
+	source               string
+	revision             int64
+	createdAt, updatedAt time.Time
 }
 
 // compileTenant checks s and fills in its defaults.
@@ -217,18 +228,29 @@ func compileTenant(name string, s Settings) (*tenant, error) {
 		return nil, fmt.Errorf("tenant name %q: use 1-63 lower-case letters, digits and inner hyphens", name)
 	}
 	t := &tenant{name: name, settings: s}
-	if s.StaticInitialAccessToken != "" {
-		t.staticDigest = HashToken(s.StaticInitialAccessToken)
-	}
 	fail := func(format string, args ...any) (*tenant, error) {
 		return nil, fmt.Errorf("tenant %q: "+format, append([]any{name}, args...)...)
+	}
+	switch {
+	case s.StaticInitialAccessToken != "" && s.StaticInitialAccessTokenSHA256 != "":
+		return fail("set static_initial_access_token or static_initial_access_token_sha256, not both")
+	case s.StaticInitialAccessToken != "":
+		t.staticDigest = HashToken(s.StaticInitialAccessToken)
+	case s.StaticInitialAccessTokenSHA256 != "":
+		if !validDigest(s.StaticInitialAccessTokenSHA256) {
+			return fail("static_initial_access_token_sha256 must be 64 lower-case hex digits")
+		}
+		t.staticDigest = s.StaticInitialAccessTokenSHA256
 	}
 	switch s.InitialAccessToken {
 	case "":
 		t.settings.InitialAccessToken = TokenStored
 	case TokenStored, TokenNone:
 	case TokenStatic:
-		if len(s.StaticInitialAccessToken) < 16 {
+		if t.staticDigest == "" {
+			return fail("initial_access_token is static but no static_initial_access_token is set")
+		}
+		if s.StaticInitialAccessToken != "" && len(s.StaticInitialAccessToken) < 16 {
 			return fail("initial_access_token is static but static_initial_access_token is shorter than 16 characters")
 		}
 		if !ValidBearerValue(s.StaticInitialAccessToken) {
@@ -237,8 +259,11 @@ func compileTenant(name string, s Settings) (*tenant, error) {
 	default:
 		return fail("initial_access_token %q: want stored, static or none", s.InitialAccessToken)
 	}
-	if s.StaticInitialAccessToken != "" && s.InitialAccessToken != TokenStatic {
+	if t.staticDigest != "" && s.InitialAccessToken != TokenStatic {
 		return fail("static_initial_access_token is set but initial_access_token is not static")
+	}
+	if s.MaxClients < 0 {
+		return fail("max_clients must not be negative")
 	}
 	for _, p := range s.DefaultPolicies {
 		if !ValidModuleName(p) {

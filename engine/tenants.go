@@ -1,8 +1,12 @@
 package engine
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -68,4 +72,281 @@ func (s Settings) clone() Settings {
 		d.Management = &on
 	}
 	return d
+}
+
+// Where a tenant's settings come from (TenantInfo.Source).
+const (
+	// SourceConfig: the configuration file; read-only through the admin API.
+	SourceConfig = "config"
+	// SourceBuiltin: the default tenant with default settings, neither
+	// configured nor stored.
+	SourceBuiltin = "builtin"
+	// SourceAdmin: created through the admin API, kept in the store.
+	SourceAdmin = "admin-api"
+)
+
+// TenantInfo is a tenant as the admin API shows it. Its settings never
+// include a static initial access token in the clear, only its digest.
+type TenantInfo struct {
+	Name     string
+	Source   string
+	Settings Settings
+	// Revision, CreatedAt and UpdatedAt are set for SourceAdmin.
+	Revision             int64
+	CreatedAt, UpdatedAt time.Time
+	// Deleting reports a deletion that has not finished.
+	Deleting bool
+}
+
+// withoutSecrets returns settings with a clear static token replaced by its
+// digest.
+func withoutSecrets(s Settings) Settings {
+	s = s.clone()
+	if s.StaticInitialAccessToken != "" {
+		s.StaticInitialAccessTokenSHA256 = HashToken(s.StaticInitialAccessToken)
+		s.StaticInitialAccessToken = ""
+	}
+	return s
+}
+
+func (t *tenant) info() TenantInfo {
+	return TenantInfo{
+		Name: t.name, Source: t.source, Settings: withoutSecrets(t.settings),
+		Revision: t.revision, CreatedAt: t.createdAt, UpdatedAt: t.updatedAt,
+	}
+}
+
+func recordInfo(rec *TenantRecord) TenantInfo {
+	return TenantInfo{
+		Name: rec.Name, Source: SourceAdmin, Settings: withoutSecrets(rec.Settings),
+		Revision: rec.Revision, CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt,
+		Deleting: rec.Deleting,
+	}
+}
+
+// Refresh loads the store's tenants, so that tenants created, changed or
+// deleted through the admin API of any replica are served here. A stored
+// tenant whose settings no longer compile (say, after an upgrade tightened
+// a rule) keeps its last good version, or is not served, and is logged.
+func (r *Registrar) Refresh(ctx context.Context) error {
+	r.refreshMu.Lock()
+	defer r.refreshMu.Unlock()
+	recs, err := r.store.Tenants(ctx)
+	if err != nil {
+		return fmt.Errorf("engine: load tenants: %w", err)
+	}
+	old := *r.stored.Load()
+	next := make(map[string]*tenant, len(recs))
+	for _, rec := range recs {
+		if rec.Deleting {
+			continue
+		}
+		if c, ok := r.config[rec.Name]; ok && c.source == SourceConfig {
+			if !r.hidden[rec.Name] {
+				r.log.WarnContext(ctx, "a tenant of the configuration file hides the stored tenant of the same name", "tenant", rec.Name)
+				r.hidden[rec.Name] = true
+			}
+			continue
+		}
+		if t, ok := old[rec.Name]; ok && t != nil && t.revision == rec.Revision {
+			next[rec.Name] = t
+			continue
+		}
+		t, err := compileTenant(rec.Name, rec.Settings)
+		if err == nil {
+			err = r.checkLimiter(t)
+		}
+		if err != nil {
+			r.log.ErrorContext(ctx, "stored tenant refused; its last good settings stay in use", "tenant", rec.Name, "revision", rec.Revision, "err", err)
+			if t, ok := old[rec.Name]; ok {
+				next[rec.Name] = t
+			}
+			continue
+		}
+		t.source, t.revision, t.createdAt, t.updatedAt = SourceAdmin, rec.Revision, rec.CreatedAt, rec.UpdatedAt
+		next[rec.Name] = t
+	}
+	r.stored.Store(&next)
+	return nil
+}
+
+// RefreshEvery calls Refresh every interval until ctx is done, logging a
+// failure once until the next success.
+func (r *Registrar) RefreshEvery(ctx context.Context, interval time.Duration) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	failing := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		err := r.Refresh(ctx)
+		switch {
+		case err != nil && !failing && ctx.Err() == nil:
+			r.log.WarnContext(ctx, "tenant refresh failed; serving the tenants last loaded", "err", err)
+			failing = true
+		case err == nil && failing:
+			r.log.InfoContext(ctx, "tenant refresh works again")
+			failing = false
+		}
+	}
+}
+
+// checkLimiter refuses rate limits that no Limiter can enforce.
+func (r *Registrar) checkLimiter(t *tenant) error {
+	l := t.settings.RegistrationRateLimit
+	if r.limiter == nil && (!l.PerIP.IsZero() || !l.PerTenant.IsZero()) {
+		return errors.New("registration_rate_limit is set but this Registrar has no rate limiter")
+	}
+	return nil
+}
+
+// Tenants returns every tenant, those of the configuration file and those
+// of the store (read afresh), sorted by name.
+func (r *Registrar) Tenants(ctx context.Context) ([]TenantInfo, error) {
+	recs, err := r.store.Tenants(ctx)
+	if err != nil {
+		return nil, storeError("list tenants", err)
+	}
+	byName := map[string]TenantInfo{}
+	for name, t := range r.config {
+		byName[name] = t.info()
+	}
+	for _, rec := range recs {
+		if c, ok := byName[rec.Name]; ok && c.Source == SourceConfig {
+			continue
+		}
+		byName[rec.Name] = recordInfo(rec)
+	}
+	out := slices.Collect(maps.Values(byName))
+	slices.SortFunc(out, func(a, b TenantInfo) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+// Tenant returns one tenant, read afresh from the store when it is stored.
+func (r *Registrar) Tenant(ctx context.Context, name string) (TenantInfo, error) {
+	if t, ok := r.config[name]; ok && t.source == SourceConfig {
+		return t.info(), nil
+	}
+	if !ValidTenantName(name) {
+		return TenantInfo{}, errNoTenant(name)
+	}
+	rec, err := r.store.Tenant(ctx, name)
+	switch {
+	case err == nil:
+		return recordInfo(rec), nil
+	case !errors.Is(err, ErrNotFound):
+		return TenantInfo{}, storeError("read tenant", err)
+	}
+	if t, ok := r.config[name]; ok {
+		return t.info(), nil
+	}
+	return TenantInfo{}, errNoTenant(name)
+}
+
+// PutTenant creates or replaces a stored tenant (SPEC §2, §3) and reports
+// whether it created it. The settings are checked as the configuration
+// file's are, and every policy module they name must be one the tenant can
+// use. A static initial access token is kept only as its digest. With
+// ifRevision non-zero the put happens only if the stored revision is that
+// one (HTTP If-Match). The change is served here at once and by other
+// replicas at their next Refresh.
+func (r *Registrar) PutTenant(ctx context.Context, name string, s Settings, ifRevision int64) (TenantInfo, bool, error) {
+	if !ValidTenantName(name) {
+		return TenantInfo{}, false, Errorf(CodeInvalidRequest, "tenant name %q: use 1-63 lower-case letters, digits and inner hyphens, starting and ending with a letter or digit", truncate(name, 64))
+	}
+	if t, ok := r.config[name]; ok && t.source == SourceConfig {
+		return TenantInfo{}, false, Errorf(CodeConflict, "tenant %q is defined in the configuration file; change it there", name)
+	}
+	t, err := compileTenant(name, s)
+	if err == nil {
+		err = r.checkLimiter(t)
+	}
+	if err != nil {
+		return TenantInfo{}, false, &Error{Code: CodeInvalidRequest, Description: strings.TrimPrefix(err.Error(), fmt.Sprintf("tenant %q: ", name)), Err: err}
+	}
+	if err := r.checkModules(name, s); err != nil {
+		return TenantInfo{}, false, err
+	}
+	s = withoutSecrets(s)
+	now := r.now()
+	rec, err := r.store.PutTenant(ctx, &TenantRecord{Name: name, Settings: s, CreatedAt: now, UpdatedAt: now}, ifRevision)
+	switch {
+	case errors.Is(err, ErrRevisionMismatch):
+		return TenantInfo{}, false, Errorf(CodePreconditionFailed, "tenant %q is not at revision %d (If-Match); read it again", name, ifRevision)
+	case errors.Is(err, ErrDeleting):
+		return TenantInfo{}, false, Errorf(CodeConflict, "tenant %q is being deleted; repeat the DELETE to finish it first", name)
+	case err != nil:
+		return TenantInfo{}, false, storeError("put tenant", err)
+	}
+	created := rec.Revision == 1
+	if err := r.Refresh(ctx); err != nil {
+		r.log.WarnContext(ctx, "tenant stored but not yet served here", "tenant", name, "err", err)
+	}
+	typ := AuditTenantUpdated
+	if created {
+		typ = AuditTenantCreated
+	}
+	r.audit(ctx, AuditEvent{Tenant: name, Type: typ, Detail: fmt.Sprintf("revision %d", rec.Revision)})
+	return recordInfo(rec), created, nil
+}
+
+// checkModules refuses settings that name a policy module the tenant cannot
+// use for the hook the setting needs.
+func (r *Registrar) checkModules(tenant string, s Settings) error {
+	type use struct {
+		field, name string
+		hook        Hook
+	}
+	uses := []use{
+		{"id_factory", s.IDFactory, HookIDFactory},
+		{"secret_factory", s.SecretFactory, HookSecretFactory},
+		{"issue_registration_access_token", s.IssueRegistrationAccessToken.Module, HookIssueRAT},
+		{"rotate_registration_access_token", s.RotateRegistrationAccessToken.Module, HookRotateRAT},
+	}
+	for _, p := range s.DefaultPolicies {
+		uses = append(uses, use{"default_policies", p, HookPolicy})
+	}
+	for _, u := range uses {
+		if u.name == "" {
+			continue
+		}
+		if r.modules == nil || !r.modules.Has(tenant, u.name, u.hook) {
+			return Errorf(CodeInvalidRequest, "%s: tenant %q has no policy module %q with a %s hook", u.field, tenant, u.name, u.hook)
+		}
+	}
+	return nil
+}
+
+// DeleteTenant deletes a stored tenant with its clients, initial access
+// tokens and admin tokens. It is immediate: when it returns, every one of
+// them is gone, and no replica can create new ones. The tenant's audit log
+// is kept. Tenants of the configuration file and the default tenant cannot
+// be deleted. A deletion that failed part way is finished by calling it
+// again.
+func (r *Registrar) DeleteTenant(ctx context.Context, name string) error {
+	if name == DefaultTenant {
+		return Errorf(CodeConflict, "the default tenant always exists; replace its settings instead")
+	}
+	if t, ok := r.config[name]; ok && t.source == SourceConfig {
+		return Errorf(CodeConflict, "tenant %q is defined in the configuration file; remove it there", name)
+	}
+	if !ValidTenantName(name) {
+		return errNoTenant(name)
+	}
+	if _, err := r.store.Tenant(ctx, name); errors.Is(err, ErrNotFound) {
+		return errNoTenant(name)
+	} else if err != nil {
+		return storeError("read tenant", err)
+	}
+	if err := r.store.DeleteTenant(ctx, name); err != nil {
+		return storeError("delete tenant", err)
+	}
+	if err := r.Refresh(ctx); err != nil {
+		r.log.WarnContext(ctx, "tenant deleted but still listed here until the next refresh", "tenant", name, "err", err)
+	}
+	r.audit(ctx, AuditEvent{Tenant: name, Type: AuditTenantDeleted})
+	return nil
 }

@@ -115,3 +115,16 @@ func readRandom(r io.Reader, b []byte) error {
 	}
 	return nil
 }
+
+// validDigest reports whether s looks like a HashToken digest.
+func validDigest(s string) bool {
+	if len(s) != 2*sha256.Size {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
