@@ -1,6 +1,7 @@
-// Package memstore owns the in-memory [engine.Store]: the zero-setup default
-// and the reference implementation of the store contract. Its data lives in
-// the process and is lost when the process exits.
+// Package memstore owns the in-memory [engine.Store], [engine.AuditLog] and
+// [engine.Limiter]: the zero-setup default and the reference implementation
+// of their contracts. Its data lives in the process and is lost when the
+// process exits.
 package memstore
 
 import (
@@ -16,33 +17,68 @@ import (
 
 // Config configures a Store.
 type Config struct {
-	// Now is the clock that decides expiry. Default: time.Now.
+	// Now is the clock that decides expiry, tombstones and rate-limit
+	// refills. Default: time.Now.
 	Now func() time.Time
+	// AuditMaxLen is how many events the audit log keeps per tenant (and
+	// for the process-wide log of tenant ""); appending more drops the
+	// oldest. Default 10000.
+	AuditMaxLen int
 }
 
-// Store is an engine.Store that keeps its records in memory. It keeps deep
-// copies of what it is given and hands out deep copies of what it keeps.
-// Expired records are absent to every method and are freed by a sweep that
-// runs after a number of writes proportional to the number of records, so
-// its cost per write stays constant.
+// DefaultAuditMaxLen is the default of Config.AuditMaxLen.
+const DefaultAuditMaxLen = 10000
+
+// Store is an engine.Store, engine.AuditLog and engine.Limiter that keeps
+// its records in memory. It keeps deep copies of what it is given and hands
+// out deep copies of what it keeps. Expired records are absent to every
+// method and are freed by a sweep that runs after a number of writes
+// proportional to the number of records, so its cost per write stays
+// constant.
+//
+// Every write is atomic because the records are guarded by one mutex; the
+// audit log and the rate-limit budgets, which share no invariant with the
+// records or with each other, have a mutex each, so that neither waits for
+// the other or for a sweep of the records.
 type Store struct {
 	now func() time.Time
 
-	mu      sync.Mutex
-	clients map[key]*engine.Client
-	tokens  map[key]*engine.InitialAccessToken
-	// ids indexes each tenant's client IDs, for Clients.
-	ids map[string]*index
+	mu sync.Mutex
+	// spaces holds each tenant's clients and tokens; a tenant without any
+	// has no space.
+	spaces map[string]*space
+	// tenants holds the tenant records.
+	tenants map[string]*engine.TenantRecord
+	// tombstones holds, for each recently deleted tenant, when its
+	// tombstone expires.
+	tombstones map[string]time.Time
 	// writes counts the writes since the last sweep, which runs again when
 	// they reach sweepAt.
 	writes, sweepAt int
+
+	audit auditLog
+	limit limiter
 }
 
-var _ engine.Store = (*Store)(nil)
+var (
+	_ engine.Store    = (*Store)(nil)
+	_ engine.AuditLog = (*Store)(nil)
+	_ engine.Limiter  = (*Store)(nil)
+)
 
-// key names a record. A struct, unlike a joined string, keeps every pair
-// of tenant and ID apart.
-type key struct{ tenant, id string }
+// space holds the records of one tenant.
+type space struct {
+	clients map[string]*engine.Client
+	tokens  map[string]*engine.InitialAccessToken
+	admins  map[string]*engine.AdminToken
+	// clientIDs and tokenIDs index the IDs of clients and tokens, for
+	// listing them in order.
+	clientIDs, tokenIDs index
+	// soonest is at or before the earliest expiry of the stored clients;
+	// zero when none of them expires. The quota check relies on it to
+	// count the live clients without visiting them.
+	soonest time.Time
+}
 
 // minSweepWrites is the fewest writes between two sweeps, so that a small
 // store is not swept on every write.
@@ -58,28 +94,34 @@ func New(cfg Config) *Store {
 	if now == nil {
 		now = time.Now
 	}
+	maxLen := cfg.AuditMaxLen
+	if maxLen <= 0 {
+		maxLen = DefaultAuditMaxLen
+	}
 	return &Store{
-		now:     now,
-		clients: map[key]*engine.Client{},
-		tokens:  map[key]*engine.InitialAccessToken{},
-		ids:     map[string]*index{},
-		sweepAt: minSweepWrites,
+		now:        now,
+		spaces:     map[string]*space{},
+		tenants:    map[string]*engine.TenantRecord{},
+		tombstones: map[string]time.Time{},
+		sweepAt:    minSweepWrites,
+		audit:      auditLog{maxLen: maxLen, logs: map[string]*tenantLog{}},
+		limit:      limiter{buckets: map[bucketKey]time.Time{}, sweepAt: minSweepWrites},
 	}
 }
 
 // CreateClient stores a copy of c, consuming a use of the initial access
 // token c.IssuedBy names, if any.
-func (s *Store) CreateClient(_ context.Context, c *engine.Client, replace bool) error {
+func (s *Store) CreateClient(_ context.Context, c *engine.Client, opts engine.CreateOptions) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	k := key{c.Tenant, c.ID}
-	if !replace && s.liveClient(k, now) != nil {
-		return engine.ErrAlreadyExists
+	if s.closed(c.Tenant, now) {
+		return engine.ErrNoTenant
 	}
+	sp := s.spaces[c.Tenant]
 	var tok *engine.InitialAccessToken
 	if c.IssuedBy != "" {
-		tok = s.liveToken(key{c.Tenant, c.IssuedBy}, now)
+		tok = sp.liveToken(c.IssuedBy, now)
 		if tok == nil {
 			return fmt.Errorf("initial access token: %w", engine.ErrNotFound)
 		}
@@ -87,10 +129,17 @@ func (s *Store) CreateClient(_ context.Context, c *engine.Client, replace bool) 
 			return engine.ErrTokenExhausted
 		}
 	}
+	exists := sp.liveClient(c.ID, now) != nil
+	if exists && !opts.Replace {
+		return engine.ErrAlreadyExists
+	}
+	if !exists && opts.MaxClients > 0 && sp.liveClients(now) >= opts.MaxClients {
+		return engine.ErrQuotaExceeded
+	}
 	if tok != nil {
 		tok.Uses++
 	}
-	s.putClient(k, c.Clone())
+	s.space(c.Tenant).putClient(c.Clone())
 	s.wrote(now)
 	return nil
 }
@@ -99,7 +148,7 @@ func (s *Store) CreateClient(_ context.Context, c *engine.Client, replace bool) 
 func (s *Store) Client(_ context.Context, tenant, id string) (*engine.Client, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.liveClient(key{tenant, id}, s.now())
+	c := s.spaces[tenant].liveClient(id, s.now())
 	if c == nil {
 		return nil, engine.ErrNotFound
 	}
@@ -113,8 +162,8 @@ func (s *Store) UpdateClient(_ context.Context, tenant, id string, fn func(*engi
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	k := key{tenant, id}
-	cur := s.liveClient(k, now)
+	sp := s.spaces[tenant]
+	cur := sp.liveClient(id, now)
 	if cur == nil {
 		return nil, engine.ErrNotFound
 	}
@@ -126,7 +175,7 @@ func (s *Store) UpdateClient(_ context.Context, tenant, id string, fn func(*engi
 		return nil, errKeyChanged
 	}
 	// fn's caller keeps next, and may have put its own slices into it.
-	s.clients[k] = next.Clone()
+	sp.putClient(next.Clone())
 	s.wrote(now)
 	return next, nil
 }
@@ -136,41 +185,36 @@ func (s *Store) DeleteClient(_ context.Context, tenant, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	k := key{tenant, id}
-	if s.liveClient(k, now) == nil {
+	sp := s.spaces[tenant]
+	if sp.liveClient(id, now) == nil {
 		return engine.ErrNotFound
 	}
-	s.removeClient(k)
+	sp.removeClient(id)
 	s.wrote(now)
 	return nil
 }
 
-// Clients returns copies of a page of the tenant's live clients, ordered by
-// ID. limit must be positive.
-func (s *Store) Clients(_ context.Context, tenant, after string, limit int) ([]*engine.Client, string, error) {
+// Clients returns copies of a page of the tenant's live clients that pass
+// filter, ordered by ID. limit must be positive.
+func (s *Store) Clients(_ context.Context, tenant string, filter engine.ClientFilter, after string, limit int) ([]*engine.Client, string, error) {
 	if limit < 1 {
 		return nil, "", fmt.Errorf("memstore: Clients limit %d is not positive", limit)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	sp := s.spaces[tenant]
+	if sp == nil {
+		return nil, "", nil
+	}
 	now := s.now()
-	ids := s.sortedIDs(tenant)
-	i, found := slices.BinarySearch(ids, after)
-	if found {
-		i++
-	}
-	var page []*engine.Client
-	for _, id := range ids[i:] {
-		c := s.clients[key{tenant, id}]
-		if c == nil || !engine.Live(c.ExpiresAt, now) {
-			continue
+	page, next := listPage(sp.clientIDs.ids(sp.hasClient), after, limit, func(id string) *engine.Client {
+		c := sp.clients[id]
+		if c == nil || !engine.Live(c.ExpiresAt, now) || !filter.Match(c) {
+			return nil
 		}
-		if len(page) == limit {
-			return page, page[limit-1].ID, nil
-		}
-		page = append(page, c.Clone())
-	}
-	return page, "", nil
+		return c.Clone()
+	})
+	return page, next, nil
 }
 
 // CreateInitialAccessToken stores a copy of t.
@@ -178,13 +222,38 @@ func (s *Store) CreateInitialAccessToken(_ context.Context, t *engine.InitialAcc
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	k := key{t.Tenant, t.ID}
-	if s.liveToken(k, now) != nil {
+	if s.closed(t.Tenant, now) {
+		return engine.ErrNoTenant
+	}
+	if s.spaces[t.Tenant].liveToken(t.ID, now) != nil {
 		return engine.ErrAlreadyExists
 	}
-	s.tokens[k] = t.Clone()
+	s.space(t.Tenant).putToken(t.Clone())
 	s.wrote(now)
 	return nil
+}
+
+// InitialAccessTokens returns copies of a page of the tenant's live
+// initial access tokens, ordered by ID. limit must be positive.
+func (s *Store) InitialAccessTokens(_ context.Context, tenant, after string, limit int) ([]*engine.InitialAccessToken, string, error) {
+	if limit < 1 {
+		return nil, "", fmt.Errorf("memstore: InitialAccessTokens limit %d is not positive", limit)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sp := s.spaces[tenant]
+	if sp == nil {
+		return nil, "", nil
+	}
+	now := s.now()
+	page, next := listPage(sp.tokenIDs.ids(sp.hasToken), after, limit, func(id string) *engine.InitialAccessToken {
+		t := sp.tokens[id]
+		if t == nil || !engine.Live(t.ExpiresAt, now) {
+			return nil
+		}
+		return t.Clone()
+	})
+	return page, next, nil
 }
 
 // InitialAccessToken returns a copy of the live token with that tenant and
@@ -192,7 +261,7 @@ func (s *Store) CreateInitialAccessToken(_ context.Context, t *engine.InitialAcc
 func (s *Store) InitialAccessToken(_ context.Context, tenant, id string) (*engine.InitialAccessToken, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.liveToken(key{tenant, id}, s.now())
+	t := s.spaces[tenant].liveToken(id, s.now())
 	if t == nil {
 		return nil, engine.ErrNotFound
 	}
@@ -204,11 +273,11 @@ func (s *Store) DeleteInitialAccessToken(_ context.Context, tenant, id string) e
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	k := key{tenant, id}
-	if s.liveToken(k, now) == nil {
+	sp := s.spaces[tenant]
+	if sp.liveToken(id, now) == nil {
 		return engine.ErrNotFound
 	}
-	delete(s.tokens, k)
+	sp.removeToken(id)
 	s.wrote(now)
 	return nil
 }
@@ -216,89 +285,199 @@ func (s *Store) DeleteInitialAccessToken(_ context.Context, tenant, id string) e
 // Ping returns nil: memory is always there.
 func (s *Store) Ping(context.Context) error { return nil }
 
-// liveClient returns the stored client k if it is live, and removes it if
-// it has expired.
-func (s *Store) liveClient(k key, now time.Time) *engine.Client {
-	c, ok := s.clients[k]
+// listPage returns the records that get gives for the IDs after the after
+// ID, at most limit of them, and the cursor of the next page. get returns
+// nil for IDs to skip.
+func listPage[T any](ids []string, after string, limit int, get func(id string) *T) ([]*T, string) {
+	i, found := slices.BinarySearch(ids, after)
+	if found {
+		i++
+	}
+	var page []*T
+	last := ""
+	for _, id := range ids[i:] {
+		r := get(id)
+		if r == nil {
+			continue
+		}
+		if len(page) == limit {
+			return page, last
+		}
+		page = append(page, r)
+		last = id
+	}
+	return page, ""
+}
+
+// space returns the tenant's space, making it if need be.
+func (s *Store) space(tenant string) *space {
+	sp := s.spaces[tenant]
+	if sp == nil {
+		sp = &space{
+			clients: map[string]*engine.Client{},
+			tokens:  map[string]*engine.InitialAccessToken{},
+			admins:  map[string]*engine.AdminToken{},
+		}
+		s.spaces[tenant] = sp
+	}
+	return sp
+}
+
+// empty reports whether the space holds no record, and can go.
+func (sp *space) empty() bool {
+	return len(sp.clients) == 0 && len(sp.tokens) == 0 && len(sp.admins) == 0
+}
+
+func (sp *space) hasClient(id string) bool { _, ok := sp.clients[id]; return ok }
+func (sp *space) hasToken(id string) bool  { _, ok := sp.tokens[id]; return ok }
+
+// liveClient returns the stored client id if it is live, and removes it if
+// it has expired. sp may be nil.
+func (sp *space) liveClient(id string, now time.Time) *engine.Client {
+	if sp == nil {
+		return nil
+	}
+	c, ok := sp.clients[id]
 	if !ok {
 		return nil
 	}
 	if !engine.Live(c.ExpiresAt, now) {
-		s.removeClient(k)
+		sp.removeClient(id)
 		return nil
 	}
 	return c
 }
 
-// liveToken returns the stored token k if it is live, and removes it if it
-// has expired.
-func (s *Store) liveToken(k key, now time.Time) *engine.InitialAccessToken {
-	t, ok := s.tokens[k]
+// liveToken returns the stored token id if it is live, and removes it if
+// it has expired. sp may be nil.
+func (sp *space) liveToken(id string, now time.Time) *engine.InitialAccessToken {
+	if sp == nil {
+		return nil
+	}
+	t, ok := sp.tokens[id]
 	if !ok {
 		return nil
 	}
 	if !engine.Live(t.ExpiresAt, now) {
-		delete(s.tokens, k)
+		sp.removeToken(id)
 		return nil
 	}
 	return t
 }
 
-// index keeps a tenant's client IDs for ordered listing. Writes are cheap:
-// a new ID is appended to added, a removed one only counted in stale; the
-// next listing sorts and merges added into sorted and drops stale IDs, so
-// registering n clients costs O(n log n) in all, not O(n²).
+// liveAdmin returns the stored admin token id if it is live, and removes
+// it if it has expired. sp may be nil.
+func (sp *space) liveAdmin(id string, now time.Time) *engine.AdminToken {
+	if sp == nil {
+		return nil
+	}
+	t, ok := sp.admins[id]
+	if !ok {
+		return nil
+	}
+	if !engine.Live(t.ExpiresAt, now) {
+		delete(sp.admins, id)
+		return nil
+	}
+	return t
+}
+
+// liveClients returns how many live clients the space holds. It visits
+// the clients, removing the expired ones, only when one may have expired.
+// sp may be nil.
+func (sp *space) liveClients(now time.Time) int {
+	if sp == nil {
+		return 0
+	}
+	if sp.soonest.IsZero() || now.Before(sp.soonest) {
+		return len(sp.clients)
+	}
+	sp.soonest = time.Time{}
+	for id, c := range sp.clients {
+		switch {
+		case !engine.Live(c.ExpiresAt, now):
+			sp.removeClient(id)
+		case !c.ExpiresAt.IsZero() && (sp.soonest.IsZero() || c.ExpiresAt.Before(sp.soonest)):
+			sp.soonest = c.ExpiresAt
+		}
+	}
+	return len(sp.clients)
+}
+
+// putClient stores c, which the space must own, under its ID.
+func (sp *space) putClient(c *engine.Client) {
+	_, existed := sp.clients[c.ID]
+	sp.clients[c.ID] = c // before bound, which may settle and keeps only stored IDs
+	if !c.ExpiresAt.IsZero() && (sp.soonest.IsZero() || c.ExpiresAt.Before(sp.soonest)) {
+		sp.soonest = c.ExpiresAt
+	}
+	if !existed {
+		sp.clientIDs.add(c.ID, sp.hasClient)
+	}
+}
+
+// removeClient deletes the client id, which must be stored.
+func (sp *space) removeClient(id string) {
+	delete(sp.clients, id)
+	sp.clientIDs.remove(sp.hasClient)
+}
+
+// putToken stores t, which the space must own, under its ID.
+func (sp *space) putToken(t *engine.InitialAccessToken) {
+	_, existed := sp.tokens[t.ID]
+	sp.tokens[t.ID] = t
+	if !existed {
+		sp.tokenIDs.add(t.ID, sp.hasToken)
+	}
+}
+
+// removeToken deletes the token id, which must be stored.
+func (sp *space) removeToken(id string) {
+	delete(sp.tokens, id)
+	sp.tokenIDs.remove(sp.hasToken)
+}
+
+// index keeps a tenant's client or token IDs for ordered listing. Writes
+// are cheap: a new ID is appended to added, a removed one only counted in
+// stale; the next listing sorts and merges added into sorted and drops
+// stale IDs, so registering n clients costs O(n log n) in all, not O(n²).
+// Its methods take has, which reports whether an ID is stored.
 type index struct {
 	sorted []string // in order; may hold IDs removed since the last settle
 	added  []string // unordered; new since the last settle
 	stale  int      // removals since the last settle
 }
 
-// putClient stores c under k, which must be {c.Tenant, c.ID}.
-func (s *Store) putClient(k key, c *engine.Client) {
-	_, existed := s.clients[k]
-	s.clients[k] = c // before bound, which may settle and keeps only stored IDs
-	if !existed {
-		ix := s.ids[k.tenant]
-		if ix == nil {
-			ix = &index{}
-			s.ids[k.tenant] = ix
-		}
-		ix.added = append(ix.added, k.id)
-		s.bound(k.tenant, ix)
-	}
+// add records a new ID.
+func (ix *index) add(id string, has func(string) bool) {
+	ix.added = append(ix.added, id)
+	ix.bound(has)
 }
 
-// removeClient deletes the client k, which must be stored.
-func (s *Store) removeClient(k key) {
-	delete(s.clients, k)
-	if ix := s.ids[k.tenant]; ix != nil {
-		ix.stale++
-		s.bound(k.tenant, ix)
-	}
+// remove records the removal of an ID.
+func (ix *index) remove(has func(string) bool) {
+	ix.stale++
+	ix.bound(has)
 }
 
 // bound settles an index whose pending changes outgrow its sorted part, so
-// that an index nobody lists stays within a constant factor of the live IDs.
-func (s *Store) bound(tenant string, ix *index) {
+// that an index nobody lists stays within a constant factor of the stored
+// IDs.
+func (ix *index) bound(has func(string) bool) {
 	if len(ix.added)+ix.stale > max(minSweepWrites, len(ix.sorted)) {
-		s.settle(tenant, ix)
+		ix.settle(has)
 	}
 }
 
-// sortedIDs returns the tenant's client IDs in order, each stored once.
-func (s *Store) sortedIDs(tenant string) []string {
-	ix := s.ids[tenant]
-	if ix == nil {
-		return nil
-	}
-	s.settle(tenant, ix)
+// ids returns the stored IDs in order, each once.
+func (ix *index) ids(has func(string) bool) []string {
+	ix.settle(has)
 	return ix.sorted
 }
 
 // settle merges the IDs added since the last settle into the sorted list
-// and drops the IDs of clients no longer stored.
-func (s *Store) settle(tenant string, ix *index) {
+// and drops the IDs no longer stored.
+func (ix *index) settle(has func(string) bool) {
 	if len(ix.added) == 0 && ix.stale == 0 {
 		return
 	}
@@ -315,13 +494,9 @@ func (s *Store) settle(tenant string, ix *index) {
 		if n := len(merged); n > 0 && merged[n-1] == id {
 			continue // removed and added again
 		}
-		if _, ok := s.clients[key{tenant, id}]; ok {
+		if has(id) {
 			merged = append(merged, id)
 		}
-	}
-	if len(merged) == 0 {
-		delete(s.ids, tenant)
-		return
 	}
 	*ix = index{sorted: merged}
 }
@@ -337,31 +512,38 @@ func (s *Store) wrote(now time.Time) {
 	if s.writes < s.sweepAt {
 		return
 	}
-	s.sweep(now)
 	s.writes = 0
-	s.sweepAt = max(minSweepWrites, len(s.clients)+len(s.tokens))
+	s.sweepAt = max(minSweepWrites, s.sweep(now))
 }
 
-// sweep removes every expired record.
-func (s *Store) sweep(now time.Time) {
-	swept := map[string]bool{}
-	for k, c := range s.clients {
-		if !engine.Live(c.ExpiresAt, now) {
-			delete(s.clients, k)
-			if ix := s.ids[k.tenant]; ix != nil {
-				ix.stale++
+// sweep removes every expired record, tombstone and empty space, and
+// returns how many records are left.
+func (s *Store) sweep(now time.Time) int {
+	left := len(s.tenants) + len(s.tombstones)
+	for tenant, sp := range s.spaces {
+		sp.liveClients(now) // removes the expired clients, when there may be some
+		for id, t := range sp.tokens {
+			if !engine.Live(t.ExpiresAt, now) {
+				sp.removeToken(id)
 			}
-			swept[k.tenant] = true
+		}
+		for id, t := range sp.admins {
+			if !engine.Live(t.ExpiresAt, now) {
+				delete(sp.admins, id)
+			}
+		}
+		if sp.empty() {
+			delete(s.spaces, tenant)
+			continue
+		}
+		sp.clientIDs.settle(sp.hasClient)
+		sp.tokenIDs.settle(sp.hasToken)
+		left += len(sp.clients) + len(sp.tokens) + len(sp.admins)
+	}
+	for tenant, until := range s.tombstones {
+		if !now.Before(until) {
+			delete(s.tombstones, tenant)
 		}
 	}
-	for tenant := range swept {
-		if ix := s.ids[tenant]; ix != nil {
-			s.settle(tenant, ix)
-		}
-	}
-	for k, t := range s.tokens {
-		if !engine.Live(t.ExpiresAt, now) {
-			delete(s.tokens, k)
-		}
-	}
+	return left
 }

@@ -43,28 +43,35 @@ func newStore() (*Store, *clock) {
 	return New(Config{Now: clk.Now}), clk
 }
 
-// checkIndex checks that the per-tenant ID index lists exactly the stored
-// clients, in order.
+// checkIndex checks that each tenant's ID indexes list exactly its stored
+// clients and tokens, in order.
 func checkIndex(t *testing.T, s *Store) {
 	t.Helper()
-	want := map[string][]string{}
-	for k := range s.clients {
-		want[k.tenant] = append(want[k.tenant], k.id)
-	}
-	for tenant, ix := range s.ids {
-		s.settle(tenant, ix)
-	}
-	for tenant, ids := range want {
-		slices.Sort(ids)
-		if got := s.sortedIDs(tenant); !slices.Equal(got, ids) {
-			t.Errorf("index of %s = %q, want %q", tenant, got, ids)
+	for tenant, sp := range s.spaces {
+		for _, ix := range []struct {
+			name string
+			ix   *index
+			want []string
+			has  func(string) bool
+		}{
+			{"client", &sp.clientIDs, slices.Sorted(maps.Keys(sp.clients)), sp.hasClient},
+			{"token", &sp.tokenIDs, slices.Sorted(maps.Keys(sp.tokens)), sp.hasToken},
+		} {
+			if got := ix.ix.ids(ix.has); !slices.Equal(got, ix.want) {
+				t.Errorf("%s index of %s = %q, want %q", ix.name, tenant, got, ix.want)
+			}
 		}
 	}
-	for tenant := range s.ids {
-		if _, ok := want[tenant]; !ok {
-			t.Errorf("index has tenant %s without clients", tenant)
-		}
+}
+
+// counts returns how many clients and tokens the store holds, expired ones
+// included.
+func counts(s *Store) (clients, tokens int) {
+	for _, sp := range s.spaces {
+		clients += len(sp.clients)
+		tokens += len(sp.tokens)
 	}
+	return clients, tokens
 }
 
 func TestExpiryFollowsClock(t *testing.T) {
@@ -72,7 +79,7 @@ func TestExpiryFollowsClock(t *testing.T) {
 	s, clk := newStore()
 	expiresAt := clk.Now().Add(time.Minute)
 	c := &engine.Client{Tenant: "t", ID: "c", ExpiresAt: expiresAt}
-	if err := s.CreateClient(ctx, c, false); err != nil {
+	if err := s.CreateClient(ctx, c, engine.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	tok := &engine.InitialAccessToken{Tenant: "t", ID: "tok", ExpiresAt: expiresAt}
@@ -87,7 +94,7 @@ func TestExpiryFollowsClock(t *testing.T) {
 	if _, err := s.InitialAccessToken(ctx, "t", "tok"); err != nil {
 		t.Errorf("InitialAccessToken just before the expiry: %v", err)
 	}
-	if page, _, err := s.Clients(ctx, "t", "", 10); err != nil || len(page) != 1 {
+	if page, _, err := s.Clients(ctx, "t", engine.ClientFilter{}, "", 10); err != nil || len(page) != 1 {
 		t.Errorf("Clients just before the expiry = %d clients, %v; want 1", len(page), err)
 	}
 
@@ -98,15 +105,14 @@ func TestExpiryFollowsClock(t *testing.T) {
 	if _, err := s.InitialAccessToken(ctx, "t", "tok"); !errors.Is(err, engine.ErrNotFound) {
 		t.Errorf("InitialAccessToken at the expiry: got error %v, want ErrNotFound", err)
 	}
-	if page, next, err := s.Clients(ctx, "t", "", 10); err != nil || len(page) != 0 || next != "" {
+	if page, next, err := s.Clients(ctx, "t", engine.ClientFilter{}, "", 10); err != nil || len(page) != 0 || next != "" {
 		t.Errorf("Clients at the expiry = %d clients, %q, %v; want none", len(page), next, err)
 	}
 	// The reads freed the expired records.
-	if len(s.clients) != 0 || len(s.tokens) != 0 || len(s.ids) != 0 {
-		t.Errorf("after reading expired records the store holds %d clients, %d tokens, %d indexed tenants; want none",
-			len(s.clients), len(s.tokens), len(s.ids))
+	if nc, nt := counts(s); nc != 0 || nt != 0 {
+		t.Errorf("after reading expired records the store holds %d clients and %d tokens; want none", nc, nt)
 	}
-	if err := s.CreateClient(ctx, &engine.Client{Tenant: "t", ID: "c"}, false); err != nil {
+	if err := s.CreateClient(ctx, &engine.Client{Tenant: "t", ID: "c"}, engine.CreateOptions{}); err != nil {
 		t.Errorf("CreateClient over an expired client: %v", err)
 	}
 }
@@ -119,7 +125,7 @@ func TestSweepFreesExpired(t *testing.T) {
 	for i := range n {
 		tenant := fmt.Sprintf("t%d", i%3)
 		id := fmt.Sprintf("c%03d", i)
-		if err := s.CreateClient(ctx, &engine.Client{Tenant: tenant, ID: id, ExpiresAt: expiresAt}, false); err != nil {
+		if err := s.CreateClient(ctx, &engine.Client{Tenant: tenant, ID: id, ExpiresAt: expiresAt}, engine.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.CreateInitialAccessToken(ctx, &engine.InitialAccessToken{Tenant: tenant, ID: id, ExpiresAt: expiresAt}); err != nil {
@@ -127,32 +133,36 @@ func TestSweepFreesExpired(t *testing.T) {
 		}
 	}
 	keeper := &engine.Client{Tenant: "t0", ID: "keeper"}
-	if err := s.CreateClient(ctx, keeper, false); err != nil {
+	if err := s.CreateClient(ctx, keeper, engine.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if len(s.clients) != n+1 || len(s.tokens) != n {
-		t.Fatalf("before the expiry the store holds %d clients and %d tokens, want %d and %d", len(s.clients), len(s.tokens), n+1, n)
+	if nc, nt := counts(s); nc != n+1 || nt != n {
+		t.Fatalf("before the expiry the store holds %d clients and %d tokens, want %d and %d", nc, nt, n+1, n)
 	}
 	checkIndex(t, s)
 
 	// Writes that never touch the expired records free them: within as many
 	// writes as there are records.
 	clk.Advance(time.Hour)
-	records := len(s.clients) + len(s.tokens)
-	for i := 0; len(s.clients) > 1; i++ {
+	nc, nt := counts(s)
+	records := nc + nt
+	for i := 0; ; i++ {
+		if nc, nt = counts(s); nc <= 1 {
+			break
+		}
 		if i > records {
-			t.Fatalf("%d writes after the expiry left %d clients and %d tokens", i, len(s.clients), len(s.tokens))
+			t.Fatalf("%d writes after the expiry left %d clients and %d tokens", i, nc, nt)
 		}
 		if _, err := s.UpdateClient(ctx, "t0", "keeper", func(*engine.Client) error { return nil }); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if len(s.tokens) != 0 {
-		t.Errorf("the sweep left %d expired tokens", len(s.tokens))
+	if _, nt := counts(s); nt != 0 {
+		t.Errorf("the sweep left %d expired tokens", nt)
 	}
 	checkIndex(t, s)
-	if got := slices.Collect(maps.Keys(s.ids)); !slices.Equal(got, []string{"t0"}) {
-		t.Errorf("indexed tenants after the sweep = %q, want [t0]", got)
+	if got := slices.Collect(maps.Keys(s.spaces)); !slices.Equal(got, []string{"t0"}) {
+		t.Errorf("tenants after the sweep = %q, want [t0]", got)
 	}
 }
 
@@ -164,15 +174,15 @@ func TestMemoryBounded(t *testing.T) {
 	for i := range 10 * minSweepWrites {
 		expiresAt := clk.Now().Add(time.Second)
 		id := fmt.Sprintf("c%d", i)
-		if err := s.CreateClient(ctx, &engine.Client{Tenant: "t", ID: id, ExpiresAt: expiresAt}, false); err != nil {
+		if err := s.CreateClient(ctx, &engine.Client{Tenant: "t", ID: id, ExpiresAt: expiresAt}, engine.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.CreateInitialAccessToken(ctx, &engine.InitialAccessToken{Tenant: "t", ID: id, ExpiresAt: expiresAt}); err != nil {
 			t.Fatal(err)
 		}
 		clk.Advance(time.Second)
-		if n := len(s.clients) + len(s.tokens); n > 2*minSweepWrites+2 {
-			t.Fatalf("after %d writes of records that live one second the store holds %d", 2*(i+1), n)
+		if nc, nt := counts(s); nc+nt > 2*minSweepWrites+2 {
+			t.Fatalf("after %d writes of records that live one second the store holds %d", 2*(i+1), nc+nt)
 		}
 	}
 }
@@ -193,7 +203,7 @@ func TestIndexRandomOps(t *testing.T) {
 			if rng.IntN(2) == 0 {
 				expiresAt = clk.Now().Add(time.Duration(1+rng.IntN(20)) * time.Second)
 			}
-			err := s.CreateClient(ctx, &engine.Client{Tenant: tenant, ID: id, ExpiresAt: expiresAt}, rng.IntN(2) == 0)
+			err := s.CreateClient(ctx, &engine.Client{Tenant: tenant, ID: id, ExpiresAt: expiresAt}, engine.CreateOptions{Replace: rng.IntN(2) == 0})
 			if err != nil && !errors.Is(err, engine.ErrAlreadyExists) {
 				t.Fatal(err)
 			}
@@ -208,16 +218,20 @@ func TestIndexRandomOps(t *testing.T) {
 	checkIndex(t, s)
 	for _, tenant := range tenants {
 		var want []string
-		for k, c := range s.clients {
-			if k.tenant == tenant && engine.Live(c.ExpiresAt, clk.Now()) {
-				want = append(want, k.id)
+		var stored map[string]*engine.Client
+		if sp := s.spaces[tenant]; sp != nil {
+			stored = sp.clients
+		}
+		for id, c := range stored {
+			if engine.Live(c.ExpiresAt, clk.Now()) {
+				want = append(want, id)
 			}
 		}
 		slices.Sort(want)
 		var got []string
 		after := ""
 		for {
-			page, next, err := s.Clients(ctx, tenant, after, 3)
+			page, next, err := s.Clients(ctx, tenant, engine.ClientFilter{}, after, 3)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -238,7 +252,7 @@ func TestIndexRandomOps(t *testing.T) {
 func TestUpdateClientKeepsKey(t *testing.T) {
 	ctx := t.Context()
 	s, _ := newStore()
-	if err := s.CreateClient(ctx, &engine.Client{Tenant: "t", ID: "c"}, false); err != nil {
+	if err := s.CreateClient(ctx, &engine.Client{Tenant: "t", ID: "c"}, engine.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, change := range []func(*engine.Client){
@@ -258,15 +272,15 @@ func TestUpdateClientKeepsKey(t *testing.T) {
 	if err != nil || c.Metadata.ClientName != "" {
 		t.Errorf("Client after refused updates = %+v, %v; want it unchanged", c, err)
 	}
-	if len(s.clients) != 1 {
-		t.Errorf("the store holds %d clients, want 1", len(s.clients))
+	if nc, _ := counts(s); nc != 1 {
+		t.Errorf("the store holds %d clients, want 1", nc)
 	}
 }
 
 func TestClientsRejectsBadLimit(t *testing.T) {
 	s, _ := newStore()
 	for _, limit := range []int{0, -1} {
-		if _, _, err := s.Clients(t.Context(), "t", "", limit); err == nil {
+		if _, _, err := s.Clients(t.Context(), "t", engine.ClientFilter{}, "", limit); err == nil {
 			t.Errorf("Clients with limit %d: no error", limit)
 		}
 	}

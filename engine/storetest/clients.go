@@ -72,7 +72,7 @@ func testClientCopies(t *testing.T, s engine.Store) {
 	scribbleClient(mustClient(t, s, tenant, "copies"))
 	checkClient(t, "Client after changing what Client returned", mustClient(t, s, tenant, "copies"), want)
 
-	page, _, err := s.Clients(ctx, tenant, "", 10)
+	page, _, err := s.Clients(ctx, tenant, engine.ClientFilter{}, "", 10)
 	if err != nil || len(page) != 1 {
 		t.Fatalf("Clients = %d clients, %v; want 1", len(page), err)
 	}
@@ -131,7 +131,7 @@ func testClientNotFound(t *testing.T, s engine.Store) {
 			s.DeleteInitialAccessToken(ctx, k.tenant, k.id), engine.ErrNotFound)
 	}
 
-	page, next, err := s.Clients(ctx, other, "", 10)
+	page, next, err := s.Clients(ctx, other, engine.ClientFilter{}, "", 10)
 	if err != nil || len(page) != 0 || next != "" {
 		t.Errorf("Clients(unknown tenant) = %d clients, %q, %v; want none", len(page), next, err)
 	}
@@ -153,19 +153,19 @@ func testClientAlreadyExists(t *testing.T, s engine.Store) {
 	second.Metadata.ClientName = "second"
 	second.Metadata.Extra = nil
 	second.RegistrationPolicies = nil
-	checkErr(t, "CreateClient of a live ID", s.CreateClient(ctx, second, false), engine.ErrAlreadyExists)
+	checkErr(t, "CreateClient of a live ID", s.CreateClient(ctx, second, engine.CreateOptions{}), engine.ErrAlreadyExists)
 	checkClient(t, "Client after a refused CreateClient", mustClient(t, s, tenant, "taken"), first)
 
 	// A replacement replaces the whole record, expiry included: second
 	// never expires.
-	if err := s.CreateClient(ctx, second, true); err != nil {
+	if err := s.CreateClient(ctx, second, engine.CreateOptions{Replace: true}); err != nil {
 		t.Fatalf("CreateClient with replace: %v", err)
 	}
 	checkClient(t, "Client after CreateClient with replace", mustClient(t, s, tenant, "taken"), second)
 
 	// Replacing an absent client creates it.
 	fresh := newClient(tenant, "fresh")
-	if err := s.CreateClient(ctx, fresh, true); err != nil {
+	if err := s.CreateClient(ctx, fresh, engine.CreateOptions{Replace: true}); err != nil {
 		t.Fatalf("CreateClient with replace of an absent client: %v", err)
 	}
 	checkClient(t, "Client after CreateClient with replace of an absent client", mustClient(t, s, tenant, "fresh"), fresh)

@@ -19,7 +19,7 @@ func testAlreadyExpired(t *testing.T, s engine.Store) {
 
 	c := newClient(tenant, "expired")
 	c.ExpiresAt = past
-	if err := s.CreateClient(ctx, c, false); err != nil {
+	if err := s.CreateClient(ctx, c, engine.CreateOptions{}); err != nil {
 		t.Fatalf("CreateClient of an expired client: %v", err)
 	}
 	tok := newToken(tenant, "expired", 0)
@@ -108,7 +108,7 @@ func testExpiry(t *testing.T, s engine.Store) {
 	var uses int64
 	if quick() {
 		issued := issuedClient(tenant, "d2-issued", tok.ID)
-		if err := s.CreateClient(ctx, issued, false); err != nil {
+		if err := s.CreateClient(ctx, issued, engine.CreateOptions{}); err != nil {
 			t.Fatalf("CreateClient with a live token: %v", err)
 		}
 		staying[issued.ID] = issued
@@ -181,7 +181,7 @@ func checkExpired(t *testing.T, s engine.Store, tenant, clientID, tokenID string
 		}
 		checkErr(t, "DeleteInitialAccessToken of an expired token",
 			s.DeleteInitialAccessToken(ctx, tenant, tokenID), engine.ErrNotFound)
-		err = s.CreateClient(ctx, issuedClient(tenant, "issued-by-expired", tokenID), false)
+		err = s.CreateClient(ctx, issuedClient(tenant, "issued-by-expired", tokenID), engine.CreateOptions{})
 		checkErr(t, "CreateClient with an expired token", err, engine.ErrNotFound)
 		checkNoClient(t, s, tenant, "issued-by-expired")
 	}

@@ -47,7 +47,7 @@ func testConcurrentTokenUses(t *testing.T, s engine.Store) {
 
 	errs := make([]error, n)
 	hammer(n, func(i int) {
-		errs[i] = s.CreateClient(ctx, issuedClient(tenant, fmt.Sprintf("c%03d", i), tok.ID), false)
+		errs[i] = s.CreateClient(ctx, issuedClient(tenant, fmt.Sprintf("c%03d", i), tok.ID), engine.CreateOptions{})
 	})
 	var admitted []string
 	for i, err := range errs {
@@ -140,7 +140,7 @@ func testConcurrentCreate(t *testing.T, s engine.Store) {
 		clients[i].Metadata.ClientName = fmt.Sprintf("contender %d", i)
 	}
 	hammer(n, func(i int) {
-		errs[i] = s.CreateClient(ctx, clients[i], false)
+		errs[i] = s.CreateClient(ctx, clients[i], engine.CreateOptions{})
 	})
 	winner := -1
 	for i, err := range errs {

@@ -26,7 +26,7 @@ func testClientsSkipExpired(t *testing.T, s engine.Store) {
 		t.Helper()
 		c := newClient(tenant, id)
 		c.ExpiresAt = expiresAt
-		if err := s.CreateClient(ctx, c, replace); err != nil {
+		if err := s.CreateClient(ctx, c, engine.CreateOptions{Replace: replace}); err != nil {
 			t.Fatalf("CreateClient(%s): %v", id, err)
 		}
 	}
@@ -69,11 +69,11 @@ func testClientsSkipExpired(t *testing.T, s engine.Store) {
 			t.Errorf("Clients with limit %d after the expiry = %q, want %q", limit, got, want)
 		}
 	}
-	page, next, err := s.Clients(ctx, tenant, "a-live", 1)
+	page, next, err := s.Clients(ctx, tenant, engine.ClientFilter{}, "a-live", 1)
 	if err != nil || len(page) != 1 || page[0].ID != "c-kept-by-replace" || next != "c-kept-by-replace" {
 		t.Errorf("Clients after a-live, limit 1 = %d clients, next %q, %v; want c-kept-by-replace and a cursor", len(page), next, err)
 	}
-	page, next, err = s.Clients(ctx, tenant, "d-kept-by-update", 1)
+	page, next, err = s.Clients(ctx, tenant, engine.ClientFilter{}, "d-kept-by-update", 1)
 	if err != nil || len(page) != 1 || page[0].ID != "z-live" || next != "" {
 		t.Errorf("Clients after d-kept-by-update, limit 1 = %d clients, next %q, %v; want z-live and no cursor: only expired clients lie between", len(page), next, err)
 	}

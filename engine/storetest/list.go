@@ -33,7 +33,7 @@ func testClientsPagination(t *testing.T, s engine.Store) {
 		}
 	}
 
-	page, next, err := s.Clients(ctx, tenant, "", len(ids))
+	page, next, err := s.Clients(ctx, tenant, engine.ClientFilter{}, "", len(ids))
 	if err != nil {
 		t.Fatalf("Clients: %v", err)
 	}
@@ -80,7 +80,7 @@ func testClientsCursor(t *testing.T, s engine.Store) {
 		{"g", 2, nil, false},
 		{"~", 2, nil, false},
 	} {
-		page, next, err := s.Clients(ctx, tenant, tc.after, tc.limit)
+		page, next, err := s.Clients(ctx, tenant, engine.ClientFilter{}, tc.after, tc.limit)
 		if err != nil {
 			t.Fatalf("Clients(%q, %d): %v", tc.after, tc.limit, err)
 		}
@@ -94,14 +94,14 @@ func testClientsCursor(t *testing.T, s engine.Store) {
 	}
 
 	// The cursor still works when the client it was taken from is gone.
-	_, next, err := s.Clients(ctx, tenant, "", 2)
+	_, next, err := s.Clients(ctx, tenant, engine.ClientFilter{}, "", 2)
 	if err != nil || next == "" {
 		t.Fatalf("Clients = next %q, %v; want a cursor", next, err)
 	}
 	if err := s.DeleteClient(ctx, tenant, "c"); err != nil {
 		t.Fatalf("DeleteClient: %v", err)
 	}
-	page, next, err := s.Clients(ctx, tenant, next, 2)
+	page, next, err := s.Clients(ctx, tenant, engine.ClientFilter{}, next, 2)
 	if err != nil || len(page) != 2 || page[0].ID != "e" || page[1].ID != "g" || next != "" {
 		t.Errorf("Clients after deleting the cursor's client = %d clients, next %q, %v; want e, g", len(page), next, err)
 	}

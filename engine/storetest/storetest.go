@@ -285,7 +285,7 @@ func checkErr(t *testing.T, what string, err, target error) bool {
 // mustCreateClient stores c, failing the test if that fails.
 func mustCreateClient(t *testing.T, s engine.Store, c *engine.Client) {
 	t.Helper()
-	if err := s.CreateClient(t.Context(), c, false); err != nil {
+	if err := s.CreateClient(t.Context(), c, engine.CreateOptions{}); err != nil {
 		t.Fatalf("CreateClient(%s/%s): %v", c.Tenant, c.ID, err)
 	}
 }
@@ -341,7 +341,7 @@ func listIDs(t *testing.T, s engine.Store, tenant string, limit int) []string {
 	var ids []string
 	after := ""
 	for range 1000 {
-		page, next, err := s.Clients(t.Context(), tenant, after, limit)
+		page, next, err := s.Clients(t.Context(), tenant, engine.ClientFilter{}, after, limit)
 		if err != nil {
 			t.Fatalf("Clients(%s, %q, %d): %v", tenant, after, limit, err)
 		}

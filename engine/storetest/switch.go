@@ -33,11 +33,11 @@ func (s *Switch) err() error {
 }
 
 // CreateClient implements engine.Store.
-func (s *Switch) CreateClient(ctx context.Context, c *engine.Client, replace bool) error {
+func (s *Switch) CreateClient(ctx context.Context, c *engine.Client, opts engine.CreateOptions) error {
 	if err := s.err(); err != nil {
 		return err
 	}
-	return s.Store.CreateClient(ctx, c, replace)
+	return s.Store.CreateClient(ctx, c, opts)
 }
 
 // Client implements engine.Store.
@@ -65,11 +65,11 @@ func (s *Switch) DeleteClient(ctx context.Context, tenant, id string) error {
 }
 
 // Clients implements engine.Store.
-func (s *Switch) Clients(ctx context.Context, tenant, after string, limit int) ([]*engine.Client, string, error) {
+func (s *Switch) Clients(ctx context.Context, tenant string, filter engine.ClientFilter, after string, limit int) ([]*engine.Client, string, error) {
 	if err := s.err(); err != nil {
 		return nil, "", err
 	}
-	return s.Store.Clients(ctx, tenant, after, limit)
+	return s.Store.Clients(ctx, tenant, filter, after, limit)
 }
 
 // CreateInitialAccessToken implements engine.Store.
@@ -78,6 +78,14 @@ func (s *Switch) CreateInitialAccessToken(ctx context.Context, t *engine.Initial
 		return err
 	}
 	return s.Store.CreateInitialAccessToken(ctx, t)
+}
+
+// InitialAccessTokens implements engine.Store.
+func (s *Switch) InitialAccessTokens(ctx context.Context, tenant, after string, limit int) ([]*engine.InitialAccessToken, string, error) {
+	if err := s.err(); err != nil {
+		return nil, "", err
+	}
+	return s.Store.InitialAccessTokens(ctx, tenant, after, limit)
 }
 
 // InitialAccessToken implements engine.Store.
@@ -94,6 +102,70 @@ func (s *Switch) DeleteInitialAccessToken(ctx context.Context, tenant, id string
 		return err
 	}
 	return s.Store.DeleteInitialAccessToken(ctx, tenant, id)
+}
+
+// PutTenant implements engine.Store.
+func (s *Switch) PutTenant(ctx context.Context, t *engine.TenantRecord, ifRevision int64) (*engine.TenantRecord, error) {
+	if err := s.err(); err != nil {
+		return nil, err
+	}
+	return s.Store.PutTenant(ctx, t, ifRevision)
+}
+
+// Tenant implements engine.Store.
+func (s *Switch) Tenant(ctx context.Context, name string) (*engine.TenantRecord, error) {
+	if err := s.err(); err != nil {
+		return nil, err
+	}
+	return s.Store.Tenant(ctx, name)
+}
+
+// Tenants implements engine.Store.
+func (s *Switch) Tenants(ctx context.Context) ([]*engine.TenantRecord, error) {
+	if err := s.err(); err != nil {
+		return nil, err
+	}
+	return s.Store.Tenants(ctx)
+}
+
+// DeleteTenant implements engine.Store.
+func (s *Switch) DeleteTenant(ctx context.Context, name string) error {
+	if err := s.err(); err != nil {
+		return err
+	}
+	return s.Store.DeleteTenant(ctx, name)
+}
+
+// CreateAdminToken implements engine.Store.
+func (s *Switch) CreateAdminToken(ctx context.Context, t *engine.AdminToken) error {
+	if err := s.err(); err != nil {
+		return err
+	}
+	return s.Store.CreateAdminToken(ctx, t)
+}
+
+// AdminToken implements engine.Store.
+func (s *Switch) AdminToken(ctx context.Context, tenant, id string) (*engine.AdminToken, error) {
+	if err := s.err(); err != nil {
+		return nil, err
+	}
+	return s.Store.AdminToken(ctx, tenant, id)
+}
+
+// AdminTokens implements engine.Store.
+func (s *Switch) AdminTokens(ctx context.Context, tenant string) ([]*engine.AdminToken, error) {
+	if err := s.err(); err != nil {
+		return nil, err
+	}
+	return s.Store.AdminTokens(ctx, tenant)
+}
+
+// DeleteAdminToken implements engine.Store.
+func (s *Switch) DeleteAdminToken(ctx context.Context, tenant, id string) error {
+	if err := s.err(); err != nil {
+		return err
+	}
+	return s.Store.DeleteAdminToken(ctx, tenant, id)
 }
 
 // Ping implements engine.Store.

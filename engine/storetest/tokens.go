@@ -70,7 +70,7 @@ func testTokenConsumption(t *testing.T, s engine.Store) {
 		mustCreateClient(t, s, issuedClient(tenant, id, limited.ID))
 		checkUses(t, s, tenant, limited.ID, int64(i+1))
 	}
-	err := s.CreateClient(ctx, issuedClient(tenant, "limited-3", limited.ID), false)
+	err := s.CreateClient(ctx, issuedClient(tenant, "limited-3", limited.ID), engine.CreateOptions{})
 	checkErr(t, "CreateClient with a used-up token", err, engine.ErrTokenExhausted)
 	checkNoClient(t, s, tenant, "limited-3")
 	// Consuming uses changes nothing else.
@@ -103,7 +103,7 @@ func testTokenConsumption(t *testing.T, s engine.Store) {
 		{"revoked", unlimited.ID},
 		{"foreign", foreign.ID},
 	} {
-		err := s.CreateClient(ctx, issuedClient(tenant, tc.name, tc.tokenID), false)
+		err := s.CreateClient(ctx, issuedClient(tenant, tc.name, tc.tokenID), engine.CreateOptions{})
 		checkErr(t, "CreateClient with a "+tc.name+" token", err, engine.ErrNotFound)
 		checkNoClient(t, s, tenant, tc.name)
 	}
@@ -123,12 +123,12 @@ func testTokenConsumptionAtomic(t *testing.T, s engine.Store) {
 	// A create refused for its ID uses nothing.
 	intruder := issuedClient(tenant, "existing", tok.ID)
 	intruder.Metadata.ClientName = "intruder"
-	checkErr(t, "CreateClient of a live ID with a token", s.CreateClient(ctx, intruder, false), engine.ErrAlreadyExists)
+	checkErr(t, "CreateClient of a live ID with a token", s.CreateClient(ctx, intruder, engine.CreateOptions{}), engine.ErrAlreadyExists)
 	checkUses(t, s, tenant, tok.ID, 0)
 	checkClient(t, "Client after a refused create", mustClient(t, s, tenant, "existing"), existing)
 
 	// A replacement uses the token.
-	if err := s.CreateClient(ctx, intruder, true); err != nil {
+	if err := s.CreateClient(ctx, intruder, engine.CreateOptions{Replace: true}); err != nil {
 		t.Fatalf("CreateClient with replace and a token: %v", err)
 	}
 	checkUses(t, s, tenant, tok.ID, 1)
@@ -147,7 +147,7 @@ func testTokenConsumptionAtomic(t *testing.T, s engine.Store) {
 	} {
 		r := issuedClient(tenant, "existing", tc.tokenID)
 		r.Metadata.ClientName = "replacement"
-		checkErr(t, "CreateClient with replace and a bad token", s.CreateClient(ctx, r, true), tc.want)
+		checkErr(t, "CreateClient with replace and a bad token", s.CreateClient(ctx, r, engine.CreateOptions{Replace: true}), tc.want)
 		checkClient(t, "Client after a refused replacement", mustClient(t, s, tenant, "existing"), intruder)
 	}
 	checkUses(t, s, tenant, spent.ID, 1)
