@@ -33,17 +33,58 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives module logs and failures. Default slog.Default().
 	Logger *slog.Logger
+	// Observe, when set, is told about every hook call once it has
+	// finished, on the goroutine that made it: it must be quick and safe
+	// for concurrent use. Default: none.
+	Observe func(Call)
 }
+
+// Call describes one finished hook call, for Config.Observe.
+type Call struct {
+	// Tenant is the tenant the call was made for (not the owner of the
+	// module, which may be shared).
+	Tenant string
+	// Module is the module's name.
+	Module string
+	// Digest is the version of the module that ran (hex SHA-256); empty
+	// when there was no module of that name to run.
+	Digest string
+	// Hook is the hook that was called.
+	Hook engine.Hook
+	// Outcome says how the call ended.
+	Outcome Outcome
+	// Duration is the time the call took, from preparing the input to
+	// reading the output, waiting for a free instance included.
+	Duration time.Duration
+}
+
+// Outcome is how a hook call ended: one of a small fixed set, so that it
+// can label metrics.
+type Outcome string
+
+// The outcomes of a hook call.
+const (
+	// OutcomeOK: the module answered with a valid output.
+	OutcomeOK Outcome = "ok"
+	// OutcomeRejected: the module refused the request with an OAuth error
+	// for the client.
+	OutcomeRejected Outcome = "rejected"
+	// OutcomeFailed: the call failed (trap, deadline, memory, no free
+	// instance, output that breaks the ABI, no such module); the request is
+	// answered with server_error.
+	OutcomeFailed Outcome = "failed"
+)
 
 // Host runs policy modules for the engine. It is safe for concurrent use.
 // Its set of modules is an immutable catalogue behind an atomic pointer, so
 // that a later reload can swap a complete new set in one step.
 type Host struct {
-	limits Limits
-	cache  wazero.CompilationCache
-	now    func() time.Time
-	log    *slog.Logger
-	cat    atomic.Pointer[catalogue]
+	limits  Limits
+	cache   wazero.CompilationCache
+	now     func() time.Time
+	log     *slog.Logger
+	observe func(Call)
+	cat     atomic.Pointer[catalogue]
 }
 
 var _ engine.Modules = (*Host)(nil)
@@ -81,7 +122,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if err := cfg.Limits.check(); err != nil {
 		return nil, err
 	}
-	h := &Host{limits: cfg.Limits, now: cfg.Now, log: cfg.Logger}
+	h := &Host{limits: cfg.Limits, now: cfg.Now, log: cfg.Logger, observe: cfg.Observe}
 	if h.now == nil {
 		h.now = time.Now
 	}
@@ -218,25 +259,58 @@ func (h *Host) Has(tenant, name string, hook engine.Hook) bool {
 	return m != nil && m.Has(hook)
 }
 
-// call runs a hook of the named module with the engine's input and returns
-// the output document. Failures are logged here, with their cause, and
-// returned for the engine to answer with server_error.
-func (h *Host) call(ctx context.Context, tenant, name string, hook engine.Hook, in any) ([]byte, *Module, error) {
+// invoke runs a hook of the named module with the engine's input and reads
+// its output document with parse; a rejection comes back as the module's
+// *engine.Error. Failures are logged here, with their cause, and returned
+// for the engine to answer with server_error. Every call is reported to
+// Config.Observe. The module that ran is returned when there was one.
+func invoke[T any](h *Host, ctx context.Context, tenant, name string, hook engine.Hook, in any, parse func([]byte) (T, error)) (T, *Module, error) {
+	start := time.Now()
+	v, m, err := invokeModule(h, ctx, tenant, name, hook, in, parse)
+	o := outcome(err)
+	if o == OutcomeFailed && m != nil {
+		h.fail(ctx, m, hook, start, err)
+	}
+	if h.observe != nil {
+		c := Call{Tenant: tenant, Module: name, Hook: hook, Outcome: o, Duration: time.Since(start)}
+		if m != nil {
+			c.Digest = m.info.Digest
+		}
+		h.observe(c)
+	}
+	return v, m, err
+}
+
+// invokeModule is invoke without the logging and the observation.
+func invokeModule[T any](h *Host, ctx context.Context, tenant, name string, hook engine.Hook, in any, parse func([]byte) (T, error)) (T, *Module, error) {
+	var zero T
 	m := h.cat.Load().lookup(tenant, name)
 	if m == nil {
-		return nil, nil, fmt.Errorf("no module %q for tenant %q", name, tenant)
+		return zero, nil, fmt.Errorf("no module %q for tenant %q", name, tenant)
 	}
 	doc, err := envelope(hook, h.now(), in)
 	if err != nil {
-		return nil, m, err
+		return zero, m, err
 	}
-	start := time.Now()
 	out, err := m.Call(ctx, hook, doc)
 	if err != nil {
-		h.fail(ctx, m, hook, start, err)
-		return nil, m, err
+		return zero, m, err
 	}
-	return out, m, nil
+	v, err := parse(out)
+	return v, m, err
+}
+
+// outcome classifies the error of a hook call.
+func outcome(err error) Outcome {
+	var e *engine.Error
+	switch {
+	case err == nil:
+		return OutcomeOK
+	case errors.As(err, &e):
+		return OutcomeRejected
+	default:
+		return OutcomeFailed
+	}
 }
 
 // fail logs a failed module call.
@@ -246,42 +320,32 @@ func (h *Host) fail(ctx context.Context, m *Module, hook engine.Hook, start time
 		"hook", hook, "err", err.Error(), "took_ms", float64(time.Since(start).Microseconds())/1000)
 }
 
-// interpret reads an output document with parse, logging a schema
-// violation as a failure; a rejection passes through.
-func interpret[T any](h *Host, ctx context.Context, m *Module, hook engine.Hook, out []byte, parse func([]byte) (T, error)) (T, error) {
-	v, err := parse(out)
-	var bad *outputError
-	if errors.As(err, &bad) {
-		h.fail(ctx, m, hook, time.Now(), err)
-	}
-	return v, err
-}
-
-// Policy implements engine.Modules.
+// Policy implements engine.Modules. The output's Version is the digest of
+// the module that ran; a rejection comes with an output that holds only
+// the Version, a failure with none.
 func (h *Host) Policy(ctx context.Context, tenant, name string, in *engine.PolicyInput) (*engine.PolicyOutput, error) {
-	out, m, err := h.call(ctx, tenant, name, engine.HookPolicy, in)
-	if err != nil {
+	out, m, err := invoke(h, ctx, tenant, name, engine.HookPolicy, in, policyOutput)
+	switch outcome(err) {
+	case OutcomeOK:
+		out.Version = m.info.Digest
+		return out, nil
+	case OutcomeRejected:
+		return &engine.PolicyOutput{Version: m.info.Digest}, err
+	default:
 		return nil, err
 	}
-	return interpret(h, ctx, m, engine.HookPolicy, out, policyOutput)
 }
 
 // ClientID implements engine.Modules.
 func (h *Host) ClientID(ctx context.Context, tenant, name string, in *engine.FactoryInput) (string, error) {
-	out, m, err := h.call(ctx, tenant, name, engine.HookIDFactory, in)
-	if err != nil {
-		return "", err
-	}
-	return interpret(h, ctx, m, engine.HookIDFactory, out, func(b []byte) (string, error) { return stringOutput(b, "client_id") })
+	id, _, err := invoke(h, ctx, tenant, name, engine.HookIDFactory, in, func(b []byte) (string, error) { return stringOutput(b, "client_id") })
+	return id, err
 }
 
 // ClientSecret implements engine.Modules.
 func (h *Host) ClientSecret(ctx context.Context, tenant, name string, in *engine.FactoryInput) (string, error) {
-	out, m, err := h.call(ctx, tenant, name, engine.HookSecretFactory, in)
-	if err != nil {
-		return "", err
-	}
-	return interpret(h, ctx, m, engine.HookSecretFactory, out, func(b []byte) (string, error) { return stringOutput(b, "client_secret") })
+	s, _, err := invoke(h, ctx, tenant, name, engine.HookSecretFactory, in, func(b []byte) (string, error) { return stringOutput(b, "client_secret") })
+	return s, err
 }
 
 // Decide implements engine.Modules.
@@ -289,9 +353,6 @@ func (h *Host) Decide(ctx context.Context, tenant, name string, hook engine.Hook
 	if hook != engine.HookIssueRAT && hook != engine.HookRotateRAT {
 		return false, fmt.Errorf("plugins: %s is not a decision hook", hook)
 	}
-	out, m, err := h.call(ctx, tenant, name, hook, in)
-	if err != nil {
-		return false, err
-	}
-	return interpret(h, ctx, m, hook, out, decisionOutput)
+	d, _, err := invoke(h, ctx, tenant, name, hook, in, decisionOutput)
+	return d, err
 }

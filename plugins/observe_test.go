@@ -1,0 +1,190 @@
+package plugins_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/plugins"
+)
+
+// observer records the calls a Host reports.
+type observer struct {
+	mu    sync.Mutex
+	calls []plugins.Call
+}
+
+func (o *observer) observe(c plugins.Call) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.calls = append(o.calls, c)
+}
+
+// take returns the calls reported since the last take.
+func (o *observer) take() []plugins.Call {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	calls := o.calls
+	o.calls = nil
+	return calls
+}
+
+// TestObserve: every hook call is reported exactly once, with the tenant
+// it was made for, the module's name and digest, the hook, how it ended
+// and how long it took; a policy's output carries the digest of the module
+// that ran.
+func TestObserve(t *testing.T) {
+	dir := policyDir(t, map[string]string{
+		"minimal.wasm":      "minimal",
+		"reject.wasm":       "reject",
+		"trap.wasm":         "trap",
+		"garbage.wasm":      "garbage",
+		"loop.wasm":         "loop",
+		"decide.wasm":       "no-rat",
+		"acme/ids.wasm":     "fixed-id",
+		"acme/secrets.wasm": "const-secret",
+	})
+	var obs observer
+	timeout := 50 * time.Millisecond
+	h := newHost(t, plugins.Config{Dir: dir, Observe: obs.observe, Limits: plugins.Limits{Timeout: timeout}})
+	digests := map[string]string{}
+	for _, i := range h.Modules() {
+		digests[i.Name] = i.Digest
+	}
+	ctx := context.Background()
+	in := &engine.PolicyInput{Phase: engine.PhaseRegister, Tenant: "acme", Metadata: map[string]json.RawMessage{
+		"redirect_uris": json.RawMessage(`["https://app.example/cb"]`),
+	}}
+
+	cases := []struct {
+		name    string
+		call    func() error
+		tenant  string
+		module  string
+		hook    engine.Hook
+		outcome plugins.Outcome
+		atLeast time.Duration
+	}{
+		{"accepting policy", func() error {
+			out, err := h.Policy(ctx, "acme", "minimal", in)
+			if err == nil && out.Version != digests["minimal"] {
+				return errors.New("PolicyOutput.Version is " + out.Version + ", want the module's digest " + digests["minimal"])
+			}
+			return err
+		}, "acme", "minimal", engine.HookPolicy, plugins.OutcomeOK, 0},
+		{"rejecting policy", func() error {
+			out, err := h.Policy(ctx, "globex", "reject", in)
+			var e *engine.Error
+			if !errors.As(err, &e) {
+				return errors.New("no rejection")
+			}
+			if out == nil || out.Version != digests["reject"] || out.Metadata != nil || out.RegistrationPolicies != nil {
+				return fmt.Errorf("a rejection came with %+v, want only the Version %s", out, digests["reject"])
+			}
+			return nil
+		}, "globex", "reject", engine.HookPolicy, plugins.OutcomeRejected, 0},
+		{"trapping policy", func() error {
+			out, err := h.Policy(ctx, "default", "trap", in)
+			if err == nil || out != nil {
+				return fmt.Errorf("a trap returned %+v, %v", out, err)
+			}
+			return nil
+		}, "default", "trap", engine.HookPolicy, plugins.OutcomeFailed, 0},
+		{"output that breaks the ABI", func() error {
+			if _, err := h.Policy(ctx, "default", "garbage", in); err == nil {
+				return errors.New("garbage output accepted")
+			}
+			return nil
+		}, "default", "garbage", engine.HookPolicy, plugins.OutcomeFailed, 0},
+		{"policy past its deadline", func() error {
+			if _, err := h.Policy(ctx, "default", "loop", in); err == nil {
+				return errors.New("an endless loop returned")
+			}
+			return nil
+		}, "default", "loop", engine.HookPolicy, plugins.OutcomeFailed, timeout},
+		{"id factory", func() error {
+			id, err := h.ClientID(ctx, "acme", "ids", &engine.FactoryInput{Tenant: "acme"})
+			if err == nil && id != "fixed-client-id" {
+				return errors.New("client_id " + id)
+			}
+			return err
+		}, "acme", "ids", engine.HookIDFactory, plugins.OutcomeOK, 0},
+		{"secret factory", func() error {
+			_, err := h.ClientSecret(ctx, "acme", "secrets", &engine.FactoryInput{Tenant: "acme"})
+			return err
+		}, "acme", "secrets", engine.HookSecretFactory, plugins.OutcomeOK, 0},
+		{"decision", func() error {
+			_, err := h.Decide(ctx, "acme", "decide", engine.HookIssueRAT, &engine.DecisionInput{Tenant: "acme"})
+			return err
+		}, "acme", "decide", engine.HookIssueRAT, plugins.OutcomeOK, 0},
+		{"module the tenant cannot see", func() error {
+			if _, err := h.ClientID(ctx, "globex", "ids", &engine.FactoryInput{Tenant: "globex"}); err == nil {
+				return errors.New("globex reached acme's module")
+			}
+			return nil
+		}, "globex", "ids", engine.HookIDFactory, plugins.OutcomeFailed, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if err := c.call(); err != nil {
+				t.Fatal(err)
+			}
+			calls := obs.take()
+			if len(calls) != 1 {
+				t.Fatalf("%d calls reported, want 1: %+v", len(calls), calls)
+			}
+			got := calls[0]
+			want := plugins.Call{Tenant: c.tenant, Module: c.module, Digest: digests[c.module], Hook: c.hook, Outcome: c.outcome, Duration: got.Duration}
+			if c.tenant == "globex" && c.module == "ids" {
+				want.Digest = "" // no module ran
+			}
+			if got != want {
+				t.Errorf("reported %+v, want %+v", got, want)
+			}
+			if got.Duration <= 0 || got.Duration < c.atLeast {
+				t.Errorf("duration %s, want more than zero and at least %s", got.Duration, c.atLeast)
+			}
+		})
+	}
+
+	// Not a hook call: nothing is reported.
+	if _, err := h.Decide(ctx, "acme", "decide", engine.HookPolicy, &engine.DecisionInput{}); err == nil {
+		t.Error("Decide ran a hook that is not a decision hook")
+	}
+	if calls := obs.take(); len(calls) != 0 {
+		t.Errorf("a refused Decide reported %+v", calls)
+	}
+}
+
+// TestObserveConcurrent: calls made at the same time are each reported
+// once, under -race.
+func TestObserveConcurrent(t *testing.T) {
+	var obs observer
+	h := newHost(t, plugins.Config{Dir: policyDir(t, map[string]string{"minimal.wasm": "minimal"}), Observe: obs.observe})
+	in := &engine.PolicyInput{Tenant: "default", Metadata: map[string]json.RawMessage{
+		"redirect_uris": json.RawMessage(`["https://app.example/cb"]`),
+	}}
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Go(func() {
+			if _, err := h.Policy(context.Background(), "default", "minimal", in); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	calls := obs.take()
+	if len(calls) != 32 {
+		t.Fatalf("%d calls reported, want 32", len(calls))
+	}
+	for _, c := range calls {
+		if c.Outcome != plugins.OutcomeOK {
+			t.Errorf("%+v", c)
+		}
+	}
+}
