@@ -1,6 +1,12 @@
 // Package adminapi serves the operator's API on its own listener (SPEC §5):
-// minting initial access tokens, and viewing, deleting and re-keying
-// registered clients. Every route needs the admin bearer token.
+// tenants, initial access tokens, clients with their provenance, policy
+// modules, tenant admin tokens and the audit log, described by an OpenAPI 3
+// document at /admin/openapi.json.
+//
+// Every route but the OpenAPI document needs a bearer token: the global
+// admin token, which may do everything, or a tenant admin token, which may
+// manage only its own tenant under /admin/tenants/{tenant}/ and may not
+// change the tenant itself or mint admin tokens.
 package adminapi
 
 import (
@@ -12,7 +18,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -22,31 +30,58 @@ import (
 )
 
 // maxBodyBytes bounds admin request bodies.
-const maxBodyBytes = 64 << 10
+const maxBodyBytes = 256 << 10
 
 // MinTokenLength is the shortest admin token accepted.
 const MinTokenLength = 16
+
+// Modules lists the policy modules each tenant can use. plugins.Host
+// implements it.
+type Modules interface {
+	// Visible returns the modules the tenant can use, sorted by name: its
+	// own and the shared ones its own do not shadow.
+	Visible(tenant string) []engine.ModuleInfo
+}
 
 // Config configures the admin API handler.
 type Config struct {
 	// Registrar is the engine the API operates. Required.
 	Registrar *engine.Registrar
-	// Token is the admin bearer token. Required, at least MinTokenLength
-	// characters.
+	// Token is the global admin bearer token. Required, at least
+	// MinTokenLength characters.
 	Token string
-	// Issuer is the public base URL, used to tell operators a client's
-	// registration_client_uri. Required.
+	// Issuer is the public base URL, used to tell operators a tenant's
+	// issuer and a client's registration_client_uri. Required.
 	Issuer string
+	// Modules lists policy modules. Default nil: no modules are listed.
+	Modules Modules
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For header
+	// is believed for the audit log's client address. Default none.
+	TrustedProxies []netip.Prefix
+	// Middleware, when set, wraps every matched route's handler (metrics).
+	Middleware mux.MiddlewareFunc
 	// Logger receives one line per request. Default slog.Default().
 	Logger *slog.Logger
 }
 
 type handler struct {
 	reg         *engine.Registrar
+	modules     Modules
 	tokenDigest [sha256.Size]byte
 	issuer      string
+	trusted     []netip.Prefix
 	log         *slog.Logger
 }
+
+// scope says who may use a route.
+type scope int
+
+const (
+	// globalOnly routes need the global admin token.
+	globalOnly scope = iota
+	// tenantScoped routes also accept an admin token of their {tenant}.
+	tenantScoped
+)
 
 // New returns the admin API as an http.Handler.
 func New(cfg Config) (http.Handler, error) {
@@ -60,35 +95,81 @@ func New(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("adminapi: %w", err)
 	}
-	h := &handler{reg: cfg.Registrar, tokenDigest: sha256.Sum256([]byte(cfg.Token)), issuer: issuer, log: cfg.Logger}
+	h := &handler{
+		reg: cfg.Registrar, modules: cfg.Modules, tokenDigest: sha256.Sum256([]byte(cfg.Token)),
+		issuer: issuer, trusted: cfg.TrustedProxies, log: cfg.Logger,
+	}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
 	r := mux.NewRouter()
-	handle := func(path string, fn httpio.HandlerFunc, methods ...string) {
-		r.Handle(path, httpio.Handle(h.log, h.authenticated(fn))).Methods(methods...)
+	for _, rt := range h.routes() {
+		fn := h.authenticated(rt.scope, rt.fn)
+		if rt.public {
+			fn = rt.fn
+		}
+		r.Handle(rt.path, httpio.Handle(h.log, fn)).Methods(rt.method)
 	}
-	handle("/admin/tenants", h.listTenants, http.MethodGet)
-	handle("/admin/tenants/{tenant}", h.getTenant, http.MethodGet)
-	handle("/admin/tenants/{tenant}/initial-access-tokens", h.mintIAT, http.MethodPost)
-	handle("/admin/tenants/{tenant}/initial-access-tokens/{id}", h.getIAT, http.MethodGet)
-	handle("/admin/tenants/{tenant}/initial-access-tokens/{id}", h.revokeIAT, http.MethodDelete)
-	handle("/admin/tenants/{tenant}/clients", h.listClients, http.MethodGet)
-	handle("/admin/tenants/{tenant}/clients/{client_id}", h.getClient, http.MethodGet)
-	handle("/admin/tenants/{tenant}/clients/{client_id}", h.deleteClient, http.MethodDelete)
-	handle("/admin/tenants/{tenant}/clients/{client_id}/registration-access-token", h.mintRAT, http.MethodPost)
-	r.NotFoundHandler = httpio.Handle(h.log, h.authenticated(func(w http.ResponseWriter, r *http.Request) error {
-		return engine.Errorf(engine.CodeNotFound, "no admin route for %s", r.URL.Path)
+	if cfg.Middleware != nil {
+		r.Use(cfg.Middleware)
+	}
+	r.NotFoundHandler = httpio.Handle(h.log, h.authenticated(globalOrAny, func(w http.ResponseWriter, r *http.Request) error {
+		return engine.Errorf(engine.CodeNotFound, "no admin route for %s", truncate(r.URL.Path, 128))
 	}))
-	r.MethodNotAllowedHandler = httpio.Handle(h.log, h.authenticated(func(w http.ResponseWriter, r *http.Request) error {
-		return engine.Errorf(httpio.CodeMethodNotAllowed, "%s is not allowed on %s", r.Method, r.URL.Path)
+	r.MethodNotAllowedHandler = httpio.Handle(h.log, h.authenticated(globalOrAny, func(w http.ResponseWriter, r *http.Request) error {
+		return engine.Errorf(httpio.CodeMethodNotAllowed, "%s is not allowed on %s", r.Method, truncate(r.URL.Path, 128))
 	}))
 	return httpio.Logging(h.log, r), nil
 }
 
-// authenticated checks the admin token, in constant time, before fn runs;
-// even a 404 is answered only to the operator.
-func (h *handler) authenticated(fn httpio.HandlerFunc) httpio.HandlerFunc {
+// globalOrAny is the scope of the 404 and 405 answers: any valid admin
+// token, global or of the tenant in the path, may learn that a route does
+// not exist.
+const globalOrAny = tenantScoped
+
+// route is one admin route.
+type route struct {
+	method, path string
+	scope        scope
+	fn           httpio.HandlerFunc
+	// public routes need no token (the OpenAPI document).
+	public bool
+}
+
+// routes lists every admin route; openapi_test.go checks the OpenAPI
+// document against it.
+func (h *handler) routes() []route {
+	const t = "/admin/tenants/{tenant}"
+	return []route{
+		{method: http.MethodGet, path: "/admin/openapi.json", fn: serveOpenAPI, public: true},
+		{http.MethodGet, "/admin/tenants", globalOnly, h.listTenants, false},
+		{http.MethodGet, t, tenantScoped, h.getTenant, false},
+		{http.MethodPut, t, globalOnly, h.putTenant, false},
+		{http.MethodDelete, t, globalOnly, h.deleteTenant, false},
+		{http.MethodPost, t + "/initial-access-tokens", tenantScoped, h.mintIAT, false},
+		{http.MethodGet, t + "/initial-access-tokens", tenantScoped, h.listIATs, false},
+		{http.MethodGet, t + "/initial-access-tokens/{id}", tenantScoped, h.getIAT, false},
+		{http.MethodDelete, t + "/initial-access-tokens/{id}", tenantScoped, h.revokeIAT, false},
+		{http.MethodGet, t + "/clients", tenantScoped, h.listClients, false},
+		{http.MethodDelete, t + "/clients", tenantScoped, h.deleteClients, false},
+		{http.MethodGet, t + "/clients/{client_id}", tenantScoped, h.getClient, false},
+		{http.MethodDelete, t + "/clients/{client_id}", tenantScoped, h.deleteClient, false},
+		{http.MethodPost, t + "/clients/{client_id}/registration-access-token", tenantScoped, h.mintRAT, false},
+		{http.MethodGet, t + "/policies", tenantScoped, h.listPolicies, false},
+		{http.MethodGet, t + "/policies/{name}", tenantScoped, h.getPolicy, false},
+		{http.MethodPost, t + "/admin-tokens", globalOnly, h.mintAdminToken, false},
+		{http.MethodGet, t + "/admin-tokens", globalOnly, h.listAdminTokens, false},
+		{http.MethodDelete, t + "/admin-tokens/{id}", globalOnly, h.revokeAdminToken, false},
+		{http.MethodGet, t + "/audit", tenantScoped, h.tenantAudit, false},
+		{http.MethodGet, "/admin/audit", globalOnly, h.processAudit, false},
+	}
+}
+
+// authenticated checks the bearer token before fn runs; even a 404 is
+// answered only to an operator. The global token is compared in constant
+// time; a tenant admin token is looked up by its digest in the tenant the
+// path names, so a token of one tenant is invalid_token at every other.
+func (h *handler) authenticated(s scope, fn httpio.HandlerFunc) httpio.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		httpio.NoStore(w)
 		token, err := httpio.Bearer(r)
@@ -96,17 +177,33 @@ func (h *handler) authenticated(fn httpio.HandlerFunc) httpio.HandlerFunc {
 			return err
 		}
 		if token == "" {
-			return engine.Errorf(engine.CodeInvalidToken, "the admin API needs the admin token as a bearer token")
+			return engine.Errorf(engine.CodeInvalidToken, "the admin API needs an admin token as a bearer token")
 		}
+		ctx := httpio.AuditContext(r, httpio.ClientIP(r, h.trusted))
 		got := sha256.Sum256([]byte(token))
-		if subtle.ConstantTimeCompare(got[:], h.tokenDigest[:]) != 1 {
+		if subtle.ConstantTimeCompare(got[:], h.tokenDigest[:]) == 1 {
+			return fn(w, r.WithContext(engine.WithActor(ctx, "admin")))
+		}
+		tenant, ok := mux.Vars(r)["tenant"]
+		if !ok {
 			return engine.Errorf(engine.CodeInvalidToken, "invalid admin token")
 		}
-		return fn(w, r)
+		at, err := h.reg.AuthenticateAdmin(ctx, tenant, token)
+		if err != nil {
+			if e := engine.AsError(err); e.Code == engine.CodeInvalidToken {
+				return engine.Errorf(engine.CodeInvalidToken, "invalid admin token")
+			}
+			return err
+		}
+		if s == globalOnly {
+			return engine.Errorf(engine.CodeAccessDenied, "a tenant admin token cannot %s %s; that needs the global admin token", r.Method, truncate(r.URL.Path, 128))
+		}
+		return fn(w, r.WithContext(engine.WithActor(ctx, "tenant-admin:"+at.ID)))
 	}
 }
 
-// decode reads a JSON request body into v, refusing unknown members.
+// decode reads a JSON request body into v, refusing unknown members and
+// duplicate ones.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	body, err := httpio.ReadJSON(w, r, maxBodyBytes)
 	if err != nil {
@@ -131,199 +228,28 @@ func unix(t time.Time) int64 {
 	return t.Unix()
 }
 
-func (h *handler) listTenants(w http.ResponseWriter, r *http.Request) error {
-	type tenant struct {
-		Name   string `json:"name"`
-		Issuer string `json:"issuer"`
+// limit reads the limit query parameter, with a default.
+func limit(r *http.Request, def int) (int, error) {
+	s := r.URL.Query().Get("limit")
+	if s == "" {
+		return def, nil
 	}
-	out := struct {
-		Tenants []tenant `json:"tenants"`
-	}{Tenants: []tenant{}}
-	for _, name := range h.reg.TenantNames() {
-		out.Tenants = append(out.Tenants, tenant{Name: name, Issuer: h.tenantIssuer(name)})
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, engine.Errorf(engine.CodeInvalidRequest, "limit must be a number")
 	}
-	httpio.WriteJSON(w, http.StatusOK, out)
-	return nil
+	return n, nil
+}
+
+// truncate shortens s to at most n bytes, never inside a UTF-8 sequence.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "..."
 }
 
 func (h *handler) tenantIssuer(name string) string { return httpio.TenantIssuer(h.issuer, name) }
 
-func (h *handler) getTenant(w http.ResponseWriter, r *http.Request) error {
-	name := mux.Vars(r)["tenant"]
-	s, err := h.reg.Settings(name)
-	if err != nil {
-		return err
-	}
-	static := s.StaticInitialAccessToken != ""
-	s.StaticInitialAccessToken = "" // a secret: never shown
-	httpio.WriteJSON(w, http.StatusOK, struct {
-		Name        string          `json:"name"`
-		Issuer      string          `json:"issuer"`
-		Settings    engine.Settings `json:"settings"`
-		StaticToken bool            `json:"static_initial_access_token_set"`
-	}{name, h.tenantIssuer(name), s, static})
-	return nil
-}
-
-// mintRequest is the body of POST /admin/tenants/{t}/initial-access-tokens.
-type mintRequest struct {
-	Policies []string `json:"policies"`
-	// ExpiresIn is seconds, or a Go or ISO 8601 duration string ("PT2H").
-	ExpiresIn   engine.Duration `json:"expires_in"`
-	ClientID    string          `json:"client_id"`
-	Replacement bool            `json:"replacement"`
-	MaxUses     int64           `json:"max_uses"`
-}
-
-// iatView is an initial access token as the admin API shows it.
-type iatView struct {
-	Token       string   `json:"initial_access_token,omitempty"`
-	ID          string   `json:"id"`
-	Tenant      string   `json:"tenant"`
-	CreatedAt   int64    `json:"created_at"`
-	ExpiresAt   int64    `json:"expires_at"`
-	Policies    []string `json:"policies"`
-	MaxUses     int64    `json:"max_uses"`
-	Uses        int64    `json:"uses"`
-	ClientID    string   `json:"client_id,omitempty"`
-	Replacement bool     `json:"replacement"`
-}
-
-func viewIAT(t *engine.InitialAccessToken, token string) iatView {
-	v := iatView{
-		Token: token, ID: t.ID, Tenant: t.Tenant, CreatedAt: unix(t.CreatedAt),
-		ExpiresAt: unix(t.ExpiresAt), Policies: t.Policies, MaxUses: t.MaxUses,
-		Uses: t.Uses, ClientID: t.ClientID, Replacement: t.Replacement,
-	}
-	if v.Policies == nil {
-		v.Policies = []string{}
-	}
-	return v
-}
-
-func (h *handler) mintIAT(w http.ResponseWriter, r *http.Request) error {
-	var req mintRequest
-	if err := decode(w, r, &req); err != nil {
-		return err
-	}
-	token, iat, err := h.reg.MintInitialAccessToken(r.Context(), mux.Vars(r)["tenant"], engine.MintRequest{
-		Policies: req.Policies, ExpiresIn: time.Duration(req.ExpiresIn), MaxUses: req.MaxUses,
-		ClientID: req.ClientID, Replacement: req.Replacement,
-	})
-	if err != nil {
-		return err
-	}
-	httpio.WriteJSON(w, http.StatusCreated, viewIAT(iat, token))
-	return nil
-}
-
-func (h *handler) getIAT(w http.ResponseWriter, r *http.Request) error {
-	v := mux.Vars(r)
-	iat, err := h.reg.InitialAccessToken(r.Context(), v["tenant"], v["id"])
-	if err != nil {
-		return err
-	}
-	httpio.WriteJSON(w, http.StatusOK, viewIAT(iat, ""))
-	return nil
-}
-
-func (h *handler) revokeIAT(w http.ResponseWriter, r *http.Request) error {
-	v := mux.Vars(r)
-	if err := h.reg.RevokeInitialAccessToken(r.Context(), v["tenant"], v["id"]); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-// clientView is a client as the admin API shows it: its metadata and the
-// registration's bookkeeping, never a secret or token digest.
-type clientView struct {
-	ClientID              string          `json:"client_id"`
-	Tenant                string          `json:"tenant"`
-	ClientIDIssuedAt      int64           `json:"client_id_issued_at"`
-	UpdatedAt             int64           `json:"updated_at"`
-	ExpiresAt             int64           `json:"expires_at"`
-	IssuedBy              string          `json:"issued_by,omitempty"`
-	HasSecret             bool            `json:"has_client_secret"`
-	HasRegistrationToken  bool            `json:"has_registration_access_token"`
-	RegistrationPolicies  []string        `json:"registration_policies"`
-	RegistrationClientURI string          `json:"registration_client_uri"`
-	Metadata              engine.Metadata `json:"metadata"`
-}
-
-func (h *handler) viewClient(c *engine.Client) clientView {
-	v := clientView{
-		ClientID: c.ID, Tenant: c.Tenant, ClientIDIssuedAt: unix(c.IssuedAt),
-		UpdatedAt: unix(c.UpdatedAt), ExpiresAt: unix(c.ExpiresAt), IssuedBy: c.IssuedBy,
-		HasSecret: c.SecretHash != "", HasRegistrationToken: c.RegistrationTokenHash != "",
-		RegistrationPolicies:  c.RegistrationPolicies,
-		RegistrationClientURI: httpio.ClientURI(h.tenantIssuer(c.Tenant), c.ID),
-		Metadata:              c.Metadata,
-	}
-	if v.RegistrationPolicies == nil {
-		v.RegistrationPolicies = []string{}
-	}
-	return v
-}
-
-// DefaultPageSize is the page size of client listings without a limit.
+// DefaultPageSize is the page size of listings without a limit.
 const DefaultPageSize = 100
-
-func (h *handler) listClients(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	limit := DefaultPageSize
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			return engine.Errorf(engine.CodeInvalidRequest, "limit must be a number")
-		}
-		limit = n
-	}
-	cs, next, err := h.reg.Clients(r.Context(), mux.Vars(r)["tenant"], q.Get("cursor"), limit)
-	if err != nil {
-		return err
-	}
-	out := struct {
-		Clients    []clientView `json:"clients"`
-		NextCursor string       `json:"next_cursor,omitempty"`
-	}{Clients: make([]clientView, 0, len(cs)), NextCursor: next}
-	for _, c := range cs {
-		out.Clients = append(out.Clients, h.viewClient(c))
-	}
-	httpio.WriteJSON(w, http.StatusOK, out)
-	return nil
-}
-
-func (h *handler) getClient(w http.ResponseWriter, r *http.Request) error {
-	v := mux.Vars(r)
-	c, err := h.reg.Client(r.Context(), v["tenant"], v["client_id"])
-	if err != nil {
-		return err
-	}
-	httpio.WriteJSON(w, http.StatusOK, h.viewClient(c))
-	return nil
-}
-
-func (h *handler) deleteClient(w http.ResponseWriter, r *http.Request) error {
-	v := mux.Vars(r)
-	if err := h.reg.DeleteClient(r.Context(), v["tenant"], v["client_id"]); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-func (h *handler) mintRAT(w http.ResponseWriter, r *http.Request) error {
-	v := mux.Vars(r)
-	token, c, err := h.reg.MintRegistrationAccessToken(r.Context(), v["tenant"], v["client_id"])
-	if err != nil {
-		return err
-	}
-	httpio.WriteJSON(w, http.StatusCreated, struct {
-		ClientID              string `json:"client_id"`
-		RegistrationToken     string `json:"registration_access_token"`
-		RegistrationClientURI string `json:"registration_client_uri"`
-	}{c.ID, token, httpio.ClientURI(h.tenantIssuer(c.Tenant), c.ID)})
-	return nil
-}

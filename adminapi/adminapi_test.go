@@ -21,15 +21,17 @@ const token = "admin-token-for-tests-0123456789"
 
 type env struct {
 	t             *testing.T
+	store         *memstore.Store
 	admin, public *httptest.Server
 }
 
 func setup(t *testing.T) *env {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	store := memstore.New(memstore.Config{})
 	reg, err := engine.New(engine.Config{
-		Store: memstore.New(memstore.Config{}), Keys: jose.KeySetChecker{}, Logger: log,
-		Tenants: map[string]engine.Settings{"acme": {}, "globex": {InitialAccessToken: engine.TokenStatic, StaticInitialAccessToken: "static-secret-value-123"}},
+		Store: store, AuditLog: store, Limiter: store, Keys: jose.KeySetChecker{}, Logger: log,
+		Tenants: map[string]engine.Settings{"acme": {}, "globex-2": {}, "acme-2": {}, "globex": {InitialAccessToken: engine.TokenStatic, StaticInitialAccessToken: "static-secret-value-123"}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +44,7 @@ func setup(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, admin: httptest.NewServer(adm), public: httptest.NewServer(pub)}
+	e := &env{t: t, store: store, admin: httptest.NewServer(adm), public: httptest.NewServer(pub)}
 	t.Cleanup(e.admin.Close)
 	t.Cleanup(e.public.Close)
 	return e
@@ -116,7 +118,8 @@ func TestTenants(t *testing.T) {
 		}
 	}
 	status, m := e.adm("GET", "/admin/tenants/globex", "")
-	if status != 200 || m["static_initial_access_token_set"] != true {
+	settings, _ := m["settings"].(map[string]any)
+	if status != 200 || settings["static_initial_access_token_sha256"] == nil || m["source"] != "config" {
 		t.Fatalf("GET tenant: %d %v", status, m)
 	}
 	if strings.Contains(fmt.Sprint(m), "static-secret-value-123") {

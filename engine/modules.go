@@ -125,3 +125,22 @@ type DecisionInput struct {
 	// Config is the module's entry in the tenant's policy_config.
 	Config json.RawMessage `json:"config,omitempty"`
 }
+
+// ModuleInfo describes a loaded policy module, as the admin API shows it.
+type ModuleInfo struct {
+	// Name is the module's name; Tenant is "" for a module every tenant
+	// sees, else the one tenant that sees it.
+	Name   string `json:"name"`
+	Tenant string `json:"tenant,omitempty"`
+	// Digest is the module's version: the hex SHA-256 of its bytes.
+	Digest     string `json:"digest"`
+	Size       int    `json:"size"`
+	ABIVersion uint32 `json:"abi_version"`
+	Hooks      []Hook `json:"hooks"`
+	// Imports lists the module's imports as "module.name".
+	Imports []string `json:"imports"`
+	// Reactor reports whether the module exports _initialize.
+	Reactor bool `json:"reactor"`
+	// MemoryPages is the linear memory of a fresh instance.
+	MemoryPages uint32 `json:"memory_pages"`
+}

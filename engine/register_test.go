@@ -231,7 +231,7 @@ func TestRegisterInitialAccessTokenLifecycle(t *testing.T) {
 		if got := h.iat("default", tok).Uses; got != 2 {
 			t.Errorf("Uses = %d after refusal", got)
 		}
-		cs, _, err := h.r.Clients(context.Background(), "default", "", 10)
+		cs, _, err := h.r.Clients(context.Background(), "default", engine.ClientFilter{}, "", 10)
 		if err != nil || len(cs) != 2 {
 			t.Errorf("clients = %d, %v; want 2", len(cs), err)
 		}
@@ -471,7 +471,7 @@ func TestRegisterPolicies(t *testing.T) {
 			if calls := h.mods.Calls(); len(calls) != 1 {
 				t.Errorf("policies after a rejection ran: %+v", calls)
 			}
-			if cs, _, _ := h.r.Clients(context.Background(), "t", "", 10); len(cs) != 0 {
+			if cs, _, _ := h.r.Clients(context.Background(), "t", engine.ClientFilter{}, "", 10); len(cs) != 0 {
 				t.Error("client stored")
 			}
 		})
@@ -924,7 +924,7 @@ func TestReservedClientID(t *testing.T) {
 		eq(t, "secret hash", got.Client.SecretHash, "")
 		eq(t, "issued at", got.Client.IssuedAt, h.clock.Now())
 		eq(t, "uses", h.iat("default", tok).Uses, int64(2))
-		cs, _, _ := h.r.Clients(context.Background(), "default", "", 10)
+		cs, _, _ := h.r.Clients(context.Background(), "default", engine.ClientFilter{}, "", 10)
 		eq(t, "clients", len(cs), 1)
 		// A token with replacement may be minted while the client exists.
 		h.mint("default", engine.MintRequest{ClientID: "replaceable", Replacement: true})
@@ -1297,7 +1297,7 @@ func TestTenantIsolation(t *testing.T) {
 	_, _, err = h.r.MintInitialAccessToken(context.Background(), "globex", engine.MintRequest{Policies: []string{"acme-only"}})
 	wantCode(t, err, engine.CodeInvalidRequest)
 	// And the admin view.
-	cs, _, err := h.r.Clients(context.Background(), "globex", "", 10)
+	cs, _, err := h.r.Clients(context.Background(), "globex", engine.ClientFilter{}, "", 10)
 	if err != nil || len(cs) != 1 || cs[0].Metadata.ClientName != "globex" {
 		t.Errorf("globex clients = %+v, %v", cs, err)
 	}
@@ -1453,7 +1453,7 @@ func TestAdminClients(t *testing.T) {
 	var got []string
 	cursor := ""
 	for {
-		cs, next, err := h.r.Clients(context.Background(), "t", cursor, 2)
+		cs, next, err := h.r.Clients(context.Background(), "t", engine.ClientFilter{}, cursor, 2)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1467,7 +1467,7 @@ func TestAdminClients(t *testing.T) {
 	}
 	eq(t, "ids", got, ids)
 	for _, limit := range []int{0, -1, engine.MaxPageSize + 1} {
-		_, _, err := h.r.Clients(context.Background(), "t", "", limit)
+		_, _, err := h.r.Clients(context.Background(), "t", engine.ClientFilter{}, "", limit)
 		wantCode(t, err, engine.CodeInvalidRequest)
 	}
 	if err := h.r.DeleteClient(context.Background(), "t", ids[0]); err != nil {

@@ -253,7 +253,7 @@ func compileTenant(name string, s Settings) (*tenant, error) {
 		if s.StaticInitialAccessToken != "" && len(s.StaticInitialAccessToken) < 16 {
 			return fail("initial_access_token is static but static_initial_access_token is shorter than 16 characters")
 		}
-		if !ValidBearerValue(s.StaticInitialAccessToken) {
+		if s.StaticInitialAccessToken != "" && !ValidBearerValue(s.StaticInitialAccessToken) {
 			return fail("static_initial_access_token must use only the characters of an RFC 6750 bearer token")
 		}
 	default:

@@ -9,8 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/gorilla/mux"
@@ -33,6 +33,16 @@ type Config struct {
 	// MaxBodyBytes bounds request bodies; larger ones get 413.
 	// Default DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For header
+	// is believed when finding a client's IP address (for rate limits,
+	// policy inputs and the audit log). Default none: the socket peer is
+	// the client.
+	TrustedProxies []netip.Prefix
+	// Middleware, when set, wraps every matched route's handler; the
+	// route's template and variables are known when it runs (for metrics).
+	Middleware mux.MiddlewareFunc
+	// Metrics, when set, serves GET /metrics.
+	Metrics http.Handler
 	// Logger receives one line per request and the causes of failures.
 	// Default slog.Default().
 	Logger *slog.Logger
@@ -43,6 +53,7 @@ type handler struct {
 	reg     *engine.Registrar
 	issuer  string
 	maxBody int64
+	trusted []netip.Prefix
 	log     *slog.Logger
 }
 
@@ -55,7 +66,7 @@ func New(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("httpapi: %w", err)
 	}
-	h := &handler{reg: cfg.Registrar, issuer: issuer, maxBody: cfg.MaxBodyBytes, log: cfg.Logger}
+	h := &handler{reg: cfg.Registrar, issuer: issuer, maxBody: cfg.MaxBodyBytes, trusted: cfg.TrustedProxies, log: cfg.Logger}
 	if h.maxBody <= 0 {
 		h.maxBody = DefaultMaxBodyBytes
 	}
@@ -68,6 +79,9 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	handle("/healthz", h.healthz, http.MethodGet)
 	handle("/readyz", h.readyz, http.MethodGet)
+	if cfg.Metrics != nil {
+		r.Handle("/metrics", cfg.Metrics).Methods(http.MethodGet)
+	}
 	// RFC 8414 §3.1: the well-known segment goes before the issuer's path.
 	handle("/.well-known/oauth-authorization-server", h.discovery, http.MethodGet)
 	handle("/.well-known/oauth-authorization-server/tenants/{tenant}", h.discovery, http.MethodGet)
@@ -81,6 +95,9 @@ func New(cfg Config) (http.Handler, error) {
 		handle(prefix+"/reg/{client_id}", h.read, http.MethodGet)
 		handle(prefix+"/reg/{client_id}", h.update, http.MethodPut)
 		handle(prefix+"/reg/{client_id}", h.delete, http.MethodDelete)
+	}
+	if cfg.Middleware != nil {
+		r.Use(cfg.Middleware)
 	}
 	r.NotFoundHandler = httpio.Handle(h.log, notFound)
 	r.MethodNotAllowedHandler = httpio.Handle(h.log, methodNotAllowed(r))
@@ -126,14 +143,8 @@ func (h *handler) tenant(r *http.Request) (name, issuer string) {
 	return engine.DefaultTenant, h.issuer
 }
 
-// remoteIP is the IP address of the peer.
-func remoteIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// clientIP is the IP address of the client (see Config.TrustedProxies).
+func (h *handler) clientIP(r *http.Request) string { return httpio.ClientIP(r, h.trusted) }
 
 func (h *handler) healthz(w http.ResponseWriter, r *http.Request) error {
 	httpio.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})

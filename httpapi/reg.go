@@ -20,8 +20,9 @@ func (h *handler) register(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	name, issuer := h.tenant(r)
-	info, err := h.reg.Register(r.Context(), engine.RegisterRequest{
-		Tenant: name, Token: token, Body: body, RemoteIP: remoteIP(r),
+	ip := h.clientIP(r)
+	info, err := h.reg.Register(httpio.AuditContext(r, ip), engine.RegisterRequest{
+		Tenant: name, Token: token, Body: body, RemoteIP: ip,
 	})
 	if err != nil {
 		return err
@@ -38,7 +39,7 @@ func (h *handler) manageRequest(r *http.Request) (engine.ManageRequest, string, 
 	}
 	name, issuer := h.tenant(r)
 	return engine.ManageRequest{
-		Tenant: name, ClientID: mux.Vars(r)["client_id"], Token: token, RemoteIP: remoteIP(r),
+		Tenant: name, ClientID: mux.Vars(r)["client_id"], Token: token, RemoteIP: h.clientIP(r),
 	}, issuer, nil
 }
 
@@ -48,7 +49,7 @@ func (h *handler) read(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	info, err := h.reg.Read(r.Context(), req)
+	info, err := h.reg.Read(httpio.AuditContext(r, req.RemoteIP), req)
 	if err != nil {
 		return err
 	}
@@ -65,7 +66,7 @@ func (h *handler) update(w http.ResponseWriter, r *http.Request) error {
 	if req.Body, err = httpio.ReadJSON(w, r, h.maxBody); err != nil {
 		return err
 	}
-	info, err := h.reg.Update(r.Context(), req)
+	info, err := h.reg.Update(httpio.AuditContext(r, req.RemoteIP), req)
 	if err != nil {
 		return err
 	}
@@ -79,7 +80,7 @@ func (h *handler) delete(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := h.reg.Delete(r.Context(), req); err != nil {
+	if err := h.reg.Delete(httpio.AuditContext(r, req.RemoteIP), req); err != nil {
 		return err
 	}
 	httpio.NoStore(w)

@@ -13,7 +13,9 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/registrar-dev/registrar/engine"
 )
@@ -39,6 +41,8 @@ var statuses = map[engine.ErrorCode]int{
 	engine.CodeConflict:                    http.StatusConflict,
 	engine.CodeServerError:                 http.StatusInternalServerError,
 	engine.CodeTemporarilyUnavailable:      http.StatusServiceUnavailable,
+	engine.CodeTooManyRequests:             http.StatusTooManyRequests,
+	engine.CodePreconditionFailed:          http.StatusPreconditionFailed,
 	CodeMethodNotAllowed:                   http.StatusMethodNotAllowed,
 	CodeRequestTooLarge:                    http.StatusRequestEntityTooLarge,
 }
@@ -73,7 +77,11 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	switch status {
 	case http.StatusUnauthorized:
 		h.Set("WWW-Authenticate", fmt.Sprintf(`Bearer error="invalid_token", error_description=%q`, quoteSafe(e.Description)))
-	case http.StatusServiceUnavailable:
+	}
+	switch {
+	case e.RetryAfter > 0:
+		h.Set("Retry-After", strconv.FormatInt(int64((e.RetryAfter+time.Second-1)/time.Second), 10))
+	case status == http.StatusServiceUnavailable:
 		h.Set("Retry-After", RetryAfterSeconds)
 	}
 	level := slog.LevelDebug

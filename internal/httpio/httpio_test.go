@@ -30,6 +30,8 @@ func TestStatusTable(t *testing.T) {
 		engine.CodeConflict:                    409,
 		engine.CodeServerError:                 500,
 		engine.CodeTemporarilyUnavailable:      503,
+		engine.CodeTooManyRequests:             429,
+		engine.CodePreconditionFailed:          412,
 		CodeMethodNotAllowed:                   405,
 		CodeRequestTooLarge:                    413,
 	}
