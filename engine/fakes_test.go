@@ -71,7 +71,12 @@ type fakeModule struct {
 	clientID func(in *engine.FactoryInput) (string, error)
 	secret   func(in *engine.FactoryInput) (string, error)
 	decide   func(hook engine.Hook, in *engine.DecisionInput) (bool, error)
+	// version names the module's version; its digest is HashToken of it.
+	version string
 }
+
+// digest is the module's version digest, as plugins would report it.
+func (m *fakeModule) digest() string { return engine.HashToken("module version " + m.version) }
 
 // moduleCall records one hook call.
 type moduleCall struct {
@@ -140,9 +145,14 @@ func (f *fakeModules) Policy(_ context.Context, tenant, name string, in *engine.
 	}
 	f.record(moduleCall{Tenant: tenant, Module: name, Hook: engine.HookPolicy, Phase: in.Phase, Metadata: maps.Clone(in.Metadata), Token: in.Token, ClientID: in.ClientID, Current: in.Current})
 	if m.policy == nil {
-		return &engine.PolicyOutput{Metadata: maps.Clone(in.Metadata)}, nil
+		return &engine.PolicyOutput{Metadata: maps.Clone(in.Metadata), Version: m.digest()}, nil
 	}
-	return m.policy(in)
+	out, err := m.policy(in)
+	if out == nil {
+		out = &engine.PolicyOutput{}
+	}
+	out.Version = m.digest()
+	return out, err
 }
 
 func (f *fakeModules) ClientID(_ context.Context, tenant, name string, in *engine.FactoryInput) (string, error) {

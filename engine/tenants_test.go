@@ -1,0 +1,274 @@
+package engine_test
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+
+	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/jose"
+	"github.com/registrar-dev/registrar/memstore"
+)
+
+// replicas returns two Registrars over one store, as two processes over
+// one Redis are.
+func replicas(t *testing.T, mods engine.Modules) (a, b *engine.Registrar, store *memstore.Store) {
+	t.Helper()
+	store = memstore.New(memstore.Config{})
+	mk := func() *engine.Registrar {
+		r, err := engine.New(engine.Config{
+			Store: store, AuditLog: store, Limiter: store, Keys: jose.KeySetChecker{}, Modules: mods,
+			Logger: slog.New(slog.DiscardHandler),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	return mk(), mk(), store
+}
+
+func TestStoredTenantsAcrossReplicas(t *testing.T) {
+	ctx := context.Background()
+	a, b, _ := replicas(t, nil)
+	if _, created, err := a.PutTenant(ctx, "team", engine.Settings{InitialAccessToken: engine.TokenNone}, 0); err != nil || !created {
+		t.Fatalf("put: %v %v", created, err)
+	}
+	if !a.HasTenant("team") {
+		t.Fatal("the replica that created the tenant does not serve it")
+	}
+	if b.HasTenant("team") {
+		t.Fatal("b serves the tenant before refreshing (the test is wrong)")
+	}
+	if err := b.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ci, err := b.Register(ctx, engine.RegisterRequest{Tenant: "team", Body: []byte(rp()), RemoteIP: "192.0.2.1"})
+	if err != nil {
+		t.Fatalf("register at b: %v", err)
+	}
+	// Replace on b; a sees the new settings after its refresh.
+	if _, _, err := b.PutTenant(ctx, "team", engine.Settings{}, 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := a.PutTenant(ctx, "team", engine.Settings{}, 1); engine.AsError(err).Code != engine.CodePreconditionFailed {
+		t.Errorf("stale If-Match: %v", err)
+	}
+	if err := a.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if caps, _ := a.Capabilities("team"); caps.OpenRegistration {
+		t.Error("a still serves the old settings after a refresh")
+	}
+	// Delete on a: b, not yet refreshed, can no longer write into it.
+	if err := a.DeleteTenant(ctx, "team"); err != nil {
+		t.Fatal(err)
+	}
+	if !b.HasTenant("team") {
+		t.Fatal("b dropped the tenant before refreshing (the test is wrong)")
+	}
+	if _, err := b.Register(ctx, engine.RegisterRequest{Tenant: "team", Body: []byte(rp()), RemoteIP: "192.0.2.1"}); err == nil {
+		t.Error("a stale replica registered a client into a deleted tenant")
+	}
+	if _, _, err := b.MintInitialAccessToken(ctx, "team", engine.MintRequest{}); err == nil {
+		t.Error("a stale replica minted a token in a deleted tenant")
+	}
+	if _, err := b.Client(ctx, "team", ci.Client.ID); engine.AsError(err).Code != engine.CodeNotFound {
+		t.Errorf("the deleted tenant's client is still there: %v", err)
+	}
+	if err := b.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if b.HasTenant("team") {
+		t.Error("b serves a deleted tenant after refreshing")
+	}
+}
+
+func TestConfiguredTenantsWin(t *testing.T) {
+	ctx := context.Background()
+	store := memstore.New(memstore.Config{})
+	if _, err := store.PutTenant(ctx, &engine.TenantRecord{Name: "acme", Settings: engine.Settings{InitialAccessToken: engine.TokenNone}}, 0); err != nil {
+		t.Fatal(err)
+	}
+	r, err := engine.New(engine.Config{
+		Store: store, Keys: jose.KeySetChecker{}, Logger: slog.New(slog.DiscardHandler),
+		Tenants: map[string]engine.Settings{"acme": {}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if caps, _ := r.Capabilities("acme"); caps.OpenRegistration {
+		t.Error("a stored tenant overrides the configuration file's")
+	}
+	info, err := r.Tenant(ctx, "acme")
+	if err != nil || info.Source != engine.SourceConfig {
+		t.Errorf("Tenant = %+v, %v", info, err)
+	}
+	// A stored default replaces the built-in one.
+	if _, _, err := r.PutTenant(ctx, engine.DefaultTenant, engine.Settings{InitialAccessToken: engine.TokenNone}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if caps, _ := r.Capabilities(engine.DefaultTenant); !caps.OpenRegistration {
+		t.Error("the stored default tenant is not served")
+	}
+}
+
+func TestRefreshKeepsLastGoodSettings(t *testing.T) {
+	ctx := context.Background()
+	a, _, store := replicas(t, nil)
+	if _, _, err := a.PutTenant(ctx, "team", engine.Settings{InitialAccessToken: engine.TokenNone}, 0); err != nil {
+		t.Fatal(err)
+	}
+	// A record that no longer compiles (written behind the engine's back,
+	// as an older or newer version might).
+	if _, err := store.PutTenant(ctx, &engine.TenantRecord{Name: "team", Settings: engine.Settings{InitialAccessToken: "sometimes"}}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if caps, err := a.Capabilities("team"); err != nil || !caps.OpenRegistration {
+		t.Errorf("the last good settings were dropped: %+v %v", caps, err)
+	}
+}
+
+// Every registration and update records the policy versions that ran; a
+// listing by policy version shows the clients whose current metadata that
+// version shaped.
+func TestProvenance(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, map[string]engine.Settings{"t": {}})
+	p := &fakeModule{version: "1"}
+	h.mods.add("t", "p", p)
+	h.mods.add("t", "q", &fakeModule{version: "1"})
+	tok := h.mint("t", engine.MintRequest{Policies: []string{"p", "q"}})
+	ci := h.mustRegister("t", tok, rp())
+	c := h.stored("t", ci.Client.ID)
+	v1 := engine.PolicyVersion{Name: "p", Digest: p.digest()}
+	if len(c.History) != 1 || c.History[0].Event != engine.EventRegister || c.History[0].Token != c.IssuedBy ||
+		len(c.History[0].Policies) != 2 || c.History[0].Policies[0] != v1 || c.History[0].Policies[1].Name != "q" {
+		t.Fatalf("history after registration: %+v", c.History)
+	}
+	list := func(v engine.PolicyVersion) int {
+		cs, _, err := h.r.Clients(ctx, "t", engine.ClientFilter{Policy: v}, "", 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(cs)
+	}
+	if list(v1) != 1 {
+		t.Error("the client is not listed under the policy version that admitted it")
+	}
+	// A new version of p runs at the next update.
+	p.version = "2"
+	v2 := engine.PolicyVersion{Name: "p", Digest: p.digest()}
+	rat := ci.RegistrationAccessToken
+	for i := 0; i < engine.MaxHistory+4; i++ {
+		rat = h.mustUpdate("t", ci.Client.ID, rat, rp(`"client_id":"`+ci.Client.ID+`"`)).RegistrationAccessToken
+	}
+	c = h.stored("t", ci.Client.ID)
+	if len(c.History) != engine.MaxHistory || c.History[0].Event != engine.EventRegister || c.History[len(c.History)-1].Event != engine.EventUpdate {
+		t.Errorf("history after many updates: %d entries, first %+v", len(c.History), c.History[0])
+	}
+	if c.History[len(c.History)-1].Policies[0] != v2 {
+		t.Errorf("last update's policies: %+v", c.History[len(c.History)-1].Policies)
+	}
+	if list(v1) != 0 || list(v2) != 1 {
+		t.Errorf("listing by version after the update: v1 %d, v2 %d", list(v1), list(v2))
+	}
+	if n, err := h.r.DeleteClients(ctx, "t", engine.ClientFilter{Policy: v2}); err != nil || n != 1 {
+		t.Errorf("bulk delete by policy version: %d %v", n, err)
+	}
+}
+
+// A registration a policy refuses is an audit event naming the policy and
+// its version.
+func TestAuditRejection(t *testing.T) {
+	ctx := context.Background()
+	store := memstore.New(memstore.Config{})
+	mods := newFakeModules()
+	gate := &fakeModule{version: "7", policy: rejectWith(engine.CodeInvalidClientMetadata, "no")}
+	mods.add("t", "gate", gate)
+	r, err := engine.New(engine.Config{
+		Store: store, AuditLog: store, Keys: jose.KeySetChecker{}, Modules: mods, Logger: slog.New(slog.DiscardHandler),
+		Tenants: map[string]engine.Settings{"t": {InitialAccessToken: engine.TokenNone, DefaultPolicies: []string{"gate"}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx := engine.WithRequest(ctx, engine.RequestInfo{ID: "req-1", RemoteIP: "192.0.2.7"})
+	if _, err := r.Register(rctx, engine.RegisterRequest{Tenant: "t", Body: []byte(rp()), RemoteIP: "192.0.2.7"}); err == nil {
+		t.Fatal("registration passed the gate")
+	}
+	es, _, err := r.AuditEvents(ctx, "t", "", 10)
+	if err != nil || len(es) != 1 {
+		t.Fatalf("events: %+v %v", es, err)
+	}
+	e := es[0]
+	if e.Type != engine.AuditClientRejected || e.Policy == nil || *e.Policy != (engine.PolicyVersion{Name: "gate", Digest: gate.digest()}) ||
+		e.Error != engine.CodeInvalidClientMetadata || e.Actor != "anonymous" || e.RequestID != "req-1" || e.RemoteIP != "192.0.2.7" {
+		t.Errorf("event: %+v", e)
+	}
+}
+
+func TestRegistrationRateLimit(t *testing.T) {
+	ctx := context.Background()
+	store := memstore.New(memstore.Config{})
+	r, err := engine.New(engine.Config{
+		Store: store, Limiter: store, Keys: jose.KeySetChecker{}, Logger: slog.New(slog.DiscardHandler),
+		Tenants: map[string]engine.Settings{
+			"open":  {InitialAccessToken: engine.TokenNone},
+			"busy":  {InitialAccessToken: engine.TokenNone, RegistrationRateLimit: engine.RateLimit{PerTenant: engine.Rate{Events: 2, Per: 60e9}}},
+			"free":  {InitialAccessToken: engine.TokenNone, RegistrationRateLimit: engine.RateLimit{Off: true}},
+			"token": {},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := func(tenant, ip string) error {
+		_, err := r.Register(ctx, engine.RegisterRequest{Tenant: tenant, Body: []byte(rp()), RemoteIP: ip})
+		return err
+	}
+	// Open registration: 20 a minute per address by default; an IPv6
+	// client counts by its /64.
+	for i := 0; i < engine.DefaultOpenRegistrationRate.Events; i++ {
+		if err := reg("open", "2001:db8:1:2::"+string(rune('a'+i%6))); err != nil {
+			t.Fatalf("registration %d: %v", i, err)
+		}
+	}
+	err = reg("open", "2001:db8:1:2:ffff::1")
+	if e := engine.AsError(err); e.Code != engine.CodeTooManyRequests || e.RetryAfter <= 0 {
+		t.Fatalf("over the limit: %+v", err)
+	}
+	if err := reg("open", "2001:db8:1:3::1"); err != nil {
+		t.Errorf("another /64: %v", err)
+	}
+	if err := reg("open", "192.0.2.1"); err != nil {
+		t.Errorf("an IPv4 client: %v", err)
+	}
+	// A per-tenant limit counts everyone.
+	if reg("busy", "192.0.2.1") != nil || reg("busy", "192.0.2.2") != nil {
+		t.Fatal("busy tenant refused within its limit")
+	}
+	if engine.AsError(reg("busy", "192.0.2.3")).Code != engine.CodeTooManyRequests {
+		t.Error("busy tenant over its limit")
+	}
+	for i := 0; i < 30; i++ {
+		if err := reg("free", "192.0.2.1"); err != nil {
+			t.Fatalf("a tenant with limits off: %v", err)
+		}
+	}
+	// Tenants with tokens have no default limit.
+	if engine.AsError(reg("token", "192.0.2.1")).Code != engine.CodeInvalidToken {
+		t.Error("token tenant")
+	}
+	// Without a limiter, a configured limit is refused at start.
+	_, err = engine.New(engine.Config{Store: store, Keys: jose.KeySetChecker{}, Tenants: map[string]engine.Settings{"busy": {RegistrationRateLimit: engine.RateLimit{PerIP: engine.Rate{Events: 1, Per: 1e9}}}}})
+	if err == nil {
+		t.Error("a rate limit without a limiter was accepted")
+	}
+}
