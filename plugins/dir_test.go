@@ -83,6 +83,23 @@ func TestPolicyFolder(t *testing.T) {
 	if n := len(h.Modules()); n != 5 {
 		t.Errorf("%d modules loaded, want 5: %+v", n, h.Modules())
 	}
+	visible := func(tenant string) string {
+		var s []string
+		for _, m := range h.Visible(tenant) {
+			s = append(s, m.Tenant+"/"+m.Name)
+		}
+		return strings.Join(s, " ")
+	}
+	for tenant, want := range map[string]string{
+		"acme":    "/decide acme/ids acme/minimal", // its own minimal shadows the shared one
+		"globex":  "/decide /minimal globex/secrets",
+		"default": "/decide /minimal",
+		"acme-2":  "/decide /minimal", // a name that acme is a prefix of sees nothing of acme's
+	} {
+		if got := visible(tenant); got != want {
+			t.Errorf("Visible(%s) = %q, want %q", tenant, got, want)
+		}
+	}
 
 	ctx := context.Background()
 	in := &engine.PolicyInput{Phase: engine.PhaseRegister, Tenant: "default", Metadata: map[string]json.RawMessage{

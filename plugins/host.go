@@ -243,6 +243,23 @@ func (h *Host) Modules() []Info {
 	return infos
 }
 
+// Visible describes the modules a tenant can use, sorted by name: its own,
+// and the shared ones that its own do not shadow.
+func (h *Host) Visible(tenant string) []engine.ModuleInfo {
+	cat := h.cat.Load()
+	var infos []engine.ModuleInfo
+	for name, m := range cat.shared {
+		if _, shadowed := cat.tenants[tenant][name]; !shadowed {
+			infos = append(infos, m.Info())
+		}
+	}
+	for _, m := range cat.tenants[tenant] {
+		infos = append(infos, m.Info())
+	}
+	slices.SortFunc(infos, func(a, b engine.ModuleInfo) int { return strings.Compare(a.Name, b.Name) })
+	return infos
+}
+
 // Close frees every module.
 func (h *Host) Close(ctx context.Context) error {
 	var errs []error

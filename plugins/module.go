@@ -19,23 +19,9 @@ import (
 	"github.com/registrar-dev/registrar/engine"
 )
 
-// Info describes a loaded module.
-type Info struct {
-	// Name is the module's name; Tenant is "" for a module every tenant sees.
-	Name   string `json:"name"`
-	Tenant string `json:"tenant,omitempty"`
-	// Digest is the module's version: the hex SHA-256 of its bytes.
-	Digest     string        `json:"digest"`
-	Size       int           `json:"size"`
-	ABIVersion uint32        `json:"abi_version"`
-	Hooks      []engine.Hook `json:"hooks"`
-	// Imports lists the module's imports as "module.name".
-	Imports []string `json:"imports"`
-	// Reactor reports whether the module exports _initialize.
-	Reactor bool `json:"reactor"`
-	// MemoryPages is the linear memory of a fresh instance.
-	MemoryPages uint32 `json:"memory_pages"`
-}
+// Info describes a loaded module. It is the engine's ModuleInfo, so that
+// the admin API can show it without importing this package.
+type Info = engine.ModuleInfo
 
 // Module is one compiled version of a policy module with its instance pool.
 // It is safe for concurrent use.
