@@ -27,8 +27,10 @@ type serveConfig struct {
 	configFile              string
 	adminToken              string
 	logLevel                string
+	trustedProxies          string
 	maxBody                 int64
 	shutdownTimeout         time.Duration
+	tenantRefresh           time.Duration
 }
 
 func serveFlags(e env) (*serveConfig, func([]string) error) {
@@ -48,6 +50,16 @@ func serveFlags(e env) (*serveConfig, func([]string) error) {
 	str(&c.dataDir, "data-dir", "REGISTRAR_DATA_DIR", "", "folder for state kept across restarts (compiled policy modules)")
 	str(&c.configFile, "config", "REGISTRAR_CONFIG", "", "tenant configuration file (YAML or JSON)")
 	str(&c.logLevel, "log-level", "REGISTRAR_LOG_LEVEL", "info", "log level: debug, info, warn or error")
+	str(&c.trustedProxies, "trusted-proxies", "REGISTRAR_TRUSTED_PROXIES", "", "comma-separated IP addresses and CIDR prefixes of reverse proxies whose X-Forwarded-For is believed")
+	dur := func(p *time.Duration, name, envName string, def time.Duration, help string) {
+		if v := e.getenv(envName); v != "" {
+			if d, err := time.ParseDuration(v); err == nil {
+				def = d
+			}
+		}
+		fs.DurationVar(p, name, def, help+" (env "+envName+")")
+	}
+	dur(&c.tenantRefresh, "tenant-refresh", "REGISTRAR_TENANT_REFRESH", time.Second, "how often tenants created through the admin API of any replica are loaded from the store")
 	fs.Int64Var(&c.maxBody, "max-body-bytes", httpapi.DefaultMaxBodyBytes, "request body limit in bytes")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long SIGTERM waits for requests in flight")
 	c.adminToken = e.getenv("REGISTRAR_ADMIN_TOKEN")
@@ -84,6 +96,13 @@ func serve(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
+	trusted, err := httpio.ParseTrustedProxies(c.trustedProxies)
+	if err != nil {
+		return usageError{"--trusted-proxies: " + err.Error()}
+	}
+	if c.tenantRefresh <= 0 {
+		return usageError{"--tenant-refresh must be positive"}
+	}
 	fc, err := loadConfig(c.configFile)
 	if err != nil {
 		return err
@@ -103,15 +122,31 @@ func serve(ctx context.Context, args []string, e env) error {
 	}
 	defer closeStore()
 	reg, err := engine.New(engine.Config{
-		Store:   store,
-		Keys:    jose.KeySetChecker{},
-		Modules: mods,
-		Tenants: fc.Tenants,
-		Logger:  log,
+		Store:    store,
+		AuditLog: store,
+		Limiter:  store,
+		Keys:     jose.KeySetChecker{},
+		Modules:  mods,
+		Tenants:  fc.Tenants,
+		Logger:   log,
 	})
 	if err != nil {
 		return err
 	}
+	if modules != nil {
+		for _, m := range modules.Modules() {
+			reg.Audit(ctx, engine.AuditEvent{
+				Tenant: m.Tenant, Type: engine.AuditPolicyLoaded, Actor: "system",
+				Policy: &engine.PolicyVersion{Name: m.Name, Digest: m.Digest}, Detail: "policy folder",
+			})
+		}
+	}
+	if err := reg.Refresh(ctx); err != nil {
+		log.Warn("tenants of the store not loaded yet; retrying in the background", "err", err)
+	}
+	refreshCtx, stopRefresh := context.WithCancel(ctx)
+	defer stopRefresh()
+	go reg.RefreshEvery(refreshCtx, c.tenantRefresh)
 
 	// Listen first, so that a taken port fails start-up before anything
 	// is printed, and ":0" works.
@@ -134,11 +169,15 @@ func serve(ctx context.Context, args []string, e env) error {
 		}
 		fmt.Fprintf(e.stdout, "admin token (shown once; set REGISTRAR_ADMIN_TOKEN to choose your own): %s\n", c.adminToken)
 	}
-	public, err := httpapi.New(httpapi.Config{Registrar: reg, Issuer: c.issuer, MaxBodyBytes: c.maxBody, Logger: log})
+	public, err := httpapi.New(httpapi.Config{Registrar: reg, Issuer: c.issuer, MaxBodyBytes: c.maxBody, TrustedProxies: trusted, Logger: log})
 	if err != nil {
 		return err
 	}
-	admin, err := adminapi.New(adminapi.Config{Registrar: reg, Token: c.adminToken, Issuer: c.issuer, Logger: log})
+	var visible adminapi.Modules
+	if modules != nil {
+		visible = modules
+	}
+	admin, err := adminapi.New(adminapi.Config{Registrar: reg, Token: c.adminToken, Issuer: c.issuer, Modules: visible, TrustedProxies: trusted, Logger: log})
 	if err != nil {
 		return err
 	}

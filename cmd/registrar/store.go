@@ -36,11 +36,25 @@ const (
 	defaultDialerRetries = 1
 )
 
+// backend is what a store keeps for the engine: clients, tokens and
+// tenants, the audit log and the rate-limit budgets. memstore.Store and
+// redisstore.Store are each all three.
+type backend interface {
+	engine.Store
+	engine.AuditLog
+	engine.Limiter
+}
+
+var (
+	_ backend = (*memstore.Store)(nil)
+	_ backend = (*redisstore.Store)(nil)
+)
+
 // openStore returns the store that rawURL names: the embedded in-memory
 // store when it is empty (logged loudly: its data is lost on exit), else a
 // Redis store, once Redis has answered a PING, which it retries for up to
 // wait. closeStore releases the store's connections.
-func openStore(ctx context.Context, rawURL string, wait time.Duration, log *slog.Logger) (store engine.Store, closeStore func() error, err error) {
+func openStore(ctx context.Context, rawURL string, wait time.Duration, log *slog.Logger) (store backend, closeStore func() error, err error) {
 	if rawURL == "" {
 		log.Warn("using the embedded in-memory store: every client and token is lost when the process exits; set --redis-url for production")
 		return memstore.New(memstore.Config{}), func() error { return nil }, nil
