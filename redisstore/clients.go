@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/redis/go-redis/v9"
@@ -17,28 +18,33 @@ import (
 var errKeyChanged = errors.New("redisstore: UpdateClient fn changed the client's tenant or ID")
 
 // CreateClient stores c and consumes a use of the initial access token
-// c.IssuedBy names, if any, in one atomic script.
-func (s *Store) CreateClient(ctx context.Context, c *engine.Client, replace bool) error {
+// c.IssuedBy names, if any, in one atomic script that also checks the
+// tenant's tombstone and quota.
+func (s *Store) CreateClient(ctx context.Context, c *engine.Client, opts engine.CreateOptions) error {
 	k, ok := s.tenantKeys(c.Tenant)
 	if !ok {
 		return errInvalidTenant(c.Tenant)
+	}
+	if opts.MaxClients < 0 {
+		return fmt.Errorf("redisstore: CreateOptions.MaxClients %d is negative", opts.MaxClients)
 	}
 	rec, err := json.Marshal(c)
 	if err != nil {
 		return fmt.Errorf("redisstore: encode client: %w", err)
 	}
-	ks := []string{k.client(c.ID), k.clients(), k.expiry()}
+	ks := []string{k.client(c.ID), k.tombstone()}
 	if c.IssuedBy != "" {
 		ks = append(ks, k.token(c.IssuedBy))
 	}
 	rep := "0"
-	if replace {
+	if opts.Replace {
 		rep = "1"
 	}
+	args := append([]any{k.base, rec, c.ID, strconv.FormatInt(expireAt(c.ExpiresAt), 10), rep,
+		strconv.Itoa(opts.MaxClients), pruneOnWrite}, clientFilters(c)...)
 	octx, cancel := s.op(ctx)
 	defer cancel()
-	status, err := createClient.Run(octx, s.rdb, ks,
-		rec, c.ID, strconv.FormatInt(expireAt(c.ExpiresAt), 10), rep, pruneOnWrite).Text()
+	status, err := createClient.Run(octx, s.rdb, ks, args...).Text()
 	if err != nil {
 		return s.fail(ctx, "create client", err)
 	}
@@ -51,8 +57,30 @@ func (s *Store) CreateClient(ctx context.Context, c *engine.Client, replace bool
 		return fmt.Errorf("initial access token: %w", engine.ErrNotFound)
 	case "EXHAUSTED":
 		return engine.ErrTokenExhausted
+	case "QUOTA":
+		return engine.ErrQuotaExceeded
+	case "NO_TENANT":
+		return engine.ErrNoTenant
 	}
 	return fmt.Errorf("redisstore: create client: unexpected reply %q", status)
+}
+
+// clientFilters returns the suffixes of the filter indexes c belongs in:
+// that of the token that admitted it, and those of the policy versions of
+// its last History entry.
+func clientFilters(c *engine.Client) []any {
+	var fs []any
+	if c.IssuedBy != "" {
+		fs = append(fs, tokenFilter(c.IssuedBy))
+	}
+	if n := len(c.History); n > 0 {
+		for _, v := range c.History[n-1].Policies {
+			if f := policyFilter(v); v != (engine.PolicyVersion{}) && !slices.Contains(fs, any(f)) {
+				fs = append(fs, f)
+			}
+		}
+	}
+	return fs
 }
 
 // Client returns the live client with that tenant and ID.
@@ -84,7 +112,7 @@ func (s *Store) UpdateClient(ctx context.Context, tenant, id string, fn func(*en
 	}
 	octx, cancel := s.op(ctx)
 	defer cancel()
-	ks := []string{k.client(id), k.clients(), k.expiry()}
+	ks := []string{k.client(id)}
 	for {
 		old, err := s.rdb.Get(octx, k.client(id)).Bytes()
 		if errors.Is(err, redis.Nil) {
@@ -107,8 +135,9 @@ func (s *Store) UpdateClient(ctx context.Context, tenant, id string, fn func(*en
 		if err != nil {
 			return nil, fmt.Errorf("redisstore: encode client: %w", err)
 		}
-		status, err := updateClient.Run(octx, s.rdb, ks,
-			old, rec, id, strconv.FormatInt(expireAt(c.ExpiresAt), 10), pruneOnWrite).Text()
+		args := append([]any{k.base, old, rec, id, strconv.FormatInt(expireAt(c.ExpiresAt), 10), pruneOnWrite},
+			clientFilters(c)...)
+		status, err := updateClient.Run(octx, s.rdb, ks, args...).Text()
 		if err != nil {
 			return nil, s.fail(ctx, "update client", err)
 		}
@@ -133,7 +162,7 @@ func (s *Store) DeleteClient(ctx context.Context, tenant, id string) error {
 	}
 	octx, cancel := s.op(ctx)
 	defer cancel()
-	status, err := deleteClient.Run(octx, s.rdb, []string{k.client(id), k.clients(), k.expiry()}, id).Text()
+	status, err := deleteClient.Run(octx, s.rdb, []string{k.client(id)}, k.base, id).Text()
 	if err != nil {
 		return s.fail(ctx, "delete client", err)
 	}
@@ -146,36 +175,64 @@ func (s *Store) DeleteClient(ctx context.Context, tenant, id string) error {
 	return fmt.Errorf("redisstore: delete client: unexpected reply %q", status)
 }
 
-// Clients lists a page of the tenant's live clients, ordered by ID.
-func (s *Store) Clients(ctx context.Context, tenant, after string, limit int) ([]*engine.Client, string, error) {
+// Clients lists a page of the tenant's live clients that pass filter,
+// ordered by ID. With a filter it reads the filter index of the token, or
+// else of the policy version, and checks each client against the record;
+// it calls the listing script again, from where it stopped, until the page
+// is full or the index ends, so a page is short only when it is the last.
+func (s *Store) Clients(ctx context.Context, tenant string, filter engine.ClientFilter, after string, limit int) ([]*engine.Client, string, error) {
 	if limit < 1 {
 		return nil, "", fmt.Errorf("redisstore: Clients limit %d is not positive", limit)
+	}
+	if (filter.Policy.Name == "") != (filter.Policy.Digest == "") {
+		return nil, "", fmt.Errorf("redisstore: ClientFilter.Policy %q: set both Name and Digest, or neither", filter.Policy.String())
 	}
 	k, ok := s.tenantKeys(tenant)
 	if !ok {
 		return nil, "", nil
 	}
+	index, kind := k.clients(), "all"
+	switch {
+	case filter.IssuedBy != "":
+		index, kind = k.filterIndex(tokenFilter(filter.IssuedBy)), "token"
+	case filter.Policy != (engine.PolicyVersion{}):
+		index, kind = k.filterIndex(policyFilter(filter.Policy)), "policy"
+	}
 	octx, cancel := s.op(ctx)
 	defer cancel()
-	// One more than the page, to learn whether a live client follows it.
-	recs, err := listClients.Run(octx, s.rdb, []string{k.clients(), k.expiry()},
-		after, strconv.Itoa(limit+1), k.clientPrefix(), pruneOnList).StringSlice()
-	if err != nil {
-		return nil, "", s.fail(ctx, "list clients", err)
-	}
-	page := make([]*engine.Client, 0, min(len(recs), limit))
-	for _, rec := range recs[:min(len(recs), limit)] {
-		c, err := decodeClient([]byte(rec))
+	// One more than the page, to learn whether a matching client follows.
+	var found []*engine.Client
+	for cursor := after; len(found) <= limit; {
+		reply, err := listClients.Run(octx, s.rdb, []string{index},
+			k.base, cursor, strconv.Itoa(limit+1-len(found)), listBudget, pruneOnList,
+			kind, filter.IssuedBy, filter.Policy.Name, filter.Policy.Digest).StringSlice()
 		if err != nil {
-			return nil, "", err
+			return nil, "", s.fail(ctx, "list clients", err)
 		}
-		page = append(page, c)
+		for _, rec := range reply[2:] {
+			c, err := decodeClient([]byte(rec))
+			if err != nil {
+				return nil, "", err
+			}
+			if filter.Match(c) {
+				found = append(found, c)
+			}
+		}
+		if reply[0] == "1" {
+			break
+		}
+		cursor = reply[1]
 	}
-	next := ""
-	if len(recs) > limit {
-		next = page[limit-1].ID
+	return pageOf(found, limit, func(c *engine.Client) string { return c.ID })
+}
+
+// pageOf cuts a listing of up to limit+1 records to a page of limit and
+// names its cursor: the ID of its last record when a record follows it.
+func pageOf[T any](found []T, limit int, id func(T) string) ([]T, string, error) {
+	if len(found) <= limit {
+		return found, "", nil
 	}
-	return page, next, nil
+	return found[:limit], id(found[limit-1]), nil
 }
 
 // decodeClient decodes a client record.

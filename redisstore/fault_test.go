@@ -110,13 +110,13 @@ func TestRedisHangs(t *testing.T) {
 	for name, call := range map[string]func() error{
 		"Ping":         func() error { return s.Ping(ctx) },
 		"Client":       func() error { _, err := s.Client(ctx, "default", "x"); return err },
-		"CreateClient": func() error { return s.CreateClient(ctx, c, false) },
+		"CreateClient": func() error { return s.CreateClient(ctx, c, engine.CreateOptions{}) },
 		"UpdateClient": func() error {
 			_, err := s.UpdateClient(ctx, "default", "x", func(*engine.Client) error { return nil })
 			return err
 		},
 		"DeleteClient": func() error { return s.DeleteClient(ctx, "default", "x") },
-		"Clients":      func() error { _, _, err := s.Clients(ctx, "default", "", 10); return err },
+		"Clients":      func() error { _, _, err := s.Clients(ctx, "default", engine.ClientFilter{}, "", 10); return err },
 		"CreateInitialAccessToken": func() error {
 			return s.CreateInitialAccessToken(ctx, &engine.InitialAccessToken{Tenant: "default", ID: "x"})
 		},

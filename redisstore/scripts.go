@@ -2,14 +2,22 @@ package redisstore
 
 import "github.com/redis/go-redis/v9"
 
-// The Lua scripts of the writes and the listing. Each runs atomically on
+// The Lua scripts of the writes and the listings. Each runs atomically on
 // the Redis server; the keys it touches are all of one tenant, so they
 // share a hash slot. They return a status word that the Go side turns into
 // an engine error. go-redis runs them with EVALSHA and falls back to EVAL
 // when the server does not have them cached (after a restart or failover).
+//
+// The scripts that use the prelude take the tenant's key prefix,
+// "P:{T}:", as ARGV[1], and build from it the keys they find in the
+// indexes: the client records of listed IDs and the filter indexes a
+// client is in. Those keys carry the hash tag of the keys the script
+// declares, so Redis Cluster finds them on the node that runs the script.
 
-// prelude holds the helpers every write script uses.
+// prelude holds the helpers of the client scripts.
 const prelude = `
+local B = ARGV[1]
+
 -- now is the server's clock in Unix milliseconds.
 local function now()
   local t = redis.call('TIME')
@@ -27,35 +35,57 @@ local function put(key, value, at)
   return true
 end
 
--- index keeps a client in the listing index while it is live, and its
--- expiry in the expiry index while it has one.
-local function index(ids, exp, id, at, live)
-  if not live then
-    redis.call('ZREM', ids, id)
-    redis.call('ZREM', exp, id)
-    return
-  end
-  redis.call('ZADD', ids, 0, id)
-  if at > 0 then
-    redis.call('ZADD', exp, at, id)
-  else
-    redis.call('ZREM', exp, id)
+-- unindex removes a client from the listing index, the expiry index and
+-- the filter indexes that clients:filters says it is in.
+local function unindex(id)
+  redis.call('ZREM', B .. 'clients', id)
+  redis.call('ZREM', B .. 'clients:expiry', id)
+  local f = redis.call('HGET', B .. 'clients:filters', id)
+  if f then
+    for _, suffix in ipairs(cmsgpack.unpack(f)) do
+      redis.call('ZREM', B .. 'clients:' .. suffix, id)
+    end
+    redis.call('HDEL', B .. 'clients:filters', id)
   end
 end
 
--- prune drops up to n index entries of clients that have expired.
-local function prune(ids, exp, n)
-  local gone = redis.call('ZRANGEBYSCORE', exp, '-inf', '(' .. now(), 'LIMIT', 0, n)
+-- index puts a live client in the listing index, in the expiry index if it
+-- expires (at > 0) and in the filter indexes whose suffixes filters lists,
+-- after taking it out of those it was in. A client that is not live is
+-- only taken out.
+local function index(id, at, live, filters)
+  unindex(id)
+  if not live then return end
+  redis.call('ZADD', B .. 'clients', 0, id)
+  if at > 0 then redis.call('ZADD', B .. 'clients:expiry', at, id) end
+  if #filters > 0 then
+    for _, suffix in ipairs(filters) do
+      redis.call('ZADD', B .. 'clients:' .. suffix, 0, id)
+    end
+    redis.call('HSET', B .. 'clients:filters', id, cmsgpack.pack(filters))
+  end
+end
+
+-- prune takes up to n clients whose expiry has passed out of every index.
+local function prune(n)
+  local gone = redis.call('ZRANGEBYSCORE', B .. 'clients:expiry', '-inf', '(' .. now(), 'LIMIT', 0, n)
+  for _, id in ipairs(gone) do unindex(id) end
+end
+
+-- pruneTokens takes up to n initial access tokens whose expiry has passed
+-- out of the token indexes.
+local function pruneTokens(n)
+  local gone = redis.call('ZRANGEBYSCORE', B .. 'iats:expiry', '-inf', '(' .. now(), 'LIMIT', 0, n)
   if #gone > 0 then
-    redis.call('ZREM', ids, unpack(gone))
-    redis.call('ZREM', exp, unpack(gone))
+    redis.call('ZREM', B .. 'iats', unpack(gone))
+    redis.call('ZREM', B .. 'iats:expiry', unpack(gone))
   end
 end
 `
 
-// pruneOnWrite is how many expired index entries each client write drops:
-// more than the one entry a write adds, so the index shrinks back to the
-// live clients as writes go on.
+// pruneOnWrite is how many expired index entries each client or token
+// write drops: more than the one entry a write adds, so the indexes shrink
+// back to the live records as writes go on.
 const pruneOnWrite = "8"
 
 // pruneOnList is how many expired index entries a listing drops first.
@@ -63,102 +93,391 @@ const pruneOnWrite = "8"
 // them.
 const pruneOnList = "1000"
 
-// createClient stores a client, consuming a use of its initial access token.
+// listBudget bounds the index entries one listing script reads, so that a
+// filtered listing that meets many clients it does not want cannot keep
+// the server busy: the Go side calls the script again from where it
+// stopped.
+const listBudget = "1000"
+
+// createClient stores a client, consuming a use of its initial access
+// token, in the order of checks engine.Store.CreateClient gives: the
+// tombstone, the token, the ID, the quota. The quota counts the clients in
+// the listing index less those whose expiry has passed.
 //
-// KEYS: client, clients index, expiry index[, token]
-// ARGV: record, client ID, expiry ms (0: none), replace ("1" or "0"), prune count
+// KEYS: client, tombstone[, token]
+// ARGV: prefix, record, client ID, expiry ms (0: none), replace ("1" or
+// "0"), max clients (0: no bound), prune count, filter suffixes...
 //
 // A record equal to the one being written means that this very call was
 // applied already and is being retried (go-redis retries after a dropped
 // connection): it succeeds without consuming a second use.
 var createClient = redis.NewScript(prelude + `
+if redis.call('EXISTS', KEYS[2]) == 1 then return 'NO_TENANT' end
 local cur = redis.call('GET', KEYS[1])
-if cur == ARGV[1] then return 'OK' end
-if cur and ARGV[4] ~= '1' then return 'EXISTS' end
-if #KEYS == 4 then
-  local t = redis.call('HMGET', KEYS[4], 'uses', 'max_uses')
+if cur == ARGV[2] then return 'OK' end
+if #KEYS == 3 then
+  local t = redis.call('HMGET', KEYS[3], 'uses', 'max_uses')
   if not t[1] then return 'NO_TOKEN' end
   local max = tonumber(t[2])
   if max > 0 and tonumber(t[1]) >= max then return 'EXHAUSTED' end
-  redis.call('HINCRBY', KEYS[4], 'uses', 1)
 end
-local at = tonumber(ARGV[3])
-index(KEYS[2], KEYS[3], ARGV[2], at, put(KEYS[1], ARGV[1], at))
-prune(KEYS[2], KEYS[3], tonumber(ARGV[5]))
+if cur and ARGV[5] ~= '1' then return 'EXISTS' end
+local quota = tonumber(ARGV[6])
+if not cur and quota > 0 then
+  prune(tonumber(ARGV[7]))
+  local live = redis.call('ZCARD', B .. 'clients') -
+    redis.call('ZCOUNT', B .. 'clients:expiry', '-inf', '(' .. now())
+  if live >= quota then return 'QUOTA' end
+end
+if #KEYS == 3 then redis.call('HINCRBY', KEYS[3], 'uses', 1) end
+local at = tonumber(ARGV[4])
+index(ARGV[3], at, put(KEYS[1], ARGV[2], at), {unpack(ARGV, 8)})
+prune(tonumber(ARGV[7]))
 return 'OK'
 `)
 
 // updateClient replaces a client record if it is still the one the caller
-// read (compare and set).
+// read (compare and set). A record equal to the new one means a retried
+// call that was applied.
 //
-// KEYS: client, clients index, expiry index
-// ARGV: record read, new record, client ID, new expiry ms (0: none), prune count
+// KEYS: client
+// ARGV: prefix, record read, new record, client ID, new expiry ms (0:
+// none), prune count, filter suffixes...
 var updateClient = redis.NewScript(prelude + `
 local cur = redis.call('GET', KEYS[1])
 if not cur then return 'NOT_FOUND' end
-if cur ~= ARGV[1] then return 'CONFLICT' end
-local at = tonumber(ARGV[4])
-index(KEYS[2], KEYS[3], ARGV[3], at, put(KEYS[1], ARGV[2], at))
-prune(KEYS[2], KEYS[3], tonumber(ARGV[5]))
+if cur == ARGV[3] then return 'OK' end
+if cur ~= ARGV[2] then return 'CONFLICT' end
+local at = tonumber(ARGV[5])
+index(ARGV[4], at, put(KEYS[1], ARGV[3], at), {unpack(ARGV, 7)})
+prune(tonumber(ARGV[6]))
 return 'OK'
 `)
 
 // deleteClient removes a client record and its index entries.
 //
-// KEYS: client, clients index, expiry index
-// ARGV: client ID
-var deleteClient = redis.NewScript(`
+// KEYS: client
+// ARGV: prefix, client ID
+var deleteClient = redis.NewScript(prelude + `
 local n = redis.call('DEL', KEYS[1])
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('ZREM', KEYS[3], ARGV[1])
+unindex(ARGV[2])
 if n == 0 then return 'NOT_FOUND' end
 return 'OK'
 `)
 
-// listClients returns the records of up to n live clients whose IDs follow
-// the given one in byte order. An ID in the index whose record is gone
-// (expired, or removed by hand) is skipped and dropped from the index. It
-// reads the records by keys built from the prefix argument: they are of
-// the same tenant as KEYS, so in the same hash slot.
+// listClients returns the records of up to n live clients that pass the
+// filter, from the IDs of an index that follow the given one in byte
+// order, reading at most budget index entries. An ID whose record is gone
+// (expired, or removed by hand) is skipped and taken out of every index;
+// one whose record does not belong in the filter index being read is
+// skipped and taken out of it.
 //
-// KEYS: clients index, expiry index
-// ARGV: after ("" from the start), n, client key prefix, prune count
+// The reply is {done, last, record...}: done is "1" when the index has no
+// more entries after the ones read, last the last ID read (from which the
+// caller goes on when done is "0" and it wants more).
+//
+// KEYS: the index: clients, clients:token:<id> or clients:policy:<version>
+// ARGV: prefix, after ("" from the start), n, budget, prune count, the
+// index's kind ("all", "token" or "policy"), filter token ID ("": none),
+// filter policy name and digest ("": none)
 var listClients = redis.NewScript(prelude + `
-prune(KEYS[1], KEYS[2], tonumber(ARGV[4]))
-local want = tonumber(ARGV[2])
+prune(tonumber(ARGV[5]))
+local want, budget = tonumber(ARGV[3]), tonumber(ARGV[4])
+local kind, tok, pname, pdigest = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+
+-- ran reports whether the policy version ran at the client's last write.
+local function ran(c)
+  local h = c.history
+  if type(h) ~= 'table' or #h == 0 then return false end
+  local ps = h[#h].policies
+  if type(ps) ~= 'table' then return false end
+  for _, p in ipairs(ps) do
+    if type(p) == 'table' and p.name == pname and p.digest == pdigest then return true end
+  end
+  return false
+end
+
+-- check reports whether the record belongs in the index being read, and
+-- whether it passes the whole filter. A record it cannot decode passes:
+-- the Go side decides.
+local function check(rec)
+  if tok == '' and pname == '' then return true, true end
+  local ok, c = pcall(cjson.decode, rec)
+  if not ok or type(c) ~= 'table' then return true, true end
+  local byToken = tok == '' or c.issued_by == tok
+  local byPolicy = pname == '' or ran(c)
+  local inIndex = true
+  if kind == 'token' then inIndex = byToken elseif kind == 'policy' then inIndex = byPolicy end
+  return inIndex, byToken and byPolicy
+end
+
 local from = '-'
-if ARGV[1] ~= '' then from = '(' .. ARGV[1] end
-local out = {}
-while #out < want do
-  local ids = redis.call('ZRANGEBYLEX', KEYS[1], from, '+', 'LIMIT', 0, want - #out)
-  if #ids == 0 then break end
+if ARGV[2] ~= '' then from = '(' .. ARGV[2] end
+local out = {'0', ARGV[2]}
+local found, read = 0, 0
+while found < want and read < budget do
+  local ids = redis.call('ZRANGEBYLEX', KEYS[1], from, '+', 'LIMIT', 0, math.min(want - found, budget - read))
+  if #ids == 0 then
+    out[1] = '1'
+    break
+  end
   for _, id in ipairs(ids) do
-    local v = redis.call('GET', ARGV[3] .. id)
-    if v then
-      out[#out + 1] = v
+    read = read + 1
+    local v = redis.call('GET', B .. 'client:' .. id)
+    if not v then
+      unindex(id)
     else
-      redis.call('ZREM', KEYS[1], id)
-      redis.call('ZREM', KEYS[2], id)
+      local inIndex, match = check(v)
+      if not inIndex then
+        redis.call('ZREM', KEYS[1], id)
+      elseif match then
+        found = found + 1
+        out[#out + 1] = v
+      end
     end
   end
   from = '(' .. ids[#ids]
+  out[2] = ids[#ids]
 end
 return out
 `)
 
-// createToken stores an initial access token unless a live one has its ID.
-// A token equal to the one being written means a retried call (see
-// createClient).
+// createToken stores an initial access token unless a live one has its ID
+// or the tenant has a tombstone, and indexes it. A token equal to the one
+// being written means a retried call (see createClient).
 //
-// KEYS: token
-// ARGV: record, uses, max uses, expiry ms (0: none)
-var createToken = redis.NewScript(`
+// KEYS: token, tombstone
+// ARGV: prefix, record, uses, max uses, expiry ms (0: none), token ID,
+// prune count
+var createToken = redis.NewScript(prelude + `
+if redis.call('EXISTS', KEYS[2]) == 1 then return 'NO_TENANT' end
 local cur = redis.call('HGET', KEYS[1], 'record')
-if cur == ARGV[1] then return 'OK' end
+if cur == ARGV[2] then return 'OK' end
 if cur then return 'EXISTS' end
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'record', ARGV[1], 'uses', ARGV[2], 'max_uses', ARGV[3])
-local at = tonumber(ARGV[4])
-if at > 0 then redis.call('PEXPIREAT', KEYS[1], at) end
+redis.call('HSET', KEYS[1], 'record', ARGV[2], 'uses', ARGV[3], 'max_uses', ARGV[4])
+local at, id = tonumber(ARGV[5]), ARGV[6]
+local live = true
+if at > 0 then
+  redis.call('PEXPIREAT', KEYS[1], at)
+  live = redis.call('EXISTS', KEYS[1]) == 1
+end
+if live then
+  redis.call('ZADD', B .. 'iats', 0, id)
+end
+-- A live token has its expiry in the index, and an expired one of the same
+-- ID leaves none behind that would prune the new one.
+if live and at > 0 then
+  redis.call('ZADD', B .. 'iats:expiry', at, id)
+else
+  redis.call('ZREM', B .. 'iats:expiry', id)
+end
+pruneTokens(tonumber(ARGV[7]))
 return 'OK'
+`)
+
+// deleteToken removes an initial access token and its index entries.
+//
+// KEYS: token
+// ARGV: prefix, token ID
+var deleteToken = redis.NewScript(prelude + `
+local n = redis.call('DEL', KEYS[1])
+redis.call('ZREM', B .. 'iats', ARGV[2])
+redis.call('ZREM', B .. 'iats:expiry', ARGV[2])
+if n == 0 then return 'NOT_FOUND' end
+return 'OK'
+`)
+
+// listTokens returns up to n live initial access tokens whose IDs follow
+// the given one, reading at most budget index entries; IDs whose token is
+// gone are taken out of the indexes. The reply is {done, last, record,
+// uses, record, uses...}, done and last as for listClients.
+//
+// KEYS: iats
+// ARGV: prefix, after ("" from the start), n, budget, prune count
+var listTokens = redis.NewScript(prelude + `
+pruneTokens(tonumber(ARGV[5]))
+local want, budget = tonumber(ARGV[3]), tonumber(ARGV[4])
+local from = '-'
+if ARGV[2] ~= '' then from = '(' .. ARGV[2] end
+local out = {'0', ARGV[2]}
+local found, read = 0, 0
+while found < want and read < budget do
+  local ids = redis.call('ZRANGEBYLEX', KEYS[1], from, '+', 'LIMIT', 0, math.min(want - found, budget - read))
+  if #ids == 0 then
+    out[1] = '1'
+    break
+  end
+  for _, id in ipairs(ids) do
+    read = read + 1
+    local v = redis.call('HMGET', B .. 'iat:' .. id, 'record', 'uses')
+    if v[1] then
+      found = found + 1
+      out[#out + 1] = v[1]
+      out[#out + 1] = v[2]
+    else
+      redis.call('ZREM', KEYS[1], id)
+      redis.call('ZREM', B .. 'iats:expiry', id)
+    end
+  end
+  from = '(' .. ids[#ids]
+  out[2] = ids[#ids]
+end
+return out
+`)
+
+// createAdmin stores a tenant admin token unless a live one has its ID or
+// the tenant has a tombstone, and indexes it. A token equal to the one
+// being written means a retried call.
+//
+// KEYS: admin token, tombstone
+// ARGV: prefix, record, expiry ms (0: none), token ID
+var createAdmin = redis.NewScript(prelude + `
+if redis.call('EXISTS', KEYS[2]) == 1 then return 'NO_TENANT' end
+local cur = redis.call('GET', KEYS[1])
+if cur == ARGV[2] then return 'OK' end
+if cur then return 'EXISTS' end
+if put(KEYS[1], ARGV[2], tonumber(ARGV[3])) then
+  redis.call('ZADD', B .. 'admins', 0, ARGV[4])
+end
+return 'OK'
+`)
+
+// deleteAdmin removes a tenant admin token and its index entry.
+//
+// KEYS: admin token
+// ARGV: prefix, token ID
+var deleteAdmin = redis.NewScript(prelude + `
+local n = redis.call('DEL', KEYS[1])
+redis.call('ZREM', B .. 'admins', ARGV[2])
+if n == 0 then return 'NOT_FOUND' end
+return 'OK'
+`)
+
+// listAdmins returns the records of the live admin tokens whose IDs follow
+// the given one, reading at most budget index entries; IDs whose token is
+// gone are taken out of the index. The reply is {done, last, record...},
+// as for listClients.
+//
+// KEYS: admins
+// ARGV: prefix, after ("" from the start), budget
+var listAdmins = redis.NewScript(prelude + `
+local from = '-'
+if ARGV[2] ~= '' then from = '(' .. ARGV[2] end
+local ids = redis.call('ZRANGEBYLEX', KEYS[1], from, '+', 'LIMIT', 0, tonumber(ARGV[3]))
+local out = {'0', ARGV[2]}
+if #ids < tonumber(ARGV[3]) then out[1] = '1' end
+for _, id in ipairs(ids) do
+  local v = redis.call('GET', B .. 'admin:' .. id)
+  if v then out[#out + 1] = v else redis.call('ZREM', KEYS[1], id) end
+  out[2] = id
+end
+return out
+`)
+
+// putTenant writes a tenant record if the record is still the one the
+// caller read (compare and set) and the tenant is not being deleted. It
+// removes a "deleted" tombstone: the tenant exists again. A record equal
+// to the new one means a retried call that was applied.
+//
+// KEYS: tenant, tombstone
+// ARGV: record read ("" if none), "1" if there was one else "0", new record
+var putTenant = redis.NewScript(`
+local tomb = redis.call('GET', KEYS[2])
+if tomb == 'deleting' then return 'DELETING' end
+local cur = redis.call('GET', KEYS[1])
+if cur == ARGV[3] then return 'OK' end
+if ARGV[2] == '1' then
+  if cur ~= ARGV[1] then return 'CONFLICT' end
+elseif cur then
+  return 'CONFLICT'
+end
+redis.call('SET', KEYS[1], ARGV[3])
+if tomb then redis.call('DEL', KEYS[2]) end
+return 'OK'
+`)
+
+// purgeTenant removes up to n of a deleting tenant's records with their
+// index entries: clients first, then initial access tokens, then admin
+// tokens, and the indexes once they are empty. It returns how many it
+// removed (fewer than n: none are left), or -1 if the tenant is not being
+// deleted (another DeleteTenant finished, and the tenant may have been
+// created again).
+//
+// KEYS: tombstone
+// ARGV: prefix, n
+var purgeTenant = redis.NewScript(prelude + `
+if redis.call('GET', KEYS[1]) ~= 'deleting' then return -1 end
+local n = tonumber(ARGV[2])
+local done = 0
+for _, id in ipairs(redis.call('ZRANGE', B .. 'clients', 0, n - 1)) do
+  redis.call('DEL', B .. 'client:' .. id)
+  unindex(id)
+  done = done + 1
+end
+if done < n then
+  -- Filter entries of clients missing from the listing index: none,
+  -- unless the indexes were changed by hand.
+  local r = redis.call('HSCAN', B .. 'clients:filters', 0, 'COUNT', n - done)
+  for i = 1, #r[2], 2 do
+    redis.call('DEL', B .. 'client:' .. r[2][i])
+    unindex(r[2][i])
+    done = done + 1
+  end
+end
+if done < n then
+  for _, id in ipairs(redis.call('ZRANGE', B .. 'iats', 0, n - done - 1)) do
+    redis.call('DEL', B .. 'iat:' .. id)
+    redis.call('ZREM', B .. 'iats', id)
+    done = done + 1
+  end
+end
+if done < n then
+  for _, id in ipairs(redis.call('ZRANGE', B .. 'admins', 0, n - done - 1)) do
+    redis.call('DEL', B .. 'admin:' .. id)
+    redis.call('ZREM', B .. 'admins', id)
+    done = done + 1
+  end
+end
+if done < n then
+  redis.call('DEL', B .. 'clients:expiry', B .. 'iats:expiry')
+end
+return done
+`)
+
+// finishDelete removes a deleted tenant's record and turns its tombstone
+// from "deleting" into "deleted", expiring after the given time. It does
+// nothing if the tombstone is no longer "deleting" (another DeleteTenant
+// finished first).
+//
+// KEYS: tenant, tombstone
+// ARGV: tombstone lifetime in ms
+var finishDelete = redis.NewScript(`
+if redis.call('GET', KEYS[2]) ~= 'deleting' then return 'GONE' end
+redis.call('DEL', KEYS[1])
+redis.call('SET', KEYS[2], 'deleted', 'PX', ARGV[1])
+return 'OK'
+`)
+
+// allow takes one event from a rate-limit budget kept by the generic cell
+// rate algorithm: the key holds the theoretical arrival time (TAT) in
+// Unix microseconds of the server's clock, when the bucket will be full
+// again. An event fits while the TAT is at most per - interval ahead of
+// now, and moves it on by interval. The key expires when the bucket is
+// full again, so idle budgets vanish. The reply is {1, 0} when the event
+// fits, else {0, microseconds until it would}.
+//
+// KEYS: budget
+// ARGV: interval µs, per µs
+var allow = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2]) - interval
+local tat = tonumber(redis.call('GET', KEYS[1]) or 0)
+if tat < now then tat = now end
+if tat - now > tolerance then return {0, tat - now - tolerance} end
+tat = tat + interval
+redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil((tat - now) / 1000) + 1)
+return {1, 0}
 `)

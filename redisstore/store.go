@@ -1,56 +1,105 @@
-// Package redisstore owns the Redis [engine.Store]: clients and initial
-// access tokens kept in Redis (a single server, Redis Cluster, or a
-// Sentinel-managed primary), shared by any number of Registrar replicas.
+// Package redisstore owns the Redis [engine.Store], [engine.AuditLog] and
+// [engine.Limiter]: clients, initial access tokens, tenant records, tenant
+// admin tokens, audit events and rate-limit budgets kept in Redis (a single
+// server, Redis Cluster, or a Sentinel-managed primary), shared by any
+// number of Registrar replicas.
 //
 // # Key schema
 //
 // Every key of a tenant T carries the hash tag {T}, so all of a tenant's
 // keys live in one hash slot and the multi-key scripts below work on Redis
-// Cluster. P is Config.Prefix ("registrar" by default).
+// Cluster. P is Config.Prefix ("registrar" by default). Tenant names match
+// engine.ValidTenantName, so they never hold a brace, a colon or an
+// underscore: the tag {_} is free for the two keys that belong to no
+// tenant, and no tenant's keys share a prefix with another's ("{acme}"
+// and "{acme-2}" differ at the closing brace).
 //
-//	P:{T}:client:<client_id>   string  the client record: engine.Client as JSON
-//	                                   (secret and registration access token as
-//	                                   SHA-256 digests only); PEXPIREAT at its
-//	                                   ExpiresAt when it has one
-//	P:{T}:clients              zset    the listing index: every client ID, score 0,
-//	                                   ordered byte-wise by ZRANGEBYLEX
-//	P:{T}:clients:expiry       zset    the IDs of clients that expire, scored by
-//	                                   their expiry in Unix milliseconds
-//	P:{T}:iat:<token_id>       hash    an initial access token, keyed by its ID,
-//	                                   the SHA-256 of the token (the token itself
-//	                                   is never stored): "record" (JSON),
-//	                                   "uses", "max_uses"; PEXPIREAT at its
-//	                                   ExpiresAt
+//	P:{T}:client:<client_id>        string  the client record: engine.Client as
+//	                                        JSON (secret and registration access
+//	                                        token as SHA-256 digests only);
+//	                                        PEXPIREAT at its ExpiresAt
+//	P:{T}:clients                   zset    the listing index: every client ID,
+//	                                        score 0, ordered by ZRANGEBYLEX
+//	P:{T}:clients:expiry            zset    the IDs of clients that expire,
+//	                                        scored by expiry in Unix ms
+//	P:{T}:clients:token:<token_id>  zset    filter index: the clients whose
+//	                                        IssuedBy is that token, score 0
+//	P:{T}:clients:policy:<name>@<digest>
+//	                                zset    filter index: the clients whose last
+//	                                        History entry ran that version
+//	P:{T}:clients:filters           hash    client ID -> the filter indexes it is
+//	                                        in (MessagePack list of key suffixes),
+//	                                        so that expiry and deletion can
+//	                                        remove it from them
+//	P:{T}:iat:<token_id>            hash    an initial access token: "record"
+//	                                        (JSON), "uses", "max_uses";
+//	                                        PEXPIREAT at its ExpiresAt
+//	P:{T}:iats                      zset    the initial access token IDs, score 0
+//	P:{T}:iats:expiry               zset    the IDs of tokens that expire, by expiry
+//	P:{T}:admin:<token_id>          string  a tenant admin token as JSON;
+//	                                        PEXPIREAT at its ExpiresAt
+//	P:{T}:admins                    zset    the admin token IDs, score 0
+//	P:{T}:tenant                    string  the tenant record as JSON (without
+//	                                        Deleting)
+//	P:{T}:tombstone                 string  "deleting" while DeleteTenant runs or
+//	                                        after it failed part way (no expiry);
+//	                                        "deleted" for engine.TombstoneTTL after
+//	                                        it finished. Creates are refused while
+//	                                        it exists.
+//	P:{T}:audit                     stream  the tenant's audit events, capped at
+//	                                        Config.AuditMaxLen
+//	P:{T}:rate:<key>                string  a rate-limit budget: its theoretical
+//	                                        arrival time in Unix µs; expires when
+//	                                        the bucket is full again
+//	P:{_}:tenants                   zset    the names of the tenants with a
+//	                                        record, score 0
+//	P:{_}:audit                     stream  the process-wide audit log (tenant "")
+//
+// Bearer tokens appear only as their SHA-256 digests (the IDs).
 //
 // # Atomicity
 //
 // Each write is one Lua script (EVALSHA), so it happens completely or not at
 // all and no other command runs between its reads and its writes:
-// registration checks that the ID is free (unless replacing), checks that
-// the initial access token is live and has uses left, counts the use,
-// writes the client with its expiry and updates the index in one step.
+// registration checks the tenant's tombstone, checks that the initial
+// access token is live and has uses left, that the ID is free (unless
+// replacing) and that the tenant is under its quota, counts the use, writes
+// the client with its expiry and updates the indexes in one step.
 // UpdateClient reads the record, runs the caller's function and writes the
 // result with a compare-and-set script that succeeds only if the record is
-// still the one read; otherwise it reads again and retries.
+// still the one read; otherwise it reads again and retries. PutTenant does
+// the same with tenant records. Scripts build the names of keys they find
+// in the indexes from the tenant's key prefix: those keys carry the same
+// hash tag, so they are in the slot of the keys the script declares.
 //
-// # Expiry and the index
+// # Expiry and the indexes
 //
 // Records expire by Redis expiry (PEXPIREAT), on the Redis server's clock;
-// nothing sweeps them. The listing index cannot expire member by member, so
-// Clients reads each listed ID's record in the same script and skips (and
-// drops from the index) IDs whose record is gone: a listing never shows an
-// expired or deleted client. To keep the index from growing with clients
-// that expired unlisted, every write and every listing also drops a bounded
-// number of entries whose expiry (from P:{T}:clients:expiry) has passed.
+// nothing sweeps them. The listing indexes cannot expire member by member,
+// so listings read each listed ID's record in the same script and skip (and
+// drop from the indexes) IDs whose record is gone, and the filter indexes
+// are checked against the record too: a listing never shows an expired,
+// deleted or no longer matching client. To keep the indexes from growing
+// with records that expired unlisted, every write and every listing also
+// drops a bounded number of entries whose expiry has passed.
+//
+// # Tenant deletion
+//
+// DeleteTenant sets the tombstone to "deleting", then removes the tenant's
+// records and indexes in batches of deleteBatch records, one script each,
+// then removes the record and turns the tombstone into "deleted" with an
+// expiry of engine.TombstoneTTL. Each step can be repeated, so a call that
+// failed part way is resumed by the next. The audit stream stays; rate-limit
+// budgets expire by themselves.
 //
 // # Failures
 //
-// Every call is bounded by Config.Timeout. A connection failure, a timeout,
-// or a server that is loading, read-only, failing over or out of memory is
-// returned wrapping [engine.ErrUnavailable], which the HTTP layer answers
-// with 503 and Retry-After. The client passed to New must have
-// ContextTimeoutEnabled set, so that the deadline also bounds socket reads
-// and writes.
+// Every call is bounded by Config.Timeout (DeleteTenant: each of its
+// batches). A connection failure, a timeout, or a server that is loading,
+// read-only, failing over or out of memory is returned wrapping
+// [engine.ErrUnavailable], which the HTTP layer answers with 503 and
+// Retry-After. The client passed to New must have ContextTimeoutEnabled
+// set, so that the deadline also bounds socket reads and writes.
 package redisstore
 
 import (
@@ -71,6 +120,10 @@ const DefaultTimeout = 2 * time.Second
 // DefaultPrefix begins every key when Config.Prefix is empty.
 const DefaultPrefix = "registrar"
 
+// DefaultAuditMaxLen is how many events each audit log keeps when
+// Config.AuditMaxLen is zero.
+const DefaultAuditMaxLen = 10000
+
 // Config configures a Store.
 type Config struct {
 	// Prefix begins every key, so that several deployments can share one
@@ -81,18 +134,28 @@ type Config struct {
 	// Timeout bounds each call of the store: every round trip, retry and
 	// wait for a pooled connection it makes. Default DefaultTimeout.
 	Timeout time.Duration
+	// AuditMaxLen is how many events the audit log keeps per tenant (and
+	// for the process-wide log of tenant ""): each append trims the
+	// tenant's stream to exactly this many. Default DefaultAuditMaxLen.
+	AuditMaxLen int
 }
 
-// Store is an engine.Store over a Redis client. It is safe for concurrent
+// Store is an engine.Store, engine.AuditLog and engine.Limiter over a
+// Redis client. It is safe for concurrent
 // use, and so are several Stores (in one process or many) over one Redis.
 // It does not own the client: the caller closes it.
 type Store struct {
-	rdb     redis.UniversalClient
-	prefix  string
-	timeout time.Duration
+	rdb         redis.UniversalClient
+	prefix      string
+	timeout     time.Duration
+	auditMaxLen int64
 }
 
-var _ engine.Store = (*Store)(nil)
+var (
+	_ engine.Store    = (*Store)(nil)
+	_ engine.AuditLog = (*Store)(nil)
+	_ engine.Limiter  = (*Store)(nil)
+)
 
 // New returns a Store that keeps its records through rdb.
 func New(rdb redis.UniversalClient, cfg Config) (*Store, error) {
@@ -102,7 +165,7 @@ func New(rdb redis.UniversalClient, cfg Config) (*Store, error) {
 	if !contextTimeouts(rdb) {
 		return nil, errors.New("redisstore: the Redis client must have ContextTimeoutEnabled set, so that Config.Timeout bounds its reads and writes")
 	}
-	s := &Store{rdb: rdb, prefix: cfg.Prefix, timeout: cfg.Timeout}
+	s := &Store{rdb: rdb, prefix: cfg.Prefix, timeout: cfg.Timeout, auditMaxLen: int64(cfg.AuditMaxLen)}
 	if s.prefix == "" {
 		s.prefix = DefaultPrefix
 	}
@@ -116,6 +179,12 @@ func New(rdb redis.UniversalClient, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("redisstore: Config.Timeout %v is negative", cfg.Timeout)
 	case s.timeout == 0:
 		s.timeout = DefaultTimeout
+	}
+	switch {
+	case s.auditMaxLen < 0:
+		return nil, fmt.Errorf("redisstore: Config.AuditMaxLen %d is negative", cfg.AuditMaxLen)
+	case s.auditMaxLen == 0:
+		s.auditMaxLen = DefaultAuditMaxLen
 	}
 	return s, nil
 }
@@ -172,11 +241,35 @@ func (s *Store) tenantKeys(tenant string) (keys, bool) {
 	return keys{s.prefix + ":{" + tenant + "}:"}, true
 }
 
+// global returns the keys of the hash tag {_}, which is no tenant's: the
+// tenant index and the process-wide audit log live there.
+func (s *Store) global() keys { return keys{s.prefix + ":{_}:"} }
+
 func (k keys) client(id string) string { return k.base + "client:" + id }
-func (k keys) clientPrefix() string    { return k.base + "client:" }
 func (k keys) clients() string         { return k.base + "clients" }
 func (k keys) expiry() string          { return k.base + "clients:expiry" }
+func (k keys) filters() string         { return k.base + "clients:filters" }
 func (k keys) token(id string) string  { return k.base + "iat:" + id }
+func (k keys) tokens() string          { return k.base + "iats" }
+func (k keys) tokenExpiry() string     { return k.base + "iats:expiry" }
+func (k keys) admin(id string) string  { return k.base + "admin:" + id }
+func (k keys) admins() string          { return k.base + "admins" }
+func (k keys) tenant() string          { return k.base + "tenant" }
+func (k keys) tombstone() string       { return k.base + "tombstone" }
+func (k keys) audit() string           { return k.base + "audit" }
+func (k keys) rate(key string) string  { return k.base + "rate:" + key }
+func (k keys) tenantIndex() string     { return k.base + "tenants" }
+
+// tokenFilter is the suffix, after "clients:", of the filter index of the
+// clients that a token admitted.
+func tokenFilter(id string) string { return "token:" + id }
+
+// policyFilter is the suffix of the filter index of the clients whose last
+// write a policy version shaped.
+func policyFilter(v engine.PolicyVersion) string { return "policy:" + v.String() }
+
+// filterIndex returns the key of a filter index, given its suffix.
+func (k keys) filterIndex(suffix string) string { return k.base + "clients:" + suffix }
 
 // expireAt is the PEXPIREAT argument for an expiry: 0 for none, else Unix
 // milliseconds rounded up, so that a record is never dropped before its

@@ -135,7 +135,7 @@ func testClient(tenant, id string) *engine.Client {
 }
 
 // TestKeySchema checks the keys, types and expiries that the package
-// documentation promises.
+// documentation promises, for every kind of record.
 func TestKeySchema(t *testing.T) {
 	s, rdb, tenant := newTestStore(t)
 	ctx := t.Context()
@@ -145,23 +145,52 @@ func TestKeySchema(t *testing.T) {
 	if err := s.CreateInitialAccessToken(ctx, tok); err != nil {
 		t.Fatal(err)
 	}
+	audit := engine.PolicyVersion{Name: "audit", Digest: engine.HashToken("audit module")}
 	c := testClient(tenant, "expiring")
 	c.ExpiresAt = expires
 	c.IssuedBy = tokID
-	if err := s.CreateClient(ctx, c, false); err != nil {
+	c.History = []engine.Provenance{{Event: engine.EventRegister, At: time.Now(), Token: tokID, Policies: []engine.PolicyVersion{audit}}}
+	if err := s.CreateClient(ctx, c, engine.CreateOptions{MaxClients: 10}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateClient(ctx, testClient(tenant, "forever"), false); err != nil {
+	if err := s.CreateClient(ctx, testClient(tenant, "forever"), engine.CreateOptions{}); err != nil {
 		t.Fatal(err)
+	}
+	adminID := engine.HashToken("admin-token")
+	if err := s.CreateAdminToken(ctx, &engine.AdminToken{Tenant: tenant, ID: adminID, CreatedAt: time.Now(), ExpiresAt: expires}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutTenant(ctx, &engine.TenantRecord{Name: tenant}, 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []*engine.AuditEvent{{Tenant: tenant, Type: engine.AuditTenantCreated}, {Type: engine.AuditPolicyLoaded}} {
+		if _, err := s.AppendAudit(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ok, _, err := s.Allow(ctx, tenant, "reg:ip:192.0.2.1", engine.Rate{Events: 10, Per: time.Minute}); !ok || err != nil {
+		t.Fatalf("Allow = %t, %v", ok, err)
 	}
 
 	tag := "registrar:{" + tenant + "}:"
 	want := map[string]string{
-		tag + "client:expiring": "string",
-		tag + "client:forever":  "string",
-		tag + "clients":         "zset",
-		tag + "clients:expiry":  "zset",
-		tag + "iat:" + tokID:    "hash",
+		tag + "client:expiring":                  "string",
+		tag + "client:forever":                   "string",
+		tag + "clients":                          "zset",
+		tag + "clients:expiry":                   "zset",
+		tag + "clients:filters":                  "hash",
+		tag + "clients:token:" + tokID:           "zset",
+		tag + "clients:policy:" + audit.String(): "zset",
+		tag + "iat:" + tokID:                     "hash",
+		tag + "iats":                             "zset",
+		tag + "iats:expiry":                      "zset",
+		tag + "admin:" + adminID:                 "string",
+		tag + "admins":                           "zset",
+		tag + "tenant":                           "string",
+		tag + "audit":                            "stream",
+		tag + "rate:reg:ip:192.0.2.1":            "string",
+		"registrar:{_}:tenants":                  "zset",
+		"registrar:{_}:audit":                    "stream",
 	}
 	keys, err := rdb.Keys(ctx, "*").Result()
 	if err != nil {
@@ -176,28 +205,58 @@ func TestKeySchema(t *testing.T) {
 			t.Errorf("TYPE %s = %s, want %s", k, got, typ)
 		}
 	}
-	for _, k := range []string{tag + "client:expiring", tag + "iat:" + tokID} {
+	for _, k := range []string{tag + "client:expiring", tag + "iat:" + tokID, tag + "admin:" + adminID} {
 		// PTTL, not PEXPIRETIME, which Redis 6 lacks.
 		ttl, err := rdb.PTTL(ctx, k).Result()
 		if want := time.Until(expires); err != nil || ttl > want+time.Second || ttl < want-5*time.Second {
 			t.Errorf("PTTL %s = %v, %v; want about %v", k, ttl, err, want)
 		}
 	}
-	for _, k := range []string{tag + "client:forever", tag + "clients", tag + "clients:expiry"} {
+	if ttl := rdb.PTTL(ctx, tag+"rate:reg:ip:192.0.2.1").Val(); ttl <= 0 || ttl > 6*time.Second+time.Millisecond {
+		t.Errorf("PTTL of the rate budget = %v, want the time to refill one event of 10/m, 6s", ttl)
+	}
+	for k := range want {
+		if strings.Contains(k, ":rate:") || k == tag+"client:expiring" || k == tag+"iat:"+tokID || k == tag+"admin:"+adminID {
+			continue
+		}
 		if ttl := rdb.PTTL(ctx, k).Val(); ttl != -1 {
 			t.Errorf("PTTL %s = %v, want none", k, ttl)
 		}
 	}
-	if ids := rdb.ZRange(ctx, tag+"clients", 0, -1).Val(); !slices.Equal(ids, []string{"expiring", "forever"}) {
-		t.Errorf("index = %q", ids)
+	for _, idx := range []string{"clients", "clients:token:" + tokID, "clients:policy:" + audit.String()} {
+		wantIDs := []string{"expiring"}
+		if idx == "clients" {
+			wantIDs = []string{"expiring", "forever"}
+		}
+		if ids := rdb.ZRange(ctx, tag+idx, 0, -1).Val(); !slices.Equal(ids, wantIDs) {
+			t.Errorf("index %s = %q, want %q", idx, ids, wantIDs)
+		}
 	}
-	exp := rdb.ZRangeWithScores(ctx, tag+"clients:expiry", 0, -1).Val()
-	if len(exp) != 1 || exp[0].Member != "expiring" || int64(exp[0].Score) != expireAt(expires) {
-		t.Errorf("expiry index = %v", exp)
+	if f := rdb.HKeys(ctx, tag+"clients:filters").Val(); !slices.Equal(f, []string{"expiring"}) {
+		t.Errorf("clients:filters fields = %q", f)
+	}
+	for _, idx := range []string{"clients:expiry", "iats:expiry"} {
+		id := "expiring"
+		if idx == "iats:expiry" {
+			id = tokID
+		}
+		exp := rdb.ZRangeWithScores(ctx, tag+idx, 0, -1).Val()
+		if len(exp) != 1 || exp[0].Member != id || int64(exp[0].Score) != expireAt(expires) {
+			t.Errorf("%s = %v", idx, exp)
+		}
 	}
 	tokHash := rdb.HGetAll(ctx, tag+"iat:"+tokID).Val()
 	if tokHash["uses"] != "1" || tokHash["max_uses"] != "5" || tokHash["record"] == "" || len(tokHash) != 3 {
 		t.Errorf("token hash = %v", tokHash)
+	}
+	if got := rdb.ZRange(ctx, "registrar:{_}:tenants", 0, -1).Val(); !slices.Equal(got, []string{tenant}) {
+		t.Errorf("tenant index = %q", got)
+	}
+	// No key holds a bearer token: the only 64-hex names are the digests.
+	for _, k := range keys {
+		if strings.Contains(k, "the-token") || strings.Contains(k, "admin-token") {
+			t.Errorf("key %q names a token in the clear", k)
+		}
 	}
 }
 
@@ -218,7 +277,7 @@ func TestRetriedCreate(t *testing.T) {
 	c := testClient(tenant, "retried")
 	c.IssuedBy = tokID
 	for range 2 {
-		if err := s.CreateClient(ctx, c, false); err != nil {
+		if err := s.CreateClient(ctx, c, engine.CreateOptions{}); err != nil {
 			t.Fatalf("CreateClient, run again: %v", err)
 		}
 	}
@@ -229,7 +288,7 @@ func TestRetriedCreate(t *testing.T) {
 	other := testClient(tenant, "retried")
 	other.IssuedBy = tokID
 	other.Metadata.ClientName = "other"
-	if err := s.CreateClient(ctx, other, true); !errors.Is(err, engine.ErrTokenExhausted) {
+	if err := s.CreateClient(ctx, other, engine.CreateOptions{Replace: true}); !errors.Is(err, engine.ErrTokenExhausted) {
 		t.Errorf("another registration with the used-up token: %v", err)
 	}
 }
@@ -245,7 +304,7 @@ func TestIndexPruned(t *testing.T) {
 	for i := range n {
 		c := testClient(tenant, fmt.Sprintf("short-%02d", i))
 		c.ExpiresAt = soon
-		if err := s.CreateClient(ctx, c, false); err != nil {
+		if err := s.CreateClient(ctx, c, engine.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -257,7 +316,7 @@ func TestIndexPruned(t *testing.T) {
 	}
 	writes, _ := strconv.Atoi(pruneOnWrite)
 	for i := range (n + writes - 1) / writes {
-		if err := s.CreateClient(ctx, testClient(tenant, fmt.Sprintf("long-%02d", i)), false); err != nil {
+		if err := s.CreateClient(ctx, testClient(tenant, fmt.Sprintf("long-%02d", i)), engine.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -278,16 +337,16 @@ func TestListingDropsGhosts(t *testing.T) {
 	ctx := t.Context()
 	k, _ := s.tenantKeys(tenant)
 	for _, id := range []string{"a", "b", "c", "d", "e"} {
-		if err := s.CreateClient(ctx, testClient(tenant, id), false); err != nil {
+		if err := s.CreateClient(ctx, testClient(tenant, id), engine.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	rdb.Del(ctx, k.client("b"), k.client("c"), k.client("d"))
-	page, next, err := s.Clients(ctx, tenant, "", 1)
+	page, next, err := s.Clients(ctx, tenant, engine.ClientFilter{}, "", 1)
 	if err != nil || len(page) != 1 || page[0].ID != "a" || next != "a" {
 		t.Fatalf("first page = %d clients, next %q, %v", len(page), next, err)
 	}
-	page, next, err = s.Clients(ctx, tenant, next, 1)
+	page, next, err = s.Clients(ctx, tenant, engine.ClientFilter{}, next, 1)
 	if err != nil || len(page) != 1 || page[0].ID != "e" || next != "" {
 		t.Fatalf("second page = %d clients, next %q, %v; want e and no cursor", len(page), next, err)
 	}
@@ -308,10 +367,10 @@ func TestInvalidTenant(t *testing.T) {
 		if _, err := s.InitialAccessToken(ctx, tenant, "x"); !errors.Is(err, engine.ErrNotFound) {
 			t.Errorf("InitialAccessToken(%q): %v", tenant, err)
 		}
-		if page, next, err := s.Clients(ctx, tenant, "", 10); err != nil || len(page) != 0 || next != "" {
+		if page, next, err := s.Clients(ctx, tenant, engine.ClientFilter{}, "", 10); err != nil || len(page) != 0 || next != "" {
 			t.Errorf("Clients(%q) = %d, %q, %v", tenant, len(page), next, err)
 		}
-		if err := s.CreateClient(ctx, testClient(tenant, "x"), false); err == nil {
+		if err := s.CreateClient(ctx, testClient(tenant, "x"), engine.CreateOptions{}); err == nil {
 			t.Errorf("CreateClient(%q) succeeded", tenant)
 		}
 		if err := s.CreateInitialAccessToken(ctx, &engine.InitialAccessToken{Tenant: tenant, ID: "x"}); err == nil {
@@ -337,13 +396,13 @@ func TestPrefix(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := t.Context()
-	if err := a.CreateClient(ctx, testClient("acme", "x"), false); err != nil {
+	if err := a.CreateClient(ctx, testClient("acme", "x"), engine.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := b.Client(ctx, "acme", "x"); !errors.Is(err, engine.ErrNotFound) {
 		t.Errorf("the green store sees the blue one's client: %v", err)
 	}
-	if err := b.CreateClient(ctx, testClient("acme", "x"), false); err != nil {
+	if err := b.CreateClient(ctx, testClient("acme", "x"), engine.CreateOptions{}); err != nil {
 		t.Errorf("the green store cannot create its own client x: %v", err)
 	}
 	for _, key := range rdb.Keys(ctx, "*").Val() {

@@ -1,0 +1,95 @@
+package redisstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/registrar-dev/registrar/engine"
+)
+
+// auditField is the field of a stream entry that holds the event as JSON.
+const auditField = "event"
+
+// streamID is the form of the stream entry IDs that serve as event IDs and
+// cursors: milliseconds and a sequence number.
+var streamID = regexp.MustCompile(`^[0-9]{1,20}-[0-9]{1,20}$`)
+
+// auditKey returns the stream of a tenant's audit log: the tenant's own,
+// or for tenant "" the process-wide one in the tag {_}.
+func (s *Store) auditKey(tenant string) (string, bool) {
+	if tenant == "" {
+		return s.global().audit(), true
+	}
+	k, ok := s.tenantKeys(tenant)
+	return k.audit(), ok
+}
+
+// AppendAudit appends e to its tenant's stream with XADD, trimming the
+// stream to exactly Config.AuditMaxLen entries, and returns the entry's
+// ID. e is not changed; its ID, if any, is not stored. A retried XADD
+// (go-redis retries after a dropped connection) may store the event
+// twice.
+func (s *Store) AppendAudit(ctx context.Context, e *engine.AuditEvent) (string, error) {
+	key, ok := s.auditKey(e.Tenant)
+	if !ok {
+		return "", errInvalidTenant(e.Tenant)
+	}
+	c := *e
+	c.ID = ""
+	data, err := json.Marshal(&c)
+	if err != nil {
+		return "", fmt.Errorf("redisstore: encode audit event: %w", err)
+	}
+	octx, cancel := s.op(ctx)
+	defer cancel()
+	id, err := s.rdb.XAdd(octx, &redis.XAddArgs{
+		Stream: key,
+		MaxLen: s.auditMaxLen,
+		Values: []any{auditField, data},
+	}).Result()
+	if err != nil {
+		return "", s.fail(ctx, "append audit event", err)
+	}
+	return id, nil
+}
+
+// AuditEvents reads a page of a tenant's events, newest first, with
+// XREVRANGE from just before the cursor. A cursor of an event since trimmed
+// gives an empty page, as every event older than it was trimmed too.
+func (s *Store) AuditEvents(ctx context.Context, tenant, before string, limit int) ([]*engine.AuditEvent, string, error) {
+	if limit < 1 {
+		return nil, "", fmt.Errorf("redisstore: AuditEvents limit %d is not positive", limit)
+	}
+	start := "+"
+	if before != "" {
+		if !streamID.MatchString(before) {
+			return nil, "", fmt.Errorf("redisstore: audit event ID %q: not an ID the log gave", before)
+		}
+		start = "(" + before
+	}
+	key, ok := s.auditKey(tenant)
+	if !ok {
+		return nil, "", nil
+	}
+	octx, cancel := s.op(ctx)
+	defer cancel()
+	msgs, err := s.rdb.XRevRangeN(octx, key, start, "-", int64(limit)+1).Result()
+	if err != nil {
+		return nil, "", s.fail(ctx, "read audit events", err)
+	}
+	events := make([]*engine.AuditEvent, 0, min(len(msgs), limit))
+	for _, m := range msgs {
+		data, _ := m.Values[auditField].(string)
+		var e engine.AuditEvent
+		if err := json.Unmarshal([]byte(data), &e); err != nil {
+			return nil, "", fmt.Errorf("redisstore: decode audit event %s: %w", m.ID, err)
+		}
+		e.ID = m.ID
+		events = append(events, &e)
+	}
+	return pageOf(events, limit, func(e *engine.AuditEvent) string { return e.ID })
+}

@@ -1,0 +1,238 @@
+package redisstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/registrar-dev/registrar/engine"
+)
+
+// deleteBatch is how many records each step of DeleteTenant removes: a
+// script that deletes a few hundred keys keeps the server busy for about a
+// millisecond, so other tenants' requests barely wait.
+const deleteBatch = 500
+
+// tombstoneDeleting and tombstoneDeleted are the values of a tenant's
+// tombstone key: while DeleteTenant runs (or after it failed part way),
+// and for engine.TombstoneTTL after it finished.
+const (
+	tombstoneDeleting = "deleting"
+	tombstoneDeleted  = "deleted"
+)
+
+// PutTenant stores the tenant record, as a compare-and-set of the record
+// read: it reads the record and the tombstone, checks ifRevision, and
+// writes the new revision only if the record has not changed since; if it
+// has, it starts over. The tenant's name is added to the tenant index
+// before a create, so that a record never exists unlisted, and again after
+// it, in case a DeleteTenant that just finished took it out.
+func (s *Store) PutTenant(ctx context.Context, t *engine.TenantRecord, ifRevision int64) (*engine.TenantRecord, error) {
+	k, ok := s.tenantKeys(t.Name)
+	if !ok {
+		return nil, errInvalidTenant(t.Name)
+	}
+	octx, cancel := s.op(ctx)
+	defer cancel()
+	index := s.global().tenantIndex()
+	for {
+		vals, err := s.rdb.MGet(octx, k.tenant(), k.tombstone()).Result()
+		if err != nil {
+			return nil, s.fail(ctx, "read tenant for put", err)
+		}
+		if tomb, _ := vals[1].(string); tomb == tombstoneDeleting {
+			return nil, engine.ErrDeleting
+		}
+		oldRec, had := vals[0].(string)
+		var old *engine.TenantRecord
+		if had {
+			if old, err = decodeTenant(oldRec); err != nil {
+				return nil, err
+			}
+		}
+		if ifRevision != 0 && (old == nil || old.Revision != ifRevision) {
+			return nil, engine.ErrRevisionMismatch
+		}
+		rec := t.Clone()
+		rec.Deleting = false
+		rec.Revision = 1
+		if old != nil {
+			rec.Revision = old.Revision + 1
+			rec.CreatedAt = old.CreatedAt
+		}
+		data, err := json.Marshal(rec)
+		if err != nil {
+			return nil, fmt.Errorf("redisstore: encode tenant: %w", err)
+		}
+		if !had {
+			if err := s.rdb.ZAdd(octx, index, redis.Z{Member: t.Name}).Err(); err != nil {
+				return nil, s.fail(ctx, "index tenant", err)
+			}
+		}
+		status, err := putTenant.Run(octx, s.rdb, []string{k.tenant(), k.tombstone()},
+			oldRec, flag(had), data).Text()
+		if err != nil {
+			return nil, s.fail(ctx, "put tenant", err)
+		}
+		switch status {
+		case "OK":
+			if !had {
+				if err := s.rdb.ZAdd(octx, index, redis.Z{Member: t.Name}).Err(); err != nil {
+					return nil, s.fail(ctx, "index tenant", err)
+				}
+			}
+			return rec, nil
+		case "DELETING":
+			return nil, engine.ErrDeleting
+		case "CONFLICT":
+			continue // another put came first: check its revision
+		}
+		return nil, fmt.Errorf("redisstore: put tenant: unexpected reply %q", status)
+	}
+}
+
+// Tenant returns the tenant record, with Deleting set while the tombstone
+// says "deleting".
+func (s *Store) Tenant(ctx context.Context, name string) (*engine.TenantRecord, error) {
+	k, ok := s.tenantKeys(name)
+	if !ok {
+		return nil, engine.ErrNotFound
+	}
+	octx, cancel := s.op(ctx)
+	defer cancel()
+	vals, err := s.rdb.MGet(octx, k.tenant(), k.tombstone()).Result()
+	if err != nil {
+		return nil, s.fail(ctx, "read tenant", err)
+	}
+	return tenantOf(vals)
+}
+
+// Tenants returns the records of the tenants in the tenant index, in the
+// index's byte order, reading them in one pipeline. A name whose record is
+// gone (a put that failed, or a deletion under way) is skipped; it stays in
+// the index, as dropping it could race with a put that is creating it.
+func (s *Store) Tenants(ctx context.Context) ([]*engine.TenantRecord, error) {
+	octx, cancel := s.op(ctx)
+	defer cancel()
+	names, err := s.rdb.ZRange(octx, s.global().tenantIndex(), 0, -1).Result()
+	if err != nil {
+		return nil, s.fail(ctx, "list tenants", err)
+	}
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.SliceCmd, 0, len(names))
+	for _, name := range names {
+		if k, ok := s.tenantKeys(name); ok {
+			cmds = append(cmds, pipe.MGet(octx, k.tenant(), k.tombstone()))
+		}
+	}
+	if len(cmds) == 0 {
+		return nil, nil
+	}
+	if _, err := pipe.Exec(octx); err != nil {
+		return nil, s.fail(ctx, "read tenants", err)
+	}
+	recs := make([]*engine.TenantRecord, 0, len(cmds))
+	for _, cmd := range cmds {
+		rec, err := tenantOf(cmd.Val())
+		if errors.Is(err, engine.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		recs = append(recs, rec)
+	}
+	return recs, nil
+}
+
+// DeleteTenant deletes the tenant's data in the steps the package
+// documentation describes. Each step is bounded by Config.Timeout on its
+// own, so that a tenant of any size can be deleted; ctx bounds the whole.
+func (s *Store) DeleteTenant(ctx context.Context, name string) error {
+	k, ok := s.tenantKeys(name)
+	if !ok {
+		return errInvalidTenant(name)
+	}
+	step := func(what string, do func(ctx context.Context) error) error {
+		octx, cancel := s.op(ctx)
+		defer cancel()
+		if err := do(octx); err != nil {
+			return s.fail(ctx, what, err)
+		}
+		return nil
+	}
+	// From here on every create in the tenant is refused.
+	if err := step("mark tenant deleting", func(ctx context.Context) error {
+		return s.rdb.Set(ctx, k.tombstone(), tombstoneDeleting, 0).Err()
+	}); err != nil {
+		return err
+	}
+	for {
+		var n int64
+		if err := step("purge tenant", func(ctx context.Context) (err error) {
+			n, err = purgeTenant.Run(ctx, s.rdb, []string{k.tombstone()}, k.base, deleteBatch).Int64()
+			return err
+		}); err != nil {
+			return err
+		}
+		if n < deleteBatch {
+			break // none left, or another DeleteTenant finished
+		}
+	}
+	ttl := strconv.FormatInt(engine.TombstoneTTL.Milliseconds(), 10)
+	if err := step("finish tenant deletion", func(ctx context.Context) error {
+		return finishDelete.Run(ctx, s.rdb, []string{k.tenant(), k.tombstone()}, ttl).Err()
+	}); err != nil {
+		return err
+	}
+	// Out of the tenant index, unless a put created the tenant again
+	// meanwhile: that put added the name before writing, so either its
+	// record is there now or its own second ZADD comes after this ZREM.
+	index := s.global().tenantIndex()
+	return step("unindex tenant", func(ctx context.Context) error {
+		if err := s.rdb.ZRem(ctx, index, name).Err(); err != nil {
+			return err
+		}
+		n, err := s.rdb.Exists(ctx, k.tenant()).Result()
+		if err != nil || n == 0 {
+			return err
+		}
+		return s.rdb.ZAdd(ctx, index, redis.Z{Member: name}).Err()
+	})
+}
+
+// tenantOf decodes the reply of MGET tenant tombstone.
+func tenantOf(vals []any) (*engine.TenantRecord, error) {
+	rec, ok := vals[0].(string)
+	if !ok {
+		return nil, engine.ErrNotFound
+	}
+	t, err := decodeTenant(rec)
+	if err != nil {
+		return nil, err
+	}
+	tomb, _ := vals[1].(string)
+	t.Deleting = tomb == tombstoneDeleting
+	return t, nil
+}
+
+// decodeTenant decodes a tenant record.
+func decodeTenant(rec string) (*engine.TenantRecord, error) {
+	var t engine.TenantRecord
+	if err := json.Unmarshal([]byte(rec), &t); err != nil {
+		return nil, fmt.Errorf("redisstore: decode tenant record: %w", err)
+	}
+	return &t, nil
+}
+
+// flag is a boolean script argument.
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
