@@ -1,5 +1,7 @@
 // Package storetest owns the conformance suite of [engine.Store]: [Run]
 // checks that an implementation keeps the contract the engine relies on.
+// [Switch] wraps a store for the tests of what uses one, to make it fail as
+// an unreachable store does.
 //
 // Every implementation runs the same suite from its own tests:
 //
@@ -7,30 +9,55 @@
 //		storetest.Run(t, func(t *testing.T) engine.Store { return memstore.New(memstore.Config{}) })
 //	}
 //
-// The suite uses real time only, so that it can drive stores whose clock it
-// does not control (a Redis server expires keys on its own clock): records
-// expire a fraction of a second after they are written and the suite polls,
-// with a generous deadline, for them to disappear. Each subtest asks for a
-// fresh store and uses tenant names of its own, drawn at random, so stores
-// that share a backend between subtests or between runs do not see each
-// other's data. The concurrency tests run 50 goroutines, 10 with -short.
+// The suites use real time only, so that they can drive stores whose clock
+// they do not control (a Redis server expires keys on its own clock):
+// records expire a fraction of a second after they are written and the
+// suite polls, with a generous deadline, for them to disappear. Each
+// subtest asks for a fresh store and uses tenant names of its own, drawn at
+// random, so stores that share a backend between subtests or between runs
+// do not see each other's data. The concurrency tests run 50 goroutines,
+// 10 with -short.
 //
 // Where the documentation of engine.Store is silent, the suite decides:
 //
 //   - A store gives back what it was given: every field, times to the
-//     nanosecond (compared with Equal, so the location may change), and
-//     values that encode to the same JSON.
-//   - CreateClient never changes its argument; with replace it creates an
+//     nanosecond (compared with Equal, so the location may change; this
+//     includes the At of each History entry), and values that encode to
+//     the same JSON (so an empty Policies list stays apart from an absent
+//     one).
+//   - CreateClient never changes its argument; with Replace it creates an
 //     absent client, and replaces the whole record, expiry included.
-//   - A create refused with ErrAlreadyExists consumes no token use.
+//   - A create refused with ErrAlreadyExists, ErrQuotaExceeded or
+//     ErrNoTenant consumes no token use.
+//   - The quota counts the tenant's clients that are live when the create
+//     runs. A create with Replace of an absent (or expired) client counts as
+//     a new client and may be refused; a replacement of a live client never
+//     is, even when the tenant is over the bound.
 //   - UpdateClient stores a whole new record, not a merge; it does not call
 //     fn for an absent client; a result whose expiry has passed is absent.
 //   - Writes of records whose expiry has already passed succeed, and the
 //     records are absent at once.
-//   - Clients orders IDs byte by byte (as Go compares strings), starts after
-//     the after ID whether or not a client has it, and returns an empty next
-//     cursor when no live client follows the page, even if expired ones do.
-//     Clients of an unknown tenant is an empty page, not ErrNotFound.
+//   - Clients and InitialAccessTokens order IDs byte by byte (as Go compares
+//     strings), start after the after ID whether or not a record has it, and
+//     return an empty next cursor when no live record (that passes the
+//     filter) follows the page, even if expired or filtered-out ones do; a
+//     next cursor is the ID of the page's last record. An unknown tenant
+//     has an empty page, not ErrNotFound. A client without History passes
+//     no Policy filter.
+//   - PutTenant never changes its argument; the stored record has the
+//     store's Revision and Deleting false, whatever the argument had. A
+//     conditional put (ifRevision not 0) of an absent tenant creates
+//     nothing and returns ErrRevisionMismatch, as does a negative
+//     ifRevision.
+//   - PutTenant of a deleted tenant removes its tombstone: the tenant exists
+//     again, so creates in it succeed at once.
+//   - DeleteTenant of a tenant without a record, known or not, leaves a
+//     tombstone as well. While the tombstone lasts, only creates fail with
+//     ErrNoTenant (CreateClient with any options, CreateInitialAccessToken,
+//     CreateAdminToken); reads, updates and deletes find nothing and return
+//     ErrNotFound or empty lists. DeleteTenant of a deleted tenant succeeds.
+//   - AdminTokens orders IDs byte by byte, and of an unknown tenant is an
+//     empty list, not ErrNotFound.
 package storetest
 
 import (
@@ -38,6 +65,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -70,10 +98,28 @@ func Run(t *testing.T, newStore func(t *testing.T) engine.Store) {
 		{"AlreadyExpired", testAlreadyExpired},
 		{"Expiry", testExpiry},
 		{"ClientsSkipExpired", testClientsSkipExpired},
+		{"Quota", testQuota},
+		{"QuotaExpired", testQuotaExpired},
+		{"QuotaToken", testQuotaToken},
+		{"CreateCheckOrder", testCreateCheckOrder},
+		{"ClientsFilter", testClientsFilter},
+		{"ClientsFilterStale", testClientsFilterStale},
+		{"History", testHistory},
+		{"InitialAccessTokens", testTokenListing},
+		{"TenantRecords", testTenantRecords},
+		{"TenantsList", testTenantsList},
+		{"DeleteTenant", testDeleteTenant},
+		{"DeleteTenantWithoutRecord", testDeleteTenantWithoutRecord},
+		{"PutTenantAfterDelete", testPutTenantAfterDelete},
+		{"AdminTokenCRUD", testAdminTokenCRUD},
+		{"AdminTokens", testAdminTokens},
 		{"ConcurrentTokenUses", testConcurrentTokenUses},
 		{"ConcurrentUpdates", testConcurrentUpdates},
 		{"ConcurrentCreate", testConcurrentCreate},
 		{"ConcurrentDelete", testConcurrentDelete},
+		{"ConcurrentQuota", testConcurrentQuota},
+		{"ConcurrentPutTenant", testConcurrentPutTenant},
+		{"ConcurrentDeleteTenant", testConcurrentDeleteTenant},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -124,8 +170,17 @@ func newClient(tenant, id string) *engine.Client {
 		SecretHash:            engine.HashToken("secret " + tenant + " " + id),
 		RegistrationTokenHash: engine.HashToken("rat " + tenant + " " + id),
 		RegistrationPolicies:  []string{"audit", "quota"},
+		History: []engine.Provenance{{
+			Event:    engine.EventRegister,
+			At:       t,
+			Token:    engine.HashToken("iat " + tenant),
+			Policies: []engine.PolicyVersion{{Name: "audit", Digest: digest("audit")}, {Name: "quota", Digest: digest("quota")}},
+		}},
 	}
 }
+
+// digest returns a policy digest made from s.
+func digest(s string) string { return engine.HashToken("module " + s) }
 
 // newToken returns an initial access token of tenant with every field but
 // Uses and ExpiresAt set.
@@ -157,6 +212,14 @@ func scribbleClient(c *engine.Client) {
 	for _, s := range [][]string{m.RedirectURIs, m.GrantTypes, m.ResponseTypes, m.Contacts, c.RegistrationPolicies} {
 		for i := range s {
 			s[i] = "scribbled"
+		}
+	}
+	for i := range c.History {
+		h := &c.History[i]
+		h.Event, h.Token = "scribbled", "scribbled"
+		h.At = h.At.Add(time.Hour)
+		for j := range h.Policies {
+			h.Policies[j] = engine.PolicyVersion{Name: "scribbled", Digest: "scribbled"}
 		}
 	}
 	scribbleJSON(m.JWKS)
@@ -209,14 +272,25 @@ func checkClient(t *testing.T, what string, got, want *engine.Client) bool {
 		t.Errorf("%s: got a nil client", what)
 		return false
 	}
-	ok := checkTimes(t, what, []timeField{
+	times := []timeField{
 		{"IssuedAt", got.IssuedAt, want.IssuedAt},
 		{"UpdatedAt", got.UpdatedAt, want.UpdatedAt},
 		{"ExpiresAt", got.ExpiresAt, want.ExpiresAt},
-	})
+	}
+	if len(got.History) == len(want.History) {
+		for i := range got.History {
+			times = append(times, timeField{fmt.Sprintf("History[%d].At", i), got.History[i].At, want.History[i].At})
+		}
+	}
+	ok := checkTimes(t, what, times)
 	g, w := got.Clone(), want.Clone()
 	for _, c := range []*engine.Client{g, w} {
 		c.IssuedAt, c.UpdatedAt, c.ExpiresAt = time.Time{}, time.Time{}, time.Time{}
+		if len(got.History) == len(want.History) {
+			for i := range c.History {
+				c.History[i].At = time.Time{}
+			}
+		}
 	}
 	return checkJSON(t, what, g, w) && ok
 }
@@ -338,33 +412,77 @@ func checkUses(t *testing.T, s engine.Store, tenant, id string, want int64) {
 // listIDs returns the IDs of all clients of tenant, page by page.
 func listIDs(t *testing.T, s engine.Store, tenant string, limit int) []string {
 	t.Helper()
+	return listFiltered(t, s, tenant, engine.ClientFilter{}, limit)
+}
+
+// listFiltered returns the IDs of the clients of tenant that pass filter,
+// page by page.
+func listFiltered(t *testing.T, s engine.Store, tenant string, filter engine.ClientFilter, limit int) []string {
+	t.Helper()
+	what := fmt.Sprintf("Clients(%s, %+v, limit %d)", tenant, filter, limit)
+	return collect(t, what, limit, func(after string) ([]*engine.Client, string, error) {
+		page, next, err := s.Clients(t.Context(), tenant, filter, after, limit)
+		for _, c := range page {
+			if c.Tenant != tenant {
+				t.Errorf("%s returned client %s/%s", what, c.Tenant, c.ID)
+			}
+			if !filter.Match(c) {
+				t.Errorf("%s returned client %s, which does not pass the filter", what, c.ID)
+			}
+		}
+		return page, next, err
+	}, func(c *engine.Client) string { return c.ID })
+}
+
+// listTokenIDs returns the IDs of all initial access tokens of tenant,
+// page by page.
+func listTokenIDs(t *testing.T, s engine.Store, tenant string, limit int) []string {
+	t.Helper()
+	what := fmt.Sprintf("InitialAccessTokens(%s, limit %d)", tenant, limit)
+	return collect(t, what, limit, func(after string) ([]*engine.InitialAccessToken, string, error) {
+		page, next, err := s.InitialAccessTokens(t.Context(), tenant, after, limit)
+		for _, tok := range page {
+			if tok.Tenant != tenant {
+				t.Errorf("%s returned token %s/%s", what, tok.Tenant, tok.ID)
+			}
+		}
+		return page, next, err
+	}, func(tok *engine.InitialAccessToken) string { return tok.ID })
+}
+
+// collect pages through a listing with fetch, checking the paging rules:
+// no page is longer than limit, a page with a next cursor is full, next is
+// the ID of the page's last record, and a cursor never leads to an empty
+// page. It returns the IDs in the order listed.
+func collect[T any](t *testing.T, what string, limit int, fetch func(after string) ([]T, string, error), id func(T) string) []string {
+	t.Helper()
 	var ids []string
 	after := ""
 	for range 1000 {
-		page, next, err := s.Clients(t.Context(), tenant, engine.ClientFilter{}, after, limit)
+		page, next, err := fetch(after)
 		if err != nil {
-			t.Fatalf("Clients(%s, %q, %d): %v", tenant, after, limit, err)
+			t.Fatalf("%s after %q: %v", what, after, err)
 		}
 		if len(page) > limit {
-			t.Fatalf("Clients(%s, %q, %d) returned %d clients", tenant, after, limit, len(page))
+			t.Fatalf("%s after %q returned %d records", what, after, len(page))
 		}
 		if len(page) == 0 && after != "" {
-			t.Errorf("Clients(%s, %d): cursor %q led to an empty page; the page before it was the last", tenant, limit, after)
+			t.Errorf("%s: cursor %q led to an empty page; the page before it was the last", what, after)
 		}
-		for _, c := range page {
-			if c.Tenant != tenant {
-				t.Errorf("Clients(%s) returned client %s/%s", tenant, c.Tenant, c.ID)
-			}
-			ids = append(ids, c.ID)
+		for _, r := range page {
+			ids = append(ids, id(r))
 		}
 		if next == "" {
 			return ids
 		}
 		if len(page) < limit {
-			t.Errorf("Clients(%s, %q, %d): short page of %d with next cursor %q", tenant, after, limit, len(page), next)
+			t.Errorf("%s after %q: short page of %d with next cursor %q", what, after, len(page), next)
+		}
+		if len(page) > 0 && next != id(page[len(page)-1]) {
+			t.Errorf("%s after %q: next cursor %q, want the last ID of the page, %q", what, after, next, id(page[len(page)-1]))
 		}
 		after = next
 	}
-	t.Fatalf("Clients(%s): no last page after 1000 pages", tenant)
+	t.Fatalf("%s: no last page after 1000 pages", what)
 	return nil
 }
