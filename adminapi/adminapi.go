@@ -108,7 +108,11 @@ func New(cfg Config) (http.Handler, error) {
 		if rt.public {
 			fn = rt.fn
 		}
-		r.Handle(rt.path, httpio.Handle(h.log, fn)).Methods(rt.method)
+		methods := []string{rt.method}
+		if rt.public && rt.method == http.MethodGet {
+			methods = append(methods, http.MethodHead)
+		}
+		r.Handle(rt.path, httpio.Handle(h.log, fn)).Methods(methods...)
 	}
 	if cfg.Middleware != nil {
 		r.Use(cfg.Middleware)
@@ -186,6 +190,11 @@ func (h *handler) authenticated(s scope, fn httpio.HandlerFunc) httpio.HandlerFu
 		}
 		tenant, ok := mux.Vars(r)["tenant"]
 		if !ok {
+			// Unmatched routes have no vars: take the tenant from the path,
+			// so that a tenant admin learns that its route does not exist.
+			tenant, ok = pathTenant(r.URL.Path)
+		}
+		if !ok {
 			return engine.Errorf(engine.CodeInvalidToken, "invalid admin token")
 		}
 		at, err := h.reg.AuthenticateAdmin(ctx, tenant, token)
@@ -200,6 +209,16 @@ func (h *handler) authenticated(s scope, fn httpio.HandlerFunc) httpio.HandlerFu
 		}
 		return fn(w, r.WithContext(engine.WithActor(ctx, "tenant-admin:"+at.ID)))
 	}
+}
+
+// pathTenant returns the tenant of a path under /admin/tenants/{tenant}/.
+func pathTenant(path string) (string, bool) {
+	rest, ok := strings.CutPrefix(path, "/admin/tenants/")
+	if !ok {
+		return "", false
+	}
+	tenant, _, _ := strings.Cut(rest, "/")
+	return tenant, engine.ValidTenantName(tenant)
 }
 
 // decode reads a JSON request body into v, refusing unknown members and

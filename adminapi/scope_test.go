@@ -67,6 +67,13 @@ func TestTenantAdminToken(t *testing.T) {
 			t.Errorf("acme's admin token at %s %s: %d %v, want 401", r.method, r.path, status, m)
 		}
 	}
+	// Under its own tenant it learns that a route does not exist.
+	if status, m := e.call(e.admin, "GET", "/admin/tenants/acme/nothing-here", acme, ""); status != http.StatusNotFound {
+		t.Errorf("tenant admin at an unknown route of its tenant: %d %v", status, m)
+	}
+	if status, _ := e.call(e.admin, "HEAD", "/admin/openapi.json", "", ""); status != http.StatusOK {
+		t.Errorf("HEAD of the OpenAPI document: %d", status)
+	}
 	// It is not an initial access token either.
 	if status, _ := e.call(e.public, "POST", "/tenants/acme/reg", acme, `{"redirect_uris":["https://app.example/cb"]}`); status != http.StatusUnauthorized {
 		t.Errorf("admin token used as an initial access token: %d", status)

@@ -73,8 +73,9 @@ func ifMatch(r *http.Request) (int64, error) {
 	if v == "" {
 		return 0, nil
 	}
-	n, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(v, "W/"), `"`), 10, 64)
-	if err != nil || n < 1 {
+	// A weak tag never matches (RFC 9110 §13.1.1: If-Match compares strongly).
+	n, err := strconv.ParseInt(strings.Trim(v, `"`), 10, 64)
+	if err != nil || n < 1 || !strings.HasPrefix(v, `"`) {
 		return 0, engine.Errorf(engine.CodeInvalidRequest, `If-Match must hold one revision as an entity tag, such as "3", from the tenant's ETag`)
 	}
 	return n, nil

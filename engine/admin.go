@@ -261,7 +261,7 @@ func (r *Registrar) DeleteClients(ctx context.Context, tenantName string, filter
 	for {
 		cs, next, err := r.store.Clients(ctx, t.name, filter, cursor, MaxPageSize)
 		if err != nil {
-			return deleted, storeError("list clients", err)
+			return deleted, partial(deleted, storeError("list clients", err))
 		}
 		for _, c := range cs {
 			err := r.store.DeleteClient(ctx, t.name, c.ID)
@@ -269,7 +269,7 @@ func (r *Registrar) DeleteClients(ctx context.Context, tenantName string, filter
 				continue // deleted meanwhile
 			}
 			if err != nil {
-				return deleted, storeError("delete client", err)
+				return deleted, partial(deleted, storeError("delete client", err))
 			}
 			deleted++
 			r.audit(ctx, AuditEvent{Tenant: t.name, Type: AuditClientDeleted, ClientID: c.ID, Detail: "bulk delete"})
@@ -289,6 +289,14 @@ func (r *Registrar) DeleteClients(ctx context.Context, tenantName string, filter
 	}
 	r.audit(ctx, e)
 	return deleted, nil
+}
+
+// partial tells the caller of a bulk delete that failed part way how far it
+// got, so that a repeat is not a surprise.
+func partial(deleted int, err error) error {
+	e := *AsError(err)
+	e.Description = fmt.Sprintf("%s (%d clients were deleted before the failure; repeat the request to finish)", e.Description, deleted)
+	return &e
 }
 
 // InitialAccessTokens lists a tenant's live initial access tokens by ID, a
