@@ -39,7 +39,42 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-// TestCluster runs the conformance suite and an HTTP round trip against a
+// auditMaxLen is the cap of the audit logs that the conformance suite runs
+// against: small, so that the suite fills it.
+const auditMaxLen = 20
+
+// newAuditLog returns a Store over rdb as the suite's audit log, capped at
+// auditMaxLen.
+func newAuditLog(t testing.TB, rdb redis.UniversalClient) engine.AuditLog {
+	t.Helper()
+	s, err := redisstore.New(rdb, redisstore.Config{AuditMaxLen: auditMaxLen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestAuditLogConformance runs the audit log conformance suite against one
+// redis-server.
+func TestAuditLogConformance(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, redistest.Options{})
+	storetest.RunAuditLog(t, func(t *testing.T) engine.AuditLog {
+		return newAuditLog(t, newClient(t, srv.Addr))
+	}, auditMaxLen)
+}
+
+// TestLimiterConformance runs the limiter conformance suite against one
+// redis-server.
+func TestLimiterConformance(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, redistest.Options{})
+	storetest.RunLimiter(t, func(t *testing.T) engine.Limiter {
+		return newStore(t, newClient(t, srv.Addr))
+	})
+}
+
+// TestCluster runs the conformance suites and an HTTP round trip against a
 // Redis Cluster of three masters, the tenants spread over them: a script
 // whose keys were in different slots would fail with CROSSSLOT, and one
 // sent to the wrong node with MOVED.
@@ -51,7 +86,19 @@ func TestCluster(t *testing.T) {
 			return newStore(t, newClient(t, c.Addrs...))
 		})
 	})
+	// Before the audit log suite, whose streams the round trip's check
+	// of every key's value does not read.
 	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, c.Addrs) })
+	t.Run("AuditLog", func(t *testing.T) {
+		storetest.RunAuditLog(t, func(t *testing.T) engine.AuditLog {
+			return newAuditLog(t, newClient(t, c.Addrs...))
+		}, auditMaxLen)
+	})
+	t.Run("Limiter", func(t *testing.T) {
+		storetest.RunLimiter(t, func(t *testing.T) engine.Limiter {
+			return newStore(t, newClient(t, c.Addrs...))
+		})
+	})
 
 	// Readiness needs every primary: each holds some tenants' keys.
 	t.Run("PingEveryPrimary", func(t *testing.T) {
