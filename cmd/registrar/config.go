@@ -70,11 +70,11 @@ func loadConfig(path string) (fileConfig, error) {
 // openModules loads the policy folder, or returns nil when there is none.
 // Compiled code is cached under the data folder when there is one, so that
 // restarts do not compile again.
-func openModules(ctx context.Context, c *serveConfig, fc fileConfig, log *slog.Logger) (*plugins.Host, error) {
+func openModules(ctx context.Context, c *serveConfig, fc fileConfig, observe func(plugins.Call), log *slog.Logger) (*plugins.Host, error) {
 	if c.policyDir == "" {
 		return nil, nil
 	}
-	cfg := plugins.Config{Dir: c.policyDir, Limits: fc.PolicyLimits.limits(), Logger: log}
+	cfg := plugins.Config{Dir: c.policyDir, Limits: fc.PolicyLimits.limits(), Observe: observe, Logger: log}
 	if c.dataDir != "" {
 		cfg.CacheDir = filepath.Join(c.dataDir, "wasm-cache")
 		if err := os.MkdirAll(cfg.CacheDir, 0o700); err != nil {

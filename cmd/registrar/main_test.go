@@ -134,6 +134,38 @@ func TestServeRegisterEndToEnd(t *testing.T) {
 	}
 }
 
+// TestServeMetrics: the served process counts its requests by route,
+// tenant and status, and its store operations, at GET /metrics.
+func TestServeMetrics(t *testing.T) {
+	addr, _, _ := startServe(t, map[string]string{"REGISTRAR_ADMIN_TOKEN": "cli-admin-token-0123456789"})
+	for _, p := range []string{"/.well-known/openid-configuration", "/tenants/nope/.well-known/openid-configuration", "/readyz"} {
+		resp, err := http.Get("http://" + addr + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{
+		`registrar_http_requests_total{listener="public",method="GET",route="/.well-known/openid-configuration",status="200",tenant="default"} 1`,
+		`registrar_http_requests_total{listener="public",method="GET",route="/tenants/{tenant}/.well-known/openid-configuration",status="404",tenant="unknown"} 1`,
+		`registrar_store_operation_duration_seconds_count{operation="Ping"}`,
+		`registrar_build_info{`,
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if strings.Contains(string(b), `tenant="nope"`) {
+		t.Error("an unknown tenant's name became a label")
+	}
+}
+
 func TestServeGeneratesAdminToken(t *testing.T) {
 	_, adminAddr, out := startServe(t, nil)
 	line := out.String()

@@ -17,6 +17,7 @@ import (
 	"github.com/registrar-dev/registrar/httpapi"
 	"github.com/registrar-dev/registrar/internal/httpio"
 	"github.com/registrar-dev/registrar/jose"
+	"github.com/registrar-dev/registrar/metrics"
 )
 
 // serveConfig is what the serve command reads from flags and environment.
@@ -107,7 +108,14 @@ func serve(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	modules, err := openModules(ctx, c, fc, log)
+	// reg is set below; metrics asks it only once requests arrive.
+	var reg *engine.Registrar
+	m := metrics.New(metrics.Config{
+		KnownTenant: func(name string) bool { return reg.HasTenant(name) },
+		Version:     version(),
+		Logger:      log,
+	})
+	modules, err := openModules(ctx, c, fc, m.ObservePolicy, log)
 	if err != nil {
 		return err
 	}
@@ -121,10 +129,10 @@ func serve(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer closeStore()
-	reg, err := engine.New(engine.Config{
-		Store:    store,
-		AuditLog: store,
-		Limiter:  store,
+	reg, err = engine.New(engine.Config{
+		Store:    m.Store(store),
+		AuditLog: m.AuditLog(store),
+		Limiter:  m.Limiter(store),
 		Keys:     jose.KeySetChecker{},
 		Modules:  mods,
 		Tenants:  fc.Tenants,
@@ -169,7 +177,10 @@ func serve(ctx context.Context, args []string, e env) error {
 		}
 		fmt.Fprintf(e.stdout, "admin token (shown once; set REGISTRAR_ADMIN_TOKEN to choose your own): %s\n", c.adminToken)
 	}
-	public, err := httpapi.New(httpapi.Config{Registrar: reg, Issuer: c.issuer, MaxBodyBytes: c.maxBody, TrustedProxies: trusted, Logger: log})
+	public, err := httpapi.New(httpapi.Config{
+		Registrar: reg, Issuer: c.issuer, MaxBodyBytes: c.maxBody, TrustedProxies: trusted,
+		Middleware: metrics.Route, Metrics: m.Handler(), Logger: log,
+	})
 	if err != nil {
 		return err
 	}
@@ -177,11 +188,14 @@ func serve(ctx context.Context, args []string, e env) error {
 	if modules != nil {
 		visible = modules
 	}
-	admin, err := adminapi.New(adminapi.Config{Registrar: reg, Token: c.adminToken, Issuer: c.issuer, Modules: visible, TrustedProxies: trusted, Logger: log})
+	admin, err := adminapi.New(adminapi.Config{
+		Registrar: reg, Token: c.adminToken, Issuer: c.issuer, Modules: visible, TrustedProxies: trusted,
+		Middleware: metrics.Route, Logger: log,
+	})
 	if err != nil {
 		return err
 	}
-	servers := []*http.Server{newServer(public, log), newServer(admin, log)}
+	servers := []*http.Server{newServer(m.HTTP("public", public), log), newServer(m.HTTP("admin", admin), log)}
 	errc := make(chan error, 2)
 	for i, l := range []net.Listener{pub, adm} {
 		go func() {
