@@ -18,6 +18,18 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(*testing.T) engine.Store { return New(Config{}) })
 }
 
+// auditMaxLen is the audit log cap of the conformance run: small, so that
+// the suite reaches it quickly.
+const auditMaxLen = 20
+
+func TestAuditLogConformance(t *testing.T) {
+	storetest.RunAuditLog(t, func(*testing.T) engine.AuditLog { return New(Config{AuditMaxLen: auditMaxLen}) }, auditMaxLen)
+}
+
+func TestLimiterConformance(t *testing.T) {
+	storetest.RunLimiter(t, func(*testing.T) engine.Limiter { return New(Config{}) })
+}
+
 // clock is a fake clock that moves only when told to.
 type clock struct {
 	mu  sync.Mutex
@@ -277,11 +289,15 @@ func TestUpdateClientKeepsKey(t *testing.T) {
 	}
 }
 
-func TestClientsRejectsBadLimit(t *testing.T) {
+func TestListingsRejectBadLimit(t *testing.T) {
 	s, _ := newStore()
+	ctx := t.Context()
 	for _, limit := range []int{0, -1} {
-		if _, _, err := s.Clients(t.Context(), "t", engine.ClientFilter{}, "", limit); err == nil {
+		if _, _, err := s.Clients(ctx, "t", engine.ClientFilter{}, "", limit); err == nil {
 			t.Errorf("Clients with limit %d: no error", limit)
+		}
+		if _, _, err := s.InitialAccessTokens(ctx, "t", "", limit); err == nil {
+			t.Errorf("InitialAccessTokens with limit %d: no error", limit)
 		}
 	}
 }

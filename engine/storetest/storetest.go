@@ -1,13 +1,17 @@
-// Package storetest owns the conformance suite of [engine.Store]: [Run]
-// checks that an implementation keeps the contract the engine relies on.
-// [Switch] wraps a store for the tests of what uses one, to make it fail as
-// an unreachable store does.
+// Package storetest owns the conformance suites of the engine's storage
+// interfaces: [Run] checks that an [engine.Store] keeps the contract the
+// engine relies on, [RunAuditLog] does the same for an [engine.AuditLog]
+// and [RunLimiter] for an [engine.Limiter]. [Switch] wraps a store for the
+// tests of what uses one, to make it fail as an unreachable store does.
 //
-// Every implementation runs the same suite from its own tests:
+// Every implementation runs the same suites from its own tests:
 //
 //	func TestConformance(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) engine.Store { return memstore.New(memstore.Config{}) })
 //	}
+//
+// The decisions of RunAuditLog and RunLimiter where their interfaces are
+// silent are in their own documentation.
 //
 // The suites use real time only, so that they can drive stores whose clock
 // they do not control (a Redis server expires keys on its own clock):
@@ -18,7 +22,7 @@
 // do not see each other's data. The concurrency tests run 50 goroutines,
 // 10 with -short.
 //
-// Where the documentation of engine.Store is silent, the suite decides:
+// Where the documentation of engine.Store is silent, Run decides:
 //
 //   - A store gives back what it was given: every field, times to the
 //     nanosecond (compared with Equal, so the location may change; this
