@@ -122,6 +122,36 @@ func TestRedisHangs(t *testing.T) {
 		},
 		"InitialAccessToken":       func() error { _, err := s.InitialAccessToken(ctx, "default", "x"); return err },
 		"DeleteInitialAccessToken": func() error { return s.DeleteInitialAccessToken(ctx, "default", "x") },
+		"InitialAccessTokens": func() error {
+			_, _, err := s.InitialAccessTokens(ctx, "default", "", 10)
+			return err
+		},
+		"FilteredClients": func() error {
+			_, _, err := s.Clients(ctx, "default", engine.ClientFilter{IssuedBy: "x"}, "", 10)
+			return err
+		},
+		"PutTenant": func() error {
+			_, err := s.PutTenant(ctx, &engine.TenantRecord{Name: "acme"}, 0)
+			return err
+		},
+		"Tenant":       func() error { _, err := s.Tenant(ctx, "acme"); return err },
+		"Tenants":      func() error { _, err := s.Tenants(ctx); return err },
+		"DeleteTenant": func() error { return s.DeleteTenant(ctx, "acme") },
+		"CreateAdminToken": func() error {
+			return s.CreateAdminToken(ctx, &engine.AdminToken{Tenant: "acme", ID: "x"})
+		},
+		"AdminToken":       func() error { _, err := s.AdminToken(ctx, "acme", "x"); return err },
+		"AdminTokens":      func() error { _, err := s.AdminTokens(ctx, "acme"); return err },
+		"DeleteAdminToken": func() error { return s.DeleteAdminToken(ctx, "acme", "x") },
+		"AppendAudit": func() error {
+			_, err := s.AppendAudit(ctx, &engine.AuditEvent{Tenant: "acme", Type: engine.AuditTenantCreated})
+			return err
+		},
+		"AuditEvents": func() error { _, _, err := s.AuditEvents(ctx, "acme", "", 10); return err },
+		"Allow": func() error {
+			_, _, err := s.Allow(ctx, "acme", "ip", engine.Rate{Events: 1, Per: time.Second})
+			return err
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
