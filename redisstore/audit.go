@@ -58,8 +58,10 @@ func (s *Store) AppendAudit(ctx context.Context, e *engine.AuditEvent) (string, 
 }
 
 // AuditEvents reads a page of a tenant's events, newest first, with
-// XREVRANGE from just before the cursor. A cursor of an event since trimmed
-// gives an empty page, as every event older than it was trimmed too.
+// XREVRANGE from the cursor: inclusive, as Redis before 6.2 has no
+// exclusive ranges, so it reads one entry more and skips the cursor's own.
+// A cursor of an event since trimmed gives an empty page, as every event
+// older than it was trimmed too.
 func (s *Store) AuditEvents(ctx context.Context, tenant, before string, limit int) ([]*engine.AuditEvent, string, error) {
 	if limit < 1 {
 		return nil, "", fmt.Errorf("redisstore: AuditEvents limit %d is not positive", limit)
@@ -69,7 +71,7 @@ func (s *Store) AuditEvents(ctx context.Context, tenant, before string, limit in
 		if !streamID.MatchString(before) {
 			return nil, "", fmt.Errorf("redisstore: audit event ID %q: not an ID the log gave", before)
 		}
-		start = "(" + before
+		start = before
 	}
 	key, ok := s.auditKey(tenant)
 	if !ok {
@@ -77,12 +79,17 @@ func (s *Store) AuditEvents(ctx context.Context, tenant, before string, limit in
 	}
 	octx, cancel := s.op(ctx)
 	defer cancel()
-	msgs, err := s.rdb.XRevRangeN(octx, key, start, "-", int64(limit)+1).Result()
+	// One more than the page, to learn whether older events follow, and
+	// one more for the cursor's own entry.
+	msgs, err := s.rdb.XRevRangeN(octx, key, start, "-", int64(limit)+2).Result()
 	if err != nil {
 		return nil, "", s.fail(ctx, "read audit events", err)
 	}
-	events := make([]*engine.AuditEvent, 0, min(len(msgs), limit))
+	events := make([]*engine.AuditEvent, 0, min(len(msgs), limit+1))
 	for _, m := range msgs {
+		if m.ID == before || len(events) > limit {
+			continue
+		}
 		data, _ := m.Values[auditField].(string)
 		var e engine.AuditEvent
 		if err := json.Unmarshal([]byte(data), &e); err != nil {

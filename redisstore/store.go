@@ -51,6 +51,8 @@
 //	P:{T}:rate:<key>                string  a rate-limit budget: its theoretical
 //	                                        arrival time in Unix µs; expires when
 //	                                        the bucket is full again
+//	P:{~<hex>}:rate:<key>           string  the budget of a tenant string that is
+//	                                        no tenant name (never the engine's)
 //	P:{_}:tenants                   zset    the names of the tenants with a
 //	                                        record, score 0
 //	P:{_}:audit                     stream  the process-wide audit log (tenant "")
