@@ -416,6 +416,9 @@ func (r *Registrar) AuditEvents(ctx context.Context, tenantName, before string, 
 		return []*AuditEvent{}, "", nil
 	}
 	es, next, err := r.auditLog.AuditEvents(ctx, tenantName, before, limit)
+	if errors.Is(err, ErrInvalidCursor) {
+		return nil, "", Errorf(CodeInvalidRequest, "before is not a cursor of this audit log")
+	}
 	if err != nil {
 		return nil, "", storeError("read audit log", err)
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -43,6 +44,9 @@ type AuditEvent struct {
 	RemoteIP  string `json:"remote_ip,omitempty"`
 }
 
+// ErrInvalidCursor: a paging cursor that the store could not have issued.
+var ErrInvalidCursor = errors.New("invalid cursor")
+
 // The audit event types.
 const (
 	AuditClientRegistered   = "client.registered"
@@ -67,14 +71,17 @@ const (
 // ones. It is safe for concurrent use.
 type AuditLog interface {
 	// AppendAudit appends e to the log of e.Tenant and returns the ID it
-	// was given; IDs of one tenant increase with each append. Appending
-	// may drop the tenant's oldest events to keep the log within its cap.
+	// was given. IDs are opaque: unique within the tenant's log, ordered
+	// by it, but not necessarily in the order their strings compare.
+	// Appending may drop the tenant's oldest events to keep the log within
+	// its cap.
 	AppendAudit(ctx context.Context, e *AuditEvent) (string, error)
 
 	// AuditEvents pages through a tenant's events, newest first: at most
 	// limit (> 0) events older than the one whose ID is before (empty:
 	// from the newest). next is the ID of the page's last event when older
-	// events follow, else empty.
+	// events follow, else empty. A before that is not an ID this log
+	// could have issued gives ErrInvalidCursor.
 	AuditEvents(ctx context.Context, tenant, before string, limit int) (events []*AuditEvent, next string, err error)
 }
 

@@ -71,7 +71,8 @@ func (f ClientFilter) Match(c *Client) bool {
 	return true
 }
 
-// Store keeps clients and initial access tokens. Every method is safe for
+// Store keeps clients, initial access tokens, tenant records and tenant
+// admin tokens. Every method is safe for
 // concurrent use and every write is atomic: it happens completely or not at
 // all. Records whose ExpiresAt has passed are absent to every method; a
 // record written already expired is absent at once. Stores keep copies:

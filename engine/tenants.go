@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -65,8 +67,8 @@ func (s Settings) clone() Settings {
 	d.SubjectTypesSupported = slices.Clone(s.SubjectTypesSupported)
 	d.ScopesSupported = slices.Clone(s.ScopesSupported)
 	d.ACRValuesSupported = slices.Clone(s.ACRValuesSupported)
-	d.ClientDefaults = maps.Clone(s.ClientDefaults)
-	d.PolicyConfig = maps.Clone(s.PolicyConfig)
+	d.ClientDefaults = cloneRaw(s.ClientDefaults)
+	d.PolicyConfig = cloneRaw(s.PolicyConfig)
 	if s.Management != nil {
 		on := *s.Management
 		d.Management = &on
@@ -349,4 +351,16 @@ func (r *Registrar) DeleteTenant(ctx context.Context, name string) error {
 	}
 	r.audit(ctx, AuditEvent{Tenant: name, Type: AuditTenantDeleted})
 	return nil
+}
+
+// cloneRaw copies a map of raw JSON values, the values' bytes included.
+func cloneRaw(m map[string]json.RawMessage) map[string]json.RawMessage {
+	if m == nil {
+		return nil
+	}
+	d := make(map[string]json.RawMessage, len(m))
+	for k, v := range m {
+		d[k] = bytes.Clone(v)
+	}
+	return d
 }

@@ -61,7 +61,7 @@ func (s *Store) AuditEvents(_ context.Context, tenant, before string, limit int)
 	if before != "" {
 		n, err := strconv.ParseInt(before, 10, 64)
 		if err != nil || n < 0 {
-			return nil, "", fmt.Errorf("memstore: audit event ID %q: not a sequence number", before)
+			return nil, "", fmt.Errorf("memstore: audit event ID %q: not a sequence number: %w", before, engine.ErrInvalidCursor)
 		}
 		end = n
 	}

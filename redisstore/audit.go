@@ -69,7 +69,7 @@ func (s *Store) AuditEvents(ctx context.Context, tenant, before string, limit in
 	start := "+"
 	if before != "" {
 		if !streamID.MatchString(before) {
-			return nil, "", fmt.Errorf("redisstore: audit event ID %q: not an ID the log gave", before)
+			return nil, "", fmt.Errorf("redisstore: audit event ID %q: not an ID the log gave: %w", before, engine.ErrInvalidCursor)
 		}
 		start = before
 	}
