@@ -4,7 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
+	"strconv"
+	"strings"
 
 	"github.com/redis/go-redis/v9"
 
@@ -14,9 +15,19 @@ import (
 // auditField is the field of a stream entry that holds the event as JSON.
 const auditField = "event"
 
-// streamID is the form of the stream entry IDs that serve as event IDs and
-// cursors: milliseconds and a sequence number.
-var streamID = regexp.MustCompile(`^[0-9]{1,20}-[0-9]{1,20}$`)
+// validStreamID reports whether id has the form of the stream entry IDs
+// that serve as event IDs and cursors: milliseconds and a sequence number,
+// each a 64-bit unsigned integer in decimal.
+func validStreamID(id string) bool {
+	ms, seq, ok := strings.Cut(id, "-")
+	if !ok {
+		return false
+	}
+	// ParseUint in base 10 takes digits only: no sign, no underscores.
+	_, errMS := strconv.ParseUint(ms, 10, 64)
+	_, errSeq := strconv.ParseUint(seq, 10, 64)
+	return errMS == nil && errSeq == nil
+}
 
 // auditKey returns the stream of a tenant's audit log: the tenant's own,
 // or for tenant "" the process-wide one in the tag {_}.
@@ -68,7 +79,7 @@ func (s *Store) AuditEvents(ctx context.Context, tenant, before string, limit in
 	}
 	start := "+"
 	if before != "" {
-		if !streamID.MatchString(before) {
+		if !validStreamID(before) {
 			return nil, "", fmt.Errorf("redisstore: audit event ID %q: not an ID the log gave: %w", before, engine.ErrInvalidCursor)
 		}
 		start = before

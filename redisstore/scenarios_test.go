@@ -566,7 +566,7 @@ func testAuditStreams(t *testing.T, b backend) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !streamID.MatchString(id) || (len(ids) > 0 && !streamBefore(ids[len(ids)-1], id)) {
+		if !validStreamID(id) || (len(ids) > 0 && !streamBefore(ids[len(ids)-1], id)) {
 			t.Errorf("event ID %q after %q", id, ids)
 		}
 		ids = append(ids, id)
@@ -613,10 +613,13 @@ func testAuditStreams(t *testing.T, b backend) {
 	if ids := rdb.XRange(ctx, "registrar:{_}:audit", gid, gid).Val(); len(ids) != 1 {
 		t.Errorf("the process-wide event is not in registrar:{_}:audit")
 	}
-	for _, bad := range []string{"x", "1-", "-1", "1-2-3", "(1-2"} {
-		if _, _, err := s.AuditEvents(ctx, tenant, bad, 10); err == nil {
-			t.Errorf("AuditEvents before %q succeeded", bad)
+	for _, bad := range []string{"x", "1-", "-1", "1-2-3", "(1-2", "+1-2", "18446744073709551616-0", "1-18446744073709551616"} {
+		if _, _, err := s.AuditEvents(ctx, tenant, bad, 10); !errors.Is(err, engine.ErrInvalidCursor) {
+			t.Errorf("AuditEvents before %q: %v, want ErrInvalidCursor", bad, err)
 		}
+	}
+	if page, _, err := s.AuditEvents(ctx, tenant, "18446744073709551615-18446744073709551615", 10); err != nil || len(page) != 5 {
+		t.Errorf("AuditEvents before the largest stream ID = %d events, %v; want all 5", len(page), err)
 	}
 	if _, err := s.AppendAudit(ctx, &engine.AuditEvent{Tenant: "No_Such"}); err == nil {
 		t.Errorf("AppendAudit of an invalid tenant name succeeded")
