@@ -1,0 +1,156 @@
+package engine
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// MaxPolicyVersions is how many versions of an uploaded policy module a
+// store keeps: the newest ones; older ones and their bytes are dropped.
+const MaxPolicyVersions = 10
+
+// MaxPolicyBytes bounds the size of an uploaded policy module.
+const MaxPolicyBytes = 16 << 20
+
+// StoredPolicy is a policy module uploaded through the admin API, as the
+// store keeps it: which of its recent versions is active, which one runs in
+// shadow, and the versions themselves (their bytes are kept apart, by
+// digest).
+type StoredPolicy struct {
+	Tenant string `json:"tenant"`
+	Name   string `json:"name"`
+	// Active is the digest of the version that serves requests.
+	Active string `json:"active"`
+	// Shadow is the digest of a candidate version that runs beside the
+	// active one on live registrations without being enforced; "" for none.
+	Shadow string `json:"shadow,omitempty"`
+	// Versions are the recent versions, newest upload first, at most
+	// MaxPolicyVersions. Active and Shadow are always among them.
+	Versions []PolicyUpload `json:"versions"`
+	// Revision is set by the store: 1 when created, one more on each
+	// update. It is the ETag of If-Match.
+	Revision  int64     `json:"revision"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// PolicyUpload is one uploaded version of a policy module.
+type PolicyUpload struct {
+	// Digest is the hex SHA-256 of the module's bytes.
+	Digest     string    `json:"digest"`
+	Size       int       `json:"size"`
+	UploadedAt time.Time `json:"uploaded_at"`
+	// UploadedBy is the actor that uploaded it (see AuditEvent.Actor).
+	UploadedBy string `json:"uploaded_by,omitempty"`
+}
+
+// Clone returns a deep copy.
+func (p *StoredPolicy) Clone() *StoredPolicy {
+	d := *p
+	d.Versions = slices.Clone(p.Versions)
+	return &d
+}
+
+// Version returns the upload with that digest, if the policy keeps it.
+func (p *StoredPolicy) Version(digest string) (PolicyUpload, bool) {
+	for _, v := range p.Versions {
+		if v.Digest == digest {
+			return v, true
+		}
+	}
+	return PolicyUpload{}, false
+}
+
+// PolicyChange tells replicas that a tenant's uploaded policy changed.
+type PolicyChange struct {
+	Tenant string `json:"tenant"`
+	Name   string `json:"name"`
+	// Revision is the record's revision after the change; 0 when the
+	// policy was removed.
+	Revision int64 `json:"revision"`
+}
+
+// ReplicaStatus is what one Registrar process reports about the policy
+// modules it runs, so that an operator can see every replica at once.
+type ReplicaStatus struct {
+	// Replica identifies the process (host name, process ID and a random
+	// suffix).
+	Replica   string         `json:"replica"`
+	UpdatedAt time.Time      `json:"updated_at"`
+	Policies  []PolicyStatus `json:"policies"`
+}
+
+// PolicyStatus is the state of one policy module in one replica.
+type PolicyStatus struct {
+	// Tenant is "" for a shared module of the policy folder.
+	Tenant string `json:"tenant"`
+	Name   string `json:"name"`
+	// Source is "folder" or "store" (uploaded through the admin API).
+	Source string `json:"source"`
+	// Active is the digest of the version serving requests; "" if none
+	// has ever activated.
+	Active string `json:"active"`
+	// Shadow is the digest of the version running in shadow, if any.
+	Shadow string `json:"shadow,omitempty"`
+	// Desired is the digest the source asks for: when it differs from
+	// Active, that version failed to activate (see LastError) or is being
+	// activated.
+	Desired string `json:"desired"`
+	// State is "active", "activating" or "failed" (the last attempt
+	// failed; the previous version, if any, keeps serving).
+	State       string    `json:"state"`
+	ActivatedAt time.Time `json:"activated_at,omitzero"`
+	LastError   string    `json:"last_error,omitempty"`
+	LastErrorAt time.Time `json:"last_error_at,omitzero"`
+}
+
+// PolicyStore keeps the policy modules uploaded through the admin API and
+// carries their changes and the replicas' status between replicas. It is
+// safe for concurrent use. A tenant's policies and their bytes are removed
+// with the tenant by Store.DeleteTenant when the same backend implements
+// both.
+type PolicyStore interface {
+	// PutPolicyBlob stores module bytes under their digest (HashToken of
+	// the bytes' string form is not used: digest is the hex SHA-256 of the
+	// bytes, computed by the caller). Storing the same digest again is a
+	// no-op.
+	PutPolicyBlob(ctx context.Context, tenant, digest string, wasm []byte) error
+
+	// PolicyBlob returns the bytes stored under a digest, or ErrNotFound.
+	PolicyBlob(ctx context.Context, tenant, digest string) ([]byte, error)
+
+	// UpdatePolicy applies fn to the policy's current record (nil when there
+	// is none) and stores what fn returns, atomically with respect to every
+	// other update of that policy: fn may be called more than once, must
+	// not have side effects and must not call the store. fn returning nil
+	// removes the policy. The store sets Revision; it drops the bytes of
+	// versions no longer listed (those that fell off Versions, or all of
+	// them on removal). An error from fn aborts the update and is returned
+	// as is. It returns the stored record (nil after a removal).
+	UpdatePolicy(ctx context.Context, tenant, name string, fn func(*StoredPolicy) (*StoredPolicy, error)) (*StoredPolicy, error)
+
+	// StoredPolicy returns a policy's record, or ErrNotFound.
+	StoredPolicy(ctx context.Context, tenant, name string) (*StoredPolicy, error)
+
+	// StoredPolicies returns the records of every tenant's uploaded
+	// policies, sorted by tenant and name: what a replica loads at start and
+	// compares with what it runs, as a fallback for missed changes.
+	StoredPolicies(ctx context.Context) ([]*StoredPolicy, error)
+
+	// PublishPolicyChange tells every replica watching, this one included,
+	// that a policy changed. Delivery is best effort.
+	PublishPolicyChange(ctx context.Context, c PolicyChange) error
+
+	// WatchPolicyChanges delivers published changes until ctx is done,
+	// then closes the channel. Changes published while the watcher is
+	// disconnected are lost; callers poll StoredPolicies to catch up.
+	WatchPolicyChanges(ctx context.Context) (<-chan PolicyChange, error)
+
+	// PutReplicaStatus records a replica's status, replacing its previous
+	// one; it is forgotten after ttl unless put again.
+	PutReplicaStatus(ctx context.Context, s *ReplicaStatus, ttl time.Duration) error
+
+	// ReplicaStatuses returns the status of every replica that reported
+	// within its ttl, sorted by replica.
+	ReplicaStatuses(ctx context.Context) ([]*ReplicaStatus, error)
+}
