@@ -110,10 +110,12 @@ type PolicyStatus struct {
 // with the tenant by Store.DeleteTenant when the same backend implements
 // both.
 type PolicyStore interface {
-	// PutPolicyBlob stores module bytes under their digest (HashToken of
-	// the bytes' string form is not used: digest is the hex SHA-256 of the
-	// bytes, computed by the caller). Storing the same digest again is a
-	// no-op.
+	// PutPolicyBlob stores module bytes under their digest, the hex
+	// SHA-256 of wasm; a digest that does not match the bytes is an error.
+	// Storing the same digest again is a no-op. Bytes that no record
+	// lists may be dropped by the next UpdatePolicy of any policy of the
+	// tenant, so callers put the bytes and then the record that lists
+	// them, promptly.
 	PutPolicyBlob(ctx context.Context, tenant, digest string, wasm []byte) error
 
 	// PolicyBlob returns the bytes stored under a digest, or ErrNotFound.
