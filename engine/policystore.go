@@ -110,24 +110,24 @@ type PolicyStatus struct {
 // with the tenant by Store.DeleteTenant when the same backend implements
 // both.
 type PolicyStore interface {
-	// PutPolicyBlob stores module bytes under their digest, the hex
-	// SHA-256 of wasm; a digest that does not match the bytes is an error.
-	// Storing the same digest again is a no-op. Bytes that no record
-	// lists may be dropped by the next UpdatePolicy of any policy of the
-	// tenant, so callers put the bytes and then the record that lists
-	// them, promptly.
-	PutPolicyBlob(ctx context.Context, tenant, digest string, wasm []byte) error
+	// PutPolicyBlob stores the bytes of a version of a policy under their
+	// digest, the hex SHA-256 of wasm; a digest that does not match the
+	// bytes is an error. Storing the same digest again is a no-op. Callers
+	// put the bytes, then the record that lists them; bytes whose record
+	// update never happens stay until the policy is removed.
+	PutPolicyBlob(ctx context.Context, tenant, name, digest string, wasm []byte) error
 
-	// PolicyBlob returns the bytes stored under a digest, or ErrNotFound.
-	PolicyBlob(ctx context.Context, tenant, digest string) ([]byte, error)
+	// PolicyBlob returns the bytes of a version of a policy, or
+	// ErrNotFound.
+	PolicyBlob(ctx context.Context, tenant, name, digest string) ([]byte, error)
 
 	// UpdatePolicy applies fn to the policy's current record (nil when there
 	// is none) and stores what fn returns, atomically with respect to every
 	// other update of that policy: fn may be called more than once, must
 	// not have side effects and must not call the store. fn returning nil
 	// removes the policy. The store sets Revision; it drops the bytes of
-	// versions no longer listed (those that fell off Versions, or all of
-	// them on removal). An error from fn aborts the update and is returned
+	// the versions the update took off Versions (all of them, and any
+	// unlisted bytes of the policy, on removal). An error from fn aborts the update and is returned
 	// as is. It returns the stored record (nil after a removal).
 	UpdatePolicy(ctx context.Context, tenant, name string, fn func(*StoredPolicy) (*StoredPolicy, error)) (*StoredPolicy, error)
 
