@@ -96,7 +96,8 @@ type Limiter interface {
 	// the event fits; when it does not, nothing is taken and retryAfter is
 	// how long until one would (at least a millisecond). Budgets of
 	// different tenants or keys are independent, and a budget left alone
-	// long enough to refill may be forgotten.
+	// long enough to refill may be forgotten. tenant and key may be any
+	// strings; the engine passes tenant names.
 	Allow(ctx context.Context, tenant, key string, rate Rate) (ok bool, retryAfter time.Duration, err error)
 }
 

@@ -138,8 +138,9 @@ type Store interface {
 	// Deleting. With ifRevision 0 the put is unconditional; otherwise it
 	// replaces only a record whose Revision equals ifRevision and returns
 	// ErrRevisionMismatch when the record differs or is absent. A tenant
-	// being deleted gives ErrDeleting. A put over an expired tombstone, or
-	// one whose deletion finished, creates the tenant afresh.
+	// being deleted gives ErrDeleting. A put over a tombstone whose
+	// deletion finished creates the tenant afresh and lifts the tombstone:
+	// creates in the tenant work again at once.
 	PutTenant(ctx context.Context, t *TenantRecord, ifRevision int64) (*TenantRecord, error)
 
 	// Tenant returns a tenant record, or ErrNotFound. A tenant being
