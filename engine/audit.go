@@ -97,6 +97,12 @@ func WithActor(ctx context.Context, actor string) context.Context {
 	return context.WithValue(ctx, actorKey{}, actor)
 }
 
+// Actor returns the actor that WithActor put in ctx.
+func Actor(ctx context.Context) (string, bool) {
+	a, ok := ctx.Value(actorKey{}).(string)
+	return a, ok
+}
+
 // RequestInfo identifies an HTTP request in audit events.
 type RequestInfo struct {
 	ID       string
