@@ -1,7 +1,10 @@
 package engine
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"maps"
 	"slices"
 	"time"
 )
@@ -155,4 +158,70 @@ type PolicyStore interface {
 	// ReplicaStatuses returns the status of every replica that reported
 	// within its ttl, sorted by replica.
 	ReplicaStatuses(ctx context.Context) ([]*ReplicaStatus, error)
+}
+
+// PolicyChangeOptions qualify a change of an uploaded policy.
+type PolicyChangeOptions struct {
+	// IfRevision, when positive, makes the change conditional on the
+	// record's Revision (HTTP If-Match).
+	IfRevision int64
+	// By names who makes the change (see AuditEvent.Actor).
+	By string
+	// Shadow uploads the version to run in shadow instead of active.
+	Shadow bool
+}
+
+// PolicyEvaluation is the outcome of a dry run of a policy hook.
+type PolicyEvaluation struct {
+	// Version is the digest of the version that ran.
+	Version string `json:"version"`
+	// Accepted reports whether the policy accepted the metadata.
+	Accepted bool `json:"accepted"`
+	// Error and Description are the rejection, when it rejected.
+	Error       ErrorCode `json:"error,omitempty"`
+	Description string    `json:"error_description,omitempty"`
+	// Metadata is the policy's output metadata, when it accepted.
+	Metadata map[string]json.RawMessage `json:"metadata,omitempty"`
+	// RegistrationPolicies is the list the policy set for the registration
+	// access token, if it set one.
+	RegistrationPolicies []string `json:"registration_policies,omitempty"`
+	// Diff lists the members the policy added, removed or changed.
+	Diff []MemberChange `json:"diff"`
+	// DurationMicros is how long the hook call took.
+	DurationMicros int64 `json:"duration_us"`
+}
+
+// MemberChange is one entry of a metadata diff.
+type MemberChange struct {
+	Member string `json:"member"`
+	// Op is "added", "removed" or "changed".
+	Op     string          `json:"op"`
+	Before json.RawMessage `json:"before,omitempty"`
+	After  json.RawMessage `json:"after,omitempty"`
+}
+
+// DiffMetadata lists the members that differ between two metadata objects,
+// sorted by name; values are compared as compact JSON.
+func DiffMetadata(before, after map[string]json.RawMessage) []MemberChange {
+	names := slices.Sorted(maps.Keys(before))
+	for k := range after {
+		if _, ok := before[k]; !ok {
+			names = append(names, k)
+		}
+	}
+	slices.Sort(names)
+	out := []MemberChange{}
+	for _, k := range names {
+		old, inOld := before[k]
+		cur, inNew := after[k]
+		switch {
+		case !inOld:
+			out = append(out, MemberChange{Member: k, Op: "added", After: compactJSON(cur)})
+		case !inNew:
+			out = append(out, MemberChange{Member: k, Op: "removed", Before: compactJSON(old)})
+		case !bytes.Equal(compactJSON(old), compactJSON(cur)):
+			out = append(out, MemberChange{Member: k, Op: "changed", Before: compactJSON(old), After: compactJSON(cur)})
+		}
+	}
+	return out
 }
