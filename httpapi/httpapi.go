@@ -43,6 +43,9 @@ type Config struct {
 	Middleware mux.MiddlewareFunc
 	// Metrics, when set, serves GET /metrics.
 	Metrics http.Handler
+	// PoliciesReady, when set, is part of GET /readyz: an error (naming a
+	// policy module with no active version) makes the replica not ready.
+	PoliciesReady func() error
 	// Logger receives one line per request and the causes of failures.
 	// Default slog.Default().
 	Logger *slog.Logger
@@ -54,6 +57,7 @@ type handler struct {
 	issuer  string
 	maxBody int64
 	trusted []netip.Prefix
+	ready   func() error
 	log     *slog.Logger
 }
 
@@ -66,7 +70,7 @@ func New(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("httpapi: %w", err)
 	}
-	h := &handler{reg: cfg.Registrar, issuer: issuer, maxBody: cfg.MaxBodyBytes, trusted: cfg.TrustedProxies, log: cfg.Logger}
+	h := &handler{reg: cfg.Registrar, issuer: issuer, maxBody: cfg.MaxBodyBytes, trusted: cfg.TrustedProxies, ready: cfg.PoliciesReady, log: cfg.Logger}
 	if h.maxBody <= 0 {
 		h.maxBody = DefaultMaxBodyBytes
 	}
@@ -154,6 +158,11 @@ func (h *handler) healthz(w http.ResponseWriter, r *http.Request) error {
 func (h *handler) readyz(w http.ResponseWriter, r *http.Request) error {
 	if err := h.reg.Ready(r.Context()); err != nil {
 		return &engine.Error{Code: engine.CodeTemporarilyUnavailable, Description: "the client store is not reachable", Err: err}
+	}
+	if h.ready != nil {
+		if err := h.ready(); err != nil {
+			return &engine.Error{Code: engine.CodeTemporarilyUnavailable, Description: "policy modules are not ready: " + err.Error(), Err: err}
+		}
 	}
 	httpio.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	return nil
