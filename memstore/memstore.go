@@ -1,7 +1,8 @@
-// Package memstore owns the in-memory [engine.Store], [engine.AuditLog] and
-// [engine.Limiter]: the zero-setup default and the reference implementation
-// of their contracts. Its data lives in the process and is lost when the
-// process exits.
+// Package memstore owns the in-memory [engine.Store], [engine.AuditLog],
+// [engine.Limiter] and [engine.PolicyStore]: the zero-setup default and the
+// reference implementation of their contracts. Its data lives in the
+// process and is lost when the process exits; policy changes reach the
+// watchers of the same Store only.
 package memstore
 
 import (
@@ -29,17 +30,19 @@ type Config struct {
 // DefaultAuditMaxLen is the default of Config.AuditMaxLen.
 const DefaultAuditMaxLen = 10000
 
-// Store is an engine.Store, engine.AuditLog and engine.Limiter that keeps
-// its records in memory. It keeps deep copies of what it is given and hands
+// Store is an engine.Store, engine.AuditLog, engine.Limiter and
+// engine.PolicyStore that keeps its records in memory. It keeps deep copies of what it is given and hands
 // out deep copies of what it keeps. Expired records are absent to every
 // method and are freed by a sweep that runs after a number of writes
 // proportional to the number of records, so its cost per write stays
 // constant.
 //
 // Every write is atomic because the records are guarded by one mutex; the
-// audit log and the rate-limit budgets, which share no invariant with the
-// records or with each other, have a mutex each, so that neither waits for
-// the other or for a sweep of the records.
+// audit log, the rate-limit budgets, the policy change watchers and the
+// replica statuses, which share no invariant with the records or with each
+// other, have a mutex each, so that none waits for another or for a sweep
+// of the records. Uploaded policies are records: DeleteTenant removes them
+// with the tenant's clients, under the same mutex.
 type Store struct {
 	now func() time.Time
 
@@ -52,18 +55,24 @@ type Store struct {
 	// tombstones holds, for each recently deleted tenant, when its
 	// tombstone expires.
 	tombstones map[string]time.Time
+	// policies holds each tenant's uploaded policy modules, by name; a
+	// tenant without any has no entry.
+	policies map[string]map[string]*policy
 	// writes counts the writes since the last sweep, which runs again when
 	// they reach sweepAt.
 	writes, sweepAt int
 
-	audit auditLog
-	limit limiter
+	audit    auditLog
+	limit    limiter
+	watch    watchers
+	replicas replicas
 }
 
 var (
-	_ engine.Store    = (*Store)(nil)
-	_ engine.AuditLog = (*Store)(nil)
-	_ engine.Limiter  = (*Store)(nil)
+	_ engine.Store       = (*Store)(nil)
+	_ engine.AuditLog    = (*Store)(nil)
+	_ engine.Limiter     = (*Store)(nil)
+	_ engine.PolicyStore = (*Store)(nil)
 )
 
 // space holds the records of one tenant.
@@ -103,9 +112,12 @@ func New(cfg Config) *Store {
 		spaces:     map[string]*space{},
 		tenants:    map[string]*engine.TenantRecord{},
 		tombstones: map[string]time.Time{},
+		policies:   map[string]map[string]*policy{},
 		sweepAt:    minSweepWrites,
 		audit:      auditLog{maxLen: maxLen, logs: map[string]*tenantLog{}},
 		limit:      limiter{buckets: map[bucketKey]time.Time{}, sweepAt: minSweepWrites},
+		watch:      watchers{subs: map[chan engine.PolicyChange]struct{}{}},
+		replicas:   replicas{statuses: map[string]replicaEntry{}},
 	}
 }
 

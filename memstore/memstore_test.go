@@ -30,6 +30,10 @@ func TestLimiterConformance(t *testing.T) {
 	storetest.RunLimiter(t, func(*testing.T) engine.Limiter { return New(Config{}) })
 }
 
+func TestPolicyStoreConformance(t *testing.T) {
+	storetest.RunPolicyStore(t, func(*testing.T) engine.PolicyStore { return New(Config{}) })
+}
+
 // clock is a fake clock that moves only when told to.
 type clock struct {
 	mu  sync.Mutex

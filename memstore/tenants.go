@@ -58,15 +58,17 @@ func (s *Store) Tenants(context.Context) ([]*engine.TenantRecord, error) {
 	return recs, nil
 }
 
-// DeleteTenant removes the tenant's record and records and leaves a
-// tombstone. It does so in one step under the store's lock, so nobody
-// sees the tenant Deleting and the deletion never stops part way.
+// DeleteTenant removes the tenant's record, records and uploaded policies
+// with their bytes, and leaves a tombstone. It does so in one step under
+// the store's lock, so nobody sees the tenant Deleting and the deletion
+// never stops part way.
 func (s *Store) DeleteTenant(_ context.Context, name string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
 	delete(s.spaces, name)
 	delete(s.tenants, name)
+	delete(s.policies, name)
 	s.tombstones[name] = now.Add(engine.TombstoneTTL)
 	s.wrote(now)
 	return nil

@@ -1,8 +1,9 @@
 // Package storetest owns the conformance suites of the engine's storage
 // interfaces: [Run] checks that an [engine.Store] keeps the contract the
-// engine relies on, [RunAuditLog] does the same for an [engine.AuditLog]
-// and [RunLimiter] for an [engine.Limiter]. [Switch] wraps a store for the
-// tests of what uses one, to make it fail as an unreachable store does.
+// engine relies on, [RunAuditLog] does the same for an [engine.AuditLog],
+// [RunLimiter] for an [engine.Limiter] and [RunPolicyStore] for an
+// [engine.PolicyStore]. [Switch] wraps a store for the tests of what uses
+// one, to make it fail as an unreachable store does.
 //
 // Every implementation runs the same suites from its own tests:
 //
@@ -10,8 +11,8 @@
 //		storetest.Run(t, func(t *testing.T) engine.Store { return memstore.New(memstore.Config{}) })
 //	}
 //
-// The decisions of RunAuditLog and RunLimiter where their interfaces are
-// silent are in their own documentation.
+// The decisions of RunAuditLog, RunLimiter and RunPolicyStore where their
+// interfaces are silent are in their own documentation.
 //
 // The suites use real time only, so that they can drive stores whose clock
 // they do not control (a Redis server expires keys on its own clock):
