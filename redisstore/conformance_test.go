@@ -74,6 +74,17 @@ func TestLimiterConformance(t *testing.T) {
 	})
 }
 
+// TestPolicyStoreConformance runs the policy store conformance suite
+// against one redis-server. Its DeleteTenant subtest runs too, as a Store
+// is an engine.Store as well.
+func TestPolicyStoreConformance(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, redistest.Options{})
+	storetest.RunPolicyStore(t, func(t *testing.T) engine.PolicyStore {
+		return newStore(t, newClient(t, srv.Addr))
+	})
+}
+
 // TestCluster runs the conformance suites and an HTTP round trip against a
 // Redis Cluster of three masters, the tenants spread over them: a script
 // whose keys were in different slots would fail with CROSSSLOT, and one
@@ -96,6 +107,13 @@ func TestCluster(t *testing.T) {
 	})
 	t.Run("Limiter", func(t *testing.T) {
 		storetest.RunLimiter(t, func(t *testing.T) engine.Limiter {
+			return newStore(t, newClient(t, c.Addrs...))
+		})
+	})
+	// Pub/sub on a cluster: a change published through one node reaches
+	// watchers subscribed through others.
+	t.Run("PolicyStore", func(t *testing.T) {
+		storetest.RunPolicyStore(t, func(t *testing.T) engine.PolicyStore {
 			return newStore(t, newClient(t, c.Addrs...))
 		})
 	})

@@ -1,6 +1,8 @@
 package redisstore_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"net"
@@ -107,6 +109,9 @@ func TestRedisHangs(t *testing.T) {
 	}
 	ctx := t.Context()
 	c := &engine.Client{Tenant: "default", ID: "x"}
+	wasm := []byte("\x00asm\x01\x00\x00\x00")
+	sum := sha256.Sum256(wasm)
+	digest := hex.EncodeToString(sum[:])
 	for name, call := range map[string]func() error{
 		"Ping":         func() error { return s.Ping(ctx) },
 		"Client":       func() error { _, err := s.Client(ctx, "default", "x"); return err },
@@ -152,6 +157,24 @@ func TestRedisHangs(t *testing.T) {
 			_, _, err := s.Allow(ctx, "acme", "ip", engine.Rate{Events: 1, Per: time.Second})
 			return err
 		},
+		"PutPolicyBlob": func() error { return s.PutPolicyBlob(ctx, "acme", "audit", digest, wasm) },
+		"PolicyBlob":    func() error { _, err := s.PolicyBlob(ctx, "acme", "audit", digest); return err },
+		"UpdatePolicy": func() error {
+			_, err := s.UpdatePolicy(ctx, "acme", "audit", func(*engine.StoredPolicy) (*engine.StoredPolicy, error) {
+				return &engine.StoredPolicy{}, nil
+			})
+			return err
+		},
+		"StoredPolicy":   func() error { _, err := s.StoredPolicy(ctx, "acme", "audit"); return err },
+		"StoredPolicies": func() error { _, err := s.StoredPolicies(ctx); return err },
+		"PublishPolicyChange": func() error {
+			return s.PublishPolicyChange(ctx, engine.PolicyChange{Tenant: "acme", Name: "audit", Revision: 1})
+		},
+		"WatchPolicyChanges": func() error { _, err := s.WatchPolicyChanges(ctx); return err },
+		"PutReplicaStatus": func() error {
+			return s.PutReplicaStatus(ctx, &engine.ReplicaStatus{Replica: "r"}, time.Minute)
+		},
+		"ReplicaStatuses": func() error { _, err := s.ReplicaStatuses(ctx); return err },
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

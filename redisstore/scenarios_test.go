@@ -51,6 +51,9 @@ var scenarios = []struct {
 	{"FilterIndexesFollowWrites", testFilterIndexesFollowWrites},
 	{"AuditStreams", testAuditStreams},
 	{"LimiterOnServerClock", testLimiterOnServerClock},
+	{"DeletePolicyBatches", testDeletePolicyBatches},
+	{"PolicyTenantIndexRace", testPolicyTenantIndexRace},
+	{"PolicyChangesInOrder", testPolicyChangesInOrder},
 }
 
 // TestScenarios runs the scenarios, each against a redis-server of its own.
@@ -142,8 +145,9 @@ func policyV(name string) engine.PolicyVersion {
 
 // populate gives tenant a record, n clients (admitted by tokens and shaped
 // by policy versions, one in ten expiring in an hour), n initial access
-// tokens, three admin tokens, an audit event and a rate budget. The
-// clients are created by 16 goroutines.
+// tokens, three admin tokens, an audit event, a rate budget, and the
+// uploaded policies of populatePolicies. The clients are created by 16
+// goroutines.
 func populate(t *testing.T, s *Store, tenant string, n int) {
 	t.Helper()
 	ctx := t.Context()
@@ -195,10 +199,39 @@ func populate(t *testing.T, s *Store, tenant string, n int) {
 	if _, _, err := s.Allow(ctx, tenant, "reg:tenant", engine.Rate{Events: 5, Per: time.Minute}); err != nil {
 		t.Fatal(err)
 	}
+	populatePolicies(t, s, tenant)
+}
+
+// populatePolicies uploads two policies with two versions each, bytes that
+// no record lists, and bytes of a policy without a record.
+func populatePolicies(t *testing.T, s *Store, tenant string) {
+	t.Helper()
+	for _, name := range []string{"audit", "quota"} {
+		var versions []engine.PolicyUpload
+		for _, seed := range []string{"v2", "v1", "unlisted"} {
+			b, d := testModule(tenant + "/" + name + "/" + seed)
+			if err := s.PutPolicyBlob(t.Context(), tenant, name, d, b); err != nil {
+				t.Fatal(err)
+			}
+			if seed != "unlisted" {
+				versions = append(versions, engine.PolicyUpload{Digest: d, Size: len(b), UploadedAt: time.Now()})
+			}
+		}
+		if _, err := s.UpdatePolicy(t.Context(), tenant, name, func(*engine.StoredPolicy) (*engine.StoredPolicy, error) {
+			return &engine.StoredPolicy{Active: versions[0].Digest, Versions: versions, UpdatedAt: time.Now()}, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, d := testModule(tenant + "/bytes-only")
+	if err := s.PutPolicyBlob(t.Context(), tenant, "bytes-only", d, b); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // leftAfterDelete are the suffixes of the keys a deleted tenant keeps: the
 // tombstone, the audit log, and rate budgets, which expire on their own.
+// The tenant is out of the indexes of tenants too.
 func checkLeftAfterDelete(t *testing.T, rdb redis.UniversalClient, s *Store, tenant string) {
 	t.Helper()
 	k, _ := s.tenantKeys(tenant)
@@ -207,6 +240,11 @@ func checkLeftAfterDelete(t *testing.T, rdb redis.UniversalClient, s *Store, ten
 		case key == k.tombstone(), key == k.audit(), strings.HasPrefix(key, k.rate("")):
 		default:
 			t.Errorf("deleted tenant %s keeps key %s", tenant, key)
+		}
+	}
+	for _, index := range []string{s.global().tenantIndex(), s.global().policyTenants()} {
+		if err := rdb.ZScore(t.Context(), index, tenant).Err(); !errors.Is(err, redis.Nil) {
+			t.Errorf("deleted tenant %s is still in %s (%v)", tenant, index, err)
 		}
 	}
 }
@@ -298,7 +336,7 @@ func testDeleteTenantBatches(t *testing.T, b backend) {
 	}
 	took := time.Since(start)
 	scripts := calls() - before
-	records := 2*clients + 3 // clients, tokens, admin tokens
+	records := 2*clients + 3 + 3 // clients, tokens, admin tokens, policies
 	if min := int64(records / deleteBatch); scripts < min {
 		t.Errorf("DeleteTenant ran %d scripts; batches of %d records need at least %d", scripts, deleteBatch, min)
 	}

@@ -399,7 +399,8 @@ return 'OK'
 
 // purgeTenant removes up to n of a deleting tenant's records with their
 // index entries: clients first, then initial access tokens, then admin
-// tokens, and the indexes once they are empty. It returns how many it
+// tokens, then uploaded policies (each its record and all its bytes, which
+// UNLINK frees in the background), and the indexes once they are empty. It returns how many it
 // removed (fewer than n: none are left), or -1 if the tenant is not being
 // deleted (another DeleteTenant finished, and the tenant may have been
 // created again).
@@ -436,6 +437,14 @@ if done < n then
   for _, id in ipairs(redis.call('ZRANGE', B .. 'admins', 0, n - done - 1)) do
     redis.call('DEL', B .. 'admin:' .. id)
     redis.call('ZREM', B .. 'admins', id)
+    done = done + 1
+  end
+end
+if done < n then
+  for _, name in ipairs(redis.call('ZRANGE', B .. 'policies', 0, n - done - 1)) do
+    redis.call('DEL', B .. 'policy:' .. name)
+    redis.call('UNLINK', B .. 'policy-blobs:' .. name)
+    redis.call('ZREM', B .. 'policies', name)
     done = done + 1
   end
 end
@@ -480,4 +489,99 @@ if tat - now > tolerance then return {0, tat - now - tolerance} end
 tat = tat + interval
 redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil((tat - now) / 1000) + 1)
 return {1, 0}
+`)
+
+// putPolicyBlob stores the bytes of a policy version under their digest,
+// unless the policy has that digest already, and lists the policy in the
+// tenant's policy index (so that DeleteTenant finds bytes whose record was
+// never written), unless the tenant has a tombstone.
+//
+// KEYS: policy-blobs:<name>, policies, tombstone
+// ARGV: digest, bytes, name
+var putPolicyBlob = redis.NewScript(`
+if redis.call('EXISTS', KEYS[3]) == 1 then return 'NO_TENANT' end
+redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], 0, ARGV[3])
+return 'OK'
+`)
+
+// updatePolicy writes or removes a policy record if it is still the one
+// the caller read (compare and set). A write drops the bytes of the
+// digests given, lists the policy in the tenant's policy index, and is
+// refused while the tenant has a tombstone; a removal deletes the record
+// and all the policy's bytes and unlists it. A record equal to the new one
+// means a retried call that was applied.
+//
+// The reply is OK, CONFLICT, NO_TENANT, or after a removal REMOVED, or
+// EMPTY when the tenant's policy index is left empty.
+//
+// KEYS: policy:<name>, policy-blobs:<name>, policies, tombstone
+// ARGV: record read ("" if none), "1" if there was one else "0", new
+// record ("" to remove), name, digests whose bytes go...
+var updatePolicy = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+if ARGV[3] ~= '' and cur == ARGV[3] then return 'OK' end
+if ARGV[2] == '1' then
+  if cur ~= ARGV[1] then return 'CONFLICT' end
+elseif cur then
+  return 'CONFLICT'
+end
+if ARGV[3] == '' then
+  redis.call('DEL', KEYS[1])
+  redis.call('UNLINK', KEYS[2])
+  redis.call('ZREM', KEYS[3], ARGV[4])
+  if redis.call('EXISTS', KEYS[3]) == 0 then return 'EMPTY' end
+  return 'REMOVED'
+end
+if redis.call('EXISTS', KEYS[4]) == 1 then return 'NO_TENANT' end
+redis.call('SET', KEYS[1], ARGV[3])
+for i = 5, #ARGV do redis.call('HDEL', KEYS[2], ARGV[i]) end
+redis.call('ZADD', KEYS[3], 0, ARGV[4])
+return 'OK'
+`)
+
+// putReplica stores a replica's status with an expiry, and the expiry, on
+// the server's clock in Unix ms, in the replica index, from which it drops
+// the entries whose expiry has passed.
+//
+// KEYS: replica:<id>, replicas
+// ARGV: status, ttl ms, replica ID
+var putReplica = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+return 'OK'
+`)
+
+// listReplicas returns the statuses of the replicas in the index whose
+// expiry has not passed, dropping the other entries, and those whose key
+// is gone.
+//
+// KEYS: replicas
+// ARGV: the replica key prefix, "P:{_}:replica:"
+var listReplicas = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local out = {}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local v = redis.call('GET', ARGV[1] .. id)
+  if v then out[#out + 1] = v else redis.call('ZREM', KEYS[1], id) end
+end
+return out
+`)
+
+// publishChange publishes a policy change. PUBLISH names no key, so
+// go-redis would send it to any node of a cluster, and two changes
+// published one after the other through different nodes could reach a
+// subscriber in the other order; declaring the channel's name, which
+// carries the tag {_}, as the script's key sends every change through the
+// node of that slot, whose messages reach the others in order.
+//
+// KEYS: the channel (not read or written as a key)
+// ARGV: the change as JSON
+var publishChange = redis.NewScript(`
+return redis.call('PUBLISH', KEYS[1], ARGV[1])
 `)

@@ -1,8 +1,10 @@
-// Package redisstore owns the Redis [engine.Store], [engine.AuditLog] and
-// [engine.Limiter]: clients, initial access tokens, tenant records, tenant
-// admin tokens, audit events and rate-limit budgets kept in Redis (a single
-// server, Redis Cluster, or a Sentinel-managed primary), shared by any
-// number of Registrar replicas.
+// Package redisstore owns the Redis [engine.Store], [engine.AuditLog],
+// [engine.Limiter] and [engine.PolicyStore]: clients, initial access
+// tokens, tenant records, tenant admin tokens, audit events, rate-limit
+// budgets and uploaded policy modules kept in Redis (a single server, Redis
+// Cluster, or a Sentinel-managed primary), shared by any number of
+// Registrar replicas, which also exchange policy changes and their status
+// through it.
 //
 // # Key schema
 //
@@ -10,9 +12,10 @@
 // keys live in one hash slot and the multi-key scripts below work on Redis
 // Cluster. P is Config.Prefix ("registrar" by default). Tenant names match
 // engine.ValidTenantName, so they never hold a brace, a colon or an
-// underscore: the tag {_} is free for the two keys that belong to no
-// tenant, and no tenant's keys share a prefix with another's ("{acme}"
-// and "{acme-2}" differ at the closing brace).
+// underscore: the tag {_} is free for the keys that belong to no tenant,
+// and no tenant's keys share a prefix with another's ("{acme}" and
+// "{acme-2}" differ at the closing brace). Policy names match
+// engine.ValidModuleName, so they hold no colon either.
 //
 //	P:{T}:client:<client_id>        string  the client record: engine.Client as
 //	                                        JSON (secret and registration access
@@ -53,9 +56,26 @@
 //	                                        the bucket is full again
 //	P:{~<hex>}:rate:<key>           string  the budget of a tenant string that is
 //	                                        no tenant name (never the engine's)
+//	P:{T}:policy:<name>             string  an uploaded policy's record:
+//	                                        engine.StoredPolicy as JSON
+//	P:{T}:policy-blobs:<name>       hash    the policy's module bytes, by digest
+//	                                        (hex SHA-256): those its record lists
+//	                                        and any put for a record not written
+//	P:{T}:policies                  zset    the names of the policies with a
+//	                                        record or bytes, score 0
 //	P:{_}:tenants                   zset    the names of the tenants with a
 //	                                        record, score 0
 //	P:{_}:audit                     stream  the process-wide audit log (tenant "")
+//	P:{_}:policy-tenants            zset    the tenants whose P:{T}:policies is
+//	                                        not empty (every tenant with a policy
+//	                                        record, and maybe some with bytes
+//	                                        only), score 0
+//	P:{_}:replica:<replica>         string  a replica's engine.ReplicaStatus as
+//	                                        JSON; PX its ttl
+//	P:{_}:replicas                  zset    the replica IDs, scored by the expiry
+//	                                        of their status in Unix ms
+//	P:{_}:policy-changes            channel pub/sub channel (not a key) of
+//	                                        engine.PolicyChange as JSON
 //
 // Bearer tokens appear only as their SHA-256 digests (the IDs).
 //
@@ -69,8 +89,11 @@
 // the client with its expiry and updates the indexes in one step.
 // UpdateClient reads the record, runs the caller's function and writes the
 // result with a compare-and-set script that succeeds only if the record is
-// still the one read; otherwise it reads again and retries. PutTenant does
-// the same with tenant records. Scripts build the names of keys they find
+// still the one read; otherwise it reads again and retries. PutTenant and
+// UpdatePolicy do the same with tenant and policy records; UpdatePolicy's
+// script also drops, from the policy's blob hash, the bytes of the versions
+// the record no longer lists, and a removal deletes the record and the
+// whole hash. Scripts build the names of keys they find
 // in the indexes from the tenant's key prefix: those keys carry the same
 // hash tag, so they are in the slot of the keys the script declares.
 //
@@ -89,10 +112,25 @@
 //
 // DeleteTenant sets the tombstone to "deleting", then removes the tenant's
 // records and indexes in batches of deleteBatch records, one script each,
-// then removes the record and turns the tombstone into "deleted" with an
-// expiry of engine.TombstoneTTL. Each step can be repeated, so a call that
-// failed part way is resumed by the next. The audit stream stays; rate-limit
-// budgets expire by themselves.
+// uploaded policies last, each with all its bytes, then removes the record
+// and turns the tombstone into "deleted" with an expiry of
+// engine.TombstoneTTL, then takes the name out of the tenant index and the
+// policy tenant index. Each step can be repeated, so a call that failed
+// part way is resumed by the next. The audit stream stays; rate-limit
+// budgets expire by themselves. While the tombstone exists, PutPolicyBlob
+// and an UpdatePolicy that writes a record fail with engine.ErrNoTenant.
+//
+// # Policy changes and replica status
+//
+// PublishPolicyChange is a PUBLISH on the policy change channel, and
+// WatchPolicyChanges a SUBSCRIBE to it on a connection of its own, which
+// go-redis reconnects and subscribes again after a restart or failover
+// (changes published meanwhile are lost: replicas poll StoredPolicies). On
+// Redis Cluster a message published on one node reaches subscribers on
+// every node. PutReplicaStatus writes the status with an expiry, and its
+// expiry in the replica index, in one script on the server's clock;
+// ReplicaStatuses reads the live ones and drops the index entries of the
+// others.
 //
 // # Failures
 //
@@ -142,8 +180,8 @@ type Config struct {
 	AuditMaxLen int
 }
 
-// Store is an engine.Store, engine.AuditLog and engine.Limiter over a
-// Redis client. It is safe for concurrent
+// Store is an engine.Store, engine.AuditLog, engine.Limiter and
+// engine.PolicyStore over a Redis client. It is safe for concurrent
 // use, and so are several Stores (in one process or many) over one Redis.
 // It does not own the client: the caller closes it.
 type Store struct {
@@ -154,9 +192,10 @@ type Store struct {
 }
 
 var (
-	_ engine.Store    = (*Store)(nil)
-	_ engine.AuditLog = (*Store)(nil)
-	_ engine.Limiter  = (*Store)(nil)
+	_ engine.Store       = (*Store)(nil)
+	_ engine.AuditLog    = (*Store)(nil)
+	_ engine.Limiter     = (*Store)(nil)
+	_ engine.PolicyStore = (*Store)(nil)
 )
 
 // New returns a Store that keeps its records through rdb.

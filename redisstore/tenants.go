@@ -193,7 +193,7 @@ func (s *Store) DeleteTenant(ctx context.Context, name string) error {
 	// meanwhile: that put added the name before writing, so either its
 	// record is there now or its own second ZADD comes after this ZREM.
 	index := s.global().tenantIndex()
-	return step("unindex tenant", func(ctx context.Context) error {
+	if err := step("unindex tenant", func(ctx context.Context) error {
 		if err := s.rdb.ZRem(ctx, index, name).Err(); err != nil {
 			return err
 		}
@@ -202,6 +202,13 @@ func (s *Store) DeleteTenant(ctx context.Context, name string) error {
 			return err
 		}
 		return s.rdb.ZAdd(ctx, index, redis.Z{Member: name}).Err()
+	}); err != nil {
+		return err
+	}
+	// Out of the index of tenants with policies in the same way, unless an
+	// UpdatePolicy created a policy since the tenant was created again.
+	return step("unindex policy tenant", func(ctx context.Context) error {
+		return s.unindexPolicyTenant(ctx, name, k)
 	})
 }
 

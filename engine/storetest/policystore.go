@@ -49,7 +49,8 @@ import (
 //     only for its own tenants there, and checks the order of the whole.
 //   - A change published after WatchPolicyChanges has returned reaches
 //     that watcher, as a value equal to the one published; each watcher
-//     gets every change (the suite publishes few, well under any buffer).
+//     gets every change (the suite publishes few, well under any buffer),
+//     in the order one caller published them.
 //     Cancelling one watcher's context closes its channel and leaves the
 //     other watchers as they were.
 //   - PutReplicaStatus refuses a status without a Replica and a ttl that
