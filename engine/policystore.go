@@ -111,7 +111,10 @@ type PolicyStatus struct {
 // carries their changes and the replicas' status between replicas. It is
 // safe for concurrent use. A tenant's policies and their bytes are removed
 // with the tenant by Store.DeleteTenant when the same backend implements
-// both.
+// both; while the tenant's tombstone lasts, PutPolicyBlob and an
+// UpdatePolicy that writes a record return ErrNoTenant (removals work), so
+// that a concurrent upload cannot undo the deletion. Changes from one
+// publisher reach each watcher in the order they were published.
 type PolicyStore interface {
 	// PutPolicyBlob stores the bytes of a version of a policy under their
 	// digest, the hex SHA-256 of wasm; a digest that does not match the
