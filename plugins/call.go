@@ -21,24 +21,28 @@ const retirePages = 256
 // size) is an error; the instance that failed is discarded. Call does not
 // interpret the output.
 func (m *Module) Call(ctx context.Context, hook engine.Hook, input []byte) ([]byte, error) {
+	return m.call(ctx, hook, input, m.limits.Timeout)
+}
+
+// call is Call under a given deadline.
+func (m *Module) call(ctx context.Context, hook engine.Hook, input []byte, deadline time.Duration) ([]byte, error) {
 	if !m.hooks[hook] {
 		return nil, fmt.Errorf("module %q does not implement the %s hook", m.info.Name, hook)
 	}
 	if len(input) > m.limits.MaxInput {
 		return nil, fmt.Errorf("input of %d bytes is over the %d-byte limit", len(input), m.limits.MaxInput)
 	}
-	m.life.RLock()
-	defer m.life.RUnlock()
-	if m.closed {
+	if !m.acquire() {
 		return nil, errClosed
 	}
-	ctx, cancel := context.WithTimeout(ctx, m.limits.Timeout)
+	defer m.release()
+	ctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
 	inst, err := m.pool.get(ctx, m.instantiate)
 	if err != nil {
 		return nil, err
 	}
-	out, err := m.run(ctx, inst, exportName(hook), input)
+	out, err := m.run(ctx, inst, exportName(hook), input, deadline)
 	inst.stdout.flush()
 	inst.stderr.flush()
 	inst.calls++
@@ -60,11 +64,10 @@ func (m *Module) Call(ctx context.Context, hook engine.Hook, input []byte) ([]by
 // warm makes a replacement instance in the background, so that the next
 // call does not pay for instantiation (about 10 ms for a Go module).
 func (m *Module) warm() {
-	m.life.RLock()
-	defer m.life.RUnlock()
-	if m.closed {
+	if !m.acquire() {
 		return
 	}
+	defer m.release()
 	select {
 	case m.pool.slots <- struct{}{}:
 	default:
@@ -79,15 +82,39 @@ func (m *Module) warm() {
 	m.pool.put(inst)
 }
 
+// prewarm fills the pool with up to its idle size of instances, so that
+// the first calls after the module goes live do not pay for
+// instantiation.
+func (m *Module) prewarm(ctx context.Context) error {
+	if !m.acquire() {
+		return errClosed
+	}
+	defer m.release()
+	for len(m.pool.idle) < cap(m.pool.idle) {
+		select {
+		case m.pool.slots <- struct{}{}:
+		default:
+			return nil // every instance is live already
+		}
+		inst, err := m.instantiate(ctx)
+		if err != nil {
+			<-m.pool.slots
+			return err
+		}
+		m.pool.put(inst)
+	}
+	return nil
+}
+
 // run is one call on an instance: alloc, write, call, read.
-func (m *Module) run(ctx context.Context, inst *instance, fn string, input []byte) ([]byte, error) {
+func (m *Module) run(ctx context.Context, inst *instance, fn string, input []byte, deadline time.Duration) ([]byte, error) {
 	inst.log.reset(ctx)
 	ctx = withLog(ctx, inst.log)
 	mem := inst.mod.Memory()
 	stack := inst.stack[:]
 	stack[0] = uint64(len(input))
 	if err := inst.alloc.CallWithStack(ctx, stack); err != nil {
-		return nil, fmt.Errorf("%s: %w", exportAlloc, describe(err, m.limits.Timeout))
+		return nil, fmt.Errorf("%s: %w", exportAlloc, describe(err, deadline))
 	}
 	ptr := uint32(stack[0])
 	if ptr == 0 || !mem.Write(ptr, input) {
@@ -95,7 +122,7 @@ func (m *Module) run(ctx context.Context, inst *instance, fn string, input []byt
 	}
 	stack[0], stack[1] = uint64(ptr), uint64(len(input))
 	if err := inst.hooks[fn].CallWithStack(ctx, stack); err != nil {
-		return nil, fmt.Errorf("%s: %w", fn, describe(err, m.limits.Timeout))
+		return nil, fmt.Errorf("%s: %w", fn, describe(err, deadline))
 	}
 	outPtr, outLen := uint32(stack[0]>>32), uint32(stack[0])
 	if int(outLen) > m.limits.MaxOutput {

@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"reflect"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -20,33 +18,11 @@ import (
 	"github.com/registrar-dev/registrar/plugins"
 )
 
-// exampleNow is the "now" of every case's input document.
-const exampleNow = 1767225600
+// exampleCases is a policies-examples/<name>/cases.json file: the format
+// of a module's self-test cases (sdk/ABI.md §7, policies-examples/README.md).
+type exampleCases = plugins.Cases
 
-// exampleCases is a policies-examples/<name>/cases.json file (its format is
-// documented in policies-examples/README.md).
-type exampleCases struct {
-	// Hooks lists exactly the hooks the module must export.
-	Hooks []engine.Hook `json:"hooks"`
-	// Bench names the case the benchmarks run; default the first.
-	Bench string `json:"bench"`
-	// Input holds members every case's input starts from.
-	Input map[string]json.RawMessage `json:"input"`
-	Cases []exampleCase              `json:"cases"`
-}
-
-type exampleCase struct {
-	Name string      `json:"name"`
-	Hook engine.Hook `json:"hook"`
-	// Input members override the file's; a null member removes one.
-	Input map[string]json.RawMessage `json:"input"`
-	// Exactly one expectation.
-	Want            json.RawMessage   `json:"want"`
-	WantError       string            `json:"want_error"`
-	WantDescription string            `json:"want_description"`
-	WantMatch       map[string]string `json:"want_match"`
-	WantFailure     bool              `json:"want_failure"`
-}
+type exampleCase = plugins.Case
 
 // exampleLanguages are the languages an example can be written in, each in
 // policies-examples/<example>/<language>/, in the order tests run them.
@@ -79,14 +55,12 @@ func examples(tb testing.TB) []example {
 	var exs []example
 	for _, f := range files {
 		dir := filepath.Dir(f)
-		var cases exampleCases
 		raw, err := os.ReadFile(f)
 		if err != nil {
 			tb.Fatal(err)
 		}
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&cases); err != nil {
+		cases, err := plugins.ParseCases(raw)
+		if err != nil {
 			tb.Fatalf("%s: %v", f, err)
 		}
 		entries, err := os.ReadDir(dir)
@@ -108,7 +82,7 @@ func examples(tb testing.TB) []example {
 			if _, err := os.Stat(langDir); err != nil {
 				continue
 			}
-			ex := example{name: filepath.Base(dir), lang: lang, dir: langDir, cases: cases}
+			ex := example{name: filepath.Base(dir), lang: lang, dir: langDir, cases: *cases}
 			if ex.wasm, err = os.ReadFile(filepath.Join(langDir, "policy.wasm")); err != nil {
 				tb.Fatalf("%s: %v (run policies-examples/build.sh)", ex.id(), err)
 			}
@@ -123,30 +97,7 @@ func examples(tb testing.TB) []example {
 
 // document builds a case's input document the way the host does: abi,
 // hook and now first, then the input members.
-func (ex *example) document(c *exampleCase) ([]byte, error) {
-	members := map[string]json.RawMessage{}
-	for k, v := range ex.cases.Input {
-		members[k] = v
-	}
-	for k, v := range c.Input {
-		if string(v) == "null" {
-			delete(members, k)
-		} else {
-			members[k] = v
-		}
-	}
-	body, err := json.Marshal(members)
-	if err != nil {
-		return nil, err
-	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, `{"abi":%d,"hook":%q,"now":%d`, plugins.ABIVersion, c.Hook, exampleNow)
-	if len(body) > 2 {
-		b.WriteByte(',')
-	}
-	b.Write(body[1:])
-	return b.Bytes(), nil
-}
+func (ex *example) document(c *exampleCase) ([]byte, error) { return ex.cases.Document(c) }
 
 // exampleLog collects a module's log.
 type exampleLog struct {
@@ -216,81 +167,50 @@ func TestExamples(t *testing.T) {
 
 func checkExampleCase(t testing.TB, c *exampleCase, out []byte, err error) {
 	t.Helper()
-	if c.WantFailure {
-		if err == nil {
-			t.Fatalf("the call succeeded with %s; want a failure", out)
-		}
-		return
-	}
-	if err != nil {
-		t.Fatalf("the call failed: %v", err)
-	}
-	var got map[string]any
-	if err := json.Unmarshal(out, &got); err != nil {
-		t.Fatalf("output %s is not a JSON object: %v", out, err)
-	}
-	switch {
-	case c.WantError != "":
-		if got["error"] != c.WantError {
-			t.Fatalf("output %s; want error %q", out, c.WantError)
-		}
-		if desc, _ := got["error_description"].(string); !strings.Contains(desc, c.WantDescription) {
-			t.Errorf("error_description %q does not contain %q", desc, c.WantDescription)
-		}
-	case c.WantMatch != nil:
-		if len(got) != len(c.WantMatch) {
-			t.Errorf("output %s has members beyond %v", out, c.WantMatch)
-		}
-		for name, pattern := range c.WantMatch {
-			s, _ := got[name].(string)
-			if !regexp.MustCompile(pattern).MatchString(s) {
-				t.Errorf("member %q = %q does not match %s (output %s)", name, s, pattern, out)
-			}
-		}
-	case c.Want != nil:
-		var want map[string]any
-		if err := json.Unmarshal(c.Want, &want); err != nil {
-			t.Fatalf("want: %v", err)
-		}
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("output:\n%s\nwant:\n%s", out, c.Want)
-		}
-	default:
-		t.Fatal("the case has no expectation")
+	if err := c.Check(out, err); err != nil {
+		t.Fatal(err)
 	}
 }
 
-// TestExampleCasesAreWellFormed keeps the cases files honest: every case
-// has one expectation and names a hook the module exports.
+// TestExampleCasesAreWellFormed keeps the cases files honest: examples()
+// reads them with plugins.ParseCases, which refuses a case without exactly
+// one expectation, a hook not in hooks, two cases of one name or a bench
+// that names none; this checks that every example has cases.
 func TestExampleCasesAreWellFormed(t *testing.T) {
-	checked := map[string]bool{}
 	for _, ex := range examples(t) {
-		if checked[ex.name] {
-			continue // one check per cases file
+		if len(ex.cases.Cases) == 0 || len(ex.cases.Hooks) == 0 {
+			t.Errorf("%s: no cases or no hooks", ex.id())
 		}
-		checked[ex.name] = true
-		names := map[string]bool{}
-		for _, c := range ex.cases.Cases {
-			n := 0
-			for _, set := range []bool{c.Want != nil, c.WantError != "", c.WantMatch != nil, c.WantFailure} {
-				if set {
-					n++
-				}
-			}
-			if n != 1 || (c.WantDescription != "" && c.WantError == "") {
-				t.Errorf("%s: case %q must have exactly one of want, want_error, want_match, want_failure", ex.name, c.Name)
-			}
-			if !slices.Contains(ex.cases.Hooks, c.Hook) {
-				t.Errorf("%s: case %q calls hook %q, which is not in hooks", ex.name, c.Name, c.Hook)
-			}
-			if names[c.Name] {
-				t.Errorf("%s: two cases are named %q", ex.name, c.Name)
-			}
-			names[c.Name] = true
+	}
+}
+
+// TestExamplesSelfTest: the examples, with their cases file as a side file
+// in a policy folder, pass the self-tests of activation. One
+// implementation of each example written in a language other than Go is
+// enough here (a Go module takes seconds to compile under -race;
+// TestExamples runs them all).
+func TestExamplesSelfTest(t *testing.T) {
+	files := map[string][]byte{}
+	for _, ex := range examples(t) {
+		if _, ok := files[ex.name+".wasm"]; ok || ex.lang == "go" {
+			continue
 		}
-		if ex.cases.Bench != "" && !names[ex.cases.Bench] {
-			t.Errorf("%s: bench names no case: %q", ex.name, ex.cases.Bench)
+		files[ex.name+".wasm"] = ex.wasm
+		raw, err := os.ReadFile(filepath.Join(filepath.Dir(ex.dir), "cases.json"))
+		if err != nil {
+			t.Fatal(err)
 		}
+		files[ex.name+".cases.json"] = raw
+	}
+	dir := t.TempDir()
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := newHost(t, plugins.Config{Dir: dir, Limits: behaviourLimits})
+	if n, want := len(h.Modules()), len(files)/2; n != want {
+		t.Errorf("%d modules active, want %d", n, want)
 	}
 }
 
@@ -372,7 +292,7 @@ func TestTrustedHostsAgree(t *testing.T) {
 		}
 		mdJSON, _ := json.Marshal(md)
 		doc := fmt.Sprintf(`{"abi":1,"hook":"policy","now":%d,"tenant":"acme","phase":"register","config":%s,"metadata":%s}`,
-			exampleNow, configs[pick(len(configs))], mdJSON)
+			plugins.CasesNow, configs[pick(len(configs))], mdJSON)
 		var first []any
 		for k, m := range mods {
 			out, err := m.Call(context.Background(), engine.HookPolicy, []byte(doc))

@@ -34,10 +34,19 @@ type Module struct {
 	config   wazero.ModuleConfig
 	hooks    map[engine.Hook]bool
 	pool     pool
-	// life is held for reading by every call and background instantiation,
-	// and for writing by Close, which so waits for them to finish.
-	life   sync.RWMutex
-	closed bool
+	cases    int // self-test cases run when it was loaded
+
+	// mu guards calls and closing. Every call and background
+	// instantiation counts itself in calls; Close stops new ones at once
+	// (they fail with errClosed, so that the host retries them on the
+	// version that replaced this one) and frees the module once the count
+	// is back to zero.
+	mu        sync.Mutex
+	calls     int
+	closing   bool
+	drained   chan struct{} // closed when closing and calls is zero
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // LoadOptions configure Load.
@@ -52,11 +61,17 @@ type LoadOptions struct {
 	// Logger receives the module's log lines and failures. Default
 	// slog.Default().
 	Logger *slog.Logger
+	// Cases are self-test cases to run besides those the module ships in
+	// its registrar.cases section (a policy folder's side file). Default:
+	// only the module's own.
+	Cases *Cases
 }
 
 // Load checks and compiles module bytes, then instantiates one instance to
-// run _initialize and read the ABI version; a module that fails any step is
-// refused with an error saying which and why. The module must be closed.
+// run _initialize and read the ABI version, and runs the module's
+// self-test cases (its registrar.cases section and opts.Cases); a module
+// that fails any step is refused with an error saying which and why. The
+// module must be closed.
 func Load(ctx context.Context, wasm []byte, opts LoadOptions) (*Module, error) {
 	limits := opts.Limits.withDefaults()
 	if err := limits.check(); err != nil {
@@ -64,15 +79,32 @@ func Load(ctx context.Context, wasm []byte, opts LoadOptions) (*Module, error) {
 	}
 	sum := sha256.Sum256(wasm)
 	m := &Module{
-		info:   Info{Name: opts.Name, Tenant: opts.Tenant, Digest: hex.EncodeToString(sum[:]), Size: len(wasm), Imports: []string{}},
-		limits: limits,
-		hooks:  map[engine.Hook]bool{},
+		info:    Info{Name: opts.Name, Tenant: opts.Tenant, Digest: hex.EncodeToString(sum[:]), Size: len(wasm), Imports: []string{}},
+		limits:  limits,
+		hooks:   map[engine.Hook]bool{},
+		drained: make(chan struct{}),
 	}
 	m.log = opts.Logger
 	if m.log == nil {
 		m.log = slog.Default()
 	}
 	m.log = m.log.With("module", opts.Name, "tenant", opts.Tenant, "digest", m.info.Digest[:12])
+
+	var cases []*Cases
+	section, err := customSection(wasm, CasesSection)
+	if err != nil {
+		return nil, fmt.Errorf("module %q: %w", m.info.Name, err)
+	}
+	if section != nil {
+		cs, err := ParseCases(section)
+		if err != nil {
+			return nil, fmt.Errorf("module %q: custom section %s: %w", m.info.Name, CasesSection, err)
+		}
+		cases = append(cases, cs)
+	}
+	if opts.Cases != nil {
+		cases = append(cases, opts.Cases)
+	}
 
 	// One runtime per module: its memory cap is the module's, and modules
 	// of different tenants can never see each other.
@@ -84,7 +116,7 @@ func Load(ctx context.Context, wasm []byte, opts LoadOptions) (*Module, error) {
 	}
 	m.runtime = wazero.NewRuntimeWithConfig(ctx, rc)
 	if err := m.setUp(ctx, wasm); err != nil {
-		_ = m.runtime.Close(ctx)
+		m.free(ctx)
 		return nil, err
 	}
 	m.pool = newPool(limits.MaxInstances, limits.MaxIdle)
@@ -92,16 +124,33 @@ func Load(ctx context.Context, wasm []byte, opts LoadOptions) (*Module, error) {
 	// its ABI version; it becomes the first pooled instance.
 	inst, err := m.instantiate(ctx)
 	if err != nil {
-		_ = m.runtime.Close(ctx)
+		m.free(ctx)
 		return nil, err
 	}
 	if err := m.checkABIVersion(ctx, inst); err != nil {
-		_ = m.runtime.Close(ctx)
+		m.free(ctx)
 		return nil, err
 	}
 	m.info.MemoryPages = inst.mod.Memory().Size() / 65536
 	m.pool.add(inst)
+	for _, cs := range cases {
+		if err := m.RunCases(ctx, cs); err != nil {
+			m.free(ctx)
+			return nil, fmt.Errorf("module %q: %w", m.info.Name, err)
+		}
+		m.cases += len(cs.Cases)
+	}
 	return m, nil
+}
+
+// free releases what Load made of a module it refuses: the runtime with
+// its instances, and the compiled code, which a shared compilation cache
+// would otherwise keep.
+func (m *Module) free(ctx context.Context) {
+	_ = m.runtime.Close(ctx)
+	if m.compiled != nil {
+		_ = m.compiled.Close(ctx)
+	}
 }
 
 // setUp compiles the module and checks its imports and exports.
@@ -244,16 +293,47 @@ func (m *Module) Info() Info {
 // Has reports whether the module implements a hook.
 func (m *Module) Has(h engine.Hook) bool { return m.hooks[h] }
 
-// Close waits for the calls in flight, then frees the module and every
-// instance. Later calls fail.
+// Close stops new calls at once (they fail), waits for the calls in flight
+// to finish (or ctx to be done), then frees the module, its instances and
+// its compiled code.
 func (m *Module) Close(ctx context.Context) error {
-	m.life.Lock()
-	defer m.life.Unlock()
-	if m.closed {
-		return nil
+	m.mu.Lock()
+	if !m.closing {
+		m.closing = true
+		if m.calls == 0 {
+			close(m.drained)
+		}
 	}
-	m.closed = true
-	return m.runtime.Close(ctx)
+	m.mu.Unlock()
+	select {
+	case <-m.drained:
+	case <-ctx.Done(): // the calls left are stopped by closing their instances
+	}
+	m.closeOnce.Do(func() {
+		m.closeErr = errors.Join(m.runtime.Close(ctx), m.compiled.Close(ctx))
+	})
+	return m.closeErr
+}
+
+// acquire counts a call in, unless the module is closing.
+func (m *Module) acquire() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closing {
+		return false
+	}
+	m.calls++
+	return true
+}
+
+// release counts a call out.
+func (m *Module) release() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls--
+	if m.closing && m.calls == 0 {
+		close(m.drained)
+	}
 }
 
 // errClosed is the error of a call to a closed module.

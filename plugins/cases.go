@@ -1,0 +1,336 @@
+package plugins
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/registrar-dev/registrar/engine"
+)
+
+// CasesSection is the name of the custom section in which a module ships
+// its self-test cases (sdk/ABI.md §7).
+const CasesSection = "registrar.cases"
+
+// CasesNow is the "now" of every case's input document:
+// 2026-01-01T00:00:00Z, so that a case's answer does not depend on the day.
+const CasesNow = 1767225600
+
+// Bounds of self-tests: a module cannot make its own activation take
+// unbounded time.
+const (
+	maxCases = 1000
+	// casesDeadline is the least deadline of one case's call: a case checks
+	// behaviour, not speed, and a garbage collector's pause in a Go guest
+	// must not refuse a good version.
+	casesDeadline = time.Second
+	// casesBudget bounds all of a module's cases together.
+	casesBudget = 30 * time.Second
+)
+
+// Cases are the self-test cases of a module: the format of sdk/ABI.md §7,
+// which is also that of policies-examples/*/cases.json.
+type Cases struct {
+	// Hooks, when set, lists exactly the hooks the module must export.
+	Hooks []engine.Hook `json:"hooks,omitempty"`
+	// Bench names the case benchmarks run; default the first.
+	Bench string `json:"bench,omitempty"`
+	// Input holds members every case's input starts from (ABI.md §2,
+	// without abi, hook and now).
+	Input map[string]json.RawMessage `json:"input,omitempty"`
+	Cases []Case                     `json:"cases"`
+}
+
+// Case is one self-test case: a hook, its input, and exactly one
+// expectation.
+type Case struct {
+	Name string      `json:"name"`
+	Hook engine.Hook `json:"hook"`
+	// Input members replace those of Cases.Input one by one; a null member
+	// removes one.
+	Input map[string]json.RawMessage `json:"input,omitempty"`
+	// Want is the whole output document, compared as a JSON value.
+	Want json.RawMessage `json:"want,omitempty"`
+	// WantError is the code of a rejection; WantDescription, if set, a
+	// substring of its error_description.
+	WantError       string `json:"want_error,omitempty"`
+	WantDescription string `json:"want_description,omitempty"`
+	// WantMatch: the output has exactly these members, each a string that
+	// matches the regular expression.
+	WantMatch map[string]string `json:"want_match,omitempty"`
+	// WantFailure: the call fails (the client would get server_error).
+	WantFailure bool `json:"want_failure,omitempty"`
+
+	match map[string]*regexp.Regexp
+}
+
+// ParseCases reads a cases document strictly: unknown members, a case
+// without exactly one expectation, a hook that is not in hooks, two cases
+// of one name or a bad regular expression are errors.
+func ParseCases(b []byte) (*Cases, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var cs Cases
+	if err := dec.Decode(&cs); err != nil {
+		return nil, fmt.Errorf("not a cases document: %w", err)
+	}
+	if dec.More() {
+		return nil, errors.New("not a cases document: more after the object")
+	}
+	if len(cs.Cases) == 0 {
+		return nil, errors.New("no cases")
+	}
+	if len(cs.Cases) > maxCases {
+		return nil, fmt.Errorf("%d cases, more than %d", len(cs.Cases), maxCases)
+	}
+	for _, h := range cs.Hooks {
+		if !slices.Contains(Hooks, h) {
+			return nil, fmt.Errorf("hooks: %q is not a hook", truncate(string(h)))
+		}
+	}
+	names := map[string]bool{}
+	for i := range cs.Cases {
+		c := &cs.Cases[i]
+		if c.Name == "" {
+			return nil, fmt.Errorf("case %d has no name", i+1)
+		}
+		if names[c.Name] {
+			return nil, fmt.Errorf("two cases are named %q", truncate(c.Name))
+		}
+		names[c.Name] = true
+		if err := c.check(cs.Hooks); err != nil {
+			return nil, fmt.Errorf("case %q: %w", truncate(c.Name), err)
+		}
+	}
+	if cs.Bench != "" && !names[cs.Bench] {
+		return nil, fmt.Errorf("bench names no case: %q", truncate(cs.Bench))
+	}
+	return &cs, nil
+}
+
+// check validates one case and compiles its patterns.
+func (c *Case) check(hooks []engine.Hook) error {
+	if !slices.Contains(Hooks, c.Hook) {
+		return fmt.Errorf("hook %q is not a hook", truncate(string(c.Hook)))
+	}
+	if len(hooks) > 0 && !slices.Contains(hooks, c.Hook) {
+		return fmt.Errorf("calls hook %q, which is not in hooks", c.Hook)
+	}
+	n := 0
+	for _, set := range []bool{c.Want != nil, c.WantError != "", c.WantMatch != nil, c.WantFailure} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 || (c.WantDescription != "" && c.WantError == "") {
+		return errors.New("must have exactly one of want, want_error, want_match, want_failure")
+	}
+	if c.Want != nil {
+		var v map[string]any
+		if err := json.Unmarshal(c.Want, &v); err != nil || v == nil {
+			return errors.New("want must be a JSON object")
+		}
+	}
+	if c.WantMatch != nil {
+		c.match = map[string]*regexp.Regexp{}
+		for name, pattern := range c.WantMatch {
+			re, err := regexp.Compile(pattern)
+			if err != nil {
+				return fmt.Errorf("want_match %q: %w", truncate(name), err)
+			}
+			c.match[name] = re
+		}
+	}
+	return nil
+}
+
+// Document builds a case's input document the way the host does: abi,
+// hook and now (CasesNow) first, then the merged input members in the
+// order of their names.
+func (cs *Cases) Document(c *Case) ([]byte, error) {
+	members := maps.Clone(cs.Input)
+	if members == nil {
+		members = map[string]json.RawMessage{}
+	}
+	for k, v := range c.Input {
+		if string(v) == "null" {
+			delete(members, k)
+		} else {
+			members[k] = v
+		}
+	}
+	for _, k := range []string{"abi", "hook", "now"} {
+		delete(members, k) // the host's, not the case's
+	}
+	body, err := json.Marshal(members)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, `{"abi":%d,"hook":%q,"now":%d`, ABIVersion, c.Hook, CasesNow)
+	if len(body) > 2 {
+		b.WriteByte(',')
+	}
+	b.Write(body[1:])
+	return b.Bytes(), nil
+}
+
+// Check compares the result of a case's call (the output document and the
+// call's error) with its expectation, and says how they differ.
+func (c *Case) Check(out []byte, callErr error) error {
+	if c.WantFailure {
+		if callErr == nil {
+			return fmt.Errorf("the call succeeded with %s; want a failure", clip(out))
+		}
+		return nil
+	}
+	if callErr != nil {
+		return fmt.Errorf("the call failed: %w", callErr)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(out, &got); err != nil || got == nil {
+		return fmt.Errorf("output %s is not a JSON object", clip(out))
+	}
+	switch {
+	case c.WantError != "":
+		if got["error"] != c.WantError {
+			return fmt.Errorf("output %s; want error %q", clip(out), c.WantError)
+		}
+		if desc, _ := got["error_description"].(string); !strings.Contains(desc, c.WantDescription) {
+			return fmt.Errorf("error_description %q does not contain %q", clip([]byte(desc)), c.WantDescription)
+		}
+	case c.WantMatch != nil:
+		if len(got) != len(c.WantMatch) {
+			return fmt.Errorf("output %s has members beyond %v", clip(out), slices.Sorted(maps.Keys(c.WantMatch)))
+		}
+		for _, name := range slices.Sorted(maps.Keys(c.WantMatch)) {
+			re := c.match[name]
+			if re == nil { // a Case not made by ParseCases
+				var err error
+				if re, err = regexp.Compile(c.WantMatch[name]); err != nil {
+					return fmt.Errorf("want_match %q: %w", name, err)
+				}
+			}
+			s, _ := got[name].(string)
+			if !re.MatchString(s) {
+				return fmt.Errorf("member %q = %q does not match %s", name, clip([]byte(s)), c.WantMatch[name])
+			}
+		}
+	case c.Want != nil:
+		var want map[string]any
+		if err := json.Unmarshal(c.Want, &want); err != nil {
+			return fmt.Errorf("want: %w", err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			return fmt.Errorf("output %s; want %s", clip(out), clip(c.Want))
+		}
+	default:
+		return errors.New("the case has no expectation")
+	}
+	return nil
+}
+
+// clip shortens a document for an error message.
+func clip(b []byte) string {
+	const maxClip = 512
+	if len(b) > maxClip {
+		return string(b[:maxClip]) + "..."
+	}
+	return string(b)
+}
+
+// RunCases runs every case against the module, under a deadline of at
+// least a second per call and thirty seconds in all, and returns the first
+// failing case with the difference. When cs.Hooks is set, the module must
+// export exactly those hooks.
+func (m *Module) RunCases(ctx context.Context, cs *Cases) error {
+	if len(cs.Hooks) > 0 {
+		got, want := slices.Clone(m.info.Hooks), slices.Clone(cs.Hooks)
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			return fmt.Errorf("self-test: the module exports hooks %v; its cases say %v", m.info.Hooks, cs.Hooks)
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, casesBudget)
+	defer cancel()
+	deadline := max(m.limits.Timeout, casesDeadline)
+	for i := range cs.Cases {
+		c := &cs.Cases[i]
+		doc, err := cs.Document(c)
+		if err != nil {
+			return fmt.Errorf("self-test case %q: %w", c.Name, err)
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("self-test: the cases took more than %s; case %q did not run", casesBudget, c.Name)
+		}
+		out, err := m.call(ctx, c.Hook, doc, deadline)
+		if errors.Is(err, errClosed) {
+			return err
+		}
+		if err := c.Check(out, err); err != nil {
+			return fmt.Errorf("self-test case %q: %w", c.Name, err)
+		}
+	}
+	return nil
+}
+
+// customSection returns the payload of the custom section of that name in
+// a module's bytes, if there is one. Bytes that are not a module, or whose
+// sections run past the end, have none: compiling them says what is wrong.
+// Two sections of the name are an error.
+func customSection(wasm []byte, name string) ([]byte, error) {
+	if len(wasm) < 8 || string(wasm[:4]) != "\x00asm" {
+		return nil, nil
+	}
+	var found []byte
+	n := 0
+	for p := wasm[8:]; len(p) > 0; {
+		id := p[0]
+		size, k := uleb128(p[1:])
+		if k == 0 || uint64(len(p)-1-k) < size {
+			return nil, nil
+		}
+		body := p[1+k : 1+k+int(size)]
+		p = p[1+k+int(size):]
+		if id != 0 {
+			continue
+		}
+		nameLen, k := uleb128(body)
+		if k == 0 || uint64(len(body)-k) < nameLen {
+			return nil, nil
+		}
+		if string(body[k:k+int(nameLen)]) == name {
+			found = body[k+int(nameLen):]
+			n++
+		}
+	}
+	if n > 1 {
+		return nil, fmt.Errorf("%d custom sections named %s; at most one", n, name)
+	}
+	return found, nil
+}
+
+// uleb128 decodes an unsigned LEB128 number of at most 32 bits and returns
+// it with its length, or a length of 0 if b does not start with one.
+func uleb128(b []byte) (uint64, int) {
+	var v uint64
+	for i := 0; i < len(b) && i < 5; i++ {
+		v |= uint64(b[i]&0x7f) << (7 * i)
+		if b[i]&0x80 == 0 {
+			if v > 0xffffffff {
+				return 0, 0
+			}
+			return v, i + 1
+		}
+	}
+	return 0, 0
+}
