@@ -2,13 +2,15 @@ package plugins
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -22,14 +24,36 @@ import (
 type Config struct {
 	// Dir is the policy folder (SPEC §4): <Dir>/<name>.wasm for every
 	// tenant, <Dir>/<tenant>/<name>.wasm for one tenant, shadowing a shared
-	// module of the same name. Default: no folder, no modules.
+	// module of the same name; <name>.cases.json beside a module holds
+	// self-test cases (sdk/ABI.md §7). Default: no folder.
 	Dir string
-	// CacheDir keeps compiled native code across restarts. Default: an
-	// in-memory cache only.
+	// Watch makes Run watch Dir, so that a new, changed or removed module
+	// is live within a fraction of a second. Default false: only the
+	// periodic rescan notices changes. It needs Dir.
+	Watch bool
+	// Store keeps the modules uploaded through the admin API and carries
+	// their changes and the replicas' status between replicas. A module
+	// uploaded for a tenant shadows the folder's of the same name. Default:
+	// none (the policy folder only).
+	Store engine.PolicyStore
+	// Rescan is how often Run compares the folder and the store with what
+	// runs, to catch changes that a watcher missed. Default 10s.
+	Rescan time.Duration
+	// Replica identifies this process in the status it reports. Default:
+	// host name, process ID and a random suffix.
+	Replica string
+	// StatusEvery is how often Run reports this replica's status to the
+	// Store, which forgets it after three times that. Default 5s.
+	StatusEvery time.Duration
+	// CacheDir keeps compiled native code across restarts. It keeps the
+	// code of every version ever compiled (a file per version, which may be
+	// removed at any time). Default: an in-memory cache only, which frees a
+	// version's code when its last module is closed.
 	CacheDir string
 	// Limits bound every module.
 	Limits Limits
-	// Now is the clock of the "now" input member. Default time.Now.
+	// Now is the clock of the "now" input member and of status and audit
+	// times. Default time.Now.
 	Now func() time.Time
 	// Logger receives module logs and failures. Default slog.Default().
 	Logger *slog.Logger
@@ -37,6 +61,32 @@ type Config struct {
 	// finished, on the goroutine that made it: it must be quick and safe
 	// for concurrent use. Default: none.
 	Observe func(Call)
+	// Audit, when set, is told when a module version is loaded or refused
+	// (engine.AuditPolicyLoaded, engine.AuditPolicyRefused) and when an
+	// uploaded one is activated, shadowed, promoted or removed. Default:
+	// none.
+	Audit func(context.Context, engine.AuditEvent)
+	// Shadow, when set, is told the outcome of every shadow run (see
+	// ShadowResult), from a goroutine of its own: it must be safe for
+	// concurrent use. Default: none.
+	Shadow func(ShadowResult)
+}
+
+// The defaults of Config.
+const (
+	defaultRescan      = 10 * time.Second
+	defaultStatusEvery = 5 * time.Second
+)
+
+// check refuses a configuration that cannot work.
+func (c *Config) check() error {
+	switch {
+	case c.Rescan < 0 || c.StatusEvery < 0:
+		return errors.New("plugins: rescan and status intervals must not be negative")
+	case c.Watch && c.Dir == "":
+		return errors.New("plugins: watching needs a policy folder")
+	}
+	return c.Limits.check()
 }
 
 // Call describes one finished hook call, for Config.Observe.
@@ -76,58 +126,80 @@ const (
 )
 
 // Host runs policy modules for the engine. It is safe for concurrent use.
-// Its set of modules is an immutable catalogue behind an atomic pointer, so
-// that a later reload can swap a complete new set in one step.
+//
+// Its set of modules is an immutable catalogue behind an atomic pointer: a
+// call looks the module up once and runs on that version to the end. A new
+// version is read, checked, compiled, instantiated, pre-warmed and
+// self-tested beside the running one; then a new catalogue is swapped in,
+// and the replaced version is closed in the background once its calls
+// have drained. A version that fails any step is refused and the previous
+// one keeps serving.
 type Host struct {
-	limits  Limits
-	cache   wazero.CompilationCache
-	now     func() time.Time
-	log     *slog.Logger
-	observe func(Call)
-	cat     atomic.Pointer[catalogue]
+	dir         string
+	watch       bool
+	store       engine.PolicyStore
+	rescan      time.Duration
+	replica     string
+	statusEvery time.Duration
+	limits      Limits
+	cache       wazero.CompilationCache
+	now         func() time.Time
+	log         *slog.Logger
+	observe     func(Call)
+	audit       func(context.Context, engine.AuditEvent)
+	shadowed    func(ShadowResult)
+
+	cat atomic.Pointer[catalogue]
+
+	// mu guards what follows, and the swaps of cat.
+	mu        sync.Mutex
+	slots     map[key]*slot       // the status of every module a source names or that runs
+	locks     map[key]*sync.Mutex // one activation of a module at a time
+	storeRead bool                // the store's list has been read once
+	closed    bool
+	warned    map[string]bool // folder entries already warned about
+	bg        sync.WaitGroup  // retirements and shadow runs
+
+	statusKick chan struct{}
+	live       atomic.Int64 // modules loaded and not yet closed
+	// shadowRuns bounds the shadow runs in flight: beyond it, live calls
+	// are not shadowed (the results are then a sample).
+	shadowRuns chan struct{}
 }
 
 var _ engine.Modules = (*Host)(nil)
 
-// catalogue is one immutable set of modules.
-type catalogue struct {
-	shared  map[string]*Module
-	tenants map[string]map[string]*Module
-}
-
-// lookup finds the module a tenant sees under a name: its own, else a shared one.
-func (c *catalogue) lookup(tenant, name string) *Module {
-	if m, ok := c.tenants[tenant][name]; ok {
-		return m
-	}
-	return c.shared[name]
-}
-
-func (c *catalogue) all() []*Module {
-	var ms []*Module
-	for _, m := range c.shared {
-		ms = append(ms, m)
-	}
-	for _, t := range c.tenants {
-		for _, m := range t {
-			ms = append(ms, m)
-		}
-	}
-	return ms
-}
-
-// New returns a Host with the modules of cfg.Dir loaded. Any module that
-// fails to load fails New, with every failure listed.
+// New returns a Host with the modules of cfg.Dir and of cfg.Store loaded.
+// Any module of the folder that fails to load fails New, with every
+// failure listed: the folder is configuration. A stored module that fails
+// to load here (it passed when it was uploaded) is reported in Status and
+// Ready, as is a store that cannot be read.
 func New(ctx context.Context, cfg Config) (*Host, error) {
-	if err := cfg.Limits.check(); err != nil {
+	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	h := &Host{limits: cfg.Limits, now: cfg.Now, log: cfg.Logger, observe: cfg.Observe}
+	h := &Host{
+		dir: cfg.Dir, watch: cfg.Watch, store: cfg.Store, rescan: cfg.Rescan, replica: cfg.Replica,
+		statusEvery: cfg.StatusEvery, limits: cfg.Limits, now: cfg.Now, log: cfg.Logger,
+		observe: cfg.Observe, audit: cfg.Audit, shadowed: cfg.Shadow,
+		slots: map[key]*slot{}, locks: map[key]*sync.Mutex{}, warned: map[string]bool{},
+		statusKick: make(chan struct{}, 1),
+		shadowRuns: make(chan struct{}, cfg.Limits.withDefaults().MaxInstances),
+	}
+	if h.rescan == 0 {
+		h.rescan = defaultRescan
+	}
+	if h.statusEvery == 0 {
+		h.statusEvery = defaultStatusEvery
+	}
 	if h.now == nil {
 		h.now = time.Now
 	}
 	if h.log == nil {
 		h.log = slog.Default()
+	}
+	if h.replica == "" {
+		h.replica = replicaID()
 	}
 	if cfg.CacheDir != "" {
 		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
@@ -138,183 +210,143 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	} else {
 		h.cache = wazero.NewCompilationCache()
 	}
-	cat := &catalogue{shared: map[string]*Module{}, tenants: map[string]map[string]*Module{}}
-	if cfg.Dir != "" {
-		var err error
-		if cat, err = h.loadDir(ctx, cfg.Dir); err != nil {
-			_ = h.cache.Close(ctx)
-			return nil, err
+	h.cat.Store(&catalogue{})
+	if h.dir != "" {
+		if _, err := h.syncFolder(ctx, true); err != nil {
+			_ = h.Close(ctx)
+			return nil, fmt.Errorf("plugins: policy folder %s: %w", h.dir, err)
 		}
 	}
-	h.cat.Store(cat)
+	if h.store != nil {
+		if err := h.syncStore(ctx); err != nil {
+			h.log.ErrorContext(ctx, "policy store: uploaded modules not loaded; retrying at the next rescan", "err", err.Error())
+		}
+	}
 	return h, nil
 }
 
-// loadDir loads every module of a policy folder.
-func (h *Host) loadDir(ctx context.Context, dir string) (*catalogue, error) {
-	cat := &catalogue{shared: map[string]*Module{}, tenants: map[string]map[string]*Module{}}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("plugins: policy folder: %w", err)
+// replicaID names this process: host name, process ID and a random suffix.
+func replicaID() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "registrar"
 	}
-	var errs []error
-	load := func(path, name, tenant string) {
-		m, err := h.loadFile(ctx, path, name, tenant)
-		if err != nil {
-			errs = append(errs, err)
-			return
-		}
-		if tenant == "" {
-			cat.shared[name] = m
-			return
-		}
-		if cat.tenants[tenant] == nil {
-			cat.tenants[tenant] = map[string]*Module{}
-		}
-		cat.tenants[tenant][name] = m
-	}
-	for _, e := range entries {
-		path := filepath.Join(dir, e.Name())
-		switch {
-		case e.IsDir():
-			if !engine.ValidTenantName(e.Name()) {
-				h.log.Warn("policy folder: ignoring a folder that is not a tenant name", "path", path)
-				continue
-			}
-			sub, err := os.ReadDir(path)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("plugins: %w", err))
-				continue
-			}
-			for _, f := range sub {
-				if name, ok := moduleFile(f); ok {
-					load(filepath.Join(path, f.Name()), name, e.Name())
-				}
-			}
-		default:
-			if name, ok := moduleFile(e); ok {
-				load(path, name, "")
-			}
-		}
-	}
-	if len(errs) > 0 {
-		for _, m := range cat.all() {
-			_ = m.Close(ctx)
-		}
-		return nil, fmt.Errorf("plugins: policy folder %s: %w", dir, errors.Join(errs...))
-	}
-	return cat, nil
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
 }
 
-// moduleFile reports whether a folder entry is a module file, and its name.
-func moduleFile(e os.DirEntry) (string, bool) {
-	name, ok := strings.CutSuffix(e.Name(), ".wasm")
-	return name, ok && !e.IsDir() && engine.ValidModuleName(name)
-}
-
-func (h *Host) loadFile(ctx context.Context, path, name, tenant string) (*Module, error) {
-	wasm, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("plugins: %w", err)
-	}
-	start := time.Now()
-	m, err := Load(ctx, wasm, LoadOptions{Name: name, Tenant: tenant, Limits: h.limits, Cache: h.cache, Logger: h.log})
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	i := m.Info()
-	h.log.Info("policy module loaded", "module", name, "tenant", tenant, "digest", i.Digest, "hooks", i.Hooks, "size", i.Size, "took_ms", time.Since(start).Milliseconds())
-	return m, nil
-}
-
-// Modules describes the loaded modules, shared ones first, then by tenant
-// and name.
+// Modules describes the modules that serve requests (not those in shadow),
+// shared ones first, then by tenant and name; a tenant's uploaded module
+// comes after its folder module of the same name.
 func (h *Host) Modules() []Info {
 	var infos []Info
-	for _, m := range h.cat.Load().all() {
-		infos = append(infos, m.Info())
+	for _, ke := range h.cat.Load().entries() {
+		infos = append(infos, ke.e.active.Info())
 	}
-	slices.SortFunc(infos, func(a, b Info) int {
-		if c := strings.Compare(a.Tenant, b.Tenant); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Name, b.Name)
-	})
 	return infos
 }
 
-// Visible describes the modules a tenant can use, sorted by name: its own,
-// and the shared ones that its own do not shadow.
+// Visible describes the modules a tenant can use, sorted by name: its
+// uploaded ones, its folder ones that no upload shadows, and the shared
+// ones that neither shadows.
 func (h *Host) Visible(tenant string) []engine.ModuleInfo {
 	cat := h.cat.Load()
+	seen := map[string]bool{}
 	var infos []engine.ModuleInfo
-	for name, m := range cat.shared {
-		if _, shadowed := cat.tenants[tenant][name]; !shadowed {
-			infos = append(infos, m.Info())
+	for _, layer := range []map[string]*entry{cat.store[tenant], cat.folder[tenant], cat.folder[""]} {
+		for name, e := range layer {
+			if !seen[name] {
+				seen[name] = true
+				infos = append(infos, e.active.Info())
+			}
 		}
-	}
-	for _, m := range cat.tenants[tenant] {
-		infos = append(infos, m.Info())
 	}
 	slices.SortFunc(infos, func(a, b engine.ModuleInfo) int { return strings.Compare(a.Name, b.Name) })
 	return infos
 }
 
-// Close frees every module.
+// Close frees every module, after the calls in flight, and the compilation
+// cache. Run must have returned.
 func (h *Host) Close(ctx context.Context) error {
-	var errs []error
-	for _, m := range h.cat.Load().all() {
-		errs = append(errs, m.Close(ctx))
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return nil
 	}
+	h.closed = true
+	cat := h.cat.Load()
+	h.mu.Unlock()
+	var errs []error
+	for _, ke := range cat.entries() {
+		for _, m := range ke.e.modules() {
+			errs = append(errs, m.Close(ctx))
+			h.live.Add(-1)
+		}
+	}
+	h.bg.Wait()
 	errs = append(errs, h.cache.Close(ctx))
 	return errors.Join(errs...)
 }
 
 // Has implements engine.Modules.
 func (h *Host) Has(tenant, name string, hook engine.Hook) bool {
-	m := h.cat.Load().lookup(tenant, name)
-	return m != nil && m.Has(hook)
+	e := h.cat.Load().lookup(tenant, name)
+	return e != nil && e.active.Has(hook)
 }
 
 // invoke runs a hook of the named module with the engine's input and reads
 // its output document with parse; a rejection comes back as the module's
 // *engine.Error. Failures are logged here, with their cause, and returned
 // for the engine to answer with server_error. Every call is reported to
-// Config.Observe. The module that ran is returned when there was one.
-func invoke[T any](h *Host, ctx context.Context, tenant, name string, hook engine.Hook, in any, parse func([]byte) (T, error)) (T, *Module, error) {
+// Config.Observe. The entry that ran is returned when there was one, with
+// the input document.
+func invoke[T any](h *Host, ctx context.Context, tenant, name string, hook engine.Hook, in any, parse func([]byte) (T, error)) (T, *entry, []byte, error) {
 	start := time.Now()
-	v, m, err := invokeModule(h, ctx, tenant, name, hook, in, parse)
+	v, e, doc, err := invokeModule(h, ctx, tenant, name, hook, in, parse)
 	o := outcome(err)
-	if o == OutcomeFailed && m != nil {
-		h.fail(ctx, m, hook, start, err)
+	if o == OutcomeFailed && e != nil {
+		h.fail(ctx, e.active, hook, start, err)
 	}
 	if h.observe != nil {
 		c := Call{Tenant: tenant, Module: name, Hook: hook, Outcome: o, Duration: time.Since(start)}
-		if m != nil {
-			c.Digest = m.info.Digest
+		if e != nil {
+			c.Digest = e.active.info.Digest
 		}
 		h.observe(c)
 	}
-	return v, m, err
+	return v, e, doc, err
 }
 
-// invokeModule is invoke without the logging and the observation.
-func invokeModule[T any](h *Host, ctx context.Context, tenant, name string, hook engine.Hook, in any, parse func([]byte) (T, error)) (T, *Module, error) {
+// invokeModule is invoke without the logging and the observation. A call
+// that finds its module closed, because a new version replaced it between
+// the look-up and the call, runs again on the new catalogue: a swap never
+// fails a request.
+func invokeModule[T any](h *Host, ctx context.Context, tenant, name string, hook engine.Hook, in any, parse func([]byte) (T, error)) (T, *entry, []byte, error) {
 	var zero T
-	m := h.cat.Load().lookup(tenant, name)
-	if m == nil {
-		return zero, nil, fmt.Errorf("no module %q for tenant %q", name, tenant)
+	var doc []byte
+	for {
+		cat := h.cat.Load()
+		e := cat.lookup(tenant, name)
+		if e == nil {
+			return zero, nil, nil, fmt.Errorf("no module %q for tenant %q", name, tenant)
+		}
+		if doc == nil {
+			var err error
+			if doc, err = envelope(hook, h.now(), in); err != nil {
+				return zero, e, nil, err
+			}
+		}
+		out, err := e.active.Call(ctx, hook, doc)
+		if errors.Is(err, errClosed) && h.cat.Load() != cat {
+			continue
+		}
+		if err != nil {
+			return zero, e, doc, err
+		}
+		v, err := parse(out)
+		return v, e, doc, err
 	}
-	doc, err := envelope(hook, h.now(), in)
-	if err != nil {
-		return zero, m, err
-	}
-	out, err := m.Call(ctx, hook, doc)
-	if err != nil {
-		return zero, m, err
-	}
-	v, err := parse(out)
-	return v, m, err
 }
 
 // outcome classifies the error of a hook call.
@@ -339,15 +371,21 @@ func (h *Host) fail(ctx context.Context, m *Module, hook engine.Hook, start time
 
 // Policy implements engine.Modules. The output's Version is the digest of
 // the module that ran; a rejection comes with an output that holds only
-// the Version, a failure with none.
+// the Version, a failure with none. When the module has a version in
+// shadow, that version runs on the same input afterwards, in the
+// background; its answer is compared and reported, never returned.
 func (h *Host) Policy(ctx context.Context, tenant, name string, in *engine.PolicyInput) (*engine.PolicyOutput, error) {
-	out, m, err := invoke(h, ctx, tenant, name, engine.HookPolicy, in, policyOutput)
-	switch outcome(err) {
+	out, e, doc, err := invoke(h, ctx, tenant, name, engine.HookPolicy, in, policyOutput)
+	o := outcome(err)
+	if o != OutcomeFailed && e.shadow != nil {
+		h.runShadow(ctx, tenant, name, e, doc, out, err)
+	}
+	switch o {
 	case OutcomeOK:
-		out.Version = m.info.Digest
+		out.Version = e.active.info.Digest
 		return out, nil
 	case OutcomeRejected:
-		return &engine.PolicyOutput{Version: m.info.Digest}, err
+		return &engine.PolicyOutput{Version: e.active.info.Digest}, err
 	default:
 		return nil, err
 	}
@@ -355,13 +393,13 @@ func (h *Host) Policy(ctx context.Context, tenant, name string, in *engine.Polic
 
 // ClientID implements engine.Modules.
 func (h *Host) ClientID(ctx context.Context, tenant, name string, in *engine.FactoryInput) (string, error) {
-	id, _, err := invoke(h, ctx, tenant, name, engine.HookIDFactory, in, func(b []byte) (string, error) { return stringOutput(b, "client_id") })
+	id, _, _, err := invoke(h, ctx, tenant, name, engine.HookIDFactory, in, func(b []byte) (string, error) { return stringOutput(b, "client_id") })
 	return id, err
 }
 
 // ClientSecret implements engine.Modules.
 func (h *Host) ClientSecret(ctx context.Context, tenant, name string, in *engine.FactoryInput) (string, error) {
-	s, _, err := invoke(h, ctx, tenant, name, engine.HookSecretFactory, in, func(b []byte) (string, error) { return stringOutput(b, "client_secret") })
+	s, _, _, err := invoke(h, ctx, tenant, name, engine.HookSecretFactory, in, func(b []byte) (string, error) { return stringOutput(b, "client_secret") })
 	return s, err
 }
 
@@ -370,6 +408,6 @@ func (h *Host) Decide(ctx context.Context, tenant, name string, hook engine.Hook
 	if hook != engine.HookIssueRAT && hook != engine.HookRotateRAT {
 		return false, fmt.Errorf("plugins: %s is not a decision hook", hook)
 	}
-	d, _, err := invoke(h, ctx, tenant, name, hook, in, decisionOutput)
+	d, _, _, err := invoke(h, ctx, tenant, name, hook, in, decisionOutput)
 	return d, err
 }

@@ -1,0 +1,20 @@
+package plugins
+
+import "context"
+
+// LiveModules counts the module versions the host has loaded and not yet
+// closed: serving, in shadow, being verified or draining.
+func (h *Host) LiveModules() int64 { return h.live.Load() }
+
+// SyncFolder rescans the policy folder now, loading files however recent.
+func (h *Host) SyncFolder(ctx context.Context) error {
+	_, err := h.syncFolder(ctx, true)
+	return err
+}
+
+// SyncStore rescans the store now.
+func (h *Host) SyncStore(ctx context.Context) error { return h.syncStore(ctx) }
+
+// Settle is how long the policy folder must stay quiet before a change is
+// loaded.
+const Settle = settle

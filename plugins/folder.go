@@ -1,0 +1,305 @@
+package plugins
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+
+	"github.com/registrar-dev/registrar/engine"
+)
+
+// settle is how long the policy folder must stay quiet before a change is
+// loaded, and how old a file must be before a rescan loads it: writes that
+// follow each other closer than this are one change, so that a file being
+// written is not read half-way. Writers that cannot promise that should
+// write another name and rename it into place.
+const settle = 150 * time.Millisecond
+
+// casesSuffix ends the name of a module's side file of self-test cases.
+const casesSuffix = ".cases.json"
+
+// folderFile is a module file of the policy folder.
+type folderFile struct {
+	path  string // the module
+	cases string // its side file of self-test cases; "" for none
+}
+
+// moduleFile reports whether a folder entry is a module file, and its name.
+func moduleFile(e os.DirEntry) (string, bool) {
+	name, ok := strings.CutSuffix(e.Name(), ".wasm")
+	return name, ok && !e.IsDir() && engine.ValidModuleName(name)
+}
+
+// isDir reports whether an entry is a folder, or a link to one.
+func isDir(dir string, e os.DirEntry) bool {
+	if e.IsDir() {
+		return true
+	}
+	if e.Type()&fs.ModeSymlink == 0 {
+		return false
+	}
+	fi, err := os.Stat(filepath.Join(dir, e.Name()))
+	return err == nil && fi.IsDir()
+}
+
+// scanFolder lists the modules of the policy folder. Tenants whose folder
+// could not be read are in skipped: their modules stay as they are.
+func (h *Host) scanFolder(ctx context.Context) (files map[key]folderFile, skipped map[string]bool, err error) {
+	entries, err := os.ReadDir(h.dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	files, skipped = map[key]folderFile{}, map[string]bool{}
+	add := func(dir, tenant string, entries []os.DirEntry) {
+		present := map[string]bool{}
+		for _, e := range entries {
+			present[e.Name()] = true
+		}
+		for _, e := range entries {
+			if name, ok := moduleFile(e); ok {
+				f := folderFile{path: filepath.Join(dir, e.Name())}
+				if present[name+casesSuffix] {
+					f.cases = filepath.Join(dir, name+casesSuffix)
+				}
+				files[key{sourceFolder, tenant, name}] = f
+			}
+		}
+	}
+	add(h.dir, "", entries)
+	for _, e := range entries {
+		if !isDir(h.dir, e) {
+			continue
+		}
+		path := filepath.Join(h.dir, e.Name())
+		if !engine.ValidTenantName(e.Name()) {
+			h.mu.Lock()
+			warned := h.warned[e.Name()]
+			h.warned[e.Name()] = true
+			h.mu.Unlock()
+			if !warned {
+				h.log.WarnContext(ctx, "policy folder: ignoring a folder that is not a tenant name", "path", path)
+			}
+			continue
+		}
+		sub, err := os.ReadDir(path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist): // removed since: its modules go
+		case err != nil:
+			h.log.ErrorContext(ctx, "policy folder: cannot read a tenant's folder; its modules stay as they are", "path", path, "err", err.Error())
+			skipped[e.Name()] = true
+		default:
+			add(path, e.Name(), sub)
+		}
+	}
+	return files, skipped, nil
+}
+
+// syncFolder brings the folder's modules in line with the folder: new and
+// changed files are loaded, removed ones unloaded. Files changed less than
+// settle ago are left for later, and deferred says so, unless eager (at
+// start). The error lists every refusal.
+func (h *Host) syncFolder(ctx context.Context, eager bool) (deferred bool, err error) {
+	files, skipped, err := h.scanFolder(ctx)
+	if err != nil {
+		return false, err
+	}
+	h.mu.Lock()
+	keys := slices.Collect(maps.Keys(files))
+	for k := range h.slots {
+		if _, ok := files[k]; !ok && k.source == sourceFolder && !skipped[k.tenant] {
+			keys = append(keys, k)
+		}
+	}
+	h.mu.Unlock()
+	slices.SortFunc(keys, compareKeys)
+	var errs []error
+	for _, k := range keys {
+		f, ok := files[k]
+		later, err := h.syncFolderKey(ctx, k, f, ok, eager)
+		deferred = deferred || later
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return deferred, errors.Join(errs...)
+}
+
+// syncFolderKey brings one module in line with its file.
+func (h *Host) syncFolderKey(ctx context.Context, k key, f folderFile, present, eager bool) (deferred bool, err error) {
+	unlock := h.lockKey(k)
+	defer unlock()
+	if !present {
+		h.removeFolder(ctx, k)
+		return false, nil
+	}
+	if !eager && (recent(f.path) || (f.cases != "" && recent(f.cases))) {
+		return true, nil // perhaps still being written
+	}
+	wasm, err := os.ReadFile(f.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		h.removeFolder(ctx, k)
+		return false, nil
+	}
+	var cases []byte
+	if err == nil && f.cases != "" {
+		if cases, err = os.ReadFile(f.cases); errors.Is(err, fs.ErrNotExist) {
+			cases, err = nil, nil
+		}
+	}
+	if err != nil {
+		h.failed(k, "", err)
+		h.log.ErrorContext(ctx, "policy folder: cannot read a module; the previous version, if any, keeps serving", "module", k.name, "tenant", k.tenant, "err", err.Error())
+		return false, err
+	}
+	digest := hexSum(wasm)
+	id := digest
+	if cases != nil {
+		id += "+" + hexSum(cases)
+	}
+	h.mu.Lock()
+	s := h.slotOf(k)
+	installed := s.ident == id && h.cat.Load().get(k) != nil
+	refused := s.refused[id]
+	changed := s.desired != digest
+	h.mu.Unlock()
+	switch {
+	case installed:
+		if changed { // back to the version that runs, after a refused one
+			h.update(k, func(s *slot) { s.desired, s.failed, s.activating = digest, false, false })
+		}
+		return false, nil
+	case refused != nil: // refused already: the log said why, the status says it again
+		if changed {
+			h.update(k, func(s *slot) { s.desired, s.failed, s.lastError = digest, true, refused.Error() })
+		}
+		return false, nil
+	}
+	h.update(k, func(s *slot) { s.desired, s.activating = digest, true })
+	var m *Module
+	var cs *Cases
+	if cases != nil {
+		if cs, err = ParseCases(cases); err != nil {
+			err = fmt.Errorf("%s: %w", f.cases, err)
+		}
+	}
+	if err == nil {
+		if m, err = h.load(ctx, k, wasm, cs); err != nil {
+			err = fmt.Errorf("%s: %w", f.path, err)
+		}
+	}
+	if err != nil {
+		h.failed(k, id, err)
+		h.log.ErrorContext(ctx, "policy module refused; the previous version, if any, keeps serving", "module", k.name, "tenant", k.tenant,
+			"source", k.source, "digest", digest, "err", err.Error())
+		h.auditEvent(ctx, engine.AuditPolicyRefused, k, digest, "system", fmt.Sprintf("policy folder, replica %s: %v", h.replica, err))
+		return false, err
+	}
+	h.install(k, &entry{active: m})
+	h.update(k, func(s *slot) {
+		s.ident, s.activating, s.failed, s.activatedAt = id, false, false, h.now()
+		clear(s.refused)
+	})
+	h.log.InfoContext(ctx, "policy module activated", "module", k.name, "tenant", k.tenant, "source", k.source, "digest", digest, "path", f.path)
+	h.auditEvent(ctx, engine.AuditPolicyLoaded, k, digest, "system", fmt.Sprintf("loaded from the policy folder (%s), replica %s", f.path, h.replica))
+	return false, nil
+}
+
+// removeFolder unloads a module whose file is gone.
+func (h *Host) removeFolder(ctx context.Context, k key) {
+	var digest string
+	if e := h.cat.Load().get(k); e != nil {
+		digest = e.active.info.Digest
+	}
+	if h.remove(ctx, k) && digest != "" {
+		h.auditEvent(ctx, engine.AuditPolicyLoaded, k, digest, "system", "removed from the policy folder, replica "+h.replica)
+	}
+}
+
+// recent reports whether a file changed less than settle ago.
+func recent(path string) bool {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return false
+	}
+	age := time.Since(fi.ModTime())
+	return age >= 0 && age < settle
+}
+
+func hexSum(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// watchFolder watches the policy folder and its tenants' folders, and
+// calls changed once a burst of changes has settled. It returns when ctx
+// is done, or at once if the folder cannot be watched.
+func (h *Host) watchFolder(ctx context.Context, changed func()) error {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	if err := h.addWatches(w); err != nil {
+		return err
+	}
+	changed() // what changed before the watch began
+	settled := time.NewTimer(settle)
+	settled.Stop()
+	// A folder removed and made again is watched again at the next tick.
+	rewatch := time.NewTicker(h.rescan)
+	defer rewatch.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-rewatch.C:
+			_ = h.addWatches(w)
+		case _, ok := <-w.Events:
+			if !ok {
+				return nil
+			}
+			settled.Reset(settle)
+		case err, ok := <-w.Errors:
+			if !ok {
+				return nil
+			}
+			h.log.WarnContext(ctx, "policy folder: watcher error; rescanning", "err", err.Error())
+			settled.Reset(settle)
+		case <-settled.C:
+			// Tenant folders made since are watched before they are read,
+			// so that no write into them goes unseen.
+			if err := h.addWatches(w); err != nil {
+				h.log.WarnContext(ctx, "policy folder: watcher", "err", err.Error())
+			}
+			changed()
+		}
+	}
+}
+
+// addWatches watches the policy folder and each tenant's folder in it.
+func (h *Host) addWatches(w *fsnotify.Watcher) error {
+	if err := w.Add(h.dir); err != nil {
+		return fmt.Errorf("watch %s: %w", h.dir, err)
+	}
+	entries, err := os.ReadDir(h.dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if isDir(h.dir, e) && engine.ValidTenantName(e.Name()) {
+			_ = w.Add(filepath.Join(h.dir, e.Name())) // gone since, or a limit: the rescan still sees it
+		}
+	}
+	return nil
+}

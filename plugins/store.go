@@ -1,0 +1,265 @@
+package plugins
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/registrar-dev/registrar/engine"
+)
+
+// syncStore brings the uploaded modules in line with the store's records:
+// at start, and at every rescan as a fallback for missed changes.
+func (h *Host) syncStore(ctx context.Context) error {
+	recs, err := h.store.StoredPolicies(ctx)
+	if err != nil {
+		return fmt.Errorf("policy store: %w", err)
+	}
+	listed := map[key]*engine.StoredPolicy{}
+	for _, p := range recs {
+		if engine.ValidTenantName(p.Tenant) && engine.ValidModuleName(p.Name) {
+			listed[key{sourceStore, p.Tenant, p.Name}] = p
+		}
+	}
+	h.mu.Lock()
+	h.storeRead = true
+	keys := slices.Collect(maps.Keys(listed))
+	for k := range h.slots {
+		if _, ok := listed[k]; !ok && k.source == sourceStore {
+			keys = append(keys, k)
+		}
+	}
+	h.mu.Unlock()
+	h.statusChanged()
+	slices.SortFunc(keys, compareKeys)
+	var errs []error
+	for _, k := range keys {
+		if err := h.syncStoreKey(ctx, k, listed[k], true); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", k, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// syncStoreKey brings one uploaded module in line with its record. With
+// listed, rec is the record a listing returned (nil: none), and the store
+// is asked again only when it names versions this host has not yet
+// activated or refused: the record is always read again under the
+// module's lock, so that an older read never replaces a newer one.
+func (h *Host) syncStoreKey(ctx context.Context, k key, rec *engine.StoredPolicy, listed bool) error {
+	unlock := h.lockKey(k)
+	defer unlock()
+	if listed && h.settled(k, rec) {
+		return nil
+	}
+	rec, err := h.store.StoredPolicy(ctx, k.tenant, k.name)
+	if errors.Is(err, engine.ErrNotFound) {
+		rec, err = nil, nil
+	}
+	if err != nil {
+		return fmt.Errorf("policy store: %w", err)
+	}
+	return h.applyStore(ctx, k, rec)
+}
+
+// settled reports whether every version rec names has been activated or
+// refused already.
+func (h *Host) settled(k key, rec *engine.StoredPolicy) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s, e := h.slots[k], h.cat.Load().get(k)
+	if rec == nil || s == nil {
+		return rec == nil && s == nil && e == nil
+	}
+	var active, shadow *Module
+	if e != nil {
+		active, shadow = e.active, e.shadow
+	}
+	done := func(digest string, m *Module) bool {
+		return (m != nil && m.info.Digest == digest) || s.refused[digest] != nil
+	}
+	if sd := shadowOf(rec); sd != "" {
+		return done(rec.Active, active) && done(sd, shadow)
+	}
+	return done(rec.Active, active) && shadow == nil
+}
+
+// shadowOf is the digest of a record's shadow version, "" for none.
+func shadowOf(rec *engine.StoredPolicy) string {
+	if rec.Shadow == rec.Active {
+		return ""
+	}
+	return rec.Shadow
+}
+
+// applyStore activates the versions a record names (nil: the module was
+// removed). avail are versions loaded and verified already (by an upload);
+// applyStore owns them. A version that fails is reported, and the previous
+// active version keeps serving; a shadow version that fails does not run.
+// It returns the failures; the key's lock must be held.
+func (h *Host) applyStore(ctx context.Context, k key, rec *engine.StoredPolicy, avail ...*Module) error {
+	if rec == nil {
+		for _, m := range avail {
+			h.closeModule(m)
+		}
+		h.remove(ctx, k)
+		return nil
+	}
+	shadowDigest := shadowOf(rec)
+	h.update(k, func(s *slot) { s.desired, s.desiredShadow, s.activating = rec.Active, shadowDigest, true })
+	cur := h.cat.Load().get(k)
+	have, fresh := map[string]*Module{}, map[*Module]bool{}
+	for _, m := range cur.modules() {
+		have[m.info.Digest] = m
+	}
+	for _, m := range avail {
+		if have[m.info.Digest] != nil {
+			h.closeModule(m)
+			continue
+		}
+		have[m.info.Digest], fresh[m] = m, true
+	}
+	get := func(digest string) (*Module, error) {
+		if m := have[digest]; m != nil {
+			return m, nil
+		}
+		if err := h.refusedBefore(k, digest); err != nil {
+			return nil, err
+		}
+		wasm, err := h.store.PolicyBlob(ctx, k.tenant, k.name, digest)
+		if err != nil {
+			return nil, fmt.Errorf("version %.12s: reading it from the policy store: %w", digest, err)
+		}
+		m, err := h.load(ctx, k, wasm, nil)
+		if err != nil {
+			err = fmt.Errorf("version %.12s refused: %w", digest, err)
+			h.update(k, func(s *slot) { s.refused[digest] = err })
+			h.log.ErrorContext(ctx, "policy module refused", "module", k.name, "tenant", k.tenant, "source", k.source, "digest", digest, "err", err.Error())
+			h.auditEvent(ctx, engine.AuditPolicyRefused, k, digest, "system", fmt.Sprintf("replica %s: %v", h.replica, err))
+			return nil, err
+		}
+		have[digest], fresh[m] = m, true
+		return m, nil
+	}
+	active, activeErr := get(rec.Active)
+	if activeErr != nil && cur != nil {
+		active = cur.active // the previous version keeps serving
+	}
+	var shadow *Module
+	var shadowErr error
+	if shadowDigest != "" {
+		if shadow, shadowErr = get(shadowDigest); shadowErr != nil {
+			shadowErr = fmt.Errorf("shadow %w", shadowErr)
+		}
+	}
+	var e *entry
+	if active != nil {
+		e = &entry{active: active, shadow: shadow}
+		if shadow == active {
+			e.shadow = nil
+		}
+	}
+	replaced := cur.activeOrNil() != e.activeOrNil()
+	if replaced || cur.shadowOrNil() != e.shadowOrNil() {
+		h.install(k, e)
+	}
+	for m := range fresh {
+		if !e.holds(m) {
+			h.closeModule(m)
+		}
+	}
+	err := errors.Join(activeErr, shadowErr)
+	h.update(k, func(s *slot) {
+		s.activating = false
+		if replaced && e != nil {
+			s.activatedAt = h.now()
+		}
+		if err != nil {
+			s.failed, s.lastError, s.lastErrorAt = true, err.Error(), h.now()
+			return
+		}
+		s.failed = false
+		clear(s.refused)
+	})
+	if replaced && e != nil {
+		h.log.InfoContext(ctx, "policy module activated", "module", k.name, "tenant", k.tenant, "source", k.source,
+			"digest", e.active.info.Digest, "shadow", shadowDigest, "revision", rec.Revision)
+	}
+	return err
+}
+
+// activeOrNil is the entry's active version, nil for a nil entry.
+func (e *entry) activeOrNil() *Module {
+	if e == nil {
+		return nil
+	}
+	return e.active
+}
+
+// shadowOrNil is the entry's shadow version, nil for a nil entry.
+func (e *entry) shadowOrNil() *Module {
+	if e == nil {
+		return nil
+	}
+	return e.shadow
+}
+
+// watchStore delivers the changes the store publishes to changed, and
+// calls resync whenever it (re)subscribes, since changes published while
+// it was not subscribed are lost. It returns when ctx is done.
+func (h *Host) watchStore(ctx context.Context, changed func(key), resync func()) {
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		ch, err := h.store.WatchPolicyChanges(ctx)
+		if err != nil {
+			h.log.WarnContext(ctx, "policy store: cannot watch changes; retrying", "err", err.Error(), "in", backoff)
+			select {
+			case <-ctx.Done():
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, h.rescan)
+			continue
+		}
+		backoff = 100 * time.Millisecond
+		resync()
+		for c := range ch {
+			if engine.ValidTenantName(c.Tenant) && engine.ValidModuleName(c.Name) {
+				changed(key{sourceStore, c.Tenant, c.Name})
+			}
+		}
+	}
+}
+
+// pending is a set of modules to sync, filled by the store's watcher and
+// emptied by the worker that syncs them, so that a slow activation never
+// holds up the watcher and repeated changes of one module coalesce.
+type pending struct {
+	mu   sync.Mutex
+	keys map[key]bool
+	kick chan struct{}
+}
+
+func newPending() *pending { return &pending{keys: map[key]bool{}, kick: make(chan struct{}, 1)} }
+
+func (p *pending) add(k key) {
+	p.mu.Lock()
+	p.keys[k] = true
+	p.mu.Unlock()
+	select {
+	case p.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (p *pending) take() []key {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	keys := slices.Collect(maps.Keys(p.keys))
+	clear(p.keys)
+	slices.SortFunc(keys, compareKeys)
+	return keys
+}
