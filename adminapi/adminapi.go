@@ -35,14 +35,6 @@ const maxBodyBytes = 256 << 10
 // MinTokenLength is the shortest admin token accepted.
 const MinTokenLength = 16
 
-// Modules lists the policy modules each tenant can use. plugins.Host
-// implements it.
-type Modules interface {
-	// Visible returns the modules the tenant can use, sorted by name: its
-	// own and the shared ones its own do not shadow.
-	Visible(tenant string) []engine.ModuleInfo
-}
-
 // Config configures the admin API handler.
 type Config struct {
 	// Registrar is the engine the API operates. Required.
@@ -53,8 +45,9 @@ type Config struct {
 	// Issuer is the public base URL, used to tell operators a tenant's
 	// issuer and a client's registration_client_uri. Required.
 	Issuer string
-	// Modules lists policy modules. Default nil: no modules are listed.
-	Modules Modules
+	// Policies lists and manages policy modules. Default nil: no modules
+	// are listed, and uploads are refused.
+	Policies Policies
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For header
 	// is believed for the audit log's client address. Default none.
 	TrustedProxies []netip.Prefix
@@ -66,7 +59,7 @@ type Config struct {
 
 type handler struct {
 	reg         *engine.Registrar
-	modules     Modules
+	policies    Policies
 	tokenDigest [sha256.Size]byte
 	issuer      string
 	trusted     []netip.Prefix
@@ -96,7 +89,7 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, fmt.Errorf("adminapi: %w", err)
 	}
 	h := &handler{
-		reg: cfg.Registrar, modules: cfg.Modules, tokenDigest: sha256.Sum256([]byte(cfg.Token)),
+		reg: cfg.Registrar, policies: cfg.Policies, tokenDigest: sha256.Sum256([]byte(cfg.Token)),
 		issuer: issuer, trusted: cfg.TrustedProxies, log: cfg.Logger,
 	}
 	if h.log == nil {
@@ -161,6 +154,13 @@ func (h *handler) routes() []route {
 		{http.MethodPost, t + "/clients/{client_id}/registration-access-token", tenantScoped, h.mintRAT, false},
 		{http.MethodGet, t + "/policies", tenantScoped, h.listPolicies, false},
 		{http.MethodGet, t + "/policies/{name}", tenantScoped, h.getPolicy, false},
+		{http.MethodPut, t + "/policies/{name}", tenantScoped, h.putPolicy, false},
+		{http.MethodDelete, t + "/policies/{name}", tenantScoped, h.deletePolicy, false},
+		{http.MethodPost, t + "/policies/{name}/activate", tenantScoped, h.activatePolicy, false},
+		{http.MethodPost, t + "/policies/{name}/shadow", tenantScoped, h.shadowPolicy, false},
+		{http.MethodPost, t + "/policies/{name}/promote", tenantScoped, h.promotePolicy, false},
+		{http.MethodPost, t + "/policies/{name}/evaluate", tenantScoped, h.evaluatePolicy, false},
+		{http.MethodGet, "/admin/policies/status", globalOnly, h.policyStatus, false},
 		{http.MethodPost, t + "/admin-tokens", globalOnly, h.mintAdminToken, false},
 		{http.MethodGet, t + "/admin-tokens", globalOnly, h.listAdminTokens, false},
 		{http.MethodDelete, t + "/admin-tokens/{id}", globalOnly, h.revokeAdminToken, false},
@@ -224,7 +224,12 @@ func pathTenant(path string) (string, bool) {
 // decode reads a JSON request body into v, refusing unknown members and
 // duplicate ones.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
-	body, err := httpio.ReadJSON(w, r, maxBodyBytes)
+	return decodeUpTo(w, r, maxBodyBytes, v)
+}
+
+// decodeUpTo is decode with a body limit of its own.
+func decodeUpTo(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
+	body, err := httpio.ReadJSON(w, r, limit)
 	if err != nil {
 		return err
 	}

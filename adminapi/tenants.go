@@ -73,9 +73,16 @@ func ifMatch(r *http.Request) (int64, error) {
 	if v == "" {
 		return 0, nil
 	}
-	// A weak tag never matches (RFC 9110 §13.1.1: If-Match compares strongly).
-	n, err := strconv.ParseInt(strings.Trim(v, `"`), 10, 64)
-	if err != nil || n < 1 || !strings.HasPrefix(v, `"`) {
+	// Exactly one strong tag: a weak one never matches (RFC 9110
+	// §13.1.1: If-Match compares strongly).
+	var n int64
+	var err error
+	if inner, ok := strings.CutPrefix(v, `"`); ok && strings.HasSuffix(inner, `"`) {
+		n, err = strconv.ParseInt(strings.TrimSuffix(inner, `"`), 10, 64)
+	} else {
+		err = strconv.ErrSyntax
+	}
+	if err != nil || n < 1 {
 		return 0, engine.Errorf(engine.CodeInvalidRequest, `If-Match must hold one revision as an entity tag, such as "3", from the tenant's ETag`)
 	}
 	return n, nil

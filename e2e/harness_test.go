@@ -68,11 +68,13 @@ func newReplica(t *testing.T, addr, policies string) *replica {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	host, err := plugins.New(ctx, plugins.Config{Dir: policies, Logger: log})
+	host, err := plugins.New(ctx, plugins.Config{Dir: policies, Store: store, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { host.Close(context.Background()) })
+	runCtx, stop := context.WithCancel(ctx)
+	go host.Run(runCtx)
+	t.Cleanup(func() { stop(); host.Close(context.Background()) })
 	reg, err := engine.New(engine.Config{
 		Store: store, AuditLog: store, Limiter: store, Keys: jose.KeySetChecker{},
 		Modules: host, Logger: log,
@@ -84,7 +86,7 @@ func newReplica(t *testing.T, addr, policies string) *replica {
 	if err != nil {
 		t.Fatal(err)
 	}
-	adm, err := adminapi.New(adminapi.Config{Registrar: reg, Token: adminToken, Issuer: issuer, Modules: host, Logger: log})
+	adm, err := adminapi.New(adminapi.Config{Registrar: reg, Token: adminToken, Issuer: issuer, Policies: host, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -78,6 +78,7 @@ type Metrics struct {
 	policyTime *prometheus.HistogramVec
 	storeTime  *prometheus.HistogramVec
 	storeErrs  *prometheus.CounterVec
+	shadow     *prometheus.CounterVec
 }
 
 // Histogram buckets, in seconds. A policy call or store operation takes
@@ -123,6 +124,10 @@ func New(cfg Config) *Metrics {
 			Name: "registrar_store_errors_total",
 			Help: "Store, audit log and rate limiter operations that failed, by operation and kind (unavailable, canceled, other); answers such as not found or already exists are not errors.",
 		}, []string{"operation", "kind"}),
+		shadow: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "registrar_policy_shadow_total",
+			Help: "Live requests a policy version in shadow also answered, by tenant, module, active and shadow version (first 12 hex digits) and result: agree, differ, or failed (the shadow failed; it is never enforced).",
+		}, []string{"tenant", "policy", "active", "shadow", "result"}),
 	}
 	if m.public == "" {
 		m.public = DefaultPublicListener
@@ -146,6 +151,7 @@ func New(cfg Config) *Metrics {
 		m.httpTotal, m.httpTime,
 		m.policyCall, m.policyTime,
 		m.storeTime, m.storeErrs,
+		m.shadow,
 	)
 	return m
 }

@@ -30,3 +30,13 @@ func (m *Metrics) ObservePolicy(c plugins.Call) {
 	m.policyCall.WithLabelValues(tenant, policy, version, string(c.Hook), string(c.Outcome)).Inc()
 	m.policyTime.WithLabelValues(tenant, policy, string(c.Hook)).Observe(c.Duration.Seconds())
 }
+
+// ObserveShadow counts one run of a version in shadow against the active
+// one. It has the type of plugins.Config.Shadow.
+func (m *Metrics) ObserveShadow(r plugins.ShadowResult) {
+	policy := r.Policy
+	if !engine.ValidModuleName(policy) {
+		policy = "invalid"
+	}
+	m.shadow.WithLabelValues(m.tenantLabel(r.Tenant), policy, short(r.Active), short(r.Shadow), r.Result).Inc()
+}

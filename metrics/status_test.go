@@ -9,6 +9,7 @@ import (
 
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/metrics"
+	"github.com/registrar-dev/registrar/plugins"
 )
 
 func TestWatchPolicies(t *testing.T) {
@@ -60,5 +61,25 @@ registrar_policy_module_activated_timestamp_seconds{policy="shared",source="fold
 	slices.Sort(wantLines)
 	if g, w := strings.Join(got, "\n"), strings.Join(wantLines, "\n"); g != w {
 		t.Errorf("scrape:\n%s\nwant:\n%s", g, w)
+	}
+}
+
+func TestObserveShadow(t *testing.T) {
+	m := metrics.New(metrics.Config{KnownTenant: func(n string) bool { return n == "acme" }})
+	a, s := strings.Repeat("ab", 32), strings.Repeat("cd", 32)
+	m.ObserveShadow(plugins.ShadowResult{Tenant: "acme", Policy: "limits", Active: a, Shadow: s, Result: plugins.ShadowAgree})
+	m.ObserveShadow(plugins.ShadowResult{Tenant: "acme", Policy: "limits", Active: a, Shadow: s, Result: plugins.ShadowDiffer})
+	m.ObserveShadow(plugins.ShadowResult{Tenant: "acme", Policy: "limits", Active: a, Shadow: s, Result: plugins.ShadowDiffer})
+	m.ObserveShadow(plugins.ShadowResult{Tenant: "nope", Policy: "limits", Active: a, Shadow: s, Result: plugins.ShadowFailed})
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{
+		`registrar_policy_shadow_total{active="abababababab",policy="limits",result="agree",shadow="cdcdcdcdcdcd",tenant="acme"} 1`,
+		`registrar_policy_shadow_total{active="abababababab",policy="limits",result="differ",shadow="cdcdcdcdcdcd",tenant="acme"} 2`,
+		`registrar_policy_shadow_total{active="abababababab",policy="limits",result="failed",shadow="cdcdcdcdcdcd",tenant="unknown"} 1`,
+	} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("scrape lacks %s", want)
+		}
 	}
 }

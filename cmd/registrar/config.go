@@ -10,6 +10,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/registrar-dev/registrar/adminapi"
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/plugins"
 )
@@ -70,11 +71,12 @@ func loadConfig(path string) (fileConfig, error) {
 // openModules loads the policy folder, or returns nil when there is none.
 // Compiled code is cached under the data folder when there is one, so that
 // restarts do not compile again.
-func openModules(ctx context.Context, c *serveConfig, fc fileConfig, observe func(plugins.Call), log *slog.Logger) (*plugins.Host, error) {
-	if c.policyDir == "" {
-		return nil, nil
-	}
-	cfg := plugins.Config{Dir: c.policyDir, Limits: fc.PolicyLimits.limits(), Observe: observe, Logger: log}
+// openModules returns the policy host: the modules of the policy folder
+// (watched for changes) and those uploaded through the admin API to store.
+// cfg brings the observers; the rest of it is filled in here.
+func openModules(ctx context.Context, c *serveConfig, fc fileConfig, store engine.PolicyStore, cfg plugins.Config, log *slog.Logger) (*plugins.Host, error) {
+	cfg.Dir, cfg.Watch, cfg.Store = c.policyDir, c.policyDir != "", store
+	cfg.Limits, cfg.Logger = fc.PolicyLimits.limits(), log
 	if c.dataDir != "" {
 		cfg.CacheDir = filepath.Join(c.dataDir, "wasm-cache")
 		if err := os.MkdirAll(cfg.CacheDir, 0o700); err != nil {
@@ -87,3 +89,6 @@ func openModules(ctx context.Context, c *serveConfig, fc fileConfig, observe fun
 	}
 	return h, nil
 }
+
+// The policy host is what the admin API manages policies through.
+var _ adminapi.Policies = (*plugins.Host)(nil)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -199,31 +198,19 @@ func readInput(e env, path, configPath, tenant string, hook engine.Hook) ([]byte
 // metadataDiff lists what a policy changed: + added, - removed, ~ changed.
 func metadataDiff(before, after map[string]json.RawMessage) string {
 	var b strings.Builder
-	keys := slices.Sorted(maps.Keys(before))
-	for k := range after {
-		if _, ok := before[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
 	b.WriteString("metadata diff:\n")
-	changed := false
-	for _, k := range keys {
-		old, inOld := before[k]
-		cur, inNew := after[k]
-		switch {
-		case !inOld:
-			fmt.Fprintf(&b, "  + %s: %s\n", k, compact(cur))
-		case !inNew:
-			fmt.Fprintf(&b, "  - %s: %s\n", k, compact(old))
-		case !bytes.Equal(compact(old), compact(cur)):
-			fmt.Fprintf(&b, "  ~ %s: %s -> %s\n", k, compact(old), compact(cur))
+	changes := engine.DiffMetadata(before, after)
+	for _, c := range changes {
+		switch c.Op {
+		case "added":
+			fmt.Fprintf(&b, "  + %s: %s\n", c.Member, c.After)
+		case "removed":
+			fmt.Fprintf(&b, "  - %s: %s\n", c.Member, c.Before)
 		default:
-			continue
+			fmt.Fprintf(&b, "  ~ %s: %s -> %s\n", c.Member, c.Before, c.After)
 		}
-		changed = true
 	}
-	if !changed {
+	if len(changes) == 0 {
 		b.WriteString("  (unchanged)\n")
 	}
 	return b.String()

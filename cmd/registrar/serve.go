@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/registrar-dev/registrar/adminapi"
@@ -18,6 +19,7 @@ import (
 	"github.com/registrar-dev/registrar/internal/httpio"
 	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/metrics"
+	"github.com/registrar-dev/registrar/plugins"
 )
 
 // serveConfig is what the serve command reads from flags and environment.
@@ -108,53 +110,64 @@ func serve(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	// reg is set below; metrics asks it only once requests arrive.
-	var reg *engine.Registrar
-	m := metrics.New(metrics.Config{
-		KnownTenant: func(name string) bool { return reg.HasTenant(name) },
-		Version:     version(),
-		Logger:      log,
-	})
-	modules, err := openModules(ctx, c, fc, m.ObservePolicy, log)
-	if err != nil {
-		return err
-	}
-	var mods engine.Modules // stays a nil interface without a policy folder
-	if modules != nil {
-		defer modules.Close(context.WithoutCancel(ctx))
-		mods = modules
-	}
 	store, closeStore, err := openStore(ctx, c.redisURL, redisWait, log)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
-	reg, err = engine.New(engine.Config{
+	// The engine needs the policy host and the host reports to the
+	// engine's audit log: the host's events before the engine exists are
+	// recorded once it does (below).
+	var regp atomic.Pointer[engine.Registrar]
+	m := metrics.New(metrics.Config{
+		KnownTenant: func(name string) bool { r := regp.Load(); return r != nil && r.HasTenant(name) },
+		Version:     version(),
+		Logger:      log,
+	})
+	modules, err := openModules(ctx, c, fc, store, plugins.Config{
+		Observe: m.ObservePolicy,
+		Shadow:  m.ObserveShadow,
+		Audit: func(ctx context.Context, e engine.AuditEvent) {
+			if r := regp.Load(); r != nil {
+				r.Audit(ctx, e)
+			}
+		},
+	}, log)
+	if err != nil {
+		return err
+	}
+	defer modules.Close(context.WithoutCancel(ctx))
+	m.WatchPolicies(modules.Status)
+	reg, err := engine.New(engine.Config{
 		Store:    m.Store(store),
 		AuditLog: m.AuditLog(store),
 		Limiter:  m.Limiter(store),
 		Keys:     jose.KeySetChecker{},
-		Modules:  mods,
+		Modules:  modules,
 		Tenants:  fc.Tenants,
 		Logger:   log,
 	})
 	if err != nil {
 		return err
 	}
-	if modules != nil {
-		for _, m := range modules.Modules() {
-			reg.Audit(ctx, engine.AuditEvent{
-				Tenant: m.Tenant, Type: engine.AuditPolicyLoaded, Actor: "system",
-				Policy: &engine.PolicyVersion{Name: m.Name, Digest: m.Digest}, Detail: "policy folder",
-			})
-		}
+	regp.Store(reg)
+	for _, m := range modules.Modules() {
+		reg.Audit(ctx, engine.AuditEvent{
+			Tenant: m.Tenant, Type: engine.AuditPolicyLoaded, Actor: "system",
+			Policy: &engine.PolicyVersion{Name: m.Name, Digest: m.Digest}, Detail: "loaded at start",
+		})
 	}
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	go func() {
+		if err := modules.Run(runCtx); err != nil && runCtx.Err() == nil {
+			log.Error("policy hot reload stopped; policies no longer follow the folder and the store", "err", err)
+		}
+	}()
 	if err := reg.Refresh(ctx); err != nil {
 		log.Warn("tenants of the store not loaded yet; retrying in the background", "err", err)
 	}
-	refreshCtx, stopRefresh := context.WithCancel(ctx)
-	defer stopRefresh()
-	go reg.RefreshEvery(refreshCtx, c.tenantRefresh)
+	go reg.RefreshEvery(runCtx, c.tenantRefresh)
 
 	// Listen first, so that a taken port fails start-up before anything
 	// is printed, and ":0" works.
@@ -179,23 +192,21 @@ func serve(ctx context.Context, args []string, e env) error {
 	}
 	public, err := httpapi.New(httpapi.Config{
 		Registrar: reg, Issuer: c.issuer, MaxBodyBytes: c.maxBody, TrustedProxies: trusted,
-		Middleware: metrics.Route, Metrics: m.Handler(), Logger: log,
+		Middleware: metrics.Route, Metrics: m.Handler(), PoliciesReady: modules.Ready, Logger: log,
 	})
 	if err != nil {
 		return err
 	}
-	var visible adminapi.Modules
-	if modules != nil {
-		visible = modules
-	}
 	admin, err := adminapi.New(adminapi.Config{
-		Registrar: reg, Token: c.adminToken, Issuer: c.issuer, Modules: visible, TrustedProxies: trusted,
+		Registrar: reg, Token: c.adminToken, Issuer: c.issuer, Policies: modules, TrustedProxies: trusted,
 		Middleware: metrics.Route, Logger: log,
 	})
 	if err != nil {
 		return err
 	}
-	servers := []*http.Server{newServer(m.HTTP("public", public), log), newServer(m.HTTP("admin", admin), log)}
+	// Admin answers may wait for a policy module to compile and pass its
+	// self-tests: they get more time than public ones.
+	servers := []*http.Server{newServer(m.HTTP("public", public), 30*time.Second, log), newServer(m.HTTP("admin", admin), 2*time.Minute, log)}
 	errc := make(chan error, 2)
 	for i, l := range []net.Listener{pub, adm} {
 		go func() {
@@ -227,12 +238,12 @@ func serve(ctx context.Context, args []string, e env) error {
 
 // newServer returns an http.Server with timeouts that keep slow or idle
 // clients from holding connections.
-func newServer(h http.Handler, log *slog.Logger) *http.Server {
+func newServer(h http.Handler, writeTimeout time.Duration, log *slog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
+		WriteTimeout:      writeTimeout,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),

@@ -36,13 +36,15 @@ const (
 	defaultDialerRetries = 1
 )
 
-// backend is what a store keeps for the engine: clients, tokens and
-// tenants, the audit log and the rate-limit budgets. memstore.Store and
-// redisstore.Store are each all three.
+// backend is what a store keeps for the engine and the policy host:
+// clients, tokens and tenants, the audit log, the rate-limit budgets and
+// the uploaded policy modules. memstore.Store and redisstore.Store are each
+// all four.
 type backend interface {
 	engine.Store
 	engine.AuditLog
 	engine.Limiter
+	engine.PolicyStore
 }
 
 var (
