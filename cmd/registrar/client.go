@@ -24,13 +24,21 @@ const maxResponse = 1 << 20
 // call sends a JSON request and returns the response body; a non-2xx
 // answer is an error carrying the server's error JSON.
 func call(ctx context.Context, method, target, bearer string, body []byte) ([]byte, error) {
+	return callWith(ctx, method, target, bearer, "application/json", nil, body)
+}
+
+// callWith is call with a body of another content type and extra headers.
+func callWith(ctx context.Context, method, target, bearer, contentType string, header map[string]string, body []byte) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
 	}
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +22,7 @@ import (
 const policyUsage = `Usage:
   registrar policy inspect MODULE.wasm
   registrar policy run MODULE.wasm [--hook policy] --input FILE|- [--config FILE] [--tenant T] [--timeout 100ms]
+  registrar policy push MODULE.wasm --tenant T [--name NAME] [--shadow] [--if-match REVISION] [--admin-url URL]
 
 inspect loads a module as Registrar would and prints its ABI version, hooks,
 imports, size and digest, or why it would be refused.
@@ -29,6 +33,13 @@ module's log lines on standard error. --input is the hook's input document
 (sdk/ABI.md §2) without abi, hook and now; a JSON object without a
 "metadata" member is taken as the metadata itself. Missing members get
 defaults (tenant "default", phase "register", no token).
+
+push uploads a module to a running Registrar through its admin API
+(PUT /admin/tenants/T/policies/NAME, authenticated by REGISTRAR_ADMIN_TOKEN,
+which may be a tenant admin token of T): the server verifies it, runs its
+self-tests, stores it and activates it on every replica (--shadow: runs it
+in shadow instead). NAME defaults to the file name without .wasm. It prints
+the policy's record: its versions and which one is active.
 `
 
 func policyCmd(ctx context.Context, args []string, e env) error {
@@ -41,6 +52,8 @@ func policyCmd(ctx context.Context, args []string, e env) error {
 		return policyInspect(ctx, args[1:], e)
 	case "run":
 		return policyRun(ctx, args[1:], e)
+	case "push":
+		return policyPush(ctx, args[1:], e)
 	case "help", "-h", "--help":
 		fmt.Fprint(e.stdout, policyUsage)
 		return nil
@@ -222,4 +235,50 @@ func compact(v json.RawMessage) []byte {
 		return v
 	}
 	return buf.Bytes()
+}
+
+func policyPush(ctx context.Context, args []string, e env) error {
+	path, rest := splitModuleArg(args)
+	fs := newFlagSet("registrar policy push", e)
+	adminURL := fs.String("admin-url", envOr(e, "REGISTRAR_ADMIN_URL", "http://127.0.0.1:8081"), "admin API base URL (env REGISTRAR_ADMIN_URL)")
+	tenant := fs.String("tenant", "default", "tenant")
+	name := fs.String("name", "", "policy name (default: the file name without .wasm)")
+	shadow := fs.Bool("shadow", false, "run the new version in shadow instead of activating it")
+	ifMatch := fs.Int64("if-match", 0, "upload only if the policy is at this revision")
+	fs.Usage = func() { fmt.Fprint(fs.Output(), policyUsage) }
+	if err := parseFlags(fs, rest); err != nil {
+		return err
+	}
+	if path == "" || fs.NArg() > 0 {
+		return usageError{"usage: registrar policy push MODULE.wasm --tenant T [--name NAME] [--shadow]"}
+	}
+	token := e.getenv("REGISTRAR_ADMIN_TOKEN")
+	if token == "" {
+		return usageError{"set REGISTRAR_ADMIN_TOKEN to the admin token (or a tenant admin token)"}
+	}
+	wasm, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if *name == "" {
+		*name = strings.TrimSuffix(filepath.Base(path), ".wasm")
+	}
+	target := strings.TrimRight(*adminURL, "/") + "/admin/tenants/" + url.PathEscape(*tenant) + "/policies/" + url.PathEscape(*name)
+	if *shadow {
+		target += "?shadow=true"
+	}
+	var header map[string]string
+	if *ifMatch > 0 {
+		header = map[string]string{"If-Match": fmt.Sprintf("%q", strconv.FormatInt(*ifMatch, 10))}
+	}
+	resp, err := callWith(ctx, "PUT", target, token, "application/wasm", header, wasm)
+	if err != nil {
+		var he *httpError
+		if errors.As(err, &he) {
+			printJSON(e.stderr, he.body)
+		}
+		return err
+	}
+	printJSON(e.stdout, resp)
+	return nil
 }
