@@ -3,7 +3,10 @@ package engine
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
 	"time"
@@ -227,4 +230,54 @@ func DiffMetadata(before, after map[string]json.RawMessage) []MemberChange {
 		}
 	}
 	return out
+}
+
+// CheckPolicyBlob refuses module bytes that are longer than MaxPolicyBytes
+// or whose hex SHA-256 is not digest. Stores call it in PutPolicyBlob.
+func CheckPolicyBlob(digest string, wasm []byte) error {
+	if len(wasm) > MaxPolicyBytes {
+		return fmt.Errorf("policy module of %d bytes; at most %d are kept", len(wasm), MaxPolicyBytes)
+	}
+	sum := sha256.Sum256(wasm)
+	if got := hex.EncodeToString(sum[:]); got != digest {
+		return fmt.Errorf("policy module digest %q does not match its bytes (SHA-256 %s)", digest, got)
+	}
+	return nil
+}
+
+// TrimVersions drops the oldest versions that are neither active nor
+// shadow until at most MaxPolicyVersions remain. versions are newest
+// first; it reuses their array.
+func TrimVersions(versions []PolicyUpload, active, shadow string) []PolicyUpload {
+	for i := len(versions) - 1; i >= 0 && len(versions) > MaxPolicyVersions; i-- {
+		if d := versions[i].Digest; d != active && d != shadow {
+			versions = append(versions[:i], versions[i+1:]...)
+		}
+	}
+	return versions
+}
+
+// NextStoredPolicy is the record a PolicyStore keeps when an UpdatePolicy
+// function turned old (nil for none) into next: a copy of next with the
+// store's Tenant, Name and Revision and its versions trimmed
+// (TrimVersions). dropped are the digests of the versions that old or next
+// listed and the record no longer does: the bytes the store drops.
+func NextStoredPolicy(tenant, name string, old, next *StoredPolicy) (rec *StoredPolicy, dropped []string) {
+	rec = next.Clone()
+	rec.Tenant, rec.Name = tenant, name
+	rec.Revision = 1
+	if old != nil {
+		rec.Revision = old.Revision + 1
+	}
+	rec.Versions = TrimVersions(rec.Versions, rec.Active, rec.Shadow)
+	var listed []PolicyUpload
+	if old != nil {
+		listed = old.Versions
+	}
+	for _, v := range slices.Concat(listed, next.Versions) {
+		if _, ok := rec.Version(v.Digest); !ok && !slices.Contains(dropped, v.Digest) {
+			dropped = append(dropped, v.Digest)
+		}
+	}
+	return rec, dropped
 }

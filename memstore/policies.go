@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -55,8 +53,8 @@ func (s *Store) PutPolicyBlob(_ context.Context, tenant, name, digest string, wa
 	if err := checkPolicyKey(tenant, name); err != nil {
 		return err
 	}
-	if err := checkDigest(digest, wasm); err != nil {
-		return err
+	if err := engine.CheckPolicyBlob(digest, wasm); err != nil {
+		return fmt.Errorf("memstore: %w", err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -113,7 +111,7 @@ func (s *Store) UpdatePolicy(_ context.Context, tenant, name string, fn func(*en
 	if s.closed(tenant, s.now()) {
 		return nil, engine.ErrNoTenant
 	}
-	rec, dropped := nextPolicy(tenant, name, old, next)
+	rec, dropped := engine.NextStoredPolicy(tenant, name, old, next)
 	p = s.policy(tenant, name)
 	p.rec = rec
 	for _, d := range dropped {
@@ -261,60 +259,6 @@ func checkPolicyKey(tenant, name string) error {
 		return fmt.Errorf("memstore: %q is not a valid policy name", name)
 	}
 	return nil
-}
-
-// checkDigest refuses bytes that are too long or whose hex SHA-256 is not
-// digest.
-func checkDigest(digest string, wasm []byte) error {
-	if len(wasm) > engine.MaxPolicyBytes {
-		return fmt.Errorf("memstore: policy module of %d bytes; at most %d are kept", len(wasm), engine.MaxPolicyBytes)
-	}
-	sum := sha256.Sum256(wasm)
-	if got := hex.EncodeToString(sum[:]); got != digest {
-		return fmt.Errorf("memstore: policy module digest %q does not match its bytes (SHA-256 %s)", digest, got)
-	}
-	return nil
-}
-
-// nextPolicy returns the record to store when fn turned old (nil for none)
-// into next: a copy of next with the store's Tenant, Name and Revision and
-// at most engine.MaxPolicyVersions versions, the oldest that are neither
-// Active nor Shadow dropped. dropped are the digests of the versions that
-// old or next listed and the record no longer does, whose bytes go.
-func nextPolicy(tenant, name string, old, next *engine.StoredPolicy) (rec *engine.StoredPolicy, dropped []string) {
-	rec = next.Clone()
-	rec.Tenant, rec.Name = tenant, name
-	rec.Revision = 1
-	if old != nil {
-		rec.Revision = old.Revision + 1
-	}
-	if excess := len(rec.Versions) - engine.MaxPolicyVersions; excess > 0 {
-		keep := make([]bool, len(rec.Versions))
-		for i := len(rec.Versions) - 1; i >= 0; i-- {
-			d := rec.Versions[i].Digest
-			keep[i] = excess == 0 || d == rec.Active || d == rec.Shadow
-			if !keep[i] {
-				excess--
-			}
-		}
-		kept := rec.Versions[:0]
-		for i, v := range rec.Versions {
-			if keep[i] {
-				kept = append(kept, v)
-			}
-		}
-		rec.Versions = kept
-	}
-	var listed []engine.PolicyUpload
-	if old != nil {
-		listed = old.Versions
-	}
-	for _, v := range slices.Concat(listed, next.Versions) {
-		if _, ok := rec.Version(v.Digest); !ok && !slices.Contains(dropped, v.Digest) {
-			dropped = append(dropped, v.Digest)
-		}
-	}
-	return rec, dropped
 }
 
 // cloneReplicaStatus returns a deep copy of st.

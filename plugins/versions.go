@@ -80,7 +80,7 @@ func (h *Host) Upload(ctx context.Context, tenant, name string, wasm []byte, opt
 				p.Shadow = ""
 			}
 		}
-		p.Versions = trimVersions(versions, p.Active, p.Shadow)
+		p.Versions = engine.TrimVersions(versions, p.Active, p.Shadow)
 		p.UpdatedAt = now
 		return p, nil
 	})
@@ -98,17 +98,6 @@ func (h *Host) Upload(ctx context.Context, tenant, name string, wasm []byte, opt
 	}
 	h.auditEvent(ctx, engine.AuditPolicyLoaded, k, digest, opts.By, detail)
 	return rec, nil
-}
-
-// trimVersions keeps the newest versions, at most engine.MaxPolicyVersions,
-// never dropping the active or the shadow one.
-func trimVersions(versions []engine.PolicyUpload, active, shadow string) []engine.PolicyUpload {
-	for i := len(versions) - 1; i >= 0 && len(versions) > engine.MaxPolicyVersions; i-- {
-		if d := versions[i].Digest; d != active && d != shadow {
-			versions = append(versions[:i], versions[i+1:]...)
-		}
-	}
-	return versions
 }
 
 // Activate makes a kept version of an uploaded policy its active one:

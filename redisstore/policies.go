@@ -2,8 +2,6 @@ package redisstore
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -54,8 +52,8 @@ func (s *Store) PutPolicyBlob(ctx context.Context, tenant, name, digest string, 
 	if err != nil {
 		return err
 	}
-	if err := checkDigest(digest, wasm); err != nil {
-		return err
+	if err := engine.CheckPolicyBlob(digest, wasm); err != nil {
+		return fmt.Errorf("redisstore: %w", err)
 	}
 	octx, cancel := s.op(ctx)
 	defer cancel()
@@ -131,7 +129,7 @@ func (s *Store) UpdatePolicy(ctx context.Context, tenant, name string, fn func(*
 		var rec *engine.StoredPolicy
 		if next != nil {
 			var dropped []string
-			rec, dropped = nextPolicy(tenant, name, old, next)
+			rec, dropped = engine.NextStoredPolicy(tenant, name, old, next)
 			data, err := json.Marshal(rec)
 			if err != nil {
 				return nil, fmt.Errorf("redisstore: encode policy: %w", err)
@@ -403,59 +401,4 @@ func decodePolicy(raw string) (*engine.StoredPolicy, error) {
 		return nil, fmt.Errorf("redisstore: decode policy record: %w", err)
 	}
 	return &p, nil
-}
-
-// checkDigest refuses bytes that are too long or whose hex SHA-256 is not
-// digest.
-func checkDigest(digest string, wasm []byte) error {
-	if len(wasm) > engine.MaxPolicyBytes {
-		return fmt.Errorf("redisstore: policy module of %d bytes; at most %d are kept", len(wasm), engine.MaxPolicyBytes)
-	}
-	sum := sha256.Sum256(wasm)
-	if got := hex.EncodeToString(sum[:]); got != digest {
-		return fmt.Errorf("redisstore: policy module digest %q does not match its bytes (SHA-256 %s)", digest, got)
-	}
-	return nil
-}
-
-// nextPolicy returns the record to store when fn turned old (nil for none)
-// into next: a copy of next with the store's Tenant, Name and Revision and
-// at most engine.MaxPolicyVersions versions, the oldest that are neither
-// Active nor Shadow dropped. dropped are the digests of the versions that
-// old or next listed and the record no longer does, whose bytes go. It is
-// memstore's, which the conformance suite holds both to.
-func nextPolicy(tenant, name string, old, next *engine.StoredPolicy) (rec *engine.StoredPolicy, dropped []string) {
-	rec = next.Clone()
-	rec.Tenant, rec.Name = tenant, name
-	rec.Revision = 1
-	if old != nil {
-		rec.Revision = old.Revision + 1
-	}
-	if excess := len(rec.Versions) - engine.MaxPolicyVersions; excess > 0 {
-		keep := make([]bool, len(rec.Versions))
-		for i := len(rec.Versions) - 1; i >= 0; i-- {
-			d := rec.Versions[i].Digest
-			keep[i] = excess == 0 || d == rec.Active || d == rec.Shadow
-			if !keep[i] {
-				excess--
-			}
-		}
-		kept := rec.Versions[:0]
-		for i, v := range rec.Versions {
-			if keep[i] {
-				kept = append(kept, v)
-			}
-		}
-		rec.Versions = kept
-	}
-	var listed []engine.PolicyUpload
-	if old != nil {
-		listed = old.Versions
-	}
-	for _, v := range slices.Concat(listed, next.Versions) {
-		if _, ok := rec.Version(v.Digest); !ok && !slices.Contains(dropped, v.Digest) {
-			dropped = append(dropped, v.Digest)
-		}
-	}
-	return rec, dropped
 }

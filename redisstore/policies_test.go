@@ -173,7 +173,7 @@ func TestRetriedPolicyUpdate(t *testing.T) {
 	v2 := putModule(t, s, tenant, "audit", "v2")
 	old := setPolicy(t, s, tenant, "audit", v2, v1)
 	oldRaw := rdb.Get(ctx, k.policy("audit")).Val()
-	next, dropped := nextPolicy(tenant, "audit", old, &engine.StoredPolicy{Active: v2.Digest, Versions: []engine.PolicyUpload{v2}})
+	next, dropped := engine.NextStoredPolicy(tenant, "audit", old, &engine.StoredPolicy{Active: v2.Digest, Versions: []engine.PolicyUpload{v2}})
 	data, err := json.Marshal(next)
 	if err != nil {
 		t.Fatal(err)
