@@ -34,6 +34,7 @@ const (
 type replica struct {
 	t             *testing.T
 	reg           *engine.Registrar
+	host          *plugins.Host
 	public, admin *httptest.Server
 }
 
@@ -77,7 +78,7 @@ func newReplica(t *testing.T, addr, policies string) *replica {
 	t.Cleanup(func() { stop(); host.Close(context.Background()) })
 	reg, err := engine.New(engine.Config{
 		Store: store, AuditLog: store, Limiter: store, Keys: jose.KeySetChecker{},
-		Modules: host, Logger: log,
+		Modules: host, Logger: log, TenantDeleted: host.TenantDeleted,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +91,7 @@ func newReplica(t *testing.T, addr, policies string) *replica {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &replica{t: t, reg: reg, public: httptest.NewServer(pub), admin: httptest.NewServer(adm)}
+	r := &replica{t: t, reg: reg, host: host, public: httptest.NewServer(pub), admin: httptest.NewServer(adm)}
 	t.Cleanup(r.public.Close)
 	t.Cleanup(r.admin.Close)
 	return r

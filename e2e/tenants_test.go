@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -227,9 +228,38 @@ func TestSharedProvider(t *testing.T) {
 		}
 	}
 
+	// acme-2 uploads a policy of its own; both replicas load it.
+	accept, err := os.ReadFile("../plugins/testdata/accept.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, "acme-2 uploads a policy", a.adm("PUT", "/admin/tenants/acme-2/policies/namer", string(accept)), 201)
+	loaded := func(r *replica) bool {
+		for _, s := range r.host.Status() {
+			if s.Tenant == "acme-2" && s.Name == "namer" {
+				return true
+			}
+		}
+		return false
+	}
+	for start := time.Now(); !loaded(b); time.Sleep(5 * time.Millisecond) {
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("replica b never loaded acme-2's upload")
+		}
+	}
+
 	// Deleting acme-2 on replica b removes its clients and tokens at once;
-	// the other tenants, acme first of all, keep theirs.
+	// the other tenants, acme first of all, keep theirs. Both replicas drop
+	// its uploaded policy at once, not at their next rescan.
 	must(t, "delete acme-2", b.adm("DELETE", "/admin/tenants/acme-2", ""), 204)
+	if loaded(b) {
+		t.Error("replica b still runs the deleted tenant's policy")
+	}
+	for start := time.Now(); loaded(a); time.Sleep(5 * time.Millisecond) {
+		if time.Since(start) > time.Second {
+			t.Fatal("replica a still runs the deleted tenant's policy after a second")
+		}
+	}
 	for _, k := range rdb.Keys(ctx, "registrar:{acme-2}*").Val() {
 		// The audit log is kept; the tombstone and rate-limit budgets
 		// expire by themselves.

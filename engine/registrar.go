@@ -30,6 +30,10 @@ type Config struct {
 	// Limiter keeps rate-limit budgets. Default nil: rate limits are not
 	// enforced (a tenant that sets one is refused by New).
 	Limiter Limiter
+	// TenantDeleted, when set, is told after DeleteTenant has deleted a
+	// tenant, so that what outlives it elsewhere (loaded policy modules,
+	// metric series) can go at once. Default: none.
+	TenantDeleted func(ctx context.Context, tenant string)
 	// Modules runs policy modules. Default nil: no modules exist, so a
 	// setting or token that names one fails.
 	Modules Modules
@@ -58,13 +62,14 @@ type Registrar struct {
 	// default; stored holds the store's tenants as the last Refresh saw
 	// them. A configured tenant hides a stored one of the same name; a
 	// stored default hides the built-in one.
-	config    map[string]*tenant
-	stored    atomic.Pointer[map[string]*tenant]
-	refreshMu sync.Mutex
-	hidden    map[string]bool // stored tenants hidden by configured ones, warned about; under refreshMu
-	now       func() time.Time
-	rand      io.Reader
-	log       *slog.Logger
+	config        map[string]*tenant
+	stored        atomic.Pointer[map[string]*tenant]
+	refreshMu     sync.Mutex
+	hidden        map[string]bool // stored tenants hidden by configured ones, warned about; under refreshMu
+	tenantDeleted func(context.Context, string)
+	now           func() time.Time
+	rand          io.Reader
+	log           *slog.Logger
 }
 
 // New checks cfg and returns a Registrar.
@@ -77,7 +82,7 @@ func New(cfg Config) (*Registrar, error) {
 	}
 	r := &Registrar{
 		store: cfg.Store, keys: cfg.Keys, modules: cfg.Modules,
-		config: map[string]*tenant{}, hidden: map[string]bool{},
+		config: map[string]*tenant{}, hidden: map[string]bool{}, tenantDeleted: cfg.TenantDeleted,
 		auditLog: cfg.AuditLog, limiter: cfg.Limiter,
 		now: cfg.Now, rand: cfg.Rand, log: cfg.Logger,
 	}

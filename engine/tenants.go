@@ -349,6 +349,9 @@ func (r *Registrar) DeleteTenant(ctx context.Context, name string) error {
 	if err := r.Refresh(ctx); err != nil {
 		r.log.WarnContext(ctx, "tenant deleted but still listed here until the next refresh", "tenant", name, "err", err)
 	}
+	if r.tenantDeleted != nil {
+		r.tenantDeleted(ctx, name)
+	}
 	r.audit(ctx, AuditEvent{Tenant: name, Type: AuditTenantDeleted})
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/registrar-dev/registrar/engine"
 )
@@ -390,5 +391,30 @@ func (h *Host) publish(ctx context.Context, k key, revision int64) {
 	err := h.store.PublishPolicyChange(ctx, engine.PolicyChange{Tenant: k.tenant, Name: k.name, Revision: revision})
 	if err != nil {
 		h.log.WarnContext(ctx, "policy store: change not published; other replicas see it at their next rescan", "module", k.name, "tenant", k.tenant, "err", err.Error())
+	}
+}
+
+// TenantDeleted drops a deleted tenant's uploaded modules here at once and
+// tells the other replicas to look again, instead of waiting for their
+// next rescan. The store has removed the records already (with the
+// tenant), so every replica finds nothing and drops its copies.
+func (h *Host) TenantDeleted(ctx context.Context, tenant string) {
+	if h.store == nil {
+		return
+	}
+	h.mu.Lock()
+	var keys []key
+	for k := range h.slots {
+		if k.source == sourceStore && k.tenant == tenant {
+			keys = append(keys, k)
+		}
+	}
+	h.mu.Unlock()
+	slices.SortFunc(keys, compareKeys)
+	for _, k := range keys {
+		if err := h.syncStoreKey(ctx, k, nil, false); err != nil {
+			h.log.WarnContext(ctx, "deleted tenant's module not dropped yet; the next rescan drops it", "module", k.name, "tenant", k.tenant, "err", err.Error())
+		}
+		h.publish(ctx, k, 0)
 	}
 }

@@ -145,7 +145,11 @@ func serve(ctx context.Context, args []string, e env) error {
 		Keys:     jose.KeySetChecker{},
 		Modules:  modules,
 		Tenants:  fc.Tenants,
-		Logger:   log,
+		TenantDeleted: func(ctx context.Context, name string) {
+			modules.TenantDeleted(ctx, name)
+			m.ForgetTenant(name)
+		},
+		Logger: log,
 	})
 	if err != nil {
 		return err
