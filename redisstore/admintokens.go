@@ -31,15 +31,7 @@ func (s *Store) CreateAdminToken(ctx context.Context, t *engine.AdminToken) erro
 	if err != nil {
 		return s.fail(ctx, "create admin token", err)
 	}
-	switch status {
-	case "OK":
-		return nil
-	case "EXISTS":
-		return engine.ErrAlreadyExists
-	case "NO_TENANT":
-		return engine.ErrNoTenant
-	}
-	return fmt.Errorf("redisstore: create admin token: unexpected reply %q", status)
+	return scriptStatus("create admin token", status)
 }
 
 // AdminToken returns the live admin token with that tenant and ID.
@@ -101,13 +93,7 @@ func (s *Store) DeleteAdminToken(ctx context.Context, tenant, id string) error {
 	if err != nil {
 		return s.fail(ctx, "delete admin token", err)
 	}
-	switch status {
-	case "OK":
-		return nil
-	case "NOT_FOUND":
-		return engine.ErrNotFound
-	}
-	return fmt.Errorf("redisstore: delete admin token: unexpected reply %q", status)
+	return scriptStatus("delete admin token", status)
 }
 
 // decodeAdminToken decodes an admin token record.

@@ -166,13 +166,7 @@ func (s *Store) DeleteClient(ctx context.Context, tenant, id string) error {
 	if err != nil {
 		return s.fail(ctx, "delete client", err)
 	}
-	switch status {
-	case "OK":
-		return nil
-	case "NOT_FOUND":
-		return engine.ErrNotFound
-	}
-	return fmt.Errorf("redisstore: delete client: unexpected reply %q", status)
+	return scriptStatus("delete client", status)
 }
 
 // Clients lists a page of the tenant's live clients that pass filter,

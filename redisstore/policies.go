@@ -62,13 +62,7 @@ func (s *Store) PutPolicyBlob(ctx context.Context, tenant, name, digest string, 
 	if err != nil {
 		return s.fail(ctx, "put policy blob", err)
 	}
-	switch status {
-	case "OK":
-		return nil
-	case "NO_TENANT":
-		return engine.ErrNoTenant
-	}
-	return fmt.Errorf("redisstore: put policy blob: unexpected reply %q", status)
+	return scriptStatus("put policy blob", status)
 }
 
 // PolicyBlob returns the bytes the policy's blob hash holds under digest.

@@ -400,8 +400,8 @@ return 'OK'
 // purgeTenant removes up to n of a deleting tenant's records with their
 // index entries: clients first, then initial access tokens, then admin
 // tokens, then uploaded policies (each its record and all its bytes, which
-// UNLINK frees in the background), and the indexes once they are empty. It returns how many it
-// removed (fewer than n: none are left), or -1 if the tenant is not being
+// UNLINK frees in the background), and the indexes once they are empty.
+// It returns how many it removed (fewer than n: none are left), or -1 if the tenant is not being
 // deleted (another DeleteTenant finished, and the tenant may have been
 // created again).
 //
@@ -426,20 +426,18 @@ if done < n then
     done = done + 1
   end
 end
-if done < n then
-  for _, id in ipairs(redis.call('ZRANGE', B .. 'iats', 0, n - done - 1)) do
-    redis.call('DEL', B .. 'iat:' .. id)
-    redis.call('ZREM', B .. 'iats', id)
+-- purge removes up to n - done records listed in an index, with their
+-- index entries.
+local function purge(index, record)
+  if done >= n then return end
+  for _, id in ipairs(redis.call('ZRANGE', B .. index, 0, n - done - 1)) do
+    redis.call('DEL', B .. record .. id)
+    redis.call('ZREM', B .. index, id)
     done = done + 1
   end
 end
-if done < n then
-  for _, id in ipairs(redis.call('ZRANGE', B .. 'admins', 0, n - done - 1)) do
-    redis.call('DEL', B .. 'admin:' .. id)
-    redis.call('ZREM', B .. 'admins', id)
-    done = done + 1
-  end
-end
+purge('iats', 'iat:')
+purge('admins', 'admin:')
 if done < n then
   for _, name in ipairs(redis.call('ZRANGE', B .. 'policies', 0, n - done - 1)) do
     redis.call('DEL', B .. 'policy:' .. name)

@@ -361,3 +361,21 @@ func (s *Store) fail(ctx context.Context, op string, err error) error {
 	}
 	return fmt.Errorf("redisstore: %s: %w: %w", op, engine.ErrUnavailable, err)
 }
+
+// scriptStatus turns the status reply of a write script into the store's
+// answer: "OK" is success, "EXISTS", "NO_TENANT" and "NOT_FOUND" are
+// engine.ErrAlreadyExists, ErrNoTenant and ErrNotFound; anything else is a
+// bug in a script.
+func scriptStatus(op, status string) error {
+	switch status {
+	case "OK":
+		return nil
+	case "EXISTS":
+		return engine.ErrAlreadyExists
+	case "NO_TENANT":
+		return engine.ErrNoTenant
+	case "NOT_FOUND":
+		return engine.ErrNotFound
+	}
+	return fmt.Errorf("redisstore: %s: unexpected reply %q", op, status)
+}

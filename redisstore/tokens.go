@@ -29,15 +29,7 @@ func (s *Store) CreateInitialAccessToken(ctx context.Context, t *engine.InitialA
 	if err != nil {
 		return s.fail(ctx, "create initial access token", err)
 	}
-	switch status {
-	case "OK":
-		return nil
-	case "EXISTS":
-		return engine.ErrAlreadyExists
-	case "NO_TENANT":
-		return engine.ErrNoTenant
-	}
-	return fmt.Errorf("redisstore: create initial access token: unexpected reply %q", status)
+	return scriptStatus("create initial access token", status)
 }
 
 // InitialAccessTokens lists a page of the tenant's live initial access
@@ -120,11 +112,5 @@ func (s *Store) DeleteInitialAccessToken(ctx context.Context, tenant, id string)
 	if err != nil {
 		return s.fail(ctx, "delete initial access token", err)
 	}
-	switch status {
-	case "OK":
-		return nil
-	case "NOT_FOUND":
-		return engine.ErrNotFound
-	}
-	return fmt.Errorf("redisstore: delete initial access token: unexpected reply %q", status)
+	return scriptStatus("delete initial access token", status)
 }
