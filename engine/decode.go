@@ -233,3 +233,15 @@ func (m member) integer(name string) (int64, bool, error) {
 	}
 	return n, true, nil
 }
+
+// cloneRaw copies a map of raw JSON values, the values' bytes included.
+func cloneRaw(m map[string]json.RawMessage) map[string]json.RawMessage {
+	if m == nil {
+		return nil
+	}
+	d := make(map[string]json.RawMessage, len(m))
+	for k, v := range m {
+		d[k] = bytes.Clone(v)
+	}
+	return d
+}

@@ -223,12 +223,7 @@ func (m Metadata) Clone() Metadata {
 		c.DefaultMaxAge = &v
 	}
 	c.Localized = maps.Clone(m.Localized)
-	if m.Extra != nil {
-		c.Extra = make(map[string]json.RawMessage, len(m.Extra))
-		for k, v := range m.Extra {
-			c.Extra[k] = bytes.Clone(v)
-		}
-	}
+	c.Extra = cloneRaw(m.Extra)
 	return c
 }
 

@@ -1,9 +1,7 @@
 package engine
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -354,16 +352,4 @@ func (r *Registrar) DeleteTenant(ctx context.Context, name string) error {
 	}
 	r.audit(ctx, AuditEvent{Tenant: name, Type: AuditTenantDeleted})
 	return nil
-}
-
-// cloneRaw copies a map of raw JSON values, the values' bytes included.
-func cloneRaw(m map[string]json.RawMessage) map[string]json.RawMessage {
-	if m == nil {
-		return nil
-	}
-	d := make(map[string]json.RawMessage, len(m))
-	for k, v := range m {
-		d[k] = bytes.Clone(v)
-	}
-	return d
 }
