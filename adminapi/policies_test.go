@@ -60,20 +60,11 @@ func fixture(t *testing.T, name string) []byte {
 // upload PUTs module bytes.
 func (e *env) upload(path, bearer string, wasm []byte, header map[string]string) (int, http.Header, map[string]any) {
 	e.t.Helper()
-	req, _ := http.NewRequest("PUT", e.admin.URL+path, strings.NewReader(string(wasm)))
-	req.Header.Set("Content-Type", "application/wasm")
-	req.Header.Set("Authorization", "Bearer "+bearer)
+	h := map[string]string{"Content-Type": "application/wasm"}
 	for k, v := range header {
-		req.Header.Set(k, v)
+		h[k] = v
 	}
-	resp, err := e.admin.Client().Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var m map[string]any
-	decodeBody(e.t, resp, &m)
-	return resp.StatusCode, resp.Header, m
+	return e.do("admin", "PUT", path, bearer, string(wasm), h)
 }
 
 func TestPolicyVersions(t *testing.T) {
