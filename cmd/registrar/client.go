@@ -168,7 +168,12 @@ func register(ctx context.Context, args []string, e env) error {
 // post sends a JSON body and prints the answer: the response to standard
 // output, or the server's error JSON to standard error.
 func post(ctx context.Context, e env, target, bearer string, body []byte) error {
-	resp, err := call(ctx, http.MethodPost, target, bearer, body)
+	return send(ctx, e, http.MethodPost, target, bearer, "application/json", nil, body)
+}
+
+// send is post with any method, content type and extra headers.
+func send(ctx context.Context, e env, method, target, bearer, contentType string, header map[string]string, body []byte) error {
+	resp, err := callWith(ctx, method, target, bearer, contentType, header, body)
 	if err != nil {
 		var he *httpError
 		if errors.As(err, &he) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -271,14 +270,5 @@ func policyPush(ctx context.Context, args []string, e env) error {
 	if *ifMatch > 0 {
 		header = map[string]string{"If-Match": fmt.Sprintf("%q", strconv.FormatInt(*ifMatch, 10))}
 	}
-	resp, err := callWith(ctx, "PUT", target, token, "application/wasm", header, wasm)
-	if err != nil {
-		var he *httpError
-		if errors.As(err, &he) {
-			printJSON(e.stderr, he.body)
-		}
-		return err
-	}
-	printJSON(e.stdout, resp)
-	return nil
+	return send(ctx, e, "PUT", target, token, "application/wasm", header, wasm)
 }
