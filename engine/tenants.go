@@ -353,3 +353,18 @@ func (r *Registrar) DeleteTenant(ctx context.Context, name string) error {
 	r.audit(ctx, AuditEvent{Tenant: name, Type: AuditTenantDeleted})
 	return nil
 }
+
+// CheckModules reports the first tenant of the configuration whose
+// settings name a policy module it cannot use for the hook the setting
+// needs. Every registration of such a tenant would fail with server_error,
+// so serve refuses to start with one. (A module removed while serving fails
+// the requests that need it, with server_error naming it.)
+func (r *Registrar) CheckModules() error {
+	names := slices.Sorted(maps.Keys(r.config))
+	for _, name := range names {
+		if err := r.checkModules(name, r.config[name].settings); err != nil {
+			return fmt.Errorf("tenant %q: %s", name, AsError(err).Description)
+		}
+	}
+	return nil
+}

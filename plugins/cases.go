@@ -334,3 +334,17 @@ func uleb128(b []byte) (uint64, int) {
 	}
 	return 0, 0
 }
+
+// EmbeddedCases returns the self-test cases a module ships in its
+// registrar.cases custom section, or nil when it has none.
+func EmbeddedCases(wasm []byte) (*Cases, error) {
+	section, err := customSection(wasm, CasesSection)
+	if err != nil || section == nil {
+		return nil, err
+	}
+	cs, err := ParseCases(section)
+	if err != nil {
+		return nil, fmt.Errorf("custom section %s: %w", CasesSection, err)
+	}
+	return cs, nil
+}

@@ -65,6 +65,10 @@ type LoadOptions struct {
 	// its registrar.cases section (a policy folder's side file). Default:
 	// only the module's own.
 	Cases *Cases
+	// SkipCases loads the module without running any self-test case, for
+	// tools that run the cases themselves and report each (registrar
+	// policy test). Default false: a server never skips them.
+	SkipCases bool
 }
 
 // Load checks and compiles module bytes, then instantiates one instance to
@@ -104,6 +108,9 @@ func Load(ctx context.Context, wasm []byte, opts LoadOptions) (*Module, error) {
 	}
 	if opts.Cases != nil {
 		cases = append(cases, opts.Cases)
+	}
+	if opts.SkipCases {
+		cases = nil
 	}
 
 	// One runtime per module: its memory cap is the module's, and modules

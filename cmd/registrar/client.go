@@ -9,13 +9,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 )
 
-// httpClient is the client of the register and iat commands.
+// httpClient is the client of register and of the admin commands.
 var httpClient = &http.Client{Timeout: 30 * time.Second}
 
 // maxResponse bounds the responses the client commands read.
@@ -129,40 +129,41 @@ func discover(ctx context.Context, issuer string) (string, error) {
 	return "", fmt.Errorf("discovery failed: %w", errors.Join(errs...))
 }
 
-func register(ctx context.Context, args []string, e env) error {
-	fs := newFlagSet("registrar register", e)
-	issuer := fs.String("issuer", "", "the provider's issuer URL (required)")
-	iat := fs.String("iat", e.getenv("REGISTRAR_IAT"), "initial access token, if the provider needs one (env REGISTRAR_IAT)")
-	metadata := fs.String("metadata", "", `client metadata JSON file, or "-" for standard input (required)`)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: registrar register --issuer URL [--iat TOKEN] --metadata file.json|-\n\nDiscovers the provider's registration endpoint, registers the metadata\n(RFC 7591) and prints the client information response.\n\nFlags:")
-		fs.PrintDefaults()
+func registerCmd(e env) *cobra.Command {
+	var issuer, iat, metadata string
+	cmd := &cobra.Command{
+		Use:   "register --issuer URL --metadata FILE|- [--iat TOKEN]",
+		Short: "Register a client with any RFC 7591 provider",
+		Long: `Discovers the provider's registration endpoint from its issuer (OpenID Connect
+Discovery, then RFC 8414), registers the client metadata (RFC 7591) with an
+optional initial access token, and prints the client information response.
+It works against any RFC 7591 provider, not only Registrar.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("iat") && iat == "" {
+				return usageError{"--iat is empty: give the initial access token, or leave the flag out for open registration"}
+			}
+			body, err := readSource(e, "--metadata", metadata)
+			if err != nil {
+				return err
+			}
+			var obj map[string]json.RawMessage
+			if err := json.Unmarshal(body, &obj); err != nil {
+				return fmt.Errorf("--metadata: not a JSON object: %w", err)
+			}
+			endpoint, err := discover(cmd.Context(), issuer)
+			if err != nil {
+				return err
+			}
+			return post(cmd.Context(), e, endpoint, iat, body)
+		},
 	}
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if *issuer == "" || *metadata == "" {
-		return usageError{"--issuer and --metadata are required"}
-	}
-	var body []byte
-	var err error
-	if *metadata == "-" {
-		body, err = readAll(e.stdin)
-	} else {
-		body, err = os.ReadFile(*metadata)
-	}
-	if err != nil {
-		return fmt.Errorf("--metadata: %w", err)
-	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(body, &obj); err != nil {
-		return fmt.Errorf("--metadata: not a JSON object: %w", err)
-	}
-	endpoint, err := discover(ctx, *issuer)
-	if err != nil {
-		return err
-	}
-	return post(ctx, e, endpoint, *iat, body)
+	cmd.Flags().StringVar(&issuer, "issuer", "", "the provider's issuer URL (required)")
+	cmd.Flags().StringVar(&iat, "iat", e.getenv("REGISTRAR_IAT"), "initial access token, if the provider needs one (env REGISTRAR_IAT)")
+	cmd.Flags().StringVar(&metadata, "metadata", "", `client metadata JSON file, or "-" for standard input (required)`)
+	_ = cmd.MarkFlagRequired("issuer")
+	_ = cmd.MarkFlagRequired("metadata")
+	return cmd
 }
 
 // post sends a JSON body and prints the answer: the response to standard
@@ -187,65 +188,3 @@ func send(ctx context.Context, e env, method, target, bearer, contentType string
 
 // readAll reads standard input, up to maxResponse bytes.
 func readAll(r io.Reader) ([]byte, error) { return io.ReadAll(io.LimitReader(r, maxResponse)) }
-
-// stringList is a comma-separated flag value.
-type stringList []string
-
-func (s *stringList) String() string { return strings.Join(*s, ",") }
-
-func (s *stringList) Set(v string) error {
-	for p := range strings.SplitSeq(v, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			*s = append(*s, p)
-		}
-	}
-	return nil
-}
-
-func iatCreate(ctx context.Context, args []string, e env) error {
-	fs := newFlagSet("registrar iat create", e)
-	adminURL := fs.String("admin-url", envOr(e, "REGISTRAR_ADMIN_URL", "http://127.0.0.1:8081"), "admin API base URL (env REGISTRAR_ADMIN_URL)")
-	tenant := fs.String("tenant", "default", "tenant")
-	var policies stringList
-	fs.Var(&policies, "policies", "comma-separated policy modules the token names")
-	expiresIn := fs.String("expires-in", "", `lifetime: seconds, "2h" or ISO 8601 "PT2H" (default 24h)`)
-	maxUses := fs.Int64("max-uses", 0, "registrations the token admits (0: no limit)")
-	clientID := fs.String("client-id", "", "client_id to reserve for the registration")
-	replacement := fs.Bool("replacement", false, "let the token register --client-id again, replacing it")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: registrar iat create [flags]\n\nMints an initial access token through the admin API, authenticated by\nREGISTRAR_ADMIN_TOKEN, and prints it as JSON.\n\nFlags:")
-		fs.PrintDefaults()
-	}
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	token := e.getenv("REGISTRAR_ADMIN_TOKEN")
-	if token == "" {
-		return usageError{"set REGISTRAR_ADMIN_TOKEN to the admin token"}
-	}
-	req := map[string]any{"policies": []string(policies), "max_uses": *maxUses, "replacement": *replacement}
-	if policies == nil {
-		req["policies"] = []string{}
-	}
-	if *clientID != "" {
-		req["client_id"] = *clientID
-	}
-	if n, err := strconv.ParseInt(*expiresIn, 10, 64); err == nil {
-		req["expires_in"] = n // seconds
-	} else if *expiresIn != "" {
-		req["expires_in"] = *expiresIn
-	}
-	body, err := json.Marshal(req)
-	if err != nil {
-		return err
-	}
-	target := strings.TrimRight(*adminURL, "/") + "/admin/tenants/" + url.PathEscape(*tenant) + "/initial-access-tokens"
-	return post(ctx, e, target, token, body)
-}
-
-func envOr(e env, name, def string) string {
-	if v := e.getenv(name); v != "" {
-		return v
-	}
-	return def
-}

@@ -1,29 +1,23 @@
 // Command registrar is the Registrar binary: the Dynamic Client
 // Registration provider (registrar serve), the client side of registration
-// (registrar register), and helpers that call the admin API (registrar iat
-// create). Run "registrar help" for usage.
+// (registrar register), the policy author's tools (registrar policy run,
+// test, inspect) and the operator's commands over the admin API (tenants,
+// initial access tokens, clients, policies, admin tokens, audit). Run
+// "registrar --help" for usage.
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+
+	"github.com/spf13/cobra"
 )
-
-const usage = `Registrar: an OAuth 2.0 / OpenID Connect Dynamic Client Registration provider.
-
-Usage:
-  registrar serve [flags]       run the provider (see "registrar serve -h")
-  registrar register [flags]    register a client with any RFC 7591 provider
-  registrar iat create [flags]  mint an initial access token through the admin API
-  registrar policy inspect|run  inspect a policy module, or run one of its hooks locally
-  registrar version             print the version
-`
 
 // env is the environment as the commands see it; tests replace it.
 type env struct {
@@ -37,20 +31,35 @@ func main() {
 	defer stop()
 	e := env{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin, getenv: os.Getenv}
 	if err := run(ctx, os.Args[1:], e); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
+		var r rejected
+		if !errors.As(err, &r) {
 			fmt.Fprintln(os.Stderr, "registrar:", err)
 		}
 		os.Exit(exitCode(err))
 	}
 }
 
-// exitCode is 2 for usage errors and 1 for everything else.
+// The exit codes: 0 success, 1 an error, 2 a mistake in the command line,
+// 3 a policy that rejected its input (registrar policy run and test).
+const (
+	exitError    = 1
+	exitUsage    = 2
+	exitRejected = 3
+)
+
+// exitCode maps an error of run to the process's exit code.
 func exitCode(err error) int {
 	var u usageError
-	if errors.Is(err, flag.ErrHelp) || errors.As(err, &u) {
-		return 2
+	var r rejected
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &u):
+		return exitUsage
+	case errors.As(err, &r):
+		return exitRejected
 	}
-	return 1
+	return exitError
 }
 
 // usageError is a mistake in the command line.
@@ -58,52 +67,100 @@ type usageError struct{ msg string }
 
 func (u usageError) Error() string { return u.msg }
 
+// rejected is the outcome of a policy that refused its input: not a
+// failure of the tool, but scripts need to tell it from acceptance.
+type rejected struct{ msg string }
+
+func (r rejected) Error() string { return r.msg }
+
+// run executes the command line args.
 func run(ctx context.Context, args []string, e env) error {
-	if len(args) == 0 {
-		fmt.Fprint(e.stderr, usage)
-		return usageError{"no command given"}
-	}
-	switch cmd, rest := args[0], args[1:]; cmd {
-	case "serve":
-		return serve(ctx, rest, e)
-	case "register":
-		return register(ctx, rest, e)
-	case "iat":
-		if len(rest) == 0 || rest[0] != "create" {
-			return usageError{`usage: registrar iat create [flags]`}
-		}
-		return iatCreate(ctx, rest[1:], e)
-	case "policy":
-		return policyCmd(ctx, rest, e)
-	case "version", "--version", "-version":
-		fmt.Fprintln(e.stdout, "registrar", version())
-		return nil
-	case "help", "-h", "--help":
-		fmt.Fprint(e.stdout, usage)
-		return nil
-	default:
-		fmt.Fprint(e.stderr, usage)
-		return usageError{fmt.Sprintf("unknown command %q", cmd)}
-	}
-}
-
-// newFlagSet returns a flag set that reports errors instead of exiting.
-func newFlagSet(name string, e env) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	return fs
-}
-
-// parseFlags parses args, turning flag errors into usage errors.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
+	root := newRootCmd(e)
+	root.SetArgs(args)
+	root.SetIn(e.stdin)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	err := root.ExecuteContext(ctx)
+	if err != nil && isCobraUsageError(err) {
 		return usageError{err.Error()}
 	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	return err
+}
+
+// isCobraUsageError reports errors cobra itself returns for a command line
+// it cannot parse (its errors have no type of their own).
+func isCobraUsageError(err error) bool {
+	var u usageError
+	if errors.As(err, &u) {
+		return false
 	}
-	return nil
+	msg := err.Error()
+	for _, p := range []string{"unknown command ", "unknown flag: ", "unknown shorthand flag: ", "required flag(s) ", "accepts ", "requires at least ", "requires at most ", "flag needs an argument", "invalid argument "} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// newRootCmd builds the command tree.
+func newRootCmd(e env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "registrar",
+		Short: "An OAuth 2.0 / OpenID Connect Dynamic Client Registration provider",
+		Long: `Registrar is an OAuth 2.0 / OpenID Connect Dynamic Client Registration provider
+(RFC 7591, RFC 7592, OpenID Connect DCR 1.0) whose policies are sandboxed
+WebAssembly modules.
+
+Exit codes: 0 success; 1 an error; 2 a mistake in the command line;
+3 a policy rejected its input (policy run, policy test).`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		// A bare "registrar" prints the usage and is a usage error.
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_ = cmd.Usage()
+			return usageError{"no command given"}
+		},
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError{fmt.Sprintf("%s: %v", c.CommandPath(), err)}
+	})
+	root.AddGroup(
+		&cobra.Group{ID: "run", Title: "Running the provider:"},
+		&cobra.Group{ID: "admin", Title: "Operating it (admin API):"},
+		&cobra.Group{ID: "client", Title: "Client side:"},
+	)
+	add := func(group string, cmds ...*cobra.Command) {
+		for _, c := range cmds {
+			c.GroupID = group
+			root.AddCommand(c)
+		}
+	}
+	add("run", serveCmd(e), configCmd(e), versionCmd(e))
+	add("admin", tenantCmd(e), iatCmd(e), clientCmd(e), policyCmd(e), adminTokenCmd(e), auditCmd(e))
+	add("client", registerCmd(e))
+	root.SetHelpCommandGroupID("run")
+	root.SetCompletionCommandGroupID("run")
+	return root
+}
+
+func versionCmd(e env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version (release, VCS revision and build time)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fmt.Fprintln(e.stdout, "registrar", version())
+			return nil
+		},
+	}
+}
+
+// envOr returns the environment variable name, or def when it is unset.
+func envOr(e env, name, def string) string {
+	if v := e.getenv(name); v != "" {
+		return v
+	}
+	return def
 }

@@ -96,7 +96,7 @@ func TestServeRegisterEndToEnd(t *testing.T) {
 
 	// Mint an initial access token with the CLI.
 	e, out, errb := testEnv(map[string]string{"REGISTRAR_ADMIN_TOKEN": adminToken})
-	if err := run(ctx, []string{"iat", "create", "--admin-url", "http://" + adminAddr, "--expires-in", "PT1H", "--max-uses", "2"}, e); err != nil {
+	if err := run(ctx, []string{"iat", "create", "--tenant", "default", "--admin-url", "http://" + adminAddr, "--expires-in", "PT1H", "--max-uses", "2"}, e); err != nil {
 		t.Fatalf("iat create: %v\n%s", err, errb.String())
 	}
 	var iat struct {
@@ -302,7 +302,7 @@ func TestVersionAndUsage(t *testing.T) {
 	if err := run(context.Background(), []string{"version"}, e); err != nil || !strings.HasPrefix(out.String(), "registrar ") {
 		t.Errorf("version: %v %q", err, out.String())
 	}
-	e, _, _ = testEnv(nil)
+	e, out, _ = testEnv(nil)
 	if err := run(context.Background(), []string{"frobnicate"}, e); exitCode(err) != 2 {
 		t.Errorf("unknown command: %v (exit %d)", err, exitCode(err))
 	}
@@ -311,6 +311,45 @@ func TestVersionAndUsage(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"register"}, e); exitCode(err) != 2 {
 		t.Errorf("register without flags: %v", err)
+	}
+	// --help of the binary and of every command exits 0 and lists the
+	// command's flags.
+	for _, args := range [][]string{{"--help"}, {"help"}, {"serve", "--help"}, {"policy", "push", "--help"}, {"iat", "create", "-h"}, {"client", "list", "--help"}} {
+		e, out, _ := testEnv(nil)
+		if err := run(context.Background(), args, e); err != nil {
+			t.Errorf("%v: %v", args, err)
+		}
+		if !strings.Contains(out.String(), "Usage:") {
+			t.Errorf("%v printed no usage: %q", args, out.String())
+		}
+	}
+	e, out, _ = testEnv(nil)
+	run(context.Background(), []string{"--help"}, e)
+	for _, cmd := range []string{"serve", "register", "policy", "tenant", "iat", "client", "admin-token", "audit", "config", "version", "completion"} {
+		if !strings.Contains(out.String(), "\n  "+cmd+" ") {
+			t.Errorf("registrar --help does not list %s:\n%s", cmd, out.String())
+		}
+	}
+	e, out, _ = testEnv(nil)
+	run(context.Background(), []string{"policy", "--help"}, e)
+	for _, cmd := range []string{"push", "run", "test", "inspect", "evaluate", "rollback", "status"} {
+		if !strings.Contains(out.String(), "\n  "+cmd+" ") {
+			t.Errorf("registrar policy --help does not list %s", cmd)
+		}
+	}
+	// A flag error names the flag and is a usage error.
+	e, _, _ = testEnv(nil)
+	err := run(context.Background(), []string{"serve", "--max-body-bytes", "-5"}, e)
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "--max-body-bytes") {
+		t.Errorf("--max-body-bytes -5: %v", err)
+	}
+	err = run(context.Background(), []string{"iat", "create", "--bogus"}, e)
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "bogus") {
+		t.Errorf("unknown flag: %v", err)
+	}
+	err = run(context.Background(), []string{"register", "--issuer", "http://127.0.0.1:1", "--metadata", "-", "--iat", ""}, e)
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "--iat") {
+		t.Errorf("empty --iat: %v", err)
 	}
 }
 

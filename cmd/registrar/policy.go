@@ -3,127 +3,128 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/plugins"
 )
 
-const policyUsage = `Usage:
-  registrar policy inspect MODULE.wasm
-  registrar policy run MODULE.wasm [--hook policy] --input FILE|- [--config FILE] [--tenant T] [--timeout 100ms]
-  registrar policy push MODULE.wasm --tenant T [--name NAME] [--shadow] [--if-match REVISION] [--admin-url URL]
+// policyCmd groups the policy author's local tools (inspect, run, test)
+// and the operator's commands over the admin API.
+func policyCmd(e env) *cobra.Command {
+	o := &adminOptions{}
+	cmd := &cobra.Command{
+		Use:   "policy",
+		Short: "Test policy modules locally; push, list, activate, shadow and evaluate them on a server",
+		Long: `Local tools, which need no server:
+  inspect, run, test
 
-inspect loads a module as Registrar would and prints its ABI version, hooks,
-imports, size and digest, or why it would be refused.
+Commands over the admin API (--admin-url, REGISTRAR_ADMIN_TOKEN or
+--admin-token-file, --tenant):
+  push, list, get, delete, activate, rollback, shadow, promote, evaluate, status`,
+		Args: cobra.NoArgs,
+	}
+	addAdminFlags(cmd, o, e, true)
+	cmd.AddCommand(policyInspectCmd(e), policyRunCmd(e), policyTestCmd(e))
+	cmd.AddCommand(policyRemoteCmds(o, e)...)
+	return cmd
+}
 
-run calls one hook of a module in the same sandbox as the server and prints
-its output (or its rejection), the metadata diff for the policy hook, and the
+// loadModule loads a module file the way the server does.
+func loadModule(ctx context.Context, path string, opts plugins.LoadOptions) (*plugins.Module, []byte, error) {
+	wasm, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	opts.Name = strings.TrimSuffix(filepath.Base(path), ".wasm")
+	m, err := plugins.Load(ctx, wasm, opts)
+	return m, wasm, err
+}
+
+func policyInspectCmd(e env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "inspect MODULE.wasm",
+		Short: "Load a module as the server would; print its ABI version, hooks, imports, size and digest",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, _, err := loadModule(cmd.Context(), args[0], plugins.LoadOptions{Logger: slog.New(slog.NewTextHandler(e.stderr, nil))})
+			if err != nil {
+				return fmt.Errorf("refused: %w", err)
+			}
+			defer m.Close(cmd.Context())
+			b, err := json.MarshalIndent(m.Info(), "", "  ")
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "%s\n", b)
+			return nil
+		},
+	}
+}
+
+// runOptions are the flags of policy run.
+type runOptions struct {
+	hook, input, config, tenant string
+	timeout                     time.Duration
+	allowReject                 bool
+}
+
+func policyRunCmd(e env) *cobra.Command {
+	var o runOptions
+	cmd := &cobra.Command{
+		Use:   "run MODULE.wasm --input FILE|-",
+		Short: "Call one hook of a module in the server's sandbox and print its output",
+		Long: `Calls one hook of a module in the same sandbox as the server and prints its
+output (or its rejection), the metadata diff for the policy hook, and the
 module's log lines on standard error. --input is the hook's input document
 (sdk/ABI.md §2) without abi, hook and now; a JSON object without a
 "metadata" member is taken as the metadata itself. Missing members get
 defaults (tenant "default", phase "register", no token).
 
-push uploads a module to a running Registrar through its admin API
-(PUT /admin/tenants/T/policies/NAME, authenticated by REGISTRAR_ADMIN_TOKEN,
-which may be a tenant admin token of T): the server verifies it, runs its
-self-tests, stores it and activates it on every replica (--shadow: runs it
-in shadow instead). NAME defaults to the file name without .wasm. It prints
-the policy's record: its versions and which one is active.
-`
-
-func policyCmd(ctx context.Context, args []string, e env) error {
-	if len(args) == 0 {
-		fmt.Fprint(e.stderr, policyUsage)
-		return usageError{"usage: registrar policy inspect|run MODULE.wasm ..."}
+Exit status: 0 when the hook accepted, 3 when it rejected (0 with
+--allow-reject), 1 when the module failed as the server would answer 500.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return policyRun(cmd.Context(), args[0], o, e)
+		},
 	}
-	switch args[0] {
-	case "inspect":
-		return policyInspect(ctx, args[1:], e)
-	case "run":
-		return policyRun(ctx, args[1:], e)
-	case "push":
-		return policyPush(ctx, args[1:], e)
-	case "help", "-h", "--help":
-		fmt.Fprint(e.stdout, policyUsage)
-		return nil
-	}
-	fmt.Fprint(e.stderr, policyUsage)
-	return usageError{fmt.Sprintf("unknown policy command %q", args[0])}
+	f := cmd.Flags()
+	f.StringVar(&o.hook, "hook", string(engine.HookPolicy), "hook to call: "+hookNames())
+	f.StringVar(&o.input, "input", "", `input document file, or "-" for standard input (required)`)
+	f.StringVar(&o.config, "config", "", "JSON file with the module's configuration (the config member)")
+	f.StringVar(&o.tenant, "tenant", engine.DefaultTenant, "tenant of the input, when it names none")
+	f.DurationVar(&o.timeout, "timeout", 0, "deadline of the call (default: the server's, 100ms)")
+	f.BoolVar(&o.allowReject, "allow-reject", false, "exit 0 when the hook rejects its input")
+	_ = cmd.MarkFlagRequired("input")
+	return cmd
 }
 
-// splitModuleArg takes the module path, which may come before or after the flags.
-func splitModuleArg(args []string) (string, []string) {
-	for i, a := range args {
-		if strings.HasSuffix(a, ".wasm") && !strings.HasPrefix(a, "-") && (i == 0 || !strings.HasPrefix(args[i-1], "--") || strings.Contains(args[i-1], "=")) {
-			return a, append(slices.Clone(args[:i]), args[i+1:]...)
-		}
-	}
-	return "", args
-}
-
-// loadModule loads a module file the way the server does.
-func loadModule(ctx context.Context, path string, limits plugins.Limits, log *slog.Logger) (*plugins.Module, error) {
-	wasm, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	name := strings.TrimSuffix(filepath.Base(path), ".wasm")
-	return plugins.Load(ctx, wasm, plugins.LoadOptions{Name: name, Limits: limits, Logger: log})
-}
-
-func policyInspect(ctx context.Context, args []string, e env) error {
-	path, rest := splitModuleArg(args)
-	if path == "" || len(rest) > 0 {
-		return usageError{"usage: registrar policy inspect MODULE.wasm"}
-	}
-	m, err := loadModule(ctx, path, plugins.Limits{}, slog.New(slog.NewTextHandler(e.stderr, nil)))
-	if err != nil {
-		return fmt.Errorf("refused: %w", err)
-	}
-	defer m.Close(ctx)
-	b, err := json.MarshalIndent(m.Info(), "", "  ")
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "%s\n", b)
-	return nil
-}
-
-func policyRun(ctx context.Context, args []string, e env) error {
-	path, rest := splitModuleArg(args)
-	fs := newFlagSet("registrar policy run", e)
-	hook := fs.String("hook", string(engine.HookPolicy), "hook to call: "+hookNames())
-	input := fs.String("input", "", `input document file, or "-" for standard input (required)`)
-	config := fs.String("config", "", "JSON file with the module's configuration (the config member)")
-	tenant := fs.String("tenant", engine.DefaultTenant, "tenant of the input, when it names none")
-	timeout := fs.Duration("timeout", 0, "deadline of the call (default: the server's, 100ms)")
-	fs.Usage = func() { fmt.Fprint(fs.Output(), policyUsage) }
-	if err := parseFlags(fs, rest); err != nil {
-		return err
-	}
-	if path == "" || *input == "" {
-		return usageError{"usage: registrar policy run MODULE.wasm --input FILE"}
-	}
-	h := engine.Hook(*hook)
+func policyRun(ctx context.Context, path string, o runOptions, e env) error {
+	h := engine.Hook(o.hook)
 	if !slices.Contains(plugins.Hooks, h) {
-		return usageError{fmt.Sprintf("--hook %q: want one of %s", *hook, hookNames())}
+		return usageError{fmt.Sprintf("--hook %q: want one of %s", o.hook, hookNames())}
 	}
-	doc, err := readInput(e, *input, *config, *tenant, h)
+	if o.timeout < 0 {
+		return usageError{"--timeout must not be negative"}
+	}
+	doc, err := readInput(e, o.input, o.config, o.tenant, h)
 	if err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	m, err := loadModule(ctx, path, plugins.Limits{Timeout: *timeout}, log)
+	m, _, err := loadModule(ctx, path, plugins.LoadOptions{Limits: plugins.Limits{Timeout: o.timeout}, Logger: log})
 	if err != nil {
 		return fmt.Errorf("refused: %w", err)
 	}
@@ -136,13 +137,21 @@ func policyRun(ctx context.Context, args []string, e env) error {
 	}
 	printJSON(e.stdout, out)
 	fmt.Fprintf(e.stderr, "(%s hook ran in %s)\n", h, took.Round(time.Microsecond))
+	var res struct {
+		Error    string                     `json:"error"`
+		Metadata map[string]json.RawMessage `json:"metadata"`
+	}
+	_ = json.Unmarshal(out, &res)
 	if h == engine.HookPolicy {
-		var in, res struct {
+		var in struct {
 			Metadata map[string]json.RawMessage `json:"metadata"`
 		}
-		if json.Unmarshal(doc, &in) == nil && json.Unmarshal(out, &res) == nil && res.Metadata != nil {
+		if json.Unmarshal(doc, &in) == nil && res.Metadata != nil {
 			fmt.Fprint(e.stdout, metadataDiff(in.Metadata, res.Metadata))
 		}
+	}
+	if res.Error != "" && !o.allowReject {
+		return rejected{fmt.Sprintf("the %s hook rejected its input: %s", h, res.Error)}
 	}
 	return nil
 }
@@ -158,15 +167,9 @@ func hookNames() string {
 // readInput builds the input document of a hook from the --input file,
 // filling in what it omits.
 func readInput(e env, path, configPath, tenant string, hook engine.Hook) ([]byte, error) {
-	var b []byte
-	var err error
-	if path == "-" {
-		b, err = readAll(e.stdin)
-	} else {
-		b, err = os.ReadFile(path)
-	}
+	b, err := readSource(e, "--input", path)
 	if err != nil {
-		return nil, fmt.Errorf("--input: %w", err)
+		return nil, err
 	}
 	var in map[string]json.RawMessage
 	if err := json.Unmarshal(b, &in); err != nil || in == nil {
@@ -236,39 +239,198 @@ func compact(v json.RawMessage) []byte {
 	return buf.Bytes()
 }
 
-func policyPush(ctx context.Context, args []string, e env) error {
-	path, rest := splitModuleArg(args)
-	fs := newFlagSet("registrar policy push", e)
-	adminURL := fs.String("admin-url", envOr(e, "REGISTRAR_ADMIN_URL", "http://127.0.0.1:8081"), "admin API base URL (env REGISTRAR_ADMIN_URL)")
-	tenant := fs.String("tenant", "default", "tenant")
-	name := fs.String("name", "", "policy name (default: the file name without .wasm)")
-	shadow := fs.Bool("shadow", false, "run the new version in shadow instead of activating it")
-	ifMatch := fs.Int64("if-match", 0, "upload only if the policy is at this revision")
-	fs.Usage = func() { fmt.Fprint(fs.Output(), policyUsage) }
-	if err := parseFlags(fs, rest); err != nil {
-		return err
+// policyRemoteCmds are the policy commands over the admin API.
+func policyRemoteCmds(o *adminOptions, e env) []*cobra.Command {
+	policyPath := func(name string, elems ...string) string {
+		return o.tenantPath(append([]string{"policies", name}, elems...)...)
 	}
-	if path == "" || fs.NArg() > 0 {
-		return usageError{"usage: registrar policy push MODULE.wasm --tenant T [--name NAME] [--shadow]"}
+	var (
+		name    string
+		shadow  bool
+		ifMatch int64
+	)
+	push := &cobra.Command{
+		Use:   "push MODULE.wasm --tenant T --name NAME",
+		Short: "Upload a module to a running server (PUT …/policies/{name})",
+		Long: `Uploads a module through the admin API: the server verifies it, runs its
+self-tests, stores it and activates it on every replica (--shadow: runs it in
+shadow beside the active version instead). Prints the policy's record: its
+versions and which one is active. --tenant and --name are required, so that a
+module never lands in the wrong place under a guessed name.`,
+		Args: cobra.ExactArgs(1),
+		RunE: runE(o, true, func(ctx context.Context, args []string) error {
+			wasm, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			path := policyPath(name)
+			if shadow {
+				path += "?shadow=true"
+			}
+			return o.print(ctx, request{method: http.MethodPut, path: path, body: wasm, contentType: "application/wasm", header: ifMatchHeader(ifMatch)})
+		}),
 	}
-	token := e.getenv("REGISTRAR_ADMIN_TOKEN")
-	if token == "" {
-		return usageError{"set REGISTRAR_ADMIN_TOKEN to the admin token (or a tenant admin token)"}
+	push.Flags().StringVar(&name, "name", "", "the policy's name in the tenant (required)")
+	push.Flags().BoolVar(&shadow, "shadow", false, "run the new version in shadow instead of activating it")
+	push.Flags().Int64Var(&ifMatch, "if-match", 0, "upload only if the policy is at this revision")
+	_ = push.MarkFlagRequired("name")
+
+	list := &cobra.Command{
+		Use: "list", Short: "List the modules the tenant can use (GET …/policies)", Args: cobra.NoArgs,
+		RunE: runE(o, true, func(ctx context.Context, _ []string) error {
+			return o.print(ctx, request{method: http.MethodGet, path: o.tenantPath("policies")})
+		}),
 	}
-	wasm, err := os.ReadFile(path)
-	if err != nil {
-		return err
+	get := &cobra.Command{
+		Use: "get NAME", Short: "Show the serving version and the uploaded versions of a policy (GET …/policies/{name})", Args: cobra.ExactArgs(1),
+		RunE: runE(o, true, func(ctx context.Context, args []string) error {
+			return o.print(ctx, request{method: http.MethodGet, path: policyPath(args[0])})
+		}),
 	}
-	if *name == "" {
-		*name = strings.TrimSuffix(filepath.Base(path), ".wasm")
+	var delIfMatch int64
+	del := &cobra.Command{
+		Use: "delete NAME", Short: "Remove an uploaded policy and its versions (DELETE …/policies/{name})", Args: cobra.ExactArgs(1),
+		RunE: runE(o, true, func(ctx context.Context, args []string) error {
+			return o.print(ctx, request{method: http.MethodDelete, path: policyPath(args[0]), header: ifMatchHeader(delIfMatch)})
+		}),
 	}
-	target := strings.TrimRight(*adminURL, "/") + "/admin/tenants/" + url.PathEscape(*tenant) + "/policies/" + url.PathEscape(*name)
-	if *shadow {
-		target += "?shadow=true"
+	del.Flags().Int64Var(&delIfMatch, "if-match", 0, "remove only if the policy is at this revision")
+
+	change := func(use, short, route string, needDigest bool) *cobra.Command {
+		var digest string
+		var rev int64
+		c := &cobra.Command{
+			Use: use, Short: short, Args: cobra.ExactArgs(1),
+			RunE: runE(o, true, func(ctx context.Context, args []string) error {
+				if needDigest && digest == "" {
+					return usageError{"--version is required: the SHA-256 of a kept version (policy get lists them)"}
+				}
+				return o.print(ctx, request{method: http.MethodPost, path: policyPath(args[0], route), body: jsonBody(map[string]string{"digest": digest}), header: ifMatchHeader(rev)})
+			}),
+		}
+		c.Flags().StringVar(&digest, "version", "", "the version's SHA-256 digest")
+		c.Flags().Int64Var(&rev, "if-match", 0, "change only if the policy is at this revision")
+		return c
 	}
-	var header map[string]string
-	if *ifMatch > 0 {
-		header = map[string]string{"If-Match": fmt.Sprintf("%q", strconv.FormatInt(*ifMatch, 10))}
+	activate := change("activate NAME --version SHA256", "Serve a kept version: roll back or forward (POST …/activate)", "activate", true)
+	shadowCmd := change("shadow NAME [--version SHA256]", "Run a kept version in shadow; without --version, stop the shadow (POST …/shadow)", "shadow", false)
+
+	var rbIfMatch int64
+	rollback := &cobra.Command{
+		Use:   "rollback NAME",
+		Short: "Serve the version uploaded before the active one (POST …/activate)",
+		Args:  cobra.ExactArgs(1),
+		RunE: runE(o, true, func(ctx context.Context, args []string) error {
+			b, err := o.do(ctx, request{method: http.MethodGet, path: policyPath(args[0])})
+			if err != nil {
+				return err
+			}
+			digest, rev, err := previousVersion(b)
+			if err != nil {
+				return err
+			}
+			if rbIfMatch > 0 && rbIfMatch != rev {
+				return fmt.Errorf("the policy is at revision %d, not %d", rev, rbIfMatch)
+			}
+			// Conditional on the revision read, so that a change in between
+			// is not rolled back blindly.
+			return o.print(ctx, request{method: http.MethodPost, path: policyPath(args[0], "activate"), body: jsonBody(map[string]string{"digest": digest}), header: ifMatchHeader(rev)})
+		}),
 	}
-	return send(ctx, e, "PUT", target, token, "application/wasm", header, wasm)
+	rollback.Flags().Int64Var(&rbIfMatch, "if-match", 0, "roll back only if the policy is at this revision")
+
+	var promoteIfMatch int64
+	promote := &cobra.Command{
+		Use: "promote NAME", Short: "Make the shadow version the active one (POST …/promote)", Args: cobra.ExactArgs(1),
+		RunE: runE(o, true, func(ctx context.Context, args []string) error {
+			return o.print(ctx, request{method: http.MethodPost, path: policyPath(args[0], "promote"), header: ifMatchHeader(promoteIfMatch)})
+		}),
+	}
+	promote.Flags().Int64Var(&promoteIfMatch, "if-match", 0, "promote only if the policy is at this revision")
+
+	var ev struct {
+		metadata, version, module, phase, config string
+	}
+	evaluate := &cobra.Command{
+		Use:   "evaluate NAME --metadata FILE|- [--version SHA256 | --module FILE.wasm]",
+		Short: "Dry-run a version on client metadata; print the decision and diff (POST …/evaluate)",
+		Long: `Runs the active version of a policy, a kept version (--version) or a module
+file (--module, sent in the request body, so modules of any size work) on the
+given client metadata, and prints the decision and the member diff. Nothing
+is stored.`,
+		Args: cobra.ExactArgs(1),
+		RunE: runE(o, true, func(ctx context.Context, args []string) error {
+			if ev.version != "" && ev.module != "" {
+				return usageError{"--version and --module exclude each other"}
+			}
+			md, err := readSource(e, "--metadata", ev.metadata)
+			if err != nil {
+				return err
+			}
+			if !json.Valid(md) {
+				return usageError{"--metadata: not JSON"}
+			}
+			req := map[string]any{"metadata": json.RawMessage(md)}
+			if ev.version != "" {
+				req["digest"] = ev.version
+			}
+			if ev.module != "" {
+				wasm, err := os.ReadFile(ev.module)
+				if err != nil {
+					return fmt.Errorf("--module: %w", err)
+				}
+				req["wasm_base64"] = base64.StdEncoding.EncodeToString(wasm)
+			}
+			if ev.phase != "" {
+				req["phase"] = ev.phase
+			}
+			if ev.config != "" {
+				c, err := os.ReadFile(ev.config)
+				if err != nil || !json.Valid(c) {
+					return usageError{fmt.Sprintf("--config: %s is not a JSON file (%v)", ev.config, err)}
+				}
+				req["config"] = json.RawMessage(c)
+			}
+			return o.print(ctx, request{method: http.MethodPost, path: policyPath(args[0], "evaluate"), body: jsonBody(req)})
+		}),
+	}
+	evaluate.Flags().StringVar(&ev.metadata, "metadata", "", `client metadata JSON file, or "-" for standard input (required)`)
+	evaluate.Flags().StringVar(&ev.version, "version", "", "evaluate this kept version (default: the active one)")
+	evaluate.Flags().StringVar(&ev.module, "module", "", "evaluate this module file instead of a stored version")
+	evaluate.Flags().StringVar(&ev.phase, "phase", "", "register (default) or update")
+	evaluate.Flags().StringVar(&ev.config, "config", "", "JSON file with the module's configuration")
+	_ = evaluate.MarkFlagRequired("metadata")
+
+	status := &cobra.Command{
+		Use:   "status",
+		Short: "Show every replica's policy modules: versions, state, last error (GET /admin/policies/status)",
+		Args:  cobra.NoArgs,
+		RunE: runE(o, false, func(ctx context.Context, _ []string) error {
+			return o.print(ctx, request{method: http.MethodGet, path: "/admin/policies/status"})
+		}),
+	}
+	return []*cobra.Command{push, list, get, del, activate, rollback, shadowCmd, promote, evaluate, status}
+}
+
+// previousVersion reads a policy view and returns the digest of the
+// version uploaded before the active one, and the record's revision.
+func previousVersion(view []byte) (string, int64, error) {
+	var v struct {
+		Uploaded *engine.StoredPolicy `json:"uploaded"`
+	}
+	if err := json.Unmarshal(view, &v); err != nil {
+		return "", 0, fmt.Errorf("reading the policy: %w", err)
+	}
+	if v.Uploaded == nil {
+		return "", 0, errors.New("the policy has no uploaded versions to roll back to (a policy folder module is rolled back by replacing its file)")
+	}
+	for i, u := range v.Uploaded.Versions {
+		if u.Digest == v.Uploaded.Active {
+			if i+1 < len(v.Uploaded.Versions) {
+				return v.Uploaded.Versions[i+1].Digest, v.Uploaded.Revision, nil
+			}
+			break
+		}
+	}
+	return "", 0, errors.New("no version older than the active one is kept")
 }

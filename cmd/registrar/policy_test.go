@@ -46,11 +46,18 @@ func TestPolicyRun(t *testing.T) {
 
 	e, out, _ = testEnv(nil)
 	e.stdin = strings.NewReader(`{"metadata":{"redirect_uris":["http://app.example/cb"]},"tenant":"acme"}`)
-	if err := run(context.Background(), []string{"policy", "run", "--input", "-", "../../sdk/testdata/minimal.wasm"}, e); err != nil {
-		t.Fatal(err)
+	err := run(context.Background(), []string{"policy", "run", "--input", "-", "../../sdk/testdata/minimal.wasm"}, e)
+	if exitCode(err) != exitRejected || !strings.Contains(err.Error(), "invalid_redirect_uri") {
+		t.Fatalf("a rejection exits %d (%v), want %d", exitCode(err), err, exitRejected)
 	}
 	if !strings.Contains(out.String(), `"error": "invalid_redirect_uri"`) {
 		t.Errorf("reject: %s", out.String())
+	}
+	// --allow-reject keeps the exit status 0 for scripts.
+	e, _, _ = testEnv(nil)
+	e.stdin = strings.NewReader(`{"redirect_uris":["http://app.example/cb"]}`)
+	if err := run(context.Background(), []string{"policy", "run", "--allow-reject", "--input", "-", "../../sdk/testdata/minimal.wasm"}, e); err != nil {
+		t.Errorf("--allow-reject: %v", err)
 	}
 
 	e, out, _ = testEnv(nil)
@@ -64,7 +71,7 @@ func TestPolicyRun(t *testing.T) {
 	}
 
 	e, _, _ = testEnv(nil)
-	err := run(context.Background(), []string{"policy", "run", "../../plugins/testdata/loop.wasm", "--input", input, "--timeout", "50ms"}, e)
+	err = run(context.Background(), []string{"policy", "run", "../../plugins/testdata/loop.wasm", "--input", input, "--timeout", "50ms"}, e)
 	if err == nil || !strings.Contains(err.Error(), "50ms deadline") {
 		t.Errorf("loop: %v", err)
 	}
@@ -83,7 +90,7 @@ func TestServeWithPolicyDir(t *testing.T) {
 	addr, adminAddr, _ := startServe(t, map[string]string{"REGISTRAR_ADMIN_TOKEN": adminToken}, "--policy-dir", dir, "--data-dir", t.TempDir())
 
 	e, out, errb := testEnv(map[string]string{"REGISTRAR_ADMIN_TOKEN": adminToken})
-	if err := run(context.Background(), []string{"iat", "create", "--admin-url", "http://" + adminAddr, "--policies", "https-only"}, e); err != nil {
+	if err := run(context.Background(), []string{"iat", "create", "--tenant", "default", "--admin-url", "http://" + adminAddr, "--policies", "https-only"}, e); err != nil {
 		t.Fatalf("iat create: %v %s", err, errb.String())
 	}
 	var iat struct {
@@ -112,7 +119,7 @@ func TestPolicyPush(t *testing.T) {
 	admin := "http://" + adminAddr
 	push := func(args ...string) (map[string]any, error, string) {
 		e, out, errb := testEnv(map[string]string{"REGISTRAR_ADMIN_TOKEN": adminToken})
-		err := run(context.Background(), append([]string{"policy", "push", "--admin-url", admin}, args...), e)
+		err := run(context.Background(), append([]string{"policy", "push", "--tenant", "default", "--admin-url", admin}, args...), e)
 		var m map[string]any
 		json.Unmarshal([]byte(out.String()), &m)
 		return m, err, errb.String()

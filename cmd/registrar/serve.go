@@ -10,8 +10,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/registrar-dev/registrar/adminapi"
 	"github.com/registrar-dev/registrar/engine"
@@ -31,19 +34,32 @@ type serveConfig struct {
 	adminToken              string
 	logLevel                string
 	trustedProxies          string
-	maxBody                 int64
-	shutdownTimeout         time.Duration
-	tenantRefresh           time.Duration
+	// The numbers and durations as given, and as parsed by check.
+	maxBodyS, shutdownTimeoutS, tenantRefreshS string
+	maxBody                                    int64
+	shutdownTimeout                            time.Duration
+	tenantRefresh                              time.Duration
 }
 
-func serveFlags(e env) (*serveConfig, func([]string) error) {
-	c := &serveConfig{}
-	fs := newFlagSet("registrar serve", e)
+// serveCmd is registrar serve. Every flag can also be set by its
+// environment variable; the admin token only by REGISTRAR_ADMIN_TOKEN.
+func serveCmd(e env) *cobra.Command {
+	c := &serveConfig{adminToken: e.getenv("REGISTRAR_ADMIN_TOKEN")}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the provider",
+		Long: `Runs the provider: the public listener (registration, discovery, health,
+metrics) and the admin API on its own listener.
+
+Every flag can also be set by its environment variable; the admin token only
+by REGISTRAR_ADMIN_TOKEN (a random one is generated and printed once when it
+is unset).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return serve(cmd.Context(), c, e) },
+	}
+	fs := cmd.Flags()
 	str := func(p *string, name, envName, def, help string) {
-		if v := e.getenv(envName); v != "" {
-			def = v
-		}
-		fs.StringVar(p, name, def, help+" (env "+envName+")")
+		fs.StringVar(p, name, envOr(e, envName, def), help+" (env "+envName+")")
 	}
 	str(&c.addr, "addr", "REGISTRAR_ADDR", "127.0.0.1:8080", "public listen address")
 	str(&c.adminAddr, "admin-addr", "REGISTRAR_ADMIN_ADDR", "127.0.0.1:8081", "admin API listen address")
@@ -54,23 +70,28 @@ func serveFlags(e env) (*serveConfig, func([]string) error) {
 	str(&c.configFile, "config", "REGISTRAR_CONFIG", "", "tenant configuration file (YAML or JSON)")
 	str(&c.logLevel, "log-level", "REGISTRAR_LOG_LEVEL", "info", "log level: debug, info, warn or error")
 	str(&c.trustedProxies, "trusted-proxies", "REGISTRAR_TRUSTED_PROXIES", "", "comma-separated IP addresses and CIDR prefixes of reverse proxies whose X-Forwarded-For is believed")
-	dur := func(p *time.Duration, name, envName string, def time.Duration, help string) {
-		if v := e.getenv(envName); v != "" {
-			if d, err := time.ParseDuration(v); err == nil {
-				def = d
-			}
-		}
-		fs.DurationVar(p, name, def, help+" (env "+envName+")")
+	str(&c.tenantRefreshS, "tenant-refresh", "REGISTRAR_TENANT_REFRESH", "1s", "how often tenants created through the admin API of any replica are loaded from the store")
+	str(&c.maxBodyS, "max-body-bytes", "REGISTRAR_MAX_BODY_BYTES", strconv.Itoa(httpapi.DefaultMaxBodyBytes), "request body limit in bytes")
+	str(&c.shutdownTimeoutS, "shutdown-timeout", "REGISTRAR_SHUTDOWN_TIMEOUT", "30s", "how long SIGTERM waits for requests in flight")
+	return cmd
+}
+
+// check parses and validates what the flags give, naming the flag at fault.
+func (c *serveConfig) check() error {
+	var err error
+	if c.tenantRefresh, err = time.ParseDuration(c.tenantRefreshS); err != nil || c.tenantRefresh <= 0 {
+		return usageError{fmt.Sprintf("--tenant-refresh %q: want a positive duration such as 1s", c.tenantRefreshS)}
 	}
-	dur(&c.tenantRefresh, "tenant-refresh", "REGISTRAR_TENANT_REFRESH", time.Second, "how often tenants created through the admin API of any replica are loaded from the store")
-	fs.Int64Var(&c.maxBody, "max-body-bytes", httpapi.DefaultMaxBodyBytes, "request body limit in bytes")
-	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long SIGTERM waits for requests in flight")
-	c.adminToken = e.getenv("REGISTRAR_ADMIN_TOKEN")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: registrar serve [flags]\n\nEvery flag can also be set by its environment variable; the admin token only by REGISTRAR_ADMIN_TOKEN\n(a random one is generated and printed once when it is unset).\n\nFlags:")
-		fs.PrintDefaults()
+	if c.shutdownTimeout, err = time.ParseDuration(c.shutdownTimeoutS); err != nil || c.shutdownTimeout <= 0 {
+		return usageError{fmt.Sprintf("--shutdown-timeout %q: want a positive duration such as 30s", c.shutdownTimeoutS)}
 	}
-	return c, func(args []string) error { return parseFlags(fs, args) }
+	if c.maxBody, err = strconv.ParseInt(c.maxBodyS, 10, 64); err != nil || c.maxBody <= 0 {
+		return usageError{fmt.Sprintf("--max-body-bytes %q: want a positive number of bytes", c.maxBodyS)}
+	}
+	if c.addr == "" || c.adminAddr == "" {
+		return usageError{"--addr and --admin-addr must not be empty"}
+	}
+	return nil
 }
 
 // newLogger returns the process logger: JSON, or text on a terminal, with
@@ -78,7 +99,7 @@ func serveFlags(e env) (*serveConfig, func([]string) error) {
 func newLogger(e env, level string) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, usageError{fmt.Sprintf("-log-level %q: want debug, info, warn or error", level)}
+		return nil, usageError{fmt.Sprintf("--log-level %q: want debug, info, warn or error", level)}
 	}
 	opts := &slog.HandlerOptions{Level: lv}
 	var h slog.Handler = slog.NewJSONHandler(e.stderr, opts)
@@ -90,9 +111,8 @@ func newLogger(e env, level string) (*slog.Logger, error) {
 	return slog.New(httpio.ContextHandler{Handler: h}), nil
 }
 
-func serve(ctx context.Context, args []string, e env) error {
-	c, parse := serveFlags(e)
-	if err := parse(args); err != nil {
+func serve(ctx context.Context, c *serveConfig, e env) error {
+	if err := c.check(); err != nil {
 		return err
 	}
 	log, err := newLogger(e, c.logLevel)
@@ -103,13 +123,23 @@ func serve(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return usageError{"--trusted-proxies: " + err.Error()}
 	}
-	if c.tenantRefresh <= 0 {
-		return usageError{"--tenant-refresh must be positive"}
-	}
 	fc, err := loadConfig(c.configFile)
 	if err != nil {
 		return err
 	}
+	// Listen before anything is written to the store (audit events,
+	// replica status), so that a taken port fails start-up having changed
+	// nothing, and ":0" works.
+	pub, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return fmt.Errorf("--addr: %w", err)
+	}
+	defer pub.Close()
+	adm, err := net.Listen("tcp", c.adminAddr)
+	if err != nil {
+		return fmt.Errorf("--admin-addr: %w", err)
+	}
+	defer adm.Close()
 	store, closeStore, err := openStore(ctx, c.redisURL, redisWait, log)
 	if err != nil {
 		return err
@@ -137,6 +167,9 @@ func serve(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer modules.Close(context.WithoutCancel(ctx))
+	if err := fc.check(modules); err != nil {
+		return err
+	}
 	m.WatchPolicies(modules.Status)
 	reg, err := engine.New(engine.Config{
 		Store:    m.Store(store),
@@ -173,18 +206,6 @@ func serve(ctx context.Context, args []string, e env) error {
 	}
 	go reg.RefreshEvery(runCtx, c.tenantRefresh)
 
-	// Listen first, so that a taken port fails start-up before anything
-	// is printed, and ":0" works.
-	pub, err := net.Listen("tcp", c.addr)
-	if err != nil {
-		return err
-	}
-	defer pub.Close()
-	adm, err := net.Listen("tcp", c.adminAddr)
-	if err != nil {
-		return err
-	}
-	defer adm.Close()
 	if c.issuer == "" {
 		c.issuer = "http://" + pub.Addr().String()
 	}

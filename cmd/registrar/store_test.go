@@ -321,7 +321,7 @@ func TestServeRedisEndToEnd(t *testing.T) {
 	ctx := context.Background()
 
 	e, out, errb := testEnv(vars)
-	if err := run(ctx, []string{"iat", "create", "--admin-url", "http://" + adminAddr, "--expires-in", "PT1H", "--max-uses", "2"}, e); err != nil {
+	if err := run(ctx, []string{"iat", "create", "--tenant", "default", "--admin-url", "http://" + adminAddr, "--expires-in", "PT1H", "--max-uses", "2"}, e); err != nil {
 		t.Fatalf("iat create: %v\n%s", err, errb.String())
 	}
 	var iat struct {
