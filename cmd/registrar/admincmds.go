@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/yaml"
 )
 
 // The commands over the admin API. Each maps to one route (routeCommands
@@ -85,16 +84,16 @@ func runE(o *adminOptions, needTenant bool, fn func(ctx context.Context, args []
 	}
 }
 
-// bodyFromFile reads a JSON or YAML document (a file, or - for standard
+// bodyFromFile reads a JSON or YAML 1.2 document (a file, or - for standard
 // input) and returns it as JSON.
 func bodyFromFile(e env, flag, path string) ([]byte, error) {
 	b, err := readSource(e, flag, path)
 	if err != nil {
 		return nil, err
 	}
-	j, err := yaml.YAMLToJSON(b)
+	j, err := yamlToJSON(b)
 	if err != nil {
-		return nil, fmt.Errorf("%s: neither JSON nor YAML: %w", flag, err)
+		return nil, fmt.Errorf("%s %s%w", flag, path, err)
 	}
 	return j, nil
 }

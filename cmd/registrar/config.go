@@ -68,14 +68,7 @@ func (fc fileConfig) checkTenants(check func(map[string]engine.Settings) error) 
 		for _, p := range []string{"engine: ", fmt.Sprintf("tenant %q: ", name)} {
 			msg = strings.TrimPrefix(msg, p)
 		}
-		path := []string{"tenants", name}
-		if setting, _, ok := strings.Cut(msg, ": "); ok {
-			if _, known := fc.lines[strings.Join(append(slices.Clone(path), setting), ".")]; known {
-				path = append(path, setting)
-				msg = strings.TrimPrefix(msg, setting+": ")
-			}
-		}
-		return fmt.Errorf("--config %s%w", fc.path, &configError{line: lineOf(path, fc.lines), path: path, msg: msg})
+		return fmt.Errorf("--config %s%w", fc.path, settingError([]string{"tenants", name}, msg, fc.lines))
 	}
 	return nil
 }
@@ -154,29 +147,94 @@ func (e *configError) Error() string {
 // decodeConfig decodes YAML or JSON into fc strictly (unknown keys are
 // refused), turning the decoder's errors into configErrors with lines.
 func decodeConfig(b []byte, fc *fileConfig) error {
+	j, err := parseYAML(b, fc.lines)
+	if err != nil || j == nil {
+		return err
+	}
+	// Each tenant is decoded on its own, so that an error knows its tenant
+	// (the decoder's paths leave map keys out).
+	var top struct {
+		Tenants      map[string]json.RawMessage `json:"tenants"`
+		PolicyLimits json.RawMessage            `json:"policy_limits"`
+	}
+	if err := strictDecode(j, &top); err != nil {
+		return locate(err, nil, fc.lines)
+	}
+	if top.PolicyLimits != nil {
+		if err := strictDecode(top.PolicyLimits, &fc.PolicyLimits); err != nil {
+			return locate(err, []string{"policy_limits"}, fc.lines)
+		}
+	}
+	if top.Tenants != nil {
+		fc.Tenants = make(map[string]engine.Settings, len(top.Tenants))
+	}
+	for name, raw := range top.Tenants {
+		var s engine.Settings
+		if err := strictDecode(raw, &s); err != nil {
+			return locate(culprit(raw, err, func(one []byte) error { return strictDecode(one, &engine.Settings{}) }), []string{"tenants", name}, fc.lines)
+		}
+		fc.Tenants[name] = s
+	}
+	return nil
+}
+
+// culprit finds which member of the object raw fails decode when err, the
+// error of the whole, does not say (a setting's own decoder rarely names
+// it), and prefixes err's message with that member's name.
+func culprit(raw json.RawMessage, err error, decode func([]byte) error) error {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) || strings.Contains(err.Error(), "unknown field") {
+		return err
+	}
+	var members map[string]json.RawMessage
+	if json.Unmarshal(raw, &members) != nil {
+		return err
+	}
+	for _, k := range slices.Sorted(maps.Keys(members)) {
+		one, _ := json.Marshal(map[string]json.RawMessage{k: members[k]})
+		if e := decode(one); e != nil {
+			return fmt.Errorf("%s: %s", k, strings.TrimPrefix(e.Error(), "json: "))
+		}
+	}
+	return err
+}
+
+// strictDecode decodes JSON, refusing unknown members.
+func strictDecode(j []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(j))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+// yamlToJSON converts a YAML 1.2 (or JSON) document to JSON; an error
+// names the line.
+func yamlToJSON(b []byte) ([]byte, error) {
+	j, err := parseYAML(b, map[string]int{})
+	if err == nil && j == nil {
+		return nil, &configError{msg: "empty document"}
+	}
+	return j, err
+}
+
+// parseYAML converts a YAML 1.2 (or JSON) document to JSON, recording the
+// line of each mapping key in lines; an empty document is nil.
+func parseYAML(b []byte, lines map[string]int) ([]byte, error) {
 	var root yamlv3.Node
 	if err := yamlv3.Unmarshal(b, &root); err != nil {
-		return &configError{line: yamlErrorLine(err), msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+		return nil, &configError{line: yamlErrorLine(err), msg: strings.TrimPrefix(err.Error(), "yaml: ")}
 	}
 	if len(root.Content) == 0 {
-		return nil // an empty file
+		return nil, nil
 	}
-	lines := fc.lines
 	v, err := nodeValue(root.Content[0], nil, lines)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	j, err := json.Marshal(v)
 	if err != nil {
-		return &configError{msg: err.Error()}
+		return nil, &configError{msg: err.Error()}
 	}
-	dec := json.NewDecoder(bytes.NewReader(j))
-	dec.DisallowUnknownFields()
-	err = dec.Decode(fc)
-	if err == nil {
-		return nil
-	}
-	return locate(err, lines)
+	return j, nil
 }
 
 // nodeValue converts a YAML node to a JSON-ready value, recording the line
@@ -227,28 +285,45 @@ func nodeValue(n *yamlv3.Node, path []string, lines map[string]int) (any, error)
 	return nil, nil
 }
 
-// locate maps a JSON decoding error to the line of the setting it names.
-func locate(err error, lines map[string]int) error {
+// locate maps a JSON decoding error inside the object at base to the
+// line of the setting it names.
+func locate(err error, base []string, lines map[string]int) error {
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) && typeErr.Field != "" {
-		path := strings.Split(typeErr.Field, ".")
+		path := append(slices.Clone(base), strings.Split(typeErr.Field, ".")...)
 		return &configError{line: lineOf(path, lines), path: path, msg: fmt.Sprintf("want %s, not a %s", typeErr.Type, typeErr.Value)}
 	}
-	msg := err.Error()
-	if field, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+	msg := strings.TrimPrefix(err.Error(), "json: ")
+	if field, ok := strings.CutPrefix(msg, "unknown field "); ok {
 		field = strings.Trim(field, `"`)
-		// The decoder does not say where: the first key of that name is.
-		for p, line := range lines {
-			if p == field || strings.HasSuffix(p, "."+field) {
+		// The decoder does not say where: the first key of that name
+		// under base is.
+		prefix := strings.Join(base, ".")
+		for _, p := range slices.Sorted(maps.Keys(lines)) {
+			if (prefix == "" || strings.HasPrefix(p, prefix+".")) && (p == field || strings.HasSuffix(p, "."+field)) {
 				path := strings.Split(p, ".")
-				return &configError{line: line, path: path[:len(path)-1], msg: fmt.Sprintf("unknown setting %q", field)}
+				return &configError{line: lines[p], path: path[:len(path)-1], msg: fmt.Sprintf("unknown setting %q", field)}
 			}
 		}
-		return &configError{msg: fmt.Sprintf("unknown setting %q", field)}
+		return &configError{line: lineOf(base, lines), path: base, msg: fmt.Sprintf("unknown setting %q", field)}
 	}
-	// Errors of a setting's own decoder (a duration, a decision) carry no
-	// path; name the file at least.
-	return &configError{msg: strings.TrimPrefix(msg, "json: ")}
+	// A setting's own decoder (a duration, a mode) starts its message with
+	// the setting's name.
+	return settingError(base, msg, lines)
+}
+
+// settingError attributes msg to the setting under base that it starts
+// with, if there is one.
+func settingError(base []string, msg string, lines map[string]int) *configError {
+	name := msg
+	if i := strings.IndexAny(msg, " :"); i > 0 {
+		name = msg[:i]
+	}
+	path := append(slices.Clone(base), name)
+	if _, ok := lines[strings.Join(path, ".")]; ok {
+		return &configError{line: lines[strings.Join(path, ".")], path: path, msg: strings.TrimLeft(strings.TrimPrefix(msg, name), ": ")}
+	}
+	return &configError{line: lineOf(base, lines), path: base, msg: msg}
 }
 
 // lineOf returns the line of the longest prefix of path that has one.
