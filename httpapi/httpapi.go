@@ -156,12 +156,15 @@ func (h *handler) healthz(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) readyz(w http.ResponseWriter, r *http.Request) error {
+	// The public answer is generic: the reason (a module's path, its
+	// self-test output, a Redis address) goes to the log, and operators
+	// see it on the admin listener (GET /admin/policies/status).
 	if err := h.reg.Ready(r.Context()); err != nil {
-		return &engine.Error{Code: engine.CodeTemporarilyUnavailable, Description: "the client store is not reachable", Err: err}
+		return &engine.Error{Code: engine.CodeTemporarilyUnavailable, Description: "not ready: the store is not reachable", Err: err}
 	}
 	if h.ready != nil {
 		if err := h.ready(); err != nil {
-			return &engine.Error{Code: engine.CodeTemporarilyUnavailable, Description: "policy modules are not ready: " + err.Error(), Err: err}
+			return &engine.Error{Code: engine.CodeTemporarilyUnavailable, Description: "not ready: policy modules are loading or failed to load", Err: err}
 		}
 	}
 	httpio.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -19,7 +20,13 @@ import (
 // TestReadyzWaitsForPolicies: /readyz is 503 while a policy module has no
 // active version, and 200 once every one has.
 func TestReadyzWaitsForPolicies(t *testing.T) {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var logs strings.Builder
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.Write(p)
+	}), nil))
 	reg, err := engine.New(engine.Config{Store: memstore.New(memstore.Config{}), Keys: jose.KeySetChecker{}, Logger: log})
 	if err != nil {
 		t.Fatal(err)
@@ -46,11 +53,22 @@ func TestReadyzWaitsForPolicies(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	if status, body := get(); status != 503 || !strings.Contains(body, `policy \"limits\"`) {
+	// The public body is generic; the reason is in the log.
+	if status, body := get(); status != 503 || !strings.Contains(body, `"temporarily_unavailable"`) || strings.Contains(body, "limits") {
 		t.Errorf("readyz with a policy pending: %d %s", status, body)
 	}
+	mu.Lock()
+	if !strings.Contains(logs.String(), `policy \"limits\" of tenant \"acme\"`) {
+		t.Errorf("the reason is not in the log:\n%s", logs.String())
+	}
+	mu.Unlock()
 	pending.Store(false)
 	if status, body := get(); status != 200 {
 		t.Errorf("readyz with every policy active: %d %s", status, body)
 	}
 }
+
+// writerFunc is an io.Writer of a function.
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

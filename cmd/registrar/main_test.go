@@ -137,7 +137,17 @@ func TestServeRegisterEndToEnd(t *testing.T) {
 // TestServeMetrics: the served process counts its requests by route,
 // tenant and status, and its store operations, at GET /metrics.
 func TestServeMetrics(t *testing.T) {
-	addr, _, _ := startServe(t, map[string]string{"REGISTRAR_ADMIN_TOKEN": "cli-admin-token-0123456789"})
+	addr, adminAddr, _ := startServe(t, map[string]string{"REGISTRAR_ADMIN_TOKEN": "cli-admin-token-0123456789"})
+	// The admin listener serves the same metrics, without a token.
+	resp, err := http.Get("http://" + adminAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "registrar_build_info{") {
+		t.Errorf("admin /metrics: %d %.200s", resp.StatusCode, b)
+	}
 	for _, p := range []string{"/.well-known/openid-configuration", "/tenants/nope/.well-known/openid-configuration", "/readyz"} {
 		resp, err := http.Get("http://" + addr + p)
 		if err != nil {
@@ -145,12 +155,12 @@ func TestServeMetrics(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
-	resp, err := http.Get("http://" + addr + "/metrics")
+	resp, err = http.Get("http://" + addr + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	b, _ = io.ReadAll(resp.Body)
 	for _, want := range []string{
 		`registrar_http_requests_total{listener="public",method="GET",route="/.well-known/openid-configuration",status="200",tenant="default"} 1`,
 		`registrar_http_requests_total{listener="public",method="GET",route="/tenants/{tenant}/.well-known/openid-configuration",status="404",tenant="unknown"} 1`,

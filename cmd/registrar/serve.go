@@ -231,7 +231,12 @@ func serve(ctx context.Context, c *serveConfig, e env) error {
 	}
 	// Admin answers may wait for a policy module to compile and pass its
 	// self-tests: they get more time than public ones.
-	servers := []*http.Server{newServer(m.HTTP("public", public), 30*time.Second, log), newServer(m.HTTP("admin", admin), 2*time.Minute, log)}
+	// /metrics is also on the admin listener, so that a deployment can
+	// keep it off the public one.
+	adminMux := http.NewServeMux()
+	adminMux.Handle("GET /metrics", m.Handler())
+	adminMux.Handle("/", admin)
+	servers := []*http.Server{newServer(m.HTTP("public", public), 30*time.Second, log), newServer(m.HTTP("admin", adminMux), 2*time.Minute, log)}
 	errc := make(chan error, 2)
 	for i, l := range []net.Listener{pub, adm} {
 		go func() {
