@@ -51,8 +51,9 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For header
 	// is believed for the audit log's client address. Default none.
 	TrustedProxies []netip.Prefix
-	// Middleware, when set, wraps every matched route's handler (metrics).
-	Middleware mux.MiddlewareFunc
+	// Middleware, when set, wraps every matched route's handler (metrics);
+	// it runs inside the router, so mux.CurrentRoute sees the route.
+	Middleware func(http.Handler) http.Handler
 	// Logger receives one line per request. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -108,7 +109,7 @@ func New(cfg Config) (http.Handler, error) {
 		r.Handle(rt.path, httpio.Handle(h.log, fn)).Methods(methods...)
 	}
 	if cfg.Middleware != nil {
-		r.Use(cfg.Middleware)
+		r.Use(mux.MiddlewareFunc(cfg.Middleware))
 	}
 	r.NotFoundHandler = httpio.Handle(h.log, h.authenticated(globalOrAny, func(w http.ResponseWriter, r *http.Request) error {
 		return engine.Errorf(engine.CodeNotFound, "no admin route for %s", truncate(r.URL.Path, 128))
