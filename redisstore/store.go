@@ -4,7 +4,9 @@
 // budgets and uploaded policy modules kept in Redis (a single server, Redis
 // Cluster, or a Sentinel-managed primary), shared by any number of
 // Registrar replicas, which also exchange policy changes and their status
-// through it.
+// through it. [Open] connects from a URL (redis://, rediss://, unix://,
+// and the +cluster and +sentinel forms), so that callers never name a
+// go-redis type; [New] takes a client made elsewhere.
 //
 // # Key schema
 //
