@@ -598,3 +598,38 @@ func TestValidate(t *testing.T) {
 		t.Error("checkResponse accepted a status the document does not list")
 	}
 }
+
+// TestOpenAPIListings: every operation whose success answers next_cursor
+// takes limit and cursor, the one paging convention.
+func TestOpenAPIListings(t *testing.T) {
+	doc := openAPIDoc(t)
+	n := 0
+	for _, op := range apiOperations(t, doc) {
+		responses, _ := op.op["responses"].(map[string]any)
+		r, _ := resolveRef(doc, responses["200"]).(map[string]any)
+		content, _ := r["content"].(map[string]any)
+		media, _ := content["application/json"].(map[string]any)
+		schema, _ := resolveRef(doc, media["schema"]).(map[string]any)
+		props, _ := schema["properties"].(map[string]any)
+		if _, ok := props["next_cursor"]; !ok {
+			continue
+		}
+		n++
+		query := map[string]bool{}
+		params, _ := op.op["parameters"].([]any)
+		for _, p := range append(slices.Clone(op.pathParams), params...) {
+			if p, ok := resolveRef(doc, p).(map[string]any); ok && p["in"] == "query" {
+				query[p["name"].(string)] = true
+			}
+		}
+		if !query["limit"] || !query["cursor"] || query["before"] {
+			t.Errorf("%s answers next_cursor but takes %v: want limit and cursor", op, slices.Sorted(maps.Keys(query)))
+		}
+		if _, ok := responses["400"]; !ok {
+			t.Errorf("%s: no 400 response for a bad cursor", op)
+		}
+	}
+	if n < 7 {
+		t.Errorf("%d listings, want the 7 of the admin API", n)
+	}
+}
