@@ -19,9 +19,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gorilla/mux"
 
@@ -51,8 +49,9 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For header
 	// is believed for the audit log's client address. Default none.
 	TrustedProxies []netip.Prefix
-	// Middleware, when set, wraps every matched route's handler (metrics).
-	Middleware mux.MiddlewareFunc
+	// Middleware, when set, wraps every matched route's handler (metrics);
+	// it runs inside the router, so mux.CurrentRoute sees the route.
+	Middleware func(http.Handler) http.Handler
 	// Logger receives one line per request. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -108,7 +107,7 @@ func New(cfg Config) (http.Handler, error) {
 		r.Handle(rt.path, httpio.Handle(h.log, fn)).Methods(methods...)
 	}
 	if cfg.Middleware != nil {
-		r.Use(cfg.Middleware)
+		r.Use(mux.MiddlewareFunc(cfg.Middleware))
 	}
 	r.NotFoundHandler = httpio.Handle(h.log, h.authenticated(globalOrAny, func(w http.ResponseWriter, r *http.Request) error {
 		return engine.Errorf(engine.CodeNotFound, "no admin route for %s", truncate(r.URL.Path, 128))
@@ -244,27 +243,6 @@ func decodeUpTo(w http.ResponseWriter, r *http.Request, limit int64, v any) erro
 	return nil
 }
 
-// unix converts t to seconds since the epoch; 0 for the zero time.
-func unix(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.Unix()
-}
-
-// limit reads the limit query parameter, with a default.
-func limit(r *http.Request, def int) (int, error) {
-	s := r.URL.Query().Get("limit")
-	if s == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		return 0, engine.Errorf(engine.CodeInvalidRequest, "limit must be a number")
-	}
-	return n, nil
-}
-
 // truncate shortens s to at most n bytes, never inside a UTF-8 sequence.
 func truncate(s string, n int) string {
 	if len(s) <= n {
@@ -274,6 +252,3 @@ func truncate(s string, n int) string {
 }
 
 func (h *handler) tenantIssuer(name string) string { return httpio.TenantIssuer(h.issuer, name) }
-
-// DefaultPageSize is the page size of listings without a limit.
-const DefaultPageSize = 100

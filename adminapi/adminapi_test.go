@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/registrar-dev/registrar/adminapi"
 	"github.com/registrar-dev/registrar/engine"
@@ -44,10 +46,27 @@ func setup(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, store: store, admin: httptest.NewServer(adm), public: httptest.NewServer(pub)}
+	e := &env{t: t, store: store, admin: httptest.NewServer(checked(t, adm, nil)), public: httptest.NewServer(pub)}
 	t.Cleanup(e.admin.Close)
 	t.Cleanup(e.public.Close)
 	return e
+}
+
+// checked wraps the admin handler so that every response it writes is
+// checked against the OpenAPI document; answered, when set, is told the
+// operation and status of each.
+func checked(t *testing.T, h http.Handler, answered func(string)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		op := adminapi.CheckResponse(t, r.Method, r.URL.Path, rec.Code, rec.Header(), rec.Body.Bytes())
+		if answered != nil && op != "" {
+			answered(op)
+		}
+		maps.Copy(w.Header(), rec.Header())
+		w.WriteHeader(rec.Code)
+		w.Write(rec.Body.Bytes())
+	})
 }
 
 // call sends a request and decodes a JSON object answer (nil for none).
@@ -76,6 +95,18 @@ func (e *env) call(srv *httptest.Server, method, path, bearer, body string) (int
 		e.t.Errorf("%s %s: error without error JSON: %s", method, path, b)
 	}
 	return resp.StatusCode, m
+}
+
+// adminTime parses a time of an admin response: RFC 3339 in UTC, to the
+// second, failing the test for any other form.
+func adminTime(t *testing.T, v any) time.Time {
+	t.Helper()
+	s, _ := v.(string)
+	at, err := time.Parse(time.RFC3339, s)
+	if err != nil || !strings.HasSuffix(s, "Z") || strings.Contains(s, ".") {
+		t.Fatalf("time %#v: want RFC 3339 in UTC to the second, such as 2026-12-04T12:15:00Z", v)
+	}
+	return at
 }
 
 func (e *env) adm(method, path, body string) (int, map[string]any) {
@@ -160,7 +191,7 @@ func TestMintInitialAccessToken(t *testing.T) {
 		t.Fatal(status, m)
 	}
 	iat, id := m["initial_access_token"].(string), m["id"].(string)
-	if m["expires_at"].(float64)-m["created_at"].(float64) != 7200 || m["max_uses"] != 1.0 || m["uses"] != 0.0 {
+	if adminTime(t, m["expires_at"]).Sub(adminTime(t, m["created_at"])) != 2*time.Hour || m["max_uses"] != 1.0 || m["uses"] != 0.0 {
 		t.Errorf("mint response: %v", m)
 	}
 	if id != engine.HashToken(iat) {
@@ -240,7 +271,7 @@ func TestClients(t *testing.T) {
 		for _, c := range list {
 			c := c.(map[string]any)
 			seen[c["client_id"].(string)] = true
-			if c["issued_by"] != engine.HashToken(iat) || c["has_client_secret"] != true {
+			if c["initial_access_token"] != engine.HashToken(iat) || c["has_client_secret"] != true {
 				t.Errorf("client view: %v", c)
 			}
 		}

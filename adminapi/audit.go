@@ -11,22 +11,38 @@ import (
 
 // auditPage answers a page of a tenant's audit log ("" for the process).
 func (h *handler) auditPage(w http.ResponseWriter, r *http.Request, tenant string) error {
-	n, err := limit(r, DefaultPageSize)
+	if r.URL.Query().Has("before") {
+		return engine.Errorf(engine.CodeInvalidRequest, "the audit log pages as every listing does: pass the previous page's next_cursor as cursor (before is no longer read)")
+	}
+	after, n, err := pageParams(r, listAudit, anyKey)
 	if err != nil {
 		return err
 	}
-	es, next, err := h.reg.AuditEvents(r.Context(), tenant, r.URL.Query().Get("before"), n)
+	es, next, err := h.reg.AuditEvents(r.Context(), tenant, after, n)
 	if err != nil {
+		// limit is checked already: an invalid_request here is the cursor.
+		if e := engine.AsError(err); e.Code == engine.CodeInvalidRequest && after != "" {
+			return engine.Errorf(engine.CodeInvalidRequest, "cursor is not one this audit log gave: pass next_cursor as it came, or no cursor for the first page")
+		}
 		return err
 	}
-	if es == nil {
-		es = []*engine.AuditEvent{}
+	out := struct {
+		Events     []auditView `json:"events"`
+		NextCursor string      `json:"next_cursor,omitempty"`
+	}{Events: make([]auditView, 0, len(es)), NextCursor: nextCursor(listAudit, next)}
+	for _, e := range es {
+		out.Events = append(out.Events, auditView{Time: timestamp(e.Time), AuditEvent: e})
 	}
-	httpio.WriteJSON(w, http.StatusOK, struct {
-		Events     []*engine.AuditEvent `json:"events"`
-		NextCursor string               `json:"next_cursor,omitempty"`
-	}{es, next})
+	httpio.WriteJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// auditView is an audit event with its time in the admin API's format.
+// Time, at the outer level, hides the event's own time.Time from
+// encoding/json; every other member is the event's.
+type auditView struct {
+	Time timestamp `json:"time"`
+	*engine.AuditEvent
 }
 
 // tenantAudit pages through a tenant's audit log, newest first; the log of

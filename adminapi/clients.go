@@ -11,8 +11,8 @@ import (
 
 // provenanceView is one entry of a client's history.
 type provenanceView struct {
-	Event string `json:"event"`
-	At    int64  `json:"at"`
+	Event string    `json:"event"`
+	At    timestamp `json:"at"`
 	// Token is the ID of the initial access token of a registration.
 	Token    string                 `json:"initial_access_token,omitempty"`
 	Policies []engine.PolicyVersion `json:"policies"`
@@ -22,12 +22,17 @@ type provenanceView struct {
 // registration's bookkeeping and provenance, never a secret or token
 // digest.
 type clientView struct {
-	ClientID              string           `json:"client_id"`
-	Tenant                string           `json:"tenant"`
-	ClientIDIssuedAt      int64            `json:"client_id_issued_at"`
-	UpdatedAt             int64            `json:"updated_at"`
-	ExpiresAt             int64            `json:"expires_at"`
-	IssuedBy              string           `json:"issued_by,omitempty"`
+	ClientID string `json:"client_id"`
+	Tenant   string `json:"tenant"`
+	// CreatedAt is when it registered: the RFC 7592 client_id_issued_at,
+	// named and written as every other admin time is.
+	CreatedAt timestamp `json:"created_at"`
+	UpdatedAt timestamp `json:"updated_at"`
+	// ExpiresAt is left out when the registration does not expire.
+	ExpiresAt timestamp `json:"expires_at,omitzero"`
+	// InitialAccessToken is the ID of the token it registered with, as the
+	// initial_access_token filter takes it.
+	InitialAccessToken    string           `json:"initial_access_token,omitempty"`
 	HasSecret             bool             `json:"has_client_secret"`
 	HasRegistrationToken  bool             `json:"has_registration_access_token"`
 	RegistrationPolicies  []string         `json:"registration_policies"`
@@ -38,8 +43,8 @@ type clientView struct {
 
 func (h *handler) viewClient(c *engine.Client) clientView {
 	v := clientView{
-		ClientID: c.ID, Tenant: c.Tenant, ClientIDIssuedAt: unix(c.IssuedAt),
-		UpdatedAt: unix(c.UpdatedAt), ExpiresAt: unix(c.ExpiresAt), IssuedBy: c.IssuedBy,
+		ClientID: c.ID, Tenant: c.Tenant, CreatedAt: timestamp(c.IssuedAt),
+		UpdatedAt: timestamp(c.UpdatedAt), ExpiresAt: timestamp(c.ExpiresAt), InitialAccessToken: c.IssuedBy,
 		HasSecret: c.SecretHash != "", HasRegistrationToken: c.RegistrationTokenHash != "",
 		RegistrationPolicies:  c.RegistrationPolicies,
 		RegistrationClientURI: httpio.ClientURI(h.tenantIssuer(c.Tenant), c.ID),
@@ -50,7 +55,7 @@ func (h *handler) viewClient(c *engine.Client) clientView {
 		v.RegistrationPolicies = []string{}
 	}
 	for _, p := range c.History {
-		pv := provenanceView{Event: p.Event, At: unix(p.At), Token: p.Token, Policies: p.Policies}
+		pv := provenanceView{Event: p.Event, At: timestamp(p.At), Token: p.Token, Policies: p.Policies}
 		if pv.Policies == nil {
 			pv.Policies = []engine.PolicyVersion{}
 		}
@@ -75,7 +80,7 @@ func filter(r *http.Request) (engine.ClientFilter, error) {
 }
 
 func (h *handler) listClients(w http.ResponseWriter, r *http.Request) error {
-	n, err := limit(r, DefaultPageSize)
+	after, n, err := pageParams(r, listClients, engine.ValidClientID)
 	if err != nil {
 		return err
 	}
@@ -83,14 +88,14 @@ func (h *handler) listClients(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	cs, next, err := h.reg.Clients(r.Context(), mux.Vars(r)["tenant"], f, r.URL.Query().Get("cursor"), n)
+	cs, next, err := h.reg.Clients(r.Context(), mux.Vars(r)["tenant"], f, after, n)
 	if err != nil {
 		return err
 	}
 	out := struct {
 		Clients    []clientView `json:"clients"`
 		NextCursor string       `json:"next_cursor,omitempty"`
-	}{Clients: make([]clientView, 0, len(cs)), NextCursor: next}
+	}{Clients: make([]clientView, 0, len(cs)), NextCursor: nextCursor(listClients, next)}
 	for _, c := range cs {
 		out.Clients = append(out.Clients, h.viewClient(c))
 	}

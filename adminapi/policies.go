@@ -90,22 +90,55 @@ func (h *handler) needPolicy(r *http.Request) (tenant, name string, err error) {
 }
 
 func (h *handler) listPolicies(w http.ResponseWriter, r *http.Request) error {
-	ms, err := h.visible(mux.Vars(r)["tenant"])
+	after, n, err := pageParams(r, listPolicies, engine.ValidModuleName)
 	if err != nil {
 		return err
 	}
+	all, err := h.visible(mux.Vars(r)["tenant"])
+	if err != nil {
+		return err
+	}
+	ms, next := page(all, func(m engine.ModuleInfo) string { return m.Name }, listPolicies, after, n)
 	httpio.WriteJSON(w, http.StatusOK, struct {
-		Policies []engine.ModuleInfo `json:"policies"`
-	}{ms})
+		Policies   []engine.ModuleInfo `json:"policies"`
+		NextCursor string              `json:"next_cursor,omitempty"`
+	}{ms, next})
 	return nil
 }
 
 // policyView is one policy module as the admin API shows it: what serves
 // the tenant now and, for an uploaded policy, its versions.
 type policyView struct {
-	Name     string               `json:"name"`
-	Serving  *engine.ModuleInfo   `json:"serving,omitempty"`
-	Uploaded *engine.StoredPolicy `json:"uploaded,omitempty"`
+	Name     string             `json:"name"`
+	Serving  *engine.ModuleInfo `json:"serving,omitempty"`
+	Uploaded *storedPolicyView  `json:"uploaded,omitempty"`
+}
+
+// storedPolicyView is an uploaded policy's record with its times in the
+// admin API's format. The outer fields hide the record's own of the same
+// JSON names from encoding/json; every other member is the record's.
+type storedPolicyView struct {
+	UpdatedAt timestamp          `json:"updated_at"`
+	Versions  []policyUploadView `json:"versions"`
+	*engine.StoredPolicy
+}
+
+// policyUploadView is one version of an uploaded policy, as
+// storedPolicyView shows it.
+type policyUploadView struct {
+	UploadedAt timestamp `json:"uploaded_at"`
+	engine.PolicyUpload
+}
+
+func viewStoredPolicy(sp *engine.StoredPolicy) *storedPolicyView {
+	if sp == nil {
+		return nil
+	}
+	v := &storedPolicyView{UpdatedAt: timestamp(sp.UpdatedAt), Versions: make([]policyUploadView, 0, len(sp.Versions)), StoredPolicy: sp}
+	for _, u := range sp.Versions {
+		v.Versions = append(v.Versions, policyUploadView{UploadedAt: timestamp(u.UploadedAt), PolicyUpload: u})
+	}
+	return v
 }
 
 func (h *handler) getPolicy(w http.ResponseWriter, r *http.Request) error {
@@ -125,7 +158,7 @@ func (h *handler) getPolicy(w http.ResponseWriter, r *http.Request) error {
 		sp, err := h.policies.StoredPolicy(r.Context(), v["tenant"], v["name"])
 		switch e := engine.AsError(err); {
 		case err == nil:
-			view.Uploaded = sp
+			view.Uploaded = viewStoredPolicy(sp)
 			setPolicyTag(w, sp)
 		case e.Code != engine.CodeNotFound:
 			return err
@@ -188,7 +221,7 @@ func (h *handler) putPolicy(w http.ResponseWriter, r *http.Request) error {
 		status = http.StatusCreated
 		w.Header().Set("Location", "/admin/tenants/"+tenant+"/policies/"+name)
 	}
-	httpio.WriteJSON(w, status, sp)
+	httpio.WriteJSON(w, status, viewStoredPolicy(sp))
 	return nil
 }
 
@@ -234,7 +267,7 @@ func (h *handler) promotePolicy(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	setPolicyTag(w, sp)
-	httpio.WriteJSON(w, http.StatusOK, sp)
+	httpio.WriteJSON(w, http.StatusOK, viewStoredPolicy(sp))
 	return nil
 }
 
@@ -253,7 +286,7 @@ func (h *handler) policyChange(w http.ResponseWriter, r *http.Request, fn func(c
 		return err
 	}
 	setPolicyTag(w, sp)
-	httpio.WriteJSON(w, http.StatusOK, sp)
+	httpio.WriteJSON(w, http.StatusOK, viewStoredPolicy(sp))
 	return nil
 }
 
@@ -340,18 +373,37 @@ func (h *handler) evaluatePolicy(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// replicaView is a replica's status with its times in the admin API's
+// format, as storedPolicyView is built.
+type replicaView struct {
+	UpdatedAt timestamp          `json:"updated_at"`
+	Policies  []policyStatusView `json:"policies"`
+	*engine.ReplicaStatus
+}
+
+// policyStatusView is one module's state in replicaView.
+type policyStatusView struct {
+	ActivatedAt timestamp `json:"activated_at,omitzero"`
+	LastErrorAt timestamp `json:"last_error_at,omitzero"`
+	engine.PolicyStatus
+}
+
 // policyStatus reports every replica's policy modules.
 func (h *handler) policyStatus(w http.ResponseWriter, r *http.Request) error {
 	out := struct {
-		Replicas []*engine.ReplicaStatus `json:"replicas"`
-	}{Replicas: []*engine.ReplicaStatus{}}
+		Replicas []replicaView `json:"replicas"`
+	}{Replicas: []replicaView{}}
 	if h.policies != nil {
 		rs, err := h.policies.Statuses(r.Context())
 		if err != nil {
 			return err
 		}
-		if rs != nil {
-			out.Replicas = rs
+		for _, s := range rs {
+			v := replicaView{UpdatedAt: timestamp(s.UpdatedAt), Policies: make([]policyStatusView, 0, len(s.Policies)), ReplicaStatus: s}
+			for _, p := range s.Policies {
+				v.Policies = append(v.Policies, policyStatusView{ActivatedAt: timestamp(p.ActivatedAt), LastErrorAt: timestamp(p.LastErrorAt), PolicyStatus: p})
+			}
+			out.Replicas = append(out.Replicas, v)
 		}
 	}
 	httpio.WriteJSON(w, http.StatusOK, out)

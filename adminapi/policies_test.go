@@ -15,13 +15,18 @@ import (
 
 	"github.com/registrar-dev/registrar/adminapi"
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/httpapi"
 	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/memstore"
 	"github.com/registrar-dev/registrar/plugins"
 )
 
 // setupPolicies is setup with a real policy host over the memory store.
-func setupPolicies(t *testing.T) *env {
+func setupPolicies(t *testing.T) *env { return setupPoliciesAnswered(t, nil) }
+
+// setupPoliciesAnswered is setupPolicies whose admin server tells answered
+// the operation and status of each response (see checked).
+func setupPoliciesAnswered(t *testing.T, answered func(string)) *env {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	store := memstore.New(memstore.Config{})
@@ -43,8 +48,13 @@ func setupPolicies(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, store: store, admin: httptest.NewServer(adm)}
+	pub, err := httpapi.New(httpapi.Config{Registrar: reg, Issuer: "https://id.example", Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, store: store, admin: httptest.NewServer(checked(t, adm, answered)), public: httptest.NewServer(pub)}
 	t.Cleanup(e.admin.Close)
+	t.Cleanup(e.public.Close)
 	return e
 }
 

@@ -120,7 +120,7 @@ func TestProvenanceAndBulkDelete(t *testing.T) {
 		t.Fatalf("filtered first page: %v", m)
 	}
 	for _, c := range page {
-		if c.(map[string]any)["issued_by"] != badID {
+		if c.(map[string]any)["initial_access_token"] != badID {
 			t.Errorf("filtered listing shows %v", c)
 		}
 	}
@@ -156,7 +156,7 @@ func TestAuditLog(t *testing.T) {
 	var types []string
 	cursor := ""
 	for page := 0; page < 10; page++ {
-		_, m := e.adm("GET", "/admin/tenants/acme/audit?limit=1&before="+cursor, "")
+		_, m := e.adm("GET", "/admin/tenants/acme/audit?limit=1&cursor="+cursor, "")
 		for _, ev := range m["events"].([]any) {
 			ev := ev.(map[string]any)
 			if ev["tenant"] != "acme" {

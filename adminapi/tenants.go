@@ -17,9 +17,9 @@ type tenantView struct {
 	Issuer   string `json:"issuer"`
 	Source   string `json:"source"`
 	Revision int64  `json:"revision,omitempty"`
-	// CreatedAt and UpdatedAt are Unix seconds, for stored tenants.
-	CreatedAt int64           `json:"created_at,omitempty"`
-	UpdatedAt int64           `json:"updated_at,omitempty"`
+	// CreatedAt and UpdatedAt are set for stored tenants only.
+	CreatedAt timestamp       `json:"created_at,omitzero"`
+	UpdatedAt timestamp       `json:"updated_at,omitzero"`
 	Deleting  bool            `json:"deleting,omitempty"`
 	Settings  engine.Settings `json:"settings"`
 }
@@ -27,7 +27,7 @@ type tenantView struct {
 func (h *handler) viewTenant(t engine.TenantInfo) tenantView {
 	return tenantView{
 		Name: t.Name, Issuer: h.tenantIssuer(t.Name), Source: t.Source, Revision: t.Revision,
-		CreatedAt: unix(t.CreatedAt), UpdatedAt: unix(t.UpdatedAt), Deleting: t.Deleting,
+		CreatedAt: timestamp(t.CreatedAt), UpdatedAt: timestamp(t.UpdatedAt), Deleting: t.Deleting,
 		Settings: t.Settings,
 	}
 }
@@ -41,13 +41,19 @@ func etag(t engine.TenantInfo) string {
 }
 
 func (h *handler) listTenants(w http.ResponseWriter, r *http.Request) error {
-	ts, err := h.reg.Tenants(r.Context())
+	after, n, err := pageParams(r, listTenants, engine.ValidTenantName)
 	if err != nil {
 		return err
 	}
+	all, err := h.reg.Tenants(r.Context())
+	if err != nil {
+		return err
+	}
+	ts, next := page(all, func(t engine.TenantInfo) string { return t.Name }, listTenants, after, n)
 	out := struct {
-		Tenants []tenantView `json:"tenants"`
-	}{Tenants: make([]tenantView, 0, len(ts))}
+		Tenants    []tenantView `json:"tenants"`
+		NextCursor string       `json:"next_cursor,omitempty"`
+	}{Tenants: make([]tenantView, 0, len(ts)), NextCursor: next}
 	for _, t := range ts {
 		out.Tenants = append(out.Tenants, h.viewTenant(t))
 	}

@@ -105,7 +105,7 @@ func TestTenantLifecycle(t *testing.T) {
 	if status, _ := e.call(e.public, "POST", "/tenants/team-a/reg", iat, `{"redirect_uris":["https://app.example/cb"]}`); status != http.StatusUnauthorized {
 		t.Errorf("a token of the deleted tenant works in the re-created one: %d", status)
 	}
-	if status, _ := e.adm("GET", "/admin/tenants/team-a/audit?before=not-a-cursor", ""); status != http.StatusBadRequest {
+	if status, _ := e.adm("GET", "/admin/tenants/team-a/audit?cursor=not-a-cursor", ""); status != http.StatusBadRequest {
 		t.Errorf("audit page with a bad cursor: %d", status)
 	}
 	// The audit log outlives the deletion.

@@ -22,22 +22,22 @@ type mintRequest struct {
 
 // iatView is an initial access token as the admin API shows it.
 type iatView struct {
-	Token       string   `json:"initial_access_token,omitempty"`
-	ID          string   `json:"id"`
-	Tenant      string   `json:"tenant"`
-	CreatedAt   int64    `json:"created_at"`
-	ExpiresAt   int64    `json:"expires_at"`
-	Policies    []string `json:"policies"`
-	MaxUses     int64    `json:"max_uses"`
-	Uses        int64    `json:"uses"`
-	ClientID    string   `json:"client_id,omitempty"`
-	Replacement bool     `json:"replacement"`
+	Token       string    `json:"initial_access_token,omitempty"`
+	ID          string    `json:"id"`
+	Tenant      string    `json:"tenant"`
+	CreatedAt   timestamp `json:"created_at"`
+	ExpiresAt   timestamp `json:"expires_at,omitzero"`
+	Policies    []string  `json:"policies"`
+	MaxUses     int64     `json:"max_uses"`
+	Uses        int64     `json:"uses"`
+	ClientID    string    `json:"client_id,omitempty"`
+	Replacement bool      `json:"replacement"`
 }
 
 func viewIAT(t *engine.InitialAccessToken, token string) iatView {
 	v := iatView{
-		Token: token, ID: t.ID, Tenant: t.Tenant, CreatedAt: unix(t.CreatedAt),
-		ExpiresAt: unix(t.ExpiresAt), Policies: t.Policies, MaxUses: t.MaxUses,
+		Token: token, ID: t.ID, Tenant: t.Tenant, CreatedAt: timestamp(t.CreatedAt),
+		ExpiresAt: timestamp(t.ExpiresAt), Policies: t.Policies, MaxUses: t.MaxUses,
 		Uses: t.Uses, ClientID: t.ClientID, Replacement: t.Replacement,
 	}
 	if v.Policies == nil {
@@ -63,18 +63,18 @@ func (h *handler) mintIAT(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) listIATs(w http.ResponseWriter, r *http.Request) error {
-	n, err := limit(r, DefaultPageSize)
+	after, n, err := pageParams(r, listIATs, validDigest)
 	if err != nil {
 		return err
 	}
-	ts, next, err := h.reg.InitialAccessTokens(r.Context(), mux.Vars(r)["tenant"], r.URL.Query().Get("cursor"), n)
+	ts, next, err := h.reg.InitialAccessTokens(r.Context(), mux.Vars(r)["tenant"], after, n)
 	if err != nil {
 		return err
 	}
 	out := struct {
 		Tokens     []iatView `json:"initial_access_tokens"`
 		NextCursor string    `json:"next_cursor,omitempty"`
-	}{Tokens: make([]iatView, 0, len(ts)), NextCursor: next}
+	}{Tokens: make([]iatView, 0, len(ts)), NextCursor: nextCursor(listIATs, next)}
 	for _, t := range ts {
 		out.Tokens = append(out.Tokens, viewIAT(t, ""))
 	}
@@ -110,18 +110,18 @@ type adminTokenRequest struct {
 
 // adminTokenView is a tenant admin token as the admin API shows it.
 type adminTokenView struct {
-	Token       string `json:"admin_token,omitempty"`
-	ID          string `json:"id"`
-	Tenant      string `json:"tenant"`
-	Description string `json:"description,omitempty"`
-	CreatedAt   int64  `json:"created_at"`
-	ExpiresAt   int64  `json:"expires_at"`
+	Token       string    `json:"admin_token,omitempty"`
+	ID          string    `json:"id"`
+	Tenant      string    `json:"tenant"`
+	Description string    `json:"description,omitempty"`
+	CreatedAt   timestamp `json:"created_at"`
+	ExpiresAt   timestamp `json:"expires_at,omitzero"`
 }
 
 func viewAdminToken(t *engine.AdminToken, token string) adminTokenView {
 	return adminTokenView{
 		Token: token, ID: t.ID, Tenant: t.Tenant, Description: t.Description,
-		CreatedAt: unix(t.CreatedAt), ExpiresAt: unix(t.ExpiresAt),
+		CreatedAt: timestamp(t.CreatedAt), ExpiresAt: timestamp(t.ExpiresAt),
 	}
 }
 
@@ -139,13 +139,19 @@ func (h *handler) mintAdminToken(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) listAdminTokens(w http.ResponseWriter, r *http.Request) error {
-	ts, err := h.reg.AdminTokens(r.Context(), mux.Vars(r)["tenant"])
+	after, n, err := pageParams(r, listAdminTokens, validDigest)
 	if err != nil {
 		return err
 	}
+	all, err := h.reg.AdminTokens(r.Context(), mux.Vars(r)["tenant"])
+	if err != nil {
+		return err
+	}
+	ts, next := page(all, func(t *engine.AdminToken) string { return t.ID }, listAdminTokens, after, n)
 	out := struct {
-		Tokens []adminTokenView `json:"admin_tokens"`
-	}{Tokens: make([]adminTokenView, 0, len(ts))}
+		Tokens     []adminTokenView `json:"admin_tokens"`
+		NextCursor string           `json:"next_cursor,omitempty"`
+	}{Tokens: make([]adminTokenView, 0, len(ts)), NextCursor: next}
 	for _, t := range ts {
 		out.Tokens = append(out.Tokens, viewAdminToken(t, ""))
 	}

@@ -156,7 +156,7 @@ func TestSharedProvider(t *testing.T) {
 	c := a.adm("GET", "/admin/tenants/acme/clients/shared-id", "").body
 	h := c["history"].([]any)[0].(map[string]any)
 	ran := fmt.Sprint(h["policies"])
-	if c["issued_by"] != acmeIAT.str("id") || h["initial_access_token"] != acmeIAT.str("id") || !strings.Contains(ran, scopes) {
+	if c["initial_access_token"] != acmeIAT.str("id") || h["initial_access_token"] != acmeIAT.str("id") || !strings.Contains(ran, scopes) {
 		t.Errorf("provenance: %v", c)
 	}
 	byPolicy := a.adm("GET", "/admin/tenants/acme/clients?policy=allowed-scopes@"+scopes, "").body["clients"].([]any)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/metrics"
-	"github.com/registrar-dev/registrar/plugins"
 )
 
 func TestWatchPolicies(t *testing.T) {
@@ -67,10 +66,10 @@ registrar_policy_module_activated_timestamp_seconds{policy="shared",source="fold
 func TestObserveShadow(t *testing.T) {
 	m := metrics.New(metrics.Config{KnownTenant: func(n string) bool { return n == "acme" }})
 	a, s := strings.Repeat("ab", 32), strings.Repeat("cd", 32)
-	m.ObserveShadow(plugins.ShadowResult{Tenant: "acme", Policy: "limits", Active: a, Shadow: s, Result: plugins.ShadowAgree})
-	m.ObserveShadow(plugins.ShadowResult{Tenant: "acme", Policy: "limits", Active: a, Shadow: s, Result: plugins.ShadowDiffer})
-	m.ObserveShadow(plugins.ShadowResult{Tenant: "acme", Policy: "limits", Active: a, Shadow: s, Result: plugins.ShadowDiffer})
-	m.ObserveShadow(plugins.ShadowResult{Tenant: "nope", Policy: "limits", Active: a, Shadow: s, Result: plugins.ShadowFailed})
+	m.ObserveShadow(metrics.ShadowRun{Tenant: "acme", Policy: "limits", Active: a, Shadow: s, Result: "agree"})
+	m.ObserveShadow(metrics.ShadowRun{Tenant: "acme", Policy: "limits", Active: a, Shadow: s, Result: "differ"})
+	m.ObserveShadow(metrics.ShadowRun{Tenant: "acme", Policy: "limits", Active: a, Shadow: s, Result: "differ"})
+	m.ObserveShadow(metrics.ShadowRun{Tenant: "nope", Policy: "limits", Active: a, Shadow: s, Result: "failed"})
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	for _, want := range []string{

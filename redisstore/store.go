@@ -4,7 +4,9 @@
 // budgets and uploaded policy modules kept in Redis (a single server, Redis
 // Cluster, or a Sentinel-managed primary), shared by any number of
 // Registrar replicas, which also exchange policy changes and their status
-// through it.
+// through it. [Open] connects from a URL (redis://, rediss://, unix://,
+// and the +cluster and +sentinel forms), so that callers never name a
+// go-redis type; [New] takes a client made elsewhere.
 //
 // # Key schema
 //
@@ -183,12 +185,17 @@ type Config struct {
 // Store is an engine.Store, engine.AuditLog, engine.Limiter and
 // engine.PolicyStore over a Redis client. It is safe for concurrent
 // use, and so are several Stores (in one process or many) over one Redis.
-// It does not own the client: the caller closes it.
+// A Store from New does not own the client: the caller closes it; one from
+// Open owns its client, and Close closes it.
 type Store struct {
 	rdb         redis.UniversalClient
 	prefix      string
 	timeout     time.Duration
 	auditMaxLen int64
+	// owned is set by Open: Close closes rdb.
+	owned bool
+	// target describes the Redis of Open's URL, without credentials.
+	target string
 }
 
 var (

@@ -17,9 +17,6 @@ import (
 	"net/http"
 	_ "net/http/pprof" // the profiler's handlers, on http.DefaultServeMux
 	"os"
-	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/registrar-dev/registrar/adminapi"
 	"github.com/registrar-dev/registrar/engine"
@@ -48,20 +45,11 @@ func run(redisAddr, addr, adminAddr, pprofAddr, adminToken, logLevel string) err
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	// The client options cmd/registrar uses when the URL sets none.
-	rdb := redis.NewClient(&redis.Options{
-		Addr: redisAddr, DialTimeout: time.Second, DialerRetries: 1,
-		ReadTimeout: time.Second, WriteTimeout: time.Second, PoolTimeout: time.Second,
-		ContextTimeoutEnabled: true,
-	})
-	defer rdb.Close()
-	store, err := redisstore.New(rdb, redisstore.Config{})
+	store, err := redisstore.Open(context.Background(), "redis://"+redisAddr, redisstore.OpenOptions{Logger: log})
 	if err != nil {
 		return err
 	}
-	if err := store.Ping(context.Background()); err != nil {
-		return err
-	}
+	defer store.Close()
 	reg, err := engine.New(engine.Config{Store: store, Keys: jose.KeySetChecker{}, Logger: log})
 	if err != nil {
 		return err

@@ -154,9 +154,10 @@ func serve(ctx context.Context, c *serveConfig, e env) error {
 		Version:     version(),
 		Logger:      log,
 	})
+	observe, shadow := observers(m)
 	modules, err := openModules(ctx, c, fc, store, plugins.Config{
-		Observe: m.ObservePolicy,
-		Shadow:  m.ObserveShadow,
+		Observe: observe,
+		Shadow:  shadow,
 		Audit: func(ctx context.Context, e engine.AuditEvent) {
 			if r := regp.Load(); r != nil {
 				r.Audit(ctx, e)
