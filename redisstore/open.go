@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -40,7 +41,8 @@ type OpenOptions struct {
 	Prefix      string
 	AuditMaxLen int
 	// Wait is how long Open waits for Redis to answer a PING, trying again
-	// every 250ms. Default 0: one PING, bounded by the store timeout.
+	// after a pause of 250ms that doubles up to 2s. Default 0: one PING,
+	// bounded by the store timeout.
 	Wait time.Duration
 	// Logger receives the go-redis client's log lines (failed dials and the
 	// like) and a warning while Open waits. Default slog.Default().
@@ -76,7 +78,7 @@ func Open(ctx context.Context, rawURL string, o OpenOptions) (*Store, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	redis.SetLogger(redisLogger{log})
+	redis.SetLogger(newRedisLogger(log))
 	rdb := target.client()
 	s, err := New(rdb, Config{Prefix: o.Prefix, Timeout: target.timeout, AuditMaxLen: o.AuditMaxLen})
 	if err != nil {
@@ -109,7 +111,14 @@ func (s *Store) String() string {
 	return fmt.Sprintf("Redis %s, timeout %v", s.target, s.timeout)
 }
 
-// waitForRedis pings Redis until it answers, wait passes or ctx ends.
+// pingBackoff is the pause after the attempt'th failed PING while Open
+// waits: 250ms, doubling to 2s.
+func pingBackoff(attempt int) time.Duration {
+	return min(250*time.Millisecond<<min(attempt, 3), 2*time.Second)
+}
+
+// waitForRedis pings Redis until it answers, wait passes or ctx ends,
+// backing off between tries.
 func (s *Store) waitForRedis(ctx context.Context, wait time.Duration, log *slog.Logger) error {
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
@@ -137,7 +146,7 @@ func (s *Store) waitForRedis(ctx context.Context, wait time.Duration, log *slog.
 			return fmt.Errorf("redisstore: stopped waiting for Redis at %s: %w", s.target, ctx.Err())
 		case <-wctx.Done():
 			return fmt.Errorf("redisstore: Redis at %s did not answer within %v: %w", s.target, wait, lastErr)
-		case <-time.After(250 * time.Millisecond):
+		case <-time.After(pingBackoff(attempt)):
 		}
 	}
 }
@@ -398,10 +407,67 @@ func multiHostURL(base, raw, defaultPort string) (*url.URL, error) {
 }
 
 // redisLogger sends go-redis's log lines (failed dials and the like) to
-// the process logger, as warnings.
-type redisLogger struct{ log *slog.Logger }
+// the process logger, as warnings. While Redis is down, go-redis logs a
+// line for every failed dial of every pooled connection: the logger says
+// each kind of line once, then again after a backoff (1s, doubling to a
+// minute) with the count of the lines it held back, so an outage is a few
+// clear lines rather than a storm.
+type redisLogger struct {
+	log *slog.Logger
+	now func() time.Time
+
+	mu    sync.Mutex
+	kinds map[string]*logBackoff
+}
+
+// logBackoff is the state of one kind of line (its format string).
+type logBackoff struct {
+	next       time.Time
+	interval   time.Duration
+	suppressed int
+}
+
+// The bounds of redisLogger's backoff.
+const (
+	logBackoffMin = time.Second
+	logBackoffMax = time.Minute
+	// maxLogKinds bounds the kinds remembered; past it, the oldest
+	// state is dropped (formats are go-redis's constants, so this is a
+	// guard, not a limit that is reached).
+	maxLogKinds = 64
+)
+
+func newRedisLogger(log *slog.Logger) *redisLogger {
+	return &redisLogger{log: log, now: time.Now, kinds: map[string]*logBackoff{}}
+}
 
 // Printf implements go-redis's logging interface.
-func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
-	l.log.WarnContext(ctx, "redis client: "+fmt.Sprintf(format, v...))
+func (l *redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	now := l.now()
+	l.mu.Lock()
+	k := l.kinds[format]
+	switch {
+	case k == nil:
+		if len(l.kinds) >= maxLogKinds {
+			clear(l.kinds)
+		}
+		k = &logBackoff{interval: logBackoffMin}
+		l.kinds[format] = k
+	case now.Before(k.next):
+		k.suppressed++
+		l.mu.Unlock()
+		return
+	case now.Sub(k.next) > logBackoffMax:
+		k.interval = logBackoffMin // quiet for long: a new episode
+	default:
+		k.interval = min(2*k.interval, logBackoffMax)
+	}
+	suppressed := k.suppressed
+	k.suppressed, k.next = 0, now.Add(k.interval)
+	l.mu.Unlock()
+	attrs := []any{}
+	if suppressed > 0 {
+		attrs = append(attrs, "repeated", suppressed)
+	}
+	l.log.WarnContext(ctx, "redis client: "+fmt.Sprintf(format, v...), attrs...)
 }

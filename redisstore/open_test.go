@@ -1,6 +1,7 @@
 package redisstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -255,5 +256,50 @@ func TestOpenWaits(t *testing.T) {
 	srv.Restart()
 	if err := <-done; err != nil {
 		t.Errorf("Open while Redis comes up: %v", err)
+	}
+}
+
+// TestRedisLoggerBacksOff: while Redis is down, go-redis logs every failed
+// dial; the logger says each kind of line once, then once per backoff
+// interval with the count it held back.
+func TestRedisLoggerBacksOff(t *testing.T) {
+	var buf bytes.Buffer
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := newRedisLogger(slog.New(slog.NewTextHandler(&buf, nil)))
+	l.now = func() time.Time { return now }
+	lines := func() []string { return strings.Split(strings.TrimSpace(buf.String()), "\n") }
+	for range 100 {
+		l.Printf(context.Background(), "redis: connection pool: failed to dial after %d attempts: %v", 1, "connection refused")
+	}
+	if got := lines(); len(got) != 1 || !strings.Contains(got[0], "connection refused") {
+		t.Fatalf("100 lines at once logged %d: %q", len(got), got)
+	}
+	l.Printf(context.Background(), "another kind of line %s", "x") // its own budget
+	now = now.Add(1500 * time.Millisecond)
+	l.Printf(context.Background(), "redis: connection pool: failed to dial after %d attempts: %v", 1, "connection refused")
+	got := lines()
+	if len(got) != 3 || !strings.Contains(got[2], "repeated=99") {
+		t.Fatalf("after the first interval: %q", got)
+	}
+	// The interval doubles: 1s after that line is too early...
+	now = now.Add(time.Second)
+	l.Printf(context.Background(), "redis: connection pool: failed to dial after %d attempts: %v", 1, "connection refused")
+	if n := len(lines()); n != 3 {
+		t.Fatalf("inside the doubled interval: %d lines", n)
+	}
+	// ...2s is not, and the held-back line is counted.
+	now = now.Add(time.Second)
+	l.Printf(context.Background(), "redis: connection pool: failed to dial after %d attempts: %v", 1, "connection refused")
+	if got := lines(); len(got) != 4 || !strings.Contains(got[3], "repeated=1") {
+		t.Fatalf("after the doubled interval: %q", got)
+	}
+}
+
+func TestPingBackoff(t *testing.T) {
+	want := []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second, 2 * time.Second, 2 * time.Second}
+	for i, w := range want {
+		if got := pingBackoff(i); got != w {
+			t.Errorf("pingBackoff(%d) = %v, want %v", i, got, w)
+		}
 	}
 }
