@@ -116,13 +116,19 @@ func (o *adminOptions) do(ctx context.Context, r request) ([]byte, error) {
 func (o *adminOptions) print(ctx context.Context, r request) error {
 	b, err := o.do(ctx, r)
 	if err != nil {
-		var he *httpError
-		if errors.As(err, &he) {
-			printJSON(o.e.stderr, he.body)
-		}
-		return err
+		return o.fail(err)
 	}
 	return o.show(b)
+}
+
+// fail prints the server's error JSON of a failed call to standard error,
+// and returns err.
+func (o *adminOptions) fail(err error) error {
+	var he *httpError
+	if errors.As(err, &he) {
+		printJSON(o.e.stderr, he.body)
+	}
+	return err
 }
 
 // show prints a response body: indented JSON, or a table.

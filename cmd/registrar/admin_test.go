@@ -259,3 +259,46 @@ func TestAdminCommandErrors(t *testing.T) {
 		t.Errorf("tenant list --output table:\n%s", out.String())
 	}
 }
+
+// TestAuditFollow: audit --follow prints events as they happen, oldest
+// first, with its filters, until interrupted.
+func TestAuditFollow(t *testing.T) {
+	const adminToken = "cli-admin-token-0123456789"
+	_, adminAddr, _ := startServe(t, map[string]string{"REGISTRAR_ADMIN_TOKEN": adminToken})
+	vars := map[string]string{"REGISTRAR_ADMIN_TOKEN": adminToken, "REGISTRAR_ADMIN_URL": "http://" + adminAddr}
+	ctx, cancel := context.WithCancel(context.Background())
+	e, out, _ := testEnv(vars)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"audit", "--tenant", "default", "--follow", "--every", "10ms", "--type", "initial_access_token.minted"}, e)
+	}()
+	// Three tokens minted one after the other reach the output in order;
+	// the revocation in between is filtered out.
+	var ids []string
+	for i := range 3 {
+		e2, o2, _ := testEnv(vars)
+		if err := run(context.Background(), []string{"iat", "create", "--tenant", "default"}, e2); err != nil {
+			t.Fatal(err)
+		}
+		var tok struct{ ID string }
+		json.Unmarshal([]byte(o2.String()), &tok)
+		ids = append(ids, tok.ID)
+		if i == 1 {
+			run(context.Background(), []string{"iat", "revoke", tok.ID, "--tenant", "default"}, e2)
+		}
+	}
+	waitFor(t, func() bool { return strings.Count(out.String(), "\n") >= 3 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("audit --follow ended with %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("followed %d events, want 3:\n%s", len(lines), out.String())
+	}
+	for i, l := range lines {
+		if !strings.Contains(l, `"initial_access_token.minted"`) || !strings.Contains(l, ids[i]) {
+			t.Errorf("event %d: %s, want the minting of %s", i, l, ids[i])
+		}
+	}
+}

@@ -50,7 +50,7 @@ func (p *paging) list(ctx context.Context, o *adminOptions, path, key string, q 
 	for {
 		b, err := o.do(ctx, request{method: http.MethodGet, path: path, query: q})
 		if err != nil {
-			return o.print(ctx, request{method: http.MethodGet, path: path, query: q})
+			return o.fail(err)
 		}
 		var page map[string]json.RawMessage
 		if err := json.Unmarshal(b, &page); err != nil {
@@ -388,40 +388,54 @@ first. --type, --client-id and --actor filter the events.`,
 	return cmd
 }
 
-// tailAudit prints the newest events, then with follow polls for newer ones.
-func tailAudit(ctx context.Context, o *adminOptions, path string, f auditFilter, limit int, follow bool, every time.Duration) error {
-	type event = map[string]json.RawMessage
-	page := func(q url.Values) ([]event, string, error) {
-		b, err := o.do(ctx, request{method: http.MethodGet, path: path, query: q})
-		if err != nil {
-			return nil, "", err
-		}
-		var p struct {
-			Events     []event `json:"events"`
-			NextCursor string  `json:"next_cursor"`
-		}
-		if err := json.Unmarshal(b, &p); err != nil {
-			return nil, "", fmt.Errorf("GET %s: not an audit page", path)
-		}
-		return p.Events, p.NextCursor, nil
+// auditEvent is an audit event as the admin API answers it.
+type auditEvent = map[string]json.RawMessage
+
+// auditTail reads an audit log for the audit command.
+type auditTail struct {
+	o      *adminOptions
+	path   string
+	filter auditFilter
+}
+
+// page reads one page of the log, newest first.
+func (a auditTail) page(ctx context.Context, q url.Values) ([]auditEvent, string, error) {
+	b, err := a.o.do(ctx, request{method: http.MethodGet, path: a.path, query: q})
+	if err != nil {
+		return nil, "", a.o.fail(err)
 	}
-	printEvent := func(ev event) {
-		if f.match(ev) {
-			_, _ = o.e.stdout.Write(append(jsonBody(ev), '\n'))
-		}
+	var p struct {
+		Events     []auditEvent `json:"events"`
+		NextCursor string       `json:"next_cursor"`
 	}
-	// The newest events, paging back until limit of them match.
-	var shown []event
-	seen := map[string]bool{}
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, "", fmt.Errorf("GET %s: not an audit page", a.path)
+	}
+	return p.Events, p.NextCursor, nil
+}
+
+func (a auditTail) print(ev auditEvent) {
+	if a.filter.match(ev) {
+		_, _ = a.o.e.stdout.Write(append(jsonBody(ev), '\n'))
+	}
+}
+
+// newest returns up to limit matching events, newest first, paging back
+// as far as it takes, and the IDs of the newest page.
+func (a auditTail) newest(ctx context.Context, limit int) ([]auditEvent, map[string]bool, error) {
+	var shown []auditEvent
+	var seen map[string]bool
 	q := url.Values{"limit": {"100"}}
 	for len(shown) < limit {
-		evs, next, err := page(q)
+		evs, next, err := a.page(ctx, q)
 		if err != nil {
-			return err
+			return nil, nil, err
+		}
+		if seen == nil {
+			seen = ids(evs)
 		}
 		for _, ev := range evs {
-			seen[cell(ev["id"])] = true
-			if f.match(ev) && len(shown) < limit {
+			if a.filter.match(ev) && len(shown) < limit {
 				shown = append(shown, ev)
 			}
 		}
@@ -430,12 +444,13 @@ func tailAudit(ctx context.Context, o *adminOptions, path string, f auditFilter,
 		}
 		q.Set("cursor", next)
 	}
-	for _, ev := range shown {
-		printEvent(ev)
-	}
-	if !follow {
-		return nil
-	}
+	return shown, seen, nil
+}
+
+// follow polls for events newer than those in seen and prints them,
+// oldest first, until ctx ends. It pages back until it meets a seen
+// event, so a burst longer than a page is not skipped.
+func (a auditTail) follow(ctx context.Context, seen map[string]bool, every time.Duration) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -444,18 +459,60 @@ func tailAudit(ctx context.Context, o *adminOptions, path string, f auditFilter,
 			return nil
 		case <-t.C:
 		}
-		evs, _, err := page(url.Values{"limit": {"100"}})
-		if err != nil {
-			fmt.Fprintln(o.e.stderr, "registrar audit:", err)
-			continue
-		}
-		// A page is newest first: print the unseen ones oldest first.
-		for i := len(evs) - 1; i >= 0; i-- {
-			id := cell(evs[i]["id"])
-			if !seen[id] {
-				seen[id] = true
-				printEvent(evs[i])
+		var fresh []auditEvent
+		q := url.Values{"limit": {"100"}}
+		newestPage := map[string]bool(nil)
+		for pages := 0; pages < 10; pages++ {
+			evs, next, err := a.page(ctx, q)
+			if err != nil {
+				fmt.Fprintln(a.o.e.stderr, "registrar audit:", err)
+				break
 			}
+			if newestPage == nil {
+				newestPage = ids(evs)
+			}
+			met := false
+			for _, ev := range evs {
+				if met = seen[cell(ev["id"])]; met {
+					break
+				}
+				fresh = append(fresh, ev)
+			}
+			if met || next == "" {
+				break
+			}
+			q.Set("cursor", next)
+		}
+		for i := len(fresh) - 1; i >= 0; i-- {
+			a.print(fresh[i])
+		}
+		if newestPage != nil {
+			seen = newestPage
 		}
 	}
+}
+
+// ids returns the IDs of events.
+func ids(evs []auditEvent) map[string]bool {
+	m := make(map[string]bool, len(evs))
+	for _, ev := range evs {
+		m[cell(ev["id"])] = true
+	}
+	return m
+}
+
+// tailAudit prints the newest events, then with follow polls for newer ones.
+func tailAudit(ctx context.Context, o *adminOptions, path string, f auditFilter, limit int, follow bool, every time.Duration) error {
+	a := auditTail{o: o, path: path, filter: f}
+	shown, seen, err := a.newest(ctx, limit)
+	if err != nil {
+		return err
+	}
+	for _, ev := range shown {
+		a.print(ev)
+	}
+	if !follow {
+		return nil
+	}
+	return a.follow(ctx, seen, every)
 }

@@ -241,9 +241,37 @@ func compact(v json.RawMessage) []byte {
 
 // policyRemoteCmds are the policy commands over the admin API.
 func policyRemoteCmds(o *adminOptions, e env) []*cobra.Command {
-	policyPath := func(name string, elems ...string) string {
-		return o.tenantPath(append([]string{"policies", name}, elems...)...)
+	simple := func(use, short string, needName, needTenant bool, path func(args []string) string) *cobra.Command {
+		args := cobra.NoArgs
+		if needName {
+			args = cobra.ExactArgs(1)
+		}
+		return &cobra.Command{
+			Use: use, Short: short, Args: args,
+			RunE: runE(o, needTenant, func(ctx context.Context, a []string) error {
+				return o.print(ctx, request{method: http.MethodGet, path: path(a)})
+			}),
+		}
 	}
+	list := simple("list", "List the modules the tenant can use (GET …/policies)", false, true, func([]string) string { return o.tenantPath("policies") })
+	get := simple("get NAME", "Show the serving version and the uploaded versions of a policy (GET …/policies/{name})", true, true, func(a []string) string { return o.policyPath(a[0]) })
+	status := simple("status", "Show every replica's policy modules: versions, state, last error (GET /admin/policies/status)", false, false, func([]string) string { return "/admin/policies/status" })
+	return []*cobra.Command{
+		policyPushCmd(o), list, get, policyDeleteCmd(o),
+		policyChangeCmd(o, "activate NAME --version SHA256", "Serve a kept version: roll back or forward (POST …/activate)", "activate", true),
+		policyRollbackCmd(o),
+		policyChangeCmd(o, "shadow NAME [--version SHA256]", "Run a kept version in shadow; without --version, stop the shadow (POST …/shadow)", "shadow", false),
+		policyChangeCmd(o, "promote NAME", "Make the shadow version the active one (POST …/promote)", "promote", false),
+		policyEvaluateCmd(o, e), status,
+	}
+}
+
+// policyPath is the admin path of a tenant's policy, followed by elems.
+func (o *adminOptions) policyPath(name string, elems ...string) string {
+	return o.tenantPath(append([]string{"policies", name}, elems...)...)
+}
+
+func policyPushCmd(o *adminOptions) *cobra.Command {
 	var (
 		name    string
 		shadow  bool
@@ -263,7 +291,7 @@ module never lands in the wrong place under a guessed name.`,
 			if err != nil {
 				return err
 			}
-			path := policyPath(name)
+			path := o.policyPath(name)
 			if shadow {
 				path += "?shadow=true"
 			}
@@ -274,83 +302,116 @@ module never lands in the wrong place under a guessed name.`,
 	push.Flags().BoolVar(&shadow, "shadow", false, "run the new version in shadow instead of activating it")
 	push.Flags().Int64Var(&ifMatch, "if-match", 0, "upload only if the policy is at this revision")
 	_ = push.MarkFlagRequired("name")
+	return push
+}
 
-	list := &cobra.Command{
-		Use: "list", Short: "List the modules the tenant can use (GET …/policies)", Args: cobra.NoArgs,
-		RunE: runE(o, true, func(ctx context.Context, _ []string) error {
-			return o.print(ctx, request{method: http.MethodGet, path: o.tenantPath("policies")})
-		}),
-	}
-	get := &cobra.Command{
-		Use: "get NAME", Short: "Show the serving version and the uploaded versions of a policy (GET …/policies/{name})", Args: cobra.ExactArgs(1),
-		RunE: runE(o, true, func(ctx context.Context, args []string) error {
-			return o.print(ctx, request{method: http.MethodGet, path: policyPath(args[0])})
-		}),
-	}
-	var delIfMatch int64
+func policyDeleteCmd(o *adminOptions) *cobra.Command {
+	var ifMatch int64
 	del := &cobra.Command{
 		Use: "delete NAME", Short: "Remove an uploaded policy and its versions (DELETE …/policies/{name})", Args: cobra.ExactArgs(1),
 		RunE: runE(o, true, func(ctx context.Context, args []string) error {
-			return o.print(ctx, request{method: http.MethodDelete, path: policyPath(args[0]), header: ifMatchHeader(delIfMatch)})
+			return o.print(ctx, request{method: http.MethodDelete, path: o.policyPath(args[0]), header: ifMatchHeader(ifMatch)})
 		}),
 	}
-	del.Flags().Int64Var(&delIfMatch, "if-match", 0, "remove only if the policy is at this revision")
+	del.Flags().Int64Var(&ifMatch, "if-match", 0, "remove only if the policy is at this revision")
+	return del
+}
 
-	change := func(use, short, route string, needDigest bool) *cobra.Command {
-		var digest string
-		var rev int64
-		c := &cobra.Command{
-			Use: use, Short: short, Args: cobra.ExactArgs(1),
-			RunE: runE(o, true, func(ctx context.Context, args []string) error {
-				if needDigest && digest == "" {
-					return usageError{"--version is required: the SHA-256 of a kept version (policy get lists them)"}
-				}
-				return o.print(ctx, request{method: http.MethodPost, path: policyPath(args[0], route), body: jsonBody(map[string]string{"digest": digest}), header: ifMatchHeader(rev)})
-			}),
-		}
-		c.Flags().StringVar(&digest, "version", "", "the version's SHA-256 digest")
-		c.Flags().Int64Var(&rev, "if-match", 0, "change only if the policy is at this revision")
-		return c
+// policyChangeCmd is a POST to one of a policy's change routes; those that
+// name a version take --version.
+func policyChangeCmd(o *adminOptions, use, short, route string, needDigest bool) *cobra.Command {
+	var digest string
+	var rev int64
+	c := &cobra.Command{
+		Use: use, Short: short, Args: cobra.ExactArgs(1),
+		RunE: runE(o, true, func(ctx context.Context, args []string) error {
+			if needDigest && digest == "" {
+				return usageError{"--version is required: the SHA-256 of a kept version (policy get lists them)"}
+			}
+			var body []byte
+			if route != "promote" {
+				body = jsonBody(map[string]string{"digest": digest})
+			}
+			return o.print(ctx, request{method: http.MethodPost, path: o.policyPath(args[0], route), body: body, header: ifMatchHeader(rev)})
+		}),
 	}
-	activate := change("activate NAME --version SHA256", "Serve a kept version: roll back or forward (POST …/activate)", "activate", true)
-	shadowCmd := change("shadow NAME [--version SHA256]", "Run a kept version in shadow; without --version, stop the shadow (POST …/shadow)", "shadow", false)
+	if route != "promote" {
+		c.Flags().StringVar(&digest, "version", "", "the version's SHA-256 digest")
+	}
+	c.Flags().Int64Var(&rev, "if-match", 0, "change only if the policy is at this revision")
+	return c
+}
 
-	var rbIfMatch int64
+func policyRollbackCmd(o *adminOptions) *cobra.Command {
+	var ifMatch int64
 	rollback := &cobra.Command{
 		Use:   "rollback NAME",
 		Short: "Serve the version uploaded before the active one (POST …/activate)",
 		Args:  cobra.ExactArgs(1),
 		RunE: runE(o, true, func(ctx context.Context, args []string) error {
-			b, err := o.do(ctx, request{method: http.MethodGet, path: policyPath(args[0])})
+			b, err := o.do(ctx, request{method: http.MethodGet, path: o.policyPath(args[0])})
 			if err != nil {
-				return err
+				return o.fail(err)
 			}
 			digest, rev, err := previousVersion(b)
 			if err != nil {
 				return err
 			}
-			if rbIfMatch > 0 && rbIfMatch != rev {
-				return fmt.Errorf("the policy is at revision %d, not %d", rev, rbIfMatch)
+			if ifMatch > 0 && ifMatch != rev {
+				return fmt.Errorf("the policy is at revision %d, not %d", rev, ifMatch)
 			}
 			// Conditional on the revision read, so that a change in between
 			// is not rolled back blindly.
-			return o.print(ctx, request{method: http.MethodPost, path: policyPath(args[0], "activate"), body: jsonBody(map[string]string{"digest": digest}), header: ifMatchHeader(rev)})
+			return o.print(ctx, request{method: http.MethodPost, path: o.policyPath(args[0], "activate"), body: jsonBody(map[string]string{"digest": digest}), header: ifMatchHeader(rev)})
 		}),
 	}
-	rollback.Flags().Int64Var(&rbIfMatch, "if-match", 0, "roll back only if the policy is at this revision")
+	rollback.Flags().Int64Var(&ifMatch, "if-match", 0, "roll back only if the policy is at this revision")
+	return rollback
+}
 
-	var promoteIfMatch int64
-	promote := &cobra.Command{
-		Use: "promote NAME", Short: "Make the shadow version the active one (POST …/promote)", Args: cobra.ExactArgs(1),
-		RunE: runE(o, true, func(ctx context.Context, args []string) error {
-			return o.print(ctx, request{method: http.MethodPost, path: policyPath(args[0], "promote"), header: ifMatchHeader(promoteIfMatch)})
-		}),
-	}
-	promote.Flags().Int64Var(&promoteIfMatch, "if-match", 0, "promote only if the policy is at this revision")
+// evaluateOptions are the flags of policy evaluate.
+type evaluateOptions struct {
+	metadata, version, module, phase, config string
+}
 
-	var ev struct {
-		metadata, version, module, phase, config string
+// body builds the evaluate request from the flags.
+func (ev evaluateOptions) body(e env) ([]byte, error) {
+	if ev.version != "" && ev.module != "" {
+		return nil, usageError{"--version and --module exclude each other"}
 	}
+	md, err := readSource(e, "--metadata", ev.metadata)
+	if err != nil {
+		return nil, err
+	}
+	if !json.Valid(md) {
+		return nil, usageError{"--metadata: not JSON"}
+	}
+	req := map[string]any{"metadata": json.RawMessage(md)}
+	if ev.version != "" {
+		req["digest"] = ev.version
+	}
+	if ev.module != "" {
+		wasm, err := os.ReadFile(ev.module)
+		if err != nil {
+			return nil, fmt.Errorf("--module: %w", err)
+		}
+		req["wasm_base64"] = base64.StdEncoding.EncodeToString(wasm)
+	}
+	if ev.phase != "" {
+		req["phase"] = ev.phase
+	}
+	if ev.config != "" {
+		c, err := os.ReadFile(ev.config)
+		if err != nil || !json.Valid(c) {
+			return nil, usageError{fmt.Sprintf("--config: %s is not a JSON file (%v)", ev.config, err)}
+		}
+		req["config"] = json.RawMessage(c)
+	}
+	return jsonBody(req), nil
+}
+
+func policyEvaluateCmd(o *adminOptions, e env) *cobra.Command {
+	var ev evaluateOptions
 	evaluate := &cobra.Command{
 		Use:   "evaluate NAME --metadata FILE|- [--version SHA256 | --module FILE.wasm]",
 		Short: "Dry-run a version on client metadata; print the decision and diff (POST …/evaluate)",
@@ -360,56 +421,21 @@ given client metadata, and prints the decision and the member diff. Nothing
 is stored.`,
 		Args: cobra.ExactArgs(1),
 		RunE: runE(o, true, func(ctx context.Context, args []string) error {
-			if ev.version != "" && ev.module != "" {
-				return usageError{"--version and --module exclude each other"}
-			}
-			md, err := readSource(e, "--metadata", ev.metadata)
+			body, err := ev.body(e)
 			if err != nil {
 				return err
 			}
-			if !json.Valid(md) {
-				return usageError{"--metadata: not JSON"}
-			}
-			req := map[string]any{"metadata": json.RawMessage(md)}
-			if ev.version != "" {
-				req["digest"] = ev.version
-			}
-			if ev.module != "" {
-				wasm, err := os.ReadFile(ev.module)
-				if err != nil {
-					return fmt.Errorf("--module: %w", err)
-				}
-				req["wasm_base64"] = base64.StdEncoding.EncodeToString(wasm)
-			}
-			if ev.phase != "" {
-				req["phase"] = ev.phase
-			}
-			if ev.config != "" {
-				c, err := os.ReadFile(ev.config)
-				if err != nil || !json.Valid(c) {
-					return usageError{fmt.Sprintf("--config: %s is not a JSON file (%v)", ev.config, err)}
-				}
-				req["config"] = json.RawMessage(c)
-			}
-			return o.print(ctx, request{method: http.MethodPost, path: policyPath(args[0], "evaluate"), body: jsonBody(req)})
+			return o.print(ctx, request{method: http.MethodPost, path: o.policyPath(args[0], "evaluate"), body: body})
 		}),
 	}
-	evaluate.Flags().StringVar(&ev.metadata, "metadata", "", `client metadata JSON file, or "-" for standard input (required)`)
-	evaluate.Flags().StringVar(&ev.version, "version", "", "evaluate this kept version (default: the active one)")
-	evaluate.Flags().StringVar(&ev.module, "module", "", "evaluate this module file instead of a stored version")
-	evaluate.Flags().StringVar(&ev.phase, "phase", "", "register (default) or update")
-	evaluate.Flags().StringVar(&ev.config, "config", "", "JSON file with the module's configuration")
+	f := evaluate.Flags()
+	f.StringVar(&ev.metadata, "metadata", "", `client metadata JSON file, or "-" for standard input (required)`)
+	f.StringVar(&ev.version, "version", "", "evaluate this kept version (default: the active one)")
+	f.StringVar(&ev.module, "module", "", "evaluate this module file instead of a stored version")
+	f.StringVar(&ev.phase, "phase", "", "register (default) or update")
+	f.StringVar(&ev.config, "config", "", "JSON file with the module's configuration")
 	_ = evaluate.MarkFlagRequired("metadata")
-
-	status := &cobra.Command{
-		Use:   "status",
-		Short: "Show every replica's policy modules: versions, state, last error (GET /admin/policies/status)",
-		Args:  cobra.NoArgs,
-		RunE: runE(o, false, func(ctx context.Context, _ []string) error {
-			return o.print(ctx, request{method: http.MethodGet, path: "/admin/policies/status"})
-		}),
-	}
-	return []*cobra.Command{push, list, get, del, activate, rollback, shadowCmd, promote, evaluate, status}
+	return evaluate
 }
 
 // previousVersion reads a policy view and returns the digest of the

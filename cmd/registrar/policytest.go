@@ -71,32 +71,9 @@ func policyTest(ctx context.Context, path string, o testOptions, e env) error {
 	if err != nil {
 		return err
 	}
-	var sets []caseSet
-	embedded, err := plugins.EmbeddedCases(wasm)
+	sets, err := collectCases(path, wasm, o.cases)
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if embedded != nil {
-		sets = append(sets, caseSet{path + " (" + plugins.CasesSection + ")", embedded})
-	}
-	files := o.cases
-	side := strings.TrimSuffix(path, ".wasm") + ".cases.json"
-	if _, err := os.Stat(side); err == nil {
-		files = append([]string{side}, files...)
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return fmt.Errorf("--cases: %w", err)
-		}
-		cs, err := plugins.ParseCases(b)
-		if err != nil {
-			return fmt.Errorf("%s: %w", f, err)
-		}
-		sets = append(sets, caseSet{f, cs})
-	}
-	if len(sets) == 0 {
-		return usageError{fmt.Sprintf("%s has no cases: ship a %s section, put %s beside it, or pass --cases FILE", path, plugins.CasesSection, filepath.Base(side))}
+		return err
 	}
 	logOut := io.Discard
 	if o.verbose {
@@ -111,7 +88,48 @@ func policyTest(ctx context.Context, path string, o testOptions, e env) error {
 		return fmt.Errorf("refused: %w", err)
 	}
 	defer m.Close(ctx)
-	passed, failed := 0, 0
+	passed, failed := runCaseSets(ctx, m, sets, e)
+	fmt.Fprintf(e.stdout, "%d passed, %d failed\n", passed, failed)
+	if failed > 0 {
+		return errors.New("cases failed")
+	}
+	return nil
+}
+
+// collectCases gathers the module's embedded cases, its side file's and
+// those of the given case files.
+func collectCases(path string, wasm []byte, files []string) ([]caseSet, error) {
+	var sets []caseSet
+	embedded, err := plugins.EmbeddedCases(wasm)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if embedded != nil {
+		sets = append(sets, caseSet{path + " (" + plugins.CasesSection + ")", embedded})
+	}
+	side := strings.TrimSuffix(path, ".wasm") + ".cases.json"
+	if _, err := os.Stat(side); err == nil {
+		files = append([]string{side}, files...)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("--cases: %w", err)
+		}
+		cs, err := plugins.ParseCases(b)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		sets = append(sets, caseSet{f, cs})
+	}
+	if len(sets) == 0 {
+		return nil, usageError{fmt.Sprintf("%s has no cases: ship a %s section, put %s beside it, or pass --cases FILE", path, plugins.CasesSection, filepath.Base(side))}
+	}
+	return sets, nil
+}
+
+// runCaseSets runs each case on its own and prints ok or FAIL for it.
+func runCaseSets(ctx context.Context, m *plugins.Module, sets []caseSet, e env) (passed, failed int) {
 	for _, set := range sets {
 		if err := checkHooks(m, set.cases); err != nil {
 			failed++
@@ -119,21 +137,16 @@ func policyTest(ctx context.Context, path string, o testOptions, e env) error {
 		}
 		for _, c := range set.cases.Cases {
 			one := &plugins.Cases{Input: set.cases.Input, Cases: []plugins.Case{c}}
-			err := m.RunCases(ctx, one)
-			if err == nil {
-				passed++
-				fmt.Fprintf(e.stdout, "ok   %s\n", c.Name)
+			if err := m.RunCases(ctx, one); err != nil {
+				failed++
+				fmt.Fprintf(e.stdout, "FAIL %s (%s)\n     %v\n", c.Name, set.from, err)
 				continue
 			}
-			failed++
-			fmt.Fprintf(e.stdout, "FAIL %s (%s)\n     %v\n", c.Name, set.from, err)
+			passed++
+			fmt.Fprintf(e.stdout, "ok   %s\n", c.Name)
 		}
 	}
-	fmt.Fprintf(e.stdout, "%d passed, %d failed\n", passed, failed)
-	if failed > 0 {
-		return errors.New("cases failed")
-	}
-	return nil
+	return passed, failed
 }
 
 // checkHooks compares the hooks a case file names with the module's.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"strconv"
 	"sync/atomic"
@@ -111,159 +112,235 @@ func newLogger(e env, level string) (*slog.Logger, error) {
 	return slog.New(httpio.ContextHandler{Handler: h}), nil
 }
 
+// server is a running provider's parts, built by serve in named steps.
+type server struct {
+	c       *serveConfig
+	e       env
+	log     *slog.Logger
+	trusted []netip.Prefix
+	fc      fileConfig
+
+	pub, adm net.Listener
+	store    backend
+	metrics  *metrics.Metrics
+	modules  *plugins.Host
+	reg      *engine.Registrar
+	servers  []*http.Server
+	// regp is reg for what runs before the engine exists: the policy
+	// host's audit events and the metrics' tenant check.
+	regp atomic.Pointer[engine.Registrar]
+
+	// closers release what the steps opened, in reverse order.
+	closers []func()
+}
+
+// serve runs the provider until ctx ends.
 func serve(ctx context.Context, c *serveConfig, e env) error {
-	if err := c.check(); err != nil {
+	s := &server{c: c, e: e}
+	defer func() {
+		for i := len(s.closers) - 1; i >= 0; i-- {
+			s.closers[i]()
+		}
+	}()
+	steps := []func(context.Context) error{s.configure, s.listen, s.openStore, s.openModules, s.openEngine, s.openHandlers}
+	for _, step := range steps {
+		if err := step(ctx); err != nil {
+			return err
+		}
+	}
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	s.runBackground(runCtx)
+	return s.run(ctx)
+}
+
+// configure checks the flags and reads the configuration file.
+func (s *server) configure(context.Context) error {
+	if err := s.c.check(); err != nil {
 		return err
 	}
-	log, err := newLogger(e, c.logLevel)
-	if err != nil {
+	var err error
+	if s.log, err = newLogger(s.e, s.c.logLevel); err != nil {
 		return err
 	}
-	trusted, err := httpio.ParseTrustedProxies(c.trustedProxies)
-	if err != nil {
+	if s.trusted, err = httpio.ParseTrustedProxies(s.c.trustedProxies); err != nil {
 		return usageError{"--trusted-proxies: " + err.Error()}
 	}
-	fc, err := loadConfig(c.configFile)
-	if err != nil {
-		return err
-	}
-	// Listen before anything is written to the store (audit events,
-	// replica status), so that a taken port fails start-up having changed
-	// nothing, and ":0" works.
-	pub, err := net.Listen("tcp", c.addr)
-	if err != nil {
+	s.fc, err = loadConfig(s.c.configFile)
+	return err
+}
+
+// listen binds both listeners before anything is written to the store
+// (audit events, replica status), so that a taken port fails start-up
+// having changed nothing, and ":0" works.
+func (s *server) listen(context.Context) error {
+	var err error
+	if s.pub, err = net.Listen("tcp", s.c.addr); err != nil {
 		return fmt.Errorf("--addr: %w", err)
 	}
-	defer pub.Close()
-	adm, err := net.Listen("tcp", c.adminAddr)
-	if err != nil {
+	s.closers = append(s.closers, func() { s.pub.Close() })
+	if s.adm, err = net.Listen("tcp", s.c.adminAddr); err != nil {
 		return fmt.Errorf("--admin-addr: %w", err)
 	}
-	defer adm.Close()
-	store, closeStore, err := openStore(ctx, c.redisURL, redisWait, log)
+	s.closers = append(s.closers, func() { s.adm.Close() })
+	if s.c.issuer == "" {
+		s.c.issuer = "http://" + s.pub.Addr().String()
+	}
+	return nil
+}
+
+func (s *server) openStore(ctx context.Context) error {
+	store, closeStore, err := openStore(ctx, s.c.redisURL, redisWait, s.log)
 	if err != nil {
 		return err
 	}
-	defer closeStore()
-	// The engine needs the policy host and the host reports to the
-	// engine's audit log: the host's events before the engine exists are
-	// recorded once it does (below).
-	var regp atomic.Pointer[engine.Registrar]
-	m := metrics.New(metrics.Config{
-		KnownTenant: func(name string) bool { r := regp.Load(); return r != nil && r.HasTenant(name) },
+	s.store = store
+	s.closers = append(s.closers, func() { closeStore() })
+	return nil
+}
+
+// openModules starts the metrics and the policy host, and checks the
+// configuration's tenants against the modules it has. The host reports to
+// the engine's audit log, which does not exist yet: its events before the
+// engine does are recorded once it does (openEngine).
+func (s *server) openModules(ctx context.Context) error {
+	s.metrics = metrics.New(metrics.Config{
+		KnownTenant: func(name string) bool { r := s.regp.Load(); return r != nil && r.HasTenant(name) },
 		Version:     version(),
-		Logger:      log,
+		Logger:      s.log,
 	})
-	observe, shadow := observers(m)
-	modules, err := openModules(ctx, c, fc, store, plugins.Config{
+	observe, shadow := observers(s.metrics)
+	modules, err := openModules(ctx, s.c, s.fc, s.store, plugins.Config{
 		Observe: observe,
 		Shadow:  shadow,
 		Audit: func(ctx context.Context, e engine.AuditEvent) {
-			if r := regp.Load(); r != nil {
+			if r := s.regp.Load(); r != nil {
 				r.Audit(ctx, e)
 			}
 		},
-	}, log)
+	}, s.log)
 	if err != nil {
 		return err
 	}
-	defer modules.Close(context.WithoutCancel(ctx))
-	if err := fc.check(modules); err != nil {
+	s.modules = modules
+	s.closers = append(s.closers, func() { modules.Close(context.WithoutCancel(ctx)) })
+	if err := s.fc.check(modules); err != nil {
 		return err
 	}
-	m.WatchPolicies(modules.Status)
+	s.metrics.WatchPolicies(modules.Status)
+	return nil
+}
+
+// openEngine builds the engine and records the policy host's start-up
+// events in its audit log.
+func (s *server) openEngine(ctx context.Context) error {
+	m, modules := s.metrics, s.modules
 	reg, err := engine.New(engine.Config{
-		Store:    m.Store(store),
-		AuditLog: m.AuditLog(store),
-		Limiter:  m.Limiter(store),
+		Store:    m.Store(s.store),
+		AuditLog: m.AuditLog(s.store),
+		Limiter:  m.Limiter(s.store),
 		Keys:     jose.KeySetChecker{},
 		Modules:  modules,
-		Tenants:  fc.Tenants,
+		Tenants:  s.fc.Tenants,
 		TenantDeleted: func(ctx context.Context, name string) {
 			modules.TenantDeleted(ctx, name)
 			m.ForgetTenant(name)
 		},
-		Logger: log,
+		Logger: s.log,
 	})
 	if err != nil {
 		return err
 	}
-	regp.Store(reg)
-	for _, m := range modules.Modules() {
+	s.reg = reg
+	s.regp.Store(reg)
+	for _, mod := range modules.Modules() {
 		reg.Audit(ctx, engine.AuditEvent{
-			Tenant: m.Tenant, Type: engine.AuditPolicyLoaded, Actor: "system",
-			Policy: &engine.PolicyVersion{Name: m.Name, Digest: m.Digest}, Detail: "loaded at start",
+			Tenant: mod.Tenant, Type: engine.AuditPolicyLoaded, Actor: "system",
+			Policy: &engine.PolicyVersion{Name: mod.Name, Digest: mod.Digest}, Detail: "loaded at start",
 		})
 	}
-	runCtx, stopRun := context.WithCancel(ctx)
-	defer stopRun()
-	go func() {
-		if err := modules.Run(runCtx); err != nil && runCtx.Err() == nil {
-			log.Error("policy hot reload stopped; policies no longer follow the folder and the store", "err", err)
-		}
-	}()
-	if err := reg.Refresh(ctx); err != nil {
-		log.Warn("tenants of the store not loaded yet; retrying in the background", "err", err)
-	}
-	go reg.RefreshEvery(runCtx, c.tenantRefresh)
+	return nil
+}
 
-	if c.issuer == "" {
-		c.issuer = "http://" + pub.Addr().String()
-	}
+// openHandlers builds both listeners' handlers and servers. Admin answers
+// may wait for a policy module to compile and pass its self-tests: they
+// get more time than public ones. /metrics is on both listeners, so that a
+// deployment can keep it off the public one.
+func (s *server) openHandlers(context.Context) error {
+	c := s.c
 	if c.adminToken == "" {
+		var err error
 		if c.adminToken, err = randomToken(); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "admin token (shown once; set REGISTRAR_ADMIN_TOKEN to choose your own): %s\n", c.adminToken)
+		fmt.Fprintf(s.e.stdout, "admin token (shown once; set REGISTRAR_ADMIN_TOKEN to choose your own): %s\n", c.adminToken)
 	}
 	public, err := httpapi.New(httpapi.Config{
-		Registrar: reg, Issuer: c.issuer, MaxBodyBytes: c.maxBody, TrustedProxies: trusted,
-		Middleware: metrics.Route, Metrics: m.Handler(), PoliciesReady: modules.Ready, Logger: log,
+		Registrar: s.reg, Issuer: c.issuer, MaxBodyBytes: c.maxBody, TrustedProxies: s.trusted,
+		Middleware: metrics.Route, Metrics: s.metrics.Handler(), PoliciesReady: s.modules.Ready, Logger: s.log,
 	})
 	if err != nil {
 		return err
 	}
 	admin, err := adminapi.New(adminapi.Config{
-		Registrar: reg, Token: c.adminToken, Issuer: c.issuer, Policies: modules, TrustedProxies: trusted,
-		Middleware: metrics.Route, Logger: log,
+		Registrar: s.reg, Token: c.adminToken, Issuer: c.issuer, Policies: s.modules, TrustedProxies: s.trusted,
+		Middleware: metrics.Route, Logger: s.log,
 	})
 	if err != nil {
 		return err
 	}
-	// Admin answers may wait for a policy module to compile and pass its
-	// self-tests: they get more time than public ones.
-	// /metrics is also on the admin listener, so that a deployment can
-	// keep it off the public one.
 	adminMux := http.NewServeMux()
-	adminMux.Handle("GET /metrics", m.Handler())
+	adminMux.Handle("GET /metrics", s.metrics.Handler())
 	adminMux.Handle("/", admin)
-	servers := []*http.Server{newServer(m.HTTP("public", public), 30*time.Second, log), newServer(m.HTTP("admin", adminMux), 2*time.Minute, log)}
-	errc := make(chan error, 2)
-	for i, l := range []net.Listener{pub, adm} {
+	s.servers = []*http.Server{
+		newServer(s.metrics.HTTP("public", public), 30*time.Second, s.log),
+		newServer(s.metrics.HTTP("admin", adminMux), 2*time.Minute, s.log),
+	}
+	return nil
+}
+
+// runBackground starts the policy host's hot reload and the tenant
+// refresh, until ctx ends.
+func (s *server) runBackground(ctx context.Context) {
+	go func() {
+		if err := s.modules.Run(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("policy hot reload stopped; policies no longer follow the folder and the store", "err", err)
+		}
+	}()
+	if err := s.reg.Refresh(ctx); err != nil {
+		s.log.Warn("tenants of the store not loaded yet; retrying in the background", "err", err)
+	}
+	go s.reg.RefreshEvery(ctx, s.c.tenantRefresh)
+}
+
+// run serves until ctx ends or a listener fails, then drains requests in
+// flight for at most the shutdown timeout.
+func (s *server) run(ctx context.Context) error {
+	errc := make(chan error, len(s.servers))
+	for i, l := range []net.Listener{s.pub, s.adm} {
 		go func() {
-			if err := servers[i].Serve(l); !errors.Is(err, http.ErrServerClosed) {
+			if err := s.servers[i].Serve(l); !errors.Is(err, http.ErrServerClosed) {
 				errc <- err
 			}
 		}()
 	}
-	log.Info("registrar serving", "version", version(), "addr", pub.Addr().String(), "admin_addr", adm.Addr().String(), "issuer", c.issuer, "tenants", reg.TenantNames())
-
+	s.log.Info("registrar serving", "version", version(), "addr", s.pub.Addr().String(), "admin_addr", s.adm.Addr().String(), "issuer", s.c.issuer, "tenants", s.reg.TenantNames())
 	select {
 	case <-ctx.Done():
-		log.Info("shutting down: draining requests in flight", "timeout", c.shutdownTimeout.String())
+		s.log.Info("shutting down: draining requests in flight", "timeout", s.c.shutdownTimeout.String())
 	case err := <-errc:
-		log.Error("listener failed; shutting down", "err", err)
+		s.log.Error("listener failed; shutting down", "err", err)
 	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.c.shutdownTimeout)
 	defer cancel()
 	var errs []error
-	for _, s := range servers {
-		errs = append(errs, s.Shutdown(sctx))
+	for _, srv := range s.servers {
+		errs = append(errs, srv.Shutdown(sctx))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
-	log.Info("stopped")
+	s.log.Info("stopped")
 	return nil
 }
 
