@@ -28,3 +28,6 @@ const Settle = settle
 func Envelope(hook engine.Hook, now time.Time, in any) ([]byte, error) {
 	return envelope(hook, now, in)
 }
+
+// ParsePolicyOutput reads a policy hook's output document as the host does.
+func ParsePolicyOutput(out []byte) (*engine.PolicyOutput, error) { return policyOutput(out) }
