@@ -260,6 +260,24 @@ func TestImportsAndLogs(t *testing.T) {
 	}
 }
 
+// TestLogOutsideMemory: a registrar.log call whose bytes are not inside the
+// module's memory logs nothing and does not fail the call (sdk/ABI.md §3).
+func TestLogOutsideMemory(t *testing.T) {
+	var buf logBuffer
+	m, err := plugins.Load(context.Background(), fixture(t, "log-bounds"), plugins.LoadOptions{Name: "log-bounds", Logger: slogTo(&buf)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close(context.Background())
+	out, err := m.Call(context.Background(), engine.HookPolicy, policyInput(`{}`))
+	if err != nil || string(out) != `{"metadata":{}}` {
+		t.Fatalf("call: %s, %v", out, err)
+	}
+	if n := strings.Count(buf.String(), `"msg":"policy module log"`); n != 1 || !strings.Contains(buf.String(), `"line":"the good line"`) {
+		t.Errorf("%d lines logged, want only the good one:\n%s", n, buf.String())
+	}
+}
+
 // TestPoolHammer runs many concurrent calls through a small pool: every
 // call succeeds, under -race.
 func TestPoolHammer(t *testing.T) {
