@@ -1,6 +1,11 @@
 package plugins
 
-import "context"
+import (
+	"context"
+	"time"
+
+	"github.com/registrar-dev/registrar/engine"
+)
 
 // LiveModules counts the module versions the host has loaded and not yet
 // closed: serving, in shadow, being verified or draining.
@@ -18,3 +23,11 @@ func (h *Host) SyncStore(ctx context.Context) error { return h.syncStore(ctx) }
 // Settle is how long the policy folder must stay quiet before a change is
 // loaded.
 const Settle = settle
+
+// Envelope is the input document the host writes for a hook's input.
+func Envelope(hook engine.Hook, now time.Time, in any) ([]byte, error) {
+	return envelope(hook, now, in)
+}
+
+// ParsePolicyOutput reads a policy hook's output document as the host does.
+func ParsePolicyOutput(out []byte) (*engine.PolicyOutput, error) { return policyOutput(out) }

@@ -101,6 +101,59 @@ func TestMinimalWAT(t *testing.T) {
 	}
 }
 
+// TestMinimalWATHoldsTheLargestInput: the module of sdk/ABI.md §6 takes an
+// input document of exactly the default input limit (64 KiB) and echoes
+// its metadata whole.
+func TestMinimalWATHoldsTheLargestInput(t *testing.T) {
+	m := load(t, "minimal", plugins.Limits{})
+	const limit = 64 << 10
+	name := strings.Repeat("x", limit-len(policyInput(`{"client_name":""}`)))
+	in := policyInput(`{"client_name":"` + name + `"}`)
+	if len(in) != limit {
+		t.Fatalf("the input is %d bytes, want %d", len(in), limit)
+	}
+	out, err := m.Call(context.Background(), engine.HookPolicy, in)
+	if err != nil {
+		t.Fatalf("an input of %d bytes: %v", len(in), err)
+	}
+	if want := `{"metadata":{"client_name":"` + name + `"}}`; string(out) != want {
+		t.Fatalf("output of %d bytes, want the %d-byte metadata echoed", len(out), len(want))
+	}
+	if _, err := m.Call(context.Background(), engine.HookPolicy, append(in[:len(in):len(in)], ' ')); err == nil || !strings.Contains(err.Error(), "over the 65536-byte limit") {
+		t.Errorf("an input one byte over the limit: %v", err)
+	}
+}
+
+// TestABIDocShowsMinimalWAT: sdk/ABI.md §6 shows sdk/testdata/minimal.wat
+// whole, byte for byte, so that the example a reader copies is the module
+// the tests run.
+func TestABIDocShowsMinimalWAT(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "sdk", "ABI.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wat, err := os.ReadFile(filepath.Join("..", "sdk", "testdata", "minimal.wat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(doc), "\n## 6. ")
+	if !ok {
+		t.Fatal("sdk/ABI.md has no section 6")
+	}
+	section, _, _ = strings.Cut(section, "\n## 7. ")
+	_, block, ok := strings.Cut(section, "\n```wat\n")
+	if !ok {
+		t.Fatal("sdk/ABI.md §6 has no wat code block")
+	}
+	block, _, ok = strings.Cut(block, "```\n")
+	if !ok {
+		t.Fatal("sdk/ABI.md §6: the wat code block does not end")
+	}
+	if block != string(wat) {
+		t.Errorf("sdk/ABI.md §6 differs from sdk/testdata/minimal.wat (%d and %d bytes): copy the file into the section", len(block), len(wat))
+	}
+}
+
 // TestLoadRefuses: a module that breaks the ABI is refused when loaded,
 // with a reason that says what is wrong.
 func TestLoadRefuses(t *testing.T) {
@@ -204,6 +257,24 @@ func TestImportsAndLogs(t *testing.T) {
 		if !strings.Contains(logged, want) {
 			t.Errorf("log lacks %s:\n%s", want, logged)
 		}
+	}
+}
+
+// TestLogOutsideMemory: a registrar.log call whose bytes are not inside the
+// module's memory logs nothing and does not fail the call (sdk/ABI.md §3).
+func TestLogOutsideMemory(t *testing.T) {
+	var buf logBuffer
+	m, err := plugins.Load(context.Background(), fixture(t, "log-bounds"), plugins.LoadOptions{Name: "log-bounds", Logger: slogTo(&buf)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close(context.Background())
+	out, err := m.Call(context.Background(), engine.HookPolicy, policyInput(`{}`))
+	if err != nil || string(out) != `{"metadata":{}}` {
+		t.Fatalf("call: %s, %v", out, err)
+	}
+	if n := strings.Count(buf.String(), `"msg":"policy module log"`); n != 1 || !strings.Contains(buf.String(), `"line":"the good line"`) {
+		t.Errorf("%d lines logged, want only the good one:\n%s", n, buf.String())
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/registrar-dev/registrar/engine"
@@ -252,6 +253,57 @@ func checkOutputSchema(hook engine.Hook, out []byte) error {
 			return errors.New("decision is not true or false")
 		}
 		return only("decision")
+	}
+}
+
+// TestVectorsAsTheHostWritesThem: a vector whose name says "as the host
+// writes it" has, byte for byte, the input document the host writes for
+// the engine input it describes, so that the SDKs are tested on what they
+// will be sent (token members per kind, null policies and config, the form
+// of validated metadata).
+func TestVectorsAsTheHostWritesThem(t *testing.T) {
+	n := 0
+	for _, f := range vectorFiles(t) {
+		for _, v := range f.Vectors {
+			if !strings.Contains(v.Name, "as the host writes it") {
+				continue
+			}
+			n++
+			t.Run(string(f.Hook)+"/"+v.Name, func(t *testing.T) {
+				doc, err := v.document()
+				if err != nil {
+					t.Fatal(err)
+				}
+				var env struct {
+					Now int64 `json:"now"`
+				}
+				if err := json.Unmarshal(doc, &env); err != nil {
+					t.Fatal(err)
+				}
+				var in any
+				switch f.Hook {
+				case engine.HookPolicy:
+					in = &engine.PolicyInput{}
+				case engine.HookIDFactory, engine.HookSecretFactory:
+					in = &engine.FactoryInput{}
+				default:
+					in = &engine.DecisionInput{}
+				}
+				if err := json.Unmarshal(doc, in); err != nil {
+					t.Fatal(err)
+				}
+				written, err := plugins.Envelope(f.Hook, time.Unix(env.Now, 0), in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(written, doc) {
+					t.Errorf("the host writes\n%s\nthe vector has\n%s", written, doc)
+				}
+			})
+		}
+	}
+	if n == 0 {
+		t.Error("no vector is written as the host writes it")
 	}
 }
 

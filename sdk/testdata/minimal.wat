@@ -1,12 +1,20 @@
 ;; minimal.wat: a complete ABI v1 policy module, written by hand from
 ;; sdk/ABI.md alone, to show the calling convention with nothing in between.
+;; sdk/ABI.md §6 shows this file as it is; a test keeps the two the same.
 ;;
 ;; It exports the policy hook. It accepts the request's metadata unchanged,
-;; unless the metadata contains the text "http:// (an http URL), which it
-;; rejects with invalid_redirect_uri. It does not parse JSON properly: it
-;; finds the "metadata" member of the input by its text and copies the
-;; object that follows, counting braces outside strings. Registrar writes
-;; input documents without insignificant white space, which this relies on.
+;; unless a string in the metadata begins with http:// (the bytes "http://
+;; appear in it), which it rejects with invalid_redirect_uri. It does not
+;; parse JSON: it finds the "metadata" member of the input by its text and
+;; copies the object that follows, counting braces outside strings. That
+;; relies on two things this host does (ABI.md §2): it writes input
+;; documents as compact JSON, and no member before "metadata" can contain
+;; that text. It compares bytes, so a client that writes \u0068ttp:// gets
+;; past it: values keep the client's escapes. A real policy decodes the
+;; JSON (the SDKs do).
+;;
+;; It holds the largest input the host allows: registrar_alloc grows the
+;; memory to fit the input and an output of the same size.
 ;;
 ;; Build: wat2wasm minimal.wat -o minimal.wasm
 (module
