@@ -451,14 +451,7 @@ func (a auditTail) newest(ctx context.Context, limit int) ([]auditEvent, map[str
 // oldest first, until ctx ends. It pages back until it meets a seen
 // event, so a burst longer than a page is not skipped.
 func (a auditTail) follow(ctx context.Context, seen map[string]bool, every time.Duration) error {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
+	return tick(ctx, every, func() {
 		var fresh []auditEvent
 		q := url.Values{"limit": {"100"}}
 		newestPage := map[string]bool(nil)
@@ -488,6 +481,20 @@ func (a auditTail) follow(ctx context.Context, seen map[string]bool, every time.
 		}
 		if newestPage != nil {
 			seen = newestPage
+		}
+	})
+}
+
+// tick calls fn every interval until ctx ends.
+func tick(ctx context.Context, every time.Duration, fn func()) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			fn()
 		}
 	}
 }

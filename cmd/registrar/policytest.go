@@ -173,17 +173,10 @@ func watchFiles(ctx context.Context, files []string, every time.Duration, fn fun
 	}
 	last := stamp()
 	fn()
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
+	return tick(ctx, every, func() {
 		if s := stamp(); s != last {
 			last = s
 			fn()
 		}
-	}
+	})
 }
