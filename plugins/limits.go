@@ -14,6 +14,12 @@ type Limits struct {
 	// MemoryPages caps an instance's linear memory, in 64 KiB pages.
 	// Default 512 (32 MiB).
 	MemoryPages uint32 `json:"memory_pages,omitempty"`
+	// MaxTableElements caps each table of a module, in elements. A module
+	// whose table declares a larger minimum is refused at load; table.grow
+	// past the cap fails (returns -1). A module's tables count toward its
+	// memory budget at 8 bytes an element (their capped sizes, rounded up
+	// to whole pages, are taken off MemoryPages). Default 10,000.
+	MaxTableElements uint32 `json:"max_table_elements,omitempty"`
 	// MaxInput bounds an input document, in bytes. Default 64 KiB.
 	MaxInput int `json:"max_input,omitempty"`
 	// MaxOutput bounds an output document, in bytes. Default 256 KiB.
@@ -45,6 +51,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MemoryPages == 0 {
 		l.MemoryPages = 512
+	}
+	if l.MaxTableElements == 0 {
+		l.MaxTableElements = 10_000
 	}
 	set(&l.MaxInput, 64<<10)
 	set(&l.MaxOutput, 256<<10)

@@ -106,11 +106,22 @@ func Load(ctx context.Context, wasm []byte, opts LoadOptions) (*Module, error) {
 		cases = append(cases, opts.Cases)
 	}
 
-	// One runtime per module: its memory cap is the module's, and modules
-	// of different tenants can never see each other.
+	// Tables are capped in the binary, as wazero does not bound them, and
+	// their capped size is taken off the memory budget.
+	wasm, tableBytes, err := capTables(wasm, limits.MaxTableElements)
+	if err != nil {
+		return nil, fmt.Errorf("module %q: %w", m.info.Name, err)
+	}
+	tablePages := uint32((tableBytes + 65535) / 65536)
+	if tablePages >= limits.MemoryPages {
+		return nil, fmt.Errorf("module %q: its tables may take %d bytes, which leaves no memory within the limit of %d pages", m.info.Name, tableBytes, limits.MemoryPages)
+	}
+
+	// One runtime per module: its memory cap is the module's, less its
+	// tables, and modules of different tenants can never see each other.
 	rc := wazero.NewRuntimeConfig().
 		WithCloseOnContextDone(true).
-		WithMemoryLimitPages(limits.MemoryPages)
+		WithMemoryLimitPages(limits.MemoryPages - tablePages)
 	if opts.Cache != nil {
 		rc = rc.WithCompilationCache(opts.Cache)
 	}
