@@ -1,6 +1,9 @@
 package plugins
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // LiveModules counts the module versions the host has loaded and not yet
 // closed: serving, in shadow, being verified or draining.
@@ -18,3 +21,25 @@ func (h *Host) SyncStore(ctx context.Context) error { return h.syncStore(ctx) }
 // Settle is how long the policy folder must stay quiet before a change is
 // loaded.
 const Settle = settle
+
+// Instance is one instance of a module, for tests that check which
+// instance served a call.
+type Instance = *instance
+
+// WaitIdle waits until the module's pool holds an idle instance and returns
+// it, leaving it in the pool. The pool must have room for one instance
+// only, and no call may run meanwhile.
+func (m *Module) WaitIdle() Instance {
+	for {
+		select {
+		case inst := <-m.pool.idle:
+			m.pool.idle <- inst
+			return inst
+		default:
+			time.Sleep(time.Millisecond)
+		}
+	}
+}
+
+// Closed reports whether an instance has been closed (discarded).
+func Closed(i Instance) bool { return i.mod.IsClosed() }
