@@ -99,6 +99,17 @@ func (w *moduleLog) reset(ctx context.Context) {
 	w.mu.Unlock()
 }
 
+// context returns the current call's context (Background before the
+// first).
+func (w *moduleLog) context() context.Context {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ctx == nil {
+		return context.Background()
+	}
+	return w.ctx
+}
+
 // line logs one line; a nil ctx means the current call's.
 func (w *moduleLog) line(ctx context.Context, level slog.Level, b []byte) {
 	w.mu.Lock()

@@ -45,6 +45,8 @@ type Module struct {
 	calls     int
 	closing   bool
 	drained   chan struct{} // closed when closing and calls is zero
+	stop      chan struct{} // closed when Close stops the calls left (Module.stoppable)
+	stopOnce  sync.Once
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -83,6 +85,7 @@ func Load(ctx context.Context, wasm []byte, opts LoadOptions) (*Module, error) {
 		limits:  limits,
 		hooks:   map[engine.Hook]bool{},
 		drained: make(chan struct{}),
+		stop:    make(chan struct{}),
 	}
 	m.log = opts.Logger
 	if m.log == nil {
@@ -187,7 +190,7 @@ func (m *Module) setUp(ctx context.Context, wasm []byte) error {
 		WithName(""). // anonymous: many instances, importable by none
 		WithStartFunctions().
 		WithRandSource(rand.Reader).
-		WithSysWalltime().WithSysNanotime().WithSysNanosleep()
+		WithSysWalltime().WithSysNanotime() // sleeps: Module.sleeper, per instance
 	if m.info.Reactor {
 		cfg = cfg.WithStartFunctions(exportInitialize)
 	}
@@ -305,8 +308,8 @@ func (m *Module) Info() Info {
 func (m *Module) Has(h engine.Hook) bool { return m.hooks[h] }
 
 // Close stops new calls at once (they fail), waits for the calls in flight
-// to finish (or ctx to be done), then frees the module, its instances and
-// its compiled code.
+// to finish (or ctx to be done: then it stops them, sleeping or running),
+// then frees the module, its instances and its compiled code.
 func (m *Module) Close(ctx context.Context) error {
 	m.mu.Lock()
 	if !m.closing {
@@ -318,7 +321,12 @@ func (m *Module) Close(ctx context.Context) error {
 	m.mu.Unlock()
 	select {
 	case <-m.drained:
-	case <-ctx.Done(): // the calls left are stopped by closing their instances
+	case <-ctx.Done():
+		// Stop the calls left (their contexts are cancelled: guest code
+		// and sleeps end at once) and let them leave, as the runtime must
+		// not be closed under a running host function.
+		m.stopOnce.Do(func() { close(m.stop) })
+		<-m.drained
 	}
 	m.closeOnce.Do(func() {
 		m.closeErr = errors.Join(m.runtime.Close(ctx), m.compiled.Close(ctx))

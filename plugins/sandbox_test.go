@@ -2,8 +2,10 @@ package plugins_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/plugins"
@@ -47,5 +49,59 @@ func TestTableLimitsAtLoad(t *testing.T) {
 		if err == nil {
 			m.Close(context.Background())
 		}
+	}
+}
+
+// waitLog waits until buf holds s.
+func waitLog(buf *logBuffer, s string) {
+	for !strings.Contains(buf.String(), s) {
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestSleepEndsAtDeadline: a module sleeping an hour in WASI poll_oneoff is
+// stopped at its call's deadline, with a deadline error, and its instance
+// is discarded. (Before, the call slept the hour and then succeeded.)
+func TestSleepEndsAtDeadline(t *testing.T) {
+	m := load(t, "sleep", plugins.Limits{Timeout: 100 * time.Millisecond, MaxInstances: 1, MaxIdle: 1})
+	for range 2 {
+		inst := m.WaitIdle()
+		out, err := m.Call(context.Background(), engine.HookPolicy, policyInput(`{}`))
+		if err == nil || !strings.Contains(err.Error(), "stopped: ran past its 100ms deadline") {
+			t.Fatalf("call: %s %v, want stopped at its deadline", out, err)
+		}
+		if !plugins.Closed(inst) {
+			t.Error("the instance that slept past its deadline was kept")
+		}
+	}
+	// A request cancelled while the module sleeps ends the sleep too.
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { m.WaitIdle(); time.Sleep(10 * time.Millisecond); cancel() }()
+	m2 := load(t, "sleep", plugins.Limits{Timeout: time.Hour})
+	if _, err := m2.Call(ctx, engine.HookPolicy, policyInput(`{}`)); err == nil || !strings.Contains(err.Error(), "cancelled") {
+		t.Errorf("cancelled call: %v", err)
+	}
+}
+
+// TestHostCloseStopsSleepers: Host.Close returns while a call sleeps with
+// an hour's deadline, once its context is done, and the call fails.
+func TestHostCloseStopsSleepers(t *testing.T) {
+	var buf logBuffer
+	dir := policyDir(t, map[string]string{"sleep.wasm": "sleep"})
+	h, err := plugins.New(context.Background(), plugins.Config{Dir: dir, Limits: plugins.Limits{Timeout: time.Hour}, Logger: slogTo(&buf)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.Policy(context.Background(), "default", "sleep", &engine.PolicyInput{Tenant: "default", Metadata: map[string]json.RawMessage{}})
+		done <- err
+	}()
+	waitLog(&buf, "going to sleep")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // shut down now: stop the calls in flight
+	h.Close(ctx)
+	if err := <-done; err == nil || !strings.Contains(err.Error(), "stopped") {
+		t.Errorf("the sleeping call: %v, want it stopped", err)
 	}
 }
