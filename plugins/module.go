@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -34,7 +35,8 @@ type Module struct {
 	config   wazero.ModuleConfig
 	hooks    map[engine.Hook]bool
 	pool     pool
-	cases    int // self-test cases run when it was loaded
+	cases    int      // self-test cases run when it was loaded
+	logRate  *logRate // its log budget per second, shared by its instances
 
 	// mu guards calls and closing. Every call and background
 	// instantiation counts itself in calls; Close stops new ones at once
@@ -63,6 +65,9 @@ type LoadOptions struct {
 	// Logger receives the module's log lines and failures. Default
 	// slog.Default().
 	Logger *slog.Logger
+	// Now is the clock of the module's log budget per second. Default
+	// time.Now.
+	Now func() time.Time
 	// Cases are self-test cases to run besides those the module ships in
 	// its registrar.cases section (a policy folder's side file). Default:
 	// only the module's own.
@@ -87,6 +92,11 @@ func Load(ctx context.Context, wasm []byte, opts LoadOptions) (*Module, error) {
 		drained: make(chan struct{}),
 		stop:    make(chan struct{}),
 	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	m.logRate = newLogRate(limits.MaxLogBytesPerSecond, now)
 	m.log = opts.Logger
 	if m.log == nil {
 		m.log = slog.Default()

@@ -84,7 +84,7 @@ func (m *Module) instantiate(ctx context.Context) (*instance, error) {
 	defer cancel()
 	ctx, unstop := m.stoppable(ctx)
 	defer unstop()
-	w := &moduleLog{log: m.log}
+	w := &moduleLog{log: m.log, rate: m.logRate, maxBytes: m.limits.MaxLogBytes}
 	w.reset(ctx)
 	out := &stream{w: w, level: slog.LevelInfo}
 	errs := &stream{w: w, level: slog.LevelWarn}
