@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -15,23 +16,30 @@ import (
 	"time"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/plugins"
 )
 
 const policyUsage = `Usage:
   registrar policy inspect MODULE.wasm
-  registrar policy run MODULE.wasm [--hook policy] --input FILE|- [--config FILE] [--tenant T] [--timeout 100ms]
+  registrar policy run MODULE.wasm [--hook policy] --input FILE|- [--config FILE] [--tenant T] [--timeout 100ms] [--server-config FILE]
   registrar policy push MODULE.wasm --tenant T [--name NAME] [--shadow] [--if-match REVISION] [--admin-url URL]
 
 inspect loads a module as Registrar would and prints its ABI version, hooks,
 imports, size and digest, or why it would be refused.
 
-run calls one hook of a module in the same sandbox as the server and prints
-its output (or its rejection), the metadata diff for the policy hook, and the
-module's log lines on standard error. --input is the hook's input document
+run calls one hook of a module in the same sandbox as the server, under the
+server's limits (its defaults, or the policy_limits of --server-config), and
+prints its output (or its rejection), the metadata diff for the policy hook,
+and the module's log lines on standard error. Output the server would refuse
+(not JSON, an unknown member, a server-managed member, ...) is an error, as
+are a trap and a deadline: run exits 1. --input is the hook's input document
 (sdk/ABI.md §2) without abi, hook and now; a JSON object without a
-"metadata" member is taken as the metadata itself. Missing members get
-defaults (tenant "default", phase "register", no token).
+"metadata" member is taken as the metadata itself. The metadata is decoded
+as the server decodes a request (member names unescaped, duplicates refused,
+server-managed members dropped; no tenant client_defaults). Missing members
+get defaults (tenant "default", phase "register", no token, the module as
+the only policy).
 
 push uploads a module to a running Registrar through its admin API
 (PUT /admin/tenants/T/policies/NAME, authenticated by REGISTRAR_ADMIN_TOKEN,
@@ -106,7 +114,8 @@ func policyRun(ctx context.Context, args []string, e env) error {
 	input := fs.String("input", "", `input document file, or "-" for standard input (required)`)
 	config := fs.String("config", "", "JSON file with the module's configuration (the config member)")
 	tenant := fs.String("tenant", engine.DefaultTenant, "tenant of the input, when it names none")
-	timeout := fs.Duration("timeout", 0, "deadline of the call (default: the server's, 100ms)")
+	timeout := fs.Duration("timeout", 0, "deadline of the call (default: the server's)")
+	serverConfig := fs.String("server-config", envOr(e, "REGISTRAR_CONFIG", ""), "the server's configuration file (env REGISTRAR_CONFIG), for its policy_limits (default: the server's default limits)")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), policyUsage) }
 	if err := parseFlags(fs, rest); err != nil {
 		return err
@@ -118,33 +127,66 @@ func policyRun(ctx context.Context, args []string, e env) error {
 	if !slices.Contains(plugins.Hooks, h) {
 		return usageError{fmt.Sprintf("--hook %q: want one of %s", *hook, hookNames())}
 	}
-	doc, err := readInput(e, *input, *config, *tenant, h)
+	limits := plugins.Limits{}
+	if *serverConfig != "" {
+		fc, err := loadConfig(*serverConfig)
+		if err != nil {
+			return fmt.Errorf("--server-config: %w", err)
+		}
+		limits = fc.PolicyLimits.limits()
+	}
+	if *timeout != 0 {
+		limits.Timeout = *timeout
+	}
+	name := strings.TrimSuffix(filepath.Base(path), ".wasm")
+	in, before, err := readInput(e, *input, *config, *tenant, h, name)
 	if err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	m, err := loadModule(ctx, path, plugins.Limits{Timeout: *timeout}, log)
+	m, err := loadModule(ctx, path, limits, log)
 	if err != nil {
 		return fmt.Errorf("refused: %w", err)
 	}
 	defer m.Close(ctx)
 	start := time.Now()
-	out, err := m.Call(ctx, h, doc)
+	trial, err := m.Try(ctx, h, start, in)
 	took := time.Since(start)
+	var rej *engine.Error
+	switch {
+	case errors.As(err, &rej):
+		// The module's answer, which the client would receive.
+		printJSON(e.stdout, trial.Output)
+		fmt.Fprintf(e.stderr, "(%s hook rejected the request in %s)\n", h, took.Round(time.Microsecond))
+		return nil
+	case err == nil && h == engine.HookPolicy:
+		// What the engine checks of a policy's answer besides the host.
+		for k := range trial.Policy.Metadata {
+			if engine.IsServerManaged(k) {
+				err = fmt.Errorf("policy set the server-managed member %q", k)
+			}
+		}
+	}
 	if err != nil {
+		if trial != nil && trial.Output != nil {
+			fmt.Fprintf(e.stderr, "output refused: %q\n", truncateOutput(trial.Output))
+		}
 		return fmt.Errorf("the module failed (the server would answer 500 server_error): %w", err)
 	}
-	printJSON(e.stdout, out)
+	printJSON(e.stdout, trial.Output)
 	fmt.Fprintf(e.stderr, "(%s hook ran in %s)\n", h, took.Round(time.Microsecond))
 	if h == engine.HookPolicy {
-		var in, res struct {
-			Metadata map[string]json.RawMessage `json:"metadata"`
-		}
-		if json.Unmarshal(doc, &in) == nil && json.Unmarshal(out, &res) == nil && res.Metadata != nil {
-			fmt.Fprint(e.stdout, metadataDiff(in.Metadata, res.Metadata))
-		}
+		fmt.Fprint(e.stdout, metadataDiff(before, trial.Policy.Metadata))
 	}
 	return nil
+}
+
+// truncateOutput shortens a refused output for the error message.
+func truncateOutput(b []byte) []byte {
+	if len(b) > 256 {
+		return append(b[:256:256], "..."...)
+	}
+	return b
 }
 
 func hookNames() string {
@@ -155,9 +197,26 @@ func hookNames() string {
 	return strings.Join(names, ", ")
 }
 
-// readInput builds the input document of a hook from the --input file,
-// filling in what it omits.
-func readInput(e env, path, configPath, tenant string, hook engine.Hook) ([]byte, error) {
+// runInput is the --input document besides its metadata: the members of
+// the engine's hook inputs (sdk/ABI.md §2).
+type runInput struct {
+	Phase    engine.Phase         `json:"phase"`
+	Tenant   string               `json:"tenant"`
+	ClientID string               `json:"client_id"`
+	Current  *engine.Metadata     `json:"current"`
+	Token    *engine.TokenFacts   `json:"token"`
+	Request  *engine.RequestFacts `json:"request"`
+	Policies []string             `json:"policies"`
+	Config   json.RawMessage      `json:"config"`
+}
+
+// readInput builds what the engine would pass to a hook from the --input
+// file, filling in what it omits, and returns it with the metadata as the
+// policy sees it. The metadata goes through the server's own decoding
+// (engine.RequestMetadata: member names unescaped, duplicates refused,
+// server-managed members dropped); for the factory and decision hooks it
+// is validated as a tenant with default settings would.
+func readInput(e env, path, configPath, tenant string, hook engine.Hook, module string) (any, map[string]json.RawMessage, error) {
 	var b []byte
 	var err error
 	if path == "-" {
@@ -166,45 +225,72 @@ func readInput(e env, path, configPath, tenant string, hook engine.Hook) ([]byte
 		b, err = os.ReadFile(path)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("--input: %w", err)
+		return nil, nil, fmt.Errorf("--input: %w", err)
 	}
-	var in map[string]json.RawMessage
-	if err := json.Unmarshal(b, &in); err != nil || in == nil {
-		return nil, fmt.Errorf("--input: not a JSON object")
+	top, err := engine.DecodeObject(b)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--input: %v", err)
 	}
-	if _, ok := in["metadata"]; !ok {
-		in = map[string]json.RawMessage{"metadata": json.RawMessage(b)}
+	raw, ok := top["metadata"]
+	if !ok {
+		raw, top = b, nil // the file is the metadata
 	}
-	defaults := map[string]string{
-		"tenant":  fmt.Sprintf("%q", tenant),
-		"token":   `{"kind":"none","policies":[]}`,
-		"request": `{"remote_ip":"127.0.0.1"}`,
+	md, err := engine.RequestMetadata(raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--input: metadata: %v", err)
 	}
-	if hook == engine.HookPolicy || hook == engine.HookIssueRAT || hook == engine.HookRotateRAT {
-		defaults["phase"] = `"register"`
+	for _, k := range []string{"metadata", "abi", "hook", "now"} {
+		delete(top, k) // the envelope is the host's
 	}
-	if hook == engine.HookPolicy {
-		defaults["policies"] = `[]`
+	var ri runInput
+	rest, err := json.Marshal(top)
+	if err != nil {
+		return nil, nil, err
 	}
-	for k, v := range defaults {
-		if _, ok := in[k]; !ok {
-			in[k] = json.RawMessage(v)
-		}
+	dec := json.NewDecoder(bytes.NewReader(rest))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&ri); err != nil {
+		return nil, nil, fmt.Errorf("--input: %v", err)
+	}
+	if ri.Tenant == "" {
+		ri.Tenant = tenant
+	}
+	if ri.Phase == "" && hook != engine.HookIDFactory && hook != engine.HookSecretFactory {
+		ri.Phase = engine.PhaseRegister
+	}
+	if ri.Policies == nil {
+		ri.Policies = []string{module}
+	}
+	if ri.Token == nil {
+		ri.Token = &engine.TokenFacts{Kind: "none", Policies: ri.Policies}
+	}
+	if ri.Request == nil {
+		ri.Request = &engine.RequestFacts{RemoteIP: "127.0.0.1"}
 	}
 	if configPath != "" {
 		c, err := os.ReadFile(configPath)
 		if err != nil || !json.Valid(c) {
-			return nil, fmt.Errorf("--config: %s is not a JSON file (%v)", configPath, err)
+			return nil, nil, fmt.Errorf("--config: %s is not a JSON file (%v)", configPath, err)
 		}
-		in["config"] = json.RawMessage(c)
+		ri.Config = c
 	}
-	body, err := json.Marshal(in)
+	if hook == engine.HookPolicy {
+		return &engine.PolicyInput{
+			Phase: ri.Phase, Tenant: ri.Tenant, ClientID: ri.ClientID, Metadata: md, Current: ri.Current,
+			Token: *ri.Token, Request: *ri.Request, Policies: ri.Policies, Config: ri.Config,
+		}, md, nil
+	}
+	valid, err := engine.ValidateMetadata(engine.Settings{}, md, jose.KeySetChecker{})
 	if err != nil {
-		return nil, err
+		return nil, nil, fmt.Errorf("--input: the server would refuse this metadata before the %s hook: %v", hook, err)
 	}
-	// The envelope the server writes: abi, hook and now first.
-	head := fmt.Sprintf(`{"abi":%d,"hook":%q,"now":%d,`, plugins.ABIVersion, hook, time.Now().Unix())
-	return append([]byte(head), body[1:]...), nil
+	if hook == engine.HookIDFactory || hook == engine.HookSecretFactory {
+		return &engine.FactoryInput{Tenant: ri.Tenant, Metadata: valid, Token: *ri.Token, Request: *ri.Request, Config: ri.Config}, md, nil
+	}
+	return &engine.DecisionInput{
+		Phase: ri.Phase, Tenant: ri.Tenant, ClientID: ri.ClientID, Metadata: valid,
+		Token: *ri.Token, Request: *ri.Request, Config: ri.Config,
+	}, md, nil
 }
 
 // metadataDiff lists what a policy changed: + added, - removed, ~ changed.
