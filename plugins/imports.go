@@ -48,8 +48,8 @@ func instantiateHostModule(ctx context.Context, r wazero.Runtime) error {
 func hostLog(ctx context.Context, m api.Module, stack []uint64) {
 	level, ptr, n := int32(stack[0]), uint32(stack[1]), uint32(stack[2])
 	w := logOf(ctx)
-	if w == nil {
-		return
+	if w == nil || w.spent() {
+		return // a line over the call's budget costs nothing more
 	}
 	// Up to a UTF-8 sequence more than is kept, so that cutUTF8 can tell
 	// whether the last one fits.

@@ -233,6 +233,13 @@ func serve(ctx context.Context, args []string, e env) error {
 	for _, s := range servers {
 		errs = append(errs, s.Shutdown(sctx))
 	}
+	// Policy calls still running once the drain timeout has passed (a
+	// hostile module with a long policy timeout) are stopped now, not left
+	// to run to their own deadlines: their requests fail with 500.
+	stopRun()
+	if err := modules.Close(sctx); err != nil {
+		log.Warn("policy modules not closed cleanly", "err", err)
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
