@@ -3,6 +3,9 @@ package plugins_test
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -103,5 +106,53 @@ func TestHostCloseStopsSleepers(t *testing.T) {
 	h.Close(ctx)
 	if err := <-done; err == nil || !strings.Contains(err.Error(), "stopped") {
 		t.Errorf("the sleeping call: %v, want it stopped", err)
+	}
+}
+
+// buildGoGuest builds the Go (wasip1) policy module in dir, as
+// policies-examples/build.sh builds the Go examples.
+func buildGoGuest(t *testing.T, dir string) []byte {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "policy.wasm")
+	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-trimpath", "-buildvcs=false", "-o", out, ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0", "GOFLAGS=-mod=readonly", "GOWASM=", "GOEXPERIMENT=", "GOAMD64=")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", dir, err, b)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestGoGuestSleep: a Go module's time.Sleep of an hour (Go's scheduler
+// idling in poll_oneoff) ends at the call's deadline, with a deadline
+// error, and the instance is discarded.
+func TestGoGuestSleep(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a Go guest")
+	}
+	wasm := buildGoGuest(t, filepath.Join("testdata", "go-sleep"))
+	var buf logBuffer
+	m, err := plugins.Load(context.Background(), wasm, plugins.LoadOptions{
+		Name: "go-sleep", Logger: slogTo(&buf),
+		Limits: plugins.Limits{Timeout: 2 * time.Second, MaxInstances: 1, MaxIdle: 1},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close(context.Background())
+	inst := m.WaitIdle()
+	out, err := m.Call(context.Background(), engine.HookPolicy, policyInput(`{"redirect_uris":["https://a.example/cb"]}`))
+	if err == nil || !strings.Contains(err.Error(), "stopped: ran past its 2s deadline") {
+		t.Fatalf("call: %s %v, want stopped at its deadline", out, err)
+	}
+	if !strings.Contains(buf.String(), "going to sleep") {
+		t.Error("the module did not reach its sleep")
+	}
+	if !plugins.Closed(inst) {
+		t.Error("the instance that slept past its deadline was kept")
 	}
 }
