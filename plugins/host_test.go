@@ -255,21 +255,33 @@ func TestPoolHammer(t *testing.T) {
 }
 
 // TestPoolWaitsForItsDeadline: with every instance busy, a call waits for
-// one until its deadline, then fails without running.
+// one until its deadline, then fails without running. The first call's
+// module logs when it runs, so that the test knows the instance is taken
+// (it slept 20ms and hoped, before).
 func TestPoolWaitsForItsDeadline(t *testing.T) {
-	m := load(t, "loop", plugins.Limits{MaxInstances: 1, MaxIdle: 1, Timeout: 200 * time.Millisecond})
+	var buf logBuffer
+	m, err := plugins.Load(context.Background(), fixture(t, "log-loop"), plugins.LoadOptions{
+		Name: "log-loop", Logger: slogTo(&buf), Limits: plugins.Limits{MaxInstances: 1, MaxIdle: 1, Timeout: time.Minute},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close(context.Background())
+	ctx0, stop := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() {
-		_, err := m.Call(context.Background(), engine.HookPolicy, policyInput(`{}`))
+		_, err := m.Call(ctx0, engine.HookPolicy, policyInput(`{}`))
 		done <- err
 	}()
-	time.Sleep(20 * time.Millisecond) // let the first call take the one instance
+	waitLog(&buf, "looping") // the first call has the one instance
+	defer stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	_, err := m.Call(ctx, engine.HookPolicy, policyInput(`{}`))
+	_, err = m.Call(ctx, engine.HookPolicy, policyInput(`{}`))
 	if err == nil || !strings.Contains(err.Error(), "no free instance") {
 		t.Errorf("second call: %v", err)
 	}
+	stop()
 	if err := <-done; err == nil {
 		t.Error("the endless loop returned")
 	}

@@ -78,10 +78,15 @@ func TestSleepEndsAtDeadline(t *testing.T) {
 		}
 	}
 	// A request cancelled while the module sleeps ends the sleep too.
+	var buf logBuffer
+	m2, err := plugins.Load(context.Background(), fixture(t, "sleep"), plugins.LoadOptions{Name: "sleep", Limits: plugins.Limits{Timeout: time.Hour}, Logger: slogTo(&buf)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m2.Close(context.Background())
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() { m.WaitIdle(); time.Sleep(10 * time.Millisecond); cancel() }()
-	m2 := load(t, "sleep", plugins.Limits{Timeout: time.Hour})
-	if _, err := m2.Call(ctx, engine.HookPolicy, policyInput(`{}`)); err == nil || !strings.Contains(err.Error(), "cancelled") {
+	go func() { waitLog(&buf, "going to sleep"); cancel() }()
+	if _, err := m2.Call(ctx, engine.HookPolicy, policyInput(`{}`)); err == nil || !strings.Contains(err.Error(), "stopped: the request was cancelled") {
 		t.Errorf("cancelled call: %v", err)
 	}
 }
