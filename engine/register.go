@@ -72,12 +72,9 @@ func (g grant) actor() string {
 
 // register is Register after authentication.
 func (r *Registrar) register(ctx context.Context, t *tenant, g grant, req RegisterRequest, run *policyRun) (*ClientInformation, error) {
-	obj, err := decodeRequest(req.Body)
+	obj, err := RequestMetadata(req.Body)
 	if err != nil {
 		return nil, err
-	}
-	for _, name := range serverManaged {
-		delete(obj, name) // RFC 7591 §3.1: the server assigns these.
 	}
 	t.applyDefaults(obj)
 	facts := RequestFacts{RemoteIP: req.RemoteIP}
@@ -164,6 +161,22 @@ func (r *Registrar) register(ctx context.Context, t *tenant, g grant, req Regist
 			return nil, storeError("create client", err)
 		}
 	}
+}
+
+// RequestMetadata decodes the body of a registration request into the
+// metadata that the tenant's client_defaults, then its policies, receive:
+// a strict JSON object (DecodeObject: member names unescaped, duplicates
+// refused), with no access token in it, less the members only the server
+// sets (RFC 7591 §3.1). registrar policy run builds its input with it.
+func RequestMetadata(body []byte) (map[string]json.RawMessage, error) {
+	obj, err := decodeRequest(body)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range serverManaged {
+		delete(obj, name) // RFC 7591 §3.1: the server assigns these.
+	}
+	return obj, nil
 }
 
 // decodeRequest decodes the JSON object of a registration or update

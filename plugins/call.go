@@ -38,6 +38,8 @@ func (m *Module) call(ctx context.Context, hook engine.Hook, input []byte, deadl
 	defer m.release()
 	ctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
+	ctx, unstop := m.stoppable(ctx)
+	defer unstop()
 	inst, err := m.pool.get(ctx, m.instantiate)
 	if err != nil {
 		return nil, err

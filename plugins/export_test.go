@@ -31,3 +31,25 @@ func Envelope(hook engine.Hook, now time.Time, in any) ([]byte, error) {
 
 // ParsePolicyOutput reads a policy hook's output document as the host does.
 func ParsePolicyOutput(out []byte) (*engine.PolicyOutput, error) { return policyOutput(out) }
+
+// Instance is one instance of a module, for tests that check which
+// instance served a call.
+type Instance = *instance
+
+// WaitIdle waits until the module's pool holds an idle instance and returns
+// it, leaving it in the pool. The pool must have room for one instance
+// only, and no call may run meanwhile.
+func (m *Module) WaitIdle() Instance {
+	for {
+		select {
+		case inst := <-m.pool.idle:
+			m.pool.idle <- inst
+			return inst
+		default:
+			time.Sleep(time.Millisecond)
+		}
+	}
+}
+
+// Closed reports whether an instance has been closed (discarded).
+func Closed(i Instance) bool { return i.mod.IsClosed() }

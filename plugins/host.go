@@ -266,8 +266,11 @@ func (h *Host) Visible(tenant string) []engine.ModuleInfo {
 	return infos
 }
 
-// Close frees every module, after the calls in flight, and the compilation
-// cache. Run must have returned.
+// Close frees every module, after the calls in flight (once ctx is done, it
+// stops them instead: a call sleeping in WASI or looping fails at once),
+// and the compilation cache. Run must have returned. A call never outlives
+// its deadline, even asleep, so Close returns within the longest deadline
+// of the calls in flight whatever ctx.
 func (h *Host) Close(ctx context.Context) error {
 	h.mu.Lock()
 	if h.closed {

@@ -71,8 +71,11 @@ func policyInput(metadata string) []byte {
 
 // TestMinimalWAT runs the hand-written module of sdk/ABI.md §6: written
 // from the ABI document alone, it must work.
+//
+// Its deadline is far beyond what the module needs, so that a busy machine
+// cannot fail it (the default 100ms did, for the 60 KB input under -race).
 func TestMinimalWAT(t *testing.T) {
-	m := load(t, "minimal", plugins.Limits{})
+	m := load(t, "minimal", plugins.Limits{Timeout: time.Minute})
 	info := m.Info()
 	if info.ABIVersion != 1 || len(info.Hooks) != 1 || info.Hooks[0] != engine.HookPolicy || info.Reactor || len(info.Digest) != 64 {
 		t.Errorf("info %+v", info)
@@ -190,21 +193,30 @@ func TestLoadRefuses(t *testing.T) {
 }
 
 // TestHostileModules: each way a module can misbehave fails only its own
-// call, while calls to a good module running at the same time succeed.
+// call, and discards the instance that failed, while calls to a good module
+// running at the same time succeed. A module that fails by itself (a trap,
+// a bad answer) gets a deadline far beyond what it needs, so that its
+// failure, not the machine's speed, ends the call; only the modules that
+// never return (a loop, an hour's WASI sleep) run into their 100ms deadline.
 func TestHostileModules(t *testing.T) {
-	limits := plugins.Limits{Timeout: 100 * time.Millisecond, MemoryPages: 64, MaxOutput: 256 << 10}
-	good := load(t, "minimal", limits)
-	cases := map[string]string{
-		"loop":          "deadline",
-		"grow":          "trapped",
-		"trap":          "trapped",
-		"oversized":     "over the 262144-byte limit",
-		"out-of-bounds": "outside its",
-		"bad-alloc":     "not room for the input",
+	const long = time.Minute
+	good := load(t, "minimal", plugins.Limits{Timeout: long, MemoryPages: 64})
+	cases := map[string]struct {
+		want    string
+		timeout time.Duration
+	}{
+		"loop":          {"ran past its 100ms deadline", 100 * time.Millisecond},
+		"sleep":         {"ran past its 100ms deadline", 100 * time.Millisecond},
+		"grow":          {"trapped", long},
+		"table-grow":    {"trapped", long},
+		"trap":          {"trapped", long},
+		"oversized":     {"over the 262144-byte limit", long},
+		"out-of-bounds": {"outside its", long},
+		"bad-alloc":     {"not room for the input", long},
 	}
-	for name, want := range cases {
+	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			bad := load(t, name, limits)
+			bad := load(t, name, plugins.Limits{Timeout: c.timeout, MemoryPages: 64, MaxOutput: 256 << 10, MaxInstances: 1, MaxIdle: 1})
 			var wg sync.WaitGroup
 			errs := make(chan error, 20)
 			for range 20 {
@@ -219,9 +231,13 @@ func TestHostileModules(t *testing.T) {
 				}()
 			}
 			for range 2 { // the failed instance is replaced: the second call fails the same way
+				inst := bad.WaitIdle() // the one instance the call will get
 				_, err := bad.Call(context.Background(), engine.HookPolicy, policyInput(`{}`))
-				if err == nil || !strings.Contains(err.Error(), want) {
-					t.Errorf("call: %v, want an error saying %q", err, want)
+				if err == nil || !strings.Contains(err.Error(), c.want) {
+					t.Errorf("call: %v, want an error saying %q", err, c.want)
+				}
+				if !plugins.Closed(inst) {
+					t.Error("the instance that failed was kept")
 				}
 			}
 			wg.Wait()
@@ -310,21 +326,33 @@ func TestPoolHammer(t *testing.T) {
 }
 
 // TestPoolWaitsForItsDeadline: with every instance busy, a call waits for
-// one until its deadline, then fails without running.
+// one until its deadline, then fails without running. The first call's
+// module logs when it runs, so that the test knows the instance is taken
+// (it slept 20ms and hoped, before).
 func TestPoolWaitsForItsDeadline(t *testing.T) {
-	m := load(t, "loop", plugins.Limits{MaxInstances: 1, MaxIdle: 1, Timeout: 200 * time.Millisecond})
+	var buf logBuffer
+	m, err := plugins.Load(context.Background(), fixture(t, "log-loop"), plugins.LoadOptions{
+		Name: "log-loop", Logger: slogTo(&buf), Limits: plugins.Limits{MaxInstances: 1, MaxIdle: 1, Timeout: time.Minute},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close(context.Background())
+	ctx0, stop := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() {
-		_, err := m.Call(context.Background(), engine.HookPolicy, policyInput(`{}`))
+		_, err := m.Call(ctx0, engine.HookPolicy, policyInput(`{}`))
 		done <- err
 	}()
-	time.Sleep(20 * time.Millisecond) // let the first call take the one instance
+	waitLog(&buf, "looping") // the first call has the one instance
+	defer stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	_, err := m.Call(ctx, engine.HookPolicy, policyInput(`{}`))
+	_, err = m.Call(ctx, engine.HookPolicy, policyInput(`{}`))
 	if err == nil || !strings.Contains(err.Error(), "no free instance") {
 		t.Errorf("second call: %v", err)
 	}
+	stop()
 	if err := <-done; err == nil {
 		t.Error("the endless loop returned")
 	}

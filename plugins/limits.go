@@ -14,6 +14,25 @@ type Limits struct {
 	// MemoryPages caps an instance's linear memory, in 64 KiB pages.
 	// Default 512 (32 MiB).
 	MemoryPages uint32 `json:"memory_pages,omitempty"`
+	// MaxTableElements caps each table of a module, in elements. A module
+	// whose table declares a larger minimum is refused at load; table.grow
+	// past the cap fails (returns -1). A module's tables count toward its
+	// memory budget at 8 bytes an element (their capped sizes, rounded up
+	// to whole pages, are taken off MemoryPages). Default 10,000.
+	MaxTableElements uint32 `json:"max_table_elements,omitempty"`
+	// MaxLogBytes bounds what one call may log, through registrar.log and
+	// WASI stdout and stderr together, in bytes: each line counts its
+	// length (after invalid UTF-8 and control characters become "?") and
+	// 100 bytes for its record. A line that does not fit is cut, on a
+	// UTF-8 boundary, and is the call's last, followed by one line saying
+	// so; a call also logs at most 64 lines of at most 1,024 bytes each.
+	// Default 16 KiB.
+	MaxLogBytes int `json:"max_log_bytes,omitempty"`
+	// MaxLogBytesPerSecond bounds what one module (all its instances) may
+	// log per second, counted as MaxLogBytes counts, as a token bucket of
+	// that many bytes; lines over it are dropped, and one line says so
+	// each time the budget runs out. Default 64 KiB.
+	MaxLogBytesPerSecond int `json:"max_log_bytes_per_second,omitempty"`
 	// MaxInput bounds an input document, in bytes. Default 64 KiB.
 	MaxInput int `json:"max_input,omitempty"`
 	// MaxOutput bounds an output document, in bytes. Default 256 KiB.
@@ -46,6 +65,11 @@ func (l Limits) withDefaults() Limits {
 	if l.MemoryPages == 0 {
 		l.MemoryPages = 512
 	}
+	if l.MaxTableElements == 0 {
+		l.MaxTableElements = 10_000
+	}
+	set(&l.MaxLogBytes, 16<<10)
+	set(&l.MaxLogBytesPerSecond, 64<<10)
 	set(&l.MaxInput, 64<<10)
 	set(&l.MaxOutput, 256<<10)
 	set(&l.MaxInstances, 2*procs)
@@ -64,6 +88,8 @@ func (l Limits) check() error {
 		return fmt.Errorf("plugins: timeouts must not be negative")
 	case l.MemoryPages > 65536:
 		return fmt.Errorf("plugins: memory_pages %d is over the 4 GiB of a 32-bit memory", l.MemoryPages)
+	case l.MaxLogBytes < 0 || l.MaxLogBytesPerSecond < 0:
+		return fmt.Errorf("plugins: log limits must not be negative")
 	case l.MaxInput < 0 || l.MaxOutput < 0 || l.MaxInstances < 0 || l.MaxIdle < 0 || l.MaxCallsPerInstance < 0:
 		return fmt.Errorf("plugins: limits must not be negative")
 	case l.MaxIdle > l.MaxInstances && l.MaxInstances > 0:

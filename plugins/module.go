@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -34,7 +35,8 @@ type Module struct {
 	config   wazero.ModuleConfig
 	hooks    map[engine.Hook]bool
 	pool     pool
-	cases    int // self-test cases run when it was loaded
+	cases    int      // self-test cases run when it was loaded
+	logRate  *logRate // its log budget per second, shared by its instances
 
 	// mu guards calls and closing. Every call and background
 	// instantiation counts itself in calls; Close stops new ones at once
@@ -45,6 +47,8 @@ type Module struct {
 	calls     int
 	closing   bool
 	drained   chan struct{} // closed when closing and calls is zero
+	stop      chan struct{} // closed when Close stops the calls left (Module.stoppable)
+	stopOnce  sync.Once
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -61,6 +65,9 @@ type LoadOptions struct {
 	// Logger receives the module's log lines and failures. Default
 	// slog.Default().
 	Logger *slog.Logger
+	// Now is the clock of the module's log budget per second. Default
+	// time.Now.
+	Now func() time.Time
 	// Cases are self-test cases to run besides those the module ships in
 	// its registrar.cases section (a policy folder's side file). Default:
 	// only the module's own.
@@ -87,7 +94,13 @@ func Load(ctx context.Context, wasm []byte, opts LoadOptions) (*Module, error) {
 		limits:  limits,
 		hooks:   map[engine.Hook]bool{},
 		drained: make(chan struct{}),
+		stop:    make(chan struct{}),
 	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	m.logRate = newLogRate(limits.MaxLogBytesPerSecond, now)
 	m.log = opts.Logger
 	if m.log == nil {
 		m.log = slog.Default()
@@ -113,11 +126,22 @@ func Load(ctx context.Context, wasm []byte, opts LoadOptions) (*Module, error) {
 		cases = nil
 	}
 
-	// One runtime per module: its memory cap is the module's, and modules
-	// of different tenants can never see each other.
+	// Tables are capped in the binary, as wazero does not bound them, and
+	// their capped size is taken off the memory budget.
+	wasm, tableBytes, err := capTables(wasm, limits.MaxTableElements)
+	if err != nil {
+		return nil, fmt.Errorf("module %q: %w", m.info.Name, err)
+	}
+	tablePages := uint32((tableBytes + 65535) / 65536)
+	if tablePages >= limits.MemoryPages {
+		return nil, fmt.Errorf("module %q: its tables may take %d bytes, which leaves no memory within the limit of %d pages", m.info.Name, tableBytes, limits.MemoryPages)
+	}
+
+	// One runtime per module: its memory cap is the module's, less its
+	// tables, and modules of different tenants can never see each other.
 	rc := wazero.NewRuntimeConfig().
 		WithCloseOnContextDone(true).
-		WithMemoryLimitPages(limits.MemoryPages)
+		WithMemoryLimitPages(limits.MemoryPages - tablePages)
 	if opts.Cache != nil {
 		rc = rc.WithCompilationCache(opts.Cache)
 	}
@@ -183,7 +207,7 @@ func (m *Module) setUp(ctx context.Context, wasm []byte) error {
 		WithName(""). // anonymous: many instances, importable by none
 		WithStartFunctions().
 		WithRandSource(rand.Reader).
-		WithSysWalltime().WithSysNanotime().WithSysNanosleep()
+		WithSysWalltime().WithSysNanotime() // sleeps: Module.sleeper, per instance
 	if m.info.Reactor {
 		cfg = cfg.WithStartFunctions(exportInitialize)
 	}
@@ -301,8 +325,8 @@ func (m *Module) Info() Info {
 func (m *Module) Has(h engine.Hook) bool { return m.hooks[h] }
 
 // Close stops new calls at once (they fail), waits for the calls in flight
-// to finish (or ctx to be done), then frees the module, its instances and
-// its compiled code.
+// to finish (or ctx to be done: then it stops them, sleeping or running),
+// then frees the module, its instances and its compiled code.
 func (m *Module) Close(ctx context.Context) error {
 	m.mu.Lock()
 	if !m.closing {
@@ -314,7 +338,12 @@ func (m *Module) Close(ctx context.Context) error {
 	m.mu.Unlock()
 	select {
 	case <-m.drained:
-	case <-ctx.Done(): // the calls left are stopped by closing their instances
+	case <-ctx.Done():
+		// Stop the calls left (their contexts are cancelled: guest code
+		// and sleeps end at once) and let them leave, as the runtime must
+		// not be closed under a running host function.
+		m.stopOnce.Do(func() { close(m.stop) })
+		<-m.drained
 	}
 	m.closeOnce.Do(func() {
 		m.closeErr = errors.Join(m.runtime.Close(ctx), m.compiled.Close(ctx))

@@ -82,11 +82,13 @@ func (p *pool) discard(inst *instance) {
 func (m *Module) instantiate(ctx context.Context) (*instance, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.limits.InstantiateTimeout)
 	defer cancel()
-	w := &moduleLog{log: m.log}
+	ctx, unstop := m.stoppable(ctx)
+	defer unstop()
+	w := &moduleLog{log: m.log, rate: m.logRate, maxBytes: m.limits.MaxLogBytes}
 	w.reset(ctx)
 	out := &stream{w: w, level: slog.LevelInfo}
 	errs := &stream{w: w, level: slog.LevelWarn}
-	mod, err := m.runtime.InstantiateModule(withLog(ctx, w), m.compiled, m.config.WithStdout(out).WithStderr(errs))
+	mod, err := m.runtime.InstantiateModule(withLog(ctx, w), m.compiled, m.config.WithStdout(out).WithStderr(errs).WithNanosleep(m.sleeper(w)))
 	errs.flush()
 	out.flush()
 	if err != nil {

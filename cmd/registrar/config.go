@@ -84,18 +84,24 @@ type policyLimits struct {
 	MaxIdle             int             `json:"max_idle"`
 	InstantiateTimeout  engine.Duration `json:"instantiate_timeout"`
 	MaxCallsPerInstance int             `json:"max_calls_per_instance"`
+	MaxTableElements    uint32          `json:"max_table_elements"`
+	MaxLogKiB           int             `json:"max_log_kib"`
+	MaxLogKiBPerSecond  int             `json:"max_log_kib_per_second"`
 }
 
 func (l policyLimits) limits() plugins.Limits {
 	return plugins.Limits{
-		Timeout:             time.Duration(l.Timeout),
-		MemoryPages:         l.MemoryMiB * 16, // 16 pages of 64 KiB per MiB
-		MaxInput:            l.MaxInputKiB << 10,
-		MaxOutput:           l.MaxOutputKiB << 10,
-		MaxInstances:        l.MaxInstances,
-		MaxIdle:             l.MaxIdle,
-		InstantiateTimeout:  time.Duration(l.InstantiateTimeout),
-		MaxCallsPerInstance: l.MaxCallsPerInstance,
+		Timeout:              time.Duration(l.Timeout),
+		MemoryPages:          l.MemoryMiB * 16, // 16 pages of 64 KiB per MiB
+		MaxInput:             l.MaxInputKiB << 10,
+		MaxOutput:            l.MaxOutputKiB << 10,
+		MaxInstances:         l.MaxInstances,
+		MaxIdle:              l.MaxIdle,
+		InstantiateTimeout:   time.Duration(l.InstantiateTimeout),
+		MaxCallsPerInstance:  l.MaxCallsPerInstance,
+		MaxTableElements:     l.MaxTableElements,
+		MaxLogBytes:          l.MaxLogKiB << 10,
+		MaxLogBytesPerSecond: l.MaxLogKiBPerSecond << 10,
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/plugins"
 )
 
@@ -77,6 +78,7 @@ func policyInspectCmd(e env) *cobra.Command {
 // runOptions are the flags of policy run.
 type runOptions struct {
 	hook, input, config, tenant string
+	serverConfig                string
 	timeout                     time.Duration
 	allowReject                 bool
 }
@@ -86,15 +88,21 @@ func policyRunCmd(e env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run MODULE.wasm --input FILE|-",
 		Short: "Call one hook of a module in the server's sandbox and print its output",
-		Long: `Calls one hook of a module in the same sandbox as the server and prints its
-output (or its rejection), the metadata diff for the policy hook, and the
-module's log lines on standard error. --input is the hook's input document
-(sdk/ABI.md §2) without abi, hook and now; a JSON object without a
-"metadata" member is taken as the metadata itself. Missing members get
-defaults (tenant "default", phase "register", no token).
+		Long: `Calls one hook of a module in the same sandbox as the server, under the
+server's limits (its defaults, or the policy_limits of --server-config), and
+prints its output (or its rejection), the metadata diff for the policy hook,
+and the module's log lines on standard error. --input is the hook's input
+document (sdk/ABI.md §2) without abi, hook and now; a JSON object without a
+"metadata" member is taken as the metadata itself. The metadata is decoded as
+the server decodes a request (member names unescaped, duplicates refused,
+server-managed members dropped; no tenant client_defaults). Missing members
+get defaults (tenant "default", phase "register", no token, the module as the
+only policy).
 
-Exit status: 0 when the hook accepted, 3 when it rejected (0 with
---allow-reject), 1 when the module failed as the server would answer 500.`,
+Exit status: 0 when the hook accepted; 3 when it rejected (0 with
+--allow-reject); 1 when the module failed, or answered output the server
+would refuse (not JSON, an unknown or server-managed member, ...): the
+server would answer 500.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return policyRun(cmd.Context(), args[0], o, e)
@@ -105,7 +113,8 @@ Exit status: 0 when the hook accepted, 3 when it rejected (0 with
 	f.StringVar(&o.input, "input", "", `input document file, or "-" for standard input (required)`)
 	f.StringVar(&o.config, "config", "", "JSON file with the module's configuration (the config member)")
 	f.StringVar(&o.tenant, "tenant", engine.DefaultTenant, "tenant of the input, when it names none")
-	f.DurationVar(&o.timeout, "timeout", 0, "deadline of the call (default: the server's, 100ms)")
+	f.DurationVar(&o.timeout, "timeout", 0, "deadline of the call (default: the server's)")
+	f.StringVar(&o.serverConfig, "server-config", envOr(e, "REGISTRAR_CONFIG", ""), "the server's configuration file (env REGISTRAR_CONFIG), for its policy_limits (default: the server's default limits)")
 	f.BoolVar(&o.allowReject, "allow-reject", false, "exit 0 when the hook rejects its input")
 	_ = cmd.MarkFlagRequired("input")
 	return cmd
@@ -119,41 +128,69 @@ func policyRun(ctx context.Context, path string, o runOptions, e env) error {
 	if o.timeout < 0 {
 		return usageError{"--timeout must not be negative"}
 	}
-	doc, err := readInput(e, o.input, o.config, o.tenant, h)
+	limits := plugins.Limits{}
+	if o.serverConfig != "" {
+		fc, err := loadConfig(o.serverConfig)
+		if err != nil {
+			return fmt.Errorf("--server-config: %w", err)
+		}
+		limits = fc.PolicyLimits.limits()
+	}
+	if o.timeout != 0 {
+		limits.Timeout = o.timeout
+	}
+	name := strings.TrimSuffix(filepath.Base(path), ".wasm")
+	in, before, err := readInput(e, o.input, o.config, o.tenant, h, name)
 	if err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	m, _, err := loadModule(ctx, path, plugins.LoadOptions{Limits: plugins.Limits{Timeout: o.timeout}, Logger: log})
+	m, _, err := loadModule(ctx, path, plugins.LoadOptions{Limits: limits, Logger: log})
 	if err != nil {
 		return fmt.Errorf("refused: %w", err)
 	}
 	defer m.Close(ctx)
 	start := time.Now()
-	out, err := m.Call(ctx, h, doc)
+	trial, err := m.Try(ctx, h, start, in)
 	took := time.Since(start)
+	var rej *engine.Error
+	switch {
+	case errors.As(err, &rej):
+		// The module's answer, which the client would receive.
+		printJSON(e.stdout, trial.Output)
+		fmt.Fprintf(e.stderr, "(%s hook rejected the request in %s)\n", h, took.Round(time.Microsecond))
+		if o.allowReject {
+			return nil
+		}
+		return rejected{fmt.Sprintf("the %s hook rejected its input: %s", h, rej.Code)}
+	case err == nil && h == engine.HookPolicy:
+		// What the engine checks of a policy's answer besides the host.
+		for k := range trial.Policy.Metadata {
+			if engine.IsServerManaged(k) {
+				err = fmt.Errorf("policy set the server-managed member %q", k)
+			}
+		}
+	}
 	if err != nil {
+		if trial != nil && trial.Output != nil {
+			fmt.Fprintf(e.stderr, "output refused: %q\n", truncateOutput(trial.Output))
+		}
 		return fmt.Errorf("the module failed (the server would answer 500 server_error): %w", err)
 	}
-	printJSON(e.stdout, out)
+	printJSON(e.stdout, trial.Output)
 	fmt.Fprintf(e.stderr, "(%s hook ran in %s)\n", h, took.Round(time.Microsecond))
-	var res struct {
-		Error    string                     `json:"error"`
-		Metadata map[string]json.RawMessage `json:"metadata"`
-	}
-	_ = json.Unmarshal(out, &res)
 	if h == engine.HookPolicy {
-		var in struct {
-			Metadata map[string]json.RawMessage `json:"metadata"`
-		}
-		if json.Unmarshal(doc, &in) == nil && res.Metadata != nil {
-			fmt.Fprint(e.stdout, metadataDiff(in.Metadata, res.Metadata))
-		}
-	}
-	if res.Error != "" && !o.allowReject {
-		return rejected{fmt.Sprintf("the %s hook rejected its input: %s", h, res.Error)}
+		fmt.Fprint(e.stdout, metadataDiff(before, trial.Policy.Metadata))
 	}
 	return nil
+}
+
+// truncateOutput shortens a refused output for the error message.
+func truncateOutput(b []byte) []byte {
+	if len(b) > 256 {
+		return append(b[:256:256], "..."...)
+	}
+	return b
 }
 
 func hookNames() string {
@@ -164,50 +201,94 @@ func hookNames() string {
 	return strings.Join(names, ", ")
 }
 
-// readInput builds the input document of a hook from the --input file,
-// filling in what it omits.
-func readInput(e env, path, configPath, tenant string, hook engine.Hook) ([]byte, error) {
+// runInput is the --input document besides its metadata: the members of
+// the engine's hook inputs (sdk/ABI.md §2).
+type runInput struct {
+	Phase    engine.Phase         `json:"phase"`
+	Tenant   string               `json:"tenant"`
+	ClientID string               `json:"client_id"`
+	Current  *engine.Metadata     `json:"current"`
+	Token    *engine.TokenFacts   `json:"token"`
+	Request  *engine.RequestFacts `json:"request"`
+	Policies []string             `json:"policies"`
+	Config   json.RawMessage      `json:"config"`
+}
+
+// readInput builds what the engine would pass to a hook from the --input
+// file, filling in what it omits, and returns it with the metadata as the
+// policy sees it. The metadata goes through the server's own decoding
+// (engine.RequestMetadata: member names unescaped, duplicates refused,
+// server-managed members dropped); for the factory and decision hooks it
+// is validated as a tenant with default settings would.
+func readInput(e env, path, configPath, tenant string, hook engine.Hook, module string) (any, map[string]json.RawMessage, error) {
 	b, err := readSource(e, "--input", path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var in map[string]json.RawMessage
-	if err := json.Unmarshal(b, &in); err != nil || in == nil {
-		return nil, fmt.Errorf("--input: not a JSON object")
+	top, err := engine.DecodeObject(b)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--input: %v", err)
 	}
-	if _, ok := in["metadata"]; !ok {
-		in = map[string]json.RawMessage{"metadata": json.RawMessage(b)}
+	raw, ok := top["metadata"]
+	if !ok {
+		raw, top = b, nil // the file is the metadata
 	}
-	defaults := map[string]string{
-		"tenant":  fmt.Sprintf("%q", tenant),
-		"token":   `{"kind":"none","policies":[]}`,
-		"request": `{"remote_ip":"127.0.0.1"}`,
+	md, err := engine.RequestMetadata(raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--input: metadata: %v", err)
 	}
-	if hook == engine.HookPolicy || hook == engine.HookIssueRAT || hook == engine.HookRotateRAT {
-		defaults["phase"] = `"register"`
+	for _, k := range []string{"metadata", "abi", "hook", "now"} {
+		delete(top, k) // the envelope is the host's
 	}
-	if hook == engine.HookPolicy {
-		defaults["policies"] = `[]`
+	var ri runInput
+	rest, err := json.Marshal(top)
+	if err != nil {
+		return nil, nil, err
 	}
-	for k, v := range defaults {
-		if _, ok := in[k]; !ok {
-			in[k] = json.RawMessage(v)
-		}
+	dec := json.NewDecoder(bytes.NewReader(rest))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&ri); err != nil {
+		return nil, nil, fmt.Errorf("--input: %v", err)
+	}
+	if ri.Tenant == "" {
+		ri.Tenant = tenant
+	}
+	if ri.Phase == "" && hook != engine.HookIDFactory && hook != engine.HookSecretFactory {
+		ri.Phase = engine.PhaseRegister
+	}
+	if ri.Policies == nil {
+		ri.Policies = []string{module}
+	}
+	if ri.Token == nil {
+		ri.Token = &engine.TokenFacts{Kind: "none", Policies: ri.Policies}
+	}
+	if ri.Request == nil {
+		ri.Request = &engine.RequestFacts{RemoteIP: "127.0.0.1"}
 	}
 	if configPath != "" {
 		c, err := os.ReadFile(configPath)
 		if err != nil || !json.Valid(c) {
-			return nil, fmt.Errorf("--config: %s is not a JSON file (%v)", configPath, err)
+			return nil, nil, fmt.Errorf("--config: %s is not a JSON file (%v)", configPath, err)
 		}
-		in["config"] = json.RawMessage(c)
+		ri.Config = c
 	}
-	body, err := json.Marshal(in)
+	if hook == engine.HookPolicy {
+		return &engine.PolicyInput{
+			Phase: ri.Phase, Tenant: ri.Tenant, ClientID: ri.ClientID, Metadata: md, Current: ri.Current,
+			Token: *ri.Token, Request: *ri.Request, Policies: ri.Policies, Config: ri.Config,
+		}, md, nil
+	}
+	valid, err := engine.ValidateMetadata(engine.Settings{}, md, jose.KeySetChecker{})
 	if err != nil {
-		return nil, err
+		return nil, nil, fmt.Errorf("--input: the server would refuse this metadata before the %s hook: %v", hook, err)
 	}
-	// The envelope the server writes: abi, hook and now first.
-	head := fmt.Sprintf(`{"abi":%d,"hook":%q,"now":%d,`, plugins.ABIVersion, hook, time.Now().Unix())
-	return append([]byte(head), body[1:]...), nil
+	if hook == engine.HookIDFactory || hook == engine.HookSecretFactory {
+		return &engine.FactoryInput{Tenant: ri.Tenant, Metadata: valid, Token: *ri.Token, Request: *ri.Request, Config: ri.Config}, md, nil
+	}
+	return &engine.DecisionInput{
+		Phase: ri.Phase, Tenant: ri.Tenant, ClientID: ri.ClientID, Metadata: valid,
+		Token: *ri.Token, Request: *ri.Request, Config: ri.Config,
+	}, md, nil
 }
 
 // metadataDiff lists what a policy changed: + added, - removed, ~ changed.

@@ -142,3 +142,72 @@ func TestPolicyPush(t *testing.T) {
 		t.Errorf("refused module: %v %s", err, errs)
 	}
 }
+
+// TestPolicyRunChecksOutput: output the server refuses is an error (exit
+// 1) naming why, as the server's own checks say (before: printed, exit 0).
+func TestPolicyRunChecksOutput(t *testing.T) {
+	input := filepath.Join(t.TempDir(), "metadata.json")
+	os.WriteFile(input, []byte(`{"redirect_uris":["https://app.example/cb"]}`), 0o644)
+	for module, want := range map[string]string{
+		"garbage":        "invalid output: not a JSON object",
+		"nul-output":     "invalid output: not a JSON object",
+		"extra-member":   `invalid output: unexpected member "verdict"`,
+		"server-managed": `policy set the server-managed member "client_id"`,
+	} {
+		e, out, _ := testEnv(nil)
+		err := run(context.Background(), []string{"policy", "run", "../../plugins/testdata/" + module + ".wasm", "--input", input}, e)
+		if err == nil || exitCode(err) != 1 || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "500 server_error") {
+			t.Errorf("%s: %v (exit %d), want exit 1 saying %q", module, err, exitCode(err), want)
+		}
+		if out.String() != "" {
+			t.Errorf("%s: printed refused output %q", module, out.String())
+		}
+	}
+}
+
+// TestPolicyRunLimits: run uses the server's limits: a table bomb traps at
+// the table cap, an hour's WASI sleep ends at the deadline, and
+// --server-config's policy_limits apply.
+func TestPolicyRunLimits(t *testing.T) {
+	dir := t.TempDir()
+	input := filepath.Join(dir, "metadata.json")
+	os.WriteFile(input, []byte(`{"redirect_uris":["https://app.example/cb"]}`), 0o644)
+	cfg := filepath.Join(dir, "registrar.yaml")
+	os.WriteFile(cfg, []byte("policy_limits:\n  timeout: 70ms\n"), 0o644)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"../../plugins/testdata/table-grow.wasm", "--timeout", "100ms"}, "trapped"},
+		{[]string{"../../plugins/testdata/sleep.wasm"}, "ran past its 100ms deadline"},
+		{[]string{"../../plugins/testdata/sleep.wasm", "--server-config", cfg}, "ran past its 70ms deadline"},
+		{[]string{"../../plugins/testdata/loop.wasm", "--server-config", cfg, "--timeout", "60ms"}, "ran past its 60ms deadline"},
+	} {
+		e, _, _ := testEnv(nil)
+		err := run(context.Background(), append([]string{"policy", "run", "--input", input}, c.args...), e)
+		if err == nil || exitCode(err) != 1 || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: %v, want %q", c.args, err, c.want)
+		}
+	}
+}
+
+// TestPolicyRunInputAsServer: the metadata reaches the module as the
+// server passes it: member names unescaped, server-managed members
+// dropped, duplicate members refused (before: passed on as written).
+func TestPolicyRunInputAsServer(t *testing.T) {
+	dir := t.TempDir()
+	input := filepath.Join(dir, "metadata.json")
+	os.WriteFile(input, []byte(`{"redirect_uris":["https://app.example/cb"],"\u0063lient_name":"App","client_id":"chosen"}`), 0o644)
+	e, out, _ := testEnv(nil)
+	if err := run(context.Background(), []string{"policy", "run", "../../sdk/testdata/minimal.wasm", "--input", input}, e); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"client_name": "App"`) || strings.Contains(out.String(), `\u0063`) || strings.Contains(out.String(), "chosen") {
+		t.Errorf("the module saw the metadata as written, not as the server passes it:\n%s", out.String())
+	}
+	os.WriteFile(input, []byte(`{"metadata":{"client_name":"A","\u0063lient_name":"B"}}`), 0o644)
+	e, _, _ = testEnv(nil)
+	if err := run(context.Background(), []string{"policy", "run", "../../sdk/testdata/minimal.wasm", "--input", input}, e); err == nil || !strings.Contains(err.Error(), `"client_name"`) || !strings.Contains(err.Error(), "appears more than once") {
+		t.Errorf("duplicate member: %v", err)
+	}
+}

@@ -126,6 +126,8 @@ type server struct {
 	modules  *plugins.Host
 	reg      *engine.Registrar
 	servers  []*http.Server
+	// stopBackground stops what runBackground started.
+	stopBackground context.CancelFunc
 	// regp is reg for what runs before the engine exists: the policy
 	// host's audit events and the metrics' tenant check.
 	regp atomic.Pointer[engine.Registrar]
@@ -148,9 +150,8 @@ func serve(ctx context.Context, c *serveConfig, e env) error {
 			return err
 		}
 	}
-	runCtx, stopRun := context.WithCancel(ctx)
-	defer stopRun()
-	s.runBackground(runCtx)
+	s.runBackground(ctx)
+	defer s.stopBackground()
 	return s.run(ctx)
 }
 
@@ -300,8 +301,9 @@ func (s *server) openHandlers(context.Context) error {
 }
 
 // runBackground starts the policy host's hot reload and the tenant
-// refresh, until ctx ends.
+// refresh, until ctx ends or stopBackground is called.
 func (s *server) runBackground(ctx context.Context) {
+	ctx, s.stopBackground = context.WithCancel(ctx)
 	go func() {
 		if err := s.modules.Run(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("policy hot reload stopped; policies no longer follow the folder and the store", "err", err)
@@ -336,6 +338,13 @@ func (s *server) run(ctx context.Context) error {
 	var errs []error
 	for _, srv := range s.servers {
 		errs = append(errs, srv.Shutdown(sctx))
+	}
+	// Policy calls still running once the drain timeout has passed (a
+	// hostile module with a long policy timeout) are stopped now, not left
+	// to run to their own deadlines: their requests fail with 500.
+	s.stopBackground()
+	if err := s.modules.Close(sctx); err != nil {
+		s.log.Warn("policy modules not closed cleanly", "err", err)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
