@@ -187,6 +187,13 @@ func (v *validator) responseAndGrantTypes() error {
 	if norm == nil {
 		norm = []string{}
 	}
+	if len(norm) == 0 && len(gts) == 0 {
+		// RFC 7591 §2 defaults grant_types only when it is omitted; an empty
+		// list says the client uses neither the token nor the authorization
+		// endpoint, which no client can work with, so it is refused rather
+		// than silently widened to authorization_code.
+		return invalid("grant_types and response_types leave the client no grant type and no response type; omit grant_types for the default authorization_code, or name the grant types the client uses")
+	}
 	// The defaults and derivations above may have changed norm.
 	code, implicit = responseTypeNeeds(norm)
 	hasGrant := func(g string) bool { return slices.Contains(gts, g) }

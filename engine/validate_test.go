@@ -203,7 +203,12 @@ func TestValidateResponseAndGrantTypes(t *testing.T) {
 		{name: "id_token derives implicit", body: rp(`"response_types":["id_token"]`), check: types([]string{"id_token"}, []string{"implicit"})},
 		{name: "none", body: rp(`"response_types":["none"]`), check: types([]string{"none"}, []string{})},
 		{name: "none needs redirect_uris", body: obj(`"response_types":["none"]`), code: iru, mention: "redirect_uris"},
-		{name: "empty response_types", body: obj(`"response_types":[]`), check: types([]string{}, []string{})},
+		// RFC 7591 §2 defaults only an omitted member: an empty list that
+		// leaves the client nothing to use is refused, not widened.
+		{name: "empty grant_types", body: rp(`"grant_types":[]`), code: icm, mention: "grant_types"},
+		{name: "empty grant_types and response_types", body: obj(`"response_types":[]`, `"grant_types":[]`), code: icm, mention: "grant_types"},
+		{name: "empty response_types", body: obj(`"response_types":[]`), code: icm, mention: "grant_types"},
+		{name: "empty grant_types with none", body: rp(`"response_types":["none"]`, `"grant_types":[]`), check: types([]string{"none"}, []string{})},
 		{name: "client_credentials only", body: obj(`"grant_types":["client_credentials"]`), check: func(t *testing.T, md engine.Metadata) {
 			types([]string{}, []string{"client_credentials"})(t, md)
 			eq(t, "redirect_uris", md.RedirectURIs, []string{})
@@ -300,7 +305,7 @@ func TestValidateRedirectURIs(t *testing.T) {
 		{name: "required: null", body: obj(`"redirect_uris":null`), code: iru, mention: "redirect_uris"},
 		{name: "required: empty", body: obj(`"redirect_uris":[]`), code: iru, mention: "redirect_uris"},
 		{name: "required for implicit", body: obj(implicit), code: iru, mention: "redirect_uris"},
-		{name: "not required without response types", body: obj(`"response_types":[]`, `"grant_types":[]`), check: uris()},
+		{name: "not required without response types", body: obj(`"response_types":[]`, `"grant_types":["client_credentials"]`), check: uris()},
 		{name: "allowed without response types", body: web(one("https://rp.example/cb"), `"grant_types":["client_credentials"]`), check: uris("https://rp.example/cb")},
 		{name: "not an array", body: obj(`"redirect_uris":"https://rp.example/cb"`), code: iru, mention: "redirect_uris"},
 		{name: "number element", body: obj(`"redirect_uris":[1]`), code: iru, mention: "redirect_uris"},
