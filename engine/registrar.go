@@ -100,7 +100,7 @@ func New(cfg Config) (*Registrar, error) {
 		settings = map[string]Settings{}
 	}
 	for name, s := range settings {
-		t, err := compileTenant(name, s)
+		t, err := compileTenant(name, s, r.keys)
 		if err != nil {
 			return nil, fmt.Errorf("engine: %w", err)
 		}
@@ -111,7 +111,7 @@ func New(cfg Config) (*Registrar, error) {
 		r.config[name] = t
 	}
 	if _, ok := r.config[DefaultTenant]; !ok {
-		t, err := compileTenant(DefaultTenant, Settings{})
+		t, err := compileTenant(DefaultTenant, Settings{}, r.keys)
 		if err != nil {
 			return nil, fmt.Errorf("engine: %w", err)
 		}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -222,8 +223,9 @@ type tenant struct {
 	createdAt, updatedAt time.Time
 }
 
-// compileTenant checks s and fills in its defaults.
-func compileTenant(name string, s Settings) (*tenant, error) {
+// compileTenant checks s and fills in its defaults. keys checks a jwks
+// member of the client defaults; it may be nil only if there is none.
+func compileTenant(name string, s Settings, keys KeySetChecker) (*tenant, error) {
 	if !ValidTenantName(name) {
 		return nil, fmt.Errorf("tenant name %q: use 1-63 lower-case letters, digits and inner hyphens", name)
 	}
@@ -338,6 +340,18 @@ func compileTenant(name string, s Settings) (*tenant, error) {
 			return fail("client_defaults: %q is not valid JSON", k)
 		}
 		t.defaults[k] = compactJSON(v)
+	}
+	if err := t.checkDefaults(keys); err != nil {
+		var e *Error
+		if errors.As(err, &e) && e.Code != CodeServerError {
+			return fail("client_defaults: %s", e.Description)
+		}
+		return fail("client_defaults: %v", err)
+	}
+	for _, a := range s.ACRValuesSupported {
+		if a == "" || !printable(a, false) {
+			return fail("acr_values_supported: %q must be non-empty, without spaces or control characters", a)
+		}
 	}
 	return t, nil
 }

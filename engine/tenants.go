@@ -152,7 +152,7 @@ func (r *Registrar) Refresh(ctx context.Context) error {
 			next[rec.Name] = t
 			continue
 		}
-		t, err := compileTenant(rec.Name, rec.Settings)
+		t, err := compileTenant(rec.Name, rec.Settings, r.keys)
 		if err == nil {
 			err = r.checkLimiter(t)
 		}
@@ -260,7 +260,7 @@ func (r *Registrar) PutTenant(ctx context.Context, name string, s Settings, ifRe
 	if t, ok := r.config[name]; ok && t.source == SourceConfig {
 		return TenantInfo{}, false, Errorf(CodeConflict, "tenant %q is defined in the configuration file; change it there", name)
 	}
-	t, err := compileTenant(name, s)
+	t, err := compileTenant(name, s, r.keys)
 	if err == nil {
 		err = r.checkLimiter(t)
 	}

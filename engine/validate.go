@@ -25,7 +25,7 @@ type KeySetChecker interface {
 // nil only if jwks is absent. It is the validation step of the registration
 // pipeline, exported for tools and tests.
 func ValidateMetadata(s Settings, obj map[string]json.RawMessage, keys KeySetChecker) (Metadata, error) {
-	t, err := compileTenant("validate", s)
+	t, err := compileTenant("validate", s, keys)
 	if err != nil {
 		return Metadata{}, err
 	}
@@ -50,6 +50,30 @@ type validator struct {
 	t  *tenant
 	m  member
 	md Metadata
+	// defaults is set while a tenant's client_defaults are checked on their
+	// own: rules that only a member the client supplies itself can satisfy
+	// (its redirect URIs, its keys, its TLS identity, its choice of
+	// authentication method) are skipped; every other rule applies.
+	defaults bool
+}
+
+// clientMust returns err, unless the validator checks client_defaults, in
+// which case the client may still supply what err asks for.
+func (v *validator) clientMust(err *Error) error {
+	if v.defaults {
+		return nil
+	}
+	return err
+}
+
+// checkDefaults validates the tenant's client_defaults as the metadata of
+// a request that sends nothing else, so that settings whose defaults would
+// make registrations fail are refused when they are saved, not at every
+// registration afterwards.
+func (t *tenant) checkDefaults(keys KeySetChecker) error {
+	v := validator{t: t, m: member{cloneRaw(t.defaults)}, defaults: true}
+	_, err := v.run(keys)
+	return err
 }
 
 func invalid(format string, args ...any) *Error {
@@ -113,7 +137,7 @@ func (v *validator) authMethod() (err error) {
 	v.md.TokenEndpointAuthMethod, err = v.oneOf("token_endpoint_auth_method", "client_secret_basic", v.t.authMethods)
 	if err == nil && !slices.Contains(v.t.authMethods, v.md.TokenEndpointAuthMethod) {
 		// The RFC 7591 default is not offered here: the client must choose.
-		return invalid("token_endpoint_auth_method is required: the default client_secret_basic is not supported; use one of: %s", strings.Join(v.t.authMethods, ", "))
+		return v.clientMust(invalid("token_endpoint_auth_method is required: the default client_secret_basic is not supported; use one of: %s", strings.Join(v.t.authMethods, ", ")))
 	}
 	return err
 }
@@ -147,6 +171,11 @@ func (v *validator) responseAndGrantTypes() error {
 	gts, gtSet, err := v.m.strs("grant_types")
 	if err != nil {
 		return metadataError(err)
+	}
+	if v.defaults && !rtSet && !gtSet {
+		// The RFC pair of defaults is the tenant's to offer or not: a tenant
+		// without authorization_code expects each client to choose.
+		return nil
 	}
 	var norm []string
 	for _, rt := range rts {
@@ -251,7 +280,7 @@ func (v *validator) redirectURIs() error {
 		uris = []string{}
 	}
 	if len(v.md.ResponseTypes) > 0 && len(uris) == 0 {
-		return Errorf(CodeInvalidRedirectURI, "redirect_uris is required for clients that use the authorization endpoint")
+		return v.clientMust(Errorf(CodeInvalidRedirectURI, "redirect_uris is required for clients that use the authorization endpoint"))
 	}
 	implicit := slices.Contains(v.md.GrantTypes, "implicit")
 	for _, u := range uris {
@@ -437,7 +466,7 @@ func (v *validator) keys(checker KeySetChecker) error {
 	}
 	method := v.md.TokenEndpointAuthMethod
 	if (method == "private_key_jwt" || method == "self_signed_tls_client_auth") && !hasURI && !hasSet {
-		return invalid("jwks or jwks_uri is required for token_endpoint_auth_method %s", method)
+		return v.clientMust(invalid("jwks or jwks_uri is required for token_endpoint_auth_method %s", method))
 	}
 	return nil
 }
@@ -474,7 +503,7 @@ func (v *validator) signingAlgs() error {
 		return err
 	}
 	if v.md.RequestObjectSigningAlg != "" && v.md.JWKS == nil && v.md.JWKSURI == "" {
-		return invalid("jwks or jwks_uri is required with request_object_signing_alg")
+		return v.clientMust(invalid("jwks or jwks_uri is required with request_object_signing_alg"))
 	}
 	return nil
 }
@@ -512,7 +541,7 @@ func (v *validator) tlsClientAuth() error {
 		*f.dst = s
 		n++
 	}
-	if v.md.TokenEndpointAuthMethod == "tls_client_auth" && n != 1 {
+	if v.md.TokenEndpointAuthMethod == "tls_client_auth" && n != 1 && !(n == 0 && v.defaults) {
 		return invalid("token_endpoint_auth_method tls_client_auth needs exactly one tls_client_auth_* member (RFC 8705 §2.1.2)")
 	}
 	return nil
