@@ -479,6 +479,7 @@ func TestValidateKeys(t *testing.T) {
 		{name: "private key", body: rp(`"jwks":` + jwks(rsaPrivateJWK)), code: icm, mention: "jwks"},
 		{name: "private among public", body: rp(`"jwks":` + jwks(ecJWK, rsaPrivateJWK)), code: icm, mention: "jwks"},
 		{name: "symmetric", body: rp(`"jwks":` + jwks(octJWK)), code: icm, mention: "jwks"},
+		{name: "weak RSA exponent", body: rp(`"jwks":` + jwks(`{"kty":"RSA","kid":"weak","n":"`+rsaN+`","e":"Aw"}`)), code: icm, mention: `kid "weak"`},
 		{name: "no keys", body: rp(`"jwks":{"keys":[]}`), code: icm, mention: "jwks"},
 		{name: "no keys member", body: rp(`"jwks":{}`), code: icm, mention: "jwks"},
 		{name: "keys not an array", body: rp(`"jwks":{"keys":{}}`), code: icm, mention: "jwks"},
