@@ -307,3 +307,47 @@ func TestErrorsAreJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestNonCanonicalPaths: on the admin listener too, a path that is not in
+// canonical form is a JSON error, never a redirect: 404 for an admin token,
+// 401 without one (as every unknown route).
+func TestNonCanonicalPaths(t *testing.T) {
+	e := setup(t)
+	client := e.admin.Client()
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	for _, path := range []string{
+		"//admin/tenants",
+		"/admin/./tenants",
+		"/admin/tenants/acme/../globex",
+		"/admin/tenants/acme%2fclients",
+		"/admin/tenants/..%2f..%2fhealthz",
+		"/admin/tenants/%2e%2e",
+		"/admin/tenants/",
+		"/admin/../admin/tenants",
+	} {
+		for _, bearer := range []string{token, ""} {
+			req, err := http.NewRequest("GET", e.admin.URL+path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bearer != "" {
+				req.Header.Set("Authorization", "Bearer "+bearer)
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			want := http.StatusNotFound
+			if bearer == "" {
+				want = http.StatusUnauthorized
+			}
+			var m map[string]any
+			if resp.StatusCode != want || resp.Header.Get("Location") != "" ||
+				resp.Header.Get("Content-Type") != "application/json" || json.Unmarshal(b, &m) != nil || m["error"] == nil {
+				t.Errorf("GET %s (token %v): %d %q %s, want a JSON %d", path, bearer != "", resp.StatusCode, resp.Header.Get("Location"), b, want)
+			}
+		}
+	}
+}
