@@ -13,6 +13,7 @@ import (
 	"github.com/registrar-dev/registrar/adminapi"
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/httpapi"
+	"github.com/registrar-dev/registrar/idn"
 	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/memstore"
 )
@@ -30,7 +31,7 @@ func setup(t *testing.T) *env {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	store := memstore.New(memstore.Config{})
 	reg, err := engine.New(engine.Config{
-		Store: store, AuditLog: store, Limiter: store, Keys: jose.KeySetChecker{}, Logger: log,
+		Store: store, AuditLog: store, Limiter: store, Keys: jose.KeySetChecker{}, Hosts: idn.Normalizer{}, Logger: log,
 		Tenants: map[string]engine.Settings{"acme": {}, "globex-2": {}, "acme-2": {}, "globex": {InitialAccessToken: engine.TokenStatic, StaticInitialAccessToken: "static-secret-value-123"}},
 	})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/registrar-dev/registrar/adminapi"
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/idn"
 	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/memstore"
 	"github.com/registrar-dev/registrar/plugins"
@@ -33,7 +34,7 @@ func setupPolicies(t *testing.T) *env {
 	go host.Run(ctx)
 	t.Cleanup(func() { stop(); host.Close(context.Background()) })
 	reg, err := engine.New(engine.Config{
-		Store: store, AuditLog: store, Limiter: store, Keys: jose.KeySetChecker{}, Modules: host, Logger: log,
+		Store: store, AuditLog: store, Limiter: store, Keys: jose.KeySetChecker{}, Hosts: idn.Normalizer{}, Modules: host, Logger: log,
 		Tenants: map[string]engine.Settings{"acme": {}, "globex": {}},
 	})
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/idn"
 	"github.com/registrar-dev/registrar/jose"
 )
 
@@ -34,7 +35,7 @@ func newHarness(t *testing.T, tenants map[string]engine.Settings) *harness {
 	clk := newClock()
 	h := &harness{t: t, store: newFakeStore(clk.Now), mods: newFakeModules(), clock: clk}
 	r, err := engine.New(engine.Config{
-		Store: h.store, Keys: jose.KeySetChecker{}, Modules: h.mods, Tenants: tenants,
+		Store: h.store, Keys: jose.KeySetChecker{}, Hosts: idn.Normalizer{}, Modules: h.mods, Tenants: tenants,
 		Now: clk.Now, Rand: newSeededRand(1), Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {

@@ -223,9 +223,10 @@ type tenant struct {
 	createdAt, updatedAt time.Time
 }
 
-// compileTenant checks s and fills in its defaults. keys checks a jwks
-// member of the client defaults; it may be nil only if there is none.
-func compileTenant(name string, s Settings, keys KeySetChecker) (*tenant, error) {
+// compileTenant checks s and fills in its defaults. keys and hosts check
+// the client defaults' jwks and URI hosts (keys may be nil only if there is
+// no jwks; nil hosts means ASCIIHosts).
+func compileTenant(name string, s Settings, keys KeySetChecker, hosts HostNormalizer) (*tenant, error) {
 	if !ValidTenantName(name) {
 		return nil, fmt.Errorf("tenant name %q: use 1-63 lower-case letters, digits and inner hyphens", name)
 	}
@@ -341,7 +342,7 @@ func compileTenant(name string, s Settings, keys KeySetChecker) (*tenant, error)
 		}
 		t.defaults[k] = compactJSON(v)
 	}
-	if err := t.checkDefaults(keys); err != nil {
+	if err := t.checkDefaults(keys, hosts); err != nil {
 		var e *Error
 		if errors.As(err, &e) && e.Code != CodeServerError {
 			return fail("client_defaults: %s", e.Description)

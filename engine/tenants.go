@@ -152,7 +152,7 @@ func (r *Registrar) Refresh(ctx context.Context) error {
 			next[rec.Name] = t
 			continue
 		}
-		t, err := compileTenant(rec.Name, rec.Settings, r.keys)
+		t, err := compileTenant(rec.Name, rec.Settings, r.keys, r.hosts)
 		if err == nil {
 			err = r.checkLimiter(t)
 		}
@@ -260,7 +260,7 @@ func (r *Registrar) PutTenant(ctx context.Context, name string, s Settings, ifRe
 	if t, ok := r.config[name]; ok && t.source == SourceConfig {
 		return TenantInfo{}, false, Errorf(CodeConflict, "tenant %q is defined in the configuration file; change it there", name)
 	}
-	t, err := compileTenant(name, s, r.keys)
+	t, err := compileTenant(name, s, r.keys, r.hosts)
 	if err == nil {
 		err = r.checkLimiter(t)
 	}

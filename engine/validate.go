@@ -22,23 +22,25 @@ type KeySetChecker interface {
 
 // ValidateMetadata checks client metadata as a tenant with settings s would,
 // and returns it in validated form. keys checks the jwks member; it may be
-// nil only if jwks is absent. It is the validation step of the registration
+// nil only if jwks is absent. hosts normalises the hosts of URI members;
+// nil means ASCIIHosts. It is the validation step of the registration
 // pipeline, exported for tools and tests.
-func ValidateMetadata(s Settings, obj map[string]json.RawMessage, keys KeySetChecker) (Metadata, error) {
-	t, err := compileTenant("validate", s, keys)
+func ValidateMetadata(s Settings, obj map[string]json.RawMessage, keys KeySetChecker, hosts HostNormalizer) (Metadata, error) {
+	t, err := compileTenant("validate", s, keys, hosts)
 	if err != nil {
 		return Metadata{}, err
 	}
-	return t.validate(obj, keys)
+	return t.validate(obj, keys, hosts)
 }
 
 // validate checks raw metadata against the RFC rules and the tenant's
 // settings. Checks run in a fixed order and the first failure is returned,
 // as an *Error with code invalid_redirect_uri, invalid_client_metadata or
 // invalid_software_statement. Unknown members are dropped unless the tenant
-// allows them; server-managed members are ignored.
-func (t *tenant) validate(obj map[string]json.RawMessage, keys KeySetChecker) (Metadata, error) {
-	v := validator{t: t, m: member{obj}}
+// allows them; server-managed members are ignored. The hosts of URI
+// members are first normalised with hosts (in obj itself).
+func (t *tenant) validate(obj map[string]json.RawMessage, keys KeySetChecker, hosts HostNormalizer) (Metadata, error) {
+	v := validator{t: t, m: member{obj}, hosts: hosts}
 	md, err := v.run(keys)
 	if err != nil {
 		return Metadata{}, err
@@ -50,6 +52,8 @@ type validator struct {
 	t  *tenant
 	m  member
 	md Metadata
+	// hosts normalises the hosts of URI members before any rule runs.
+	hosts HostNormalizer
 	// defaults is set while a tenant's client_defaults are checked on their
 	// own: rules that only a member the client supplies itself can satisfy
 	// (its redirect URIs, its keys, its TLS identity, its choice of
@@ -70,8 +74,8 @@ func (v *validator) clientMust(err *Error) error {
 // a request that sends nothing else, so that settings whose defaults would
 // make registrations fail are refused when they are saved, not at every
 // registration afterwards.
-func (t *tenant) checkDefaults(keys KeySetChecker) error {
-	v := validator{t: t, m: member{cloneRaw(t.defaults)}, defaults: true}
+func (t *tenant) checkDefaults(keys KeySetChecker, hosts HostNormalizer) error {
+	v := validator{t: t, m: member{cloneRaw(t.defaults)}, hosts: hosts, defaults: true}
 	_, err := v.run(keys)
 	return err
 }
@@ -87,6 +91,7 @@ func metadataError(err error) *Error {
 
 func (v *validator) run(keys KeySetChecker) (Metadata, error) {
 	steps := []func() error{
+		func() error { return normalizeHosts(v.m.obj, v.hosts) },
 		v.applicationType,
 		v.authMethod,
 		v.responseAndGrantTypes,

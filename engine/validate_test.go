@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/idn"
 	"github.com/registrar-dev/registrar/jose"
 )
 
@@ -72,7 +73,7 @@ func validateBody(t *testing.T, s engine.Settings, body string) (engine.Metadata
 	if err != nil {
 		t.Fatalf("DecodeObject(%s): %v", body, err)
 	}
-	return engine.ValidateMetadata(s, o, jose.KeySetChecker{})
+	return engine.ValidateMetadata(s, o, jose.KeySetChecker{}, idn.Normalizer{})
 }
 
 // wantError fails unless err is an *engine.Error with the code whose
@@ -836,7 +837,7 @@ func TestValidateSettingsErrors(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			o, _ := engine.DecodeObject([]byte(rp()))
-			_, err := engine.ValidateMetadata(s, o, jose.KeySetChecker{})
+			_, err := engine.ValidateMetadata(s, o, jose.KeySetChecker{}, idn.Normalizer{})
 			if err == nil {
 				t.Fatal("bad settings accepted")
 			}
@@ -849,14 +850,14 @@ func TestValidateNilKeySetChecker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := engine.ValidateMetadata(engine.Settings{}, o, nil); err != nil {
+	if _, err := engine.ValidateMetadata(engine.Settings{}, o, nil, nil); err != nil {
 		t.Fatalf("no jwks, nil checker: %v", err)
 	}
 	o, err = engine.DecodeObject([]byte(rp(`"jwks":` + jwks(ecJWK))))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = engine.ValidateMetadata(engine.Settings{}, o, nil)
+	_, err = engine.ValidateMetadata(engine.Settings{}, o, nil, nil)
 	wantError(t, err, engine.CodeServerError, "jwks")
 }
 

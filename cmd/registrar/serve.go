@@ -16,6 +16,7 @@ import (
 	"github.com/registrar-dev/registrar/adminapi"
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/httpapi"
+	"github.com/registrar-dev/registrar/idn"
 	"github.com/registrar-dev/registrar/internal/httpio"
 	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/metrics"
@@ -143,6 +144,7 @@ func serve(ctx context.Context, args []string, e env) error {
 		AuditLog: m.AuditLog(store),
 		Limiter:  m.Limiter(store),
 		Keys:     jose.KeySetChecker{},
+		Hosts:    idn.Normalizer{},
 		Modules:  modules,
 		Tenants:  fc.Tenants,
 		TenantDeleted: func(ctx context.Context, name string) {
