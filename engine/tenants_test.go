@@ -337,3 +337,24 @@ func TestClientDefaultsValidated(t *testing.T) {
 		})
 	}
 }
+
+// TestRefreshServesStoredBadDefaults: a tenant stored before client_defaults
+// were validated (written behind the engine's back here) is still served,
+// so its clients can be read and managed; only PutTenant and the
+// configuration file refuse such defaults.
+func TestRefreshServesStoredBadDefaults(t *testing.T) {
+	ctx := context.Background()
+	a, _, store := replicas(t, nil)
+	s := engine.Settings{InitialAccessToken: engine.TokenNone, ClientDefaults: map[string]json.RawMessage{"token_endpoint_auth_method": json.RawMessage(`"bogus"`)}}
+	if _, err := store.PutTenant(ctx, &engine.TenantRecord{Name: "legacy", Settings: s}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !a.HasTenant("legacy") {
+		t.Fatal("the stored tenant is not served")
+	}
+	_, err := a.Register(ctx, engine.RegisterRequest{Tenant: "legacy", Body: []byte(rp()), RemoteIP: "192.0.2.1"})
+	wantError(t, err, engine.CodeInvalidClientMetadata, "token_endpoint_auth_method")
+}
