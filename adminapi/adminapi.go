@@ -115,7 +115,10 @@ func New(cfg Config) (http.Handler, error) {
 	r.MethodNotAllowedHandler = httpio.Handle(h.log, h.authenticated(globalOrAny, func(w http.ResponseWriter, r *http.Request) error {
 		return engine.Errorf(httpio.CodeMethodNotAllowed, "%s is not allowed on %s", r.Method, truncate(r.URL.Path, 128))
 	}))
-	return httpio.Logging(h.log, r), nil
+	// No redirects from path cleaning: a non-canonical path is a 404 (for
+	// an admin token; 401 without one, as every unknown route).
+	r.SkipClean(true)
+	return httpio.Logging(h.log, httpio.CanonicalPaths(r, r.NotFoundHandler)), nil
 }
 
 // globalOrAny is the scope of the 404 and 405 answers: any valid admin

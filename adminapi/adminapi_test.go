@@ -15,6 +15,7 @@ import (
 	"github.com/registrar-dev/registrar/adminapi"
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/httpapi"
+	"github.com/registrar-dev/registrar/idn"
 	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/memstore"
 )
@@ -32,7 +33,7 @@ func setup(t *testing.T) *env {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	store := memstore.New(memstore.Config{})
 	reg, err := engine.New(engine.Config{
-		Store: store, AuditLog: store, Limiter: store, Keys: jose.KeySetChecker{}, Logger: log,
+		Store: store, AuditLog: store, Limiter: store, Keys: jose.KeySetChecker{}, Hosts: idn.Normalizer{}, Logger: log,
 		Tenants: map[string]engine.Settings{"acme": {}, "globex-2": {}, "acme-2": {}, "globex": {InitialAccessToken: engine.TokenStatic, StaticInitialAccessToken: "static-secret-value-123"}},
 	})
 	if err != nil {
@@ -335,6 +336,50 @@ func TestErrorsAreJSON(t *testing.T) {
 		status, m := e.adm(tc.method, tc.path, "")
 		if status < 400 || m["error"] == nil {
 			t.Errorf("%s %s: %d %v", tc.method, tc.path, status, m)
+		}
+	}
+}
+
+// TestNonCanonicalPaths: on the admin listener too, a path that is not in
+// canonical form is a JSON error, never a redirect: 404 for an admin token,
+// 401 without one (as every unknown route).
+func TestNonCanonicalPaths(t *testing.T) {
+	e := setup(t)
+	client := e.admin.Client()
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	for _, path := range []string{
+		"//admin/tenants",
+		"/admin/./tenants",
+		"/admin/tenants/acme/../globex",
+		"/admin/tenants/acme%2fclients",
+		"/admin/tenants/..%2f..%2fhealthz",
+		"/admin/tenants/%2e%2e",
+		"/admin/tenants/",
+		"/admin/../admin/tenants",
+	} {
+		for _, bearer := range []string{token, ""} {
+			req, err := http.NewRequest("GET", e.admin.URL+path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bearer != "" {
+				req.Header.Set("Authorization", "Bearer "+bearer)
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			want := http.StatusNotFound
+			if bearer == "" {
+				want = http.StatusUnauthorized
+			}
+			var m map[string]any
+			if resp.StatusCode != want || resp.Header.Get("Location") != "" ||
+				resp.Header.Get("Content-Type") != "application/json" || json.Unmarshal(b, &m) != nil || m["error"] == nil {
+				t.Errorf("GET %s (token %v): %d %q %s, want a JSON %d", path, bearer != "", resp.StatusCode, resp.Header.Get("Location"), b, want)
+			}
 		}
 	}
 }

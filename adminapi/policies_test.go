@@ -16,6 +16,7 @@ import (
 	"github.com/registrar-dev/registrar/adminapi"
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/httpapi"
+	"github.com/registrar-dev/registrar/idn"
 	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/memstore"
 	"github.com/registrar-dev/registrar/plugins"
@@ -28,8 +29,15 @@ func setupPolicies(t *testing.T) *env { return setupPoliciesAnswered(t, nil) }
 // the operation and status of each response (see checked).
 func setupPoliciesAnswered(t *testing.T, answered func(string)) *env {
 	t.Helper()
+	return setupPoliciesWith(t, memstore.Config{}, answered)
+}
+
+// setupPoliciesWith is setupPoliciesAnswered over a memory store made with
+// cfg.
+func setupPoliciesWith(t *testing.T, cfg memstore.Config, answered func(string)) *env {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	store := memstore.New(memstore.Config{})
+	store := memstore.New(cfg)
 	host, err := plugins.New(context.Background(), plugins.Config{Store: store, Logger: log})
 	if err != nil {
 		t.Fatal(err)
@@ -38,7 +46,7 @@ func setupPoliciesAnswered(t *testing.T, answered func(string)) *env {
 	go host.Run(ctx)
 	t.Cleanup(func() { stop(); host.Close(context.Background()) })
 	reg, err := engine.New(engine.Config{
-		Store: store, AuditLog: store, Limiter: store, Keys: jose.KeySetChecker{}, Modules: host, Logger: log,
+		Store: store, AuditLog: store, Limiter: store, Keys: jose.KeySetChecker{}, Hosts: idn.Normalizer{}, Modules: host, Logger: log,
 		Tenants: map[string]engine.Settings{"acme": {}, "globex": {}},
 	})
 	if err != nil {
@@ -200,5 +208,45 @@ func TestPolicyVersions(t *testing.T) {
 	}
 	if status, m := e.adm("POST", p+"/promote", ""); status < 400 {
 		t.Errorf("promote after remove: %d %v", status, m)
+	}
+}
+
+// TestPolicyLimits: a tenant's uploads beyond its policy limits are
+// refused, 409 for one policy too many and 413 for too many bytes, and
+// leave nothing behind; another tenant is not affected, and a removal
+// makes room.
+func TestPolicyLimits(t *testing.T) {
+	v1, v2 := fixture(t, "accept"), fixture(t, "accept-v2")
+	e := setupPoliciesWith(t, memstore.Config{PolicyLimits: engine.PolicyLimits{
+		MaxPolicies: 2, MaxBytes: int64(2*len(v1) + len(v2) - 1),
+	}}, nil)
+	const base = "/admin/tenants/acme/policies/"
+	for _, name := range []string{"a", "b"} {
+		if status, _, m := e.upload(base+name, token, v1, nil); status != 201 {
+			t.Fatalf("upload %s: %d %v", name, status, m)
+		}
+	}
+	status, _, m := e.upload(base+"c", token, v1, nil)
+	if status != 409 || m["error"] != "conflict" || !strings.Contains(fmt.Sprint(m["error_description"]), "remove one first") {
+		t.Errorf("a third policy: %d %v, want 409 conflict", status, m)
+	}
+	if status, _ := e.adm("GET", base+"c", ""); status != 404 {
+		t.Errorf("the refused policy exists: %d", status)
+	}
+	status, _, m = e.upload(base+"a", token, v2, nil)
+	if status != 413 || m["error"] != "request_too_large" {
+		t.Errorf("a version over the byte limit: %d %v, want 413 request_too_large", status, m)
+	}
+	if status, m := e.adm("GET", base+"a", ""); status != 200 || m["uploaded"].(map[string]any)["active"] != engine.HashToken(string(v1)) {
+		t.Errorf("the refused version changed the policy: %d %v", status, m)
+	}
+	if status, _, m := e.upload("/admin/tenants/globex/policies/c", token, v1, nil); status != 201 {
+		t.Errorf("another tenant's upload: %d %v", status, m)
+	}
+	if status, _ := e.adm("DELETE", base+"b", ""); status != 204 {
+		t.Fatalf("delete: %d", status)
+	}
+	if status, _, m := e.upload(base+"a", token, v2, nil); status != 200 {
+		t.Errorf("upload after a removal made room: %d %v", status, m)
 	}
 }

@@ -135,6 +135,7 @@ func TestTenantRefusals(t *testing.T) {
 		{"PUT", "/admin/tenants/t1", `{"id_factory": "nope"}`, 400, "invalid_request", "id_factory"},
 		{"PUT", "/admin/tenants/t1", `{"registration_rate_limit": {"per_ip": "lots"}}`, 400, "invalid_request", "rate"},
 		{"PUT", "/admin/tenants/t1", `{"max_clients": -1}`, 400, "invalid_request", "max_clients"},
+		{"PUT", "/admin/tenants/t1", `{"client_defaults": {"token_endpoint_auth_method": "bogus"}}`, 400, "invalid_request", "client_defaults: token_endpoint_auth_method"},
 		{"PUT", "/admin/tenants/t1", `[]`, 400, "invalid_request", ""},
 		{"DELETE", "/admin/tenants/never", ``, 404, "not_found", "never"},
 	} {

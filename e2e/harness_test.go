@@ -18,6 +18,7 @@ import (
 	"github.com/registrar-dev/registrar/adminapi"
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/httpapi"
+	"github.com/registrar-dev/registrar/idn"
 	"github.com/registrar-dev/registrar/internal/redistest"
 	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/plugins"
@@ -77,7 +78,7 @@ func newReplica(t *testing.T, addr, policies string) *replica {
 	go host.Run(runCtx)
 	t.Cleanup(func() { stop(); host.Close(context.Background()) })
 	reg, err := engine.New(engine.Config{
-		Store: store, AuditLog: store, Limiter: store, Keys: jose.KeySetChecker{},
+		Store: store, AuditLog: store, Limiter: store, Keys: jose.KeySetChecker{}, Hosts: idn.Normalizer{},
 		Modules: host, Logger: log, TenantDeleted: host.TenantDeleted,
 	})
 	if err != nil {

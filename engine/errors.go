@@ -45,6 +45,9 @@ const (
 	// Error.RetryAfter. No RFC registers a code for this; the name follows
 	// HTTP's 429 Too Many Requests.
 	CodeTooManyRequests ErrorCode = "too_many_requests"
+	// CodeRequestTooLarge: the request, or what it would make the server
+	// keep, is over a size limit.
+	CodeRequestTooLarge ErrorCode = "request_too_large"
 )
 
 // Codes lists every ErrorCode the engine may return, so that a test can check
@@ -54,7 +57,7 @@ var Codes = []ErrorCode{
 	CodeInvalidClientMetadata, CodeInvalidSoftwareStatement,
 	CodeUnapprovedSoftwareStatement, CodeAccessDenied, CodeNotFound,
 	CodeConflict, CodeServerError, CodeTemporarilyUnavailable,
-	CodeTooManyRequests, CodePreconditionFailed,
+	CodeTooManyRequests, CodePreconditionFailed, CodeRequestTooLarge,
 }
 
 // Error is an OAuth error response. Code and Description are shown to the
@@ -91,6 +94,10 @@ func AsError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
+	}
+	var limit *PolicyLimitError
+	if errors.As(err, &limit) {
+		return limit.oauth()
 	}
 	if errors.Is(err, ErrUnavailable) {
 		return &Error{Code: CodeTemporarilyUnavailable, Description: "the service is temporarily unavailable, retry later", Err: err}

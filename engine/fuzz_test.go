@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/idn"
 	"github.com/registrar-dev/registrar/jose"
 )
 
@@ -24,6 +25,9 @@ func fuzzSeeds() []string {
 		obj(`"response_types":[]`, `"grant_types":[]`),
 		rp(`"response_types":["id_token code","code"]`, `"grant_types":["authorization_code","implicit","refresh_token"]`),
 		rp(`"response_types":["none"]`),
+		web([]string{"https://bücher.example:8443/cb?q=%41", "https://app\uff0eexample/cb"}, `"client_uri":"https://user@bücher.example/"`),
+		web([]string{"https://app\u202eexample/cb"}),
+		rp(`"logo_uri#de":"https://xn--appexample-726e/l.png"`, `"jwks_uri":"https://b%C3%BCcher.example/jwks"`),
 		rp(`"grant_types":["implicit"]`),
 		native([]string{"com.example.app:/cb", "http://127.0.0.1:5000/cb", "http://[::1]/cb", "http://localhost/cb"}),
 		native([]string{"https://127.0.0.1/cb"}),
@@ -159,7 +163,7 @@ func checkValidation(t *testing.T, body []byte) {
 	codes := []engine.ErrorCode{icm, iru, iss}
 	keys := jose.KeySetChecker{}
 	for i, s := range fuzzSettings {
-		md, err := engine.ValidateMetadata(s, o, keys)
+		md, err := engine.ValidateMetadata(s, o, keys, idn.Normalizer{})
 		if err != nil {
 			var e *engine.Error
 			if !errors.As(err, &e) || !slices.Contains(engine.Codes, e.Code) {
@@ -181,7 +185,7 @@ func checkValidation(t *testing.T, body []byte) {
 		if err != nil {
 			t.Fatalf("settings %d: own JSON %s does not decode: %v", i, b, err)
 		}
-		again, err := engine.ValidateMetadata(s, o2, keys)
+		again, err := engine.ValidateMetadata(s, o2, keys, idn.Normalizer{})
 		if err != nil {
 			t.Fatalf("settings %d: own JSON %s does not validate: %v\nbody %q", i, b, err, body)
 		}

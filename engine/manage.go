@@ -135,6 +135,10 @@ func (r *Registrar) update(ctx context.Context, t *tenant, c *Client, req Manage
 	delete(obj, "client_id")
 	delete(obj, "client_secret")
 	t.applyDefaults(obj)
+	// Policies see hosts in the form that will be stored.
+	if err := normalizeHosts(obj, r.hosts); err != nil {
+		return nil, err
+	}
 	facts := RequestFacts{RemoteIP: req.RemoteIP}
 	tok := TokenFacts{Kind: "registration_access_token", Policies: c.RegistrationPolicies, ClientID: c.ID}
 	current := c.Metadata
@@ -146,7 +150,7 @@ func (r *Registrar) update(ctx context.Context, t *tenant, c *Client, req Manage
 	if err != nil {
 		return nil, err
 	}
-	md, err := t.validate(obj, r.keys)
+	md, err := t.validate(obj, r.keys, r.hosts)
 	if err != nil {
 		return nil, err
 	}

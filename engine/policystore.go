@@ -19,6 +19,87 @@ const MaxPolicyVersions = 10
 // MaxPolicyBytes bounds the size of an uploaded policy module.
 const MaxPolicyBytes = 16 << 20
 
+// Defaults of PolicyLimits.
+const (
+	// DefaultMaxTenantPolicies is the default of PolicyLimits.MaxPolicies.
+	DefaultMaxTenantPolicies = 32
+	// DefaultMaxTenantPolicyBytes is the default of PolicyLimits.MaxBytes:
+	// room for several versions of a few modules built with a full
+	// language runtime (a Go module is 2-5 MiB).
+	DefaultMaxTenantPolicyBytes = 128 << 20
+)
+
+// PolicyLimits bound what one tenant keeps in a PolicyStore, so that one
+// tenant's admin cannot fill the store every replica depends on. Stores
+// take them in their Config and enforce them in the same atomic step as
+// the write they refuse.
+type PolicyLimits struct {
+	// MaxPolicies bounds the tenant's uploaded policy modules: the names
+	// that have a record or bytes. Default DefaultMaxTenantPolicies.
+	MaxPolicies int
+	// MaxBytes bounds the bytes of every version the tenant's uploaded
+	// policies keep, whether a record lists them or not (a new version
+	// counts from PutPolicyBlob, before UpdatePolicy trims the oldest).
+	// Default DefaultMaxTenantPolicyBytes.
+	MaxBytes int64
+}
+
+// OrDefaults returns l with each zero field set to its default.
+func (l PolicyLimits) OrDefaults() PolicyLimits {
+	if l.MaxPolicies == 0 {
+		l.MaxPolicies = DefaultMaxTenantPolicies
+	}
+	if l.MaxBytes == 0 {
+		l.MaxBytes = DefaultMaxTenantPolicyBytes
+	}
+	return l
+}
+
+// Check returns an error naming the first negative field.
+func (l PolicyLimits) Check() error {
+	switch {
+	case l.MaxPolicies < 0:
+		return fmt.Errorf("PolicyLimits.MaxPolicies %d is negative", l.MaxPolicies)
+	case l.MaxBytes < 0:
+		return fmt.Errorf("PolicyLimits.MaxBytes %d is negative", l.MaxBytes)
+	}
+	return nil
+}
+
+// PolicyLimitError is the error of a PutPolicyBlob or UpdatePolicy that
+// would take a tenant over its PolicyLimits; it matches ErrPolicyLimit.
+// AsError answers it as conflict (too many policies) or request_too_large
+// (too many bytes).
+type PolicyLimitError struct {
+	Tenant string
+	// Bytes is true when MaxBytes is the limit reached, false for
+	// MaxPolicies.
+	Bytes bool
+	// Limit is the value of the limit reached.
+	Limit int64
+}
+
+// Error implements error.
+func (e *PolicyLimitError) Error() string {
+	if e.Bytes {
+		return fmt.Sprintf("tenant %q: its uploaded policy modules would keep more than %d bytes", e.Tenant, e.Limit)
+	}
+	return fmt.Sprintf("tenant %q: it has %d uploaded policy modules, the most it may keep", e.Tenant, e.Limit)
+}
+
+// Unwrap makes a PolicyLimitError match ErrPolicyLimit.
+func (e *PolicyLimitError) Unwrap() error { return ErrPolicyLimit }
+
+// oauth is the error response of e.
+func (e *PolicyLimitError) oauth() *Error {
+	if e.Bytes {
+		return &Error{Code: CodeRequestTooLarge, Err: e, Description: fmt.Sprintf(
+			"tenant %q may keep at most %d bytes of uploaded policy modules (all kept versions together), and this version would go over; remove a policy module first", e.Tenant, e.Limit)}
+	}
+	return &Error{Code: CodeConflict, Err: e, Description: fmt.Sprintf(
+		"tenant %q has %d uploaded policy modules, the most it may keep; remove one first", e.Tenant, e.Limit)}
+}
+
 // StoredPolicy is a policy module uploaded through the admin API, as the
 // store keeps it: which of its recent versions is active, which one runs in
 // shadow, and the versions themselves (their bytes are kept apart, by
@@ -121,7 +202,10 @@ type PolicyStatus struct {
 type PolicyStore interface {
 	// PutPolicyBlob stores the bytes of a version of a policy under their
 	// digest, the hex SHA-256 of wasm; a digest that does not match the
-	// bytes is an error. Storing the same digest again is a no-op. Callers
+	// bytes is an error. Storing the same digest again is a no-op. Bytes
+	// that would take the tenant over its PolicyLimits (a new name when it
+	// has MaxPolicies, or more than MaxBytes in all) are refused with a
+	// *PolicyLimitError, storing nothing. Callers
 	// put the bytes, then the record that lists them; bytes whose record
 	// update never happens stay until the policy is removed.
 	PutPolicyBlob(ctx context.Context, tenant, name, digest string, wasm []byte) error
@@ -137,7 +221,9 @@ type PolicyStore interface {
 	// removes the policy. The store sets Revision; it drops the bytes of
 	// the versions the update took off Versions (all of them, and any
 	// unlisted bytes of the policy, on removal). An error from fn aborts the update and is returned
-	// as is. It returns the stored record (nil after a removal).
+	// as is. A record for a new name when the tenant has MaxPolicies is
+	// refused with a *PolicyLimitError. It returns the stored record (nil
+	// after a removal).
 	UpdatePolicy(ctx context.Context, tenant, name string, fn func(*StoredPolicy) (*StoredPolicy, error)) (*StoredPolicy, error)
 
 	// StoredPolicy returns a policy's record, or ErrNotFound.

@@ -77,6 +77,10 @@ func (r *Registrar) register(ctx context.Context, t *tenant, g grant, req Regist
 		return nil, err
 	}
 	t.applyDefaults(obj)
+	// Policies see hosts in the form that will be stored.
+	if err := normalizeHosts(obj, r.hosts); err != nil {
+		return nil, err
+	}
 	facts := RequestFacts{RemoteIP: req.RemoteIP}
 	requested := memberNames(obj)
 	obj, ratPolicies, err := r.runPolicies(ctx, t, run, &PolicyInput{
@@ -86,7 +90,7 @@ func (r *Registrar) register(ctx context.Context, t *tenant, g grant, req Regist
 	if err != nil {
 		return nil, err
 	}
-	md, err := t.validate(obj, r.keys)
+	md, err := t.validate(obj, r.keys, r.hosts)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/idn"
 	"github.com/registrar-dev/registrar/jose"
 )
 
@@ -34,7 +35,7 @@ func newHarness(t *testing.T, tenants map[string]engine.Settings) *harness {
 	clk := newClock()
 	h := &harness{t: t, store: newFakeStore(clk.Now), mods: newFakeModules(), clock: clk}
 	r, err := engine.New(engine.Config{
-		Store: h.store, Keys: jose.KeySetChecker{}, Modules: h.mods, Tenants: tenants,
+		Store: h.store, Keys: jose.KeySetChecker{}, Hosts: idn.Normalizer{}, Modules: h.mods, Tenants: tenants,
 		Now: clk.Now, Rand: newSeededRand(1), Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
@@ -397,13 +398,14 @@ func TestRegisterClientDefaults(t *testing.T) {
 			eq(t, "response_types", md.ResponseTypes, []string{"code"})
 		}
 	})
-	t.Run("invalid default is a metadata error", func(t *testing.T) {
-		h := newHarness(t, map[string]engine.Settings{"t": {
-			InitialAccessToken: engine.TokenNone,
-			ClientDefaults:     map[string]json.RawMessage{"scope": json.RawMessage(`"a  b"`)},
+	t.Run("invalid default refused by New", func(t *testing.T) {
+		// Refused at load, not at every registration afterwards.
+		_, err := engine.New(engine.Config{Store: newFakeStore(time.Now), Keys: jose.KeySetChecker{}, Tenants: map[string]engine.Settings{
+			"t": {InitialAccessToken: engine.TokenNone, ClientDefaults: map[string]json.RawMessage{"scope": json.RawMessage(`"a  b"`)}},
 		}})
-		_, err := h.register("t", "", rp())
-		wantCode(t, err, engine.CodeInvalidClientMetadata)
+		if err == nil || !strings.Contains(err.Error(), "client_defaults: scope") {
+			t.Fatalf("err = %v, want client_defaults: scope ...", err)
+		}
 	})
 	t.Run("server-managed default refused by New", func(t *testing.T) {
 		_, err := engine.New(engine.Config{Store: newFakeStore(time.Now), Keys: jose.KeySetChecker{}, Tenants: map[string]engine.Settings{

@@ -25,6 +25,10 @@ type Config struct {
 	Store Store
 	// Keys checks clients' jwks members. Required.
 	Keys KeySetChecker
+	// Hosts normalises the hosts of clients' URI members (the idn package
+	// implements IDNA). Default ASCIIHosts: internationalised hosts are
+	// refused.
+	Hosts HostNormalizer
 	// AuditLog keeps the audit events. Default nil: events are only logged.
 	AuditLog AuditLog
 	// Limiter keeps rate-limit budgets. Default nil: rate limits are not
@@ -57,6 +61,7 @@ type Registrar struct {
 	auditLog AuditLog
 	limiter  Limiter
 	keys     KeySetChecker
+	hosts    HostNormalizer
 	modules  Modules
 	// config holds the configuration file's tenants and the built-in
 	// default; stored holds the store's tenants as the last Refresh saw
@@ -81,7 +86,7 @@ func New(cfg Config) (*Registrar, error) {
 		return nil, errors.New("engine: Config.Keys is required")
 	}
 	r := &Registrar{
-		store: cfg.Store, keys: cfg.Keys, modules: cfg.Modules,
+		store: cfg.Store, keys: cfg.Keys, hosts: cfg.Hosts, modules: cfg.Modules,
 		config: map[string]*tenant{}, hidden: map[string]bool{}, tenantDeleted: cfg.TenantDeleted,
 		auditLog: cfg.AuditLog, limiter: cfg.Limiter,
 		now: cfg.Now, rand: cfg.Rand, log: cfg.Logger,
@@ -100,7 +105,7 @@ func New(cfg Config) (*Registrar, error) {
 		settings = map[string]Settings{}
 	}
 	for name, s := range settings {
-		t, err := compileTenant(name, s)
+		t, err := compileTenant(name, s, r.keys, r.hosts)
 		if err != nil {
 			return nil, fmt.Errorf("engine: %w", err)
 		}
@@ -111,7 +116,7 @@ func New(cfg Config) (*Registrar, error) {
 		r.config[name] = t
 	}
 	if _, ok := r.config[DefaultTenant]; !ok {
-		t, err := compileTenant(DefaultTenant, Settings{})
+		t, err := compileTenant(DefaultTenant, Settings{}, r.keys, r.hosts)
 		if err != nil {
 			return nil, fmt.Errorf("engine: %w", err)
 		}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -222,8 +223,38 @@ type tenant struct {
 	createdAt, updatedAt time.Time
 }
 
-// compileTenant checks s and fills in its defaults.
-func compileTenant(name string, s Settings) (*tenant, error) {
+// compileTenant checks s and fills in its defaults, client_defaults
+// included (see checkDefaults). keys and hosts check the client defaults'
+// jwks and URI hosts (keys may be nil only if there is no jwks; nil hosts
+// means ASCIIHosts).
+func compileTenant(name string, s Settings, keys KeySetChecker, hosts HostNormalizer) (*tenant, error) {
+	t, err := compileSettings(name, s)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.checkClientDefaults(keys, hosts); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// checkClientDefaults is checkDefaults with the error naming the tenant
+// and client_defaults.
+func (t *tenant) checkClientDefaults(keys KeySetChecker, hosts HostNormalizer) error {
+	err := t.checkDefaults(keys, hosts)
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) && e.Code != CodeServerError {
+		return fmt.Errorf("tenant %q: client_defaults: %s", t.name, e.Description)
+	}
+	return fmt.Errorf("tenant %q: client_defaults: %v", t.name, err)
+}
+
+// compileSettings is compileTenant without the validation of
+// client_defaults against the metadata rules.
+func compileSettings(name string, s Settings) (*tenant, error) {
 	if !ValidTenantName(name) {
 		return nil, fmt.Errorf("tenant name %q: use 1-63 lower-case letters, digits and inner hyphens", name)
 	}
@@ -338,6 +369,11 @@ func compileTenant(name string, s Settings) (*tenant, error) {
 			return fail("client_defaults: %q is not valid JSON", k)
 		}
 		t.defaults[k] = compactJSON(v)
+	}
+	for _, a := range s.ACRValuesSupported {
+		if a == "" || !printable(a, false) {
+			return fail("acr_values_supported: %q must be non-empty, without spaces or control characters", a)
+		}
 	}
 	return t, nil
 }

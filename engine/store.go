@@ -28,6 +28,9 @@ var (
 	ErrRevisionMismatch = errors.New("revision mismatch")
 	// ErrDeleting: the tenant is being deleted; finish with DeleteTenant.
 	ErrDeleting = errors.New("tenant is being deleted")
+	// ErrPolicyLimit: a policy store write would take the tenant over its
+	// PolicyLimits (see PolicyLimitError).
+	ErrPolicyLimit = errors.New("policy limit reached")
 )
 
 // TombstoneTTL is how long a deleted tenant's name keeps refusing creates

@@ -152,9 +152,18 @@ func (r *Registrar) Refresh(ctx context.Context) error {
 			next[rec.Name] = t
 			continue
 		}
-		t, err := compileTenant(rec.Name, rec.Settings)
+		// Stored before client_defaults were validated at PutTenant, a
+		// tenant whose defaults fail is still served (its clients can be
+		// read and managed), with a warning, rather than dropped.
+		t, err := compileSettings(rec.Name, rec.Settings)
 		if err == nil {
 			err = r.checkLimiter(t)
+		}
+		if err == nil {
+			if derr := t.checkClientDefaults(r.keys, r.hosts); derr != nil {
+				r.log.WarnContext(ctx, "stored tenant has client_defaults that fail validation: its registrations fail until they are fixed with PUT /admin/tenants/{t}",
+					"tenant", rec.Name, "revision", rec.Revision, "err", derr)
+			}
 		}
 		if err != nil {
 			r.log.ErrorContext(ctx, "stored tenant refused; its last good settings stay in use", "tenant", rec.Name, "revision", rec.Revision, "err", err)
@@ -260,7 +269,7 @@ func (r *Registrar) PutTenant(ctx context.Context, name string, s Settings, ifRe
 	if t, ok := r.config[name]; ok && t.source == SourceConfig {
 		return TenantInfo{}, false, Errorf(CodeConflict, "tenant %q is defined in the configuration file; change it there", name)
 	}
-	t, err := compileTenant(name, s)
+	t, err := compileTenant(name, s, r.keys, r.hosts)
 	if err == nil {
 		err = r.checkLimiter(t)
 	}

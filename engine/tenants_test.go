@@ -2,7 +2,9 @@ package engine_test
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/registrar-dev/registrar/engine"
@@ -271,4 +273,88 @@ func TestRegistrationRateLimit(t *testing.T) {
 	if err == nil {
 		t.Error("a rate limit without a limiter was accepted")
 	}
+}
+
+// TestClientDefaultsValidated: client_defaults are validated against the
+// tenant's own rules when settings are saved (PutTenant) and loaded (New),
+// so defaults that would make every registration fail are refused with the
+// reason; defaults that a client's own members complete are accepted.
+func TestClientDefaultsValidated(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name     string
+		settings engine.Settings
+		defaults string
+		mention  string // "" = accepted
+	}{
+		{name: "unknown auth method", defaults: `{"token_endpoint_auth_method":"bogus"}`, mention: "token_endpoint_auth_method"},
+		{name: "auth method the tenant does not offer", settings: engine.Settings{TokenEndpointAuthMethodsSupported: []string{"private_key_jwt"}}, defaults: `{"token_endpoint_auth_method":"client_secret_basic"}`, mention: "token_endpoint_auth_method"},
+		{name: "grant type not offered", settings: engine.Settings{GrantTypesSupported: []string{"client_credentials"}}, defaults: `{"grant_types":["authorization_code"]}`, mention: "grant_types"},
+		{name: "empty grant_types", defaults: `{"grant_types":[]}`, mention: "grant_types"},
+		{name: "implicit without response types", defaults: `{"grant_types":["implicit"]}`, mention: "grant_types implicit"},
+		{name: "inconsistent pair", defaults: `{"grant_types":["authorization_code"],"response_types":["id_token"]}`, mention: "response_types"},
+		{name: "wrong type", defaults: `{"contacts":"ops@rp.example"}`, mention: "contacts"},
+		{name: "bad scope", defaults: `{"scope":"a  b"}`, mention: "scope"},
+		{name: "scope not offered", settings: engine.Settings{ScopesSupported: []string{"openid"}}, defaults: `{"scope":"admin"}`, mention: "scope"},
+		{name: "alg not offered", defaults: `{"id_token_signed_response_alg":"none"}`, mention: "id_token_signed_response_alg"},
+		{name: "http logo", defaults: `{"logo_uri":"javascript:alert(1)"}`, mention: "logo_uri"},
+		{name: "bad redirect uri", defaults: `{"redirect_uris":["http://rp.example/cb"]}`, mention: "redirect_uris"},
+		{name: "private jwks", defaults: `{"jwks":` + jwks(rsaPrivateJWK) + `}`, mention: "jwks"},
+		{name: "signing alg without private_key_jwt", defaults: `{"token_endpoint_auth_signing_alg":"RS256"}`, mention: "token_endpoint_auth_signing_alg"},
+		{name: "subject type not offered", defaults: `{"subject_type":"pairwise"}`, mention: "subject_type"},
+
+		{name: "none", defaults: `{}`},
+		{name: "typical", defaults: `{"grant_types":["authorization_code","refresh_token"],"response_types":["code"],"token_endpoint_auth_method":"client_secret_basic","id_token_signed_response_alg":"RS256"}`},
+		// The client supplies its redirect URIs, keys and TLS identity itself.
+		{name: "private_key_jwt without keys", defaults: `{"token_endpoint_auth_method":"private_key_jwt","token_endpoint_auth_signing_alg":"ES256"}`},
+		{name: "tls_client_auth without identity", defaults: `{"token_endpoint_auth_method":"tls_client_auth"}`},
+		{name: "request object alg without keys", defaults: `{"request_object_signing_alg":"ES256"}`},
+		// A tenant that offers no RFC default leaves the choice to each client.
+		{name: "no RFC defaults offered", settings: engine.Settings{GrantTypesSupported: []string{"client_credentials"}, TokenEndpointAuthMethodsSupported: []string{"private_key_jwt"}}, defaults: `{}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := tc.settings
+			if err := json.Unmarshal([]byte(tc.defaults), &s.ClientDefaults); err != nil {
+				t.Fatal(err)
+			}
+			a, _, _ := replicas(t, nil)
+			_, _, err := a.PutTenant(ctx, "team", s, 0)
+			_, newErr := engine.New(engine.Config{Store: memstore.New(memstore.Config{}), Keys: jose.KeySetChecker{}, Tenants: map[string]engine.Settings{"team": s}})
+			if tc.mention == "" {
+				if err != nil || newErr != nil {
+					t.Fatalf("refused: PutTenant %v; New %v", err, newErr)
+				}
+				return
+			}
+			wantError(t, err, engine.CodeInvalidRequest, "client_defaults: "+tc.mention)
+			if newErr == nil || !strings.Contains(newErr.Error(), "client_defaults: "+tc.mention) {
+				t.Errorf("New: %v, want an error about client_defaults: %s", newErr, tc.mention)
+			}
+			if a.HasTenant("team") {
+				t.Error("refused settings were saved")
+			}
+		})
+	}
+}
+
+// TestRefreshServesStoredBadDefaults: a tenant stored before client_defaults
+// were validated (written behind the engine's back here) is still served,
+// so its clients can be read and managed; only PutTenant and the
+// configuration file refuse such defaults.
+func TestRefreshServesStoredBadDefaults(t *testing.T) {
+	ctx := context.Background()
+	a, _, store := replicas(t, nil)
+	s := engine.Settings{InitialAccessToken: engine.TokenNone, ClientDefaults: map[string]json.RawMessage{"token_endpoint_auth_method": json.RawMessage(`"bogus"`)}}
+	if _, err := store.PutTenant(ctx, &engine.TenantRecord{Name: "legacy", Settings: s}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !a.HasTenant("legacy") {
+		t.Fatal("the stored tenant is not served")
+	}
+	_, err := a.Register(ctx, engine.RegisterRequest{Tenant: "legacy", Body: []byte(rp()), RemoteIP: "192.0.2.1"})
+	wantError(t, err, engine.CodeInvalidClientMetadata, "token_endpoint_auth_method")
 }

@@ -22,23 +22,25 @@ type KeySetChecker interface {
 
 // ValidateMetadata checks client metadata as a tenant with settings s would,
 // and returns it in validated form. keys checks the jwks member; it may be
-// nil only if jwks is absent. It is the validation step of the registration
+// nil only if jwks is absent. hosts normalises the hosts of URI members;
+// nil means ASCIIHosts. It is the validation step of the registration
 // pipeline, exported for tools and tests.
-func ValidateMetadata(s Settings, obj map[string]json.RawMessage, keys KeySetChecker) (Metadata, error) {
-	t, err := compileTenant("validate", s)
+func ValidateMetadata(s Settings, obj map[string]json.RawMessage, keys KeySetChecker, hosts HostNormalizer) (Metadata, error) {
+	t, err := compileTenant("validate", s, keys, hosts)
 	if err != nil {
 		return Metadata{}, err
 	}
-	return t.validate(obj, keys)
+	return t.validate(obj, keys, hosts)
 }
 
 // validate checks raw metadata against the RFC rules and the tenant's
 // settings. Checks run in a fixed order and the first failure is returned,
 // as an *Error with code invalid_redirect_uri, invalid_client_metadata or
 // invalid_software_statement. Unknown members are dropped unless the tenant
-// allows them; server-managed members are ignored.
-func (t *tenant) validate(obj map[string]json.RawMessage, keys KeySetChecker) (Metadata, error) {
-	v := validator{t: t, m: member{obj}}
+// allows them; server-managed members are ignored. The hosts of URI
+// members are first normalised with hosts (in obj itself).
+func (t *tenant) validate(obj map[string]json.RawMessage, keys KeySetChecker, hosts HostNormalizer) (Metadata, error) {
+	v := validator{t: t, m: member{obj}, hosts: hosts}
 	md, err := v.run(keys)
 	if err != nil {
 		return Metadata{}, err
@@ -50,6 +52,32 @@ type validator struct {
 	t  *tenant
 	m  member
 	md Metadata
+	// hosts normalises the hosts of URI members before any rule runs.
+	hosts HostNormalizer
+	// defaults is set while a tenant's client_defaults are checked on their
+	// own: rules that only a member the client supplies itself can satisfy
+	// (its redirect URIs, its keys, its TLS identity, its choice of
+	// authentication method) are skipped; every other rule applies.
+	defaults bool
+}
+
+// clientMust returns err, unless the validator checks client_defaults, in
+// which case the client may still supply what err asks for.
+func (v *validator) clientMust(err *Error) error {
+	if v.defaults {
+		return nil
+	}
+	return err
+}
+
+// checkDefaults validates the tenant's client_defaults as the metadata of
+// a request that sends nothing else, so that settings whose defaults would
+// make registrations fail are refused when they are saved, not at every
+// registration afterwards.
+func (t *tenant) checkDefaults(keys KeySetChecker, hosts HostNormalizer) error {
+	v := validator{t: t, m: member{cloneRaw(t.defaults)}, hosts: hosts, defaults: true}
+	_, err := v.run(keys)
+	return err
 }
 
 func invalid(format string, args ...any) *Error {
@@ -63,6 +91,7 @@ func metadataError(err error) *Error {
 
 func (v *validator) run(keys KeySetChecker) (Metadata, error) {
 	steps := []func() error{
+		func() error { return normalizeHosts(v.m.obj, v.hosts) },
 		v.applicationType,
 		v.authMethod,
 		v.responseAndGrantTypes,
@@ -113,7 +142,7 @@ func (v *validator) authMethod() (err error) {
 	v.md.TokenEndpointAuthMethod, err = v.oneOf("token_endpoint_auth_method", "client_secret_basic", v.t.authMethods)
 	if err == nil && !slices.Contains(v.t.authMethods, v.md.TokenEndpointAuthMethod) {
 		// The RFC 7591 default is not offered here: the client must choose.
-		return invalid("token_endpoint_auth_method is required: the default client_secret_basic is not supported; use one of: %s", strings.Join(v.t.authMethods, ", "))
+		return v.clientMust(invalid("token_endpoint_auth_method is required: the default client_secret_basic is not supported; use one of: %s", strings.Join(v.t.authMethods, ", ")))
 	}
 	return err
 }
@@ -147,6 +176,11 @@ func (v *validator) responseAndGrantTypes() error {
 	gts, gtSet, err := v.m.strs("grant_types")
 	if err != nil {
 		return metadataError(err)
+	}
+	if v.defaults && !rtSet && !gtSet {
+		// The RFC pair of defaults is the tenant's to offer or not: a tenant
+		// without authorization_code expects each client to choose.
+		return nil
 	}
 	var norm []string
 	for _, rt := range rts {
@@ -186,6 +220,13 @@ func (v *validator) responseAndGrantTypes() error {
 	}
 	if norm == nil {
 		norm = []string{}
+	}
+	if len(norm) == 0 && len(gts) == 0 {
+		// RFC 7591 §2 defaults grant_types only when it is omitted; an empty
+		// list says the client uses neither the token nor the authorization
+		// endpoint, which no client can work with, so it is refused rather
+		// than silently widened to authorization_code.
+		return invalid("grant_types and response_types leave the client no grant type and no response type; omit grant_types for the default authorization_code, or name the grant types the client uses")
 	}
 	// The defaults and derivations above may have changed norm.
 	code, implicit = responseTypeNeeds(norm)
@@ -244,7 +285,7 @@ func (v *validator) redirectURIs() error {
 		uris = []string{}
 	}
 	if len(v.md.ResponseTypes) > 0 && len(uris) == 0 {
-		return Errorf(CodeInvalidRedirectURI, "redirect_uris is required for clients that use the authorization endpoint")
+		return v.clientMust(Errorf(CodeInvalidRedirectURI, "redirect_uris is required for clients that use the authorization endpoint"))
 	}
 	implicit := slices.Contains(v.md.GrantTypes, "implicit")
 	for _, u := range uris {
@@ -430,7 +471,7 @@ func (v *validator) keys(checker KeySetChecker) error {
 	}
 	method := v.md.TokenEndpointAuthMethod
 	if (method == "private_key_jwt" || method == "self_signed_tls_client_auth") && !hasURI && !hasSet {
-		return invalid("jwks or jwks_uri is required for token_endpoint_auth_method %s", method)
+		return v.clientMust(invalid("jwks or jwks_uri is required for token_endpoint_auth_method %s", method))
 	}
 	return nil
 }
@@ -467,7 +508,7 @@ func (v *validator) signingAlgs() error {
 		return err
 	}
 	if v.md.RequestObjectSigningAlg != "" && v.md.JWKS == nil && v.md.JWKSURI == "" {
-		return invalid("jwks or jwks_uri is required with request_object_signing_alg")
+		return v.clientMust(invalid("jwks or jwks_uri is required with request_object_signing_alg"))
 	}
 	return nil
 }
@@ -505,7 +546,7 @@ func (v *validator) tlsClientAuth() error {
 		*f.dst = s
 		n++
 	}
-	if v.md.TokenEndpointAuthMethod == "tls_client_auth" && n != 1 {
+	if v.md.TokenEndpointAuthMethod == "tls_client_auth" && n != 1 && !(n == 0 && v.defaults) {
 		return invalid("token_endpoint_auth_method tls_client_auth needs exactly one tls_client_auth_* member (RFC 8705 §2.1.2)")
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/idn"
 	"github.com/registrar-dev/registrar/jose"
 )
 
@@ -72,7 +73,7 @@ func validateBody(t *testing.T, s engine.Settings, body string) (engine.Metadata
 	if err != nil {
 		t.Fatalf("DecodeObject(%s): %v", body, err)
 	}
-	return engine.ValidateMetadata(s, o, jose.KeySetChecker{})
+	return engine.ValidateMetadata(s, o, jose.KeySetChecker{}, idn.Normalizer{})
 }
 
 // wantError fails unless err is an *engine.Error with the code whose
@@ -203,7 +204,12 @@ func TestValidateResponseAndGrantTypes(t *testing.T) {
 		{name: "id_token derives implicit", body: rp(`"response_types":["id_token"]`), check: types([]string{"id_token"}, []string{"implicit"})},
 		{name: "none", body: rp(`"response_types":["none"]`), check: types([]string{"none"}, []string{})},
 		{name: "none needs redirect_uris", body: obj(`"response_types":["none"]`), code: iru, mention: "redirect_uris"},
-		{name: "empty response_types", body: obj(`"response_types":[]`), check: types([]string{}, []string{})},
+		// RFC 7591 §2 defaults only an omitted member: an empty list that
+		// leaves the client nothing to use is refused, not widened.
+		{name: "empty grant_types", body: rp(`"grant_types":[]`), code: icm, mention: "grant_types"},
+		{name: "empty grant_types and response_types", body: obj(`"response_types":[]`, `"grant_types":[]`), code: icm, mention: "grant_types"},
+		{name: "empty response_types", body: obj(`"response_types":[]`), code: icm, mention: "grant_types"},
+		{name: "empty grant_types with none", body: rp(`"response_types":["none"]`, `"grant_types":[]`), check: types([]string{"none"}, []string{})},
 		{name: "client_credentials only", body: obj(`"grant_types":["client_credentials"]`), check: func(t *testing.T, md engine.Metadata) {
 			types([]string{}, []string{"client_credentials"})(t, md)
 			eq(t, "redirect_uris", md.RedirectURIs, []string{})
@@ -300,7 +306,7 @@ func TestValidateRedirectURIs(t *testing.T) {
 		{name: "required: null", body: obj(`"redirect_uris":null`), code: iru, mention: "redirect_uris"},
 		{name: "required: empty", body: obj(`"redirect_uris":[]`), code: iru, mention: "redirect_uris"},
 		{name: "required for implicit", body: obj(implicit), code: iru, mention: "redirect_uris"},
-		{name: "not required without response types", body: obj(`"response_types":[]`, `"grant_types":[]`), check: uris()},
+		{name: "not required without response types", body: obj(`"response_types":[]`, `"grant_types":["client_credentials"]`), check: uris()},
 		{name: "allowed without response types", body: web(one("https://rp.example/cb"), `"grant_types":["client_credentials"]`), check: uris("https://rp.example/cb")},
 		{name: "not an array", body: obj(`"redirect_uris":"https://rp.example/cb"`), code: iru, mention: "redirect_uris"},
 		{name: "number element", body: obj(`"redirect_uris":[1]`), code: iru, mention: "redirect_uris"},
@@ -474,6 +480,7 @@ func TestValidateKeys(t *testing.T) {
 		{name: "private key", body: rp(`"jwks":` + jwks(rsaPrivateJWK)), code: icm, mention: "jwks"},
 		{name: "private among public", body: rp(`"jwks":` + jwks(ecJWK, rsaPrivateJWK)), code: icm, mention: "jwks"},
 		{name: "symmetric", body: rp(`"jwks":` + jwks(octJWK)), code: icm, mention: "jwks"},
+		{name: "weak RSA exponent", body: rp(`"jwks":` + jwks(`{"kty":"RSA","kid":"weak","n":"`+rsaN+`","e":"Aw"}`)), code: icm, mention: `kid "weak"`},
 		{name: "no keys", body: rp(`"jwks":{"keys":[]}`), code: icm, mention: "jwks"},
 		{name: "no keys member", body: rp(`"jwks":{}`), code: icm, mention: "jwks"},
 		{name: "keys not an array", body: rp(`"jwks":{"keys":{}}`), code: icm, mention: "jwks"},
@@ -830,7 +837,7 @@ func TestValidateSettingsErrors(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			o, _ := engine.DecodeObject([]byte(rp()))
-			_, err := engine.ValidateMetadata(s, o, jose.KeySetChecker{})
+			_, err := engine.ValidateMetadata(s, o, jose.KeySetChecker{}, idn.Normalizer{})
 			if err == nil {
 				t.Fatal("bad settings accepted")
 			}
@@ -843,14 +850,14 @@ func TestValidateNilKeySetChecker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := engine.ValidateMetadata(engine.Settings{}, o, nil); err != nil {
+	if _, err := engine.ValidateMetadata(engine.Settings{}, o, nil, nil); err != nil {
 		t.Fatalf("no jwks, nil checker: %v", err)
 	}
 	o, err = engine.DecodeObject([]byte(rp(`"jwks":` + jwks(ecJWK))))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = engine.ValidateMetadata(engine.Settings{}, o, nil)
+	_, err = engine.ValidateMetadata(engine.Settings{}, o, nil, nil)
 	wantError(t, err, engine.CodeServerError, "jwks")
 }
 

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -338,5 +339,54 @@ func TestRequestID(t *testing.T) {
 	}
 	if r := s.get("/healthz", "X-Request-Id: bad id with spaces"); r.Header.Get("X-Request-Id") == "" || strings.Contains(r.Header.Get("X-Request-Id"), " ") {
 		t.Errorf("malformed request ID not replaced: %q", r.Header.Get("X-Request-Id"))
+	}
+}
+
+// TestNonCanonicalPaths: a path that is not in canonical form is a JSON 404,
+// whatever the method, never a redirect to the route it cleans to.
+func TestNonCanonicalPaths(t *testing.T) {
+	s := newServer(t, tenants)
+	client := s.public.Client()
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	for _, tc := range []struct{ method, path string }{
+		{"POST", "//reg"},
+		{"POST", "/./reg"},
+		{"GET", "/reg/../healthz"},
+		{"GET", "/reg/..%2f..%2fadmin"},
+		{"GET", "/reg/..%2F..%2Fhealthz"},
+		{"GET", "/reg/%2e%2e"},
+		{"GET", "/reg/.."},
+		{"GET", "/reg/x/"},
+		{"POST", "/tenants/open%2freg"},
+		{"POST", "/tenants/open/./reg"},
+		{"POST", "/tenants/./reg"},
+		{"GET", "/tenants/open/..//.well-known/openid-configuration"},
+		{"GET", "//healthz"},
+		{"GET", "/healthz/"},
+	} {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			req, err := http.NewRequest(tc.method, s.public.URL+tc.path, strings.NewReader("{}"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			if loc := resp.Header.Get("Location"); loc != "" {
+				t.Errorf("redirected to %s", loc)
+			}
+			wantError(t, response{resp, b}, http.StatusNotFound, engine.CodeNotFound)
+		})
+	}
+	// The canonical forms still work.
+	if r := s.get("/healthz"); r.StatusCode != http.StatusOK {
+		t.Errorf("/healthz: %d", r.StatusCode)
+	}
+	if r := s.get("/tenants/open/.well-known/openid-configuration"); r.StatusCode != http.StatusOK {
+		t.Errorf("discovery: %d", r.StatusCode)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/registrar-dev/registrar/adminapi"
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/httpapi"
+	"github.com/registrar-dev/registrar/idn"
 	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/memstore"
 )
@@ -68,6 +69,7 @@ func newTestServer(t *testing.T, tenants map[string]engine.Settings, wrap func(e
 	reg, err := engine.New(engine.Config{
 		Store:   wrap(memstore.New(memstore.Config{Now: now})),
 		Keys:    jose.KeySetChecker{},
+		Hosts:   idn.Normalizer{},
 		Modules: modules,
 		Tenants: tenants,
 		Now:     now,

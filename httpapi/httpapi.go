@@ -105,7 +105,9 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	r.NotFoundHandler = httpio.Handle(h.log, notFound)
 	r.MethodNotAllowedHandler = httpio.Handle(h.log, methodNotAllowed(r))
-	return httpio.Logging(h.log, r), nil
+	// No redirects from path cleaning: a non-canonical path is a 404.
+	r.SkipClean(true)
+	return httpio.Logging(h.log, httpio.CanonicalPaths(r, r.NotFoundHandler)), nil
 }
 
 // notFound answers requests for routes that do not exist.

@@ -7,9 +7,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
@@ -47,10 +49,18 @@ func (KeySetChecker) CheckKeySet(raw json.RawMessage) error {
 	if len(set.Keys) > MaxKeys {
 		return fmt.Errorf("the set has more than %d keys", MaxKeys)
 	}
+	names := make([]string, len(set.Keys))
 	for i, k := range set.Keys {
+		names[i] = keyName(i, k)
 		for _, m := range privateMembers {
 			if _, ok := k[m]; ok {
-				return fmt.Errorf("key %d has the private or symmetric member %q; register public keys only", i, m)
+				return fmt.Errorf("%s has the private or symmetric member %q; register public keys only", names[i], m)
+			}
+		}
+		var kty string
+		if json.Unmarshal(k["kty"], &kty) == nil && kty == "RSA" {
+			if err := checkRSAMembers(k); err != nil {
+				return fmt.Errorf("%s is a weak or malformed RSA key: %v", names[i], err)
 			}
 		}
 	}
@@ -66,19 +76,83 @@ func (KeySetChecker) CheckKeySet(raw json.RawMessage) error {
 		switch key.KeyType() {
 		case jwa.RSA, jwa.EC, jwa.OKP:
 		case jwa.OctetSeq:
-			return fmt.Errorf("key %d is symmetric (kty oct); register public keys only", i)
+			return fmt.Errorf("%s is symmetric (kty oct); register public keys only", names[i])
 		default:
-			return fmt.Errorf("key %d has unsupported kty %q", i, key.KeyType())
+			return fmt.Errorf("%s has unsupported kty %q", names[i], key.KeyType())
 		}
 		pk, err := jwk.IsPrivateKey(key)
 		if err == nil && pk {
-			return fmt.Errorf("key %d is a private key; register public keys only", i)
+			return fmt.Errorf("%s is a private key; register public keys only", names[i])
 		}
 		if err := checkPublicKey(key); err != nil {
-			return fmt.Errorf("key %d is not a usable public key: %v", i, err)
+			return fmt.Errorf("%s is not a usable public key: %v", names[i], err)
 		}
 	}
 	return nil
+}
+
+// keyName names the i-th key of a set in an error: by its kid when it has
+// a printable one, else by its index.
+func keyName(i int, k map[string]json.RawMessage) string {
+	var kid string
+	if json.Unmarshal(k["kid"], &kid) == nil && kid != "" && len(kid) <= 64 {
+		printable := true
+		for _, r := range kid {
+			if r < 0x20 || r == 0x7F {
+				printable = false
+			}
+		}
+		if printable {
+			return fmt.Sprintf("key %d (kid %q)", i, kid)
+		}
+	}
+	return fmt.Sprintf("key %d", i)
+}
+
+// RSA public exponent bounds: odd, at least 65537 (NIST SP 800-56B §6.2.1,
+// FIPS 186-5 §A.1.1) and below 2^32. A small exponent makes unpadded or
+// badly padded messages recoverable; an even one is no RSA key at all.
+var (
+	minRSAExponent = big.NewInt(65537)
+	maxRSAExponent = new(big.Int).Lsh(big.NewInt(1), 32)
+)
+
+// checkRSAMembers checks the n and e members of an RSA JWK as sent, before
+// a library turns them into numbers (and, for e = 0 or an empty e, into
+// something else or an unnamed error).
+func checkRSAMembers(k map[string]json.RawMessage) error {
+	e, err := base64urlUInt(k, "e")
+	if err != nil {
+		return err
+	}
+	if e.Bit(0) == 0 || e.Cmp(minRSAExponent) < 0 || e.Cmp(maxRSAExponent) >= 0 {
+		return fmt.Errorf("public exponent e = %s; it must be odd, at least 65537 and below 2^32", e)
+	}
+	n, err := base64urlUInt(k, "n")
+	if err != nil {
+		return err
+	}
+	if n.Bit(0) == 0 {
+		return errors.New("the modulus n is even")
+	}
+	if n.BitLen() < MinRSABits {
+		return fmt.Errorf("RSA modulus of %d bits; at least %d are needed", n.BitLen(), MinRSABits)
+	}
+	return nil
+}
+
+// base64urlUInt reads a Base64urlUInt member (RFC 7518 §2): a non-empty
+// unpadded base64url string.
+func base64urlUInt(k map[string]json.RawMessage, name string) (*big.Int, error) {
+	var s string
+	if err := json.Unmarshal(k[name], &s); err != nil {
+		return nil, fmt.Errorf("member %q must be a base64url string", name)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) == 0 {
+		return nil, fmt.Errorf("member %q must be a non-empty unpadded base64url string", name)
+	}
+	return new(big.Int).SetBytes(b), nil
 }
 
 // MinRSABits is the smallest RSA modulus accepted (NIST SP 800-57, FAPI).
@@ -94,8 +168,13 @@ func checkPublicKey(key jwk.Key) error {
 	}
 	switch k := raw.(type) {
 	case *rsa.PublicKey:
-		if k.N.BitLen() < MinRSABits {
-			return fmt.Errorf("RSA modulus of %d bits; at least %d are needed", k.N.BitLen(), MinRSABits)
+		// checkRSAMembers has checked the members as sent; this checks the
+		// numbers the library made of them.
+		if k.N.BitLen() < MinRSABits || k.N.Bit(0) == 0 {
+			return fmt.Errorf("RSA modulus of %d bits; an odd one of at least %d is needed", k.N.BitLen(), MinRSABits)
+		}
+		if k.E < 65537 || k.E%2 == 0 || int64(k.E) >= 1<<32 {
+			return fmt.Errorf("RSA public exponent %d; it must be odd, at least 65537 and below 2^32", k.E)
 		}
 	case *ecdsa.PublicKey:
 		if _, err := k.ECDH(); err != nil {

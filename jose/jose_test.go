@@ -6,7 +6,9 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/base64"
 	"encoding/json"
+	"math/big"
 	"strings"
 	"testing"
 
@@ -80,6 +82,9 @@ func TestCheckKeySet(t *testing.T) {
 		"ec off-curve point":  {set(`{"kty":"EC","crv":"P-256","x":"AQ","y":"AQ"}`), ""},
 		"rsa 1024 bits":       {set(jwkJSON(t, &shortRSA.PublicKey)), "2048"},
 	}
+	for name, tc := range weakKeyCases(t, rsaKey, ecPub) {
+		bad["weak: "+name] = tc
+	}
 	for name, tc := range bad {
 		err := (jose.KeySetChecker{}).CheckKeySet(tc.raw)
 		if err == nil {
@@ -90,4 +95,54 @@ func TestCheckKeySet(t *testing.T) {
 			t.Errorf("%s: error %q does not mention %q", name, err, tc.want)
 		}
 	}
+}
+
+// weakKeyCases are public key sets that parse but must be refused (issue
+// 12): each error names the key by its kid, or by its index without one.
+func weakKeyCases(t *testing.T, rsaKey *rsa.PrivateKey, ecPub string) map[string]struct {
+	raw  json.RawMessage
+	want string
+} {
+	t.Helper()
+	b64 := func(n *big.Int) string { return base64.RawURLEncoding.EncodeToString(n.Bytes()) }
+	n := b64(rsaKey.N)
+	rsaWith := func(kid, n, e string, extra ...string) string {
+		members := []string{`"kty":"RSA"`, `"n":"` + n + `"`, `"e":"` + e + `"`}
+		if kid != "" {
+			members = append(members, `"kid":"`+kid+`"`)
+		}
+		return "{" + strings.Join(append(members, extra...), ",") + "}"
+	}
+	even := new(big.Int).SetBit(rsaKey.N, 0, 0) // 2048 bits, even
+	if even.BitLen() != 2048 {
+		t.Fatalf("even modulus has %d bits", even.BitLen())
+	}
+	cases := map[string]struct {
+		raw  json.RawMessage
+		want string
+	}{
+		"e = 0 (AA)":      {set(rsaWith("r1", n, "AA")), `kid "r1"`},
+		"e empty":         {set(rsaWith("r1", n, "")), `kid "r1"`},
+		"e = 3":           {set(rsaWith("r1", n, b64(big.NewInt(3)))), "e = 3"},
+		"e = 65536":       {set(rsaWith("r1", n, b64(big.NewInt(65536)))), "e = 65536"},
+		"e = 2^32+1":      {set(rsaWith("r1", n, b64(big.NewInt(1<<32+1)))), "below 2^32"},
+		"e not a string":  {set(`{"kty":"RSA","kid":"r1","n":"` + n + `","e":65537}`), `kid "r1"`},
+		"even modulus":    {set(rsaWith("r1", b64(even), "AQAB")), "even"},
+		"named by index":  {set(ecPub, rsaWith("", n, "Aw")), "key 1 is"},
+		"ec off-curve":    {set(`{"kty":"EC","kid":"e1","crv":"P-256","x":"AQ","y":"AQ"}`), `kid "e1"`},
+		"symmetric named": {set(`{"kty":"oct","kid":"s1","k":"c2VjcmV0"}`), `kid "s1"`},
+	}
+	// Each private member of RFC 7518 §6.3.2 and the symmetric "k", alone
+	// on an otherwise public key.
+	for _, m := range []string{"d", "p", "q", "dp", "dq", "qi", "k"} {
+		cases["private member "+m] = struct {
+			raw  json.RawMessage
+			want string
+		}{set(rsaWith("r1", n, "AQAB", `"`+m+`":"AQAB"`)), `kid "r1") has the private or symmetric member "` + m + `"`}
+	}
+	cases["symmetric k on an EC key"] = struct {
+		raw  json.RawMessage
+		want string
+	}{set(`{"kty":"EC","crv":"P-256","k":"c2VjcmV0",` + strings.TrimPrefix(ecPub, "{")), `member "k"`}
+	return cases
 }

@@ -25,6 +25,10 @@ type Config struct {
 	// for the process-wide log of tenant ""); appending more drops the
 	// oldest. Default 10000.
 	AuditMaxLen int
+	// PolicyLimits bound each tenant's uploaded policy modules (see
+	// engine.PolicyLimits); a zero field means its default, a negative one
+	// is refused by New.
+	PolicyLimits engine.PolicyLimits
 }
 
 // DefaultAuditMaxLen is the default of Config.AuditMaxLen.
@@ -44,7 +48,8 @@ const DefaultAuditMaxLen = 10000
 // of the records. Uploaded policies are records: DeleteTenant removes them
 // with the tenant's clients, under the same mutex.
 type Store struct {
-	now func() time.Time
+	now    func() time.Time
+	limits engine.PolicyLimits
 
 	mu sync.Mutex
 	// spaces holds each tenant's clients and tokens; a tenant without any
@@ -98,7 +103,13 @@ const minSweepWrites = 64
 var errKeyChanged = errors.New("memstore: UpdateClient fn changed the client's tenant or ID")
 
 // New returns an empty Store.
+//
+// It panics if cfg.PolicyLimits has a negative field: a programming error
+// of the caller, as New has no error to return.
 func New(cfg Config) *Store {
+	if err := cfg.PolicyLimits.Check(); err != nil {
+		panic("memstore: " + err.Error())
+	}
 	now := cfg.Now
 	if now == nil {
 		now = time.Now
@@ -109,6 +120,7 @@ func New(cfg Config) *Store {
 	}
 	return &Store{
 		now:        now,
+		limits:     cfg.PolicyLimits.OrDefaults(),
 		spaces:     map[string]*space{},
 		tenants:    map[string]*engine.TenantRecord{},
 		tombstones: map[string]time.Time{},

@@ -34,6 +34,10 @@ func TestPolicyStoreConformance(t *testing.T) {
 	storetest.RunPolicyStore(t, func(*testing.T) engine.PolicyStore { return New(Config{}) })
 }
 
+func TestPolicyLimitsConformance(t *testing.T) {
+	storetest.RunPolicyLimits(t, func(_ *testing.T, l engine.PolicyLimits) engine.PolicyStore { return New(Config{PolicyLimits: l}) })
+}
+
 // clock is a fake clock that moves only when told to.
 type clock struct {
 	mu  sync.Mutex

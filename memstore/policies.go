@@ -61,9 +61,37 @@ func (s *Store) PutPolicyBlob(_ context.Context, tenant, name, digest string, wa
 	if s.closed(tenant, s.now()) {
 		return engine.ErrNoTenant
 	}
-	p := s.policy(tenant, name)
-	if _, ok := p.blobs[digest]; !ok {
-		p.blobs[digest] = bytes.Clone(wasm)
+	if p := s.policies[tenant][name]; p != nil {
+		if _, ok := p.blobs[digest]; ok {
+			return nil
+		}
+	}
+	if err := s.checkPolicyLimits(tenant, name, int64(len(wasm))); err != nil {
+		return err
+	}
+	s.policy(tenant, name).blobs[digest] = bytes.Clone(wasm)
+	return nil
+}
+
+// checkPolicyLimits refuses a write that would take the tenant over its
+// policy limits: a policy of a new name when it has MaxPolicies, or adding
+// bytes beyond MaxBytes. Callers hold s.mu.
+func (s *Store) checkPolicyLimits(tenant, name string, adding int64) error {
+	ps := s.policies[tenant]
+	if _, ok := ps[name]; !ok && len(ps) >= s.limits.MaxPolicies {
+		return &engine.PolicyLimitError{Tenant: tenant, Limit: int64(s.limits.MaxPolicies)}
+	}
+	if adding == 0 {
+		return nil
+	}
+	total := adding
+	for _, p := range ps {
+		for _, b := range p.blobs {
+			total += int64(len(b))
+		}
+	}
+	if total > s.limits.MaxBytes {
+		return &engine.PolicyLimitError{Tenant: tenant, Bytes: true, Limit: s.limits.MaxBytes}
 	}
 	return nil
 }
@@ -110,6 +138,9 @@ func (s *Store) UpdatePolicy(_ context.Context, tenant, name string, fn func(*en
 	}
 	if s.closed(tenant, s.now()) {
 		return nil, engine.ErrNoTenant
+	}
+	if err := s.checkPolicyLimits(tenant, name, 0); err != nil {
+		return nil, err
 	}
 	rec, dropped := engine.NextStoredPolicy(tenant, name, old, next)
 	p = s.policy(tenant, name)

@@ -85,6 +85,20 @@ func TestPolicyStoreConformance(t *testing.T) {
 	})
 }
 
+// TestPolicyLimitsConformance runs the policy limits conformance suite
+// against one redis-server.
+func TestPolicyLimitsConformance(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, redistest.Options{})
+	storetest.RunPolicyLimits(t, func(t *testing.T, l engine.PolicyLimits) engine.PolicyStore {
+		s, err := redisstore.New(newClient(t, srv.Addr), redisstore.Config{PolicyLimits: l})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
 // TestCluster runs the conformance suites and an HTTP round trip against a
 // Redis Cluster of three masters, the tenants spread over them: a script
 // whose keys were in different slots would fail with CROSSSLOT, and one
@@ -115,6 +129,15 @@ func TestCluster(t *testing.T) {
 	t.Run("PolicyStore", func(t *testing.T) {
 		storetest.RunPolicyStore(t, func(t *testing.T) engine.PolicyStore {
 			return newStore(t, newClient(t, c.Addrs...))
+		})
+	})
+	t.Run("PolicyLimits", func(t *testing.T) {
+		storetest.RunPolicyLimits(t, func(t *testing.T, l engine.PolicyLimits) engine.PolicyStore {
+			s, err := redisstore.New(newClient(t, c.Addrs...), redisstore.Config{PolicyLimits: l})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
 		})
 	})
 

@@ -58,11 +58,26 @@ func (s *Store) PutPolicyBlob(ctx context.Context, tenant, name, digest string, 
 	octx, cancel := s.op(ctx)
 	defer cancel()
 	status, err := putPolicyBlob.Run(octx, s.rdb, []string{k.policyBlobs(name), k.policies(), k.tombstone()},
-		digest, wasm, name).Text()
+		k.base, digest, wasm, name, s.limits.MaxPolicies, s.limits.MaxBytes).Text()
 	if err != nil {
 		return s.fail(ctx, "put policy blob", err)
 	}
+	if err := s.limitStatus(tenant, status); err != nil {
+		return err
+	}
 	return scriptStatus("put policy blob", status)
+}
+
+// limitStatus turns the replies of the policy scripts that refuse a write
+// over the tenant's policy limits into their error.
+func (s *Store) limitStatus(tenant, status string) error {
+	switch status {
+	case "TOO_MANY":
+		return &engine.PolicyLimitError{Tenant: tenant, Limit: int64(s.limits.MaxPolicies)}
+	case "TOO_BIG":
+		return &engine.PolicyLimitError{Tenant: tenant, Bytes: true, Limit: s.limits.MaxBytes}
+	}
+	return nil
 }
 
 // PolicyBlob returns the bytes the policy's blob hash holds under digest.
@@ -119,7 +134,7 @@ func (s *Store) UpdatePolicy(ctx context.Context, tenant, name string, fn func(*
 		if err != nil {
 			return nil, err
 		}
-		args := []any{raw, flag(had), "", name}
+		args := []any{raw, flag(had), "", name, s.limits.MaxPolicies}
 		var rec *engine.StoredPolicy
 		if next != nil {
 			var dropped []string
@@ -160,6 +175,8 @@ func (s *Store) UpdatePolicy(ctx context.Context, tenant, name string, fn func(*
 			return nil, nil
 		case "NO_TENANT":
 			return nil, engine.ErrNoTenant
+		case "TOO_MANY":
+			return nil, s.limitStatus(tenant, status)
 		case "CONFLICT":
 			continue // another update came first: apply fn to its result
 		}

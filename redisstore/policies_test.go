@@ -180,7 +180,7 @@ func TestRetriedPolicyUpdate(t *testing.T) {
 		t.Fatal(err)
 	}
 	ks := []string{k.policy("audit"), k.policyBlobs("audit"), k.policies(), k.tombstone()}
-	args := []any{oldRaw, "1", data, "audit"}
+	args := []any{oldRaw, "1", data, "audit", engine.DefaultMaxTenantPolicies}
 	for _, d := range dropped {
 		args = append(args, d)
 	}
@@ -281,7 +281,8 @@ func awaitChange(t *testing.T, ch <-chan engine.PolicyChange, c engine.PolicyCha
 // testDeletePolicyBatches deletes a tenant with more uploaded policies than
 // one purge script removes: they go in several, bytes and all.
 func testDeletePolicyBatches(t *testing.T, b backend) {
-	s, rdb := b.store(t, Config{})
+	// More policies than a tenant may keep by default.
+	s, rdb := b.store(t, Config{PolicyLimits: engine.PolicyLimits{MaxPolicies: 2 * deleteBatch}})
 	ctx := t.Context()
 	tenant := randomTenant()
 	n := deleteBatch + deleteBatch/2
@@ -399,7 +400,7 @@ func TestPolicyTenantUnindexRecheck(t *testing.T) {
 	setPolicy(t, s, tenant, "a", putModule(t, s, tenant, "a", "v1"))
 	raw := rdb.Get(ctx, k.policy("a")).Val()
 	ks := []string{k.policy("a"), k.policyBlobs("a"), k.policies(), k.tombstone()}
-	if status, err := updatePolicy.Run(ctx, rdb, ks, raw, "1", "", "a").Text(); err != nil || status != "EMPTY" {
+	if status, err := updatePolicy.Run(ctx, rdb, ks, raw, "1", "", "a", engine.DefaultMaxTenantPolicies).Text(); err != nil || status != "EMPTY" {
 		t.Fatalf("removing the only policy = %q, %v; want EMPTY", status, err)
 	}
 	setPolicy(t, s, tenant, "b", putModule(t, s, tenant, "b", "v1"))

@@ -494,12 +494,32 @@ return {1, 0}
 // tenant's policy index (so that DeleteTenant finds bytes whose record was
 // never written), unless the tenant has a tombstone.
 //
+// New bytes must keep the tenant within its policy limits: a policy not
+// yet in the index when the index holds the most policies allowed is
+// TOO_MANY, bytes that bring the total of all the tenant's blob hashes
+// (found through the index, under the tenant's hash tag) over the limit
+// are TOO_BIG. Bytes already kept are OK without a check.
+//
 // KEYS: policy-blobs:<name>, policies, tombstone
-// ARGV: digest, bytes, name
+// ARGV: prefix, digest, bytes, name, most policies, most bytes
 var putPolicyBlob = redis.NewScript(`
+local B = ARGV[1]
 if redis.call('EXISTS', KEYS[3]) == 1 then return 'NO_TENANT' end
-redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
-redis.call('ZADD', KEYS[2], 0, ARGV[3])
+if redis.call('HEXISTS', KEYS[1], ARGV[2]) == 0 then
+  if not redis.call('ZSCORE', KEYS[2], ARGV[4]) and redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[5]) then
+    return 'TOO_MANY'
+  end
+  local total = string.len(ARGV[3])
+  for _, name in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+    local blobs = B .. 'policy-blobs:' .. name
+    for _, d in ipairs(redis.call('HKEYS', blobs)) do
+      total = total + redis.call('HSTRLEN', blobs, d)
+    end
+  end
+  if total > tonumber(ARGV[6]) then return 'TOO_BIG' end
+  redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+end
+redis.call('ZADD', KEYS[2], 0, ARGV[4])
 return 'OK'
 `)
 
@@ -513,9 +533,12 @@ return 'OK'
 // The reply is OK, CONFLICT, NO_TENANT, or after a removal REMOVED, or
 // EMPTY when the tenant's policy index is left empty.
 //
+// A write of a policy not yet in the index when the index holds the most
+// policies allowed is TOO_MANY.
+//
 // KEYS: policy:<name>, policy-blobs:<name>, policies, tombstone
 // ARGV: record read ("" if none), "1" if there was one else "0", new
-// record ("" to remove), name, digests whose bytes go...
+// record ("" to remove), name, most policies, digests whose bytes go...
 var updatePolicy = redis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
 if ARGV[3] ~= '' and cur == ARGV[3] then return 'OK' end
@@ -532,8 +555,11 @@ if ARGV[3] == '' then
   return 'REMOVED'
 end
 if redis.call('EXISTS', KEYS[4]) == 1 then return 'NO_TENANT' end
+if not redis.call('ZSCORE', KEYS[3], ARGV[4]) and redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[5]) then
+  return 'TOO_MANY'
+end
 redis.call('SET', KEYS[1], ARGV[3])
-for i = 5, #ARGV do redis.call('HDEL', KEYS[2], ARGV[i]) end
+for i = 6, #ARGV do redis.call('HDEL', KEYS[2], ARGV[i]) end
 redis.call('ZADD', KEYS[3], 0, ARGV[4])
 return 'OK'
 `)

@@ -180,6 +180,9 @@ type Config struct {
 	// for the process-wide log of tenant ""): each append trims the
 	// tenant's stream to exactly this many. Default DefaultAuditMaxLen.
 	AuditMaxLen int
+	// PolicyLimits bound each tenant's uploaded policy modules (see
+	// engine.PolicyLimits); a zero field means its default.
+	PolicyLimits engine.PolicyLimits
 }
 
 // Store is an engine.Store, engine.AuditLog, engine.Limiter and
@@ -196,6 +199,7 @@ type Store struct {
 	owned bool
 	// target describes the Redis of Open's URL, without credentials.
 	target string
+	limits engine.PolicyLimits
 }
 
 var (
@@ -213,7 +217,10 @@ func New(rdb redis.UniversalClient, cfg Config) (*Store, error) {
 	if !contextTimeouts(rdb) {
 		return nil, errors.New("redisstore: the Redis client must have ContextTimeoutEnabled set, so that Config.Timeout bounds its reads and writes")
 	}
-	s := &Store{rdb: rdb, prefix: cfg.Prefix, timeout: cfg.Timeout, auditMaxLen: int64(cfg.AuditMaxLen)}
+	if err := cfg.PolicyLimits.Check(); err != nil {
+		return nil, fmt.Errorf("redisstore: Config.%w", err)
+	}
+	s := &Store{rdb: rdb, prefix: cfg.Prefix, timeout: cfg.Timeout, auditMaxLen: int64(cfg.AuditMaxLen), limits: cfg.PolicyLimits.OrDefaults()}
 	if s.prefix == "" {
 		s.prefix = DefaultPrefix
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/registrar-dev/registrar/adminapi"
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/httpapi"
+	"github.com/registrar-dev/registrar/idn"
 	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/redisstore"
 )
@@ -50,7 +51,7 @@ func run(redisAddr, addr, adminAddr, pprofAddr, adminToken, logLevel string) err
 		return err
 	}
 	defer store.Close()
-	reg, err := engine.New(engine.Config{Store: store, Keys: jose.KeySetChecker{}, Logger: log})
+	reg, err := engine.New(engine.Config{Store: store, Keys: jose.KeySetChecker{}, Hosts: idn.Normalizer{}, Logger: log})
 	if err != nil {
 		return err
 	}

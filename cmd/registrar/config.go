@@ -20,6 +20,7 @@ import (
 
 	"github.com/registrar-dev/registrar/adminapi"
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/idn"
 	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/memstore"
 	"github.com/registrar-dev/registrar/plugins"
@@ -44,7 +45,7 @@ type fileConfig struct {
 func (fc fileConfig) check(modules engine.Modules) error {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	return fc.checkTenants(func(ts map[string]engine.Settings) error {
-		reg, err := engine.New(engine.Config{Store: memstore.New(memstore.Config{}), Keys: jose.KeySetChecker{}, Modules: modules, Tenants: ts, Logger: quiet})
+		reg, err := engine.New(engine.Config{Store: memstore.New(memstore.Config{}), Keys: jose.KeySetChecker{}, Hosts: idn.Normalizer{}, Modules: modules, Tenants: ts, Logger: quiet})
 		if err != nil {
 			return err
 		}

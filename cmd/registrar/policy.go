@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/idn"
 	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/plugins"
 )
@@ -278,7 +279,7 @@ func readInput(e env, path, configPath, tenant string, hook engine.Hook, module 
 			Token: *ri.Token, Request: *ri.Request, Policies: ri.Policies, Config: ri.Config,
 		}, md, nil
 	}
-	valid, err := engine.ValidateMetadata(engine.Settings{}, md, jose.KeySetChecker{})
+	valid, err := engine.ValidateMetadata(engine.Settings{}, md, jose.KeySetChecker{}, idn.Normalizer{})
 	if err != nil {
 		return nil, nil, fmt.Errorf("--input: the server would refuse this metadata before the %s hook: %v", hook, err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/registrar-dev/registrar/adminapi"
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/httpapi"
+	"github.com/registrar-dev/registrar/idn"
 	"github.com/registrar-dev/registrar/internal/httpio"
 	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/metrics"
@@ -241,6 +242,7 @@ func (s *server) openEngine(ctx context.Context) error {
 		AuditLog: m.AuditLog(s.store),
 		Limiter:  m.Limiter(s.store),
 		Keys:     jose.KeySetChecker{},
+		Hosts:    idn.Normalizer{},
 		Modules:  modules,
 		Tenants:  s.fc.Tenants,
 		TenantDeleted: func(ctx context.Context, name string) {

@@ -24,8 +24,9 @@ import (
 const (
 	// CodeMethodNotAllowed: the route exists but not for this method.
 	CodeMethodNotAllowed engine.ErrorCode = "method_not_allowed"
-	// CodeRequestTooLarge: the body is over the size limit.
-	CodeRequestTooLarge engine.ErrorCode = "request_too_large"
+	// CodeRequestTooLarge: the body is over the size limit (engine's code,
+	// named here too for the handlers that check bodies).
+	CodeRequestTooLarge = engine.CodeRequestTooLarge
 )
 
 // statuses is the one table from error code to HTTP status.

@@ -256,3 +256,21 @@ func TestPanicIsA500(t *testing.T) {
 		t.Errorf("panic not logged:\n%s", logged.String())
 	}
 }
+
+func TestCanonicalPath(t *testing.T) {
+	for _, tc := range []struct {
+		target string
+		want   bool
+	}{
+		{"/", true}, {"/reg", true}, {"/reg/abc", true}, {"/tenants/acme/reg/a.b", true},
+		{"/reg/%41", true}, {"/reg/a%20b", true}, {"/reg/...", true},
+		{"//reg", false}, {"/./reg", false}, {"/reg/../healthz", false}, {"/reg/", false},
+		{"/reg/..%2f..%2fadmin", false}, {"/reg/a%2Fb", false}, {"/reg/%2e%2e", false}, {"/reg/%2E", false},
+		{"/reg/.", false}, {"/reg/..", false}, {"/a//b", false},
+	} {
+		r := httptest.NewRequest("GET", tc.target, nil)
+		if got := CanonicalPath(r); got != tc.want {
+			t.Errorf("CanonicalPath(%s) = %v, want %v", tc.target, got, tc.want)
+		}
+	}
+}
