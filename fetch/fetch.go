@@ -245,7 +245,12 @@ func (c *Client) get(ctx context.Context, rawURL, accept string) (*Response, err
 		return fail(Invalid, fmt.Errorf("the body is %d bytes, more than the limit of %d", resp.ContentLength, limit))
 	}
 	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1)); err != nil {
+	_, err = buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
+	if err == nil && ctx.Err() != nil {
+		// The transport can end a body cut by the deadline with io.EOF.
+		err = ctx.Err()
+	}
+	if err != nil {
 		k, err := c.classify(ctx, err)
 		return fail(k, fmt.Errorf("reading the body: %w", err))
 	}
