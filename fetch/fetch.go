@@ -353,9 +353,10 @@ func (d *dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 		}
 	}
 	for _, a := range addrs {
-		if err := CheckAddr(a); err != nil {
+		if what := refusal(a); what != "" {
+			err := fmt.Errorf("%s is a %s", a, what)
 			if a.String() != host {
-				err = fmt.Errorf("%s resolves to %w", host, err)
+				err = fmt.Errorf("%s resolves to %s, a %s", host, a, what)
 			}
 			return nil, &Error{Kind: Refused, Err: err}
 		}

@@ -58,11 +58,20 @@ var nat64 = netip.MustParsePrefix("64:ff9b::/96")
 // and NAT64 (64:ff9b::a.b.c.d) forms are judged by their IPv4 address.
 // Addresses with a zone are refused.
 func CheckAddr(a netip.Addr) error {
+	if what := refusal(a); what != "" {
+		return fmt.Errorf("%s is a %s", a, what)
+	}
+	return nil
+}
+
+// refusal returns what kind of refused address a is, or "" if a may be
+// dialled.
+func refusal(a netip.Addr) string {
 	if !a.IsValid() {
-		return fmt.Errorf("invalid address")
+		return "invalid address"
 	}
 	if a.Zone() != "" {
-		return fmt.Errorf("%s is a scoped address", a)
+		return "scoped address"
 	}
 	v := a.Unmap()
 	if nat64.Contains(v) {
@@ -70,15 +79,15 @@ func CheckAddr(a netip.Addr) error {
 		v = netip.AddrFrom4([4]byte(b[12:]))
 	}
 	if what, ok := metadata[v]; ok {
-		return fmt.Errorf("%s is a %s", a, what)
+		return what
 	}
 	for _, r := range refused {
 		if r.prefix.Contains(v) {
-			return fmt.Errorf("%s is a %s", a, r.what)
+			return r.what
 		}
 	}
 	if !v.IsGlobalUnicast() {
-		return fmt.Errorf("%s is not a global unicast address", a)
+		return "non-global-unicast address"
 	}
-	return nil
+	return ""
 }
