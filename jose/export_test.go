@@ -16,3 +16,6 @@ func (k *KeySets) Entries() int {
 	defer k.mu.Unlock()
 	return len(k.entries)
 }
+
+// CacheMaxAge is cacheMaxAge, for the fuzz test.
+var CacheMaxAge = cacheMaxAge

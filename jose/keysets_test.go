@@ -371,3 +371,41 @@ func TestNewKeySets(t *testing.T) {
 		t.Errorf("MinTTL above the default MaxTTL: %v", err)
 	}
 }
+
+func TestCacheMaxAge(t *testing.T) {
+	for _, tc := range []struct {
+		in   []string
+		want int64
+		ok   bool
+	}{
+		{nil, 0, false},
+		{[]string{"public"}, 0, false},
+		{[]string{"public, max-age=300"}, 300, true},
+		{[]string{"Max-Age=\"60\""}, 60, true},
+		{[]string{"max-age=60", "max-age=5"}, 60, true},
+		{[]string{"max-age=60, no-cache"}, 0, true},
+		{[]string{"max-age=-1"}, 0, false},
+		{[]string{"max-age=abc, max-age=7"}, 7, true},
+		{[]string{"max-age=99999999999999999999"}, 0, false},
+		{[]string{"max-age=9999999999999"}, 1 << 32, true},
+	} {
+		got, ok := jose.CacheMaxAge(tc.in)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("cacheMaxAge(%q) = %d, %v; want %d, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+// FuzzCacheMaxAge: a key server's Cache-Control header never panics the
+// parser nor yields a negative or unbounded age.
+func FuzzCacheMaxAge(f *testing.F) {
+	for _, s := range []string{"max-age=300", "no-store", "public, max-age=\"5\"", "max-age=-3", "max-age=99999999999999999999", ","} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, ok := jose.CacheMaxAge([]string{s})
+		if n < 0 || n > 1<<32 || (!ok && n != 0) {
+			t.Fatalf("cacheMaxAge(%q) = %d, %v", s, n, ok)
+		}
+	})
+}
