@@ -47,15 +47,8 @@ func ParseAllowList(s string) (AllowList, error) {
 }
 
 func parseAllowEntry(f string) (allowEntry, error) {
-	switch {
-	case strings.Contains(f, "://"):
-		return allowEntry{}, errors.New("want host[:port], not a URL")
-	case strings.ContainsAny(f, "/?#@"):
-		return allowEntry{}, errors.New("want host[:port], without a path, query or user")
-	case strings.ContainsAny(f, "*"):
-		return allowEntry{}, errors.New("wildcards are not supported; name each host")
-	case strings.ContainsFunc(f, func(r rune) bool { return r <= ' ' || r >= 0x7f }):
-		return allowEntry{}, errors.New("want host[:port] in printable ASCII, without spaces")
+	if err := checkEntryForm(f); err != nil {
+		return allowEntry{}, err
 	}
 	if a, err := netip.ParseAddr(f); err == nil { // a bare IPv6 (or IPv4) address
 		if a.Zone() != "" {
@@ -63,22 +56,9 @@ func parseAllowEntry(f string) (allowEntry, error) {
 		}
 		return allowEntry{host: a.String()}, nil
 	}
-	host, port := f, ""
-	if strings.HasPrefix(f, "[") || strings.Count(f, ":") == 1 {
-		h, p, err := net.SplitHostPort(f)
-		if err != nil {
-			if !strings.HasPrefix(f, "[") || !strings.HasSuffix(f, "]") {
-				return allowEntry{}, errors.New("want host, host:port or [IPv6]:port")
-			}
-			h, p = f[1:len(f)-1], "" // "[::1]"
-		}
-		if p != "" || strings.HasSuffix(f, ":") {
-			n, err := strconv.Atoi(p)
-			if err != nil || n < 1 || n > 65535 || p != strconv.Itoa(n) {
-				return allowEntry{}, errors.New("the port must be a number from 1 to 65535")
-			}
-		}
-		host, port = h, p
+	host, port, err := splitEntry(f)
+	if err != nil {
+		return allowEntry{}, err
 	}
 	if strings.Contains(host, ":") || strings.HasPrefix(f, "[") {
 		a, err := netip.ParseAddr(host)
@@ -88,20 +68,62 @@ func parseAllowEntry(f string) (allowEntry, error) {
 		return allowEntry{host: a.String(), port: port}, nil
 	}
 	host = normalHost(host)
-	if host == "" {
-		return allowEntry{}, errors.New("the host is empty")
+	if err := checkHostName(host); err != nil {
+		return allowEntry{}, err
 	}
-	if len(host) > 253 || strings.ContainsAny(host, "[]") {
-		return allowEntry{}, errors.New("not a host name")
+	return allowEntry{host: host, port: port}, nil
+}
+
+// checkEntryForm refuses what is plainly not host[:port].
+func checkEntryForm(f string) error {
+	switch {
+	case strings.Contains(f, "://"):
+		return errors.New("want host[:port], not a URL")
+	case strings.ContainsAny(f, "/?#@"):
+		return errors.New("want host[:port], without a path, query or user")
+	case strings.ContainsAny(f, "*"):
+		return errors.New("wildcards are not supported; name each host")
+	case strings.ContainsFunc(f, func(r rune) bool { return r <= ' ' || r >= 0x7f }):
+		return errors.New("want host[:port] in printable ASCII, without spaces")
+	}
+	return nil
+}
+
+// splitEntry splits host:port, [IPv6]:port and [IPv6]; anything else is a
+// host alone. A port must be 1 to 65535, written without leading zeros.
+func splitEntry(f string) (host, port string, err error) {
+	if !strings.HasPrefix(f, "[") && strings.Count(f, ":") != 1 {
+		return f, "", nil
+	}
+	host, port, err = net.SplitHostPort(f)
+	if err != nil {
+		if !strings.HasPrefix(f, "[") || !strings.HasSuffix(f, "]") {
+			return "", "", errors.New("want host, host:port or [IPv6]:port")
+		}
+		return f[1 : len(f)-1], "", nil // "[::1]"
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || port != strconv.Itoa(n) {
+		return "", "", errors.New("the port must be a number from 1 to 65535")
+	}
+	return host, port, nil
+}
+
+// checkHostName accepts a DNS name of letters, digits, '_' and inner '-'.
+func checkHostName(host string) error {
+	if host == "" {
+		return errors.New("the host is empty")
+	}
+	if len(host) > 253 {
+		return errors.New("not a host name: longer than 253 characters")
 	}
 	for label := range strings.SplitSeq(host, ".") {
 		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' || strings.ContainsFunc(label, func(r rune) bool {
 			return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_')
 		}) {
-			return allowEntry{}, fmt.Errorf("%q is not a host name (labels of letters, digits, '_' and inner '-')", host)
+			return fmt.Errorf("%q is not a host name (labels of letters, digits, '_' and inner '-')", host)
 		}
 	}
-	return allowEntry{host: host, port: port}, nil
+	return nil
 }
 
 // normalHost returns host as the allow list compares it: an IP address in
