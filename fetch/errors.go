@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 )
 
 // Kind classifies the outcome of a fetch, so that a caller can map it: a
@@ -79,12 +80,22 @@ func KindOf(err error) Kind {
 	return Unavailable
 }
 
-// redact returns raw without user information, for messages and logs.
+// redact returns raw for messages and logs: without user information, at
+// most 256 bytes, and quoted if it is not a URL (which may hold control
+// characters, a new line among them).
 func redact(raw string) string {
+	const most = 256
 	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
+	if err != nil {
+		if len(raw) > most {
+			raw = raw[:most]
+		}
+		return strconv.Quote(raw)
 	}
 	u.User = nil
-	return u.String()
+	s := u.String()
+	if len(s) > most {
+		s = s[:most] + "..."
+	}
+	return s
 }

@@ -236,9 +236,9 @@ func (c *Client) get(ctx context.Context, rawURL, accept string) (*Response, err
 	switch {
 	case resp.StatusCode == http.StatusOK:
 	case resp.StatusCode >= 500, resp.StatusCode == http.StatusRequestTimeout, resp.StatusCode == http.StatusTooManyRequests:
-		return fail(Unavailable, fmt.Errorf("the server answered %s", resp.Status))
+		return fail(Unavailable, fmt.Errorf("the server answered %d %s", resp.StatusCode, http.StatusText(resp.StatusCode)))
 	default:
-		return fail(Invalid, fmt.Errorf("the server answered %s, want 200 OK", resp.Status))
+		return fail(Invalid, fmt.Errorf("the server answered %d %s, want 200 OK", resp.StatusCode, http.StatusText(resp.StatusCode)))
 	}
 	limit := c.cfg.MaxBodyBytes
 	if resp.ContentLength > limit {

@@ -147,6 +147,7 @@ func TestHTTPSRequired(t *testing.T) {
 		"http://127.0.0.1:9/jwks":            "only https",
 		"https:///jwks":                      "no host",
 		"https://example.com:99999999/\x7f":  "not a URL",
+		"https://example.com/\njwks":         "not a URL",
 	} {
 		t.Run(u, func(t *testing.T) {
 			r := &resolver{hosts: map[string][]string{"example.com": {publicAddr}}}

@@ -137,7 +137,8 @@ func NewKeySets(cfg KeySetsConfig) (*KeySets, error) {
 // fetched one (joining a fetch in flight). When fetching fails it returns
 // the last good set while that is within StaleFor of its TTL, and the
 // fetch's error otherwise; the error is a *fetch.Error (fetch.KindOf tells
-// refused, unavailable and invalid apart) or the context's.
+// refused, unavailable and invalid apart) or the context's. The set is
+// shared with every other caller: read it, never modify it.
 func (k *KeySets) Get(ctx context.Context, url string) (jwk.Set, error) {
 	return k.get(ctx, url, false)
 }
