@@ -193,6 +193,21 @@ func TestHTTPSFetch(t *testing.T) {
 	}
 }
 
+// TestHTTPSFetchIPv6: an IPv6 answer is dialled as a bracketed literal.
+func TestHTTPSFetchIPv6(t *testing.T) {
+	w := newTLSWorld(t, httptest.NewTLSServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		rw.Write([]byte("ok"))
+	})))
+	w.resolver.hosts["example.com"] = []string{"2001:db8::10"}
+	c := w.client(t, fetch.Config{})
+	if _, err := c.Get(context.Background(), "https://example.com:8443/jwks", ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.dialer.attempts(); len(got) != 1 || got[0] != "[2001:db8::10]:8443" {
+		t.Errorf("dials %v, want [[2001:db8::10]:8443]", got)
+	}
+}
+
 // TestAllowListedHTTP: an allow-listed loopback host is fetched over plain
 // http; the same host is refused without the entry, or on another port.
 func TestAllowListedHTTP(t *testing.T) {
