@@ -1,4 +1,4 @@
-// Package adminapi serves the operator's API on its own listener (SPEC §5):
+// Package adminapi serves the operator's API on its own listener (docs/api.md):
 // tenants, initial access tokens, clients with their provenance, policy
 // modules, tenant admin tokens and the audit log, described by an OpenAPI 3
 // document at /admin/openapi.json.

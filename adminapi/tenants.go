@@ -95,7 +95,7 @@ func ifMatch(r *http.Request) (int64, error) {
 }
 
 // putTenant creates or replaces a tenant from a body of its settings
-// (SPEC §3); If-Match makes the replacement conditional on a revision.
+// (docs/configuration.md#tenants); If-Match makes the replacement conditional on a revision.
 func (h *handler) putTenant(w http.ResponseWriter, r *http.Request) error {
 	rev, err := ifMatch(r)
 	if err != nil {

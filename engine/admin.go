@@ -13,7 +13,7 @@ import (
 // without one.
 const DefaultTokenLifetime = 24 * time.Hour
 
-// MintRequest asks for a new initial access token (SPEC §5).
+// MintRequest asks for a new initial access token (docs/api.md).
 type MintRequest struct {
 	// Policies run for each registration made with the token. Each must be
 	// a module the tenant can use.

@@ -11,7 +11,7 @@ import (
 )
 
 // TokenMode says how a tenant authenticates registration requests
-// (SPEC §3, RFC 7591 §3 "initial access token").
+// (RFC 7591 §3 "initial access token"; docs/configuration.md).
 type TokenMode string
 
 // The initial access token modes.
@@ -59,8 +59,8 @@ func (d *Decision) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Settings are one tenant's registration settings (SPEC §3). The zero value
-// is a valid, locked-down configuration: stored initial access tokens,
+// Settings are one tenant's registration settings (docs/configuration.md).
+// The zero value is a valid, locked-down configuration: stored initial access tokens,
 // management on with rotation, built-in factories, no policies.
 //
 // The *Supported lists bound what clients may ask for and are advertised in

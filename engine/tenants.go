@@ -255,7 +255,7 @@ func (r *Registrar) Tenant(ctx context.Context, name string) (TenantInfo, error)
 	return TenantInfo{}, errNoTenant(name)
 }
 
-// PutTenant creates or replaces a stored tenant (SPEC §2, §3) and reports
+// PutTenant creates or replaces a stored tenant (docs/configuration.md#tenants) and reports
 // whether it created it. The settings are checked as the configuration
 // file's are, and every policy module they name must be one the tenant can
 // use. A static initial access token is kept only as its digest. With

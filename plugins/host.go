@@ -22,7 +22,7 @@ import (
 // Config configures a Host. The zero value of each field means the default
 // in its comment.
 type Config struct {
-	// Dir is the policy folder (SPEC §4): <Dir>/<name>.wasm for every
+	// Dir is the policy folder (docs/policies.md): <Dir>/<name>.wasm for every
 	// tenant, <Dir>/<tenant>/<name>.wasm for one tenant, shadowing a shared
 	// module of the same name; <name>.cases.json beside a module holds
 	// self-test cases (sdk/ABI.md §7). Default: no folder.

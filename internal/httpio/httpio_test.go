@@ -16,7 +16,7 @@ import (
 var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // TestStatusTable walks every error code: each has a deliberate status,
-// and the statuses are the ones the RFCs and SPEC.md name.
+// and the statuses are the ones the RFCs and docs/api.md name.
 func TestStatusTable(t *testing.T) {
 	want := map[engine.ErrorCode]int{
 		engine.CodeInvalidRequest:              400,

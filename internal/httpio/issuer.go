@@ -21,7 +21,7 @@ func CheckIssuer(issuer string) (string, error) {
 
 // TenantIssuer is the canonical issuer of a tenant under the public base
 // URL: the base itself for the default tenant, base/tenants/<name> for
-// the others (SPEC §2).
+// the others (docs/api.md).
 func TenantIssuer(base, tenant string) string {
 	if tenant == engine.DefaultTenant {
 		return base
