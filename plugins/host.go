@@ -165,6 +165,10 @@ type Host struct {
 	// shadowRuns bounds the shadow runs in flight: beyond it, live calls
 	// are not shadowed (the results are then a sample).
 	shadowRuns chan struct{}
+	// tenantCalls holds, per tenant, one token per hook call running for
+	// it (Limits.TenantCalls); guarded by mu.
+	tenantCalls map[string]chan struct{}
+	tenantLimit int
 }
 
 var _ engine.Modules = (*Host)(nil)
@@ -183,8 +187,9 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		statusEvery: cfg.StatusEvery, limits: cfg.Limits, now: cfg.Now, log: cfg.Logger,
 		observe: cfg.Observe, audit: cfg.Audit, shadowed: cfg.Shadow,
 		slots: map[key]*slot{}, locks: map[key]*sync.Mutex{}, warned: map[string]bool{},
-		statusKick: make(chan struct{}, 1),
-		shadowRuns: make(chan struct{}, cfg.Limits.withDefaults().MaxInstances),
+		statusKick:  make(chan struct{}, 1),
+		shadowRuns:  make(chan struct{}, cfg.Limits.withDefaults().MaxInstances),
+		tenantCalls: map[string]chan struct{}{}, tenantLimit: cfg.Limits.withDefaults().TenantCalls,
 	}
 	if h.rescan == 0 {
 		h.rescan = defaultRescan
@@ -320,7 +325,8 @@ func invoke[T any](h *Host, ctx context.Context, tenant, name string, e *entry, 
 
 // invokeModule is invoke without the logging and the observation. The
 // snapshot holds e's active module, so that the call runs on it even if a
-// new version has replaced it since the snapshot was taken.
+// new version has replaced it since the snapshot was taken. The call waits
+// for one of the tenant's turns (Limits.TenantCalls) within its deadline.
 func invokeModule[T any](h *Host, ctx context.Context, tenant, name string, e *entry, hook engine.Hook, in any, parse func([]byte) (T, error)) (T, []byte, error) {
 	var zero T
 	if e == nil {
@@ -330,12 +336,34 @@ func invokeModule[T any](h *Host, ctx context.Context, tenant, name string, e *e
 	if err != nil {
 		return zero, nil, err
 	}
-	out, err := e.active.callHeld(ctx, hook, doc, e.active.limits.Timeout)
+	timeout := e.active.limits.Timeout
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	turns := h.turns(tenant)
+	select {
+	case turns <- struct{}{}:
+		defer func() { <-turns }()
+	case <-ctx.Done():
+		return zero, doc, fmt.Errorf("no turn before the %s deadline: the tenant's %d concurrent calls are all busy: %w", timeout, cap(turns), ctx.Err())
+	}
+	out, err := e.active.callHeld(ctx, hook, doc, timeout)
 	if err != nil {
 		return zero, doc, err
 	}
 	v, err := parse(out)
 	return v, doc, err
+}
+
+// turns returns the tenant's call tokens.
+func (h *Host) turns(tenant string) chan struct{} {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	t := h.tenantCalls[tenant]
+	if t == nil {
+		t = make(chan struct{}, h.tenantLimit)
+		h.tenantCalls[tenant] = t
+	}
+	return t
 }
 
 // outcome classifies the error of a hook call.

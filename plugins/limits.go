@@ -30,6 +30,12 @@ type Limits struct {
 	// MaxCallsPerInstance retires an instance after that many calls, so
 	// that no state builds up. Default 10,000.
 	MaxCallsPerInstance int `json:"max_calls_per_instance,omitempty"`
+	// TenantCalls bounds the hook calls made for one tenant that run at
+	// once, across every module it uses, so that a tenant whose module
+	// loops or bombs its memory keeps at most that many CPUs busy: its
+	// other calls wait for a turn within their own deadline, then fail,
+	// while other tenants' calls run. Default GOMAXPROCS/2, at least 1.
+	TenantCalls int `json:"tenant_calls,omitempty"`
 }
 
 // withDefaults returns l with every zero field set to its default.
@@ -51,6 +57,7 @@ func (l Limits) withDefaults() Limits {
 	set(&l.MaxInstances, 2*procs)
 	set(&l.MaxIdle, min(procs, l.MaxInstances))
 	set(&l.MaxCallsPerInstance, 10_000)
+	set(&l.TenantCalls, max(1, procs/2))
 	if l.InstantiateTimeout == 0 {
 		l.InstantiateTimeout = 5 * time.Second
 	}
@@ -64,7 +71,7 @@ func (l Limits) check() error {
 		return fmt.Errorf("plugins: timeouts must not be negative")
 	case l.MemoryPages > 65536:
 		return fmt.Errorf("plugins: memory_pages %d is over the 4 GiB of a 32-bit memory", l.MemoryPages)
-	case l.MaxInput < 0 || l.MaxOutput < 0 || l.MaxInstances < 0 || l.MaxIdle < 0 || l.MaxCallsPerInstance < 0:
+	case l.MaxInput < 0 || l.MaxOutput < 0 || l.MaxInstances < 0 || l.MaxIdle < 0 || l.MaxCallsPerInstance < 0 || l.TenantCalls < 0:
 		return fmt.Errorf("plugins: limits must not be negative")
 	case l.MaxIdle > l.MaxInstances && l.MaxInstances > 0:
 		return fmt.Errorf("plugins: max_idle %d is more than max_instances %d", l.MaxIdle, l.MaxInstances)

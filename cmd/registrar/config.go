@@ -36,6 +36,7 @@ type policyLimits struct {
 	MaxIdle             int             `json:"max_idle"`
 	InstantiateTimeout  engine.Duration `json:"instantiate_timeout"`
 	MaxCallsPerInstance int             `json:"max_calls_per_instance"`
+	TenantCalls         int             `json:"tenant_calls"`
 }
 
 func (l policyLimits) limits() plugins.Limits {
@@ -48,6 +49,7 @@ func (l policyLimits) limits() plugins.Limits {
 		MaxIdle:             l.MaxIdle,
 		InstantiateTimeout:  time.Duration(l.InstantiateTimeout),
 		MaxCallsPerInstance: l.MaxCallsPerInstance,
+		TenantCalls:         l.TenantCalls,
 	}
 }
 
