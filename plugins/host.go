@@ -169,6 +169,7 @@ type Host struct {
 	// it (Limits.TenantCalls); guarded by mu.
 	tenantCalls map[string]chan struct{}
 	tenantLimit int
+	reclaim     reclaimer
 }
 
 var _ engine.Modules = (*Host)(nil)
@@ -312,6 +313,7 @@ func invoke[T any](h *Host, ctx context.Context, tenant, name string, e *entry, 
 	o := outcome(err)
 	if o == OutcomeFailed && e != nil {
 		h.fail(ctx, e.active, hook, start, err)
+		h.reclaim.afterFailure()
 	}
 	if h.observe != nil {
 		c := Call{Tenant: tenant, Module: name, Hook: hook, Outcome: o, Duration: time.Since(start)}
