@@ -169,6 +169,7 @@ type Host struct {
 	// it (Limits.TenantCalls); guarded by mu.
 	tenantCalls map[string]chan struct{}
 	tenantLimit int
+	tenantWait  time.Duration
 	reclaim     reclaimer
 }
 
@@ -191,6 +192,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		statusKick:  make(chan struct{}, 1),
 		shadowRuns:  make(chan struct{}, cfg.Limits.withDefaults().MaxInstances),
 		tenantCalls: map[string]chan struct{}{}, tenantLimit: cfg.Limits.withDefaults().TenantCalls,
+		tenantWait: cfg.Limits.withDefaults().TenantWait,
 	}
 	if h.rescan == 0 {
 		h.rescan = defaultRescan
@@ -328,7 +330,8 @@ func invoke[T any](h *Host, ctx context.Context, tenant, name string, e *entry, 
 // invokeModule is invoke without the logging and the observation. The
 // snapshot holds e's active module, so that the call runs on it even if a
 // new version has replaced it since the snapshot was taken. The call waits
-// for one of the tenant's turns (Limits.TenantCalls) within its deadline.
+// for one of the tenant's turns (Limits.TenantCalls, TenantWait) before its
+// deadline starts.
 func invokeModule[T any](h *Host, ctx context.Context, tenant, name string, e *entry, hook engine.Hook, in any, parse func([]byte) (T, error)) (T, []byte, error) {
 	var zero T
 	if e == nil {
@@ -338,17 +341,11 @@ func invokeModule[T any](h *Host, ctx context.Context, tenant, name string, e *e
 	if err != nil {
 		return zero, nil, err
 	}
-	timeout := e.active.limits.Timeout
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	turns := h.turns(tenant)
-	select {
-	case turns <- struct{}{}:
-		defer func() { <-turns }()
-	case <-ctx.Done():
-		return zero, doc, fmt.Errorf("no turn before the %s deadline: the tenant's %d concurrent calls are all busy: %w", timeout, cap(turns), ctx.Err())
+	if err := h.takeTurn(ctx, tenant); err != nil {
+		return zero, doc, err
 	}
-	out, err := e.active.callHeld(ctx, hook, doc, timeout)
+	defer h.endTurn(tenant)
+	out, err := e.active.callHeld(ctx, hook, doc, e.active.limits.Timeout)
 	if err != nil {
 		return zero, doc, err
 	}
@@ -367,6 +364,28 @@ func (h *Host) turns(tenant string) chan struct{} {
 	}
 	return t
 }
+
+// takeTurn waits for one of the tenant's turns, at most TenantWait; a
+// taken turn must be ended with endTurn.
+func (h *Host) takeTurn(ctx context.Context, tenant string) error {
+	turns := h.turns(tenant)
+	select {
+	case turns <- struct{}{}:
+		return nil
+	default:
+	}
+	wait, cancel := context.WithTimeout(ctx, h.tenantWait)
+	defer cancel()
+	select {
+	case turns <- struct{}{}:
+		return nil
+	case <-wait.Done():
+		return fmt.Errorf("no turn within %s: the tenant's %d concurrent calls were busy: %w", h.tenantWait, cap(turns), wait.Err())
+	}
+}
+
+// endTurn ends a turn of the tenant.
+func (h *Host) endTurn(tenant string) { <-h.turns(tenant) }
 
 // outcome classifies the error of a hook call.
 func outcome(err error) Outcome {

@@ -21,8 +21,9 @@ import (
 
 // TestTenantCalls: a tenant's calls share Limits.TenantCalls turns across
 // its modules. While its looping module holds its one turn, its other
-// calls wait for a turn and fail at their deadline; another tenant's calls
-// do not wait.
+// calls wait for a turn (those whose context ends first fail); another
+// tenant's calls do not wait. Once the turn is free, the tenant's calls
+// run again.
 func TestTenantCalls(t *testing.T) {
 	ctx := context.Background()
 	h := newHost(t, plugins.Config{Store: memstore.New(memstore.Config{}), Limits: plugins.Limits{Timeout: 2 * time.Second, TenantCalls: 1}})

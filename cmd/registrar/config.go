@@ -37,6 +37,7 @@ type policyLimits struct {
 	InstantiateTimeout  engine.Duration `json:"instantiate_timeout"`
 	MaxCallsPerInstance int             `json:"max_calls_per_instance"`
 	TenantCalls         int             `json:"tenant_calls"`
+	TenantWait          engine.Duration `json:"tenant_wait"`
 }
 
 func (l policyLimits) limits() plugins.Limits {
@@ -50,6 +51,7 @@ func (l policyLimits) limits() plugins.Limits {
 		InstantiateTimeout:  time.Duration(l.InstantiateTimeout),
 		MaxCallsPerInstance: l.MaxCallsPerInstance,
 		TenantCalls:         l.TenantCalls,
+		TenantWait:          time.Duration(l.TenantWait),
 	}
 }
 
