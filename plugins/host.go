@@ -128,7 +128,8 @@ const (
 // Host runs policy modules for the engine. It is safe for concurrent use.
 //
 // Its set of modules is an immutable catalogue behind an atomic pointer: a
-// call looks the module up once and runs on that version to the end. A new
+// request takes a Snapshot of its tenant's modules once and runs every
+// hook on those versions to the end. A new
 // version is read, checked, compiled, instantiated, pre-warmed and
 // self-tested beside the running one; then a new catalogue is swapped in,
 // and the replaced version is closed in the background once its calls
@@ -166,7 +167,8 @@ type Host struct {
 	// are not shadowed (the results are then a sample).
 	shadowRuns chan struct{}
 	// tenantCalls holds, per tenant, one token per hook call running for
-	// it (Limits.TenantCalls); guarded by mu.
+	// it (Limits.TenantCalls); guarded by turnsMu.
+	turnsMu     sync.Mutex
 	tenantCalls map[string]chan struct{}
 	tenantLimit int
 	tenantWait  time.Duration
@@ -341,10 +343,11 @@ func invokeModule[T any](h *Host, ctx context.Context, tenant, name string, e *e
 	if err != nil {
 		return zero, nil, err
 	}
-	if err := h.takeTurn(ctx, tenant); err != nil {
+	turns, err := h.takeTurn(ctx, tenant)
+	if err != nil {
 		return zero, doc, err
 	}
-	defer h.endTurn(tenant)
+	defer func() { <-turns }()
 	out, err := e.active.callHeld(ctx, hook, doc, e.active.limits.Timeout)
 	if err != nil {
 		return zero, doc, err
@@ -355,8 +358,8 @@ func invokeModule[T any](h *Host, ctx context.Context, tenant, name string, e *e
 
 // turns returns the tenant's call tokens.
 func (h *Host) turns(tenant string) chan struct{} {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.turnsMu.Lock()
+	defer h.turnsMu.Unlock()
 	t := h.tenantCalls[tenant]
 	if t == nil {
 		t = make(chan struct{}, h.tenantLimit)
@@ -365,27 +368,25 @@ func (h *Host) turns(tenant string) chan struct{} {
 	return t
 }
 
-// takeTurn waits for one of the tenant's turns, at most TenantWait; a
-// taken turn must be ended with endTurn.
-func (h *Host) takeTurn(ctx context.Context, tenant string) error {
+// takeTurn waits for one of the tenant's turns, at most TenantWait, and
+// returns the tokens, from which the turn is to be taken back when the
+// call ends.
+func (h *Host) takeTurn(ctx context.Context, tenant string) (chan struct{}, error) {
 	turns := h.turns(tenant)
 	select {
 	case turns <- struct{}{}:
-		return nil
+		return turns, nil
 	default:
 	}
 	wait, cancel := context.WithTimeout(ctx, h.tenantWait)
 	defer cancel()
 	select {
 	case turns <- struct{}{}:
-		return nil
+		return turns, nil
 	case <-wait.Done():
-		return fmt.Errorf("no turn within %s: the tenant's %d concurrent calls were busy: %w", h.tenantWait, cap(turns), wait.Err())
+		return nil, fmt.Errorf("no turn within %s: the tenant's %d concurrent calls were busy: %w", h.tenantWait, cap(turns), wait.Err())
 	}
 }
-
-// endTurn ends a turn of the tenant.
-func (h *Host) endTurn(tenant string) { <-h.turns(tenant) }
 
 // outcome classifies the error of a hook call.
 func outcome(err error) Outcome {
