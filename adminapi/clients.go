@@ -16,6 +16,8 @@ type provenanceView struct {
 	// Token is the ID of the initial access token of a registration.
 	Token    string                 `json:"initial_access_token,omitempty"`
 	Policies []engine.PolicyVersion `json:"policies"`
+	// Hooks are the module versions whose factory and decision hooks ran.
+	Hooks []engine.HookVersion `json:"hooks,omitempty"`
 }
 
 // clientView is a client as the admin API shows it: its metadata and the
@@ -59,6 +61,7 @@ func (h *handler) viewClient(c *engine.Client) clientView {
 		if pv.Policies == nil {
 			pv.Policies = []engine.PolicyVersion{}
 		}
+		pv.Hooks = p.Hooks
 		v.History = append(v.History, pv)
 	}
 	return v

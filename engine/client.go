@@ -83,6 +83,7 @@ func (c *Client) Clone() *Client {
 	d.History = slices.Clone(c.History)
 	for i := range d.History {
 		d.History[i].Policies = slices.Clone(c.History[i].Policies)
+		d.History[i].Hooks = slices.Clone(c.History[i].Hooks)
 	}
 	return &d
 }

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/registrar-dev/registrar/engine"
@@ -95,6 +96,8 @@ type fakeModules struct {
 	mu    sync.Mutex
 	mods  map[[2]string]*fakeModule // tenant, name
 	calls []moduleCall
+	// snapshots and released count the snapshots taken and released.
+	snapshots, released int
 }
 
 var _ engine.Modules = (*fakeModules)(nil)
@@ -138,12 +141,69 @@ func (f *fakeModules) Calls() []moduleCall {
 
 func (f *fakeModules) Has(tenant, name string, _ engine.Hook) bool { return f.get(tenant, name) != nil }
 
-func (f *fakeModules) Policy(_ context.Context, tenant, name string, in *engine.PolicyInput) (*engine.PolicyOutput, error) {
-	m := f.get(tenant, name)
+// Snapshot returns the tenant's modules as they are now: later adds and
+// removes do not change it.
+func (f *fakeModules) Snapshot(tenant string) engine.ModuleSet {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.snapshots++
+	mods := map[string]*fakeModule{}
+	for k, m := range f.mods {
+		if k[0] == tenant {
+			mods[k[1]] = m
+		}
+	}
+	return &fakeSet{f: f, tenant: tenant, mods: mods}
+}
+
+// Open returns how many snapshots were taken and not yet released.
+func (f *fakeModules) Open() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.snapshots - f.released
+}
+
+// fakeSet is a snapshot of fakeModules.
+type fakeSet struct {
+	f        *fakeModules
+	tenant   string
+	mods     map[string]*fakeModule
+	released atomic.Bool
+}
+
+var _ engine.ModuleSet = (*fakeSet)(nil)
+
+func (s *fakeSet) get(name string) *fakeModule {
+	if s.released.Load() {
+		panic("fake: module set used after Release")
+	}
+	return s.mods[name]
+}
+
+func (s *fakeSet) Release() {
+	if s.released.Swap(true) {
+		panic("fake: module set released twice")
+	}
+	s.f.mu.Lock()
+	s.f.released++
+	s.f.mu.Unlock()
+}
+
+func (s *fakeSet) Has(name string, _ engine.Hook) bool { return s.get(name) != nil }
+
+func (s *fakeSet) Version(name string) string {
+	if m := s.get(name); m != nil {
+		return m.digest()
+	}
+	return ""
+}
+
+func (s *fakeSet) Policy(_ context.Context, name string, in *engine.PolicyInput) (*engine.PolicyOutput, error) {
+	m := s.get(name)
 	if m == nil {
 		return nil, errors.New("fake: no such module")
 	}
-	f.record(moduleCall{Tenant: tenant, Module: name, Hook: engine.HookPolicy, Phase: in.Phase, Metadata: maps.Clone(in.Metadata), Token: in.Token, ClientID: in.ClientID, Current: in.Current})
+	s.f.record(moduleCall{Tenant: s.tenant, Module: name, Hook: engine.HookPolicy, Phase: in.Phase, Metadata: maps.Clone(in.Metadata), Token: in.Token, ClientID: in.ClientID, Current: in.Current})
 	if m.policy == nil {
 		return &engine.PolicyOutput{Metadata: maps.Clone(in.Metadata), Version: m.digest()}, nil
 	}
@@ -155,30 +215,30 @@ func (f *fakeModules) Policy(_ context.Context, tenant, name string, in *engine.
 	return out, err
 }
 
-func (f *fakeModules) ClientID(_ context.Context, tenant, name string, in *engine.FactoryInput) (string, error) {
-	m := f.get(tenant, name)
+func (s *fakeSet) ClientID(_ context.Context, name string, in *engine.FactoryInput) (string, error) {
+	m := s.get(name)
 	if m == nil || m.clientID == nil {
 		return "", errors.New("fake: module has no id_factory hook")
 	}
-	f.record(moduleCall{Tenant: tenant, Module: name, Hook: engine.HookIDFactory, Token: in.Token})
+	s.f.record(moduleCall{Tenant: s.tenant, Module: name, Hook: engine.HookIDFactory, Token: in.Token})
 	return m.clientID(in)
 }
 
-func (f *fakeModules) ClientSecret(_ context.Context, tenant, name string, in *engine.FactoryInput) (string, error) {
-	m := f.get(tenant, name)
+func (s *fakeSet) ClientSecret(_ context.Context, name string, in *engine.FactoryInput) (string, error) {
+	m := s.get(name)
 	if m == nil || m.secret == nil {
 		return "", errors.New("fake: module has no secret_factory hook")
 	}
-	f.record(moduleCall{Tenant: tenant, Module: name, Hook: engine.HookSecretFactory, Token: in.Token})
+	s.f.record(moduleCall{Tenant: s.tenant, Module: name, Hook: engine.HookSecretFactory, Token: in.Token})
 	return m.secret(in)
 }
 
-func (f *fakeModules) Decide(_ context.Context, tenant, name string, hook engine.Hook, in *engine.DecisionInput) (bool, error) {
-	m := f.get(tenant, name)
+func (s *fakeSet) Decide(_ context.Context, name string, hook engine.Hook, in *engine.DecisionInput) (bool, error) {
+	m := s.get(name)
 	if m == nil || m.decide == nil {
 		return false, errors.New("fake: module has no decision hook")
 	}
-	f.record(moduleCall{Tenant: tenant, Module: name, Hook: hook, Phase: in.Phase, Token: in.Token, ClientID: in.ClientID})
+	s.f.record(moduleCall{Tenant: s.tenant, Module: name, Hook: hook, Phase: in.Phase, Token: in.Token, ClientID: in.ClientID})
 	return m.decide(hook, in)
 }
 

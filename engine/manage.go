@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // ManageRequest is an RFC 7592 request to the client configuration endpoint.
@@ -101,10 +102,11 @@ func (r *Registrar) Update(ctx context.Context, req ManageRequest) (*ClientInfor
 		return nil, err
 	}
 	ctx = WithActor(ctx, "client:"+c.ID)
-	var run policyRun
-	info, err := r.update(ctx, t, c, req, &run)
+	run := r.newRun(t)
+	defer run.release()
+	info, err := r.update(ctx, t, c, req, run)
 	if err != nil {
-		r.auditRejection(ctx, t, c.ID, "", &run, err)
+		r.auditRejection(ctx, t, c.ID, "", run, err)
 		return nil, err
 	}
 	r.audit(ctx, AuditEvent{Tenant: t.name, Type: AuditClientUpdated, ClientID: c.ID, Policies: run.ran})
@@ -158,11 +160,11 @@ func (r *Registrar) update(ctx context.Context, t *tenant, c *Client, req Manage
 	var newSecret string
 	if md.NeedsSecret() && c.SecretHash == "" {
 		in := &FactoryInput{Tenant: t.name, Metadata: md, Token: tok, Request: facts}
-		if newSecret, err = r.newSecret(ctx, t, in); err != nil {
+		if newSecret, err = r.newSecret(ctx, t, run, in); err != nil {
 			return nil, err
 		}
 	}
-	rotate, err := r.decide(ctx, t, t.settings.RotateRegistrationAccessToken, HookRotateRAT, &DecisionInput{
+	rotate, err := r.decide(ctx, t, run, t.settings.RotateRegistrationAccessToken, HookRotateRAT, &DecisionInput{
 		Phase: PhaseUpdate, Tenant: t.name, ClientID: c.ID, Metadata: md, Token: tok, Request: facts,
 	})
 	if err != nil {
@@ -195,7 +197,7 @@ func (r *Registrar) update(ctx context.Context, t *tenant, c *Client, req Manage
 		cur.RegistrationTokenHash = HashToken(rat)
 		cur.RegistrationPolicies = ratPolicies
 		cur.UpdatedAt = now
-		cur.record(Provenance{Event: EventUpdate, At: now, Policies: run.ran})
+		cur.record(Provenance{Event: EventUpdate, At: now, Policies: run.ran, Hooks: slices.Clone(run.hooks)})
 		return nil
 	})
 	if err != nil {

@@ -6,30 +6,50 @@ import (
 )
 
 // Modules runs the hooks of policy modules: the seam where the plugins
-// package plugs sandboxed WebAssembly into the pipeline. Every method
-// addresses a module by tenant and name; a tenant sees only the modules
-// meant for it.
+// package plugs sandboxed WebAssembly into the pipeline. A tenant sees only
+// the modules meant for it.
+//
+// A request runs its hooks on a Snapshot, so that every hook of one request
+// runs one version of each module however often a new version goes live
+// meanwhile.
+type Modules interface {
+	// Has reports whether the tenant can use a module of that name that
+	// implements the hook now (to check a token or settings that name it).
+	Has(tenant, name string, hook Hook) bool
+	// Snapshot returns the tenant's modules as they are now. The versions
+	// it holds stay loaded until Release, even if newer ones replace them.
+	Snapshot(tenant string) ModuleSet
+}
+
+// ModuleSet is one tenant's modules at one moment: a name names the same
+// version for the life of the set. Every method addresses a module by
+// name. It is safe for concurrent use until Release.
 //
 // A hook that rejects a request returns an *Error whose Code is one of the
 // RFC 7591 codes (invalid_client_metadata, invalid_redirect_uri,
 // invalid_software_statement, unapproved_software_statement) or
 // invalid_request. Any other error is a failure of the module: the request
 // fails with server_error naming the module, and the cause is logged.
-type Modules interface {
-	// Has reports whether the tenant can use a module of that name that
+type ModuleSet interface {
+	// Has reports whether the set has a module of that name that
 	// implements the hook.
-	Has(tenant, name string, hook Hook) bool
+	Has(name string, hook Hook) bool
+	// Version returns the digest (hex SHA-256) of the set's version of a
+	// module, or "" if it has none of that name.
+	Version(name string) string
 	// Policy runs a module's policy hook. When the module rejects the
 	// request, Policy returns the rejection and also an output whose only
-	// field set is Version, so that the audit log can name the version that
-	// rejected it.
-	Policy(ctx context.Context, tenant, name string, in *PolicyInput) (*PolicyOutput, error)
+	// field set is Version.
+	Policy(ctx context.Context, name string, in *PolicyInput) (*PolicyOutput, error)
 	// ClientID runs a module's id_factory hook.
-	ClientID(ctx context.Context, tenant, name string, in *FactoryInput) (string, error)
+	ClientID(ctx context.Context, name string, in *FactoryInput) (string, error)
 	// ClientSecret runs a module's secret_factory hook.
-	ClientSecret(ctx context.Context, tenant, name string, in *FactoryInput) (string, error)
+	ClientSecret(ctx context.Context, name string, in *FactoryInput) (string, error)
 	// Decide runs a module's decision hook.
-	Decide(ctx context.Context, tenant, name string, hook Hook, in *DecisionInput) (bool, error)
+	Decide(ctx context.Context, name string, hook Hook, in *DecisionInput) (bool, error)
+	// Release lets the versions go: those that newer ones replaced are
+	// closed once no set holds them. The set must not be used after.
+	Release()
 }
 
 // Hook names a hook of the module ABI.
@@ -99,8 +119,7 @@ type PolicyOutput struct {
 	// registration access token carries.
 	RegistrationPolicies []string
 	// Version is the digest (hex SHA-256) of the module version that ran,
-	// set by the Modules implementation; it is recorded in the client's
-	// provenance.
+	// as ModuleSet.Version names it.
 	Version string
 }
 

@@ -15,6 +15,14 @@ type PolicyVersion struct {
 // String writes the version as name@digest.
 func (v PolicyVersion) String() string { return v.Name + "@" + v.Digest }
 
+// HookVersion names the module version that ran a hook other than policy
+// (a factory or a decision) for one write of a client.
+type HookVersion struct {
+	Hook   Hook   `json:"hook"`
+	Name   string `json:"name"`
+	Digest string `json:"digest"`
+}
+
 // The events of a client's history.
 const (
 	EventRegister = "register"
@@ -35,6 +43,10 @@ type Provenance struct {
 	Token string `json:"token,omitempty"`
 	// Policies are the policy versions that ran, in order.
 	Policies []PolicyVersion `json:"policies"`
+	// Hooks are the module versions whose other hooks (id_factory,
+	// secret_factory, the registration access token decisions) ran, in the
+	// order they first ran; none when the built-in defaults served.
+	Hooks []HookVersion `json:"hooks,omitempty"`
 }
 
 // MaxHistory bounds a client's History: the first entry is always kept,

@@ -46,10 +46,11 @@ func (r *Registrar) Register(ctx context.Context, req RegisterRequest) (*ClientI
 		return nil, err
 	}
 	ctx = WithActor(ctx, g.actor())
-	var run policyRun
-	info, err := r.register(ctx, t, g, req, &run)
+	run := r.newRun(t)
+	defer run.release()
+	info, err := r.register(ctx, t, g, req, run)
 	if err != nil {
-		r.auditRejection(ctx, t, "", g.facts.ID, &run, err)
+		r.auditRejection(ctx, t, "", g.facts.ID, run, err)
 		return nil, err
 	}
 	r.audit(ctx, AuditEvent{
@@ -98,7 +99,7 @@ func (r *Registrar) register(ctx context.Context, t *tenant, g grant, req Regist
 	fin := &FactoryInput{Tenant: t.name, Metadata: md, Token: g.facts, Request: facts}
 	var secret string
 	if md.NeedsSecret() {
-		if secret, err = r.newSecret(ctx, t, fin); err != nil {
+		if secret, err = r.newSecret(ctx, t, run, fin); err != nil {
 			return nil, err
 		}
 	}
@@ -121,18 +122,17 @@ func (r *Registrar) register(ctx context.Context, t *tenant, g grant, req Regist
 	if replace {
 		event = EventReplace
 	}
-	c.record(Provenance{Event: event, At: now, Token: c.IssuedBy, Policies: run.ran})
 	// A built-in ID that collides is drawn again; a reserved or module-made
 	// one is not: the collision would repeat.
 	for attempt := 0; ; attempt++ {
-		id, builtin, err := r.clientID(ctx, t, g, fin)
+		id, builtin, err := r.clientID(ctx, t, run, g, fin)
 		if err != nil {
 			return nil, err
 		}
 		c.ID = id
 		var rat string
 		if t.managementOn() {
-			issue, err := r.decide(ctx, t, t.settings.IssueRegistrationAccessToken, HookIssueRAT, &DecisionInput{
+			issue, err := r.decide(ctx, t, run, t.settings.IssueRegistrationAccessToken, HookIssueRAT, &DecisionInput{
 				Phase: PhaseRegister, Tenant: t.name, ClientID: id, Metadata: md, Token: g.facts, Request: facts,
 			})
 			if err != nil {
@@ -145,6 +145,8 @@ func (r *Registrar) register(ctx context.Context, t *tenant, g grant, req Regist
 				c.RegistrationTokenHash = HashToken(rat)
 			}
 		}
+		c.History = nil
+		c.record(Provenance{Event: event, At: now, Token: c.IssuedBy, Policies: run.ran, Hooks: slices.Clone(run.hooks)})
 		err = r.store.CreateClient(ctx, c, CreateOptions{Replace: replace, MaxClients: t.settings.MaxClients})
 		switch {
 		case err == nil:
@@ -267,9 +269,10 @@ func moduleError(hook Hook, name string, err error) error {
 	return &Error{Code: CodeServerError, Description: fmt.Sprintf("policy module %q failed in its %s hook", name, hook), Err: err}
 }
 
-// checkModule returns an error if the tenant cannot use the named module.
-func (r *Registrar) checkModule(t *tenant, hook Hook, name string) error {
-	if r.modules == nil || !r.modules.Has(t.name, name, hook) {
+// checkModule returns an error if the request's modules have no module of
+// that name with the hook.
+func (run *policyRun) checkModule(t *tenant, hook Hook, name string) error {
+	if run.mods == nil || !run.mods.Has(name, hook) {
 		return &Error{
 			Code:        CodeServerError,
 			Description: fmt.Sprintf("policy module %q is not available for the %s hook", name, hook),
@@ -279,11 +282,45 @@ func (r *Registrar) checkModule(t *tenant, hook Hook, name string) error {
 	return nil
 }
 
-// policyRun records which policy versions ran for a request and which one,
-// if any, rejected it.
+// policyRun is what one request runs its hooks on: one snapshot of the
+// tenant's modules, taken when the request starts, so that all its hooks
+// run one version of each module. It records which versions ran and which
+// one, if any, rejected the request.
 type policyRun struct {
+	mods       ModuleSet // nil when the registrar has no modules
 	ran        []PolicyVersion
+	hooks      []HookVersion
 	rejectedBy *PolicyVersion
+}
+
+// newRun takes a snapshot of the tenant's modules for one request; it must
+// be released when the request ends.
+func (r *Registrar) newRun(t *tenant) *policyRun {
+	run := &policyRun{}
+	if r.modules != nil {
+		run.mods = r.modules.Snapshot(t.name)
+	}
+	return run
+}
+
+// release lets the snapshot's module versions go.
+func (run *policyRun) release() {
+	if run.mods != nil {
+		run.mods.Release()
+	}
+}
+
+// version names the snapshot's version of a module.
+func (run *policyRun) version(name string) PolicyVersion {
+	return PolicyVersion{Name: name, Digest: run.mods.Version(name)}
+}
+
+// ranHook records that a module's factory or decision hook ran, once.
+func (run *policyRun) ranHook(hook Hook, name string) {
+	v := HookVersion{Hook: hook, Name: name, Digest: run.mods.Version(name)}
+	if !slices.Contains(run.hooks, v) {
+		run.hooks = append(run.hooks, v)
+	}
 }
 
 // runPolicies runs the policy hooks of in.Policies in order, each on the
@@ -292,18 +329,15 @@ type policyRun struct {
 func (r *Registrar) runPolicies(ctx context.Context, t *tenant, run *policyRun, in *PolicyInput) (map[string]json.RawMessage, []string, error) {
 	ratPolicies := slices.Clone(in.Policies)
 	for _, name := range in.Policies {
-		if err := r.checkModule(t, HookPolicy, name); err != nil {
+		if err := run.checkModule(t, HookPolicy, name); err != nil {
 			return nil, nil, err
 		}
 		in.Config = t.settings.PolicyConfig[name]
-		out, err := r.modules.Policy(ctx, t.name, name, in)
+		out, err := run.mods.Policy(ctx, name, in)
 		if err != nil {
 			err = moduleError(HookPolicy, name, err)
 			if AsError(err).Code != CodeServerError {
-				v := PolicyVersion{Name: name}
-				if out != nil {
-					v.Digest = out.Version
-				}
+				v := run.version(name)
 				run.rejectedBy = &v
 			}
 			return nil, nil, err
@@ -318,14 +352,14 @@ func (r *Registrar) runPolicies(ctx context.Context, t *tenant, run *policyRun, 
 		}
 		if out.RegistrationPolicies != nil {
 			for _, p := range out.RegistrationPolicies {
-				if err := r.checkModule(t, HookPolicy, p); err != nil {
+				if err := run.checkModule(t, HookPolicy, p); err != nil {
 					return nil, nil, moduleError(HookPolicy, name, fmt.Errorf("policy named unavailable policy %q for the registration access token", p))
 				}
 			}
 			ratPolicies = slices.Clone(out.RegistrationPolicies)
 		}
 		in.Metadata = out.Metadata
-		run.ran = append(run.ran, PolicyVersion{Name: name, Digest: out.Version})
+		run.ran = append(run.ran, run.version(name))
 	}
 	return in.Metadata, ratPolicies, nil
 }
@@ -378,16 +412,17 @@ const idAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234567
 // clientID returns the client ID for a registration: the one the initial
 // access token reserves, else the id_factory module's, else a built-in
 // random one of 21 characters (126 bits). builtin reports the last case.
-func (r *Registrar) clientID(ctx context.Context, t *tenant, g grant, in *FactoryInput) (id string, builtin bool, err error) {
+func (r *Registrar) clientID(ctx context.Context, t *tenant, run *policyRun, g grant, in *FactoryInput) (id string, builtin bool, err error) {
 	if g.iat != nil && g.iat.ClientID != "" {
 		return g.iat.ClientID, false, nil
 	}
 	if name := t.settings.IDFactory; name != "" {
-		if err := r.checkModule(t, HookIDFactory, name); err != nil {
+		if err := run.checkModule(t, HookIDFactory, name); err != nil {
 			return "", false, err
 		}
 		in.Config = t.settings.PolicyConfig[name]
-		id, err := r.modules.ClientID(ctx, t.name, name, in)
+		id, err := run.mods.ClientID(ctx, name, in)
+		run.ranHook(HookIDFactory, name)
 		if err != nil {
 			return "", false, moduleError(HookIDFactory, name, err)
 		}
@@ -408,13 +443,14 @@ func (r *Registrar) clientID(ctx context.Context, t *tenant, g grant, in *Factor
 
 // newSecret returns a client secret: the secret_factory module's, or 64
 // random bytes, base64url-encoded (86 characters).
-func (r *Registrar) newSecret(ctx context.Context, t *tenant, in *FactoryInput) (string, error) {
+func (r *Registrar) newSecret(ctx context.Context, t *tenant, run *policyRun, in *FactoryInput) (string, error) {
 	if name := t.settings.SecretFactory; name != "" {
-		if err := r.checkModule(t, HookSecretFactory, name); err != nil {
+		if err := run.checkModule(t, HookSecretFactory, name); err != nil {
 			return "", err
 		}
 		in.Config = t.settings.PolicyConfig[name]
-		s, err := r.modules.ClientSecret(ctx, t.name, name, in)
+		s, err := run.mods.ClientSecret(ctx, name, in)
+		run.ranHook(HookSecretFactory, name)
 		if err != nil {
 			return "", moduleError(HookSecretFactory, name, err)
 		}
@@ -446,15 +482,16 @@ func validSecret(s string) bool {
 }
 
 // decide answers a yes/no Decision: fixed, or by the module's hook.
-func (r *Registrar) decide(ctx context.Context, t *tenant, d Decision, hook Hook, in *DecisionInput) (bool, error) {
+func (r *Registrar) decide(ctx context.Context, t *tenant, run *policyRun, d Decision, hook Hook, in *DecisionInput) (bool, error) {
 	if d.Module == "" {
 		return !d.Off, nil
 	}
-	if err := r.checkModule(t, hook, d.Module); err != nil {
+	if err := run.checkModule(t, hook, d.Module); err != nil {
 		return false, err
 	}
 	in.Config = t.settings.PolicyConfig[d.Module]
-	ok, err := r.modules.Decide(ctx, t.name, d.Module, hook, in)
+	ok, err := run.mods.Decide(ctx, d.Module, hook, in)
+	run.ranHook(hook, d.Module)
 	if err != nil {
 		return false, moduleError(hook, d.Module, err)
 	}

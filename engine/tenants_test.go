@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -357,4 +358,72 @@ func TestRefreshServesStoredBadDefaults(t *testing.T) {
 	}
 	_, err := a.Register(ctx, engine.RegisterRequest{Tenant: "legacy", Body: []byte(rp()), RemoteIP: "192.0.2.1"})
 	wantError(t, err, engine.CodeInvalidClientMetadata, "token_endpoint_auth_method")
+}
+
+// TestOneVersionPerRequest: a request runs every hook on the versions of
+// the modules it found when it started, however often a new version goes
+// live meanwhile, and the client's history names the version of every
+// module that ran - factories and decisions too. Every snapshot taken is
+// released.
+func TestOneVersionPerRequest(t *testing.T) {
+	settings := engine.Settings{
+		InitialAccessToken: engine.TokenNone, DefaultPolicies: []string{"m"}, IDFactory: "m", SecretFactory: "m",
+		IssueRegistrationAccessToken:  engine.Decision{Module: "m"},
+		RotateRegistrationAccessToken: engine.Decision{Module: "m"},
+	}
+	h := newHarness(t, map[string]engine.Settings{"t": settings})
+	// version returns version v of module m, whose policy hook makes
+	// version next live, as a reload in the middle of the request would.
+	var version func(v, next string) *fakeModule
+	version = func(v, next string) *fakeModule {
+		return &fakeModule{
+			version: v,
+			policy: func(in *engine.PolicyInput) (*engine.PolicyOutput, error) {
+				h.mods.add("t", "m", version(next, v))
+				return setMembers(map[string]string{"client_name": `"` + v + `"`})(in)
+			},
+			clientID: func(*engine.FactoryInput) (string, error) { return v + "-client", nil },
+			secret:   func(*engine.FactoryInput) (string, error) { return strings.Repeat(v, 20), nil },
+			decide:   func(engine.Hook, *engine.DecisionInput) (bool, error) { return true, nil },
+		}
+	}
+	v1, v2 := version("v1", "v2"), version("v2", "v1")
+	h.mods.add("t", "m", v1)
+	ci := h.mustRegister("t", "", rp())
+	c := h.stored("t", ci.Client.ID)
+	eq(t, "client_id", c.ID, "v1-client")
+	eq(t, "client_name", c.Metadata.ClientName, "v1")
+	eq(t, "secret", ci.Secret, strings.Repeat("v1", 20))
+	want := engine.Provenance{
+		Event: engine.EventRegister, At: c.IssuedAt,
+		Policies: []engine.PolicyVersion{{Name: "m", Digest: v1.digest()}},
+		Hooks: []engine.HookVersion{
+			{Hook: engine.HookSecretFactory, Name: "m", Digest: v1.digest()},
+			{Hook: engine.HookIDFactory, Name: "m", Digest: v1.digest()},
+			{Hook: engine.HookIssueRAT, Name: "m", Digest: v1.digest()},
+		},
+	}
+	if len(c.History) != 1 || !reflect.DeepEqual(c.History[0], want) {
+		t.Errorf("history after registration:\n got %+v\nwant %+v", c.History, want)
+	}
+
+	// The update finds v2 live (v1's policy hook made it so) and runs v2
+	// throughout, though its policy hook makes v1 live again.
+	ci = h.mustUpdate("t", c.ID, ci.RegistrationAccessToken, rp(`"client_id":"v1-client"`))
+	c = h.stored("t", c.ID)
+	eq(t, "client_name after update", c.Metadata.ClientName, "v2")
+	want = engine.Provenance{
+		Event: engine.EventUpdate, At: c.UpdatedAt,
+		Policies: []engine.PolicyVersion{{Name: "m", Digest: v2.digest()}},
+		Hooks:    []engine.HookVersion{{Hook: engine.HookRotateRAT, Name: "m", Digest: v2.digest()}},
+	}
+	if len(c.History) != 2 || !reflect.DeepEqual(c.History[1], want) {
+		t.Errorf("history after update:\n got %+v\nwant %+v", c.History, want)
+	}
+	// A request refused by a module releases its snapshot too.
+	h.mods.add("t", "m", &fakeModule{policy: rejectWith(engine.CodeInvalidClientMetadata, "no")})
+	h.register("t", "", rp())
+	if n := h.mods.Open(); n != 0 {
+		t.Errorf("%d module snapshots were not released", n)
+	}
 }

@@ -186,7 +186,17 @@ type spyModules struct {
 	policy func(*engine.PolicyInput)
 }
 
-func (s spyModules) Policy(ctx context.Context, tenant, name string, in *engine.PolicyInput) (*engine.PolicyOutput, error) {
+func (s spyModules) Snapshot(tenant string) engine.ModuleSet {
+	return spySet{s.Host.Snapshot(tenant), s.policy}
+}
+
+// spySet is a snapshot of spyModules.
+type spySet struct {
+	engine.ModuleSet
+	policy func(*engine.PolicyInput)
+}
+
+func (s spySet) Policy(ctx context.Context, name string, in *engine.PolicyInput) (*engine.PolicyOutput, error) {
 	s.policy(in)
-	return s.Host.Policy(ctx, tenant, name, in)
+	return s.ModuleSet.Policy(ctx, name, in)
 }

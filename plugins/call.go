@@ -26,16 +26,22 @@ func (m *Module) Call(ctx context.Context, hook engine.Hook, input []byte) ([]by
 
 // call is Call under a given deadline.
 func (m *Module) call(ctx context.Context, hook engine.Hook, input []byte, deadline time.Duration) ([]byte, error) {
+	if !m.acquire() {
+		return nil, errClosed
+	}
+	defer m.release()
+	return m.callHeld(ctx, hook, input, deadline)
+}
+
+// callHeld is call for a caller that holds the module (acquire): it runs
+// even once Close has begun, which waits for the holders.
+func (m *Module) callHeld(ctx context.Context, hook engine.Hook, input []byte, deadline time.Duration) ([]byte, error) {
 	if !m.hooks[hook] {
 		return nil, fmt.Errorf("module %q does not implement the %s hook", m.info.Name, hook)
 	}
 	if len(input) > m.limits.MaxInput {
 		return nil, fmt.Errorf("input of %d bytes is over the %d-byte limit", len(input), m.limits.MaxInput)
 	}
-	if !m.acquire() {
-		return nil, errClosed
-	}
-	defer m.release()
 	ctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
 	ctx, unstop := m.stoppable(ctx)

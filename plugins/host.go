@@ -128,7 +128,8 @@ const (
 // Host runs policy modules for the engine. It is safe for concurrent use.
 //
 // Its set of modules is an immutable catalogue behind an atomic pointer: a
-// call looks the module up once and runs on that version to the end. A new
+// request takes a Snapshot of its tenant's modules once and runs every
+// hook on those versions to the end. A new
 // version is read, checked, compiled, instantiated, pre-warmed and
 // self-tested beside the running one; then a new catalogue is swapped in,
 // and the replaced version is closed in the background once its calls
@@ -165,6 +166,13 @@ type Host struct {
 	// shadowRuns bounds the shadow runs in flight: beyond it, live calls
 	// are not shadowed (the results are then a sample).
 	shadowRuns chan struct{}
+	// tenantCalls holds, per tenant, one token per hook call running for
+	// it (Limits.TenantCalls); guarded by turnsMu.
+	turnsMu     sync.Mutex
+	tenantCalls map[string]chan struct{}
+	tenantLimit int
+	tenantWait  time.Duration
+	reclaim     reclaimer
 }
 
 var _ engine.Modules = (*Host)(nil)
@@ -183,8 +191,10 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		statusEvery: cfg.StatusEvery, limits: cfg.Limits, now: cfg.Now, log: cfg.Logger,
 		observe: cfg.Observe, audit: cfg.Audit, shadowed: cfg.Shadow,
 		slots: map[key]*slot{}, locks: map[key]*sync.Mutex{}, warned: map[string]bool{},
-		statusKick: make(chan struct{}, 1),
-		shadowRuns: make(chan struct{}, cfg.Limits.withDefaults().MaxInstances),
+		statusKick:  make(chan struct{}, 1),
+		shadowRuns:  make(chan struct{}, cfg.Limits.withDefaults().MaxInstances),
+		tenantCalls: map[string]chan struct{}{}, tenantLimit: cfg.Limits.withDefaults().TenantCalls,
+		tenantWait: cfg.Limits.withDefaults().TenantWait,
 	}
 	if h.rescan == 0 {
 		h.rescan = defaultRescan
@@ -298,18 +308,19 @@ func (h *Host) Has(tenant, name string, hook engine.Hook) bool {
 	return e != nil && e.active.Has(hook)
 }
 
-// invoke runs a hook of the named module with the engine's input and reads
-// its output document with parse; a rejection comes back as the module's
+// invoke runs a hook of a module of a snapshot (e, nil when the snapshot
+// has none of that name) with the engine's input and reads its output
+// document with parse; a rejection comes back as the module's
 // *engine.Error. Failures are logged here, with their cause, and returned
 // for the engine to answer with server_error. Every call is reported to
-// Config.Observe. The entry that ran is returned when there was one, with
-// the input document.
-func invoke[T any](h *Host, ctx context.Context, tenant, name string, hook engine.Hook, in any, parse func([]byte) (T, error)) (T, *entry, []byte, error) {
+// Config.Observe. The input document is returned with the output.
+func invoke[T any](h *Host, ctx context.Context, tenant, name string, e *entry, hook engine.Hook, in any, parse func([]byte) (T, error)) (T, []byte, error) {
 	start := time.Now()
-	v, e, doc, err := invokeModule(h, ctx, tenant, name, hook, in, parse)
+	v, doc, err := invokeModule(h, ctx, tenant, name, e, hook, in, parse)
 	o := outcome(err)
 	if o == OutcomeFailed && e != nil {
 		h.fail(ctx, e.active, hook, start, err)
+		h.reclaim.afterFailure()
 	}
 	if h.observe != nil {
 		c := Call{Tenant: tenant, Module: name, Hook: hook, Outcome: o, Duration: time.Since(start)}
@@ -318,37 +329,65 @@ func invoke[T any](h *Host, ctx context.Context, tenant, name string, hook engin
 		}
 		h.observe(c)
 	}
-	return v, e, doc, err
+	return v, doc, err
 }
 
-// invokeModule is invoke without the logging and the observation. A call
-// that finds its module closed, because a new version replaced it between
-// the look-up and the call, runs again on the new catalogue: a swap never
-// fails a request.
-func invokeModule[T any](h *Host, ctx context.Context, tenant, name string, hook engine.Hook, in any, parse func([]byte) (T, error)) (T, *entry, []byte, error) {
+// invokeModule is invoke without the logging and the observation. The
+// snapshot holds e's active module, so that the call runs on it even if a
+// new version has replaced it since the snapshot was taken. The call waits
+// for one of the tenant's turns (Limits.TenantCalls, TenantWait) before its
+// deadline starts.
+func invokeModule[T any](h *Host, ctx context.Context, tenant, name string, e *entry, hook engine.Hook, in any, parse func([]byte) (T, error)) (T, []byte, error) {
 	var zero T
-	var doc []byte
-	for {
-		cat := h.cat.Load()
-		e := cat.lookup(tenant, name)
-		if e == nil {
-			return zero, nil, nil, fmt.Errorf("no module %q for tenant %q", name, tenant)
-		}
-		if doc == nil {
-			var err error
-			if doc, err = envelope(hook, h.now(), in); err != nil {
-				return zero, e, nil, err
-			}
-		}
-		out, err := e.active.Call(ctx, hook, doc)
-		if errors.Is(err, errClosed) && h.cat.Load() != cat {
-			continue
-		}
-		if err != nil {
-			return zero, e, doc, err
-		}
-		v, err := parse(out)
-		return v, e, doc, err
+	if e == nil {
+		return zero, nil, fmt.Errorf("no module %q for tenant %q", name, tenant)
+	}
+	doc, err := envelope(hook, h.now(), in)
+	if err != nil {
+		return zero, nil, err
+	}
+	turns, err := h.takeTurn(ctx, tenant)
+	if err != nil {
+		return zero, doc, err
+	}
+	defer func() { <-turns }()
+	out, err := e.active.callHeld(ctx, hook, doc, e.active.limits.Timeout)
+	if err != nil {
+		return zero, doc, err
+	}
+	v, err := parse(out)
+	return v, doc, err
+}
+
+// turns returns the tenant's call tokens.
+func (h *Host) turns(tenant string) chan struct{} {
+	h.turnsMu.Lock()
+	defer h.turnsMu.Unlock()
+	t := h.tenantCalls[tenant]
+	if t == nil {
+		t = make(chan struct{}, h.tenantLimit)
+		h.tenantCalls[tenant] = t
+	}
+	return t
+}
+
+// takeTurn waits for one of the tenant's turns, at most TenantWait, and
+// returns the tokens, from which the turn is to be taken back when the
+// call ends.
+func (h *Host) takeTurn(ctx context.Context, tenant string) (chan struct{}, error) {
+	turns := h.turns(tenant)
+	select {
+	case turns <- struct{}{}:
+		return turns, nil
+	default:
+	}
+	wait, cancel := context.WithTimeout(ctx, h.tenantWait)
+	defer cancel()
+	select {
+	case turns <- struct{}{}:
+		return turns, nil
+	case <-wait.Done():
+		return nil, fmt.Errorf("no turn within %s: the tenant's %d concurrent calls were busy: %w", h.tenantWait, cap(turns), wait.Err())
 	}
 }
 
@@ -372,45 +411,31 @@ func (h *Host) fail(ctx context.Context, m *Module, hook engine.Hook, start time
 		"hook", hook, "err", err.Error(), "took_ms", float64(time.Since(start).Microseconds())/1000)
 }
 
-// Policy implements engine.Modules. The output's Version is the digest of
-// the module that ran; a rejection comes with an output that holds only
-// the Version, a failure with none. When the module has a version in
-// shadow, that version runs on the same input afterwards, in the
-// background; its answer is compared and reported, never returned.
+// Policy runs a module's policy hook on the tenant's modules of now: a
+// snapshot of one call. The engine runs hooks on a Snapshot instead.
 func (h *Host) Policy(ctx context.Context, tenant, name string, in *engine.PolicyInput) (*engine.PolicyOutput, error) {
-	out, e, doc, err := invoke(h, ctx, tenant, name, engine.HookPolicy, in, policyOutput)
-	o := outcome(err)
-	if o != OutcomeFailed && e.shadow != nil {
-		h.runShadow(ctx, tenant, name, e, doc, out, err)
-	}
-	switch o {
-	case OutcomeOK:
-		out.Version = e.active.info.Digest
-		return out, nil
-	case OutcomeRejected:
-		return &engine.PolicyOutput{Version: e.active.info.Digest}, err
-	default:
-		return nil, err
-	}
+	s := h.Snapshot(tenant)
+	defer s.Release()
+	return s.Policy(ctx, name, in)
 }
 
-// ClientID implements engine.Modules.
+// ClientID runs a module's id_factory hook, as Policy does.
 func (h *Host) ClientID(ctx context.Context, tenant, name string, in *engine.FactoryInput) (string, error) {
-	id, _, _, err := invoke(h, ctx, tenant, name, engine.HookIDFactory, in, func(b []byte) (string, error) { return stringOutput(b, "client_id") })
-	return id, err
+	s := h.Snapshot(tenant)
+	defer s.Release()
+	return s.ClientID(ctx, name, in)
 }
 
-// ClientSecret implements engine.Modules.
+// ClientSecret runs a module's secret_factory hook, as Policy does.
 func (h *Host) ClientSecret(ctx context.Context, tenant, name string, in *engine.FactoryInput) (string, error) {
-	s, _, _, err := invoke(h, ctx, tenant, name, engine.HookSecretFactory, in, func(b []byte) (string, error) { return stringOutput(b, "client_secret") })
-	return s, err
+	s := h.Snapshot(tenant)
+	defer s.Release()
+	return s.ClientSecret(ctx, name, in)
 }
 
-// Decide implements engine.Modules.
+// Decide runs a module's decision hook, as Policy does.
 func (h *Host) Decide(ctx context.Context, tenant, name string, hook engine.Hook, in *engine.DecisionInput) (bool, error) {
-	if hook != engine.HookIssueRAT && hook != engine.HookRotateRAT {
-		return false, fmt.Errorf("plugins: %s is not a decision hook", hook)
-	}
-	d, _, _, err := invoke(h, ctx, tenant, name, hook, in, decisionOutput)
-	return d, err
+	s := h.Snapshot(tenant)
+	defer s.Release()
+	return s.Decide(ctx, name, hook, in)
 }

@@ -49,6 +49,16 @@ type Limits struct {
 	// MaxCallsPerInstance retires an instance after that many calls, so
 	// that no state builds up. Default 10,000.
 	MaxCallsPerInstance int `json:"max_calls_per_instance,omitempty"`
+	// TenantCalls bounds the hook calls made for one tenant that run at
+	// once, across every module it uses, so that a tenant whose module
+	// loops or bombs its memory keeps at most that many CPUs busy: its
+	// other calls wait for a turn, while other tenants' calls run. Default
+	// GOMAXPROCS/2, at least 1.
+	TenantCalls int `json:"tenant_calls,omitempty"`
+	// TenantWait bounds how long a call waits for one of its tenant's
+	// turns; the call's own deadline (Timeout) starts when it has one. A
+	// call that finds no turn in time fails. Default 1s.
+	TenantWait time.Duration `json:"tenant_wait,omitempty"`
 }
 
 // withDefaults returns l with every zero field set to its default.
@@ -75,6 +85,10 @@ func (l Limits) withDefaults() Limits {
 	set(&l.MaxInstances, 2*procs)
 	set(&l.MaxIdle, min(procs, l.MaxInstances))
 	set(&l.MaxCallsPerInstance, 10_000)
+	set(&l.TenantCalls, max(1, procs/2))
+	if l.TenantWait == 0 {
+		l.TenantWait = time.Second
+	}
 	if l.InstantiateTimeout == 0 {
 		l.InstantiateTimeout = 5 * time.Second
 	}
@@ -84,13 +98,13 @@ func (l Limits) withDefaults() Limits {
 // check refuses limits that cannot work.
 func (l Limits) check() error {
 	switch {
-	case l.Timeout < 0 || l.InstantiateTimeout < 0:
+	case l.Timeout < 0 || l.InstantiateTimeout < 0 || l.TenantWait < 0:
 		return fmt.Errorf("plugins: timeouts must not be negative")
 	case l.MemoryPages > 65536:
 		return fmt.Errorf("plugins: memory_pages %d is over the 4 GiB of a 32-bit memory", l.MemoryPages)
 	case l.MaxLogBytes < 0 || l.MaxLogBytesPerSecond < 0:
 		return fmt.Errorf("plugins: log limits must not be negative")
-	case l.MaxInput < 0 || l.MaxOutput < 0 || l.MaxInstances < 0 || l.MaxIdle < 0 || l.MaxCallsPerInstance < 0:
+	case l.MaxInput < 0 || l.MaxOutput < 0 || l.MaxInstances < 0 || l.MaxIdle < 0 || l.MaxCallsPerInstance < 0 || l.TenantCalls < 0:
 		return fmt.Errorf("plugins: limits must not be negative")
 	case l.MaxIdle > l.MaxInstances && l.MaxInstances > 0:
 		return fmt.Errorf("plugins: max_idle %d is more than max_instances %d", l.MaxIdle, l.MaxInstances)

@@ -88,7 +88,7 @@ func (m *Module) instantiate(ctx context.Context) (*instance, error) {
 	w.reset(ctx)
 	out := &stream{w: w, level: slog.LevelInfo}
 	errs := &stream{w: w, level: slog.LevelWarn}
-	mod, err := m.runtime.InstantiateModule(withLog(ctx, w), m.compiled, m.config.WithStdout(out).WithStderr(errs).WithNanosleep(m.sleeper(w)))
+	mod, err := m.runtime.InstantiateModule(withMemory(withLog(ctx, w)), m.compiled, m.config.WithStdout(out).WithStderr(errs).WithNanosleep(m.sleeper(w)))
 	errs.flush()
 	out.flush()
 	if err != nil {

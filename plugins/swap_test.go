@@ -194,7 +194,9 @@ func anonymousCode(t *testing.T) int64 {
 // after it.
 func TestCallsFinishOnTheirVersion(t *testing.T) {
 	ctx := context.Background()
-	h := newHost(t, plugins.Config{Store: memstore.New(memstore.Config{}), Limits: plugins.Limits{Timeout: 300 * time.Millisecond}})
+	// Two turns for the tenant: the check of the new version runs beside
+	// the call in flight rather than waiting for it.
+	h := newHost(t, plugins.Config{Store: memstore.New(memstore.Config{}), Limits: plugins.Limits{Timeout: 300 * time.Millisecond, TenantCalls: 2}})
 	slow := fixture(t, "loop") // runs until its deadline: a call in flight for 300 ms
 	if _, err := h.Upload(ctx, "acme", "p", slow, engine.PolicyChangeOptions{}); err != nil {
 		t.Fatal(err)

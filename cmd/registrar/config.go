@@ -88,6 +88,8 @@ type policyLimits struct {
 	MaxTableElements    uint32          `json:"max_table_elements"`
 	MaxLogKiB           int             `json:"max_log_kib"`
 	MaxLogKiBPerSecond  int             `json:"max_log_kib_per_second"`
+	TenantCalls         int             `json:"tenant_calls"`
+	TenantWait          engine.Duration `json:"tenant_wait"`
 }
 
 func (l policyLimits) limits() plugins.Limits {
@@ -103,6 +105,8 @@ func (l policyLimits) limits() plugins.Limits {
 		MaxTableElements:     l.MaxTableElements,
 		MaxLogBytes:          l.MaxLogKiB << 10,
 		MaxLogBytesPerSecond: l.MaxLogKiBPerSecond << 10,
+		TenantCalls:          l.TenantCalls,
+		TenantWait:           time.Duration(l.TenantWait),
 	}
 }
 

@@ -224,7 +224,7 @@ func testClientsFilterStale(t *testing.T, s engine.Store) {
 
 // testHistory checks that a client's history comes back exactly as it went
 // in: every entry, in order, times to the nanosecond, empty and absent
-// policy lists apart.
+// policy lists apart, with the versions of the other hooks that ran.
 func testHistory(t *testing.T, s engine.Store) {
 	ctx := t.Context()
 	tenant := newTenant()
@@ -240,8 +240,14 @@ func testHistory(t *testing.T, s engine.Store) {
 		case 0:
 			p.Event, p.Token = engine.EventRegister, engine.HashToken("iat")
 			p.Policies = []engine.PolicyVersion{v1, v2, v3}
+			p.Hooks = []engine.HookVersion{
+				{Hook: engine.HookSecretFactory, Name: v2.Name, Digest: v2.Digest},
+				{Hook: engine.HookIDFactory, Name: "ids", Digest: digest("ids")},
+				{Hook: engine.HookIssueRAT, Name: v1.Name, Digest: v1.Digest},
+			}
 		case 1:
 			p.Policies = []engine.PolicyVersion{} // ran none
+			p.Hooks = []engine.HookVersion{{Hook: engine.HookRotateRAT, Name: "rat", Digest: digest("rat")}}
 		case 2:
 			// no Policies at all
 		case 3:

@@ -180,6 +180,7 @@ func newClient(tenant, id string) *engine.Client {
 			At:       t,
 			Token:    engine.HashToken("iat " + tenant),
 			Policies: []engine.PolicyVersion{{Name: "audit", Digest: digest("audit")}, {Name: "quota", Digest: digest("quota")}},
+			Hooks:    []engine.HookVersion{{Hook: engine.HookIDFactory, Name: "ids", Digest: digest("ids")}},
 		}},
 	}
 }
@@ -225,6 +226,9 @@ func scribbleClient(c *engine.Client) {
 		h.At = h.At.Add(time.Hour)
 		for j := range h.Policies {
 			h.Policies[j] = engine.PolicyVersion{Name: "scribbled", Digest: "scribbled"}
+		}
+		for j := range h.Hooks {
+			h.Hooks[j] = engine.HookVersion{Hook: "scribbled", Name: "scribbled", Digest: "scribbled"}
 		}
 	}
 	scribbleJSON(m.JWKS)
