@@ -19,10 +19,11 @@ func newClient(t testing.TB, addrs ...string) redis.UniversalClient {
 	return redisstore.DialForTest(t, addrs...)
 }
 
-// newStore returns a Store over rdb with the default configuration.
+// newStore returns a Store over rdb with the default configuration, but
+// for its timeout (redisstore.SlowMachine).
 func newStore(t testing.TB, rdb redis.UniversalClient) *redisstore.Store {
 	t.Helper()
-	s, err := redisstore.New(rdb, redisstore.Config{})
+	s, err := redisstore.New(rdb, redisstore.ConfigForTest(redisstore.Config{}))
 	if err != nil {
 		t.Fatal(err)
 	}

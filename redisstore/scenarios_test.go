@@ -32,7 +32,7 @@ type backend struct{ addrs []string }
 func (b backend) store(t *testing.T, cfg Config) (*Store, redis.UniversalClient) {
 	t.Helper()
 	rdb := DialForTest(t, b.addrs...)
-	s, err := New(rdb, cfg)
+	s, err := New(rdb, ConfigForTest(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}

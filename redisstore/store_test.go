@@ -117,7 +117,7 @@ func newTestStore(t *testing.T) (*Store, redis.UniversalClient, string) {
 	t.Helper()
 	srv := redistest.Start(t, redistest.Options{})
 	rdb := DialForTest(t, srv.Addr)
-	s, err := New(rdb, Config{})
+	s, err := New(rdb, ConfigForTest(Config{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +300,7 @@ func TestIndexPruned(t *testing.T) {
 	ctx := t.Context()
 	k, _ := s.tenantKeys(tenant)
 	const n = 40
-	soon := time.Now().Add(200 * time.Millisecond)
+	soon := time.Now().Add(2 * time.Second)
 	for i := range n {
 		c := testClient(tenant, fmt.Sprintf("short-%02d", i))
 		c.ExpiresAt = soon
@@ -308,7 +308,9 @@ func TestIndexPruned(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := rdb.ZCard(ctx, k.clients()).Val(); got != n {
+	// On a machine slow enough that the writes outlast the expiry, the
+	// first clients are already gone: the index may hold fewer.
+	if got := rdb.ZCard(ctx, k.clients()).Val(); got != n && time.Now().Before(soon) {
 		t.Fatalf("index holds %d entries, want %d", got, n)
 	}
 	for rdb.Exists(ctx, k.client("short-00")).Val() == 1 {
