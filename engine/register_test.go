@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -1507,31 +1506,3 @@ func TestNewConfig(t *testing.T) {
 	eq(t, "default mode", s.InitialAccessToken, engine.TokenStored)
 }
 
-// TestEngineImportsOnlyStdlib keeps engine pure (STYLE.md rule 1): it
-// depends on the standard library alone, and not on net/http.
-func TestEngineImportsOnlyStdlib(t *testing.T) {
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go tool not found")
-	}
-	out, err := exec.Command(goTool, "list", "-deps", "-f", "{{.ImportPath}} {{.Standard}}", ".").Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
-	self := "github.com/registrar-dev/registrar/engine"
-	sawSelf := false
-	for line := range strings.Lines(string(out)) {
-		path, standard, _ := strings.Cut(strings.TrimSpace(line), " ")
-		switch {
-		case path == self:
-			sawSelf = true
-		case standard != "true":
-			t.Errorf("engine depends on %s, which is not in the standard library", path)
-		case path == "net/http" || strings.HasPrefix(path, "net/http/"):
-			t.Errorf("engine depends on %s", path)
-		}
-	}
-	if !sawSelf {
-		t.Errorf("go list output does not list %s:\n%s", self, out)
-	}
-}

@@ -226,3 +226,31 @@ func exportedReceiver(recv *ast.FieldList) bool {
 		}
 	}
 }
+
+// TestStandardLibraryOnly: the engine (the rules) and fetch (the outbound
+// guard) depend on the standard library alone, so that they can be read,
+// tested and fuzzed without anything else, and the engine does not depend
+// on net/http either: HTTP belongs to httpapi and adminapi.
+func TestStandardLibraryOnly(t *testing.T) {
+	pkgs := listPackages(t)
+	for _, root := range []string{"engine", "fetch"} {
+		seen := map[string]bool{}
+		stack := []string{module + "/" + root}
+		for len(stack) > 0 {
+			p := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if seen[p] {
+				continue
+			}
+			seen[p] = true
+			first, _, _ := strings.Cut(p, "/")
+			switch {
+			case p != module+"/"+root && strings.Contains(first, "."):
+				t.Errorf("%s depends on %s, which is not in the standard library", root, p)
+			case root == "engine" && (p == "net/http" || strings.HasPrefix(p, "net/http/")):
+				t.Errorf("engine depends on %s", p)
+			}
+			stack = append(stack, pkgs[p].imports...)
+		}
+	}
+}
