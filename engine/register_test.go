@@ -1505,4 +1505,3 @@ func TestNewConfig(t *testing.T) {
 	}
 	eq(t, "default mode", s.InitialAccessToken, engine.TokenStored)
 }
-
