@@ -259,46 +259,75 @@ func compileSettings(name string, s Settings) (*tenant, error) {
 		return nil, fmt.Errorf("tenant name %q: use 1-63 lower-case letters, digits and inner hyphens", name)
 	}
 	t := &tenant{name: name, settings: s}
-	fail := func(format string, args ...any) (*tenant, error) {
-		return nil, fmt.Errorf("tenant %q: "+format, append([]any{name}, args...)...)
+	steps := []func() error{t.compileStaticToken, t.compileTokenMode, t.checkModuleNames, t.compileSupported, t.compileResponseTypes, t.compileMetadataSettings}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return nil, fmt.Errorf("tenant %q: %w", name, err)
+		}
 	}
+	return t, nil
+}
+
+// compileStaticToken takes the static initial access token's digest.
+func (t *tenant) compileStaticToken() error {
+	s := t.settings
 	switch {
 	case s.StaticInitialAccessToken != "" && s.StaticInitialAccessTokenSHA256 != "":
-		return fail("set static_initial_access_token or static_initial_access_token_sha256, not both")
+		return errors.New("set static_initial_access_token or static_initial_access_token_sha256, not both")
 	case s.StaticInitialAccessToken != "":
 		t.staticDigest = HashToken(s.StaticInitialAccessToken)
 	case s.StaticInitialAccessTokenSHA256 != "":
 		if !validDigest(s.StaticInitialAccessTokenSHA256) {
-			return fail("static_initial_access_token_sha256 must be 64 lower-case hex digits")
+			return errors.New("static_initial_access_token_sha256 must be 64 lower-case hex digits")
 		}
 		t.staticDigest = s.StaticInitialAccessTokenSHA256
 	}
+	return nil
+}
+
+// compileTokenMode checks initial_access_token against the static token.
+func (t *tenant) compileTokenMode() error {
+	s := t.settings
 	switch s.InitialAccessToken {
 	case "":
 		t.settings.InitialAccessToken = TokenStored
 	case TokenStored, TokenNone:
 	case TokenStatic:
-		if t.staticDigest == "" {
-			return fail("initial_access_token is static but no static_initial_access_token is set")
-		}
-		if s.StaticInitialAccessToken != "" && len(s.StaticInitialAccessToken) < 16 {
-			return fail("initial_access_token is static but static_initial_access_token is shorter than 16 characters")
-		}
-		if s.StaticInitialAccessToken != "" && !ValidBearerValue(s.StaticInitialAccessToken) {
-			return fail("static_initial_access_token must use only the characters of an RFC 6750 bearer token")
+		if err := t.checkStaticToken(); err != nil {
+			return err
 		}
 	default:
-		return fail("initial_access_token %q: want stored, static or none", s.InitialAccessToken)
+		return fmt.Errorf("initial_access_token %q: want stored, static or none", s.InitialAccessToken)
 	}
 	if t.staticDigest != "" && s.InitialAccessToken != TokenStatic {
-		return fail("static_initial_access_token is set but initial_access_token is not static")
+		return errors.New("static_initial_access_token is set but initial_access_token is not static")
 	}
 	if s.MaxClients < 0 {
-		return fail("max_clients must not be negative")
+		return errors.New("max_clients must not be negative")
 	}
+	return nil
+}
+
+// checkStaticToken checks the token of the static mode.
+func (t *tenant) checkStaticToken() error {
+	tok := t.settings.StaticInitialAccessToken
+	switch {
+	case t.staticDigest == "":
+		return errors.New("initial_access_token is static but no static_initial_access_token is set")
+	case tok != "" && len(tok) < 16:
+		return errors.New("initial_access_token is static but static_initial_access_token is shorter than 16 characters")
+	case tok != "" && !ValidBearerValue(tok):
+		return errors.New("static_initial_access_token must use only the characters of an RFC 6750 bearer token")
+	}
+	return nil
+}
+
+// checkModuleNames checks the names of the modules the settings name.
+func (t *tenant) checkModuleNames() error {
+	s := t.settings
 	for _, p := range s.DefaultPolicies {
 		if !ValidModuleName(p) {
-			return fail("default_policies: %q is not a valid policy module name", p)
+			return fmt.Errorf("default_policies: %q is not a valid policy module name", p)
 		}
 	}
 	for field, m := range map[string]string{
@@ -307,75 +336,92 @@ func compileSettings(name string, s Settings) (*tenant, error) {
 		"rotate_registration_access_token": s.RotateRegistrationAccessToken.Module,
 	} {
 		if m != "" && !ValidModuleName(m) {
-			return fail("%s: %q is not a valid policy module name", field, m)
+			return fmt.Errorf("%s: %q is not a valid policy module name", field, m)
 		}
 	}
+	for name, v := range s.PolicyConfig {
+		if !ValidModuleName(name) {
+			return fmt.Errorf("policy_config: %q is not a valid policy module name", name)
+		}
+		if !json.Valid(v) {
+			return fmt.Errorf("policy_config: the configuration of %q is not valid JSON", name)
+		}
+	}
+	return nil
+}
+
+// compileSupported takes the *_supported lists, or their defaults.
+func (t *tenant) compileSupported() error {
+	s := t.settings
 	var err error
 	if t.grantTypes, err = supported("grant_types_supported", s.GrantTypesSupported, defaultGrantTypes, knownGrantTypes); err != nil {
-		return fail("%v", err)
+		return err
 	}
 	if t.authMethods, err = supported("token_endpoint_auth_methods_supported", s.TokenEndpointAuthMethodsSupported, defaultAuthMethods, knownAuthMethods); err != nil {
-		return fail("%v", err)
+		return err
 	}
 	if t.signingAlgs, err = supported("signing_alg_values_supported", s.SigningAlgValuesSupported, defaultSigningAlgs, knownSigningAlgs); err != nil {
-		return fail("%v", err)
+		return err
 	}
 	if t.subjectTypes, err = supported("subject_types_supported", s.SubjectTypesSupported, defaultSubjectTypes, knownSubjectTypes); err != nil {
-		return fail("%v", err)
+		return err
 	}
-	rts := s.ResponseTypesSupported
+	for _, sc := range s.ScopesSupported {
+		if !validScopeToken(sc) {
+			return fmt.Errorf("scopes_supported: %q is not a valid scope token", sc)
+		}
+	}
+	for _, a := range s.ACRValuesSupported {
+		if a == "" || !printable(a, false) {
+			return fmt.Errorf("acr_values_supported: %q must be non-empty, without spaces or control characters", a)
+		}
+	}
+	return nil
+}
+
+// compileResponseTypes normalises response_types_supported.
+func (t *tenant) compileResponseTypes() error {
+	rts := t.settings.ResponseTypesSupported
 	if len(rts) == 0 {
 		rts = defaultResponseType
 	}
 	for _, rt := range rts {
 		norm, ok := normalizeResponseType(rt)
 		if !ok {
-			return fail("response_types_supported: %q is not a response type Registrar knows", rt)
+			return fmt.Errorf("response_types_supported: %q is not a response type Registrar knows", rt)
 		}
 		if !slices.Contains(t.responseTypes, norm) {
 			t.responseTypes = append(t.responseTypes, norm)
 		}
 	}
-	for _, s := range s.ScopesSupported {
-		if !validScopeToken(s) {
-			return fail("scopes_supported: %q is not a valid scope token", s)
-		}
-	}
+	return nil
+}
+
+// compileMetadataSettings takes extra_client_metadata and client_defaults.
+func (t *tenant) compileMetadataSettings() error {
+	s := t.settings
 	t.extra = map[string]bool{}
 	for _, name := range s.ExtraClientMetadata {
 		if !extraNamePattern.MatchString(name) {
-			return fail("extra_client_metadata: %q: use 1-64 characters of a-z A-Z 0-9 _ - . :", name)
+			return fmt.Errorf("extra_client_metadata: %q: use 1-64 characters of a-z A-Z 0-9 _ - . :", name)
 		}
 		lower := strings.ToLower(name)
 		if metadataFields[lower] || IsServerManaged(lower) || localizable[lower] {
-			return fail("extra_client_metadata: %q is (or differs only in case from) a standard member", name)
+			return fmt.Errorf("extra_client_metadata: %q is (or differs only in case from) a standard member", name)
 		}
 		t.extra[name] = true
-	}
-	for name, v := range s.PolicyConfig {
-		if !ValidModuleName(name) {
-			return fail("policy_config: %q is not a valid policy module name", name)
-		}
-		if !json.Valid(v) {
-			return fail("policy_config: the configuration of %q is not valid JSON", name)
-		}
 	}
 	t.defaults = map[string]json.RawMessage{}
 	for k, v := range s.ClientDefaults {
 		if IsServerManaged(k) {
-			return fail("client_defaults: %q is set by the server, not a default", k)
+			return fmt.Errorf("client_defaults: %q is set by the server, not a default", k)
 		}
 		if !json.Valid(v) {
-			return fail("client_defaults: %q is not valid JSON", k)
+			return fmt.Errorf("client_defaults: %q is not valid JSON", k)
 		}
 		t.defaults[k] = compactJSON(v)
 	}
-	for _, a := range s.ACRValuesSupported {
-		if a == "" || !printable(a, false) {
-			return fail("acr_values_supported: %q must be non-empty, without spaces or control characters", a)
-		}
-	}
-	return t, nil
+	return nil
 }
 
 // supported checks a *Supported list against what Registrar knows, or
