@@ -168,6 +168,9 @@ func normalizeResponseType(rt string) (string, bool) {
 	return strings.Join(toks, " "), true
 }
 
+// responseAndGrantTypes checks response_types and grant_types, derives
+// the one from the other when only one is given (RFC 7591 §2.1), and checks
+// that the pair is consistent and supported.
 func (v *validator) responseAndGrantTypes() error {
 	rts, rtSet, err := v.m.strs("response_types")
 	if err != nil {
@@ -182,11 +185,28 @@ func (v *validator) responseAndGrantTypes() error {
 		// without authorization_code expects each client to choose.
 		return nil
 	}
+	norm, err := v.supportedPair(rts, gts)
+	if err != nil {
+		return err
+	}
+	if norm, gts, err = derivePair(norm, gts, rtSet, gtSet); err != nil {
+		return err
+	}
+	if err := v.consistentPair(norm, gts); err != nil {
+		return err
+	}
+	v.md.ResponseTypes, v.md.GrantTypes = norm, gts
+	return nil
+}
+
+// supportedPair normalises the response types and checks both lists
+// against what the tenant supports.
+func (v *validator) supportedPair(rts, gts []string) ([]string, error) {
 	var norm []string
 	for _, rt := range rts {
 		n, ok := normalizeResponseType(rt)
 		if !ok || !slices.Contains(v.t.responseTypes, n) {
-			return invalid("response_types %q is not supported; use any of: %s", truncate(rt, 64), strings.Join(v.t.responseTypes, ", "))
+			return nil, invalid("response_types %q is not supported; use any of: %s", truncate(rt, 64), strings.Join(v.t.responseTypes, ", "))
 		}
 		if !slices.Contains(norm, n) {
 			norm = append(norm, n)
@@ -194,9 +214,15 @@ func (v *validator) responseAndGrantTypes() error {
 	}
 	for _, gt := range gts {
 		if !slices.Contains(v.t.grantTypes, gt) {
-			return invalid("grant_types %q is not supported; use any of: %s", truncate(gt, 64), strings.Join(v.t.grantTypes, ", "))
+			return nil, invalid("grant_types %q is not supported; use any of: %s", truncate(gt, 64), strings.Join(v.t.grantTypes, ", "))
 		}
 	}
+	return norm, nil
+}
+
+// derivePair applies RFC 7591 §2's defaults: neither member gives code and
+// authorization_code; one member alone gives the other what it needs.
+func derivePair(norm, gts []string, rtSet, gtSet bool) ([]string, []string, error) {
 	code, implicit := responseTypeNeeds(norm)
 	switch {
 	case !rtSet && !gtSet:
@@ -215,7 +241,7 @@ func (v *validator) responseAndGrantTypes() error {
 			norm = append(norm, "code")
 		}
 		if slices.Contains(gts, "implicit") {
-			return invalid("grant_types implicit needs response_types saying which tokens the authorization endpoint returns")
+			return nil, nil, invalid("grant_types implicit needs response_types saying which tokens the authorization endpoint returns")
 		}
 	}
 	if norm == nil {
@@ -226,10 +252,16 @@ func (v *validator) responseAndGrantTypes() error {
 		// list says the client uses neither the token nor the authorization
 		// endpoint, which no client can work with, so it is refused rather
 		// than silently widened to authorization_code.
-		return invalid("grant_types and response_types leave the client no grant type and no response type; omit grant_types for the default authorization_code, or name the grant types the client uses")
+		return nil, nil, invalid("grant_types and response_types leave the client no grant type and no response type; omit grant_types for the default authorization_code, or name the grant types the client uses")
 	}
-	// The defaults and derivations above may have changed norm.
-	code, implicit = responseTypeNeeds(norm)
+	return norm, gts, nil
+}
+
+// consistentPair checks that response and grant types need each other,
+// that the derived values are supported too, and that client_credentials
+// goes to a client that authenticates.
+func (v *validator) consistentPair(norm, gts []string) error {
+	code, implicit := responseTypeNeeds(norm)
 	hasGrant := func(g string) bool { return slices.Contains(gts, g) }
 	switch {
 	case code && !hasGrant("authorization_code"):
@@ -241,7 +273,6 @@ func (v *validator) responseAndGrantTypes() error {
 	case hasGrant("implicit") && !implicit:
 		return invalid("grant_types implicit needs a response type with token or id_token")
 	}
-	// Derived values must be supported too.
 	for _, g := range gts {
 		if !slices.Contains(v.t.grantTypes, g) {
 			return invalid("grant_types %q is not supported; use any of: %s", g, strings.Join(v.t.grantTypes, ", "))
@@ -256,7 +287,6 @@ func (v *validator) responseAndGrantTypes() error {
 		// RFC 6749 §4.4: only confidential clients use this grant.
 		return invalid("grant_types client_credentials needs a token_endpoint_auth_method that authenticates the client, not none")
 	}
-	v.md.ResponseTypes, v.md.GrantTypes = norm, gts
 	return nil
 }
 
@@ -323,18 +353,6 @@ func isLocalizedName(name string) bool {
 }
 
 func (v *validator) humanReadable() error {
-	check := func(name, value string) error {
-		if strings.HasPrefix(name, "client_name") {
-			if !printable(value, true) {
-				return invalid("%s must not contain control characters", name)
-			}
-			return nil
-		}
-		if msg := checkWebURL(value, false); msg != "" {
-			return invalid("%s %s", name, msg)
-		}
-		return nil
-	}
 	fields := []struct {
 		name string
 		dst  *string
@@ -351,11 +369,17 @@ func (v *validator) humanReadable() error {
 		if !ok {
 			continue
 		}
-		if err := check(f.name, s); err != nil {
+		if err := checkHumanReadable(f.name, s); err != nil {
 			return err
 		}
 		*f.dst = s
 	}
+	return v.localized()
+}
+
+// localized checks the language-tagged variants (client_name#ja-Jpan-JP)
+// of the human-readable members.
+func (v *validator) localized() error {
 	for _, name := range slices.Sorted(maps.Keys(v.m.obj)) {
 		base, _, ok := strings.Cut(name, "#")
 		if !ok || !localizable[base] {
@@ -371,13 +395,28 @@ func (v *validator) humanReadable() error {
 		if !ok {
 			continue
 		}
-		if err := check(name, s); err != nil {
+		if err := checkHumanReadable(name, s); err != nil {
 			return err
 		}
 		if v.md.Localized == nil {
 			v.md.Localized = map[string]string{}
 		}
 		v.md.Localized[name] = s
+	}
+	return nil
+}
+
+// checkHumanReadable checks one human-readable member: a name is printable
+// text, the others web URLs.
+func checkHumanReadable(name, value string) error {
+	if strings.HasPrefix(name, "client_name") {
+		if !printable(value, true) {
+			return invalid("%s must not contain control characters", name)
+		}
+		return nil
+	}
+	if msg := checkWebURL(value, false); msg != "" {
+		return invalid("%s %s", name, msg)
 	}
 	return nil
 }
