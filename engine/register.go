@@ -73,29 +73,11 @@ func (g grant) actor() string {
 
 // register is Register after authentication.
 func (r *Registrar) register(ctx context.Context, t *tenant, g grant, req RegisterRequest, run *policyRun) (*ClientInformation, error) {
-	obj, err := RequestMetadata(req.Body)
-	if err != nil {
-		return nil, err
-	}
-	t.applyDefaults(obj)
-	// Policies see hosts in the form that will be stored.
-	if err := normalizeHosts(obj, r.hosts); err != nil {
-		return nil, err
-	}
 	facts := RequestFacts{RemoteIP: req.RemoteIP}
-	requested := memberNames(obj)
-	obj, ratPolicies, err := r.runPolicies(ctx, t, run, &PolicyInput{
-		Phase: PhaseRegister, Tenant: t.name, Metadata: obj,
-		Token: g.facts, Request: facts, Policies: g.facts.Policies,
-	})
+	md, ratPolicies, err := r.registrationMetadata(ctx, t, g, facts, req.Body, run)
 	if err != nil {
 		return nil, err
 	}
-	md, err := t.validate(obj, r.keys, r.hosts)
-	if err != nil {
-		return nil, err
-	}
-	r.warnDropped(ctx, t, g.facts.Policies, requested, obj)
 	fin := &FactoryInput{Tenant: t.name, Metadata: md, Token: g.facts, Request: facts}
 	var secret string
 	if md.NeedsSecret() {
@@ -117,56 +99,111 @@ func (r *Registrar) register(ctx context.Context, t *tenant, g grant, req Regist
 	if v := t.settings.RegistrationValidity; v > 0 {
 		c.ExpiresAt = now.Add(timeDuration(v))
 	}
+	rat, err := r.createClient(ctx, t, g, run, fin, c)
+	if err != nil {
+		return nil, err
+	}
+	return &ClientInformation{Client: c, Secret: secret, RegistrationAccessToken: rat}, nil
+}
+
+// registrationMetadata turns a registration request's body into the
+// metadata to store: the tenant's defaults, hosts in stored form, the
+// policies, then validation. It returns the policies the registration
+// access token will carry.
+func (r *Registrar) registrationMetadata(ctx context.Context, t *tenant, g grant, facts RequestFacts, body []byte, run *policyRun) (Metadata, []string, error) {
+	obj, err := RequestMetadata(body)
+	if err != nil {
+		return Metadata{}, nil, err
+	}
+	t.applyDefaults(obj)
+	// Policies see hosts in the form that will be stored.
+	if err := normalizeHosts(obj, r.hosts); err != nil {
+		return Metadata{}, nil, err
+	}
+	requested := memberNames(obj)
+	obj, ratPolicies, err := r.runPolicies(ctx, t, run, &PolicyInput{
+		Phase: PhaseRegister, Tenant: t.name, Metadata: obj,
+		Token: g.facts, Request: facts, Policies: g.facts.Policies,
+	})
+	if err != nil {
+		return Metadata{}, nil, err
+	}
+	md, err := t.validate(obj, r.keys, r.hosts)
+	if err != nil {
+		return Metadata{}, nil, err
+	}
+	r.warnDropped(ctx, t, g.facts.Policies, requested, obj)
+	return md, ratPolicies, nil
+}
+
+// createClient gives c its ID and registration access token and stores it,
+// returning the token. A built-in ID that collides is drawn again; a
+// reserved or module-made one is not: the collision would repeat.
+func (r *Registrar) createClient(ctx context.Context, t *tenant, g grant, run *policyRun, fin *FactoryInput, c *Client) (string, error) {
 	replace := g.iat != nil && g.iat.ClientID != "" && g.iat.Replacement
 	event := EventRegister
 	if replace {
 		event = EventReplace
 	}
-	// A built-in ID that collides is drawn again; a reserved or module-made
-	// one is not: the collision would repeat.
 	for attempt := 0; ; attempt++ {
 		id, builtin, err := r.clientID(ctx, t, run, g, fin)
 		if err != nil {
-			return nil, err
+			return "", err
 		}
 		c.ID = id
-		var rat string
-		if t.managementOn() {
-			issue, err := r.decide(ctx, t, run, t.settings.IssueRegistrationAccessToken, HookIssueRAT, &DecisionInput{
-				Phase: PhaseRegister, Tenant: t.name, ClientID: id, Metadata: md, Token: g.facts, Request: facts,
-			})
-			if err != nil {
-				return nil, err
-			}
-			if issue {
-				if rat, err = newToken(r.rand); err != nil {
-					return nil, serverError("internal server error", err)
-				}
-				c.RegistrationTokenHash = HashToken(rat)
-			}
+		rat, err := r.registrationToken(ctx, t, g, run, fin, c)
+		if err != nil {
+			return "", err
 		}
 		c.History = nil
-		c.record(Provenance{Event: event, At: now, Token: c.IssuedBy, Policies: run.ran, Hooks: slices.Clone(run.hooks)})
+		c.record(Provenance{Event: event, At: c.IssuedAt, Token: c.IssuedBy, Policies: run.ran, Hooks: slices.Clone(run.hooks)})
 		err = r.store.CreateClient(ctx, c, CreateOptions{Replace: replace, MaxClients: t.settings.MaxClients})
-		switch {
-		case err == nil:
-			return &ClientInformation{Client: c, Secret: secret, RegistrationAccessToken: rat}, nil
-		case errors.Is(err, ErrAlreadyExists) && builtin && attempt < 3:
-			continue
-		case errors.Is(err, ErrAlreadyExists) && g.iat != nil && g.iat.ClientID != "":
-			return nil, Errorf(CodeInvalidRequest, "client_id %q is already registered and the initial access token does not allow replacement", id)
-		case errors.Is(err, ErrAlreadyExists):
-			return nil, serverError("the client ID factory produced an ID that is taken", err)
-		case errors.Is(err, ErrNotFound), errors.Is(err, ErrTokenExhausted):
-			return nil, errInvalidToken(err) // the token expired, was revoked or used up meanwhile
-		case errors.Is(err, ErrQuotaExceeded):
-			return nil, &Error{Code: CodeAccessDenied, Description: fmt.Sprintf("tenant %q has reached its limit of %d clients", t.name, t.settings.MaxClients), Err: err}
-		case errors.Is(err, ErrNoTenant):
-			return nil, &Error{Code: CodeNotFound, Description: fmt.Sprintf("no tenant named %q", t.name), Err: err}
-		default:
-			return nil, storeError("create client", err)
+		if err == nil {
+			return rat, nil
 		}
+		if errors.Is(err, ErrAlreadyExists) && builtin && attempt < 3 {
+			continue
+		}
+		return "", createError(err, t, g, id)
 	}
+}
+
+// registrationToken issues a registration access token for c when the
+// tenant's management is on and its decision says so, and returns it.
+func (r *Registrar) registrationToken(ctx context.Context, t *tenant, g grant, run *policyRun, fin *FactoryInput, c *Client) (string, error) {
+	if !t.managementOn() {
+		return "", nil
+	}
+	issue, err := r.decide(ctx, t, run, t.settings.IssueRegistrationAccessToken, HookIssueRAT, &DecisionInput{
+		Phase: PhaseRegister, Tenant: t.name, ClientID: c.ID, Metadata: fin.Metadata, Token: g.facts, Request: fin.Request,
+	})
+	if err != nil || !issue {
+		return "", err
+	}
+	rat, err := newToken(r.rand)
+	if err != nil {
+		return "", serverError("internal server error", err)
+	}
+	c.RegistrationTokenHash = HashToken(rat)
+	return rat, nil
+}
+
+// createError maps the store's refusal of a new client to the OAuth error
+// the client receives.
+func createError(err error, t *tenant, g grant, id string) error {
+	switch {
+	case errors.Is(err, ErrAlreadyExists) && g.iat != nil && g.iat.ClientID != "":
+		return Errorf(CodeInvalidRequest, "client_id %q is already registered and the initial access token does not allow replacement", id)
+	case errors.Is(err, ErrAlreadyExists):
+		return serverError("the client ID factory produced an ID that is taken", err)
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrTokenExhausted):
+		return errInvalidToken(err) // the token expired, was revoked or used up meanwhile
+	case errors.Is(err, ErrQuotaExceeded):
+		return &Error{Code: CodeAccessDenied, Description: fmt.Sprintf("tenant %q has reached its limit of %d clients", t.name, t.settings.MaxClients), Err: err}
+	case errors.Is(err, ErrNoTenant):
+		return &Error{Code: CodeNotFound, Description: fmt.Sprintf("no tenant named %q", t.name), Err: err}
+	}
+	return storeError("create client", err)
 }
 
 // RequestMetadata decodes the body of a registration request into the
