@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 )
 
 // ManageRequest is an RFC 7592 request to the client configuration endpoint.
@@ -115,7 +116,56 @@ func (r *Registrar) Update(ctx context.Context, req ManageRequest) (*ClientInfor
 
 // update is Update after authentication.
 func (r *Registrar) update(ctx context.Context, t *tenant, c *Client, req ManageRequest, run *policyRun) (*ClientInformation, error) {
-	obj, err := decodeRequest(req.Body)
+	obj, err := updateRequest(req.Body, c)
+	if err != nil {
+		return nil, err
+	}
+	facts := RequestFacts{RemoteIP: req.RemoteIP}
+	tok := TokenFacts{Kind: "registration_access_token", Policies: c.RegistrationPolicies, ClientID: c.ID}
+	md, ratPolicies, err := r.updateMetadata(ctx, t, c, obj, tok, facts, run)
+	if err != nil {
+		return nil, err
+	}
+	var newSecret string
+	if md.NeedsSecret() && c.SecretHash == "" {
+		in := &FactoryInput{Tenant: t.name, Metadata: md, Token: tok, Request: facts}
+		if newSecret, err = r.newSecret(ctx, t, run, in); err != nil {
+			return nil, err
+		}
+	}
+	rotate, err := r.decide(ctx, t, run, t.settings.RotateRegistrationAccessToken, HookRotateRAT, &DecisionInput{
+		Phase: PhaseUpdate, Tenant: t.name, ClientID: c.ID, Metadata: md, Token: tok, Request: facts,
+	})
+	if err != nil {
+		return nil, err
+	}
+	rat := req.Token
+	if rotate {
+		if rat, err = newToken(r.rand); err != nil {
+			return nil, serverError("internal server error", err)
+		}
+	}
+	ch := clientChange{md: md, newSecret: newSecret, presented: HashToken(req.Token), rat: rat, ratPolicies: ratPolicies, now: r.now(), run: run}
+	updated, err := r.store.UpdateClient(ctx, t.name, c.ID, ch.apply)
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return nil, e
+		}
+		if errors.Is(err, ErrNotFound) {
+			return nil, errInvalidToken(err) // deleted meanwhile
+		}
+		return nil, storeError("update client", err)
+	}
+	return &ClientInformation{Client: updated, Secret: ch.issued, RegistrationAccessToken: rat}, nil
+}
+
+// updateRequest decodes an RFC 7592 §2.2 update request: it must echo the
+// client's client_id, may send its client_secret (which must match), and
+// must not send the members the server manages. Both are removed from the
+// metadata it returns.
+func updateRequest(body []byte, c *Client) (map[string]json.RawMessage, error) {
+	obj, err := decodeRequest(body)
 	if err != nil {
 		return nil, err
 	}
@@ -136,13 +186,18 @@ func (r *Registrar) update(ctx context.Context, t *tenant, c *Client, req Manage
 	}
 	delete(obj, "client_id")
 	delete(obj, "client_secret")
+	return obj, nil
+}
+
+// updateMetadata turns an update's members into the metadata to store, as
+// registrationMetadata does for a registration, with the client's current
+// metadata in the policies' input.
+func (r *Registrar) updateMetadata(ctx context.Context, t *tenant, c *Client, obj map[string]json.RawMessage, tok TokenFacts, facts RequestFacts, run *policyRun) (Metadata, []string, error) {
 	t.applyDefaults(obj)
 	// Policies see hosts in the form that will be stored.
 	if err := normalizeHosts(obj, r.hosts); err != nil {
-		return nil, err
+		return Metadata{}, nil, err
 	}
-	facts := RequestFacts{RemoteIP: req.RemoteIP}
-	tok := TokenFacts{Kind: "registration_access_token", Policies: c.RegistrationPolicies, ClientID: c.ID}
 	current := c.Metadata
 	requested := memberNames(obj)
 	obj, ratPolicies, err := r.runPolicies(ctx, t, run, &PolicyInput{
@@ -150,65 +205,47 @@ func (r *Registrar) update(ctx context.Context, t *tenant, c *Client, req Manage
 		Current: &current, Token: tok, Request: facts, Policies: c.RegistrationPolicies,
 	})
 	if err != nil {
-		return nil, err
+		return Metadata{}, nil, err
 	}
 	md, err := t.validate(obj, r.keys, r.hosts)
 	if err != nil {
-		return nil, err
+		return Metadata{}, nil, err
 	}
 	r.warnDropped(ctx, t, c.RegistrationPolicies, requested, obj)
-	var newSecret string
-	if md.NeedsSecret() && c.SecretHash == "" {
-		in := &FactoryInput{Tenant: t.name, Metadata: md, Token: tok, Request: facts}
-		if newSecret, err = r.newSecret(ctx, t, run, in); err != nil {
-			return nil, err
-		}
+	return md, ratPolicies, nil
+}
+
+// clientChange is what an update writes; apply runs inside the store's
+// read-modify-write.
+type clientChange struct {
+	md          Metadata
+	newSecret   string // a secret made for a client that had none
+	presented   string // the digest of the presented registration access token
+	rat         string // the registration access token after the update
+	ratPolicies []string
+	now         time.Time
+	run         *policyRun
+	issued      string // set by apply: the secret issued, if any
+}
+
+// apply changes cur, unless a concurrent update rotated the token.
+func (ch *clientChange) apply(cur *Client) error {
+	if subtle.ConstantTimeCompare([]byte(cur.RegistrationTokenHash), []byte(ch.presented)) != 1 {
+		return errInvalidToken(errors.New("registration access token rotated by a concurrent request"))
 	}
-	rotate, err := r.decide(ctx, t, run, t.settings.RotateRegistrationAccessToken, HookRotateRAT, &DecisionInput{
-		Phase: PhaseUpdate, Tenant: t.name, ClientID: c.ID, Metadata: md, Token: tok, Request: facts,
-	})
-	if err != nil {
-		return nil, err
+	ch.issued = ""
+	switch {
+	case !ch.md.NeedsSecret():
+		cur.SecretHash = ""
+	case cur.SecretHash == "" && ch.newSecret != "":
+		cur.SecretHash, ch.issued = HashToken(ch.newSecret), ch.newSecret
+	case cur.SecretHash == "":
+		return Errorf(CodeConflict, "the client changed during the update; retry")
 	}
-	rat := req.Token
-	if rotate {
-		if rat, err = newToken(r.rand); err != nil {
-			return nil, serverError("internal server error", err)
-		}
-	}
-	presented := HashToken(req.Token)
-	var issued string
-	now := r.now()
-	updated, err := r.store.UpdateClient(ctx, t.name, c.ID, func(cur *Client) error {
-		// The token may have been rotated by a concurrent update.
-		if subtle.ConstantTimeCompare([]byte(cur.RegistrationTokenHash), []byte(presented)) != 1 {
-			return errInvalidToken(errors.New("registration access token rotated by a concurrent request"))
-		}
-		issued = ""
-		switch {
-		case !md.NeedsSecret():
-			cur.SecretHash = ""
-		case cur.SecretHash == "" && newSecret != "":
-			cur.SecretHash, issued = HashToken(newSecret), newSecret
-		case cur.SecretHash == "":
-			return Errorf(CodeConflict, "the client changed during the update; retry")
-		}
-		cur.Metadata = md
-		cur.RegistrationTokenHash = HashToken(rat)
-		cur.RegistrationPolicies = ratPolicies
-		cur.UpdatedAt = now
-		cur.record(Provenance{Event: EventUpdate, At: now, Policies: run.ran, Hooks: slices.Clone(run.hooks)})
-		return nil
-	})
-	if err != nil {
-		var e *Error
-		if errors.As(err, &e) {
-			return nil, e
-		}
-		if errors.Is(err, ErrNotFound) {
-			return nil, errInvalidToken(err) // deleted meanwhile
-		}
-		return nil, storeError("update client", err)
-	}
-	return &ClientInformation{Client: updated, Secret: issued, RegistrationAccessToken: rat}, nil
+	cur.Metadata = ch.md
+	cur.RegistrationTokenHash = HashToken(ch.rat)
+	cur.RegistrationPolicies = ch.ratPolicies
+	cur.UpdatedAt = ch.now
+	cur.record(Provenance{Event: EventUpdate, At: ch.now, Policies: ch.run.ran, Hooks: slices.Clone(ch.run.hooks)})
+	return nil
 }
