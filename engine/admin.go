@@ -35,38 +35,8 @@ func (r *Registrar) MintInitialAccessToken(ctx context.Context, tenantName strin
 	if err != nil {
 		return "", nil, err
 	}
-	if t.settings.InitialAccessToken == TokenStatic {
-		return "", nil, Errorf(CodeInvalidRequest, "tenant %q uses a static initial access token; stored tokens would never be accepted there", t.name)
-	}
-	for _, p := range req.Policies {
-		if !ValidModuleName(p) {
-			return "", nil, Errorf(CodeInvalidRequest, "policies: %q is not a valid policy module name", truncate(p, 64))
-		}
-		if r.modules == nil || !r.modules.Has(t.name, p, HookPolicy) {
-			return "", nil, Errorf(CodeInvalidRequest, "policies: tenant %q has no policy module %q with a policy hook", t.name, p)
-		}
-	}
-	if len(slices.Compact(slices.Sorted(slices.Values(req.Policies)))) != len(req.Policies) {
-		return "", nil, Errorf(CodeInvalidRequest, "policies: a policy is named more than once")
-	}
-	if req.ExpiresIn < 0 {
-		return "", nil, Errorf(CodeInvalidRequest, "expires_in must not be negative")
-	}
-	if req.MaxUses < 0 {
-		return "", nil, Errorf(CodeInvalidRequest, "max_uses must not be negative")
-	}
-	if req.ClientID != "" && !ValidClientID(req.ClientID) {
-		return "", nil, Errorf(CodeInvalidRequest, "client_id: want 1-128 characters of A-Z a-z 0-9 . _ ~ -")
-	}
-	if req.Replacement && req.ClientID == "" {
-		return "", nil, Errorf(CodeInvalidRequest, "replacement needs a client_id")
-	}
-	if req.ClientID != "" && !req.Replacement {
-		if _, err := r.store.Client(ctx, t.name, req.ClientID); err == nil {
-			return "", nil, Errorf(CodeConflict, "client %q is already registered; mint the token with replacement to replace it", req.ClientID)
-		} else if !errors.Is(err, ErrNotFound) {
-			return "", nil, storeError("read client", err)
-		}
+	if err := r.checkMintRequest(ctx, t, req); err != nil {
+		return "", nil, err
 	}
 	token, err := newToken(r.rand)
 	if err != nil {
@@ -92,6 +62,53 @@ func (r *Registrar) MintInitialAccessToken(ctx context.Context, tenantName strin
 		Detail: fmt.Sprintf("policies %v, expires %s, max_uses %d, replacement %t", iat.Policies, iat.ExpiresAt.UTC().Format(time.RFC3339), iat.MaxUses, iat.Replacement),
 	})
 	return token, iat, nil
+}
+
+// checkMintRequest refuses a token the tenant could never accept or that
+// would admit something it should not: policies the tenant lacks, a
+// reserved client_id already taken without replacement, bad numbers.
+func (r *Registrar) checkMintRequest(ctx context.Context, t *tenant, req MintRequest) error {
+	if t.settings.InitialAccessToken == TokenStatic {
+		return Errorf(CodeInvalidRequest, "tenant %q uses a static initial access token; stored tokens would never be accepted there", t.name)
+	}
+	if err := r.checkTokenPolicies(t, req.Policies); err != nil {
+		return err
+	}
+	switch {
+	case req.ExpiresIn < 0:
+		return Errorf(CodeInvalidRequest, "expires_in must not be negative")
+	case req.MaxUses < 0:
+		return Errorf(CodeInvalidRequest, "max_uses must not be negative")
+	case req.ClientID != "" && !ValidClientID(req.ClientID):
+		return Errorf(CodeInvalidRequest, "client_id: want 1-128 characters of A-Z a-z 0-9 . _ ~ -")
+	case req.Replacement && req.ClientID == "":
+		return Errorf(CodeInvalidRequest, "replacement needs a client_id")
+	case req.ClientID == "" || req.Replacement:
+		return nil
+	}
+	if _, err := r.store.Client(ctx, t.name, req.ClientID); err == nil {
+		return Errorf(CodeConflict, "client %q is already registered; mint the token with replacement to replace it", req.ClientID)
+	} else if !errors.Is(err, ErrNotFound) {
+		return storeError("read client", err)
+	}
+	return nil
+}
+
+// checkTokenPolicies checks the policies a token names: valid names of
+// modules the tenant has, with a policy hook, each named once.
+func (r *Registrar) checkTokenPolicies(t *tenant, policies []string) error {
+	for _, p := range policies {
+		if !ValidModuleName(p) {
+			return Errorf(CodeInvalidRequest, "policies: %q is not a valid policy module name", truncate(p, 64))
+		}
+		if r.modules == nil || !r.modules.Has(t.name, p, HookPolicy) {
+			return Errorf(CodeInvalidRequest, "policies: tenant %q has no policy module %q with a policy hook", t.name, p)
+		}
+	}
+	if len(slices.Compact(slices.Sorted(slices.Values(policies)))) != len(policies) {
+		return Errorf(CodeInvalidRequest, "policies: a policy is named more than once")
+	}
+	return nil
 }
 
 // InitialAccessToken returns a stored initial access token by its ID.

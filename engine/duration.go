@@ -70,62 +70,55 @@ func ParseDuration(s string) (time.Duration, error) {
 }
 
 func parseISODuration(s string) (time.Duration, error) {
-	bad := func() (time.Duration, error) {
-		return 0, fmt.Errorf("duration %q: not an ISO 8601 duration of the form PnWnDTnHnMnS", s)
-	}
+	bad := fmt.Errorf("duration %q: not an ISO 8601 duration of the form PnWnDTnHnMnS", s)
 	rest := strings.ToUpper(s[1:])
 	if rest == "" || rest == "T" {
-		return bad()
+		return 0, bad
 	}
 	var total float64
 	inTime := false
 	units := "WD" // allowed designators, in order, before T
 	for rest != "" {
 		if rest[0] == 'T' {
-			if inTime {
-				return bad()
+			if inTime || len(rest) == 1 {
+				return 0, bad
 			}
-			inTime, units = true, "HMS"
-			rest = rest[1:]
-			if rest == "" {
-				return bad()
-			}
+			inTime, units, rest = true, "HMS", rest[1:]
 			continue
 		}
-		i := strings.IndexFunc(rest, func(r rune) bool { return (r < '0' || r > '9') && r != '.' && r != ',' })
-		if i <= 0 {
-			return bad()
+		secs, n, left, ok := durationTerm(rest, units)
+		if !ok {
+			return 0, bad
 		}
-		num, err := strconv.ParseFloat(strings.ReplaceAll(rest[:i], ",", "."), 64)
-		if err != nil || num < 0 {
-			return bad()
-		}
-		unit := rest[i]
-		j := strings.IndexByte(units, unit)
-		if j < 0 {
-			return bad()
-		}
-		units = units[j+1:] // each designator at most once, in order
-		var secs float64
-		switch unit {
-		case 'W':
-			secs = 7 * 24 * 3600
-		case 'D':
-			secs = 24 * 3600
-		case 'H':
-			secs = 3600
-		case 'M':
-			secs = 60
-		case 'S':
-			secs = 1
-		}
-		total += num * secs
-		rest = rest[i+1:]
+		total += secs
+		rest, units = rest[n:], left
 	}
 	if total > maxDurationSeconds {
 		return 0, fmt.Errorf("duration %q is too long", s)
 	}
 	return time.Duration(total * float64(time.Second)), nil
+}
+
+// unitSeconds are the seconds of each ISO 8601 duration designator.
+var unitSeconds = map[byte]float64{'W': 7 * 24 * 3600, 'D': 24 * 3600, 'H': 3600, 'M': 60, 'S': 1}
+
+// durationTerm reads one number and designator ("1.5H") at the start of
+// rest: its seconds, the bytes it took, and the designators still allowed
+// after it (each at most once, in order).
+func durationTerm(rest, units string) (secs float64, n int, left string, ok bool) {
+	i := strings.IndexFunc(rest, func(r rune) bool { return (r < '0' || r > '9') && r != '.' && r != ',' })
+	if i <= 0 {
+		return 0, 0, "", false
+	}
+	num, err := strconv.ParseFloat(strings.ReplaceAll(rest[:i], ",", "."), 64)
+	if err != nil || num < 0 {
+		return 0, 0, "", false
+	}
+	j := strings.IndexByte(units, rest[i])
+	if j < 0 {
+		return 0, 0, "", false
+	}
+	return num * unitSeconds[rest[i]], i + 1, units[j+1:], true
 }
 
 // timeDuration converts d for arithmetic with time.Time.
