@@ -117,32 +117,41 @@ func (v *validator) checkRedirectURI(s string, implicit bool) string {
 	web := v.md.ApplicationType == "web"
 	switch scheme {
 	case "https":
-		if host == "" {
-			return "must have a host"
-		}
-		if web && implicit && isLoopbackHost(host) {
-			return "must not use a loopback host: the client uses the implicit grant"
-		}
-		if !web && isLoopbackHost(host) {
-			return "must use http, not https, on a loopback host (RFC 8252 §7.3)"
-		}
+		return httpsRedirect(host, web, implicit)
 	case "http":
-		if host == "" {
-			return "must have a host"
-		}
-		if !isLoopbackHost(host) {
-			return "must use https; http is allowed only on loopback hosts"
-		}
-		if web && implicit {
-			return "must use https: the client uses the implicit grant"
-		}
-		if web && !v.t.settings.WebLoopbackRedirectURIs {
-			return "must use https: web clients may not use http, even on a loopback host"
-		}
-	default:
-		if web {
-			return "must use https: private-use schemes are for native clients (application_type native)"
-		}
+		return v.httpRedirect(host, web, implicit)
+	}
+	if web {
+		return "must use https: private-use schemes are for native clients (application_type native)"
+	}
+	return ""
+}
+
+// httpsRedirect checks an https redirect URI's host for the client's kind.
+func httpsRedirect(host string, web, implicit bool) string {
+	switch {
+	case host == "":
+		return "must have a host"
+	case web && implicit && isLoopbackHost(host):
+		return "must not use a loopback host: the client uses the implicit grant"
+	case !web && isLoopbackHost(host):
+		return "must use http, not https, on a loopback host (RFC 8252 §7.3)"
+	}
+	return ""
+}
+
+// httpRedirect checks an http redirect URI: loopback only, and for web
+// clients only where the tenant allows it and never with the implicit grant.
+func (v *validator) httpRedirect(host string, web, implicit bool) string {
+	switch {
+	case host == "":
+		return "must have a host"
+	case !isLoopbackHost(host):
+		return "must use https; http is allowed only on loopback hosts"
+	case web && implicit:
+		return "must use https: the client uses the implicit grant"
+	case web && !v.t.settings.WebLoopbackRedirectURIs:
+		return "must use https: web clients may not use http, even on a loopback host"
 	}
 	return ""
 }
@@ -155,14 +164,22 @@ func validDNSName(s string) bool {
 		return false
 	}
 	for label := range strings.SplitSeq(s, ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+		if !validDNSLabel(label) {
 			return false
 		}
-		for i := 0; i < len(label); i++ {
-			c := label[i]
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
-				return false
-			}
+	}
+	return true
+}
+
+// validDNSLabel reports whether label is an LDH label of 1-63 characters.
+func validDNSLabel(label string) bool {
+	if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(label); i++ {
+		c := label[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return false
 		}
 	}
 	return true

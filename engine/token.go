@@ -90,12 +90,8 @@ func ValidBearerValue(s string) bool {
 		return false
 	}
 	i := 0
-	for ; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' ||
-			c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/') {
-			break
-		}
+	for i < len(s) && isToken68(s[i]) {
+		i++
 	}
 	if i == 0 {
 		return false
@@ -106,6 +102,13 @@ func ValidBearerValue(s string) bool {
 		}
 	}
 	return true
+}
+
+// isToken68 reports whether c is a character of RFC 6750's b64token other
+// than its trailing "=".
+func isToken68(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' ||
+		c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/'
 }
 
 // readRandom fills b from the source of randomness.
