@@ -123,30 +123,9 @@ func (s *Store) UpdatePolicy(ctx context.Context, tenant, name string, fn func(*
 		if err != nil && !errors.Is(err, redis.Nil) {
 			return nil, s.fail(ctx, "read policy", err)
 		}
-		var old, cur *engine.StoredPolicy
-		if had {
-			if old, err = decodePolicy(raw); err != nil {
-				return nil, err
-			}
-			cur = old.Clone()
-		}
-		next, err := fn(cur)
+		rec, args, err := s.policyUpdate(tenant, name, raw, had, fn)
 		if err != nil {
 			return nil, err
-		}
-		args := []any{raw, flag(had), "", name, s.limits.MaxPolicies}
-		var rec *engine.StoredPolicy
-		if next != nil {
-			var dropped []string
-			rec, dropped = engine.NextStoredPolicy(tenant, name, old, next)
-			data, err := json.Marshal(rec)
-			if err != nil {
-				return nil, fmt.Errorf("redisstore: encode policy: %w", err)
-			}
-			args[2] = data
-			for _, d := range dropped {
-				args = append(args, d)
-			}
 		}
 		create := rec != nil && !had
 		if create {
@@ -158,30 +137,72 @@ func (s *Store) UpdatePolicy(ctx context.Context, tenant, name string, fn func(*
 		if err != nil {
 			return nil, s.fail(ctx, "update policy", err)
 		}
-		switch status {
-		case "OK":
-			if create {
-				if err := s.indexPolicyTenant(octx, tenant); err != nil {
-					return nil, s.fail(ctx, "index policy tenant", err)
-				}
-			}
-			return rec, nil
-		case "REMOVED":
-			return nil, nil
-		case "EMPTY":
-			if err := s.unindexPolicyTenant(octx, tenant, k); err != nil {
-				return nil, s.fail(ctx, "unindex policy tenant", err)
-			}
-			return nil, nil
-		case "NO_TENANT":
-			return nil, engine.ErrNoTenant
-		case "TOO_MANY":
-			return nil, s.limitStatus(tenant, status)
-		case "CONFLICT":
+		if status == "CONFLICT" {
 			continue // another update came first: apply fn to its result
 		}
-		return nil, fmt.Errorf("redisstore: update policy: unexpected reply %q", status)
+		if err := s.policyUpdated(ctx, octx, tenant, k, status, create); err != nil {
+			return nil, err
+		}
+		return rec, nil
 	}
+}
+
+// policyUpdate applies fn to the record read (raw, if had) and returns the
+// new record (nil: removed) and the update script's arguments.
+func (s *Store) policyUpdate(tenant, name, raw string, had bool, fn func(*engine.StoredPolicy) (*engine.StoredPolicy, error)) (*engine.StoredPolicy, []any, error) {
+	var old, cur *engine.StoredPolicy
+	if had {
+		var err error
+		if old, err = decodePolicy(raw); err != nil {
+			return nil, nil, err
+		}
+		cur = old.Clone()
+	}
+	next, err := fn(cur)
+	if err != nil {
+		return nil, nil, err
+	}
+	args := []any{raw, flag(had), "", name, s.limits.MaxPolicies}
+	if next == nil {
+		return nil, args, nil
+	}
+	rec, dropped := engine.NextStoredPolicy(tenant, name, old, next)
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return nil, nil, fmt.Errorf("redisstore: encode policy: %w", err)
+	}
+	args[2] = data
+	for _, d := range dropped {
+		args = append(args, d)
+	}
+	return rec, args, nil
+}
+
+// policyUpdated finishes an update the script answered with status (other
+// than CONFLICT): the tenant index of policies follows, and a refusal
+// becomes its error.
+func (s *Store) policyUpdated(ctx, octx context.Context, tenant string, k keys, status string, created bool) error {
+	switch status {
+	case "OK":
+		if created {
+			if err := s.indexPolicyTenant(octx, tenant); err != nil {
+				return s.fail(ctx, "index policy tenant", err)
+			}
+		}
+		return nil
+	case "REMOVED":
+		return nil
+	case "EMPTY":
+		if err := s.unindexPolicyTenant(octx, tenant, k); err != nil {
+			return s.fail(ctx, "unindex policy tenant", err)
+		}
+		return nil
+	case "NO_TENANT":
+		return engine.ErrNoTenant
+	case "TOO_MANY":
+		return s.limitStatus(tenant, status)
+	}
+	return fmt.Errorf("redisstore: update policy: unexpected reply %q", status)
 }
 
 // indexPolicyTenant adds tenant to the index of tenants with policies.
@@ -268,6 +289,22 @@ func (s *Store) StoredPolicies(ctx context.Context) ([]*engine.StoredPolicy, err
 	if _, err := pipe.Exec(octx); err != nil {
 		return nil, s.fail(ctx, "read policies", err)
 	}
+	recs, err := decodePolicies(cmds)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(recs, func(a, b *engine.StoredPolicy) int {
+		if c := strings.Compare(a.Tenant, b.Tenant); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	return recs, nil
+}
+
+// decodePolicies decodes the records that MGETs found (a key removed
+// between the listing and the read is skipped).
+func decodePolicies(cmds []*redis.SliceCmd) ([]*engine.StoredPolicy, error) {
 	var recs []*engine.StoredPolicy
 	for _, cmd := range cmds {
 		for _, v := range cmd.Val() {
@@ -282,12 +319,6 @@ func (s *Store) StoredPolicies(ctx context.Context) ([]*engine.StoredPolicy, err
 			recs = append(recs, p)
 		}
 	}
-	slices.SortFunc(recs, func(a, b *engine.StoredPolicy) int {
-		if c := strings.Compare(a.Tenant, b.Tenant); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Name, b.Name)
-	})
 	return recs, nil
 }
 

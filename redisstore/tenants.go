@@ -48,25 +48,9 @@ func (s *Store) PutTenant(ctx context.Context, t *engine.TenantRecord, ifRevisio
 			return nil, engine.ErrDeleting
 		}
 		oldRec, had := vals[0].(string)
-		var old *engine.TenantRecord
-		if had {
-			if old, err = decodeTenant(oldRec); err != nil {
-				return nil, err
-			}
-		}
-		if ifRevision != 0 && (old == nil || old.Revision != ifRevision) {
-			return nil, engine.ErrRevisionMismatch
-		}
-		rec := t.Clone()
-		rec.Deleting = false
-		rec.Revision = 1
-		if old != nil {
-			rec.Revision = old.Revision + 1
-			rec.CreatedAt = old.CreatedAt
-		}
-		data, err := json.Marshal(rec)
+		rec, data, err := nextTenant(t, oldRec, had, ifRevision)
 		if err != nil {
-			return nil, fmt.Errorf("redisstore: encode tenant: %w", err)
+			return nil, err
 		}
 		if !had {
 			if err := s.rdb.ZAdd(octx, index, redis.Z{Member: t.Name}).Err(); err != nil {
@@ -93,6 +77,34 @@ func (s *Store) PutTenant(ctx context.Context, t *engine.TenantRecord, ifRevisio
 		}
 		return nil, fmt.Errorf("redisstore: put tenant: unexpected reply %q", status)
 	}
+}
+
+// nextTenant is the record a put writes over the stored one (oldRec, if
+// had): its revision one more, its creation time kept; the put is refused
+// when ifRevision names another revision.
+func nextTenant(t *engine.TenantRecord, oldRec string, had bool, ifRevision int64) (*engine.TenantRecord, []byte, error) {
+	var old *engine.TenantRecord
+	if had {
+		var err error
+		if old, err = decodeTenant(oldRec); err != nil {
+			return nil, nil, err
+		}
+	}
+	if ifRevision != 0 && (old == nil || old.Revision != ifRevision) {
+		return nil, nil, engine.ErrRevisionMismatch
+	}
+	rec := t.Clone()
+	rec.Deleting = false
+	rec.Revision = 1
+	if old != nil {
+		rec.Revision = old.Revision + 1
+		rec.CreatedAt = old.CreatedAt
+	}
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return nil, nil, fmt.Errorf("redisstore: encode tenant: %w", err)
+	}
+	return rec, data, nil
 }
 
 // Tenant returns the tenant record, with Deleting set while the tombstone
