@@ -37,58 +37,77 @@ var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k", "priv
 
 // CheckKeySet implements engine.KeySetChecker.
 func (KeySetChecker) CheckKeySet(raw json.RawMessage) error {
-	// Look at the members first: a private member must be refused even
-	// where the library would read the key as something else.
+	names, err := checkMembers(raw)
+	if err != nil {
+		return err
+	}
+	keys, err := jwk.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("cannot parse the set: %v", err)
+	}
+	if keys.Len() != len(names) {
+		return errors.New("the set has keys that cannot be parsed")
+	}
+	for i := range keys.Len() {
+		key, _ := keys.Key(i)
+		if err := checkParsedKey(key); err != nil {
+			return fmt.Errorf("%s %v", names[i], err)
+		}
+	}
+	return nil
+}
+
+// checkMembers looks at the set's members before any parsing, since a
+// private member must be refused even where the library would read the key
+// as something else, and returns each key's name for errors (its kid, or
+// its index).
+func checkMembers(raw json.RawMessage) ([]string, error) {
 	var set struct {
 		Keys []map[string]json.RawMessage `json:"keys"`
 	}
 	if err := json.Unmarshal(raw, &set); err != nil || set.Keys == nil {
-		return errors.New(`want an object with a "keys" array of JWK objects`)
+		return nil, errors.New(`want an object with a "keys" array of JWK objects`)
 	}
 	if len(set.Keys) == 0 {
-		return errors.New("the set has no keys")
+		return nil, errors.New("the set has no keys")
 	}
 	if len(set.Keys) > MaxKeys {
-		return fmt.Errorf("the set has more than %d keys", MaxKeys)
+		return nil, fmt.Errorf("the set has more than %d keys", MaxKeys)
 	}
 	names := make([]string, len(set.Keys))
 	for i, k := range set.Keys {
 		names[i] = keyName(i, k)
 		for _, m := range privateMembers {
 			if _, ok := k[m]; ok {
-				return fmt.Errorf("%s has the private or symmetric member %q; register public keys only", names[i], m)
+				return nil, fmt.Errorf("%s has the private or symmetric member %q; register public keys only", names[i], m)
 			}
 		}
 		var kty string
 		if json.Unmarshal(k["kty"], &kty) == nil && kty == "RSA" {
 			if err := checkRSAMembers(k); err != nil {
-				return fmt.Errorf("%s is a weak or malformed RSA key: %v", names[i], err)
+				return nil, fmt.Errorf("%s is a weak or malformed RSA key: %v", names[i], err)
 			}
 		}
 	}
-	keys, err := jwk.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("cannot parse the set: %v", err)
+	return names, nil
+}
+
+// checkParsedKey refuses a parsed key that is symmetric, of an unknown
+// type, private, or not usable as a public key; the error follows the
+// key's name.
+func checkParsedKey(key jwk.Key) error {
+	switch key.KeyType() {
+	case jwa.RSA, jwa.EC, jwa.OKP:
+	case jwa.OctetSeq:
+		return errors.New("is symmetric (kty oct); register public keys only")
+	default:
+		return fmt.Errorf("has unsupported kty %q", key.KeyType())
 	}
-	if keys.Len() != len(set.Keys) {
-		return errors.New("the set has keys that cannot be parsed")
+	if pk, err := jwk.IsPrivateKey(key); err == nil && pk {
+		return errors.New("is a private key; register public keys only")
 	}
-	for i := range keys.Len() {
-		key, _ := keys.Key(i)
-		switch key.KeyType() {
-		case jwa.RSA, jwa.EC, jwa.OKP:
-		case jwa.OctetSeq:
-			return fmt.Errorf("%s is symmetric (kty oct); register public keys only", names[i])
-		default:
-			return fmt.Errorf("%s has unsupported kty %q", names[i], key.KeyType())
-		}
-		pk, err := jwk.IsPrivateKey(key)
-		if err == nil && pk {
-			return fmt.Errorf("%s is a private key; register public keys only", names[i])
-		}
-		if err := checkPublicKey(key); err != nil {
-			return fmt.Errorf("%s is not a usable public key: %v", names[i], err)
-		}
+	if err := checkPublicKey(key); err != nil {
+		return fmt.Errorf("is not a usable public key: %v", err)
 	}
 	return nil
 }
