@@ -318,40 +318,13 @@ func (h *handler) evaluatePolicy(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeUpTo(w, r, engine.MaxPolicyBytes*4/3+maxBodyBytes, &req); err != nil {
 		return err
 	}
-	if req.Metadata == nil {
-		return engine.Errorf(engine.CodeInvalidRequest, "metadata is required: the client metadata to evaluate")
+	wasm, err := req.check()
+	if err != nil {
+		return err
 	}
-	var wasm []byte
-	if req.WASM != "" {
-		if req.Digest != "" {
-			return engine.Errorf(engine.CodeInvalidRequest, "give digest or wasm_base64, not both")
-		}
-		b, err := base64.StdEncoding.DecodeString(req.WASM)
-		if err != nil {
-			return engine.Errorf(engine.CodeInvalidRequest, "wasm_base64 is not base64: %v", err)
-		}
-		if len(b) > engine.MaxPolicyBytes {
-			return engine.Errorf(httpio.CodeRequestTooLarge, "a policy module is at most %d bytes", engine.MaxPolicyBytes)
-		}
-		wasm = b
-	}
-	if req.Phase == "" {
-		req.Phase = engine.PhaseRegister
-	}
-	if req.Phase != engine.PhaseRegister && req.Phase != engine.PhaseUpdate {
-		return engine.Errorf(engine.CodeInvalidRequest, "phase must be register or update")
-	}
-	tok := engine.TokenFacts{Kind: "none", Policies: []string{name}}
-	if req.Token != nil {
-		tok = *req.Token
-		switch tok.Kind {
-		case "none", "static", "initial_access_token", "registration_access_token":
-		default:
-			return engine.Errorf(engine.CodeInvalidRequest, "token.kind must be none, static, initial_access_token or registration_access_token")
-		}
-		if tok.Policies == nil {
-			tok.Policies = []string{name}
-		}
+	tok, err := req.token(name)
+	if err != nil {
+		return err
 	}
 	if req.Config == nil {
 		if s, err := h.reg.Settings(tenant); err == nil {
@@ -371,6 +344,61 @@ func (h *handler) evaluatePolicy(w http.ResponseWriter, r *http.Request) error {
 	}
 	httpio.WriteJSON(w, http.StatusOK, ev)
 	return nil
+}
+
+// check validates an evaluate request, fills in its default phase and
+// returns the module bytes it carries, if any.
+func (req *evaluateRequest) check() ([]byte, error) {
+	if req.Metadata == nil {
+		return nil, engine.Errorf(engine.CodeInvalidRequest, "metadata is required: the client metadata to evaluate")
+	}
+	wasm, err := req.module()
+	if err != nil {
+		return nil, err
+	}
+	if req.Phase == "" {
+		req.Phase = engine.PhaseRegister
+	}
+	if req.Phase != engine.PhaseRegister && req.Phase != engine.PhaseUpdate {
+		return nil, engine.Errorf(engine.CodeInvalidRequest, "phase must be register or update")
+	}
+	return wasm, nil
+}
+
+// module decodes the module bytes the request carries, if any.
+func (req *evaluateRequest) module() ([]byte, error) {
+	if req.WASM == "" {
+		return nil, nil
+	}
+	if req.Digest != "" {
+		return nil, engine.Errorf(engine.CodeInvalidRequest, "give digest or wasm_base64, not both")
+	}
+	b, err := base64.StdEncoding.DecodeString(req.WASM)
+	if err != nil {
+		return nil, engine.Errorf(engine.CodeInvalidRequest, "wasm_base64 is not base64: %v", err)
+	}
+	if len(b) > engine.MaxPolicyBytes {
+		return nil, engine.Errorf(httpio.CodeRequestTooLarge, "a policy module is at most %d bytes", engine.MaxPolicyBytes)
+	}
+	return b, nil
+}
+
+// token is the token the evaluated policy sees: the request's, or open
+// registration; its policies default to the evaluated one.
+func (req *evaluateRequest) token(name string) (engine.TokenFacts, error) {
+	if req.Token == nil {
+		return engine.TokenFacts{Kind: "none", Policies: []string{name}}, nil
+	}
+	tok := *req.Token
+	switch tok.Kind {
+	case "none", "static", "initial_access_token", "registration_access_token":
+	default:
+		return tok, engine.Errorf(engine.CodeInvalidRequest, "token.kind must be none, static, initial_access_token or registration_access_token")
+	}
+	if tok.Policies == nil {
+		tok.Policies = []string{name}
+	}
+	return tok, nil
 }
 
 // replicaView is a replica's status with its times in the admin API's
