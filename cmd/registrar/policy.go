@@ -121,24 +121,34 @@ server would answer 500.`,
 	return cmd
 }
 
-func policyRun(ctx context.Context, path string, o runOptions, e env) error {
-	h := engine.Hook(o.hook)
-	if !slices.Contains(plugins.Hooks, h) {
-		return usageError{fmt.Sprintf("--hook %q: want one of %s", o.hook, hookNames())}
-	}
+// limits are the server's limits (its defaults, or the policy_limits of
+// --server-config), with --timeout's deadline when it is given.
+func (o runOptions) limits() (plugins.Limits, error) {
 	if o.timeout < 0 {
-		return usageError{"--timeout must not be negative"}
+		return plugins.Limits{}, usageError{"--timeout must not be negative"}
 	}
 	limits := plugins.Limits{}
 	if o.serverConfig != "" {
 		fc, err := loadConfig(o.serverConfig)
 		if err != nil {
-			return fmt.Errorf("--server-config: %w", err)
+			return limits, fmt.Errorf("--server-config: %w", err)
 		}
 		limits = fc.PolicyLimits.limits()
 	}
 	if o.timeout != 0 {
 		limits.Timeout = o.timeout
+	}
+	return limits, nil
+}
+
+func policyRun(ctx context.Context, path string, o runOptions, e env) error {
+	h := engine.Hook(o.hook)
+	if !slices.Contains(plugins.Hooks, h) {
+		return usageError{fmt.Sprintf("--hook %q: want one of %s", o.hook, hookNames())}
+	}
+	limits, err := o.limits()
+	if err != nil {
+		return err
 	}
 	name := strings.TrimSuffix(filepath.Base(path), ".wasm")
 	in, before, err := readInput(e, o.input, o.config, o.tenant, h, name)
@@ -222,50 +232,11 @@ type runInput struct {
 // server-managed members dropped); for the factory and decision hooks it
 // is validated as a tenant with default settings would.
 func readInput(e env, path, configPath, tenant string, hook engine.Hook, module string) (any, map[string]json.RawMessage, error) {
-	b, err := readSource(e, "--input", path)
+	md, ri, err := parseRunInput(e, path)
 	if err != nil {
 		return nil, nil, err
 	}
-	top, err := engine.DecodeObject(b)
-	if err != nil {
-		return nil, nil, fmt.Errorf("--input: %v", err)
-	}
-	raw, ok := top["metadata"]
-	if !ok {
-		raw, top = b, nil // the file is the metadata
-	}
-	md, err := engine.RequestMetadata(raw)
-	if err != nil {
-		return nil, nil, fmt.Errorf("--input: metadata: %v", err)
-	}
-	for _, k := range []string{"metadata", "abi", "hook", "now"} {
-		delete(top, k) // the envelope is the host's
-	}
-	var ri runInput
-	rest, err := json.Marshal(top)
-	if err != nil {
-		return nil, nil, err
-	}
-	dec := json.NewDecoder(bytes.NewReader(rest))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&ri); err != nil {
-		return nil, nil, fmt.Errorf("--input: %v", err)
-	}
-	if ri.Tenant == "" {
-		ri.Tenant = tenant
-	}
-	if ri.Phase == "" && hook != engine.HookIDFactory && hook != engine.HookSecretFactory {
-		ri.Phase = engine.PhaseRegister
-	}
-	if ri.Policies == nil {
-		ri.Policies = []string{module}
-	}
-	if ri.Token == nil {
-		ri.Token = &engine.TokenFacts{Kind: "none", Policies: ri.Policies}
-	}
-	if ri.Request == nil {
-		ri.Request = &engine.RequestFacts{RemoteIP: "127.0.0.1"}
-	}
+	ri.fill(tenant, hook, module)
 	if configPath != "" {
 		c, err := os.ReadFile(configPath)
 		if err != nil || !json.Valid(c) {
@@ -290,6 +261,62 @@ func readInput(e env, path, configPath, tenant string, hook engine.Hook, module 
 		Phase: ri.Phase, Tenant: ri.Tenant, ClientID: ri.ClientID, Metadata: valid,
 		Token: *ri.Token, Request: *ri.Request, Config: ri.Config,
 	}, md, nil
+}
+
+// parseRunInput reads the --input file: the metadata, decoded as the
+// server decodes a request, and the other members of the input document.
+func parseRunInput(e env, path string) (map[string]json.RawMessage, runInput, error) {
+	var ri runInput
+	b, err := readSource(e, "--input", path)
+	if err != nil {
+		return nil, ri, err
+	}
+	top, err := engine.DecodeObject(b)
+	if err != nil {
+		return nil, ri, fmt.Errorf("--input: %v", err)
+	}
+	raw, ok := top["metadata"]
+	if !ok {
+		raw, top = b, nil // the file is the metadata
+	}
+	md, err := engine.RequestMetadata(raw)
+	if err != nil {
+		return nil, ri, fmt.Errorf("--input: metadata: %v", err)
+	}
+	for _, k := range []string{"metadata", "abi", "hook", "now"} {
+		delete(top, k) // the envelope is the host's
+	}
+	rest, err := json.Marshal(top)
+	if err != nil {
+		return nil, ri, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(rest))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&ri); err != nil {
+		return nil, ri, fmt.Errorf("--input: %v", err)
+	}
+	return md, ri, nil
+}
+
+// fill gives the members the input file left out their defaults: the
+// tenant of --tenant, the register phase, the module as the only policy,
+// open registration, a loopback client.
+func (ri *runInput) fill(tenant string, hook engine.Hook, module string) {
+	if ri.Tenant == "" {
+		ri.Tenant = tenant
+	}
+	if ri.Phase == "" && hook != engine.HookIDFactory && hook != engine.HookSecretFactory {
+		ri.Phase = engine.PhaseRegister
+	}
+	if ri.Policies == nil {
+		ri.Policies = []string{module}
+	}
+	if ri.Token == nil {
+		ri.Token = &engine.TokenFacts{Kind: "none", Policies: ri.Policies}
+	}
+	if ri.Request == nil {
+		ri.Request = &engine.RequestFacts{RemoteIP: "127.0.0.1"}
+	}
 }
 
 // metadataDiff lists what a policy changed: + added, - removed, ~ changed.
