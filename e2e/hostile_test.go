@@ -129,7 +129,9 @@ func TestHostileModulesRSS(t *testing.T) {
 // passed, and both requests are answered.
 func TestSIGTERMWithHostileCallsInFlight(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "registrar.yaml")
-	if err := os.WriteFile(cfg, []byte("policy_limits:\n  timeout: 1h\n"), 0o644); err != nil {
+	// Both hostile calls are the default tenant's: give it two turns, so
+	// that both are in flight when SIGTERM comes.
+	if err := os.WriteFile(cfg, []byte("policy_limits:\n  timeout: 1h\n  tenant_calls: 2\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	const drain = 2 * time.Second

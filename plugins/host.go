@@ -290,16 +290,45 @@ func (h *Host) Close(ctx context.Context) error {
 	h.closed = true
 	cat := h.cat.Load()
 	h.mu.Unlock()
-	var errs []error
+	var mods []*Module
 	for _, ke := range cat.entries() {
-		for _, m := range ke.e.modules() {
-			errs = append(errs, m.Close(ctx))
-			h.live.Add(-1)
-		}
+		mods = append(mods, ke.e.modules()...)
+	}
+	drainAll(ctx, mods)
+	var errs []error
+	for _, m := range mods {
+		errs = append(errs, m.Close(ctx))
+		h.live.Add(-1)
 	}
 	h.bg.Wait()
 	errs = append(errs, h.cache.Close(ctx))
 	return errors.Join(errs...)
+}
+
+// drainAll closes mods to new calls and waits for the calls in flight to
+// leave; once ctx is done it stops them all. All at once, not module by
+// module: a request holds every module of its tenant's snapshot until it
+// ends, so waiting for one module while another keeps the request asleep
+// would never end.
+func drainAll(ctx context.Context, mods []*Module) {
+	for _, m := range mods {
+		m.markClosing()
+	}
+	drained := make(chan struct{})
+	go func() {
+		for _, m := range mods {
+			<-m.drained
+		}
+		close(drained)
+	}()
+	select {
+	case <-drained:
+	case <-ctx.Done():
+		for _, m := range mods {
+			m.stopCalls()
+		}
+		<-drained
+	}
 }
 
 // Has implements engine.Modules.

@@ -328,21 +328,14 @@ func (m *Module) Has(h engine.Hook) bool { return m.hooks[h] }
 // to finish (or ctx to be done: then it stops them, sleeping or running),
 // then frees the module, its instances and its compiled code.
 func (m *Module) Close(ctx context.Context) error {
-	m.mu.Lock()
-	if !m.closing {
-		m.closing = true
-		if m.calls == 0 {
-			close(m.drained)
-		}
-	}
-	m.mu.Unlock()
+	m.markClosing()
 	select {
 	case <-m.drained:
 	case <-ctx.Done():
 		// Stop the calls left (their contexts are cancelled: guest code
 		// and sleeps end at once) and let them leave, as the runtime must
 		// not be closed under a running host function.
-		m.stopOnce.Do(func() { close(m.stop) })
+		m.stopCalls()
 		<-m.drained
 	}
 	m.closeOnce.Do(func() {
@@ -350,6 +343,22 @@ func (m *Module) Close(ctx context.Context) error {
 	})
 	return m.closeErr
 }
+
+// markClosing refuses new calls; drained closes once those in flight
+// have left.
+func (m *Module) markClosing() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.closing {
+		m.closing = true
+		if m.calls == 0 {
+			close(m.drained)
+		}
+	}
+}
+
+// stopCalls cancels the calls in flight.
+func (m *Module) stopCalls() { m.stopOnce.Do(func() { close(m.stop) }) }
 
 // acquire counts a call in, unless the module is closing.
 func (m *Module) acquire() bool {
