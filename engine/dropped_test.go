@@ -27,7 +27,7 @@ func TestDroppedPolicyMembersAreLogged(t *testing.T) {
 	}})
 	var logged testkit.Buffer
 	r, err := engine.New(engine.Config{
-		Store: newFakeStore(clk.Now), Keys: jose.KeySetChecker{}, Modules: mods, Now: clk.Now, Rand: newSeededRand(1),
+		Store: newFakeStore(clk.Now), Keys: jose.KeySetChecker{}, Modules: mods, Now: clk.Now, Rand: testkit.Rand(1),
 		Logger:  slog.New(slog.NewJSONHandler(&logged, nil)),
 		Tenants: map[string]engine.Settings{"t": {InitialAccessToken: engine.TokenNone, DefaultPolicies: []string{"adds"}, ExtraClientMetadata: []string{"tier"}}},
 	})

@@ -26,7 +26,7 @@ type harness struct {
 	r     *engine.Registrar
 	store *fakeStore
 	mods  *fakeModules
-	clock *clock
+	clock *testkit.Clock
 }
 
 func newHarness(t *testing.T, tenants map[string]engine.Settings) *harness {
@@ -35,7 +35,7 @@ func newHarness(t *testing.T, tenants map[string]engine.Settings) *harness {
 	h := &harness{t: t, store: newFakeStore(clk.Now), mods: newFakeModules(), clock: clk}
 	r, err := engine.New(engine.Config{
 		Store: h.store, Keys: jose.KeySetChecker{}, Hosts: idn.Normalizer{}, Modules: h.mods, Tenants: tenants,
-		Now: clk.Now, Rand: newSeededRand(1), Logger: testkit.DiscardLogger(),
+		Now: clk.Now, Rand: testkit.Rand(1), Logger: testkit.DiscardLogger(),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -1,12 +1,15 @@
 package testkit
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestBufferConcurrent(t *testing.T) {
@@ -68,5 +71,24 @@ func TestDo(t *testing.T) {
 func TestBuildWithoutMain(t *testing.T) {
 	if _, err := buildOf("./nothing"); err == nil {
 		t.Error("Build without Main: no error")
+	}
+}
+
+func TestClock(t *testing.T) {
+	start := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	c := NewClock(start)
+	c.Advance(time.Minute)
+	if got := c.Now(); !got.Equal(start.Add(time.Minute)) {
+		t.Errorf("Now %v", got)
+	}
+}
+
+func TestRandIsSeeded(t *testing.T) {
+	a, b, c := make([]byte, 16), make([]byte, 16), make([]byte, 16)
+	io.ReadFull(Rand(1), a)
+	io.ReadFull(Rand(1), b)
+	io.ReadFull(Rand(2), c)
+	if !bytes.Equal(a, b) || bytes.Equal(a, c) {
+		t.Errorf("seed 1: %x, %x; seed 2: %x", a, b, c)
 	}
 }
