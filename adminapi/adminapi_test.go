@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +15,7 @@ import (
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/httpapi"
 	"github.com/registrar-dev/registrar/idn"
+	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/memstore"
 )
@@ -30,16 +30,23 @@ type env struct {
 
 func setup(t *testing.T) *env {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	store := memstore.New(memstore.Config{})
-	reg, err := engine.New(engine.Config{
-		Store: store, AuditLog: store, Limiter: store, Keys: jose.KeySetChecker{}, Hosts: idn.Normalizer{}, Logger: log,
+	return serve(t, memstore.New(memstore.Config{}), engine.Config{
 		Tenants: map[string]engine.Settings{"acme": {}, "globex-2": {}, "acme-2": {}, "globex": {InitialAccessToken: engine.TokenStatic, StaticInitialAccessToken: "static-secret-value-123"}},
-	})
+	}, nil, nil)
+}
+
+// serve builds a Registrar from cfg over store, with a silent logger, and
+// serves its admin API, with policies and checked against the OpenAPI
+// document (see checked), and its public API.
+func serve(t *testing.T, store *memstore.Store, cfg engine.Config, policies adminapi.Policies, answered func(string)) *env {
+	t.Helper()
+	log := testkit.DiscardLogger()
+	cfg.Store, cfg.AuditLog, cfg.Limiter, cfg.Keys, cfg.Hosts, cfg.Logger = store, store, store, jose.KeySetChecker{}, idn.Normalizer{}, log
+	reg, err := engine.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	adm, err := adminapi.New(adminapi.Config{Registrar: reg, Token: token, Issuer: "https://id.example", Logger: log})
+	adm, err := adminapi.New(adminapi.Config{Registrar: reg, Token: token, Issuer: "https://id.example", Policies: policies, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,10 +54,7 @@ func setup(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, store: store, admin: httptest.NewServer(checked(t, adm, nil)), public: httptest.NewServer(pub)}
-	t.Cleanup(e.admin.Close)
-	t.Cleanup(e.public.Close)
-	return e
+	return &env{t: t, store: store, admin: testkit.NewServer(t, checked(t, adm, answered)), public: testkit.NewServer(t, pub)}
 }
 
 // checked wraps the admin handler so that every response it writes is
@@ -70,32 +74,27 @@ func checked(t *testing.T, h http.Handler, answered func(string)) http.Handler {
 	})
 }
 
+// send sends a request to srv with a bearer token (none when empty) and
+// extra headers, each replacing any the request has, and reads the
+// response completely.
+func (e *env) send(srv *httptest.Server, method, path, bearer, body string, header map[string]string) testkit.Response {
+	e.t.Helper()
+	headers := []string{testkit.Bearer(bearer)}
+	for k, v := range header {
+		headers = append(headers, k+":", k+": "+v)
+	}
+	return testkit.Do(e.t, srv, method, path, body, headers...)
+}
+
 // call sends a request and decodes a JSON object answer (nil for none).
 func (e *env) call(srv *httptest.Server, method, path, bearer, body string) (int, map[string]any) {
 	e.t.Helper()
-	req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
+	r := e.send(srv, method, path, bearer, body, nil)
+	m := r.Object(e.t)
+	if r.StatusCode >= 400 && (m["error"] == nil || m["error_description"] == nil) {
+		e.t.Errorf("%s %s: error without error JSON: %s", method, path, r.Bytes)
 	}
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
-	}
-	resp, err := srv.Client().Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	var m map[string]any
-	if len(b) > 0 {
-		if err := json.Unmarshal(b, &m); err != nil {
-			e.t.Fatalf("%s %s: not JSON: %s", method, path, b)
-		}
-	}
-	if resp.StatusCode >= 400 && (m["error"] == nil || m["error_description"] == nil) {
-		e.t.Errorf("%s %s: error without error JSON: %s", method, path, b)
-	}
-	return resp.StatusCode, m
+	return r.StatusCode, m
 }
 
 // adminTime parses a time of an admin response: RFC 3339 in UTC, to the

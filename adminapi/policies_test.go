@@ -4,20 +4,14 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/registrar-dev/registrar/adminapi"
 	"github.com/registrar-dev/registrar/engine"
-	"github.com/registrar-dev/registrar/httpapi"
-	"github.com/registrar-dev/registrar/idn"
-	"github.com/registrar-dev/registrar/jose"
+	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/memstore"
 	"github.com/registrar-dev/registrar/plugins"
 )
@@ -36,34 +30,15 @@ func setupPoliciesAnswered(t *testing.T, answered func(string)) *env {
 // cfg.
 func setupPoliciesWith(t *testing.T, cfg memstore.Config, answered func(string)) *env {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	store := memstore.New(cfg)
-	host, err := plugins.New(context.Background(), plugins.Config{Store: store, Logger: log})
+	host, err := plugins.New(context.Background(), plugins.Config{Store: store, Logger: testkit.DiscardLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	go host.Run(ctx)
 	t.Cleanup(func() { stop(); host.Close(context.Background()) })
-	reg, err := engine.New(engine.Config{
-		Store: store, AuditLog: store, Limiter: store, Keys: jose.KeySetChecker{}, Hosts: idn.Normalizer{}, Modules: host, Logger: log,
-		Tenants: map[string]engine.Settings{"acme": {}, "globex": {}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	adm, err := adminapi.New(adminapi.Config{Registrar: reg, Token: token, Issuer: "https://id.example", Policies: host, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := httpapi.New(httpapi.Config{Registrar: reg, Issuer: "https://id.example", Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, store: store, admin: httptest.NewServer(checked(t, adm, answered)), public: httptest.NewServer(pub)}
-	t.Cleanup(e.admin.Close)
-	t.Cleanup(e.public.Close)
-	return e
+	return serve(t, store, engine.Config{Modules: host, Tenants: map[string]engine.Settings{"acme": {}, "globex": {}}}, host, answered)
 }
 
 func fixture(t *testing.T, name string) []byte {

@@ -2,9 +2,7 @@ package adminapi_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -20,24 +18,8 @@ func (e *env) do(srv string, method, path, bearer, body string, header map[strin
 	if srv == "public" {
 		s = e.public
 	}
-	req, _ := http.NewRequest(method, s.URL+path, strings.NewReader(body))
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := s.Client().Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var m map[string]any
-	decodeBody(e.t, resp, &m)
-	return resp.StatusCode, resp.Header, m
+	r := e.send(s, method, path, bearer, body, header)
+	return r.StatusCode, r.Header, r.Object(e.t)
 }
 
 func (e *env) mint(tenant string) (token, id string) {
@@ -220,18 +202,4 @@ func TestRateLimit(t *testing.T) {
 	// Other tenants have budgets of their own.
 	iat, _ := e.mint("acme")
 	e.registerWith(iat, "/tenants/acme")
-}
-
-func decodeBody(t *testing.T, resp *http.Response, v any) {
-	t.Helper()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(b) == 0 {
-		return
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatalf("not JSON: %s", b)
-	}
 }

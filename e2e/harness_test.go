@@ -1,11 +1,7 @@
 package e2e_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,6 +16,7 @@ import (
 	"github.com/registrar-dev/registrar/httpapi"
 	"github.com/registrar-dev/registrar/idn"
 	"github.com/registrar-dev/registrar/internal/redistest"
+	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/plugins"
 	"github.com/registrar-dev/registrar/redisstore"
@@ -69,7 +66,7 @@ func newReplica(t *testing.T, addr, policies string) *replica {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := testkit.DiscardLogger()
 	host, err := plugins.New(ctx, plugins.Config{Dir: policies, Store: store, Logger: log})
 	if err != nil {
 		t.Fatal(err)
@@ -92,10 +89,7 @@ func newReplica(t *testing.T, addr, policies string) *replica {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &replica{t: t, reg: reg, host: host, public: httptest.NewServer(pub), admin: httptest.NewServer(adm)}
-	t.Cleanup(r.public.Close)
-	t.Cleanup(r.admin.Close)
-	return r
+	return &replica{t: t, reg: reg, host: host, public: testkit.NewServer(t, pub), admin: testkit.NewServer(t, adm)}
 }
 
 // response is an HTTP answer with its JSON object body.
@@ -113,30 +107,10 @@ func (r response) str(name string) string {
 
 func (r *replica) do(srv *httptest.Server, method, path, bearer, body string) response {
 	r.t.Helper()
-	req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
-	}
-	resp, err := srv.Client().Do(req)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	out := response{status: resp.StatusCode, header: resp.Header, raw: string(b)}
-	if len(bytes.TrimSpace(b)) > 0 {
-		if err := json.Unmarshal(b, &out.body); err != nil {
-			r.t.Fatalf("%s %s: not a JSON object: %s", method, path, b)
-		}
-	}
+	res := testkit.Do(r.t, srv, method, path, body, testkit.Bearer(bearer))
+	out := response{status: res.StatusCode, header: res.Header, body: res.Object(r.t), raw: string(res.Bytes)}
 	if out.status >= 400 && (out.body["error"] == nil || out.body["error_description"] == nil) {
-		r.t.Errorf("%s %s: %d without the error JSON: %s", method, path, out.status, b)
+		r.t.Errorf("%s %s: %d without the error JSON: %s", method, path, out.status, res.Bytes)
 	}
 	return out
 }

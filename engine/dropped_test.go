@@ -1,34 +1,16 @@
 package engine_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/jose"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestDroppedPolicyMembersAreLogged: a member a policy adds that validation
 // then drops (not standard, not in extra_client_metadata) is reported in
@@ -43,9 +25,9 @@ func TestDroppedPolicyMembersAreLogged(t *testing.T) {
 		md["client_name"] = json.RawMessage(`"Named"`)
 		return &engine.PolicyOutput{Metadata: md}, nil
 	}})
-	var logged syncBuffer
+	var logged testkit.Buffer
 	r, err := engine.New(engine.Config{
-		Store: newFakeStore(clk.Now), Keys: jose.KeySetChecker{}, Modules: mods, Now: clk.Now, Rand: newSeededRand(1),
+		Store: newFakeStore(clk.Now), Keys: jose.KeySetChecker{}, Modules: mods, Now: clk.Now, Rand: testkit.Rand(1),
 		Logger:  slog.New(slog.NewJSONHandler(&logged, nil)),
 		Tenants: map[string]engine.Settings{"t": {InitialAccessToken: engine.TokenNone, DefaultPolicies: []string{"adds"}, ExtraClientMetadata: []string{"tier"}}},
 	})

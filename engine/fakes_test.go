@@ -5,54 +5,19 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/engine/storetest"
+	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/memstore"
 )
 
-// clock is a settable clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock {
-	return &clock{now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// seededRand is a deterministic, concurrency-safe source of randomness.
-type seededRand struct {
-	mu sync.Mutex
-	r  *rand.ChaCha8
-}
-
-func newSeededRand(seed byte) *seededRand {
-	var s [32]byte
-	s[0] = seed
-	return &seededRand{r: rand.NewChaCha8(s)}
-}
-
-func (r *seededRand) Read(p []byte) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.r.Read(p)
+// newClock returns the settable clock of the engine's tests.
+func newClock() *testkit.Clock {
+	return testkit.NewClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
 }
 
 // fakeStore is the reference store (memstore) behind a switch that makes

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/idn"
+	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/jose"
 )
 
@@ -26,7 +26,7 @@ type harness struct {
 	r     *engine.Registrar
 	store *fakeStore
 	mods  *fakeModules
-	clock *clock
+	clock *testkit.Clock
 }
 
 func newHarness(t *testing.T, tenants map[string]engine.Settings) *harness {
@@ -35,7 +35,7 @@ func newHarness(t *testing.T, tenants map[string]engine.Settings) *harness {
 	h := &harness{t: t, store: newFakeStore(clk.Now), mods: newFakeModules(), clock: clk}
 	r, err := engine.New(engine.Config{
 		Store: h.store, Keys: jose.KeySetChecker{}, Hosts: idn.Normalizer{}, Modules: h.mods, Tenants: tenants,
-		Now: clk.Now, Rand: newSeededRand(1), Logger: slog.New(slog.DiscardHandler),
+		Now: clk.Now, Rand: testkit.Rand(1), Logger: testkit.DiscardLogger(),
 	})
 	if err != nil {
 		t.Fatal(err)

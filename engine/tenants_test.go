@@ -3,12 +3,12 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/memstore"
 )
@@ -21,7 +21,7 @@ func replicas(t *testing.T, mods engine.Modules) (a, b *engine.Registrar, store 
 	mk := func() *engine.Registrar {
 		r, err := engine.New(engine.Config{
 			Store: store, AuditLog: store, Limiter: store, Keys: jose.KeySetChecker{}, Modules: mods,
-			Logger: slog.New(slog.DiscardHandler),
+			Logger: testkit.DiscardLogger(),
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -94,7 +94,7 @@ func TestConfiguredTenantsWin(t *testing.T) {
 		t.Fatal(err)
 	}
 	r, err := engine.New(engine.Config{
-		Store: store, Keys: jose.KeySetChecker{}, Logger: slog.New(slog.DiscardHandler),
+		Store: store, Keys: jose.KeySetChecker{}, Logger: testkit.DiscardLogger(),
 		Tenants: map[string]engine.Settings{"acme": {}},
 	})
 	if err != nil {
@@ -196,7 +196,7 @@ func TestAuditRejection(t *testing.T) {
 	gate := &fakeModule{version: "7", policy: rejectWith(engine.CodeInvalidClientMetadata, "no")}
 	mods.add("t", "gate", gate)
 	r, err := engine.New(engine.Config{
-		Store: store, AuditLog: store, Keys: jose.KeySetChecker{}, Modules: mods, Logger: slog.New(slog.DiscardHandler),
+		Store: store, AuditLog: store, Keys: jose.KeySetChecker{}, Modules: mods, Logger: testkit.DiscardLogger(),
 		Tenants: map[string]engine.Settings{"t": {InitialAccessToken: engine.TokenNone, DefaultPolicies: []string{"gate"}}},
 	})
 	if err != nil {
@@ -221,7 +221,7 @@ func TestRegistrationRateLimit(t *testing.T) {
 	ctx := context.Background()
 	store := memstore.New(memstore.Config{})
 	r, err := engine.New(engine.Config{
-		Store: store, Limiter: store, Keys: jose.KeySetChecker{}, Logger: slog.New(slog.DiscardHandler),
+		Store: store, Limiter: store, Keys: jose.KeySetChecker{}, Logger: testkit.DiscardLogger(),
 		Tenants: map[string]engine.Settings{
 			"open":  {InitialAccessToken: engine.TokenNone},
 			"busy":  {InitialAccessToken: engine.TokenNone, RegistrationRateLimit: engine.RateLimit{PerTenant: engine.Rate{Events: 2, Per: 60e9}}},

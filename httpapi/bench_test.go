@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +14,7 @@ import (
 	"github.com/registrar-dev/registrar/adminapi"
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/httpapi"
+	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/memstore"
 	"github.com/registrar-dev/registrar/plugins"
@@ -29,7 +28,7 @@ func benchHandlers(b *testing.B) (http.Handler, http.Handler) {
 
 // benchHandlersWith is benchHandlers with policy modules and tenants.
 func benchHandlersWith(b *testing.B, modules engine.Modules, tenants map[string]engine.Settings) (http.Handler, http.Handler) {
-	log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError}))
+	log := testkit.DiscardLogger()
 	cfg := engine.Config{Store: memstore.New(memstore.Config{}), Keys: jose.KeySetChecker{}, Logger: log, Rand: rand.Reader, Tenants: tenants}
 	if modules != nil {
 		cfg.Modules = modules
@@ -135,7 +134,7 @@ func BenchmarkRegisterWithPolicy(b *testing.B) {
 				b.Fatal(err)
 			}
 			os.WriteFile(filepath.Join(dir, "p.wasm"), wasm, 0o644)
-			host, err := plugins.New(context.Background(), plugins.Config{Dir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			host, err := plugins.New(context.Background(), plugins.Config{Dir: dir, Logger: testkit.DiscardLogger()})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -4,16 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"io"
-	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +17,7 @@ import (
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/httpapi"
 	"github.com/registrar-dev/registrar/idn"
+	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/memstore"
 )
@@ -60,11 +57,9 @@ func newServerWithModules(t *testing.T, tenants map[string]engine.Settings, modu
 	return newTestServer(t, tenants, func(s engine.Store) engine.Store { return s }, modules)
 }
 
-func discardLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
 func newTestServer(t *testing.T, tenants map[string]engine.Settings, wrap func(engine.Store) engine.Store, modules engine.Modules) *server {
 	t.Helper()
-	log := discardLog()
+	log := testkit.DiscardLogger()
 	now := func() time.Time { return epoch }
 	reg, err := engine.New(engine.Config{
 		Store:   wrap(memstore.New(memstore.Config{Now: now})),
@@ -73,7 +68,7 @@ func newTestServer(t *testing.T, tenants map[string]engine.Settings, wrap func(e
 		Modules: modules,
 		Tenants: tenants,
 		Now:     now,
-		Rand:    &lockedReader{r: rand.NewChaCha8([32]byte{})},
+		Rand:    testkit.Rand(0),
 		Logger:  log,
 	})
 	if err != nil {
@@ -88,22 +83,7 @@ func newTestServer(t *testing.T, tenants map[string]engine.Settings, wrap func(e
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{t: t, public: httptest.NewServer(pub), admin: httptest.NewServer(adm), issuer: issuer}
-	t.Cleanup(s.public.Close)
-	t.Cleanup(s.admin.Close)
-	return s
-}
-
-// lockedReader makes a seeded generator safe for concurrent requests.
-type lockedReader struct {
-	mu sync.Mutex
-	r  io.Reader
-}
-
-func (l *lockedReader) Read(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.r.Read(p)
+	return &server{t: t, public: testkit.NewServer(t, pub), admin: testkit.NewServer(t, adm), issuer: issuer}
 }
 
 // response is a response read completely.
@@ -122,38 +102,12 @@ func (r response) json(t *testing.T) map[string]any {
 	return m
 }
 
-// do sends a request with optional JSON body and headers ("Name: value").
+// do sends a request with optional JSON body and headers ("Name: value";
+// see testkit.Do).
 func (s *server) do(base *httptest.Server, method, path, body string, headers ...string) response {
 	s.t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, base.URL+path, rd)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for _, h := range headers {
-		name, value, _ := strings.Cut(h, ": ")
-		if value == "" {
-			req.Header.Del(name)
-			continue
-		}
-		req.Header.Add(name, value)
-	}
-	resp, err := base.Client().Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return response{resp, b}
+	r := testkit.Do(s.t, base, method, path, body, headers...)
+	return response{r.Response, r.Bytes}
 }
 
 func (s *server) get(path string, headers ...string) response {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/plugins"
 )
 
@@ -46,7 +46,7 @@ func BenchmarkNoisyNeighbour(b *testing.B) {
 				os.MkdirAll(filepath.Join(dir, tenant), 0o755)
 				os.WriteFile(filepath.Join(dir, tenant, name+".wasm"), wasm, 0o644)
 			}
-			host, err := plugins.New(context.Background(), plugins.Config{Dir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			host, err := plugins.New(context.Background(), plugins.Config{Dir: dir, Logger: testkit.DiscardLogger()})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/plugins"
 )
 
@@ -36,7 +37,7 @@ func policyHost(t *testing.T) *plugins.Host {
 			t.Fatal(err)
 		}
 	}
-	h, err := plugins.New(context.Background(), plugins.Config{Dir: dir, Logger: discardLog()})
+	h, err := plugins.New(context.Background(), plugins.Config{Dir: dir, Logger: testkit.DiscardLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,14 +5,13 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/httpapi"
+	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/memstore"
 )
@@ -20,13 +19,8 @@ import (
 // TestReadyzWaitsForPolicies: /readyz is 503 while a policy module has no
 // active version, and 200 once every one has.
 func TestReadyzWaitsForPolicies(t *testing.T) {
-	var logs strings.Builder
-	var mu sync.Mutex
-	log := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		return logs.Write(p)
-	}), nil))
+	var logs testkit.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
 	reg, err := engine.New(engine.Config{Store: memstore.New(memstore.Config{}), Keys: jose.KeySetChecker{}, Logger: log})
 	if err != nil {
 		t.Fatal(err)
@@ -42,8 +36,7 @@ func TestReadyzWaitsForPolicies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
+	srv := testkit.NewServer(t, h)
 	get := func() (int, string) {
 		resp, err := http.Get(srv.URL + "/readyz")
 		if err != nil {
@@ -57,18 +50,11 @@ func TestReadyzWaitsForPolicies(t *testing.T) {
 	if status, body := get(); status != 503 || !strings.Contains(body, `"temporarily_unavailable"`) || strings.Contains(body, "limits") {
 		t.Errorf("readyz with a policy pending: %d %s", status, body)
 	}
-	mu.Lock()
 	if !strings.Contains(logs.String(), `policy \"limits\" of tenant \"acme\"`) {
 		t.Errorf("the reason is not in the log:\n%s", logs.String())
 	}
-	mu.Unlock()
 	pending.Store(false)
 	if status, body := get(); status != 200 {
 		t.Errorf("readyz with every policy active: %d %s", status, body)
 	}
 }
-
-// writerFunc is an io.Writer of a function.
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/registrar-dev/registrar/fetch"
+	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/jose"
 )
 
@@ -72,27 +73,9 @@ func (ks *keyServer) count(path string) int {
 	return ks.requests[path]
 }
 
-// clock is a test clock that moves only when told.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // keySets returns KeySets fetching from ks through a guarded client that
 // allow-lists ks, and its clock.
-func keySets(t *testing.T, ks *keyServer, cfg jose.KeySetsConfig) (*jose.KeySets, *clock) {
+func keySets(t *testing.T, ks *keyServer, cfg jose.KeySetsConfig) (*jose.KeySets, *testkit.Clock) {
 	t.Helper()
 	allow, err := fetch.ParseAllowList(ks.srv.Listener.Addr().String())
 	if err != nil {
@@ -102,7 +85,7 @@ func keySets(t *testing.T, ks *keyServer, cfg jose.KeySetsConfig) (*jose.KeySets
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Unix(1_800_000_000, 0)}
+	clk := testkit.NewClock(time.Unix(1_800_000_000, 0))
 	cfg.Fetcher, cfg.Now = client, clk.Now
 	k, err := jose.NewKeySets(cfg)
 	if err != nil {

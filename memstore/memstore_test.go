@@ -6,12 +6,12 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/engine/storetest"
+	"github.com/registrar-dev/registrar/internal/testkit"
 )
 
 func TestConformance(t *testing.T) {
@@ -38,27 +38,12 @@ func TestPolicyLimitsConformance(t *testing.T) {
 	storetest.RunPolicyLimits(t, func(_ *testing.T, l engine.PolicyLimits) engine.PolicyStore { return New(Config{PolicyLimits: l}) })
 }
 
-// clock is a fake clock that moves only when told to.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
+// newClock returns a clock that moves only when told to.
+func newClock() *testkit.Clock {
+	return testkit.NewClock(time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC))
 }
 
-func newClock() *clock { return &clock{now: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func newStore() (*Store, *clock) {
+func newStore() (*Store, *testkit.Clock) {
 	clk := newClock()
 	return New(Config{Now: clk.Now}), clk
 }

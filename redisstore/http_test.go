@@ -1,10 +1,7 @@
 package redisstore_test
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -19,6 +16,7 @@ import (
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/httpapi"
 	"github.com/registrar-dev/registrar/internal/redistest"
+	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/redisstore"
 )
@@ -45,7 +43,7 @@ func newRegistrar(t *testing.T, cfg redisstore.Config, addrs ...string) *registr
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := testkit.DiscardLogger()
 	reg, err := engine.New(engine.Config{Store: store, Keys: jose.KeySetChecker{}, Logger: log})
 	if err != nil {
 		t.Fatal(err)
@@ -58,12 +56,13 @@ func newRegistrar(t *testing.T, cfg redisstore.Config, addrs ...string) *registr
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &registrar{t: t, rdb: rdb, public: httptest.NewServer(pub), admin: httptest.NewServer(adm)}
+	r := &registrar{t: t, rdb: rdb, public: testkit.NewServer(t, pub), admin: testkit.NewServer(t, adm)}
 	t.Cleanup(r.close)
 	return r
 }
 
-// close stops the instance: its listeners and its Redis client.
+// close stops the instance before the test ends: its listeners and its
+// Redis client.
 func (r *registrar) close() {
 	r.public.Close()
 	r.admin.Close()
@@ -80,36 +79,8 @@ type response struct {
 
 func (r *registrar) do(base *httptest.Server, method, path, token, body string) response {
 	r.t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, base.URL+path, rd)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := base.Client().Do(req)
-	if err != nil {
-		r.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	out := response{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &out.body); err != nil {
-			r.t.Fatalf("%s %s: body is not a JSON object: %s", method, path, raw)
-		}
-	}
-	return out
+	res := testkit.Do(r.t, base, method, path, body, testkit.Bearer(token))
+	return response{status: res.StatusCode, header: res.Header, body: res.Object(r.t), raw: string(res.Bytes)}
 }
 
 // mintIAT mints an initial access token for the default tenant.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"slices"
@@ -16,9 +15,10 @@ import (
 
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/internal/redistest"
+	"github.com/registrar-dev/registrar/internal/testkit"
 )
 
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+var quiet = testkit.DiscardLogger()
 
 func TestParseURL(t *testing.T) {
 	type want struct {

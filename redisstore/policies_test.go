@@ -92,18 +92,8 @@ func TestPolicyKeySchema(t *testing.T) {
 		"registrar:{_}:replica:" + st.Replica: "string",
 		"registrar:{_}:replicas":              "zset",
 	}
-	keys, err := rdb.Keys(ctx, "*").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	slices.Sort(keys)
-	if wantKeys := slices.Sorted(maps.Keys(want)); !slices.Equal(keys, wantKeys) {
-		t.Fatalf("keys = %q, want %q", keys, wantKeys)
-	}
-	for k, typ := range want {
-		if got := rdb.Type(ctx, k).Val(); got != typ {
-			t.Errorf("TYPE %s = %s, want %s", k, got, typ)
-		}
+	wantKeyTypes(t, ctx, rdb, want)
+	for k := range want {
 		if k == "registrar:{_}:replica:"+st.Replica {
 			if got := rdb.PTTL(ctx, k).Val(); got > ttl || got < ttl-5*time.Second {
 				t.Errorf("PTTL %s = %v, want about %v", k, got, ttl)

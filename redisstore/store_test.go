@@ -192,19 +192,7 @@ func TestKeySchema(t *testing.T) {
 		"registrar:{_}:tenants":                  "zset",
 		"registrar:{_}:audit":                    "stream",
 	}
-	keys, err := rdb.Keys(ctx, "*").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	slices.Sort(keys)
-	if wantKeys := slices.Sorted(maps.Keys(want)); !slices.Equal(keys, wantKeys) {
-		t.Fatalf("keys = %q, want %q", keys, wantKeys)
-	}
-	for k, typ := range want {
-		if got := rdb.Type(ctx, k).Val(); got != typ {
-			t.Errorf("TYPE %s = %s, want %s", k, got, typ)
-		}
-	}
+	keys := wantKeyTypes(t, ctx, rdb, want)
 	for _, k := range []string{tag + "client:expiring", tag + "iat:" + tokID, tag + "admin:" + adminID} {
 		// PTTL, not PEXPIRETIME, which Redis 6 lacks.
 		ttl, err := rdb.PTTL(ctx, k).Result()
@@ -412,4 +400,24 @@ func TestPrefix(t *testing.T) {
 			t.Errorf("key %q", key)
 		}
 	}
+}
+
+// wantKeyTypes checks that the keys in rdb are those of want, each of the
+// type it names, and returns them sorted.
+func wantKeyTypes(t *testing.T, ctx context.Context, rdb redis.UniversalClient, want map[string]string) []string {
+	t.Helper()
+	stored, err := rdb.Keys(ctx, "*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(stored)
+	if wantKeys := slices.Sorted(maps.Keys(want)); !slices.Equal(stored, wantKeys) {
+		t.Fatalf("keys = %q, want %q", stored, wantKeys)
+	}
+	for k, typ := range want {
+		if got := rdb.Type(ctx, k).Val(); got != typ {
+			t.Errorf("TYPE %s = %s, want %s", k, got, typ)
+		}
+	}
+	return stored
 }

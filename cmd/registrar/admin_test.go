@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/registrar-dev/registrar/internal/testkit"
 )
 
 // recorder is a reverse proxy in front of the admin API that records the
@@ -25,13 +26,12 @@ type recorder struct {
 func (rec *recorder) start(t *testing.T, adminAddr string) string {
 	target, _ := url.Parse("http://" + adminAddr)
 	proxy := httputil.NewSingleHostReverseProxy(target)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := testkit.NewServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec.mu.Lock()
 		rec.seen = append(rec.seen, r.Method+" "+r.URL.EscapedPath())
 		rec.mu.Unlock()
 		proxy.ServeHTTP(w, r)
 	}))
-	t.Cleanup(srv.Close)
 	return srv.URL
 }
 

@@ -1,11 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,79 +13,71 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/registrar-dev/registrar/internal/testkit"
 )
 
-// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func testEnv(vars map[string]string) (env, *syncBuffer, *syncBuffer) {
-	out, errb := &syncBuffer{}, &syncBuffer{}
+// testEnv is an environment with the variables vars, no input, and
+// buffers for standard output and standard error.
+func testEnv(vars map[string]string) (env, *testkit.Buffer, *testkit.Buffer) {
+	out, errb := &testkit.Buffer{}, &testkit.Buffer{}
 	return env{stdout: out, stderr: errb, stdin: strings.NewReader(""), getenv: func(k string) string { return vars[k] }}, out, errb
-}
-
-// freeAddr returns a loopback address that was free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // startServe runs "registrar serve" in the background until the test ends,
 // and waits until it answers.
-func startServe(t *testing.T, vars map[string]string, args ...string) (addr, adminAddr string, stdout *syncBuffer) {
+func startServe(t *testing.T, vars map[string]string, args ...string) (addr, adminAddr string, stdout *testkit.Buffer) {
 	t.Helper()
-	addr, adminAddr = freeAddr(t), freeAddr(t)
+	addr, adminAddr, stdout, _, _ = backgroundServe(t, vars, args...)
+	return addr, adminAddr, stdout
+}
+
+// startServeStoppable is startServe with a function that stops the
+// server, as SIGTERM does, and waits for it; it returns the server's
+// standard error, where its log goes.
+func startServeStoppable(t *testing.T, vars map[string]string, args ...string) (addr, adminAddr string, logs *testkit.Buffer, stop func()) {
+	t.Helper()
+	addr, adminAddr, _, logs, stop = backgroundServe(t, vars, args...)
+	return addr, adminAddr, logs, stop
+}
+
+// backgroundServe runs "registrar serve" in the background until stop is
+// called or the test ends, and waits until it answers.
+func backgroundServe(t *testing.T, vars map[string]string, args ...string) (addr, adminAddr string, stdout, stderr *testkit.Buffer, stop func()) {
+	t.Helper()
+	addr, adminAddr = testkit.FreeAddr(t), testkit.FreeAddr(t)
 	e, out, errb := testEnv(vars)
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
+	exited := make(chan struct{})
+	var runErr error
 	go func() {
-		done <- run(ctx, append([]string{"serve", "--addr", addr, "--admin-addr", adminAddr}, args...), e)
+		runErr = run(ctx, append([]string{"serve", "--addr", addr, "--admin-addr", adminAddr}, args...), e)
+		close(exited)
 	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve returned %v after shutdown", err)
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case <-exited:
+				if runErr != nil {
+					t.Errorf("serve returned %v after shutdown", runErr)
+				}
+			case <-time.After(10 * time.Second):
+				t.Error("serve did not stop on cancel")
 			}
-		case <-time.After(10 * time.Second):
-			t.Error("serve did not stop on cancel")
+		})
+	}
+	t.Cleanup(stop)
+	testkit.WaitReady(t, "http://"+addr+"/healthz", exited, 20*time.Second, func() string {
+		select {
+		case <-exited:
+			return fmt.Sprintf("serve: %v\n%s", runErr, errb)
+		default:
+			return errb.String()
 		}
 	})
-	for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
-		select {
-		case err := <-done:
-			t.Fatalf("serve exited: %v\n%s", err, errb.String())
-		default:
-		}
-		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Since(start) > 10*time.Second {
-			t.Fatalf("serve did not come up\n%s", errb.String())
-		}
-	}
-	return addr, adminAddr, out
+	return addr, adminAddr, out, errb, stop
 }
 
 func TestServeRegisterEndToEnd(t *testing.T) {

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -13,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/metrics"
 	"github.com/registrar-dev/registrar/plugins"
 )
@@ -72,7 +71,7 @@ func TestPolicyCalls(t *testing.T) {
 	m := metrics.New(metrics.Config{KnownTenant: func(name string) bool { return name == "acme" }})
 	observe, _ := observers(m)
 	h, err := plugins.New(context.Background(), plugins.Config{
-		Dir: dir, Observe: observe, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Dir: dir, Observe: observe, Logger: testkit.DiscardLogger(),
 	})
 	if err != nil {
 		t.Fatal(err)

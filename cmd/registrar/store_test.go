@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -13,11 +11,12 @@ import (
 	"time"
 
 	"github.com/registrar-dev/registrar/internal/redistest"
+	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/memstore"
 	"github.com/registrar-dev/registrar/redisstore"
 )
 
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+var quiet = testkit.DiscardLogger()
 
 // TestOpenStore: an empty --redis-url is the in-memory store; a Redis URL
 // is the Redis store (redisstore.Open, whose tests cover the URL forms); a
@@ -50,52 +49,6 @@ func TestOpenStore(t *testing.T) {
 	if !errors.As(err, &usage) || !strings.Contains(err.Error(), "--redis-url") {
 		t.Errorf("openStore(http://...) = %v, want a usage error naming --redis-url", err)
 	}
-}
-
-// startServeStoppable is startServe with a function that stops the
-// server, as SIGTERM does, and waits for it.
-func startServeStoppable(t *testing.T, vars map[string]string, args ...string) (addr, adminAddr string, logs *syncBuffer, stop func()) {
-	t.Helper()
-	addr, adminAddr = freeAddr(t), freeAddr(t)
-	e, _, errb := testEnv(vars)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, append([]string{"serve", "--addr", addr, "--admin-addr", adminAddr}, args...), e)
-	}()
-	stopped := false
-	stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve returned %v after shutdown", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("serve did not stop on cancel")
-		}
-	}
-	t.Cleanup(stop)
-	for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
-		select {
-		case err := <-done:
-			stopped = true
-			t.Fatalf("serve exited: %v\n%s", err, errb.String())
-		default:
-		}
-		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Since(start) > 20*time.Second {
-			t.Fatalf("serve did not come up\n%s", errb.String())
-		}
-	}
-	return addr, adminAddr, errb, stop
 }
 
 // TestServeRedisEndToEnd runs "registrar serve --redis-url" against a real

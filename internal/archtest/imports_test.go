@@ -254,3 +254,25 @@ func TestStandardLibraryOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestTestkitIsForTests: internal/testkit, the harness tests share, is
+// imported by no package of the build (tests are not part of it) and
+// imports the standard library alone, and internal/redistest.
+func TestTestkitIsForTests(t *testing.T) {
+	pkgs := listPackages(t)
+	kit := module + "/internal/testkit"
+	if _, ok := pkgs[kit]; !ok {
+		t.Fatalf("go list does not list %s", kit)
+	}
+	for _, p := range pkgs {
+		if p.path != kit && slices.Contains(p.imports, kit) {
+			t.Errorf("%s imports %s, which is for tests", p.path, kit)
+		}
+	}
+	for _, imp := range pkgs[kit].imports {
+		first, _, _ := strings.Cut(imp, "/")
+		if strings.Contains(first, ".") && imp != module+"/internal/redistest" {
+			t.Errorf("%s imports %s: only the standard library and internal/redistest", kit, imp)
+		}
+	}
+}

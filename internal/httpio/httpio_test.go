@@ -3,7 +3,6 @@ package httpio
 import (
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -11,9 +10,10 @@ import (
 	"testing"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/internal/testkit"
 )
 
-var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
+var discard = testkit.DiscardLogger()
 
 // TestStatusTable walks every error code: each has a deliberate status,
 // and the statuses are the ones the RFCs and docs/api.md name.

@@ -1,0 +1,94 @@
+package testkit
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestBufferConcurrent(t *testing.T) {
+	var b Buffer
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			for range 100 {
+				fmt.Fprintf(&b, "%d", i)
+				_ = b.String()
+			}
+		})
+	}
+	wg.Wait()
+	if n := len(b.String()); n != 400 {
+		t.Errorf("%d bytes, want 400", n)
+	}
+}
+
+func TestDiscardLogger(t *testing.T) {
+	if DiscardLogger().Enabled(t.Context(), 12) {
+		t.Error("the discard logger is enabled")
+	}
+}
+
+func TestFreeAddr(t *testing.T) {
+	l, err := net.Listen("tcp", FreeAddr(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+}
+
+func TestDo(t *testing.T) {
+	srv := NewServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `{"ct":%q,"auth":%q,"n":%d}`, strings.Join(r.Header.Values("Content-Type"), ","), r.Header.Get("Authorization"), r.ContentLength)
+	}))
+	for _, tc := range []struct {
+		body    string
+		headers []string
+		want    string
+	}{
+		{"", nil, `{"ct":"","auth":"","n":0}`},
+		{"{}", []string{Bearer("tok")}, `{"ct":"application/json","auth":"Bearer tok","n":2}`},
+		{"{}", []string{Bearer(""), "Content-Type: text/plain"}, `{"ct":"application/json,text/plain","auth":"","n":2}`},
+		{"{}", []string{"Content-Type: ", "Content-Type: application/wasm"}, `{"ct":"application/wasm","auth":"","n":2}`},
+		{"{}", []string{"Content-Type:"}, `{"ct":"","auth":"","n":2}`},
+	} {
+		r := Do(t, srv, "POST", "/", tc.body, tc.headers...)
+		if string(r.Bytes) != tc.want || r.StatusCode != 200 {
+			t.Errorf("%q %q: %d %s, want %s", tc.body, tc.headers, r.StatusCode, r.Bytes, tc.want)
+		}
+		if r.Object(t)["ct"] == nil {
+			t.Errorf("Object: no ct in %s", r.Bytes)
+		}
+	}
+}
+
+func TestBuildWithoutMain(t *testing.T) {
+	if _, err := buildOf("./nothing"); err == nil {
+		t.Error("Build without Main: no error")
+	}
+}
+
+func TestClock(t *testing.T) {
+	start := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	c := NewClock(start)
+	c.Advance(time.Minute)
+	if got := c.Now(); !got.Equal(start.Add(time.Minute)) {
+		t.Errorf("Now %v", got)
+	}
+}
+
+func TestRandIsSeeded(t *testing.T) {
+	a, b, c := make([]byte, 16), make([]byte, 16), make([]byte, 16)
+	io.ReadFull(Rand(1), a)
+	io.ReadFull(Rand(1), b)
+	io.ReadFull(Rand(2), c)
+	if !bytes.Equal(a, b) || bytes.Equal(a, c) {
+		t.Errorf("seed 1: %x, %x; seed 2: %x", a, b, c)
+	}
+}
