@@ -201,39 +201,59 @@ func (c *Case) Check(out []byte, callErr error) error {
 	}
 	switch {
 	case c.WantError != "":
-		if got["error"] != c.WantError {
-			return fmt.Errorf("output %s; want error %q", clip(out), c.WantError)
-		}
-		if desc, _ := got["error_description"].(string); !strings.Contains(desc, c.WantDescription) {
-			return fmt.Errorf("error_description %q does not contain %q", clip([]byte(desc)), c.WantDescription)
-		}
+		return c.checkError(out, got)
 	case c.WantMatch != nil:
-		if len(got) != len(c.WantMatch) {
-			return fmt.Errorf("output %s has members beyond %v", clip(out), slices.Sorted(maps.Keys(c.WantMatch)))
-		}
-		for _, name := range slices.Sorted(maps.Keys(c.WantMatch)) {
-			re := c.match[name]
-			if re == nil { // a Case not made by ParseCases
-				var err error
-				if re, err = regexp.Compile(c.WantMatch[name]); err != nil {
-					return fmt.Errorf("want_match %q: %w", name, err)
-				}
-			}
-			s, _ := got[name].(string)
-			if !re.MatchString(s) {
-				return fmt.Errorf("member %q = %q does not match %s", name, clip([]byte(s)), c.WantMatch[name])
-			}
-		}
+		return c.checkMatch(out, got)
 	case c.Want != nil:
-		var want map[string]any
-		if err := json.Unmarshal(c.Want, &want); err != nil {
-			return fmt.Errorf("want: %w", err)
-		}
-		if !reflect.DeepEqual(got, want) {
-			return fmt.Errorf("output %s; want %s", clip(out), clip(c.Want))
-		}
+		return c.checkWant(out, got)
 	default:
 		return errors.New("the case has no expectation")
+	}
+}
+
+// checkError compares an output (got, parsed from out) with want_error and
+// want_description.
+func (c *Case) checkError(out []byte, got map[string]any) error {
+	if got["error"] != c.WantError {
+		return fmt.Errorf("output %s; want error %q", clip(out), c.WantError)
+	}
+	if desc, _ := got["error_description"].(string); !strings.Contains(desc, c.WantDescription) {
+		return fmt.Errorf("error_description %q does not contain %q", clip([]byte(desc)), c.WantDescription)
+	}
+	return nil
+}
+
+// checkMatch compares an output (got, parsed from out) with want_match:
+// the same members, each a string its pattern matches.
+func (c *Case) checkMatch(out []byte, got map[string]any) error {
+	if len(got) != len(c.WantMatch) {
+		return fmt.Errorf("output %s has members beyond %v", clip(out), slices.Sorted(maps.Keys(c.WantMatch)))
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.WantMatch)) {
+		re := c.match[name]
+		if re == nil { // a Case not made by ParseCases
+			var err error
+			if re, err = regexp.Compile(c.WantMatch[name]); err != nil {
+				return fmt.Errorf("want_match %q: %w", name, err)
+			}
+		}
+		s, _ := got[name].(string)
+		if !re.MatchString(s) {
+			return fmt.Errorf("member %q = %q does not match %s", name, clip([]byte(s)), c.WantMatch[name])
+		}
+	}
+	return nil
+}
+
+// checkWant compares an output (got, parsed from out) with want, as JSON
+// values.
+func (c *Case) checkWant(out []byte, got map[string]any) error {
+	var want map[string]any
+	if err := json.Unmarshal(c.Want, &want); err != nil {
+		return fmt.Errorf("want: %w", err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		return fmt.Errorf("output %s; want %s", clip(out), clip(c.Want))
 	}
 	return nil
 }

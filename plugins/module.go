@@ -88,6 +88,31 @@ func Load(ctx context.Context, wasm []byte, opts LoadOptions) (*Module, error) {
 	if err := limits.check(); err != nil {
 		return nil, err
 	}
+	m := newModule(wasm, limits, opts)
+	cases, err := m.selfTests(wasm, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.compile(ctx, wasm, opts.Cache); err != nil {
+		return nil, err
+	}
+	if err := m.start(ctx); err != nil {
+		m.free(ctx)
+		return nil, err
+	}
+	for _, cs := range cases {
+		if err := m.RunCases(ctx, cs); err != nil {
+			m.free(ctx)
+			return nil, fmt.Errorf("module %q: %w", m.info.Name, err)
+		}
+		m.cases += len(cs.Cases)
+	}
+	return m, nil
+}
+
+// newModule is the module of wasm before it is compiled: its info, limits,
+// log and log budget.
+func newModule(wasm []byte, limits Limits, opts LoadOptions) *Module {
 	sum := sha256.Sum256(wasm)
 	m := &Module{
 		info:    Info{Name: opts.Name, Tenant: opts.Tenant, Digest: hex.EncodeToString(sum[:]), Size: len(wasm), Imports: []string{}},
@@ -106,7 +131,13 @@ func Load(ctx context.Context, wasm []byte, opts LoadOptions) (*Module, error) {
 		m.log = slog.Default()
 	}
 	m.log = m.log.With("module", opts.Name, "tenant", opts.Tenant, "digest", m.info.Digest[:12])
+	return m
+}
 
+// selfTests are the self-test cases Load runs: the module's registrar.cases
+// section and opts.Cases, or none with opts.SkipCases. A section that does
+// not parse refuses the module even so.
+func (m *Module) selfTests(wasm []byte, opts LoadOptions) ([]*Cases, error) {
 	var cases []*Cases
 	section, err := customSection(wasm, CasesSection)
 	if err != nil {
@@ -123,55 +154,55 @@ func Load(ctx context.Context, wasm []byte, opts LoadOptions) (*Module, error) {
 		cases = append(cases, opts.Cases)
 	}
 	if opts.SkipCases {
-		cases = nil
+		return nil, nil
 	}
+	return cases, nil
+}
 
+// compile makes the module's runtime and compiles wasm in it, its tables
+// capped. On error the module is freed.
+func (m *Module) compile(ctx context.Context, wasm []byte, cache wazero.CompilationCache) error {
 	// Tables are capped in the binary, as wazero does not bound them, and
 	// their capped size is taken off the memory budget.
-	wasm, tableBytes, err := capTables(wasm, limits.MaxTableElements)
+	wasm, tableBytes, err := capTables(wasm, m.limits.MaxTableElements)
 	if err != nil {
-		return nil, fmt.Errorf("module %q: %w", m.info.Name, err)
+		return fmt.Errorf("module %q: %w", m.info.Name, err)
 	}
 	tablePages := uint32((tableBytes + 65535) / 65536)
-	if tablePages >= limits.MemoryPages {
-		return nil, fmt.Errorf("module %q: its tables may take %d bytes, which leaves no memory within the limit of %d pages", m.info.Name, tableBytes, limits.MemoryPages)
+	if tablePages >= m.limits.MemoryPages {
+		return fmt.Errorf("module %q: its tables may take %d bytes, which leaves no memory within the limit of %d pages", m.info.Name, tableBytes, m.limits.MemoryPages)
 	}
 
 	// One runtime per module: its memory cap is the module's, less its
 	// tables, and modules of different tenants can never see each other.
 	rc := wazero.NewRuntimeConfig().
 		WithCloseOnContextDone(true).
-		WithMemoryLimitPages(limits.MemoryPages - tablePages)
-	if opts.Cache != nil {
-		rc = rc.WithCompilationCache(opts.Cache)
+		WithMemoryLimitPages(m.limits.MemoryPages - tablePages)
+	if cache != nil {
+		rc = rc.WithCompilationCache(cache)
 	}
 	m.runtime = wazero.NewRuntimeWithConfig(ctx, rc)
 	if err := m.setUp(ctx, wasm); err != nil {
 		m.free(ctx)
-		return nil, err
+		return err
 	}
-	m.pool = newPool(limits.MaxInstances, limits.MaxIdle)
-	// One instance proves the module can start within the limits and tells
-	// its ABI version; it becomes the first pooled instance.
+	return nil
+}
+
+// start makes the module's pool and its first instance, which proves the
+// module can start within the limits and tells its ABI version.
+func (m *Module) start(ctx context.Context) error {
+	m.pool = newPool(m.limits.MaxInstances, m.limits.MaxIdle)
 	inst, err := m.instantiate(ctx)
 	if err != nil {
-		m.free(ctx)
-		return nil, err
+		return err
 	}
 	if err := m.checkABIVersion(ctx, inst); err != nil {
-		m.free(ctx)
-		return nil, err
+		return err
 	}
 	m.info.MemoryPages = inst.mod.Memory().Size() / 65536
 	m.pool.add(inst)
-	for _, cs := range cases {
-		if err := m.RunCases(ctx, cs); err != nil {
-			m.free(ctx)
-			return nil, fmt.Errorf("module %q: %w", m.info.Name, err)
-		}
-		m.cases += len(cs.Cases)
-	}
-	return m, nil
+	return nil
 }
 
 // free releases what Load made of a module it refuses: the runtime with
