@@ -149,6 +149,7 @@ type Host struct {
 	observe     func(Call)
 	audit       func(context.Context, engine.AuditEvent)
 	shadowed    func(ShadowResult)
+	sources     []moduleSource // the folder's and the store's, as configured
 
 	cat atomic.Pointer[catalogue]
 
@@ -217,15 +218,11 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	}
 	h.cache = c
 	h.cat.Store(&catalogue{})
-	if h.dir != "" {
-		if _, err := h.syncFolder(ctx, true); err != nil {
+	h.sources = h.moduleSources()
+	for _, src := range h.sources {
+		if err := src.load(ctx); err != nil {
 			_ = h.Close(ctx)
-			return nil, fmt.Errorf("plugins: policy folder %s: %w", h.dir, err)
-		}
-	}
-	if h.store != nil {
-		if err := h.syncStore(ctx); err != nil {
-			h.log.ErrorContext(ctx, "policy store: uploaded modules not loaded; retrying at the next rescan", "err", err.Error())
+			return nil, err
 		}
 	}
 	return h, nil

@@ -14,11 +14,8 @@ import (
 // nil when ctx is done; call Close after.
 func (h *Host) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	if h.dir != "" {
-		h.runFolder(ctx, &wg)
-	}
-	if h.store != nil {
-		h.runStore(ctx, &wg)
+	for _, src := range h.sources {
+		src.run(ctx, &wg)
 	}
 	wg.Wait()
 	return nil
