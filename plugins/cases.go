@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/plugins/internal/wasm"
 )
 
 // CasesSection is the name of the custom section in which a module ships
@@ -201,39 +202,59 @@ func (c *Case) Check(out []byte, callErr error) error {
 	}
 	switch {
 	case c.WantError != "":
-		if got["error"] != c.WantError {
-			return fmt.Errorf("output %s; want error %q", clip(out), c.WantError)
-		}
-		if desc, _ := got["error_description"].(string); !strings.Contains(desc, c.WantDescription) {
-			return fmt.Errorf("error_description %q does not contain %q", clip([]byte(desc)), c.WantDescription)
-		}
+		return c.checkError(out, got)
 	case c.WantMatch != nil:
-		if len(got) != len(c.WantMatch) {
-			return fmt.Errorf("output %s has members beyond %v", clip(out), slices.Sorted(maps.Keys(c.WantMatch)))
-		}
-		for _, name := range slices.Sorted(maps.Keys(c.WantMatch)) {
-			re := c.match[name]
-			if re == nil { // a Case not made by ParseCases
-				var err error
-				if re, err = regexp.Compile(c.WantMatch[name]); err != nil {
-					return fmt.Errorf("want_match %q: %w", name, err)
-				}
-			}
-			s, _ := got[name].(string)
-			if !re.MatchString(s) {
-				return fmt.Errorf("member %q = %q does not match %s", name, clip([]byte(s)), c.WantMatch[name])
-			}
-		}
+		return c.checkMatch(out, got)
 	case c.Want != nil:
-		var want map[string]any
-		if err := json.Unmarshal(c.Want, &want); err != nil {
-			return fmt.Errorf("want: %w", err)
-		}
-		if !reflect.DeepEqual(got, want) {
-			return fmt.Errorf("output %s; want %s", clip(out), clip(c.Want))
-		}
+		return c.checkWant(out, got)
 	default:
 		return errors.New("the case has no expectation")
+	}
+}
+
+// checkError compares an output (got, parsed from out) with want_error and
+// want_description.
+func (c *Case) checkError(out []byte, got map[string]any) error {
+	if got["error"] != c.WantError {
+		return fmt.Errorf("output %s; want error %q", clip(out), c.WantError)
+	}
+	if desc, _ := got["error_description"].(string); !strings.Contains(desc, c.WantDescription) {
+		return fmt.Errorf("error_description %q does not contain %q", clip([]byte(desc)), c.WantDescription)
+	}
+	return nil
+}
+
+// checkMatch compares an output (got, parsed from out) with want_match:
+// the same members, each a string its pattern matches.
+func (c *Case) checkMatch(out []byte, got map[string]any) error {
+	if len(got) != len(c.WantMatch) {
+		return fmt.Errorf("output %s has members beyond %v", clip(out), slices.Sorted(maps.Keys(c.WantMatch)))
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.WantMatch)) {
+		re := c.match[name]
+		if re == nil { // a Case not made by ParseCases
+			var err error
+			if re, err = regexp.Compile(c.WantMatch[name]); err != nil {
+				return fmt.Errorf("want_match %q: %w", name, err)
+			}
+		}
+		s, _ := got[name].(string)
+		if !re.MatchString(s) {
+			return fmt.Errorf("member %q = %q does not match %s", name, clip([]byte(s)), c.WantMatch[name])
+		}
+	}
+	return nil
+}
+
+// checkWant compares an output (got, parsed from out) with want, as JSON
+// values.
+func (c *Case) checkWant(out []byte, got map[string]any) error {
+	var want map[string]any
+	if err := json.Unmarshal(c.Want, &want); err != nil {
+		return fmt.Errorf("want: %w", err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		return fmt.Errorf("output %s; want %s", clip(out), clip(c.Want))
 	}
 	return nil
 }
@@ -262,7 +283,7 @@ func (m *Module) RunCases(ctx context.Context, cs *Cases) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, casesBudget)
 	defer cancel()
-	deadline := max(m.limits.Timeout, casesDeadline)
+	deadline := max(m.w.Timeout(), casesDeadline)
 	for i := range cs.Cases {
 		c := &cs.Cases[i]
 		doc, err := cs.Document(c)
@@ -272,8 +293,8 @@ func (m *Module) RunCases(ctx context.Context, cs *Cases) error {
 		if ctx.Err() != nil {
 			return fmt.Errorf("self-test: the cases took more than %s; case %q did not run", casesBudget, c.Name)
 		}
-		out, err := m.call(ctx, c.Hook, doc, deadline)
-		if errors.Is(err, errClosed) {
+		out, err := m.w.CallWithin(ctx, c.Hook, doc, deadline)
+		if errors.Is(err, wasm.ErrClosed) {
 			return err
 		}
 		if err := c.Check(out, err); err != nil {
@@ -283,62 +304,10 @@ func (m *Module) RunCases(ctx context.Context, cs *Cases) error {
 	return nil
 }
 
-// customSection returns the payload of the custom section of that name in
-// a module's bytes, if there is one. Bytes that are not a module, or whose
-// sections run past the end, have none: compiling them says what is wrong.
-// Two sections of the name are an error.
-func customSection(wasm []byte, name string) ([]byte, error) {
-	if len(wasm) < 8 || string(wasm[:4]) != "\x00asm" {
-		return nil, nil
-	}
-	var found []byte
-	n := 0
-	for p := wasm[8:]; len(p) > 0; {
-		id := p[0]
-		size, k := uleb128(p[1:])
-		if k == 0 || uint64(len(p)-1-k) < size {
-			return nil, nil
-		}
-		body := p[1+k : 1+k+int(size)]
-		p = p[1+k+int(size):]
-		if id != 0 {
-			continue
-		}
-		nameLen, k := uleb128(body)
-		if k == 0 || uint64(len(body)-k) < nameLen {
-			return nil, nil
-		}
-		if string(body[k:k+int(nameLen)]) == name {
-			found = body[k+int(nameLen):]
-			n++
-		}
-	}
-	if n > 1 {
-		return nil, fmt.Errorf("%d custom sections named %s; at most one", n, name)
-	}
-	return found, nil
-}
-
-// uleb128 decodes an unsigned LEB128 number of at most 32 bits and returns
-// it with its length, or a length of 0 if b does not start with one.
-func uleb128(b []byte) (uint64, int) {
-	var v uint64
-	for i := 0; i < len(b) && i < 5; i++ {
-		v |= uint64(b[i]&0x7f) << (7 * i)
-		if b[i]&0x80 == 0 {
-			if v > 0xffffffff {
-				return 0, 0
-			}
-			return v, i + 1
-		}
-	}
-	return 0, 0
-}
-
 // EmbeddedCases returns the self-test cases a module ships in its
 // registrar.cases custom section, or nil when it has none.
-func EmbeddedCases(wasm []byte) (*Cases, error) {
-	section, err := customSection(wasm, CasesSection)
+func EmbeddedCases(module []byte) (*Cases, error) {
+	section, err := wasm.CustomSection(module, CasesSection)
 	if err != nil || section == nil {
 		return nil, err
 	}

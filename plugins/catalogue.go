@@ -232,7 +232,7 @@ func (h *Host) load(ctx context.Context, k key, wasm []byte, cases *Cases) (*Mod
 		return nil, err
 	}
 	h.live.Add(1)
-	if err := m.prewarm(ctx); err != nil {
+	if err := m.w.Prewarm(ctx); err != nil {
 		h.closeModule(m)
 		return nil, fmt.Errorf("module %q: pre-warming its instances: %w", k.name, err)
 	}

@@ -1,9 +1,10 @@
-// Package plugins is the WebAssembly host of Registrar: it loads policy
-// modules (sdk/ABI.md), checks them, compiles them once, keeps a bounded
-// pool of instances per module, and runs their hooks under a deadline, a
-// memory cap and size limits, in a sandbox with no file system, network or
-// environment. Host implements engine.Modules, so the registration pipeline
-// calls modules by tenant and name without knowing they are WebAssembly.
+// Package plugins owns the lifecycle of Registrar's policy modules
+// (sdk/ABI.md): it loads them from their sources, self-tests them, decides
+// which version of each serves which tenant, and runs their hooks. Host
+// implements engine.Modules, so the registration pipeline calls modules by
+// tenant and name without knowing they are WebAssembly. The runtime that
+// checks, compiles, pools and sandboxes one module is
+// plugins/internal/wasm.
 //
 // Modules come from a policy folder and from a store of uploaded versions
 // (engine.PolicyStore), and change while the host serves: each new version
@@ -14,5 +15,5 @@
 // a step is refused, and the previous one keeps serving. Host.Status says,
 // per module, which version runs and how its last activation went.
 //
-// Every wazero type stays inside this package.
+// Every wazero type stays inside plugins/internal/wasm.
 package plugins

@@ -11,17 +11,18 @@ import (
 	"time"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/plugins/internal/wasm"
 )
 
 // Evaluate runs the policy hook of a version on an input without storing
 // or swapping anything: a kept version of an uploaded policy (digest),
-// module bytes that are not stored (wasm; digest, if also given, must be
+// module bytes that are not stored (module; digest, if also given, must be
 // theirs), or, with neither, the version the tenant runs now under that
 // name. Module bytes are verified as an upload is (self-tests too) and
 // freed after the run. The call runs under the module's limits; a call
 // that fails (a trap, the deadline, output that breaks the ABI) is an
 // invalid_request error saying why.
-func (h *Host) Evaluate(ctx context.Context, tenant, name, digest string, wasm []byte, in *engine.PolicyInput) (*engine.PolicyEvaluation, error) {
+func (h *Host) Evaluate(ctx context.Context, tenant, name, digest string, module []byte, in *engine.PolicyInput) (*engine.PolicyEvaluation, error) {
 	switch {
 	case !engine.ValidTenantName(tenant):
 		return nil, engine.Errorf(engine.CodeInvalidRequest, "%q is not a tenant name", truncate(tenant))
@@ -37,13 +38,13 @@ func (h *Host) Evaluate(ctx context.Context, tenant, name, digest string, wasm [
 	if input.Metadata == nil {
 		input.Metadata = map[string]json.RawMessage{}
 	}
-	doc, err := envelope(engine.HookPolicy, h.now(), &input)
+	doc, err := wasm.Envelope(engine.HookPolicy, h.now(), &input)
 	if err != nil {
 		return nil, engine.Errorf(engine.CodeInvalidRequest, "the input cannot be encoded: %v", err)
 	}
 	k := key{sourceStore, tenant, name}
 	for {
-		m, cat, err := h.candidate(ctx, k, digest, wasm)
+		m, cat, err := h.candidate(ctx, k, digest, module)
 		if err != nil {
 			return nil, err
 		}
@@ -51,7 +52,7 @@ func (h *Host) Evaluate(ctx context.Context, tenant, name, digest string, wasm [
 		if cat == nil {
 			h.closeModule(m)
 		}
-		if errors.Is(err, errClosed) && cat != nil && h.cat.Load() != cat {
+		if errors.Is(err, wasm.ErrClosed) && cat != nil && h.cat.Load() != cat {
 			continue // replaced meanwhile: run the version that replaced it
 		}
 		return ev, err
@@ -61,14 +62,14 @@ func (h *Host) Evaluate(ctx context.Context, tenant, name, digest string, wasm [
 // candidate finds or loads the module Evaluate runs. A module that runs
 // already comes with the catalogue it was found in; a module loaded for
 // the run comes without, and must be closed.
-func (h *Host) candidate(ctx context.Context, k key, digest string, wasm []byte) (*Module, *catalogue, error) {
+func (h *Host) candidate(ctx context.Context, k key, digest string, module []byte) (*Module, *catalogue, error) {
 	cat := h.cat.Load()
 	switch {
-	case wasm != nil:
-		if len(wasm) > engine.MaxPolicyBytes {
-			return nil, nil, engine.Errorf(engine.CodeInvalidRequest, "the module is %d bytes, over the limit of %d", len(wasm), engine.MaxPolicyBytes)
+	case module != nil:
+		if len(module) > engine.MaxPolicyBytes {
+			return nil, nil, engine.Errorf(engine.CodeInvalidRequest, "the module is %d bytes, over the limit of %d", len(module), engine.MaxPolicyBytes)
 		}
-		if d := hexSum(wasm); digest != "" && digest != d {
+		if d := hexSum(module); digest != "" && digest != d {
 			return nil, nil, engine.Errorf(engine.CodeInvalidRequest, "the module's digest is %s, not %s", d, digest)
 		}
 	case digest != "":
@@ -81,7 +82,7 @@ func (h *Host) candidate(ctx context.Context, k key, digest string, wasm []byte)
 			}
 		}
 		var err error
-		if wasm, err = h.store.PolicyBlob(ctx, k.tenant, k.name, digest); err != nil {
+		if module, err = h.store.PolicyBlob(ctx, k.tenant, k.name, digest); err != nil {
 			return nil, nil, storeError(err, k, digest)
 		}
 	default:
@@ -91,7 +92,7 @@ func (h *Host) candidate(ctx context.Context, k key, digest string, wasm []byte)
 		}
 		return e.active, cat, nil
 	}
-	m, err := Load(ctx, wasm, LoadOptions{Name: k.name, Tenant: k.tenant, Limits: h.limits, Cache: h.cache, Logger: h.log})
+	m, err := Load(ctx, module, LoadOptions{Name: k.name, Tenant: k.tenant, Limits: h.limits, Cache: h.cache, Logger: h.log})
 	if err != nil {
 		return nil, nil, &engine.Error{Code: engine.CodeInvalidRequest, Description: "module refused: " + err.Error(), Err: err}
 	}
@@ -108,12 +109,12 @@ func evaluate(ctx context.Context, m *Module, doc []byte, before map[string]json
 	start := time.Now()
 	out, err := m.Call(ctx, engine.HookPolicy, doc)
 	ev.DurationMicros = time.Since(start).Microseconds()
-	if errors.Is(err, errClosed) {
+	if errors.Is(err, wasm.ErrClosed) {
 		return nil, err
 	}
 	var po *engine.PolicyOutput
 	if err == nil {
-		po, err = policyOutput(out)
+		po, err = wasm.PolicyOutput(out)
 	}
 	var rej *engine.Error
 	switch {
@@ -220,13 +221,13 @@ func (h *Host) runShadow(ctx context.Context, tenant, name string, e *entry, doc
 		defer h.bg.Done()
 		defer func() { <-h.shadowRuns }()
 		sout, serr := e.shadow.Call(ctx, engine.HookPolicy, doc)
-		if errors.Is(serr, errClosed) {
+		if errors.Is(serr, wasm.ErrClosed) {
 			return // replaced meanwhile: not the version's doing
 		}
 		r := ShadowResult{Tenant: tenant, Policy: name, Active: e.active.info.Digest, Shadow: e.shadow.info.Digest}
 		var sp *engine.PolicyOutput
 		if serr == nil {
-			sp, serr = policyOutput(sout)
+			sp, serr = wasm.PolicyOutput(sout)
 		}
 		if outcome(serr) == OutcomeFailed {
 			r.Result, r.Summary = ShadowFailed, serr.Error()

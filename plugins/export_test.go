@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/plugins/internal/wasm"
 )
 
 // LiveModules counts the module versions the host has loaded and not yet
@@ -26,30 +27,20 @@ const Settle = settle
 
 // Envelope is the input document the host writes for a hook's input.
 func Envelope(hook engine.Hook, now time.Time, in any) ([]byte, error) {
-	return envelope(hook, now, in)
+	return wasm.Envelope(hook, now, in)
 }
 
 // ParsePolicyOutput reads a policy hook's output document as the host does.
-func ParsePolicyOutput(out []byte) (*engine.PolicyOutput, error) { return policyOutput(out) }
+func ParsePolicyOutput(out []byte) (*engine.PolicyOutput, error) { return wasm.PolicyOutput(out) }
 
 // Instance is one instance of a module, for tests that check which
 // instance served a call.
-type Instance = *instance
+type Instance = wasm.Instance
 
 // WaitIdle waits until the module's pool holds an idle instance and returns
 // it, leaving it in the pool. The pool must have room for one instance
 // only, and no call may run meanwhile.
-func (m *Module) WaitIdle() Instance {
-	for {
-		select {
-		case inst := <-m.pool.idle:
-			m.pool.idle <- inst
-			return inst
-		default:
-			time.Sleep(time.Millisecond)
-		}
-	}
-}
+func (m *Module) WaitIdle() Instance { return m.w.WaitIdle() }
 
 // Closed reports whether an instance has been closed (discarded).
-func Closed(i Instance) bool { return i.mod.IsClosed() }
+func Closed(i Instance) bool { return wasm.Closed(i) }

@@ -143,19 +143,13 @@ func (h *Host) syncFolderKey(ctx context.Context, k key, f folderFile, present, 
 		h.removeFolder(ctx, k)
 		return false, nil
 	}
-	if !eager && (recent(f.path) || (f.cases != "" && recent(f.cases))) {
+	if !eager && f.unsettled() {
 		return true, nil // perhaps still being written
 	}
-	wasm, err := os.ReadFile(f.path)
+	wasm, cases, err := f.read()
 	if errors.Is(err, fs.ErrNotExist) {
 		h.removeFolder(ctx, k)
 		return false, nil
-	}
-	var cases []byte
-	if err == nil && f.cases != "" {
-		if cases, err = os.ReadFile(f.cases); errors.Is(err, fs.ErrNotExist) {
-			cases, err = nil, nil
-		}
 	}
 	if err != nil {
 		h.failed(k, "", err)
@@ -167,37 +161,11 @@ func (h *Host) syncFolderKey(ctx context.Context, k key, f folderFile, present, 
 	if cases != nil {
 		id += "+" + hexSum(cases)
 	}
-	h.mu.Lock()
-	s := h.slotOf(k)
-	installed := s.ident == id && h.cat.Load().get(k) != nil
-	refused := s.refused[id]
-	changed := s.desired != digest
-	h.mu.Unlock()
-	switch {
-	case installed:
-		if changed { // back to the version that runs, after a refused one
-			h.update(k, func(s *slot) { s.desired, s.failed, s.activating = digest, false, false })
-		}
-		return false, nil
-	case refused != nil: // refused already: the log said why, the status says it again
-		if changed {
-			h.update(k, func(s *slot) { s.desired, s.failed, s.lastError = digest, true, refused.Error() })
-		}
+	if h.folderSettled(k, id, digest) {
 		return false, nil
 	}
 	h.update(k, func(s *slot) { s.desired, s.activating = digest, true })
-	var m *Module
-	var cs *Cases
-	if cases != nil {
-		if cs, err = ParseCases(cases); err != nil {
-			err = fmt.Errorf("%s: %w", f.cases, err)
-		}
-	}
-	if err == nil {
-		if m, err = h.load(ctx, k, wasm, cs); err != nil {
-			err = fmt.Errorf("%s: %w", f.path, err)
-		}
-	}
+	m, err := f.load(ctx, h, k, wasm, cases)
 	if err != nil {
 		h.failed(k, id, err)
 		h.log.ErrorContext(ctx, "policy module refused; the previous version, if any, keeps serving", "module", k.name, "tenant", k.tenant,
@@ -213,6 +181,71 @@ func (h *Host) syncFolderKey(ctx context.Context, k key, f folderFile, present, 
 	h.log.InfoContext(ctx, "policy module activated", "module", k.name, "tenant", k.tenant, "source", k.source, "digest", digest, "path", f.path)
 	h.auditEvent(ctx, engine.AuditPolicyLoaded, k, digest, "system", fmt.Sprintf("loaded from the policy folder (%s), replica %s", f.path, h.replica))
 	return false, nil
+}
+
+// unsettled reports whether the module's file or its cases changed too
+// recently to be read: they may still be being written.
+func (f folderFile) unsettled() bool {
+	return recent(f.path) || (f.cases != "" && recent(f.cases))
+}
+
+// read reads the module's file and its cases (nil: none, or the cases file
+// is gone). An error that wraps fs.ErrNotExist means the module's file is
+// gone.
+func (f folderFile) read() (wasm, cases []byte, err error) {
+	if wasm, err = os.ReadFile(f.path); err != nil {
+		return nil, nil, err
+	}
+	if f.cases == "" {
+		return wasm, nil, nil
+	}
+	cases, err = os.ReadFile(f.cases)
+	if errors.Is(err, fs.ErrNotExist) {
+		return wasm, nil, nil
+	}
+	return wasm, cases, err
+}
+
+// load parses the module's cases, if any, and loads the module with them.
+func (f folderFile) load(ctx context.Context, h *Host, k key, wasm, cases []byte) (*Module, error) {
+	var cs *Cases
+	if cases != nil {
+		var err error
+		if cs, err = ParseCases(cases); err != nil {
+			return nil, fmt.Errorf("%s: %w", f.cases, err)
+		}
+	}
+	m, err := h.load(ctx, k, wasm, cs)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.path, err)
+	}
+	return m, nil
+}
+
+// folderSettled reports whether the folder's version id of a module needs
+// no activation: it runs already, or it was refused already (the log said
+// why, the status says it again). Either way the status now desires
+// digest.
+func (h *Host) folderSettled(k key, id, digest string) bool {
+	h.mu.Lock()
+	s := h.slotOf(k)
+	installed := s.ident == id && h.cat.Load().get(k) != nil
+	refused := s.refused[id]
+	changed := s.desired != digest
+	h.mu.Unlock()
+	switch {
+	case installed:
+		if changed { // back to the version that runs, after a refused one
+			h.update(k, func(s *slot) { s.desired, s.failed, s.activating = digest, false, false })
+		}
+		return true
+	case refused != nil:
+		if changed {
+			h.update(k, func(s *slot) { s.desired, s.failed, s.lastError = digest, true, refused.Error() })
+		}
+		return true
+	}
+	return false
 }
 
 // removeFolder unloads a module whose file is gone.

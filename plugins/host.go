@@ -14,7 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tetratelabs/wazero"
+	"github.com/registrar-dev/registrar/plugins/internal/wasm"
 
 	"github.com/registrar-dev/registrar/engine"
 )
@@ -143,12 +143,13 @@ type Host struct {
 	replica     string
 	statusEvery time.Duration
 	limits      Limits
-	cache       wazero.CompilationCache
+	cache       *wasm.Cache
 	now         func() time.Time
 	log         *slog.Logger
 	observe     func(Call)
 	audit       func(context.Context, engine.AuditEvent)
 	shadowed    func(ShadowResult)
+	sources     []moduleSource // the folder's and the store's, as configured
 
 	cat atomic.Pointer[catalogue]
 
@@ -172,7 +173,7 @@ type Host struct {
 	tenantCalls map[string]chan struct{}
 	tenantLimit int
 	tenantWait  time.Duration
-	reclaim     reclaimer
+	reclaim     wasm.Reclaimer
 }
 
 var _ engine.Modules = (*Host)(nil)
@@ -211,25 +212,17 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if h.replica == "" {
 		h.replica = replicaID()
 	}
-	if cfg.CacheDir != "" {
-		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
-		if err != nil {
-			return nil, fmt.Errorf("plugins: compilation cache %s: %w", cfg.CacheDir, err)
-		}
-		h.cache = c
-	} else {
-		h.cache = wazero.NewCompilationCache()
+	c, err := wasm.NewCache(cfg.CacheDir)
+	if err != nil {
+		return nil, fmt.Errorf("plugins: compilation cache %s: %w", cfg.CacheDir, err)
 	}
+	h.cache = c
 	h.cat.Store(&catalogue{})
-	if h.dir != "" {
-		if _, err := h.syncFolder(ctx, true); err != nil {
+	h.sources = h.moduleSources()
+	for _, src := range h.sources {
+		if err := src.load(ctx); err != nil {
 			_ = h.Close(ctx)
-			return nil, fmt.Errorf("plugins: policy folder %s: %w", h.dir, err)
-		}
-	}
-	if h.store != nil {
-		if err := h.syncStore(ctx); err != nil {
-			h.log.ErrorContext(ctx, "policy store: uploaded modules not loaded; retrying at the next rescan", "err", err.Error())
+			return nil, err
 		}
 	}
 	return h, nil
@@ -317,7 +310,7 @@ func drainAll(ctx context.Context, mods []*Module) {
 	drained := make(chan struct{})
 	go func() {
 		for _, m := range mods {
-			<-m.drained
+			<-m.drained()
 		}
 		close(drained)
 	}()
@@ -349,7 +342,7 @@ func invoke[T any](h *Host, ctx context.Context, tenant, name string, e *entry, 
 	o := outcome(err)
 	if o == OutcomeFailed && e != nil {
 		h.fail(ctx, e.active, hook, start, err)
-		h.reclaim.afterFailure()
+		h.reclaim.AfterFailure()
 	}
 	if h.observe != nil {
 		c := Call{Tenant: tenant, Module: name, Hook: hook, Outcome: o, Duration: time.Since(start)}
@@ -371,7 +364,7 @@ func invokeModule[T any](h *Host, ctx context.Context, tenant, name string, e *e
 	if e == nil {
 		return zero, nil, fmt.Errorf("no module %q for tenant %q", name, tenant)
 	}
-	doc, err := envelope(hook, h.now(), in)
+	doc, err := wasm.Envelope(hook, h.now(), in)
 	if err != nil {
 		return zero, nil, err
 	}
@@ -380,7 +373,7 @@ func invokeModule[T any](h *Host, ctx context.Context, tenant, name string, e *e
 		return zero, doc, err
 	}
 	defer func() { <-turns }()
-	out, err := e.active.callHeld(ctx, hook, doc, e.active.limits.Timeout)
+	out, err := e.active.w.CallHeld(ctx, hook, doc)
 	if err != nil {
 		return zero, doc, err
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"runtime"
 	"time"
+
+	"github.com/registrar-dev/registrar/plugins/internal/wasm"
 )
 
 // Limits bound what one module may use. The zero value of each field means
@@ -110,4 +112,21 @@ func (l Limits) check() error {
 		return fmt.Errorf("plugins: max_idle %d is more than max_instances %d", l.MaxIdle, l.MaxInstances)
 	}
 	return nil
+}
+
+// runtime is the limits of one module, with defaults set.
+func (l Limits) runtime() wasm.Limits {
+	return wasm.Limits{
+		Timeout:              l.Timeout,
+		MemoryPages:          l.MemoryPages,
+		MaxTableElements:     l.MaxTableElements,
+		MaxLogBytes:          l.MaxLogBytes,
+		MaxLogBytesPerSecond: l.MaxLogBytesPerSecond,
+		MaxInput:             l.MaxInput,
+		MaxOutput:            l.MaxOutput,
+		MaxInstances:         l.MaxInstances,
+		MaxIdle:              l.MaxIdle,
+		InstantiateTimeout:   l.InstantiateTimeout,
+		MaxCallsPerInstance:  l.MaxCallsPerInstance,
+	}
 }

@@ -2,55 +2,35 @@ package plugins
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
-	"strings"
-	"sync"
 	"time"
 
-	"github.com/tetratelabs/wazero"
-	"github.com/tetratelabs/wazero/api"
-	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
-
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/plugins/internal/wasm"
 )
+
+// ABIVersion is the version of the module ABI this host speaks (sdk/ABI.md).
+const ABIVersion = wasm.ABIVersion
+
+// Hooks lists the hooks of ABI v1 in the order they are documented.
+var Hooks = wasm.Hooks
 
 // Info describes a loaded module. It is the engine's ModuleInfo, so that
 // the admin API can show it without importing this package.
 type Info = engine.ModuleInfo
 
-// Module is one compiled version of a policy module with its instance pool.
-// It is safe for concurrent use.
-type Module struct {
-	info     Info
-	limits   Limits
-	log      *slog.Logger
-	runtime  wazero.Runtime
-	compiled wazero.CompiledModule
-	config   wazero.ModuleConfig
-	hooks    map[engine.Hook]bool
-	pool     pool
-	cases    int      // self-test cases run when it was loaded
-	logRate  *logRate // its log budget per second, shared by its instances
+// Trial is one hook call made the way the host makes it for the engine,
+// for tools that must show what the server would see (registrar policy
+// run).
+type Trial = wasm.Trial
 
-	// mu guards calls and closing. Every call and background
-	// instantiation counts itself in calls; Close stops new ones at once
-	// (they fail with errClosed, so that the host retries them on the
-	// version that replaced this one) and frees the module once the count
-	// is back to zero.
-	mu        sync.Mutex
-	calls     int
-	closing   bool
-	drained   chan struct{} // closed when closing and calls is zero
-	stop      chan struct{} // closed when Close stops the calls left (Module.stoppable)
-	stopOnce  sync.Once
-	closeOnce sync.Once
-	closeErr  error
+// Module is one compiled version of a policy module with its instance
+// pool, self-tested when it was loaded. It is safe for concurrent use.
+type Module struct {
+	w     *wasm.Module
+	info  Info // w's, with the tenant
+	cases int  // self-test cases run when it was loaded
 }
 
 // LoadOptions configure Load.
@@ -61,7 +41,7 @@ type LoadOptions struct {
 	Limits Limits
 	// Cache shares compiled code between modules and, when it has a
 	// directory, across restarts. Default: none.
-	Cache wazero.CompilationCache
+	Cache *wasm.Cache
 	// Logger receives the module's log lines and failures. Default
 	// slog.Default().
 	Logger *slog.Logger
@@ -83,39 +63,58 @@ type LoadOptions struct {
 // self-test cases (its registrar.cases section and opts.Cases); a module
 // that fails any step is refused with an error saying which and why. The
 // module must be closed.
-func Load(ctx context.Context, wasm []byte, opts LoadOptions) (*Module, error) {
+func Load(ctx context.Context, module []byte, opts LoadOptions) (*Module, error) {
 	limits := opts.Limits.withDefaults()
 	if err := limits.check(); err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(wasm)
-	m := &Module{
-		info:    Info{Name: opts.Name, Tenant: opts.Tenant, Digest: hex.EncodeToString(sum[:]), Size: len(wasm), Imports: []string{}},
-		limits:  limits,
-		hooks:   map[engine.Hook]bool{},
-		drained: make(chan struct{}),
-		stop:    make(chan struct{}),
+	cases, err := selfTests(module, opts)
+	if err != nil {
+		return nil, err
 	}
 	now := opts.Now
 	if now == nil {
 		now = time.Now
 	}
-	m.logRate = newLogRate(limits.MaxLogBytesPerSecond, now)
-	m.log = opts.Logger
-	if m.log == nil {
-		m.log = slog.Default()
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
 	}
-	m.log = m.log.With("module", opts.Name, "tenant", opts.Tenant, "digest", m.info.Digest[:12])
-
-	var cases []*Cases
-	section, err := customSection(wasm, CasesSection)
+	w, err := wasm.Load(ctx, module, wasm.Options{
+		Name:   opts.Name,
+		Limits: limits.runtime(),
+		Cache:  opts.Cache,
+		Logger: log.With("module", opts.Name, "tenant", opts.Tenant),
+		Now:    now,
+	})
 	if err != nil {
-		return nil, fmt.Errorf("module %q: %w", m.info.Name, err)
+		return nil, err
+	}
+	m := &Module{w: w, info: w.Info()}
+	m.info.Tenant = opts.Tenant
+	for _, cs := range cases {
+		if err := m.RunCases(ctx, cs); err != nil {
+			w.Free(ctx)
+			return nil, fmt.Errorf("module %q: %w", opts.Name, err)
+		}
+		m.cases += len(cs.Cases)
+	}
+	return m, nil
+}
+
+// selfTests are the self-test cases Load runs: the module's registrar.cases
+// section and opts.Cases, or none with opts.SkipCases. A section that does
+// not parse refuses the module even so.
+func selfTests(module []byte, opts LoadOptions) ([]*Cases, error) {
+	var cases []*Cases
+	section, err := wasm.CustomSection(module, CasesSection)
+	if err != nil {
+		return nil, fmt.Errorf("module %q: %w", opts.Name, err)
 	}
 	if section != nil {
 		cs, err := ParseCases(section)
 		if err != nil {
-			return nil, fmt.Errorf("module %q: custom section %s: %w", m.info.Name, CasesSection, err)
+			return nil, fmt.Errorf("module %q: custom section %s: %w", opts.Name, CasesSection, err)
 		}
 		cases = append(cases, cs)
 	}
@@ -123,263 +122,53 @@ func Load(ctx context.Context, wasm []byte, opts LoadOptions) (*Module, error) {
 		cases = append(cases, opts.Cases)
 	}
 	if opts.SkipCases {
-		cases = nil
+		return nil, nil
 	}
-
-	// Tables are capped in the binary, as wazero does not bound them, and
-	// their capped size is taken off the memory budget.
-	wasm, tableBytes, err := capTables(wasm, limits.MaxTableElements)
-	if err != nil {
-		return nil, fmt.Errorf("module %q: %w", m.info.Name, err)
-	}
-	tablePages := uint32((tableBytes + 65535) / 65536)
-	if tablePages >= limits.MemoryPages {
-		return nil, fmt.Errorf("module %q: its tables may take %d bytes, which leaves no memory within the limit of %d pages", m.info.Name, tableBytes, limits.MemoryPages)
-	}
-
-	// One runtime per module: its memory cap is the module's, less its
-	// tables, and modules of different tenants can never see each other.
-	rc := wazero.NewRuntimeConfig().
-		WithCloseOnContextDone(true).
-		WithMemoryLimitPages(limits.MemoryPages - tablePages)
-	if opts.Cache != nil {
-		rc = rc.WithCompilationCache(opts.Cache)
-	}
-	m.runtime = wazero.NewRuntimeWithConfig(ctx, rc)
-	if err := m.setUp(ctx, wasm); err != nil {
-		m.free(ctx)
-		return nil, err
-	}
-	m.pool = newPool(limits.MaxInstances, limits.MaxIdle)
-	// One instance proves the module can start within the limits and tells
-	// its ABI version; it becomes the first pooled instance.
-	inst, err := m.instantiate(ctx)
-	if err != nil {
-		m.free(ctx)
-		return nil, err
-	}
-	if err := m.checkABIVersion(ctx, inst); err != nil {
-		m.free(ctx)
-		return nil, err
-	}
-	m.info.MemoryPages = inst.mod.Memory().Size() / 65536
-	m.pool.add(inst)
-	for _, cs := range cases {
-		if err := m.RunCases(ctx, cs); err != nil {
-			m.free(ctx)
-			return nil, fmt.Errorf("module %q: %w", m.info.Name, err)
-		}
-		m.cases += len(cs.Cases)
-	}
-	return m, nil
+	return cases, nil
 }
 
-// free releases what Load made of a module it refuses: the runtime with
-// its instances, and the compiled code, which a shared compilation cache
-// would otherwise keep.
-func (m *Module) free(ctx context.Context) {
-	_ = m.runtime.Close(ctx)
-	if m.compiled != nil {
-		_ = m.compiled.Close(ctx)
-	}
+// Call runs one hook with an input document and returns the output
+// document. A failure of the module (trap, deadline, memory, bad address,
+// size) is an error; the instance that failed is discarded. Call does not
+// interpret the output.
+func (m *Module) Call(ctx context.Context, hook engine.Hook, input []byte) ([]byte, error) {
+	return m.w.Call(ctx, hook, input)
 }
 
-// setUp compiles the module and checks its imports and exports.
-func (m *Module) setUp(ctx context.Context, wasm []byte) error {
-	if _, err := wasi_snapshot_preview1.Instantiate(ctx, m.runtime); err != nil {
-		return fmt.Errorf("plugins: set up WASI: %w", err)
-	}
-	if err := instantiateHostModule(ctx, m.runtime); err != nil {
-		return fmt.Errorf("plugins: set up host module: %w", err)
-	}
-	compiled, err := m.runtime.CompileModule(ctx, wasm)
-	if err != nil {
-		return fmt.Errorf("module %q does not compile: %w", m.info.Name, err)
-	}
-	m.compiled = compiled
-	if err := m.checkImports(); err != nil {
-		return fmt.Errorf("module %q: %w", m.info.Name, err)
-	}
-	if err := m.checkExports(); err != nil {
-		return fmt.Errorf("module %q: %w", m.info.Name, err)
-	}
-	cfg := wazero.NewModuleConfig().
-		WithName(""). // anonymous: many instances, importable by none
-		WithStartFunctions().
-		WithRandSource(rand.Reader).
-		WithSysWalltime().WithSysNanotime() // sleeps: Module.sleeper, per instance
-	if m.info.Reactor {
-		cfg = cfg.WithStartFunctions(exportInitialize)
-	}
-	m.config = cfg
-	return nil
-}
-
-// checkImports refuses imports beyond WASI preview1 and the host module,
-// and imported memories: a module must own its memory.
-func (m *Module) checkImports() error {
-	if len(m.compiled.ImportedMemories()) > 0 {
-		return errors.New("imports a memory; a module must define and export its own")
-	}
-	for _, f := range m.compiled.ImportedFunctions() {
-		mod, name, _ := f.Import()
-		m.info.Imports = append(m.info.Imports, mod+"."+name)
-		switch mod {
-		case wasiModule:
-			// Any WASI preview1 function: with no preopened directory,
-			// environment, arguments or sockets configured, those calls
-			// find nothing. A name wazero lacks fails instantiation.
-		case hostModule:
-			want, ok := hostFunctions[name]
-			if !ok {
-				return fmt.Errorf("imports %s.%s, which does not exist (see sdk/ABI.md §3)", mod, name)
-			}
-			if !slices.Equal(f.ParamTypes(), want.params) || !slices.Equal(f.ResultTypes(), want.results) {
-				return fmt.Errorf("imports %s.%s with the wrong type", mod, name)
-			}
-		default:
-			return fmt.Errorf("imports from %q; only %q and %q are allowed (sdk/ABI.md §3)", mod, hostModule, wasiModule)
-		}
-	}
-	return nil
-}
-
-// checkExports checks that the ABI's exports are there with their types.
-func (m *Module) checkExports() error {
-	fns := m.compiled.ExportedFunctions()
-	if _, ok := m.compiled.ExportedMemories()[exportMemory]; !ok {
-		return errors.New(`does not export its memory as "memory"`)
-	}
-	if _, ok := fns[exportStart]; ok {
-		return errors.New("exports _start: it is a WASI command; build a reactor (library) instead")
-	}
-	i32, i64 := api.ValueTypeI32, api.ValueTypeI64
-	want := func(name string, params, results []api.ValueType) error {
-		f, ok := fns[name]
-		if !ok {
-			return fmt.Errorf("does not export %s", name)
-		}
-		if !slices.Equal(f.ParamTypes(), params) || !slices.Equal(f.ResultTypes(), results) {
-			return fmt.Errorf("exports %s with the wrong type", name)
-		}
-		return nil
-	}
-	if err := want(exportABIVersion, nil, []api.ValueType{i32}); err != nil {
-		return err
-	}
-	if err := want(exportAlloc, []api.ValueType{i32}, []api.ValueType{i32}); err != nil {
-		return err
-	}
-	if _, ok := fns[exportInitialize]; ok {
-		if err := want(exportInitialize, nil, nil); err != nil {
-			return err
-		}
-		m.info.Reactor = true
-	}
-	for _, h := range Hooks {
-		if _, ok := fns[exportName(h)]; !ok {
-			continue
-		}
-		if err := want(exportName(h), []api.ValueType{i32, i32}, []api.ValueType{i64}); err != nil {
-			return err
-		}
-		m.hooks[h] = true
-		m.info.Hooks = append(m.info.Hooks, h)
-	}
-	if len(m.info.Hooks) == 0 {
-		names := make([]string, len(Hooks))
-		for i, h := range Hooks {
-			names[i] = exportName(h)
-		}
-		return fmt.Errorf("exports no hook; export one of %s", strings.Join(names, ", "))
-	}
-	return nil
-}
-
-// checkABIVersion calls registrar_abi_version on a fresh instance.
-func (m *Module) checkABIVersion(ctx context.Context, inst *instance) error {
-	ctx, cancel := context.WithTimeout(ctx, m.limits.Timeout)
-	defer cancel()
-	inst.log.reset(ctx)
-	ctx = withLog(ctx, inst.log)
-	stack := []uint64{0}
-	if err := inst.mod.ExportedFunction(exportABIVersion).CallWithStack(ctx, stack); err != nil {
-		return fmt.Errorf("module %q: %s failed: %w", m.info.Name, exportABIVersion, err)
-	}
-	m.info.ABIVersion = uint32(stack[0])
-	if m.info.ABIVersion != ABIVersion {
-		return fmt.Errorf("module %q speaks ABI version %d; this host speaks %d", m.info.Name, m.info.ABIVersion, ABIVersion)
-	}
-	return nil
+// Try runs a hook on in, which is what the engine passes for it
+// (*engine.PolicyInput, *engine.FactoryInput or *engine.DecisionInput),
+// with the host's input envelope at now, and reads the output with the
+// host's checks. A rejection is an *engine.Error; a failure of the module,
+// including output the host would refuse, is another error. The Trial
+// holds what is known, also with an error.
+func (m *Module) Try(ctx context.Context, hook engine.Hook, now time.Time, in any) (*Trial, error) {
+	return m.w.Try(ctx, hook, now, in)
 }
 
 // Info describes the module.
 func (m *Module) Info() Info {
-	i := m.info
-	i.Hooks = slices.Clone(i.Hooks)
-	i.Imports = slices.Clone(i.Imports)
+	i := m.w.Info()
+	i.Tenant = m.info.Tenant
 	return i
 }
 
 // Has reports whether the module implements a hook.
-func (m *Module) Has(h engine.Hook) bool { return m.hooks[h] }
+func (m *Module) Has(h engine.Hook) bool { return m.w.Has(h) }
 
 // Close stops new calls at once (they fail), waits for the calls in flight
 // to finish (or ctx to be done: then it stops them, sleeping or running),
 // then frees the module, its instances and its compiled code.
-func (m *Module) Close(ctx context.Context) error {
-	m.markClosing()
-	select {
-	case <-m.drained:
-	case <-ctx.Done():
-		// Stop the calls left (their contexts are cancelled: guest code
-		// and sleeps end at once) and let them leave, as the runtime must
-		// not be closed under a running host function.
-		m.stopCalls()
-		<-m.drained
-	}
-	m.closeOnce.Do(func() {
-		m.closeErr = errors.Join(m.runtime.Close(ctx), m.compiled.Close(ctx))
-	})
-	return m.closeErr
-}
+func (m *Module) Close(ctx context.Context) error { return m.w.Close(ctx) }
 
-// markClosing refuses new calls; drained closes once those in flight
+// truncate shortens s for an error message or a log line.
+func truncate(s string) string { return wasm.Truncate(s) }
+
+// markClosing refuses new calls; drained is closed once those in flight
 // have left.
-func (m *Module) markClosing() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if !m.closing {
-		m.closing = true
-		if m.calls == 0 {
-			close(m.drained)
-		}
-	}
-}
+func (m *Module) markClosing() { m.w.MarkClosing() }
 
 // stopCalls cancels the calls in flight.
-func (m *Module) stopCalls() { m.stopOnce.Do(func() { close(m.stop) }) }
+func (m *Module) stopCalls() { m.w.StopCalls() }
 
-// acquire counts a call in, unless the module is closing.
-func (m *Module) acquire() bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.closing {
-		return false
-	}
-	m.calls++
-	return true
-}
-
-// release counts a call out.
-func (m *Module) release() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.calls--
-	if m.closing && m.calls == 0 {
-		close(m.drained)
-	}
-}
-
-// errClosed is the error of a call to a closed module.
-var errClosed = errors.New("the module has been closed")
+// drained is closed once the module is closing and no call is in flight.
+func (m *Module) drained() <-chan struct{} { return m.w.Drained() }

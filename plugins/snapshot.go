@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/plugins/internal/wasm"
 )
 
 // snapshot is the modules a tenant sees in one catalogue, each active
@@ -36,7 +37,7 @@ func (h *Host) Snapshot(tenant string) engine.ModuleSet {
 				if _, seen := s.entries[name]; seen {
 					continue
 				}
-				if !e.active.acquire() {
+				if !e.active.w.Hold() {
 					complete = false
 					s.entries[name] = nil // shadowed all the same
 					continue
@@ -58,7 +59,7 @@ func (s *snapshot) Release() {
 	}
 	for _, e := range s.entries {
 		if e != nil {
-			e.active.release()
+			e.active.w.Unhold()
 		}
 	}
 }
@@ -92,7 +93,7 @@ func (s *snapshot) Version(name string) string {
 // background; its answer is compared and reported, never returned.
 func (s *snapshot) Policy(ctx context.Context, name string, in *engine.PolicyInput) (*engine.PolicyOutput, error) {
 	e := s.get(name)
-	out, doc, err := invoke(s.h, ctx, s.tenant, name, e, engine.HookPolicy, in, policyOutput)
+	out, doc, err := invoke(s.h, ctx, s.tenant, name, e, engine.HookPolicy, in, wasm.PolicyOutput)
 	o := outcome(err)
 	if o != OutcomeFailed && e.shadow != nil {
 		s.h.runShadow(ctx, s.tenant, name, e, doc, out, err)
@@ -110,13 +111,13 @@ func (s *snapshot) Policy(ctx context.Context, name string, in *engine.PolicyInp
 
 // ClientID implements engine.ModuleSet.
 func (s *snapshot) ClientID(ctx context.Context, name string, in *engine.FactoryInput) (string, error) {
-	id, _, err := invoke(s.h, ctx, s.tenant, name, s.get(name), engine.HookIDFactory, in, func(b []byte) (string, error) { return stringOutput(b, "client_id") })
+	id, _, err := invoke(s.h, ctx, s.tenant, name, s.get(name), engine.HookIDFactory, in, func(b []byte) (string, error) { return wasm.StringOutput(b, "client_id") })
 	return id, err
 }
 
 // ClientSecret implements engine.ModuleSet.
 func (s *snapshot) ClientSecret(ctx context.Context, name string, in *engine.FactoryInput) (string, error) {
-	v, _, err := invoke(s.h, ctx, s.tenant, name, s.get(name), engine.HookSecretFactory, in, func(b []byte) (string, error) { return stringOutput(b, "client_secret") })
+	v, _, err := invoke(s.h, ctx, s.tenant, name, s.get(name), engine.HookSecretFactory, in, func(b []byte) (string, error) { return wasm.StringOutput(b, "client_secret") })
 	return v, err
 }
 
@@ -125,6 +126,6 @@ func (s *snapshot) Decide(ctx context.Context, name string, hook engine.Hook, in
 	if hook != engine.HookIssueRAT && hook != engine.HookRotateRAT {
 		return false, fmt.Errorf("plugins: %s is not a decision hook", hook)
 	}
-	d, _, err := invoke(s.h, ctx, s.tenant, name, s.get(name), hook, in, decisionOutput)
+	d, _, err := invoke(s.h, ctx, s.tenant, name, s.get(name), hook, in, wasm.DecisionOutput)
 	return d, err
 }

@@ -112,70 +112,53 @@ func (h *Host) applyStore(ctx context.Context, k key, rec *engine.StoredPolicy, 
 	shadowDigest := shadowOf(rec)
 	h.update(k, func(s *slot) { s.desired, s.desiredShadow, s.activating = rec.Active, shadowDigest, true })
 	cur := h.cat.Load().get(k)
-	have, fresh := map[string]*Module{}, map[*Module]bool{}
-	for _, m := range cur.modules() {
-		have[m.info.Digest] = m
-	}
-	for _, m := range avail {
-		if have[m.info.Digest] != nil {
-			h.closeModule(m)
-			continue
-		}
-		have[m.info.Digest], fresh[m] = m, true
-	}
-	get := func(digest string) (*Module, error) {
-		if m := have[digest]; m != nil {
-			return m, nil
-		}
-		if err := h.refusedBefore(k, digest); err != nil {
-			return nil, err
-		}
-		wasm, err := h.store.PolicyBlob(ctx, k.tenant, k.name, digest)
-		if err != nil {
-			return nil, fmt.Errorf("version %.12s: reading it from the policy store: %w", digest, err)
-		}
-		m, err := h.load(ctx, k, wasm, nil)
-		if err != nil {
-			err = fmt.Errorf("version %.12s refused: %w", digest, err)
-			h.update(k, func(s *slot) { s.refused[digest] = err })
-			h.log.ErrorContext(ctx, "policy module refused", "module", k.name, "tenant", k.tenant, "source", k.source, "digest", digest, "err", err.Error())
-			h.auditEvent(ctx, engine.AuditPolicyRefused, k, digest, "system", fmt.Sprintf("replica %s: %v", h.replica, err))
-			return nil, err
-		}
-		have[digest], fresh[m] = m, true
-		return m, nil
-	}
-	active, activeErr := get(rec.Active)
+	vs := h.newVersionSet(k, cur, avail)
+	active, activeErr := vs.get(ctx, rec.Active)
 	if activeErr != nil && cur != nil {
 		active = cur.active // the previous version keeps serving
 	}
 	var shadow *Module
 	var shadowErr error
 	if shadowDigest != "" {
-		if shadow, shadowErr = get(shadowDigest); shadowErr != nil {
+		if shadow, shadowErr = vs.get(ctx, shadowDigest); shadowErr != nil {
 			shadowErr = fmt.Errorf("shadow %w", shadowErr)
 		}
 	}
-	var e *entry
-	if active != nil {
-		e = &entry{active: active, shadow: shadow}
-		if shadow == active {
-			e.shadow = nil
-		}
-	}
+	e := newEntry(active, shadow)
 	replaced := cur.activeOrNil() != e.activeOrNil()
 	if replaced || cur.shadowOrNil() != e.shadowOrNil() {
 		h.install(k, e)
 	}
-	for m := range fresh {
-		if !e.holds(m) {
-			h.closeModule(m)
-		}
-	}
+	vs.closeUnused(e)
 	err := errors.Join(activeErr, shadowErr)
+	activated := replaced && e != nil
+	h.activated(k, activated, err)
+	if activated {
+		h.log.InfoContext(ctx, "policy module activated", "module", k.name, "tenant", k.tenant, "source", k.source,
+			"digest", e.active.info.Digest, "shadow", shadowDigest, "revision", rec.Revision)
+	}
+	return err
+}
+
+// newEntry is the entry that serves active, with shadow beside it unless it
+// is active itself; nil when there is no active version.
+func newEntry(active, shadow *Module) *entry {
+	if active == nil {
+		return nil
+	}
+	e := &entry{active: active, shadow: shadow}
+	if shadow == active {
+		e.shadow = nil
+	}
+	return e
+}
+
+// activated records in the key's status that an activation ended:
+// replaced says a new active version serves, err is what failed.
+func (h *Host) activated(k key, replaced bool, err error) {
 	h.update(k, func(s *slot) {
 		s.activating = false
-		if replaced && e != nil {
+		if replaced {
 			s.activatedAt = h.now()
 		}
 		if err != nil {
@@ -185,11 +168,70 @@ func (h *Host) applyStore(ctx context.Context, k key, rec *engine.StoredPolicy, 
 		s.failed = false
 		clear(s.refused)
 	})
-	if replaced && e != nil {
-		h.log.InfoContext(ctx, "policy module activated", "module", k.name, "tenant", k.tenant, "source", k.source,
-			"digest", e.active.info.Digest, "shadow", shadowDigest, "revision", rec.Revision)
+}
+
+// versionSet is the versions of one stored module that an activation may
+// use: those the catalogue serves, those an upload brought, and those it
+// loads from the store on demand. fresh are those not yet in the catalogue,
+// which the set closes unless the new entry holds them.
+type versionSet struct {
+	h     *Host
+	k     key
+	have  map[string]*Module
+	fresh map[*Module]bool
+}
+
+// newVersionSet is the versions cur serves and avail; of avail, a version
+// cur serves already is closed.
+func (h *Host) newVersionSet(k key, cur *entry, avail []*Module) *versionSet {
+	vs := &versionSet{h: h, k: k, have: map[string]*Module{}, fresh: map[*Module]bool{}}
+	for _, m := range cur.modules() {
+		vs.have[m.info.Digest] = m
 	}
-	return err
+	for _, m := range avail {
+		if vs.have[m.info.Digest] != nil {
+			h.closeModule(m)
+			continue
+		}
+		vs.have[m.info.Digest], vs.fresh[m] = m, true
+	}
+	return vs
+}
+
+// get is the version digest, loaded from the store unless the set has it.
+// A version that fails to load is remembered as refused, logged and
+// audited.
+func (vs *versionSet) get(ctx context.Context, digest string) (*Module, error) {
+	if m := vs.have[digest]; m != nil {
+		return m, nil
+	}
+	h, k := vs.h, vs.k
+	if err := h.refusedBefore(k, digest); err != nil {
+		return nil, err
+	}
+	wasm, err := h.store.PolicyBlob(ctx, k.tenant, k.name, digest)
+	if err != nil {
+		return nil, fmt.Errorf("version %.12s: reading it from the policy store: %w", digest, err)
+	}
+	m, err := h.load(ctx, k, wasm, nil)
+	if err != nil {
+		err = fmt.Errorf("version %.12s refused: %w", digest, err)
+		h.update(k, func(s *slot) { s.refused[digest] = err })
+		h.log.ErrorContext(ctx, "policy module refused", "module", k.name, "tenant", k.tenant, "source", k.source, "digest", digest, "err", err.Error())
+		h.auditEvent(ctx, engine.AuditPolicyRefused, k, digest, "system", fmt.Sprintf("replica %s: %v", h.replica, err))
+		return nil, err
+	}
+	vs.have[digest], vs.fresh[m] = m, true
+	return m, nil
+}
+
+// closeUnused closes the fresh versions that e does not hold.
+func (vs *versionSet) closeUnused(e *entry) {
+	for m := range vs.fresh {
+		if !e.holds(m) {
+			vs.h.closeModule(m)
+		}
+	}
 }
 
 // activeOrNil is the entry's active version, nil for a nil entry.

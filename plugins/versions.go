@@ -33,65 +33,16 @@ func (h *Host) Upload(ctx context.Context, tenant, name string, wasm []byte, opt
 	if err != nil {
 		return nil, err
 	}
-	if len(wasm) == 0 {
-		return nil, engine.Errorf(engine.CodeInvalidRequest, "the module is empty")
-	}
-	if len(wasm) > engine.MaxPolicyBytes {
-		return nil, engine.Errorf(engine.CodeInvalidRequest, "the module is %d bytes, over the limit of %d", len(wasm), engine.MaxPolicyBytes)
+	if err := checkUploadSize(wasm); err != nil {
+		return nil, err
 	}
 	digest := hexSum(wasm)
 	unlock := h.lockKey(k)
-	m, err := h.verify(ctx, k, digest, wasm, opts.By)
+	rec, err := h.upload(ctx, k, digest, wasm, opts)
+	unlock()
 	if err != nil {
-		unlock()
 		return nil, err
 	}
-	if err := h.store.PutPolicyBlob(ctx, tenant, name, digest, wasm); err != nil {
-		h.drop(m)
-		unlock()
-		return nil, storeError(err, k, "")
-	}
-	now := h.now()
-	rec, err := h.store.UpdatePolicy(ctx, tenant, name, func(p *engine.StoredPolicy) (*engine.StoredPolicy, error) {
-		if err := checkRevision(p, opts.IfRevision); err != nil {
-			return nil, err
-		}
-		if p == nil {
-			if opts.Shadow {
-				return nil, engine.Errorf(engine.CodeInvalidRequest, "policy %q has no active version to run a shadow beside", name)
-			}
-			p = &engine.StoredPolicy{Tenant: tenant, Name: name}
-		} else {
-			p = p.Clone()
-		}
-		versions := []engine.PolicyUpload{{Digest: digest, Size: len(wasm), UploadedAt: now, UploadedBy: opts.By}}
-		for _, v := range p.Versions {
-			if v.Digest != digest {
-				versions = append(versions, v)
-			}
-		}
-		if opts.Shadow {
-			p.Shadow = digest
-			if p.Active == digest {
-				p.Shadow = ""
-			}
-		} else {
-			p.Active = digest
-			if p.Shadow == digest {
-				p.Shadow = ""
-			}
-		}
-		p.Versions = engine.TrimVersions(versions, p.Active, p.Shadow)
-		p.UpdatedAt = now
-		return p, nil
-	})
-	if err != nil {
-		h.drop(m)
-		unlock()
-		return nil, storeError(err, k, "")
-	}
-	_ = h.applyStore(ctx, k, rec, m.orNone()...)
-	unlock()
 	h.publish(ctx, k, rec.Revision)
 	detail := "uploaded and activated"
 	if opts.Shadow {
@@ -99,6 +50,78 @@ func (h *Host) Upload(ctx context.Context, tenant, name string, wasm []byte, opt
 	}
 	h.auditEvent(ctx, engine.AuditPolicyLoaded, k, digest, opts.By, detail)
 	return rec, nil
+}
+
+// checkUploadSize refuses an empty module or one over
+// engine.MaxPolicyBytes.
+func checkUploadSize(wasm []byte) error {
+	if len(wasm) == 0 {
+		return engine.Errorf(engine.CodeInvalidRequest, "the module is empty")
+	}
+	if len(wasm) > engine.MaxPolicyBytes {
+		return engine.Errorf(engine.CodeInvalidRequest, "the module is %d bytes, over the limit of %d", len(wasm), engine.MaxPolicyBytes)
+	}
+	return nil
+}
+
+// upload is Upload under the key's lock: verify the version, store its
+// bytes, update the record and activate it here.
+func (h *Host) upload(ctx context.Context, k key, digest string, wasm []byte, opts engine.PolicyChangeOptions) (*engine.StoredPolicy, error) {
+	m, err := h.verify(ctx, k, digest, wasm, opts.By)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.store.PutPolicyBlob(ctx, k.tenant, k.name, digest, wasm); err != nil {
+		h.drop(m)
+		return nil, storeError(err, k, "")
+	}
+	upload := engine.PolicyUpload{Digest: digest, Size: len(wasm), UploadedAt: h.now(), UploadedBy: opts.By}
+	rec, err := h.store.UpdatePolicy(ctx, k.tenant, k.name, func(p *engine.StoredPolicy) (*engine.StoredPolicy, error) {
+		return withUpload(p, k, upload, opts)
+	})
+	if err != nil {
+		h.drop(m)
+		return nil, storeError(err, k, "")
+	}
+	_ = h.applyStore(ctx, k, rec, m.orNone()...)
+	return rec, nil
+}
+
+// withUpload is the record p (nil: none yet) with the version up first in
+// its Versions, as its active version or, with opts.Shadow, its shadow.
+func withUpload(p *engine.StoredPolicy, k key, up engine.PolicyUpload, opts engine.PolicyChangeOptions) (*engine.StoredPolicy, error) {
+	if err := checkRevision(p, opts.IfRevision); err != nil {
+		return nil, err
+	}
+	if p == nil {
+		if opts.Shadow {
+			return nil, engine.Errorf(engine.CodeInvalidRequest, "policy %q has no active version to run a shadow beside", k.name)
+		}
+		p = &engine.StoredPolicy{Tenant: k.tenant, Name: k.name}
+	} else {
+		p = p.Clone()
+	}
+	digest := up.Digest
+	versions := []engine.PolicyUpload{up}
+	for _, v := range p.Versions {
+		if v.Digest != digest {
+			versions = append(versions, v)
+		}
+	}
+	if opts.Shadow {
+		p.Shadow = digest
+		if p.Active == digest {
+			p.Shadow = ""
+		}
+	} else {
+		p.Active = digest
+		if p.Shadow == digest {
+			p.Shadow = ""
+		}
+	}
+	p.Versions = engine.TrimVersions(versions, p.Active, p.Shadow)
+	p.UpdatedAt = up.UploadedAt
+	return p, nil
 }
 
 // Activate makes a kept version of an uploaded policy its active one:
@@ -161,80 +184,97 @@ var errNoVerify = errors.New("nothing to verify")
 // must still keep that version and, when planned, the same shadow.
 func (h *Host) change(ctx context.Context, tenant, name string, o engine.PolicyChangeOptions, detail string,
 	plan func(*engine.StoredPolicy) (string, error), set func(*engine.StoredPolicy)) (*engine.StoredPolicy, error) {
-	ifRevision, by := o.IfRevision, o.By
 	k, err := h.storeKey(tenant, name)
 	if err != nil {
 		return nil, err
 	}
 	unlock := h.lockKey(k)
-	rec, err := h.store.StoredPolicy(ctx, tenant, name)
+	rec, digest, changed, err := h.changeLocked(ctx, k, o, plan, set)
+	unlock()
+	if err != nil || !changed {
+		return rec, err
+	}
+	h.publish(ctx, k, rec.Revision)
+	h.auditEvent(ctx, engine.AuditPolicyLoaded, k, digest, o.By, detail)
+	return rec, nil
+}
+
+// changeLocked is change under the key's lock: plan, verify the planned
+// version, update the record and activate it here. changed is false when
+// the plan changes nothing (rec is the current record) or on error (rec is
+// nil).
+func (h *Host) changeLocked(ctx context.Context, k key, o engine.PolicyChangeOptions,
+	plan func(*engine.StoredPolicy) (string, error), set func(*engine.StoredPolicy)) (rec *engine.StoredPolicy, digest string, changed bool, err error) {
+	rec, err = h.store.StoredPolicy(ctx, k.tenant, k.name)
 	if err != nil {
-		unlock()
-		return nil, storeError(err, k, "")
+		return nil, "", false, storeError(err, k, "")
 	}
-	if err := checkRevision(rec, ifRevision); err != nil {
-		unlock()
-		return nil, err
+	if err := checkRevision(rec, o.IfRevision); err != nil {
+		return nil, "", false, err
 	}
-	digest, err := plan(rec)
+	digest, err = plan(rec)
 	verify := true
 	switch {
 	case errors.Is(err, errNoVerify):
 		verify = false
 	case err != nil:
-		unlock()
-		return nil, err
+		return nil, "", false, err
 	case digest == "":
-		unlock()
-		return rec, nil // nothing changes
+		return rec, "", false, nil // nothing changes
 	}
 	var m *Module
 	if verify {
-		if _, ok := rec.Version(digest); !ok {
-			unlock()
-			return nil, engine.Errorf(engine.CodeNotFound, "policy %q keeps no version %s", name, digest)
-		}
-		wasm, err := h.versionBytes(ctx, k, digest)
-		if err != nil {
-			unlock()
-			return nil, err
-		}
-		if m, err = h.verify(ctx, k, digest, wasm, by); err != nil {
-			unlock()
-			return nil, err
+		if m, err = h.verifyKept(ctx, k, rec, digest, o.By); err != nil {
+			return nil, "", false, err
 		}
 	}
 	shadow := rec.Shadow
-	rec, err = h.store.UpdatePolicy(ctx, tenant, name, func(p *engine.StoredPolicy) (*engine.StoredPolicy, error) {
-		if p == nil {
-			return nil, engine.Errorf(engine.CodeNotFound, "no uploaded policy %q", name)
-		}
-		if err := checkRevision(p, ifRevision); err != nil {
-			return nil, err
-		}
-		if verify {
-			if _, ok := p.Version(digest); !ok {
-				return nil, engine.Errorf(engine.CodeNotFound, "policy %q keeps no version %s", name, digest)
-			}
-		}
-		if p.Shadow != shadow {
-			return nil, engine.Errorf(engine.CodeConflict, "the shadow version of policy %q changed meanwhile; read it again", name)
-		}
-		p = p.Clone()
-		set(p)
-		p.UpdatedAt = h.now()
-		return p, nil
+	rec, err = h.store.UpdatePolicy(ctx, k.tenant, k.name, func(p *engine.StoredPolicy) (*engine.StoredPolicy, error) {
+		return h.changed(p, k, o.IfRevision, digest, verify, shadow, set)
 	})
 	if err != nil {
 		h.drop(m)
-		unlock()
-		return nil, storeError(err, k, "")
+		return nil, "", false, storeError(err, k, "")
 	}
 	_ = h.applyStore(ctx, k, rec, m.orNone()...)
-	unlock()
-	h.publish(ctx, k, rec.Revision)
-	h.auditEvent(ctx, engine.AuditPolicyLoaded, k, digest, by, detail)
-	return rec, nil
+	return rec, digest, true, nil
+}
+
+// verifyKept verifies version digest of a stored policy, which its record
+// rec must keep.
+func (h *Host) verifyKept(ctx context.Context, k key, rec *engine.StoredPolicy, digest, by string) (*Module, error) {
+	if _, ok := rec.Version(digest); !ok {
+		return nil, engine.Errorf(engine.CodeNotFound, "policy %q keeps no version %s", k.name, digest)
+	}
+	wasm, err := h.versionBytes(ctx, k, digest)
+	if err != nil {
+		return nil, err
+	}
+	return h.verify(ctx, k, digest, wasm, by)
+}
+
+// changed is the record p after set, provided p still has revision
+// ifRevision (when positive), keeps version digest (when verify) and has
+// the shadow version shadow.
+func (h *Host) changed(p *engine.StoredPolicy, k key, ifRevision int64, digest string, verify bool, shadow string, set func(*engine.StoredPolicy)) (*engine.StoredPolicy, error) {
+	if p == nil {
+		return nil, engine.Errorf(engine.CodeNotFound, "no uploaded policy %q", k.name)
+	}
+	if err := checkRevision(p, ifRevision); err != nil {
+		return nil, err
+	}
+	if verify {
+		if _, ok := p.Version(digest); !ok {
+			return nil, engine.Errorf(engine.CodeNotFound, "policy %q keeps no version %s", k.name, digest)
+		}
+	}
+	if p.Shadow != shadow {
+		return nil, engine.Errorf(engine.CodeConflict, "the shadow version of policy %q changed meanwhile; read it again", k.name)
+	}
+	p = p.Clone()
+	set(p)
+	p.UpdatedAt = h.now()
+	return p, nil
 }
 
 // Remove deletes an uploaded policy with all its versions, on every

@@ -1,4 +1,4 @@
-package plugins
+package wasm
 
 import (
 	"runtime/debug"
@@ -14,24 +14,24 @@ const reclaimSlack = 64 << 20
 // reclaimEvery spaces the returns: each is a full collection.
 const reclaimEvery = time.Second
 
-// reclaimer returns to the system the Go heap that failed calls leave
+// Reclaimer returns to the system the Go heap that failed calls leave
 // behind. wazero grows a call's stack on the Go heap, doubling it up to
 // 50 MB, so a module that recurses without end makes ~200 MB of garbage
 // per call; once collected, the Go runtime keeps those pages (measured:
 // 292 MiB resident 5 s after four stack overflows, 13 MiB after
 // debug.FreeOSMemory). Linear memories need none of this: they live in
 // their own mappings (memory_linux.go).
-type reclaimer struct {
+type Reclaimer struct {
 	mu      sync.Mutex
 	pending bool // a failure since the last return
 	running bool // a goroutine is returning memory
 	sample  []metrics.Sample
 }
 
-// afterFailure has the heap collected and returned to the system soon, if
+// AfterFailure has the heap collected and returned to the system soon, if
 // it is over reclaimSlack: at once if no return ran in the last
 // reclaimEvery, else at the end of it, however many calls fail meanwhile.
-func (r *reclaimer) afterFailure() {
+func (r *Reclaimer) AfterFailure() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.sample == nil {
@@ -53,7 +53,7 @@ func (r *reclaimer) afterFailure() {
 }
 
 // run returns memory while failures ask for it, once per reclaimEvery.
-func (r *reclaimer) run() {
+func (r *Reclaimer) run() {
 	for {
 		r.mu.Lock()
 		if !r.pending {

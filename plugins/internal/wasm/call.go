@@ -1,4 +1,4 @@
-package plugins
+package wasm
 
 import (
 	"context"
@@ -27,7 +27,7 @@ func (m *Module) Call(ctx context.Context, hook engine.Hook, input []byte) ([]by
 // call is Call under a given deadline.
 func (m *Module) call(ctx context.Context, hook engine.Hook, input []byte, deadline time.Duration) ([]byte, error) {
 	if !m.acquire() {
-		return nil, errClosed
+		return nil, ErrClosed
 	}
 	defer m.release()
 	return m.callHeld(ctx, hook, input, deadline)
@@ -95,7 +95,7 @@ func (m *Module) warm() {
 // instantiation.
 func (m *Module) prewarm(ctx context.Context) error {
 	if !m.acquire() {
-		return errClosed
+		return ErrClosed
 	}
 	defer m.release()
 	for len(m.pool.idle) < cap(m.pool.idle) {

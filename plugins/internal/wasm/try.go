@@ -1,4 +1,4 @@
-package plugins
+package wasm
 
 import (
 	"context"
@@ -32,7 +32,7 @@ type Trial struct {
 // including output the host would refuse, is another error. The Trial
 // holds what is known, also with an error.
 func (m *Module) Try(ctx context.Context, hook engine.Hook, now time.Time, in any) (*Trial, error) {
-	doc, err := envelope(hook, now, in)
+	doc, err := Envelope(hook, now, in)
 	if err != nil {
 		return nil, fmt.Errorf("input: %w", err)
 	}
@@ -44,13 +44,13 @@ func (m *Module) Try(ctx context.Context, hook engine.Hook, now time.Time, in an
 	t.Output = out
 	switch hook {
 	case engine.HookPolicy:
-		t.Policy, err = policyOutput(out)
+		t.Policy, err = PolicyOutput(out)
 	case engine.HookIDFactory:
-		t.Value, err = stringOutput(out, "client_id")
+		t.Value, err = StringOutput(out, "client_id")
 	case engine.HookSecretFactory:
-		t.Value, err = stringOutput(out, "client_secret")
+		t.Value, err = StringOutput(out, "client_secret")
 	default:
-		t.Decision, err = decisionOutput(out)
+		t.Decision, err = DecisionOutput(out)
 	}
 	return t, err
 }

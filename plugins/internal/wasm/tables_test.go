@@ -1,4 +1,4 @@
-package plugins
+package wasm
 
 import (
 	"bytes"
@@ -52,7 +52,7 @@ func TestCapTables(t *testing.T) {
 		"accept":     nil, // no table: the bytes come back as they are
 	} {
 		t.Run(name, func(t *testing.T) {
-			wasm, err := os.ReadFile("testdata/" + name + ".wasm")
+			wasm, err := os.ReadFile("../../testdata/" + name + ".wasm")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -104,7 +104,7 @@ func TestCapTables(t *testing.T) {
 // accepts comes back with every table capped.
 func FuzzCapTables(f *testing.F) {
 	for _, name := range []string{"table-cap", "table-many", "table-grow", "accept"} {
-		b, err := os.ReadFile("testdata/" + name + ".wasm")
+		b, err := os.ReadFile("../../testdata/" + name + ".wasm")
 		if err != nil {
 			f.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package plugins
+package wasm
 
 import (
 	"bytes"
@@ -50,9 +50,9 @@ var rejectionCodes = []engine.ErrorCode{
 // maxDescription bounds a module's error_description.
 const maxDescription = 1024
 
-// envelope returns the input document of a hook: the engine's input object
+// Envelope returns the input document of a hook: the engine's input object
 // with abi, hook and now in front.
-func envelope(hook engine.Hook, now time.Time, in any) ([]byte, error) {
+func Envelope(hook engine.Hook, now time.Time, in any) ([]byte, error) {
 	body, err := json.Marshal(in)
 	if err != nil {
 		return nil, err
@@ -98,7 +98,7 @@ func parseOutput(out []byte, required []string, allowed ...string) (map[string]j
 	}
 	for name := range obj {
 		if !slices.Contains(allowed, name) && !slices.Contains(required, name) {
-			return nil, badOutput("unexpected member %q", truncate(name))
+			return nil, badOutput("unexpected member %q", Truncate(name))
 		}
 	}
 	for _, name := range required {
@@ -114,7 +114,7 @@ func parseOutput(out []byte, required []string, allowed ...string) (map[string]j
 func rejection(obj map[string]json.RawMessage) error {
 	for name := range obj {
 		if name != "error" && name != "error_description" {
-			return badOutput("unexpected member %q beside error", truncate(name))
+			return badOutput("unexpected member %q beside error", Truncate(name))
 		}
 	}
 	var code, desc string
@@ -145,15 +145,16 @@ func hasControl(s string) bool {
 	return false
 }
 
-func truncate(s string) string {
+// Truncate shortens s for an error message or a log line.
+func Truncate(s string) string {
 	if len(s) > 64 {
 		return s[:64] + "..."
 	}
 	return s
 }
 
-// policyOutput reads the output of a policy hook.
-func policyOutput(out []byte) (*engine.PolicyOutput, error) {
+// PolicyOutput reads the output of a policy hook.
+func PolicyOutput(out []byte) (*engine.PolicyOutput, error) {
 	obj, err := parseOutput(out, []string{"metadata"}, "registration_policies")
 	if err != nil {
 		return nil, err
@@ -170,7 +171,7 @@ func policyOutput(out []byte) (*engine.PolicyOutput, error) {
 		}
 		for _, n := range names {
 			if !engine.ValidModuleName(n) {
-				return nil, badOutput("registration_policies: %q is not a module name", truncate(n))
+				return nil, badOutput("registration_policies: %q is not a module name", Truncate(n))
 			}
 		}
 		res.RegistrationPolicies = names
@@ -178,8 +179,8 @@ func policyOutput(out []byte) (*engine.PolicyOutput, error) {
 	return res, nil
 }
 
-// stringOutput reads the output of a factory hook: one string member.
-func stringOutput(out []byte, member string) (string, error) {
+// StringOutput reads the output of a factory hook: one string member.
+func StringOutput(out []byte, member string) (string, error) {
 	obj, err := parseOutput(out, []string{member})
 	if err != nil {
 		return "", err
@@ -191,8 +192,8 @@ func stringOutput(out []byte, member string) (string, error) {
 	return s, nil
 }
 
-// decisionOutput reads the output of a decision hook.
-func decisionOutput(out []byte) (bool, error) {
+// DecisionOutput reads the output of a decision hook.
+func DecisionOutput(out []byte) (bool, error) {
 	obj, err := parseOutput(out, []string{"decision"})
 	if err != nil {
 		return false, err
