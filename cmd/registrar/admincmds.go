@@ -361,8 +361,8 @@ func auditCmd(e env) *cobra.Command {
 		Short: "Print a tenant's audit log, newest first, or follow it (GET …/audit)",
 		Long: `Prints the newest audit events of a tenant (--tenant), or of the process
 (shared policy modules) without --tenant, newest first, one JSON object per
-line. --follow then polls for new events and prints them as they come, oldest
-first. --type, --client-id and --actor filter the events.`,
+line. With --follow it prints them oldest first, like tail -f, then polls for
+new events and prints each as it comes. --type, --client-id and --actor filter the events.`,
 		Args: cobra.NoArgs,
 		RunE: runE(o, false, func(ctx context.Context, _ []string) error {
 			if limit <= 0 {
@@ -515,11 +515,16 @@ func tailAudit(ctx context.Context, o *adminOptions, path string, f auditFilter,
 	if err != nil {
 		return err
 	}
-	for _, ev := range shown {
-		a.print(ev)
-	}
 	if !follow {
+		for _, ev := range shown {
+			a.print(ev)
+		}
 		return nil
+	}
+	// Following reads like tail -f: the newest events first come oldest
+	// first, then each new one as it comes.
+	for i := len(shown) - 1; i >= 0; i-- {
+		a.print(shown[i])
 	}
 	return a.follow(ctx, seen, every)
 }
