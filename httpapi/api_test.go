@@ -74,7 +74,7 @@ func TestGolden(t *testing.T) {
 			return s.do(s.public, "POST", "/tenants/open/reg", `{"redirect_uris":["https://app.example/cb"],"software_statement":"not-a-jwt"}`)
 		}},
 		{"error-content-type", func(s *server) response {
-			return s.do(s.public, "POST", "/tenants/open/reg", webClient, "Content-Type: text/plain")
+			return s.do(s.public, "POST", "/tenants/open/reg", webClient, "Content-Type:", "Content-Type: text/plain")
 		}},
 		{"error-too-large", func(s *server) response {
 			return s.do(s.public, "POST", "/tenants/open/reg", `{"client_name":"`+strings.Repeat("x", 5000)+`"}`)
