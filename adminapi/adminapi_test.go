@@ -215,7 +215,7 @@ func TestMintInitialAccessToken(t *testing.T) {
 		t.Errorf("uses %v, want 1", m["uses"])
 	}
 	// Revocation.
-	status, m = e.adm("POST", "/admin/tenants/acme/initial-access-tokens", `{}`)
+	_, m = e.adm("POST", "/admin/tenants/acme/initial-access-tokens", `{}`)
 	iat2, id2 := m["initial_access_token"].(string), m["id"].(string)
 	if status, _ := e.adm("DELETE", "/admin/tenants/acme/initial-access-tokens/"+id2, ""); status != 204 {
 		t.Fatalf("revoke: %d", status)

@@ -403,7 +403,7 @@ func (t *tenant) compileMetadataSettings() error {
 	t.extra = map[string]bool{}
 	for _, name := range s.ExtraClientMetadata {
 		if !extraNamePattern.MatchString(name) {
-			return fmt.Errorf("extra_client_metadata: %q: use 1-64 characters of a-z A-Z 0-9 _ - . :", name)
+			return fmt.Errorf("extra_client_metadata: %q: use 1-64 characters among a-z A-Z 0-9 and _ - . : (colon)", name)
 		}
 		lower := strings.ToLower(name)
 		if metadataFields[lower] || IsServerManaged(lower) || localizable[lower] {

@@ -409,7 +409,7 @@ func TestOneVersionPerRequest(t *testing.T) {
 
 	// The update finds v2 live (v1's policy hook made it so) and runs v2
 	// throughout, though its policy hook makes v1 live again.
-	ci = h.mustUpdate("t", c.ID, ci.RegistrationAccessToken, rp(`"client_id":"v1-client"`))
+	h.mustUpdate("t", c.ID, ci.RegistrationAccessToken, rp(`"client_id":"v1-client"`))
 	c = h.stored("t", c.ID)
 	eq(t, "client_name after update", c.Metadata.ClientName, "v2")
 	want = engine.Provenance{

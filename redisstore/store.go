@@ -306,7 +306,6 @@ func (k keys) expiry() string          { return k.base + "clients:expiry" }
 func (k keys) filters() string         { return k.base + "clients:filters" }
 func (k keys) token(id string) string  { return k.base + "iat:" + id }
 func (k keys) tokens() string          { return k.base + "iats" }
-func (k keys) tokenExpiry() string     { return k.base + "iats:expiry" }
 func (k keys) admin(id string) string  { return k.base + "admin:" + id }
 func (k keys) admins() string          { return k.base + "admins" }
 func (k keys) tenant() string          { return k.base + "tenant" }

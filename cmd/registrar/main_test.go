@@ -111,7 +111,7 @@ func TestServeRegisterEndToEnd(t *testing.T) {
 	if err := json.Unmarshal([]byte(out.String()), &client); err != nil || client["client_name"] != "CLI" || client["client_secret"] == nil {
 		t.Fatalf("register printed %q (%v)", out.String(), err)
 	}
-	e, out, _ = testEnv(map[string]string{"REGISTRAR_IAT": iat.Token})
+	e, _, _ = testEnv(map[string]string{"REGISTRAR_IAT": iat.Token})
 	e.stdin = strings.NewReader(`{"redirect_uris":["https://app.example/cb2"]}`)
 	if err := run(ctx, []string{"register", "--issuer", "http://" + addr, "--metadata", "-"}, e); err != nil {
 		t.Fatalf("register from stdin: %v", err)
@@ -303,7 +303,7 @@ func TestVersionAndUsage(t *testing.T) {
 	if err := run(context.Background(), []string{"version"}, e); err != nil || !strings.HasPrefix(out.String(), "registrar ") {
 		t.Errorf("version: %v %q", err, out.String())
 	}
-	e, out, _ = testEnv(nil)
+	e, _, _ = testEnv(nil)
 	if err := run(context.Background(), []string{"frobnicate"}, e); exitCode(err) != 2 {
 		t.Errorf("unknown command: %v (exit %d)", err, exitCode(err))
 	}

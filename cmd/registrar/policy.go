@@ -340,14 +340,6 @@ func metadataDiff(before, after map[string]json.RawMessage) string {
 	return b.String()
 }
 
-func compact(v json.RawMessage) []byte {
-	var buf bytes.Buffer
-	if json.Compact(&buf, v) != nil {
-		return v
-	}
-	return buf.Bytes()
-}
-
 // policyRemoteCmds are the policy commands over the admin API.
 func policyRemoteCmds(o *adminOptions, e env) []*cobra.Command {
 	simple := func(use, short string, needName, needTenant bool, path func(args []string) string) *cobra.Command {

@@ -117,27 +117,27 @@ func TestPolicyPush(t *testing.T) {
 	const adminToken = "cli-admin-token-0123456789"
 	_, adminAddr, _ := startServe(t, map[string]string{"REGISTRAR_ADMIN_TOKEN": adminToken})
 	admin := "http://" + adminAddr
-	push := func(args ...string) (map[string]any, error, string) {
+	push := func(args ...string) (map[string]any, string, error) {
 		e, out, errb := testEnv(map[string]string{"REGISTRAR_ADMIN_TOKEN": adminToken})
 		err := run(context.Background(), append([]string{"policy", "push", "--tenant", "default", "--admin-url", admin}, args...), e)
 		var m map[string]any
 		json.Unmarshal([]byte(out.String()), &m)
-		return m, err, errb.String()
+		return m, errb.String(), err
 	}
-	m, err, errs := push("../../plugins/testdata/accept.wasm", "--name", "namer")
+	m, errs, err := push("../../plugins/testdata/accept.wasm", "--name", "namer")
 	if err != nil || m["active"] == nil || m["revision"] != 1.0 {
 		t.Fatalf("push: %v %v %s", m, err, errs)
 	}
 	active := m["active"]
-	m, err, errs = push("../../plugins/testdata/accept-v2.wasm", "--name", "namer", "--shadow", "--if-match", "1")
+	m, errs, err = push("../../plugins/testdata/accept-v2.wasm", "--name", "namer", "--shadow", "--if-match", "1")
 	if err != nil || m["active"] != active || m["shadow"] == nil {
 		t.Fatalf("shadow push: %v %v %s", m, err, errs)
 	}
-	_, err, errs = push("../../plugins/testdata/accept-v2.wasm", "--name", "namer", "--if-match", "1")
+	_, errs, err = push("../../plugins/testdata/accept-v2.wasm", "--name", "namer", "--if-match", "1")
 	if err == nil || !strings.Contains(err.Error(), "412") {
 		t.Errorf("stale --if-match: %v %s", err, errs)
 	}
-	_, err, errs = push("../../plugins/testdata/forbidden-import.wasm", "--name", "namer")
+	_, errs, err = push("../../plugins/testdata/forbidden-import.wasm", "--name", "namer")
 	if err == nil || !strings.Contains(err.Error(), "400 invalid_request") || !strings.Contains(errs, "import") {
 		t.Errorf("refused module: %v %s", err, errs)
 	}

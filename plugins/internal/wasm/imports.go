@@ -137,6 +137,18 @@ func (w *moduleLog) spent() bool {
 	return w.full
 }
 
+// callLine is line in the context of the call in progress (stdout and
+// stderr have none of their own).
+func (w *moduleLog) callLine(level slog.Level, b []byte) {
+	w.mu.Lock()
+	ctx := w.ctx
+	w.mu.Unlock()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	w.line(ctx, level, b, "")
+}
+
 // line logs one line of the module, b, or a message of the host about the
 // module when b is nil; a nil ctx means the current call's.
 func (w *moduleLog) line(ctx context.Context, level slog.Level, b []byte, hostMsg string) {
@@ -301,7 +313,7 @@ func (s *stream) Write(p []byte) (int, error) {
 			break
 		}
 		s.buf = append(s.buf, p[:min(i, max(streamLine-len(s.buf), 0))]...)
-		s.w.line(nil, s.level, cutUTF8(s.buf, maxLogLine), "")
+		s.w.callLine(s.level, cutUTF8(s.buf, maxLogLine))
 		s.buf = s.buf[:0]
 		p = p[i+1:]
 	}
@@ -313,7 +325,7 @@ func (s *stream) flush() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.buf) > 0 {
-		s.w.line(nil, s.level, cutUTF8(s.buf, maxLogLine), "")
+		s.w.callLine(s.level, cutUTF8(s.buf, maxLogLine))
 		s.buf = s.buf[:0]
 	}
 }
