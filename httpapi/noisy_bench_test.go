@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -113,10 +112,7 @@ func BenchmarkNoisyNeighbour(b *testing.B) {
 			b.StopTimer()
 			close(stop)
 			attackers.Wait()
-			slices.Sort(took)
-			b.ReportMetric(float64(took[len(took)/2].Microseconds()), "p50-µs")
-			b.ReportMetric(float64(took[len(took)*99/100].Microseconds()), "p99-µs")
-			b.ReportMetric(float64(took[len(took)-1].Microseconds()), "max-µs")
+			testkit.ReportLatencies(b, took)
 			b.ReportMetric(float64(failed), "failed")
 		})
 	}

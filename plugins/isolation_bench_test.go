@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"runtime"
 	"runtime/metrics"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/memstore"
 	"github.com/registrar-dev/registrar/plugins"
 )
@@ -92,10 +92,7 @@ func BenchmarkNoisyNeighbour(b *testing.B) {
 			b.StopTimer()
 			close(stop)
 			attackers.Wait()
-			slices.Sort(took)
-			b.ReportMetric(float64(took[len(took)/2].Microseconds()), "p50-µs")
-			b.ReportMetric(float64(took[len(took)*99/100].Microseconds()), "p99-µs")
-			b.ReportMetric(float64(took[len(took)-1].Microseconds()), "max-µs")
+			testkit.ReportLatencies(b, took)
 			b.ReportMetric(float64(hostile.Load()), "hostile-calls")
 			b.ReportMetric(float64(failed), "benign-failed")
 			runtime.GC()
