@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -116,19 +115,9 @@ func (o *adminOptions) do(ctx context.Context, r request) ([]byte, error) {
 func (o *adminOptions) print(ctx context.Context, r request) error {
 	b, err := o.do(ctx, r)
 	if err != nil {
-		return o.fail(err)
+		return fail(o.e.stderr, err)
 	}
 	return o.show(b)
-}
-
-// fail prints the server's error JSON of a failed call to standard error,
-// and returns err.
-func (o *adminOptions) fail(err error) error {
-	var he *httpError
-	if errors.As(err, &he) {
-		printJSON(o.e.stderr, he.body)
-	}
-	return err
 }
 
 // show prints a response body: indented JSON, or a table.
@@ -184,8 +173,7 @@ func printTable(w io.Writer, b []byte) error {
 			}
 		}
 	}
-	slices.SortStableFunc(cols, func(a, b string) int { return columnRank(a) - columnRank(b) })
-	cols = sortWithin(cols)
+	slices.SortFunc(cols, compareColumns)
 	fmt.Fprintln(tw, strings.ToUpper(strings.Join(cols, "\t")))
 	for _, r := range rows {
 		cells := make([]string, len(cols))
@@ -214,15 +202,13 @@ func columnRank(c string) int {
 	return 2
 }
 
-// sortWithin sorts columns by name within each rank, so tables are stable.
-func sortWithin(cols []string) []string {
-	slices.SortStableFunc(cols, func(a, b string) int {
-		if d := columnRank(a) - columnRank(b); d != 0 {
-			return d
-		}
-		return strings.Compare(a, b)
-	})
-	return cols
+// compareColumns orders columns by rank, then by name, so tables are
+// stable.
+func compareColumns(a, b string) int {
+	if d := columnRank(a) - columnRank(b); d != 0 {
+		return d
+	}
+	return strings.Compare(a, b)
 }
 
 // cell renders a JSON value for a table: strings bare, the rest compact.

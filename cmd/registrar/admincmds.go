@@ -50,7 +50,7 @@ func (p *paging) list(ctx context.Context, o *adminOptions, path, key string, q 
 	for {
 		b, err := o.do(ctx, request{method: http.MethodGet, path: path, query: q})
 		if err != nil {
-			return o.fail(err)
+			return fail(o.e.stderr, err)
 		}
 		var page map[string]json.RawMessage
 		if err := json.Unmarshal(b, &page); err != nil {
@@ -402,7 +402,7 @@ type auditTail struct {
 func (a auditTail) page(ctx context.Context, q url.Values) ([]auditEvent, string, error) {
 	b, err := a.o.do(ctx, request{method: http.MethodGet, path: a.path, query: q})
 	if err != nil {
-		return nil, "", a.o.fail(err)
+		return nil, "", fail(a.o.e.stderr, err)
 	}
 	var p struct {
 		Events     []auditEvent `json:"events"`

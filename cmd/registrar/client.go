@@ -169,21 +169,22 @@ It works against any RFC 7591 provider, not only Registrar.`,
 // post sends a JSON body and prints the answer: the response to standard
 // output, or the server's error JSON to standard error.
 func post(ctx context.Context, e env, target, bearer string, body []byte) error {
-	return send(ctx, e, http.MethodPost, target, bearer, "application/json", nil, body)
-}
-
-// send is post with any method, content type and extra headers.
-func send(ctx context.Context, e env, method, target, bearer, contentType string, header map[string]string, body []byte) error {
-	resp, err := callWith(ctx, method, target, bearer, contentType, header, body)
+	resp, err := call(ctx, http.MethodPost, target, bearer, body)
 	if err != nil {
-		var he *httpError
-		if errors.As(err, &he) {
-			printJSON(e.stderr, he.body)
-		}
-		return err
+		return fail(e.stderr, err)
 	}
 	printJSON(e.stdout, resp)
 	return nil
+}
+
+// fail prints the server's error JSON of a failed call to stderr, and
+// returns err.
+func fail(stderr io.Writer, err error) error {
+	var he *httpError
+	if errors.As(err, &he) {
+		printJSON(stderr, he.body)
+	}
+	return err
 }
 
 // readAll reads standard input, up to maxResponse bytes.

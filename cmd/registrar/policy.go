@@ -452,7 +452,7 @@ func policyRollbackCmd(o *adminOptions) *cobra.Command {
 		RunE: runE(o, true, func(ctx context.Context, args []string) error {
 			b, err := o.do(ctx, request{method: http.MethodGet, path: o.policyPath(args[0])})
 			if err != nil {
-				return o.fail(err)
+				return fail(o.e.stderr, err)
 			}
 			digest, rev, err := previousVersion(b)
 			if err != nil {
