@@ -48,6 +48,27 @@ const (
 	// CodeRequestTooLarge: the request, or what it would make the server
 	// keep, is over a size limit.
 	CodeRequestTooLarge ErrorCode = "request_too_large"
+
+	// CodeInvalidClient: client authentication failed (RFC 6749 §5.2).
+	CodeInvalidClient ErrorCode = "invalid_client"
+	// CodeInvalidGrant: the grant is invalid, expired or revoked
+	// (RFC 6749 §5.2).
+	CodeInvalidGrant ErrorCode = "invalid_grant"
+	// CodeUnauthorizedClient: the client may not use this grant type, or
+	// may not do this to that token (RFC 6749 §5.2, RFC 7009 §2.1).
+	CodeUnauthorizedClient ErrorCode = "unauthorized_client"
+	// CodeUnsupportedGrantType: the server does not support the grant type
+	// (RFC 6749 §5.2).
+	CodeUnsupportedGrantType ErrorCode = "unsupported_grant_type"
+	// CodeInvalidScope: the requested scope is invalid, unknown, or beyond
+	// what the client registered (RFC 6749 §5.2).
+	CodeInvalidScope ErrorCode = "invalid_scope"
+	// CodeInvalidTarget: a requested resource is invalid or not allowed
+	// (RFC 8707 §2).
+	CodeInvalidTarget ErrorCode = "invalid_target"
+	// CodeUnsupportedTokenType: revocation of that token type is not
+	// supported (RFC 7009 §2.2.1).
+	CodeUnsupportedTokenType ErrorCode = "unsupported_token_type"
 )
 
 // Codes lists every ErrorCode the engine may return, so that a test can check
@@ -58,6 +79,9 @@ var Codes = []ErrorCode{
 	CodeUnapprovedSoftwareStatement, CodeAccessDenied, CodeNotFound,
 	CodeConflict, CodeServerError, CodeTemporarilyUnavailable,
 	CodeTooManyRequests, CodePreconditionFailed, CodeRequestTooLarge,
+	CodeInvalidClient, CodeInvalidGrant, CodeUnauthorizedClient,
+	CodeUnsupportedGrantType, CodeInvalidScope, CodeInvalidTarget,
+	CodeUnsupportedTokenType,
 }
 
 // Error is an OAuth error response. Code and Description are shown to the

@@ -62,6 +62,8 @@ const (
 	HookSecretFactory Hook = "secret_factory"
 	HookIssueRAT      Hook = "issue_registration_access_token"
 	HookRotateRAT     Hook = "rotate_registration_access_token"
+	// HookIssueAccessToken decides at the token endpoint (AccessTokenInput).
+	HookIssueAccessToken Hook = "issue_access_token"
 )
 
 // Phase says which request a hook runs for.

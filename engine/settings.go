@@ -119,6 +119,39 @@ type Settings struct {
 	// registration (TokenNone) 20/m per client IP, else no limit.
 	RegistrationRateLimit RateLimit `json:"registration_rate_limit,omitzero"`
 
+	// AccessTokenFormat is the form of the access tokens the token
+	// endpoint issues: AccessTokenOpaque (the default) or AccessTokenJWT
+	// (RFC 9068).
+	AccessTokenFormat AccessTokenFormat `json:"access_token_format,omitempty"`
+	// IssueAccessToken decides whether the token endpoint issues a token:
+	// true, false (the endpoint refuses every request), or a module whose
+	// issue_access_token hook decides and may narrow scope, set audience,
+	// lifetime and claims (sdk/ABI.md). Default true.
+	IssueAccessToken Decision `json:"issue_access_token,omitzero"`
+	// AccessTokenLifetime is how long an access token lives, and the most
+	// a hook may grant. Default DefaultAccessTokenLifetime (one hour);
+	// at most MaxAccessTokenLifetime.
+	AccessTokenLifetime Duration `json:"access_token_lifetime,omitempty"`
+	// RegistrationManagementAuth says what authorises RFC 7592 management
+	// of a client: its registration access token (the default), an access
+	// token the client got with client_credentials, or either.
+	RegistrationManagementAuth ManagementAuth `json:"registration_management_auth,omitempty"`
+	// ResourceServers are the client IDs that may introspect every access
+	// token of the tenant (RFC 7662 §4); other clients introspect only
+	// their own tokens. Default none.
+	ResourceServers []string `json:"resource_servers,omitempty"`
+	// Resources are the RFC 8707 resource indicators a client may ask for
+	// at the token endpoint; a token requested for one has it as its
+	// audience. Default none: a resource parameter is refused.
+	Resources []string `json:"resources,omitempty"`
+	// DefaultAudience is the audience of a token requested without a
+	// resource. Default: the tenant's issuer.
+	DefaultAudience string `json:"default_audience,omitempty"`
+	// ClientAssertionMaxLifetime bounds how far in the future a client
+	// assertion's exp may be (RFC 7523 §3). Default
+	// DefaultClientAssertionMaxLifetime (ten minutes).
+	ClientAssertionMaxLifetime Duration `json:"client_assertion_max_lifetime,omitempty"`
+
 	// GrantTypesSupported. Default authorization_code, implicit,
 	// refresh_token, client_credentials.
 	GrantTypesSupported []string `json:"grant_types_supported,omitempty"`
@@ -259,7 +292,7 @@ func compileSettings(name string, s Settings) (*tenant, error) {
 		return nil, fmt.Errorf("tenant name %q: use 1-63 lower-case letters, digits and inner hyphens", name)
 	}
 	t := &tenant{name: name, settings: s}
-	steps := []func() error{t.compileStaticToken, t.compileTokenMode, t.checkModuleNames, t.compileSupported, t.compileResponseTypes, t.compileMetadataSettings}
+	steps := []func() error{t.compileStaticToken, t.compileTokenMode, t.checkModuleNames, t.compileSupported, t.compileResponseTypes, t.compileMetadataSettings, t.compileAccessTokens}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return nil, fmt.Errorf("tenant %q: %w", name, err)
@@ -334,6 +367,7 @@ func (t *tenant) checkModuleNames() error {
 		"id_factory": s.IDFactory, "secret_factory": s.SecretFactory,
 		"issue_registration_access_token":  s.IssueRegistrationAccessToken.Module,
 		"rotate_registration_access_token": s.RotateRegistrationAccessToken.Module,
+		"issue_access_token":               s.IssueAccessToken.Module,
 	} {
 		if m != "" && !ValidModuleName(m) {
 			return fmt.Errorf("%s: %q is not a valid policy module name", field, m)

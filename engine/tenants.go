@@ -314,6 +314,7 @@ func (r *Registrar) checkModules(tenant string, s Settings) error {
 		{"secret_factory", s.SecretFactory, HookSecretFactory},
 		{"issue_registration_access_token", s.IssueRegistrationAccessToken.Module, HookIssueRAT},
 		{"rotate_registration_access_token", s.RotateRegistrationAccessToken.Module, HookRotateRAT},
+		{"issue_access_token", s.IssueAccessToken.Module, HookIssueAccessToken},
 	}
 	for _, p := range s.DefaultPolicies {
 		uses = append(uses, use{"default_policies", p, HookPolicy})

@@ -69,6 +69,7 @@ type Store struct {
 
 	audit    auditLog
 	limit    limiter
+	grants   grants
 	watch    watchers
 	replicas replicas
 }

@@ -71,6 +71,7 @@ func (s *Store) DeleteTenant(_ context.Context, name string) error {
 	delete(s.policies, name)
 	s.tombstones[name] = now.Add(engine.TombstoneTTL)
 	s.wrote(now)
+	s.grants.dropTenant(name)
 	return nil
 }
 

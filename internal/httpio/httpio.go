@@ -44,6 +44,13 @@ var statuses = map[engine.ErrorCode]int{
 	engine.CodeTemporarilyUnavailable:      http.StatusServiceUnavailable,
 	engine.CodeTooManyRequests:             http.StatusTooManyRequests,
 	engine.CodePreconditionFailed:          http.StatusPreconditionFailed,
+	engine.CodeInvalidClient:               http.StatusUnauthorized,
+	engine.CodeInvalidGrant:                http.StatusBadRequest,
+	engine.CodeUnauthorizedClient:          http.StatusBadRequest,
+	engine.CodeUnsupportedGrantType:        http.StatusBadRequest,
+	engine.CodeInvalidScope:                http.StatusBadRequest,
+	engine.CodeInvalidTarget:               http.StatusBadRequest,
+	engine.CodeUnsupportedTokenType:        http.StatusBadRequest,
 	CodeMethodNotAllowed:                   http.StatusMethodNotAllowed,
 	CodeRequestTooLarge:                    http.StatusRequestEntityTooLarge,
 }
@@ -75,9 +82,10 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
-	switch status {
-	case http.StatusUnauthorized:
-		h.Set("WWW-Authenticate", fmt.Sprintf(`Bearer error="invalid_token", error_description=%q`, quoteSafe(e.Description)))
+	if status == http.StatusUnauthorized && h.Get("WWW-Authenticate") == "" {
+		// A handler that answers another scheme (the token endpoint's
+		// Basic challenge) sets the header itself.
+		h.Set("WWW-Authenticate", fmt.Sprintf(`Bearer error=%q, error_description=%q`, e.Code, quoteSafe(e.Description)))
 	}
 	switch {
 	case e.RetryAfter > 0:

@@ -1,0 +1,143 @@
+package memstore
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/oauth"
+)
+
+var _ oauth.Store = (*Store)(nil)
+
+// grants keeps the authorization server's records: access tokens and
+// marks, per tenant. It shares no invariant with the clients, so it has
+// its own mutex and its own sweep.
+type grants struct {
+	mu     sync.Mutex
+	tokens map[entryKey]*oauth.Token
+	marks  map[entryKey]time.Time // until when each mark lives
+	// writes counts the writes since the last sweep, which runs again
+	// when they reach sweepAt.
+	writes, sweepAt int
+}
+
+// entryKey names a token (by digest) or a mark of a tenant.
+type entryKey struct{ tenant, key string }
+
+// PutToken stores a copy of t until its ExpiresAt (see oauth.Store).
+func (s *Store) PutToken(_ context.Context, t *oauth.Token) error {
+	g := &s.grants
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := s.now()
+	k := entryKey{t.Tenant, t.Digest}
+	if old, ok := g.tokens[k]; ok && now.Before(old.ExpiresAt) {
+		return engine.ErrAlreadyExists
+	}
+	if g.tokens == nil {
+		g.tokens, g.marks = map[entryKey]*oauth.Token{}, map[entryKey]time.Time{}
+	}
+	if now.Before(t.ExpiresAt) {
+		g.tokens[k] = t.Clone()
+	}
+	g.wrote(now)
+	return nil
+}
+
+// Token returns a copy of the live record (see oauth.Store).
+func (s *Store) Token(_ context.Context, tenant, digest string) (*oauth.Token, error) {
+	g := &s.grants
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	t, ok := g.tokens[entryKey{tenant, digest}]
+	if !ok || !s.now().Before(t.ExpiresAt) {
+		return nil, engine.ErrNotFound
+	}
+	return t.Clone(), nil
+}
+
+// DeleteToken removes a record (see oauth.Store).
+func (s *Store) DeleteToken(_ context.Context, tenant, digest string) error {
+	g := &s.grants
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	k := entryKey{tenant, digest}
+	t, ok := g.tokens[k]
+	if !ok {
+		return engine.ErrNotFound
+	}
+	delete(g.tokens, k)
+	if !s.now().Before(t.ExpiresAt) {
+		return engine.ErrNotFound
+	}
+	return nil
+}
+
+// Mark records a mark until the time given (see oauth.Store).
+func (s *Store) Mark(_ context.Context, tenant, key string, until time.Time) (bool, error) {
+	g := &s.grants
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := s.now()
+	k := entryKey{tenant, key}
+	if old, ok := g.marks[k]; ok && now.Before(old) {
+		return false, nil
+	}
+	if g.marks == nil {
+		g.tokens, g.marks = map[entryKey]*oauth.Token{}, map[entryKey]time.Time{}
+	}
+	if now.Before(until) {
+		g.marks[k] = until
+	}
+	g.wrote(now)
+	return true, nil
+}
+
+// Marked reports whether a live mark exists (see oauth.Store).
+func (s *Store) Marked(_ context.Context, tenant, key string) (bool, error) {
+	g := &s.grants
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	until, ok := g.marks[entryKey{tenant, key}]
+	return ok && s.now().Before(until), nil
+}
+
+// wrote counts a write and sweeps the expired records and marks once the
+// writes since the last sweep reach the number of entries, so that a
+// sweep's cost is constant per write. g.mu is held.
+func (g *grants) wrote(now time.Time) {
+	g.writes++
+	if g.writes < g.sweepAt {
+		return
+	}
+	for k, t := range g.tokens {
+		if !now.Before(t.ExpiresAt) {
+			delete(g.tokens, k)
+		}
+	}
+	for k, until := range g.marks {
+		if !now.Before(until) {
+			delete(g.marks, k)
+		}
+	}
+	g.writes = 0
+	g.sweepAt = max(minSweepWrites, len(g.tokens)+len(g.marks))
+}
+
+// dropTenant forgets every record and mark of a deleted tenant.
+func (g *grants) dropTenant(tenant string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for k := range g.tokens {
+		if k.tenant == tenant {
+			delete(g.tokens, k)
+		}
+	}
+	for k := range g.marks {
+		if k.tenant == tenant {
+			delete(g.marks, k)
+		}
+	}
+}

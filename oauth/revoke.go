@@ -1,0 +1,52 @@
+package oauth
+
+import (
+	"context"
+	"errors"
+
+	"github.com/registrar-dev/registrar/engine"
+)
+
+// RevokeRequest is a request to the revocation endpoint (RFC 7009 §2.1).
+// The caller authenticates as at the token endpoint.
+type RevokeRequest struct {
+	Tenant string
+	Endpoints
+	Credentials
+	// Token is the token parameter; TokenTypeHint the token_type_hint
+	// parameter, which is only a hint.
+	Token         string
+	TokenTypeHint string
+	Request       RequestFacts
+}
+
+// Revoke serves the revocation endpoint. A client revokes only its own
+// tokens: another client's is refused with unauthorized_client and stays
+// active (RFC 7009 §2.1); an unknown, invalid or already inactive token
+// is a success (§2.2).
+func (s *Server) Revoke(ctx context.Context, req RevokeRequest) error {
+	who, err := s.authenticate(ctx, req.Tenant, &req.Credentials, []string{req.Issuer, req.Endpoint})
+	if err != nil {
+		s.authFailed(ctx, req.Tenant, &req.Credentials, req.Request, err)
+		return err
+	}
+	if req.Token == "" {
+		return engine.Errorf(engine.CodeInvalidRequest, "token is missing")
+	}
+	t, err := s.lookup(ctx, req.Tenant, req.Token)
+	if err != nil || t == nil {
+		return err
+	}
+	if t.ClientID != who.client.ID {
+		return engine.Errorf(engine.CodeUnauthorizedClient, "the token was issued to another client")
+	}
+	err = s.store.DeleteToken(ctx, req.Tenant, t.Digest)
+	if err != nil && !errors.Is(err, engine.ErrNotFound) {
+		return storeError("delete token", err)
+	}
+	s.audit(ctx, engine.AuditEvent{
+		Tenant: req.Tenant, Type: AuditTokenRevoked, Actor: "client:" + t.ClientID, ClientID: t.ClientID,
+		TokenID: t.ID, RemoteIP: req.Request.RemoteIP,
+	})
+	return nil
+}

@@ -1,0 +1,112 @@
+package oauth
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/registrar-dev/registrar/engine"
+)
+
+// Config configures a Server. The zero value of each optional field means
+// the default given in its comment.
+type Config struct {
+	// Registrar knows the tenants and their settings. Required.
+	Registrar *engine.Registrar
+	// Clients is the store of registered clients (the Registrar's).
+	// Required.
+	Clients engine.Store
+	// Store keeps token records and marks. Required.
+	Store Store
+	// AuditLog keeps the audit events of failed authentications and
+	// revocations. Default nil: events are only logged.
+	AuditLog engine.AuditLog
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// Rand is the source of tokens and token IDs; it must be safe for
+	// concurrent use. Default crypto/rand.Reader.
+	Rand io.Reader
+	// Logger receives what an operator should know. Default
+	// slog.Default().
+	Logger *slog.Logger
+}
+
+// Server is the authorization server of every tenant the Registrar
+// serves. It is safe for concurrent use.
+type Server struct {
+	reg      *engine.Registrar
+	clients  engine.Store
+	store    Store
+	auditLog engine.AuditLog
+	now      func() time.Time
+	rand     io.Reader
+	log      *slog.Logger
+}
+
+// New checks cfg and returns a Server.
+func New(cfg Config) (*Server, error) {
+	switch {
+	case cfg.Registrar == nil:
+		return nil, errors.New("oauth: Config.Registrar is required")
+	case cfg.Clients == nil:
+		return nil, errors.New("oauth: Config.Clients is required")
+	case cfg.Store == nil:
+		return nil, errors.New("oauth: Config.Store is required")
+	}
+	s := &Server{
+		reg: cfg.Registrar, clients: cfg.Clients, store: cfg.Store, auditLog: cfg.AuditLog,
+		now: cfg.Now, rand: cfg.Rand, log: cfg.Logger,
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.rand == nil {
+		s.rand = rand.Reader
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	return s, nil
+}
+
+// Endpoints are the URLs of a tenant's endpoints, which only the HTTP
+// layer knows: client assertions name them as their audience.
+type Endpoints struct {
+	// Issuer is the tenant's issuer identifier.
+	Issuer string
+	// Endpoint is the URL of the endpoint the request came to.
+	Endpoint string
+}
+
+// RequestFacts describe the HTTP request, for hooks and the audit log.
+type RequestFacts struct {
+	// RemoteIP is the client's IP address as the server saw it.
+	RemoteIP string
+}
+
+// storeError turns a store failure into the error the client sees: a
+// store that cannot be reached is temporarily_unavailable (retry), any
+// other failure a server_error.
+func storeError(op string, err error) error {
+	if errors.Is(err, engine.ErrUnavailable) {
+		return &engine.Error{Code: engine.CodeTemporarilyUnavailable, Description: "the token store is temporarily unavailable, retry later", Err: fmt.Errorf("%s: %w", op, err)}
+	}
+	return &engine.Error{Code: engine.CodeServerError, Description: "internal server error", Err: fmt.Errorf("%s: %w", op, err)}
+}
+
+// audit records an event; a failure to record it is logged, never the
+// request's failure.
+func (s *Server) audit(ctx context.Context, e engine.AuditEvent) {
+	e.Time = s.now().UTC()
+	s.log.InfoContext(ctx, "audit", "type", e.Type, "tenant", e.Tenant, "actor", e.Actor, "client_id", e.ClientID, "token_id", e.TokenID, "error", e.Error, "detail", e.Detail)
+	if s.auditLog == nil {
+		return
+	}
+	if _, err := s.auditLog.AppendAudit(ctx, &e); err != nil {
+		s.log.WarnContext(ctx, "cannot append to the audit log", "tenant", e.Tenant, "type", e.Type, "err", err)
+	}
+}

@@ -1,0 +1,255 @@
+package oauth
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/registrar-dev/registrar/engine"
+)
+
+// GrantClientCredentials is the grant type of RFC 6749 §4.4, the one grant
+// the token endpoint serves.
+const GrantClientCredentials = "client_credentials"
+
+// TokenRequest is a request to the token endpoint (RFC 6749 §4.4.2).
+type TokenRequest struct {
+	Tenant string
+	Endpoints
+	Credentials
+	// GrantType is the grant_type parameter.
+	GrantType string
+	// Scope is the scope parameter; HasScope reports whether it was sent.
+	Scope    string
+	HasScope bool
+	// Resources are the resource parameters (RFC 8707 §2).
+	Resources []string
+	Request   RequestFacts
+}
+
+// TokenResponse is the successful response of RFC 6749 §5.1.
+type TokenResponse struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int64  `json:"expires_in"`
+	Scope       string `json:"scope,omitempty"`
+}
+
+// grant is what the token endpoint decided to issue.
+type grant struct {
+	scope    []string
+	audience []string
+	lifetime time.Duration
+	claims   map[string]json.RawMessage
+}
+
+// Token serves the token endpoint: it authenticates the client, checks
+// the grant, decides scope and audience, and issues an access token.
+func (s *Server) Token(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
+	settings, err := s.reg.Settings(req.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkGrantType(req.GrantType); err != nil {
+		return nil, err
+	}
+	who, err := s.authenticate(ctx, req.Tenant, &req.Credentials, []string{req.Issuer, req.Endpoint})
+	if err != nil {
+		s.authFailed(ctx, req.Tenant, &req.Credentials, req.Request, err)
+		return nil, err
+	}
+	c := who.client
+	if who.method == MethodNone || !slices.Contains(c.Metadata.GrantTypes, GrantClientCredentials) {
+		return nil, engine.Errorf(engine.CodeUnauthorizedClient, "the client is not registered for the client_credentials grant")
+	}
+	if settings.IssueAccessToken.Off {
+		return nil, engine.Errorf(engine.CodeUnauthorizedClient, "this tenant issues no access tokens")
+	}
+	g, err := s.decide(req, settings, c)
+	if err != nil {
+		return nil, err
+	}
+	return s.issue(ctx, req, settings, who, g)
+}
+
+// checkGrantType refuses every grant but client_credentials.
+func checkGrantType(gt string) error {
+	switch gt {
+	case GrantClientCredentials:
+		return nil
+	case "":
+		return engine.Errorf(engine.CodeInvalidRequest, "grant_type is missing")
+	}
+	return engine.Errorf(engine.CodeUnsupportedGrantType, "grant_type %q is not supported; this server supports client_credentials", truncate(gt))
+}
+
+// decide computes the grant without hooks: the scope (RFC 6749 §3.3), the
+// audience (RFC 8707, RFC 9068 §2.2) and the lifetime.
+func (s *Server) decide(req TokenRequest, settings engine.Settings, c *engine.Client) (*grant, error) {
+	allowed := allowedScope(settings, c)
+	scope, err := grantedScope(req.Scope, req.HasScope, allowed)
+	if err != nil {
+		return nil, err
+	}
+	aud, err := audience(req, settings)
+	if err != nil {
+		return nil, err
+	}
+	return &grant{scope: scope, audience: aud, lifetime: time.Duration(settings.AccessTokenLifetime)}, nil
+}
+
+// allowedScope is what a client may ask for: its registered scope, or,
+// when it registered none, the tenant's scopes_supported (which may be
+// empty: then nothing).
+func allowedScope(settings engine.Settings, c *engine.Client) []string {
+	if c.Metadata.Scope != "" {
+		return strings.Fields(c.Metadata.Scope)
+	}
+	return settings.ScopesSupported
+}
+
+// grantedScope checks the requested scope against the allowed one. No
+// scope requested means all that is allowed; a value outside it fails the
+// whole request (no silent narrowing).
+func grantedScope(requested string, has bool, allowed []string) ([]string, error) {
+	if !has {
+		return slices.Clone(allowed), nil
+	}
+	values, err := parseScope(requested)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range values {
+		if !slices.Contains(allowed, v) {
+			return nil, engine.Errorf(engine.CodeInvalidScope, "scope %q is not among the scopes the client registered", truncate(v))
+		}
+	}
+	return values, nil
+}
+
+// parseScope splits a scope parameter into its values, without
+// duplicates: scope-tokens separated by single spaces (RFC 6749 §3.3).
+func parseScope(s string) ([]string, error) {
+	if s == "" {
+		return nil, engine.Errorf(engine.CodeInvalidScope, "scope is empty")
+	}
+	var values []string
+	for _, v := range strings.Split(s, " ") {
+		if v == "" || strings.ContainsFunc(v, func(r rune) bool { return r < 0x21 || r == '"' || r == '\\' || r > 0x7E }) {
+			return nil, engine.Errorf(engine.CodeInvalidScope, "scope is malformed: values are printable ASCII without \" or \\, separated by single spaces (RFC 6749 §3.3)")
+		}
+		if !slices.Contains(values, v) {
+			values = append(values, v)
+		}
+	}
+	return values, nil
+}
+
+// audience is the token's aud: the requested resources, each of which the
+// tenant must allow (RFC 8707 §2), else the tenant's default audience,
+// else its issuer.
+func audience(req TokenRequest, settings engine.Settings) ([]string, error) {
+	var aud []string
+	for _, r := range req.Resources {
+		if !slices.Contains(settings.Resources, r) {
+			return nil, engine.Errorf(engine.CodeInvalidTarget, "resource %q is not a resource this tenant issues tokens for", truncate(r))
+		}
+		if !slices.Contains(aud, r) {
+			aud = append(aud, r)
+		}
+	}
+	switch {
+	case len(aud) > 0:
+		return aud, nil
+	case settings.DefaultAudience != "":
+		return []string{settings.DefaultAudience}, nil
+	}
+	return []string{req.Issuer}, nil
+}
+
+// issue makes the token in the tenant's format and stores what it must.
+func (s *Server) issue(ctx context.Context, req TokenRequest, settings engine.Settings, who *authenticated, g *grant) (*TokenResponse, error) {
+	now := s.now().Truncate(time.Second)
+	jti, err := randomToken(s.rand, 16)
+	if err != nil {
+		return nil, err
+	}
+	t := &Token{
+		Tenant: req.Tenant, ID: jti, ClientID: who.client.ID, ClientIssuedAt: who.client.IssuedAt,
+		Subject: who.client.ID, Scope: strings.Join(g.scope, " "), Audience: g.audience,
+		AuthMethod: who.method, IssuedAt: now, ExpiresAt: now.Add(g.lifetime), Claims: g.claims,
+	}
+	var value string
+	switch settings.AccessTokenFormat {
+	case engine.AccessTokenOpaque:
+		value, err = s.issueOpaque(ctx, t)
+	default:
+		err = fmt.Errorf("access_token_format %s cannot be issued by this server", settings.AccessTokenFormat)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &TokenResponse{AccessToken: value, TokenType: "Bearer", ExpiresIn: int64(g.lifetime / time.Second), Scope: t.Scope}, nil
+}
+
+// issueOpaque makes a random token and stores its record under its digest.
+func (s *Server) issueOpaque(ctx context.Context, t *Token) (string, error) {
+	value, err := randomToken(s.rand, 32)
+	if err != nil {
+		return "", err
+	}
+	t.Digest = engine.HashToken(value)
+	if err := s.store.PutToken(ctx, t); err != nil {
+		return "", storeError("put token", err)
+	}
+	return value, nil
+}
+
+// randomToken returns n random bytes, base64url without padding.
+func randomToken(r io.Reader, n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return "", &engine.Error{Code: engine.CodeServerError, Description: "internal server error", Err: fmt.Errorf("randomness: %w", err)}
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// truncate shortens a value quoted in an error description.
+func truncate(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
+}
+
+// authFailed records a failed client authentication in the audit log (not
+// a malformed request: that authenticated nobody).
+func (s *Server) authFailed(ctx context.Context, tenant string, cr *Credentials, rf RequestFacts, err error) {
+	var e *engine.Error
+	if !errors.As(err, &e) || e.Code != engine.CodeInvalidClient {
+		return
+	}
+	_, id, _ := cr.method()
+	detail := "client authentication failed"
+	if e.Err != nil {
+		detail = e.Err.Error()
+	}
+	s.audit(ctx, engine.AuditEvent{
+		Tenant: tenant, Type: AuditAuthFailed, Actor: "client:" + truncate(id), ClientID: truncate(id),
+		Error: e.Code, Detail: detail, RemoteIP: rf.RemoteIP,
+	})
+}
+
+// The audit event types of the authorization server.
+const (
+	// AuditAuthFailed: a client failed to authenticate.
+	AuditAuthFailed = "client.authentication_failed"
+	// AuditTokenRevoked: a client revoked one of its access tokens.
+	AuditTokenRevoked = "access_token.revoked"
+)
