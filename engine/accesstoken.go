@@ -53,39 +53,62 @@ const (
 	maxClientAssertionLifetime = time.Hour
 )
 
-// compileAccessTokens checks the token endpoint's settings and fills in
-// their defaults.
+// AccessTokenSettings are a tenant's token endpoint settings with their
+// defaults filled in.
+type AccessTokenSettings struct {
+	Format               AccessTokenFormat
+	Lifetime             time.Duration
+	ManagementAuth       ManagementAuth
+	AssertionMaxLifetime time.Duration
+}
+
+// AccessTokens returns the token endpoint settings with their defaults.
+func (s Settings) AccessTokens() AccessTokenSettings {
+	a := AccessTokenSettings{
+		Format: s.AccessTokenFormat, Lifetime: time.Duration(s.AccessTokenLifetime),
+		ManagementAuth: s.RegistrationManagementAuth, AssertionMaxLifetime: time.Duration(s.ClientAssertionMaxLifetime),
+	}
+	if a.Format == "" {
+		a.Format = AccessTokenOpaque
+	}
+	if a.Lifetime == 0 {
+		a.Lifetime = DefaultAccessTokenLifetime
+	}
+	if a.ManagementAuth == "" {
+		a.ManagementAuth = ManagementByRegistrationToken
+	}
+	if a.AssertionMaxLifetime == 0 {
+		a.AssertionMaxLifetime = DefaultClientAssertionMaxLifetime
+	}
+	return a
+}
+
+// compileAccessTokens checks the token endpoint's settings.
 func (t *tenant) compileAccessTokens() error {
-	s := &t.settings
+	s := t.settings
 	switch s.AccessTokenFormat {
-	case "":
-		s.AccessTokenFormat = AccessTokenOpaque
-	case AccessTokenOpaque, AccessTokenJWT:
+	case "", AccessTokenOpaque, AccessTokenJWT:
 	default:
 		return fmt.Errorf("access_token_format %q: want opaque or jwt", s.AccessTokenFormat)
 	}
 	switch s.RegistrationManagementAuth {
-	case "":
-		s.RegistrationManagementAuth = ManagementByRegistrationToken
-	case ManagementByRegistrationToken, ManagementByClientCredentials, ManagementByEither:
+	case "", ManagementByRegistrationToken, ManagementByClientCredentials, ManagementByEither:
 	default:
 		return fmt.Errorf("registration_management_auth %q: want registration_access_token, client_credentials or either", s.RegistrationManagementAuth)
 	}
-	if err := checkLifetime("access_token_lifetime", &s.AccessTokenLifetime, DefaultAccessTokenLifetime, MaxAccessTokenLifetime); err != nil {
+	if err := checkLifetime("access_token_lifetime", s.AccessTokenLifetime, MaxAccessTokenLifetime); err != nil {
 		return err
 	}
-	if err := checkLifetime("client_assertion_max_lifetime", &s.ClientAssertionMaxLifetime, DefaultClientAssertionMaxLifetime, maxClientAssertionLifetime); err != nil {
+	if err := checkLifetime("client_assertion_max_lifetime", s.ClientAssertionMaxLifetime, maxClientAssertionLifetime); err != nil {
 		return err
 	}
 	return t.checkAudiences()
 }
 
-// checkLifetime fills in a lifetime's default and checks its bounds.
-func checkLifetime(field string, d *Duration, def, maxLife time.Duration) error {
-	switch v := time.Duration(*d); {
-	case v == 0:
-		*d = Duration(def)
-	case v < time.Second:
+// checkLifetime checks a lifetime's bounds; zero means the default.
+func checkLifetime(field string, d Duration, maxLife time.Duration) error {
+	switch v := time.Duration(d); {
+	case v != 0 && v < time.Second:
 		return fmt.Errorf("%s must be at least one second", field)
 	case v > maxLife:
 		return fmt.Errorf("%s must be at most %s", field, maxLife)

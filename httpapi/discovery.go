@@ -2,18 +2,27 @@ package httpapi
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/internal/httpio"
+	"github.com/registrar-dev/registrar/oauth"
 )
 
 // discoveryDocument is the provider metadata of OpenID Connect Discovery
 // 1.0 §3 and RFC 8414 §2, limited to what Registrar serves: the tenant's
 // issuer, its registration endpoint, its keys, and what it accepts.
 type discoveryDocument struct {
-	Issuer               string `json:"issuer"`
-	RegistrationEndpoint string `json:"registration_endpoint"`
-	JWKSURI              string `json:"jwks_uri"`
+	Issuer                string `json:"issuer"`
+	RegistrationEndpoint  string `json:"registration_endpoint"`
+	JWKSURI               string `json:"jwks_uri"`
+	TokenEndpoint         string `json:"token_endpoint,omitempty"`
+	IntrospectionEndpoint string `json:"introspection_endpoint,omitempty"`
+	RevocationEndpoint    string `json:"revocation_endpoint,omitempty"`
+	// The introspection and revocation endpoints authenticate clients as
+	// the token endpoint does (RFC 8414 §2).
+	IntrospectionAuthMethods []string `json:"introspection_endpoint_auth_methods_supported,omitempty"`
+	RevocationAuthMethods    []string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
 	engine.Capabilities
 }
 
@@ -23,13 +32,24 @@ func (h *handler) discovery(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Cache-Control", "public, max-age=300")
-	httpio.WriteJSON(w, http.StatusOK, discoveryDocument{
+	doc := discoveryDocument{
 		Issuer:               issuer,
 		RegistrationEndpoint: issuer + "/reg",
 		JWKSURI:              issuer + "/jwks",
 		Capabilities:         caps,
-	})
+	}
+	if h.tokens != nil {
+		// Advertise only the methods the token endpoint can verify here;
+		// registration may accept more, for clients that authenticate to
+		// another authorization server.
+		methods := h.tokens.AuthMethods(caps.TokenEndpointAuthMethodsSupported)
+		doc.TokenEndpoint, doc.IntrospectionEndpoint, doc.RevocationEndpoint = issuer+"/token", issuer+"/introspect", issuer+"/revoke"
+		doc.TokenEndpointAuthMethodsSupported = methods
+		doc.IntrospectionAuthMethods = slices.DeleteFunc(slices.Clone(methods), func(m string) bool { return m == oauth.MethodNone })
+		doc.RevocationAuthMethods = methods
+	}
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	httpio.WriteJSON(w, http.StatusOK, doc)
 	return nil
 }
 

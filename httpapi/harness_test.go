@@ -20,6 +20,7 @@ import (
 	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/memstore"
+	"github.com/registrar-dev/registrar/oauth"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -61,8 +62,10 @@ func newTestServer(t *testing.T, tenants map[string]engine.Settings, wrap func(e
 	t.Helper()
 	log := testkit.DiscardLogger()
 	now := func() time.Time { return epoch }
+	store := memstore.New(memstore.Config{Now: now})
+	clients := wrap(store)
 	reg, err := engine.New(engine.Config{
-		Store:   wrap(memstore.New(memstore.Config{Now: now})),
+		Store:   clients,
 		Keys:    jose.KeySetChecker{},
 		Hosts:   idn.Normalizer{},
 		Modules: modules,
@@ -75,7 +78,11 @@ func newTestServer(t *testing.T, tenants map[string]engine.Settings, wrap func(e
 		t.Fatal(err)
 	}
 	const issuer = "https://registrar.example"
-	pub, err := httpapi.New(httpapi.Config{Registrar: reg, Issuer: issuer, Logger: log, MaxBodyBytes: 4096})
+	tokens, err := oauth.New(oauth.Config{Registrar: reg, Clients: clients, Store: store, Now: now, Rand: testkit.Rand(1), Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := httpapi.New(httpapi.Config{Registrar: reg, Tokens: tokens, Issuer: issuer, Logger: log, MaxBodyBytes: 4096})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,8 +210,12 @@ func wantError(t *testing.T, r response, status int, code engine.ErrorCode) {
 	if r.Header.Get("Cache-Control") != "no-store" {
 		t.Errorf("Cache-Control %q, want no-store", r.Header.Get("Cache-Control"))
 	}
-	if status == http.StatusUnauthorized && !strings.Contains(r.Header.Get("WWW-Authenticate"), `Bearer error="invalid_token"`) {
-		t.Errorf("WWW-Authenticate %q", r.Header.Get("WWW-Authenticate"))
+	challenge := `Bearer error="invalid_token"`
+	if code == engine.CodeInvalidClient {
+		challenge = `Basic realm="`
+	}
+	if status == http.StatusUnauthorized && !strings.Contains(r.Header.Get("WWW-Authenticate"), challenge) {
+		t.Errorf("WWW-Authenticate %q, want %s...", r.Header.Get("WWW-Authenticate"), challenge)
 	}
 	if status != http.StatusUnauthorized && r.Header.Get("WWW-Authenticate") != "" {
 		t.Errorf("WWW-Authenticate on a %d", status)

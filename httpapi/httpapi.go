@@ -1,5 +1,6 @@
 // Package httpapi serves Registrar's public API: RFC 7591 registration,
-// RFC 7592 management, discovery (OpenID Connect Discovery 1.0 and
+// RFC 7592 management, the token, introspection and revocation endpoints
+// (served by the oauth package), discovery (OpenID Connect Discovery 1.0 and
 // RFC 8414) and the health endpoints, for every tenant. It decodes requests,
 // extracts bearer tokens, and maps engine errors to HTTP through the single
 // writer in internal/httpio; the rules themselves live in engine.
@@ -17,6 +18,7 @@ import (
 
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/internal/httpio"
+	"github.com/registrar-dev/registrar/oauth"
 )
 
 // DefaultMaxBodyBytes is the default request body limit.
@@ -26,6 +28,10 @@ const DefaultMaxBodyBytes = 64 << 10
 type Config struct {
 	// Registrar runs registration and management. Required.
 	Registrar *engine.Registrar
+	// Tokens serves each tenant's token, introspection and revocation
+	// endpoints. Default nil: those routes answer 404 and discovery does
+	// not advertise them.
+	Tokens *oauth.Server
 	// Issuer is the public base URL, e.g. "https://id.example.com": the
 	// default tenant's issuer; tenant t's is Issuer + "/tenants/" + t.
 	// Required; no trailing slash, no query or fragment.
@@ -54,6 +60,7 @@ type Config struct {
 // handler holds what the routes need.
 type handler struct {
 	reg     *engine.Registrar
+	tokens  *oauth.Server
 	issuer  string
 	maxBody int64
 	trusted []netip.Prefix
@@ -70,7 +77,7 @@ func New(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("httpapi: %w", err)
 	}
-	h := &handler{reg: cfg.Registrar, issuer: issuer, maxBody: cfg.MaxBodyBytes, trusted: cfg.TrustedProxies, ready: cfg.PoliciesReady, log: cfg.Logger}
+	h := &handler{reg: cfg.Registrar, tokens: cfg.Tokens, issuer: issuer, maxBody: cfg.MaxBodyBytes, trusted: cfg.TrustedProxies, ready: cfg.PoliciesReady, log: cfg.Logger}
 	if h.maxBody <= 0 {
 		h.maxBody = DefaultMaxBodyBytes
 	}
@@ -99,6 +106,11 @@ func New(cfg Config) (http.Handler, error) {
 		handle(prefix+"/reg/{client_id}", h.read, http.MethodGet)
 		handle(prefix+"/reg/{client_id}", h.update, http.MethodPut)
 		handle(prefix+"/reg/{client_id}", h.delete, http.MethodDelete)
+		if cfg.Tokens != nil {
+			handle(prefix+"/token", h.token, http.MethodPost)
+			handle(prefix+"/introspect", h.introspect, http.MethodPost)
+			handle(prefix+"/revoke", h.revoke, http.MethodPost)
+		}
 	}
 	if cfg.Middleware != nil {
 		r.Use(cfg.Middleware)

@@ -136,12 +136,29 @@ func (s *Server) authenticate(ctx context.Context, tenant string, cr *Credential
 	case MethodNone:
 		err = checkNone(p)
 	default:
-		err = fmt.Errorf("token_endpoint_auth_method %s is not accepted at the token endpoint yet", method)
+		err = fmt.Errorf("the token endpoint cannot verify token_endpoint_auth_method %s", method)
 	}
 	if err != nil {
 		return nil, errAuthFailed(fmt.Errorf("client %q: %w", id, err))
 	}
 	return &authenticated{client: c, method: method}, nil
+}
+
+// verifiable are the token_endpoint_auth_method values this server can
+// verify.
+var verifiable = []string{MethodSecretBasic, MethodSecretPost, MethodNone}
+
+// AuthMethods returns those of a tenant's token_endpoint_auth_method
+// values that the token endpoint can verify, in the order given: what
+// discovery advertises.
+func (s *Server) AuthMethods(tenantMethods []string) []string {
+	var out []string
+	for _, m := range tenantMethods {
+		if slices.Contains(verifiable, m) {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // methodAllowed refuses a client whose registered method the tenant no

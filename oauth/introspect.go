@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/registrar-dev/registrar/engine"
@@ -95,6 +96,12 @@ func (s *Server) Introspect(ctx context.Context, req IntrospectRequest) (*Intros
 	if err != nil {
 		s.authFailed(ctx, req.Tenant, &req.Credentials, req.Request, err)
 		return nil, err
+	}
+	if who.method == MethodNone {
+		// A public client proves nothing: RFC 7662 §2.1 wants the caller
+		// authorised, and a resource server that is a public client would
+		// open every token of the tenant to anyone who knows its ID.
+		return nil, errAuthFailed(fmt.Errorf("client %q is public (none): introspection needs client authentication", who.client.ID))
 	}
 	if req.Token == "" {
 		return nil, engine.Errorf(engine.CodeInvalidRequest, "token is missing")

@@ -101,7 +101,7 @@ func (s *Server) decide(req TokenRequest, settings engine.Settings, c *engine.Cl
 	if err != nil {
 		return nil, err
 	}
-	return &grant{scope: scope, audience: aud, lifetime: time.Duration(settings.AccessTokenLifetime)}, nil
+	return &grant{scope: scope, audience: aud, lifetime: settings.AccessTokens().Lifetime}, nil
 }
 
 // allowedScope is what a client may ask for: its registered scope, or,
@@ -186,11 +186,11 @@ func (s *Server) issue(ctx context.Context, req TokenRequest, settings engine.Se
 		AuthMethod: who.method, IssuedAt: now, ExpiresAt: now.Add(g.lifetime), Claims: g.claims,
 	}
 	var value string
-	switch settings.AccessTokenFormat {
+	switch format := settings.AccessTokens().Format; format {
 	case engine.AccessTokenOpaque:
 		value, err = s.issueOpaque(ctx, t)
 	default:
-		err = fmt.Errorf("access_token_format %s cannot be issued by this server", settings.AccessTokenFormat)
+		err = fmt.Errorf("access_token_format %s cannot be issued by this server", format)
 	}
 	if err != nil {
 		return nil, err
