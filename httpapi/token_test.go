@@ -152,7 +152,7 @@ func TestTokenAuthenticationRefusals(t *testing.T) {
 		status  int
 		code    engine.ErrorCode
 	}{
-		{"wrong secret", "grant_type=client_credentials", []string{basicAuth(id, secret + "x")}, 401, engine.CodeInvalidClient},
+		{"wrong secret", "grant_type=client_credentials", []string{basicAuth(id, secret+"x")}, 401, engine.CodeInvalidClient},
 		{"unknown client", "grant_type=client_credentials", []string{basicAuth("nobody", secret)}, 401, engine.CodeInvalidClient},
 		{"no credentials", "grant_type=client_credentials", nil, 401, engine.CodeInvalidClient},
 		{"post secret of a basic client", "grant_type=client_credentials&client_id=" + id + "&client_secret=" + url.QueryEscape(secret), nil, 401, engine.CodeInvalidClient},
