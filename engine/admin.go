@@ -333,13 +333,13 @@ func (r *Registrar) InitialAccessTokens(ctx context.Context, tenantName, cursor 
 	return ts, next, nil
 }
 
-// DefaultAdminTokenLifetime is the lifetime of a tenant admin token minted
+// defaultAdminTokenLifetime is the lifetime of a tenant admin token minted
 // without one.
-const DefaultAdminTokenLifetime = 90 * 24 * time.Hour
+const defaultAdminTokenLifetime = 90 * 24 * time.Hour
 
 // MintAdminToken creates a tenant admin token: a bearer token for the admin
 // API that manages that tenant only. It returns the token in the clear,
-// once, with its stored record.
+// once, with its stored record. An expiresIn of 0 means 90 days.
 func (r *Registrar) MintAdminToken(ctx context.Context, tenantName, description string, expiresIn time.Duration) (string, *AdminToken, error) {
 	t, err := r.tenant(tenantName)
 	if err != nil {
@@ -352,7 +352,7 @@ func (r *Registrar) MintAdminToken(ctx context.Context, tenantName, description 
 		return "", nil, Errorf(CodeInvalidRequest, "description is longer than 256 bytes")
 	}
 	if expiresIn == 0 {
-		expiresIn = DefaultAdminTokenLifetime
+		expiresIn = defaultAdminTokenLifetime
 	}
 	token, err := newToken(r.rand)
 	if err != nil {

@@ -88,9 +88,9 @@ func (c *Client) Clone() *Client {
 	return &d
 }
 
-// SecretExpiresAt is the client_secret_expires_at value: the registration's
+// secretExpiresAt is the client_secret_expires_at value: the registration's
 // expiry in seconds since the epoch, or 0 for never (RFC 7591 §3.2.1).
-func (c *Client) SecretExpiresAt() int64 {
+func (c *Client) secretExpiresAt() int64 {
 	if c.ExpiresAt.IsZero() {
 		return 0
 	}
@@ -131,7 +131,7 @@ func (ci ClientInformation) MarshalJSON() ([]byte, error) {
 		RegistrationAccessToken: ci.RegistrationAccessToken,
 	}
 	if c.SecretHash != "" {
-		exp := c.SecretExpiresAt()
+		exp := c.secretExpiresAt()
 		h.ClientSecretExpiresAt = &exp
 	}
 	if ci.RegistrationAccessToken != "" {

@@ -227,9 +227,9 @@ func (m Metadata) Clone() Metadata {
 	return c
 }
 
-// NeedsSecret reports whether the client authenticates at the token endpoint
+// needsSecret reports whether the client authenticates at the token endpoint
 // with a client secret.
-func (m Metadata) NeedsSecret() bool {
+func (m Metadata) needsSecret() bool {
 	switch m.TokenEndpointAuthMethod {
 	case "client_secret_basic", "client_secret_post", "client_secret_jwt":
 		return true

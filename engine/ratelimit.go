@@ -37,8 +37,8 @@ func (r Rate) String() string {
 	return fmt.Sprintf("%d/%s", r.Events, r.Per)
 }
 
-// ParseRate reads "N/s", "N/m" or "N/h" (also "N/min", "N/sec", "N/hour").
-func ParseRate(s string) (Rate, error) {
+// parseRate reads "N/s", "N/m" or "N/h" (also "N/min", "N/sec", "N/hour").
+func parseRate(s string) (Rate, error) {
 	n, unit, ok := strings.Cut(s, "/")
 	if !ok {
 		return Rate{}, fmt.Errorf("rate %q: want N/s, N/m or N/h", s)
@@ -79,7 +79,7 @@ func (r *Rate) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return fmt.Errorf("want a rate such as \"20/m\"")
 	}
-	v, err := ParseRate(s)
+	v, err := parseRate(s)
 	if err != nil {
 		return err
 	}
