@@ -9,16 +9,16 @@ import (
 	"time"
 )
 
-// DefaultTokenLifetime is the lifetime of an initial access token minted
+// defaultTokenLifetime is the lifetime of an initial access token minted
 // without one.
-const DefaultTokenLifetime = 24 * time.Hour
+const defaultTokenLifetime = 24 * time.Hour
 
 // MintRequest asks for a new initial access token (docs/api.md).
 type MintRequest struct {
 	// Policies run for each registration made with the token. Each must be
 	// a module the tenant can use.
 	Policies []string
-	// ExpiresIn is the token's lifetime. Default DefaultTokenLifetime.
+	// ExpiresIn is the token's lifetime. Default 24h.
 	ExpiresIn time.Duration
 	// MaxUses bounds the registrations it admits. Default 0: no bound.
 	MaxUses int64
@@ -44,7 +44,7 @@ func (r *Registrar) MintInitialAccessToken(ctx context.Context, tenantName strin
 	}
 	lifetime := req.ExpiresIn
 	if lifetime == 0 {
-		lifetime = DefaultTokenLifetime
+		lifetime = defaultTokenLifetime
 	}
 	now := r.now()
 	iat := &InitialAccessToken{

@@ -78,7 +78,7 @@ func (c *Client) UnmarshalJSON(b []byte) error {
 // caller may change.
 func (c *Client) Clone() *Client {
 	d := *c
-	d.Metadata = c.Metadata.Clone()
+	d.Metadata = c.Metadata.clone()
 	d.RegistrationPolicies = slices.Clone(c.RegistrationPolicies)
 	d.History = slices.Clone(c.History)
 	for i := range d.History {

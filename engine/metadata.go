@@ -207,8 +207,8 @@ func (m Metadata) Object() (map[string]json.RawMessage, error) {
 	return obj, nil
 }
 
-// Clone returns a deep copy.
-func (m Metadata) Clone() Metadata {
+// clone returns a deep copy.
+func (m Metadata) clone() Metadata {
 	c := m
 	c.RedirectURIs = slices.Clone(m.RedirectURIs)
 	c.GrantTypes = slices.Clone(m.GrantTypes)

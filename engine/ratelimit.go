@@ -101,9 +101,9 @@ type Limiter interface {
 	Allow(ctx context.Context, tenant, key string, rate Rate) (ok bool, retryAfter time.Duration, err error)
 }
 
-// DefaultOpenRegistrationRate is the per-IP limit of registration requests
+// defaultOpenRegistrationRate is the per-IP limit of registration requests
 // for a tenant with open registration that sets no limit of its own.
-var DefaultOpenRegistrationRate = Rate{Events: 20, Per: time.Minute}
+var defaultOpenRegistrationRate = Rate{Events: 20, Per: time.Minute}
 
 // registrationLimits returns the limits that apply to a tenant's
 // registration requests.
@@ -113,7 +113,7 @@ func (t *tenant) registrationLimits() RateLimit {
 		return RateLimit{}
 	}
 	if l.PerIP.IsZero() && l.PerTenant.IsZero() && t.settings.InitialAccessToken == TokenNone {
-		l.PerIP = DefaultOpenRegistrationRate
+		l.PerIP = defaultOpenRegistrationRate
 	}
 	return l
 }

@@ -957,7 +957,7 @@ func TestMetadataJSON(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := md.Clone()
+		c := engine.CloneMetadata(md)
 		if !reflect.DeepEqual(c, md) {
 			t.Fatal("clone differs")
 		}
