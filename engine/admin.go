@@ -160,7 +160,8 @@ func (r *Registrar) Client(ctx context.Context, tenantName, id string) (*Client,
 	return c, nil
 }
 
-// MaxPageSize bounds a page of Clients.
+// MaxPageSize bounds a page of every listing: Clients,
+// InitialAccessTokens and AuditEvents.
 const MaxPageSize = 500
 
 // Clients lists a tenant's clients that pass filter, by ID, a page at a
@@ -416,18 +417,15 @@ func (r *Registrar) AuthenticateAdmin(ctx context.Context, tenantName, token str
 	return at, nil
 }
 
-// MaxAuditPage bounds a page of AuditEvents.
-const MaxAuditPage = 500
-
-// AuditEvents pages through a tenant's audit log, newest first; tenant ""
-// is the log of the whole process. The log of a deleted tenant stays
-// readable.
+// AuditEvents pages through a tenant's audit log, newest first, limit
+// events (1 to MaxPageSize) at a time; tenant "" is the log of the whole
+// process. The log of a deleted tenant stays readable.
 func (r *Registrar) AuditEvents(ctx context.Context, tenantName, before string, limit int) ([]*AuditEvent, string, error) {
 	if tenantName != "" && !ValidTenantName(tenantName) {
 		return nil, "", errNoTenant(tenantName)
 	}
-	if limit < 1 || limit > MaxAuditPage {
-		return nil, "", Errorf(CodeInvalidRequest, "limit must be between 1 and %d", MaxAuditPage)
+	if limit < 1 || limit > MaxPageSize {
+		return nil, "", Errorf(CodeInvalidRequest, "limit must be between 1 and %d", MaxPageSize)
 	}
 	if r.auditLog == nil {
 		return []*AuditEvent{}, "", nil

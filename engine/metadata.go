@@ -193,20 +193,6 @@ func (m *Metadata) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Object returns the metadata as a JSON object keyed by member name, the form
-// policies and factories receive.
-func (m Metadata) Object() (map[string]json.RawMessage, error) {
-	b, err := json.Marshal(m)
-	if err != nil {
-		return nil, err
-	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(b, &obj); err != nil {
-		return nil, err
-	}
-	return obj, nil
-}
-
 // clone returns a deep copy.
 func (m Metadata) clone() Metadata {
 	c := m
