@@ -127,7 +127,7 @@ func (r *Registrar) update(ctx context.Context, t *tenant, c *Client, req Manage
 		return nil, err
 	}
 	var newSecret string
-	if md.NeedsSecret() && c.SecretHash == "" {
+	if md.needsSecret() && c.SecretHash == "" {
 		in := &FactoryInput{Tenant: t.name, Metadata: md, Token: tok, Request: facts}
 		if newSecret, err = r.newSecret(ctx, t, run, in); err != nil {
 			return nil, err
@@ -235,7 +235,7 @@ func (ch *clientChange) apply(cur *Client) error {
 	}
 	ch.issued = ""
 	switch {
-	case !ch.md.NeedsSecret():
+	case !ch.md.needsSecret():
 		cur.SecretHash = ""
 	case cur.SecretHash == "" && ch.newSecret != "":
 		cur.SecretHash, ch.issued = HashToken(ch.newSecret), ch.newSecret

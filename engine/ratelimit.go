@@ -37,8 +37,8 @@ func (r Rate) String() string {
 	return fmt.Sprintf("%d/%s", r.Events, r.Per)
 }
 
-// ParseRate reads "N/s", "N/m" or "N/h" (also "N/min", "N/sec", "N/hour").
-func ParseRate(s string) (Rate, error) {
+// parseRate reads "N/s", "N/m" or "N/h" (also "N/min", "N/sec", "N/hour").
+func parseRate(s string) (Rate, error) {
 	n, unit, ok := strings.Cut(s, "/")
 	if !ok {
 		return Rate{}, fmt.Errorf("rate %q: want N/s, N/m or N/h", s)
@@ -79,7 +79,7 @@ func (r *Rate) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return fmt.Errorf("want a rate such as \"20/m\"")
 	}
-	v, err := ParseRate(s)
+	v, err := parseRate(s)
 	if err != nil {
 		return err
 	}
@@ -101,9 +101,9 @@ type Limiter interface {
 	Allow(ctx context.Context, tenant, key string, rate Rate) (ok bool, retryAfter time.Duration, err error)
 }
 
-// DefaultOpenRegistrationRate is the per-IP limit of registration requests
+// defaultOpenRegistrationRate is the per-IP limit of registration requests
 // for a tenant with open registration that sets no limit of its own.
-var DefaultOpenRegistrationRate = Rate{Events: 20, Per: time.Minute}
+var defaultOpenRegistrationRate = Rate{Events: 20, Per: time.Minute}
 
 // registrationLimits returns the limits that apply to a tenant's
 // registration requests.
@@ -113,7 +113,7 @@ func (t *tenant) registrationLimits() RateLimit {
 		return RateLimit{}
 	}
 	if l.PerIP.IsZero() && l.PerTenant.IsZero() && t.settings.InitialAccessToken == TokenNone {
-		l.PerIP = DefaultOpenRegistrationRate
+		l.PerIP = defaultOpenRegistrationRate
 	}
 	return l
 }

@@ -26,7 +26,7 @@ type Config struct {
 	// Keys checks clients' jwks members. Required.
 	Keys KeySetChecker
 	// Hosts normalises the hosts of clients' URI members (the idn package
-	// implements IDNA). Default ASCIIHosts: internationalised hosts are
+	// implements IDNA). Default nil: hosts that would need IDNA are
 	// refused.
 	Hosts HostNormalizer
 	// AuditLog keeps the audit events. Default nil: events are only logged.

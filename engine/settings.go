@@ -259,7 +259,7 @@ type tenant struct {
 // compileTenant checks s and fills in its defaults, client_defaults
 // included (see checkDefaults). keys and hosts check the client defaults'
 // jwks and URI hosts (keys may be nil only if there is no jwks; nil hosts
-// means ASCIIHosts).
+// means asciiHosts).
 func compileTenant(name string, s Settings, keys KeySetChecker, hosts HostNormalizer) (*tenant, error) {
 	t, err := compileSettings(name, s)
 	if err != nil {
