@@ -145,3 +145,14 @@ func (s *Server) lookup(ctx context.Context, tenant, token string) (*Token, erro
 	}
 	return t, nil
 }
+
+// ClientOf returns the client a live access token of the tenant was
+// issued to, or "" when the token is not one: what RFC 7592 management
+// with client credentials (registration_management_auth) needs to know.
+func (s *Server) ClientOf(ctx context.Context, tenant, token string) (string, error) {
+	t, err := s.lookup(ctx, tenant, token)
+	if err != nil || t == nil {
+		return "", err
+	}
+	return t.ClientID, nil
+}
