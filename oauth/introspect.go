@@ -92,9 +92,8 @@ func (s *Server) Introspect(ctx context.Context, req IntrospectRequest) (*Intros
 	if err != nil {
 		return nil, err
 	}
-	who, err := s.authenticate(ctx, req.Tenant, &req.Credentials, []string{req.Issuer, req.Endpoint})
+	who, err := s.authorize(ctx, req.Tenant, settings, &req.Credentials, req.Endpoints, req.Request)
 	if err != nil {
-		s.authFailed(ctx, req.Tenant, &req.Credentials, req.Request, err)
 		return nil, err
 	}
 	if who.method == MethodNone {

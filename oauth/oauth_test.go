@@ -33,13 +33,13 @@ func newFixture(t *testing.T, settings engine.Settings) *fixture {
 	store := memstore.New(memstore.Config{Now: clock.Now})
 	settings.InitialAccessToken = engine.TokenNone
 	reg, err := engine.New(engine.Config{
-		Store: store, AuditLog: store, Keys: jose.KeySetChecker{}, Now: clock.Now,
+		Store: store, AuditLog: store, Limiter: store, Keys: jose.KeySetChecker{}, Now: clock.Now,
 		Tenants: map[string]engine.Settings{engine.DefaultTenant: settings}, Logger: testkit.DiscardLogger(),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := oauth.New(oauth.Config{Registrar: reg, Clients: store, Store: store, AuditLog: store, Now: clock.Now, Logger: testkit.DiscardLogger()})
+	srv, err := oauth.New(oauth.Config{Registrar: reg, Clients: store, Store: store, AuditLog: store, Limiter: store, Now: clock.Now, Logger: testkit.DiscardLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,5 +198,62 @@ func TestBasicSecretWithSpecialCharacters(t *testing.T) {
 	}
 	if _, err := f.token(basic(id, base64.StdEncoding.EncodeToString([]byte(secret)))); err == nil {
 		t.Error("an encoded secret was accepted")
+	}
+}
+
+func TestClientLockout(t *testing.T) {
+	f := newFixture(t, engine.Settings{ClientLockout: engine.Lockout{Rate: engine.Rate{Events: 3, Per: time.Minute}}})
+	id, secret := f.register("")
+	otherID, otherSecret := f.register("")
+	for range 3 {
+		_, err := f.token(basic(id, "wrong"))
+		wantCode(t, err, engine.CodeInvalidClient)
+	}
+	_, err := f.token(basic(id, "wrong"))
+	wantCode(t, err, engine.CodeTooManyRequests)
+	if e := engine.AsError(err); e.RetryAfter != 20*time.Second {
+		t.Errorf("RetryAfter %v, want 20s (one failure's refill)", e.RetryAfter)
+	}
+	// Locked out: the right secret is refused too, and no token is issued.
+	_, err = f.token(basic(id, secret))
+	wantCode(t, err, engine.CodeTooManyRequests)
+	// Other clients are not affected.
+	if _, err := f.token(basic(otherID, otherSecret)); err != nil {
+		t.Errorf("another client: %v", err)
+	}
+	f.clock.Advance(20 * time.Second)
+	if _, err := f.token(basic(id, secret)); err != nil {
+		t.Errorf("after the lockout: %v", err)
+	}
+}
+
+func TestClientLockoutOff(t *testing.T) {
+	f := newFixture(t, engine.Settings{ClientLockout: engine.Lockout{Off: true}})
+	id, secret := f.register("")
+	for range 30 {
+		_, err := f.token(basic(id, "wrong"))
+		wantCode(t, err, engine.CodeInvalidClient)
+	}
+	if _, err := f.token(basic(id, secret)); err != nil {
+		t.Errorf("with the lockout off: %v", err)
+	}
+}
+
+func TestTokenRateLimit(t *testing.T) {
+	f := newFixture(t, engine.Settings{TokenRateLimit: engine.RateLimit{PerTenant: engine.Rate{Events: 2, Per: time.Minute}}})
+	id, secret := f.register("")
+	for range 2 {
+		if _, err := f.token(basic(id, secret)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := f.token(basic(id, secret))
+	wantCode(t, err, engine.CodeTooManyRequests)
+	if engine.AsError(err).RetryAfter <= 0 {
+		t.Error("no RetryAfter")
+	}
+	f.clock.Advance(30 * time.Second)
+	if _, err := f.token(basic(id, secret)); err != nil {
+		t.Errorf("after the refill: %v", err)
 	}
 }

@@ -22,6 +22,9 @@ type Config struct {
 	Clients engine.Store
 	// Store keeps token records and marks. Required.
 	Store Store
+	// Limiter keeps the budgets of token_rate_limit and client_lockout,
+	// shared by every replica. Default nil: neither is enforced.
+	Limiter engine.Limiter
 	// AuditLog keeps the audit events of failed authentications and
 	// revocations. Default nil: events are only logged.
 	AuditLog engine.AuditLog
@@ -42,6 +45,7 @@ type Server struct {
 	clients  engine.Store
 	store    Store
 	auditLog engine.AuditLog
+	limiter  engine.Limiter
 	now      func() time.Time
 	rand     io.Reader
 	log      *slog.Logger
@@ -58,7 +62,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("oauth: Config.Store is required")
 	}
 	s := &Server{
-		reg: cfg.Registrar, clients: cfg.Clients, store: cfg.Store, auditLog: cfg.AuditLog,
+		reg: cfg.Registrar, clients: cfg.Clients, store: cfg.Store, auditLog: cfg.AuditLog, limiter: cfg.Limiter,
 		now: cfg.Now, rand: cfg.Rand, log: cfg.Logger,
 	}
 	if s.now == nil {

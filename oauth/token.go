@@ -59,9 +59,8 @@ func (s *Server) Token(ctx context.Context, req TokenRequest) (*TokenResponse, e
 	if err := checkGrantType(req.GrantType); err != nil {
 		return nil, err
 	}
-	who, err := s.authenticate(ctx, req.Tenant, &req.Credentials, []string{req.Issuer, req.Endpoint})
+	who, err := s.authorize(ctx, req.Tenant, settings, &req.Credentials, req.Endpoints, req.Request)
 	if err != nil {
-		s.authFailed(ctx, req.Tenant, &req.Credentials, req.Request, err)
 		return nil, err
 	}
 	c := who.client
