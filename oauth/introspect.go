@@ -87,7 +87,8 @@ func confirmation(thumbprint string) *cnf {
 // its own tokens, and the tenant's resource servers every token of the
 // tenant; to anyone else, as for an unknown, expired or revoked token,
 // the answer is inactive.
-func (s *Server) Introspect(ctx context.Context, req IntrospectRequest) (*Introspection, error) {
+func (s *Server) Introspect(ctx context.Context, req IntrospectRequest) (in *Introspection, err error) {
+	defer func() { s.observed(req.Tenant, EndpointIntrospect, "", err) }()
 	settings, err := s.reg.Settings(req.Tenant)
 	if err != nil {
 		return nil, err

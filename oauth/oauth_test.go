@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +27,9 @@ type fixture struct {
 	store *memstore.Store
 	reg   *engine.Registrar
 	srv   *oauth.Server
+
+	mu       sync.Mutex
+	outcomes []oauth.Outcome
 }
 
 func newFixture(t *testing.T, settings engine.Settings) *fixture {
@@ -39,11 +44,17 @@ func newFixture(t *testing.T, settings engine.Settings) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := oauth.New(oauth.Config{Registrar: reg, Clients: store, Store: store, AuditLog: store, Limiter: store, Now: clock.Now, Logger: testkit.DiscardLogger()})
+	f := &fixture{t: t, clock: clock, store: store, reg: reg}
+	observe := func(o oauth.Outcome) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.outcomes = append(f.outcomes, o)
+	}
+	f.srv, err = oauth.New(oauth.Config{Registrar: reg, Clients: store, Store: store, AuditLog: store, Limiter: store, Observe: observe, Now: clock.Now, Logger: testkit.DiscardLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{t: t, clock: clock, store: store, reg: reg, srv: srv}
+	return f
 }
 
 // register registers a client_secret_basic client_credentials client.
@@ -255,5 +266,26 @@ func TestTokenRateLimit(t *testing.T) {
 	f.clock.Advance(30 * time.Second)
 	if _, err := f.token(basic(id, secret)); err != nil {
 		t.Errorf("after the refill: %v", err)
+	}
+}
+
+func TestOutcomesObserved(t *testing.T) {
+	f := newFixture(t, engine.Settings{})
+	id, secret := f.register("")
+	resp, err := f.token(basic(id, secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = f.token(basic(id, "wrong"))
+	f.active(basic(id, secret), resp.AccessToken)
+	want := []oauth.Outcome{
+		{Tenant: engine.DefaultTenant, Endpoint: oauth.EndpointToken, Format: engine.AccessTokenOpaque},
+		{Tenant: engine.DefaultTenant, Endpoint: oauth.EndpointToken, Code: engine.CodeInvalidClient},
+		{Tenant: engine.DefaultTenant, Endpoint: oauth.EndpointIntrospect},
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !slices.Equal(f.outcomes, want) {
+		t.Errorf("outcomes %+v, want %+v", f.outcomes, want)
 	}
 }

@@ -24,7 +24,8 @@ type RevokeRequest struct {
 // tokens: another client's is refused with unauthorized_client and stays
 // active (RFC 7009 §2.1); an unknown, invalid or already inactive token
 // is a success (§2.2).
-func (s *Server) Revoke(ctx context.Context, req RevokeRequest) error {
+func (s *Server) Revoke(ctx context.Context, req RevokeRequest) (err error) {
+	defer func() { s.observed(req.Tenant, EndpointRevoke, "", err) }()
 	settings, err := s.reg.Settings(req.Tenant)
 	if err != nil {
 		return err

@@ -28,6 +28,10 @@ type Config struct {
 	// AuditLog keeps the audit events of failed authentications and
 	// revocations. Default nil: events are only logged.
 	AuditLog engine.AuditLog
+	// Observe, when set, is told the outcome of every request to the
+	// three endpoints, for metrics. It must be quick and safe for
+	// concurrent use. Default: none.
+	Observe func(Outcome)
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// Rand is the source of tokens and token IDs; it must be safe for
@@ -46,6 +50,7 @@ type Server struct {
 	store    Store
 	auditLog engine.AuditLog
 	limiter  engine.Limiter
+	observe  func(Outcome)
 	now      func() time.Time
 	rand     io.Reader
 	log      *slog.Logger
@@ -62,7 +67,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("oauth: Config.Store is required")
 	}
 	s := &Server{
-		reg: cfg.Registrar, clients: cfg.Clients, store: cfg.Store, auditLog: cfg.AuditLog, limiter: cfg.Limiter,
+		reg: cfg.Registrar, clients: cfg.Clients, store: cfg.Store, auditLog: cfg.AuditLog, limiter: cfg.Limiter, observe: cfg.Observe,
 		now: cfg.Now, rand: cfg.Rand, log: cfg.Logger,
 	}
 	if s.now == nil {
@@ -90,6 +95,36 @@ type Endpoints struct {
 type RequestFacts struct {
 	// RemoteIP is the client's IP address as the server saw it.
 	RemoteIP string
+}
+
+// The endpoints, as Outcome names them.
+const (
+	EndpointToken      = "token"
+	EndpointIntrospect = "introspect"
+	EndpointRevoke     = "revoke"
+)
+
+// Outcome is how one request to an endpoint ended, for metrics.
+type Outcome struct {
+	Tenant   string
+	Endpoint string
+	// Code is the error the request was answered with; "" for success.
+	Code engine.ErrorCode
+	// Format is the access token format issued, for a successful token
+	// request; "" otherwise.
+	Format engine.AccessTokenFormat
+}
+
+// observed reports a request's outcome to Config.Observe.
+func (s *Server) observed(tenant, endpoint string, format engine.AccessTokenFormat, err error) {
+	if s.observe == nil {
+		return
+	}
+	o := Outcome{Tenant: tenant, Endpoint: endpoint, Format: format}
+	if err != nil {
+		o.Code, o.Format = engine.AsError(err).Code, ""
+	}
+	s.observe(o)
 }
 
 // storeError turns a store failure into the error the client sees: a

@@ -51,7 +51,9 @@ type grant struct {
 
 // Token serves the token endpoint: it authenticates the client, checks
 // the grant, decides scope and audience, and issues an access token.
-func (s *Server) Token(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
+func (s *Server) Token(ctx context.Context, req TokenRequest) (resp *TokenResponse, err error) {
+	var format engine.AccessTokenFormat
+	defer func() { s.observed(req.Tenant, EndpointToken, format, err) }()
 	settings, err := s.reg.Settings(req.Tenant)
 	if err != nil {
 		return nil, err
@@ -74,6 +76,7 @@ func (s *Server) Token(ctx context.Context, req TokenRequest) (*TokenResponse, e
 	if err != nil {
 		return nil, err
 	}
+	format = settings.AccessTokens().Format
 	return s.issue(ctx, req, settings, who, g)
 }
 
