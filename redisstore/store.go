@@ -314,6 +314,13 @@ func (k keys) audit() string           { return k.base + "audit" }
 func (k keys) rate(key string) string  { return k.base + "rate:" + key }
 func (k keys) tenantIndex() string     { return k.base + "tenants" }
 
+// accessToken is the key of an access token's record, mark that of a
+// mark: each type's fixed word before the free text keeps keys of one type
+// from colliding with another's, and the text, after the tag, cannot
+// change the hash slot.
+func (k keys) accessToken(digest string) string { return k.base + "at:" + digest }
+func (k keys) mark(key string) string           { return k.base + "mark:" + key }
+
 // tokenFilter is the suffix, after "clients:", of the filter index of the
 // clients that a token admitted.
 func tokenFilter(id string) string { return "token:" + id }
