@@ -54,6 +54,7 @@ var scenarios = []struct {
 	{"DeletePolicyBatches", testDeletePolicyBatches},
 	{"PolicyTenantIndexRace", testPolicyTenantIndexRace},
 	{"PolicyChangesInOrder", testPolicyChangesInOrder},
+	{"OAuthKeys", testOAuthKeys},
 }
 
 // TestScenarios runs the scenarios, each against a redis-server of its own.
