@@ -24,6 +24,7 @@ import (
 	"github.com/registrar-dev/registrar/internal/httpio"
 	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/metrics"
+	"github.com/registrar-dev/registrar/oauth"
 	"github.com/registrar-dev/registrar/plugins"
 )
 
@@ -126,6 +127,7 @@ type server struct {
 	metrics  *metrics.Metrics
 	modules  *plugins.Host
 	reg      *engine.Registrar
+	tokens   *oauth.Server
 	servers  []*http.Server
 	// stopBackground stops what runBackground started.
 	stopBackground context.CancelFunc
@@ -145,7 +147,7 @@ func serve(ctx context.Context, c *serveConfig, e env) error {
 			s.closers[i]()
 		}
 	}()
-	steps := []func(context.Context) error{s.configure, s.listen, s.openStore, s.openModules, s.openEngine, s.openHandlers}
+	steps := []func(context.Context) error{s.configure, s.listen, s.openStore, s.openModules, s.openEngine, s.openTokens, s.openHandlers}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return err
@@ -265,6 +267,24 @@ func (s *server) openEngine(ctx context.Context) error {
 	return nil
 }
 
+// openTokens builds the tenants' authorization server (docs/tokens.md).
+func (s *server) openTokens(context.Context) error {
+	m := s.metrics
+	tokens, err := oauth.New(oauth.Config{
+		Registrar: s.reg, Clients: m.Store(s.store), Store: s.store,
+		AuditLog: m.AuditLog(s.store), Limiter: m.Limiter(s.store),
+		Observe: func(o oauth.Outcome) {
+			m.ObserveOAuth(metrics.OAuthRequest{Tenant: o.Tenant, Endpoint: o.Endpoint, Code: o.Code, Format: string(o.Format)})
+		},
+		Logger: s.log,
+	})
+	if err != nil {
+		return err
+	}
+	s.tokens = tokens
+	return nil
+}
+
 // openHandlers builds both listeners' handlers and servers. Admin answers
 // may wait for a policy module to compile and pass its self-tests: they
 // get more time than public ones. /metrics is on both listeners, so that a
@@ -279,7 +299,7 @@ func (s *server) openHandlers(context.Context) error {
 		fmt.Fprintf(s.e.stdout, "admin token (shown once; set REGISTRAR_ADMIN_TOKEN to choose your own): %s\n", c.adminToken)
 	}
 	public, err := httpapi.New(httpapi.Config{
-		Registrar: s.reg, Issuer: c.issuer, MaxBodyBytes: c.maxBody, TrustedProxies: s.trusted,
+		Registrar: s.reg, Tokens: s.tokens, Issuer: c.issuer, MaxBodyBytes: c.maxBody, TrustedProxies: s.trusted,
 		Middleware: metrics.Route, Metrics: s.metrics.Handler(), PoliciesReady: s.modules.Ready, Logger: s.log,
 	})
 	if err != nil {
