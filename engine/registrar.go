@@ -213,6 +213,17 @@ func (r *Registrar) Capabilities(name string) (Capabilities, error) {
 	}, nil
 }
 
+// SupportsAuthMethod reports whether a tenant's
+// token_endpoint_auth_methods_supported has a method; the token endpoint
+// asks on every request, so this copies nothing.
+func (r *Registrar) SupportsAuthMethod(name, method string) (bool, error) {
+	t, err := r.tenant(name)
+	if err != nil {
+		return false, err
+	}
+	return slices.Contains(t.authMethods, method), nil
+}
+
 // Ready reports whether the Registrar can serve requests: the store answers.
 func (r *Registrar) Ready(ctx context.Context) error {
 	return r.store.Ping(ctx)

@@ -164,11 +164,11 @@ func (s *Server) AuthMethods(tenantMethods []string) []string {
 // methodAllowed refuses a client whose registered method the tenant no
 // longer supports.
 func (s *Server) methodAllowed(tenant, method string) error {
-	caps, err := s.reg.Capabilities(tenant)
+	ok, err := s.reg.SupportsAuthMethod(tenant, method)
 	if err != nil {
 		return err
 	}
-	if !slices.Contains(caps.TokenEndpointAuthMethodsSupported, method) {
+	if !ok {
 		return errAuthFailed(fmt.Errorf("the tenant no longer supports the client's token_endpoint_auth_method %s", method))
 	}
 	return nil
