@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/jose"
 )
 
 // Config configures a Server. The zero value of each optional field means
@@ -22,6 +23,9 @@ type Config struct {
 	Clients engine.Store
 	// Store keeps token records and marks. Required.
 	Store Store
+	// Assertions verifies the client assertions of private_key_jwt.
+	// Default nil: private_key_jwt is neither verified nor advertised.
+	Assertions *jose.Assertions
 	// AuditLog keeps the audit events of failed authentications and
 	// revocations. Default nil: events are only logged.
 	AuditLog engine.AuditLog
@@ -38,13 +42,14 @@ type Config struct {
 // Server is the authorization server of every tenant the Registrar
 // serves. It is safe for concurrent use.
 type Server struct {
-	reg      *engine.Registrar
-	clients  engine.Store
-	store    Store
-	auditLog engine.AuditLog
-	now      func() time.Time
-	rand     io.Reader
-	log      *slog.Logger
+	reg        *engine.Registrar
+	clients    engine.Store
+	store      Store
+	auditLog   engine.AuditLog
+	assertions *jose.Assertions
+	now        func() time.Time
+	rand       io.Reader
+	log        *slog.Logger
 }
 
 // New checks cfg and returns a Server.
@@ -59,7 +64,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		reg: cfg.Registrar, clients: cfg.Clients, store: cfg.Store, auditLog: cfg.AuditLog,
-		now: cfg.Now, rand: cfg.Rand, log: cfg.Logger,
+		assertions: cfg.Assertions, now: cfg.Now, rand: cfg.Rand, log: cfg.Logger,
 	}
 	if s.now == nil {
 		s.now = time.Now
