@@ -23,9 +23,6 @@ type Config struct {
 	Clients engine.Store
 	// Store keeps token records and marks. Required.
 	Store Store
-	// Assertions verifies the client assertions of private_key_jwt.
-	// Default nil: private_key_jwt is neither verified nor advertised.
-	Assertions *jose.Assertions
 	// AuditLog keeps the audit events of failed authentications and
 	// revocations. Default nil: events are only logged.
 	AuditLog engine.AuditLog
@@ -37,19 +34,25 @@ type Config struct {
 	// Logger receives what an operator should know. Default
 	// slog.Default().
 	Logger *slog.Logger
+
+	// Assertions verifies the client assertions of private_key_jwt.
+	// Default nil: private_key_jwt is neither verified nor advertised.
+	Assertions *jose.Assertions
 }
 
 // Server is the authorization server of every tenant the Registrar
 // serves. It is safe for concurrent use.
 type Server struct {
-	reg        *engine.Registrar
-	clients    engine.Store
-	store      Store
-	auditLog   engine.AuditLog
+	reg      *engine.Registrar
+	clients  engine.Store
+	store    Store
+	auditLog engine.AuditLog
+	now      func() time.Time
+	rand     io.Reader
+	log      *slog.Logger
+
+	// assertions is Config.Assertions.
 	assertions *jose.Assertions
-	now        func() time.Time
-	rand       io.Reader
-	log        *slog.Logger
 }
 
 // New checks cfg and returns a Server.
@@ -64,8 +67,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		reg: cfg.Registrar, clients: cfg.Clients, store: cfg.Store, auditLog: cfg.AuditLog,
-		assertions: cfg.Assertions, now: cfg.Now, rand: cfg.Rand, log: cfg.Logger,
+		now: cfg.Now, rand: cfg.Rand, log: cfg.Logger,
 	}
+	s.assertions = cfg.Assertions
 	if s.now == nil {
 		s.now = time.Now
 	}
