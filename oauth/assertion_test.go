@@ -130,14 +130,13 @@ func (k *keyServer) fetches(name string) int {
 // world is an authorization server over a memstore with a fixed clock,
 // fetching key sets from a keyServer.
 type world struct {
-	t      *testing.T
-	clock  *testkit.Clock
-	store  *memstore.Store
-	reg    *engine.Registrar
-	srv    *oauth.Server
-	keys   *keyServer
-	fetch  *fetch.Client
-	tenant string
+	t     *testing.T
+	clock *testkit.Clock
+	store *memstore.Store
+	reg   *engine.Registrar
+	srv   *oauth.Server
+	keys  *keyServer
+	fetch *fetch.Client
 }
 
 // tenants: the root tenant allows every alg Registrar knows by default;
