@@ -89,10 +89,12 @@ func (s *Server) authorize(ctx context.Context, tenant string, settings engine.S
 	if err := s.admit(ctx, tenant, settings, rf.RemoteIP); err != nil {
 		return nil, err
 	}
-	_, id, err := cr.method()
-	if err != nil {
+	if _, _, err := cr.method(); err != nil {
 		return nil, err
 	}
+	// The client the request names, an assertion's unverified sub
+	// included: a private_key_jwt client is locked out like any other.
+	id := cr.claimedID()
 	if err := s.lockedOut(ctx, tenant, settings, id); err != nil {
 		return nil, err
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/registrar-dev/registrar/oauth"
 )
 
-const issuer = "https://as.example"
+const asIssuer = "https://as.example"
 
 // fixture is a Registrar and an oauth.Server on one memstore with a
 // clock the test moves.
@@ -74,7 +74,7 @@ func basic(id, secret string) oauth.Credentials {
 
 func (f *fixture) token(cr oauth.Credentials) (*oauth.TokenResponse, error) {
 	return f.srv.Token(context.Background(), oauth.TokenRequest{
-		Tenant: engine.DefaultTenant, Endpoints: oauth.Endpoints{Issuer: issuer, Endpoint: issuer + "/token"},
+		Tenant: engine.DefaultTenant, Endpoints: oauth.Endpoints{Issuer: asIssuer, Endpoint: asIssuer + "/token"},
 		Credentials: cr, GrantType: oauth.GrantClientCredentials,
 	})
 }
@@ -82,7 +82,7 @@ func (f *fixture) token(cr oauth.Credentials) (*oauth.TokenResponse, error) {
 func (f *fixture) active(cr oauth.Credentials, token string) bool {
 	f.t.Helper()
 	in, err := f.srv.Introspect(context.Background(), oauth.IntrospectRequest{
-		Tenant: engine.DefaultTenant, Endpoints: oauth.Endpoints{Issuer: issuer, Endpoint: issuer + "/introspect"},
+		Tenant: engine.DefaultTenant, Endpoints: oauth.Endpoints{Issuer: asIssuer, Endpoint: asIssuer + "/introspect"},
 		Credentials: cr, Token: token,
 	})
 	if err != nil {
@@ -174,7 +174,7 @@ func TestAuditOfFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = f.srv.Revoke(context.Background(), oauth.RevokeRequest{
-		Tenant: engine.DefaultTenant, Endpoints: oauth.Endpoints{Issuer: issuer}, Credentials: basic(id, secret), Token: resp.AccessToken,
+		Tenant: engine.DefaultTenant, Endpoints: oauth.Endpoints{Issuer: asIssuer}, Credentials: basic(id, secret), Token: resp.AccessToken,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/jose"
 )
 
 // Config configures a Server. The zero value of each optional field means
@@ -40,6 +41,10 @@ type Config struct {
 	// Logger receives what an operator should know. Default
 	// slog.Default().
 	Logger *slog.Logger
+
+	// Assertions verifies the client assertions of private_key_jwt.
+	// Default nil: private_key_jwt is neither verified nor advertised.
+	Assertions *jose.Assertions
 }
 
 // Server is the authorization server of every tenant the Registrar
@@ -54,6 +59,9 @@ type Server struct {
 	now      func() time.Time
 	rand     io.Reader
 	log      *slog.Logger
+
+	// assertions is Config.Assertions.
+	assertions *jose.Assertions
 }
 
 // New checks cfg and returns a Server.
@@ -70,6 +78,7 @@ func New(cfg Config) (*Server, error) {
 		reg: cfg.Registrar, clients: cfg.Clients, store: cfg.Store, auditLog: cfg.AuditLog, limiter: cfg.Limiter, observe: cfg.Observe,
 		now: cfg.Now, rand: cfg.Rand, log: cfg.Logger,
 	}
+	s.assertions = cfg.Assertions
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -237,7 +237,7 @@ func (s *Server) authFailed(ctx context.Context, tenant string, cr *Credentials,
 	if !errors.As(err, &e) || e.Code != engine.CodeInvalidClient {
 		return
 	}
-	_, id, _ := cr.method()
+	id := cr.claimedID()
 	detail := "client authentication failed"
 	if e.Err != nil {
 		detail = e.Err.Error()

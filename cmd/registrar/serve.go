@@ -37,6 +37,7 @@ type serveConfig struct {
 	adminToken              string
 	logLevel                string
 	trustedProxies          string
+	fetchAllowHosts         string
 	// The numbers and durations as given, and as parsed by check.
 	maxBodyS, shutdownTimeoutS, tenantRefreshS string
 	maxBody                                    int64
@@ -73,6 +74,7 @@ is unset).`,
 	str(&c.configFile, "config", "REGISTRAR_CONFIG", "", "tenant configuration file (YAML or JSON)")
 	str(&c.logLevel, "log-level", "REGISTRAR_LOG_LEVEL", "info", "log level: debug, info, warn or error")
 	str(&c.trustedProxies, "trusted-proxies", "REGISTRAR_TRUSTED_PROXIES", "", "comma-separated IP addresses and CIDR prefixes of reverse proxies whose X-Forwarded-For is believed")
+	str(&c.fetchAllowHosts, "fetch-allow-hosts", "REGISTRAR_FETCH_ALLOW_HOSTS", "", "comma-separated host[:port] exempt from the outbound fetch guard (plain http and any address allowed), for tests and internal key servers")
 	str(&c.tenantRefreshS, "tenant-refresh", "REGISTRAR_TENANT_REFRESH", "1s", "how often tenants created through the admin API of any replica are loaded from the store")
 	str(&c.maxBodyS, "max-body-bytes", "REGISTRAR_MAX_BODY_BYTES", strconv.Itoa(httpapi.DefaultMaxBodyBytes), "request body limit in bytes")
 	str(&c.shutdownTimeoutS, "shutdown-timeout", "REGISTRAR_SHUTDOWN_TIMEOUT", "30s", "how long SIGTERM waits for requests in flight")
@@ -137,6 +139,10 @@ type server struct {
 
 	// closers release what the steps opened, in reverse order.
 	closers []func()
+
+	// assertions verifies client assertions, reading jwks_uri through
+	// the guarded fetch client (openFetcher).
+	assertions *jose.Assertions
 }
 
 // serve runs the provider until ctx ends.
@@ -147,7 +153,7 @@ func serve(ctx context.Context, c *serveConfig, e env) error {
 			s.closers[i]()
 		}
 	}()
-	steps := []func(context.Context) error{s.configure, s.listen, s.openStore, s.openModules, s.openEngine, s.openTokens, s.openHandlers}
+	steps := []func(context.Context) error{s.configure, s.openFetcher, s.listen, s.openStore, s.openModules, s.openEngine, s.openTokens, s.openHandlers}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return err
@@ -272,7 +278,7 @@ func (s *server) openTokens(context.Context) error {
 	m := s.metrics
 	tokens, err := oauth.New(oauth.Config{
 		Registrar: s.reg, Clients: m.Store(s.store), Store: s.store,
-		AuditLog: m.AuditLog(s.store), Limiter: m.Limiter(s.store),
+		AuditLog: m.AuditLog(s.store), Limiter: m.Limiter(s.store), Assertions: s.assertions,
 		Observe: func(o oauth.Outcome) {
 			m.ObserveOAuth(metrics.OAuthRequest{Tenant: o.Tenant, Endpoint: o.Endpoint, Code: o.Code, Format: string(o.Format)})
 		},
