@@ -1,7 +1,9 @@
 package e2e_test
 
 import (
+	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -9,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/registrar-dev/registrar/jose/josetest"
 )
 
 // tokenClient drives one tenant's token endpoints on real processes,
@@ -60,13 +64,26 @@ func (tc tokenClient) form(target string, f url.Values, id, secret string) respo
 	return out
 }
 
-// secretAuth authenticates a request with client_secret_basic or
-// client_secret_post.
+// secretAuth authenticates a request with client_secret_basic,
+// client_secret_post or (with key set) private_key_jwt.
 type secretAuth struct {
 	method, id, secret string
+	key                *josetest.Key
+	t                  *testing.T
 }
 
 func (a secretAuth) send(tc tokenClient, target string, f url.Values) response {
+	if a.method == "private_key_jwt" {
+		// A fresh assertion for each request: its jti is single use. Its
+		// audience is the endpoint's URL as the issuer names it.
+		aud := issuer + "/" + strings.SplitN(strings.TrimPrefix(target, "http://"), "/", 2)[1]
+		now := time.Now().Unix()
+		f.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+		f.Set("client_assertion", a.key.Sign(a.t, nil, map[string]any{
+			"iss": a.id, "sub": a.id, "aud": aud, "iat": now, "exp": now + 60, "jti": randomID(),
+		}))
+		return tc.form(target, f, "", "")
+	}
 	if a.method == "client_secret_post" {
 		f.Set("client_id", a.id)
 		f.Set("client_secret", a.secret)
@@ -104,14 +121,19 @@ func tokenRoundTrip(t *testing.T, ps []*process) {
 	tc := tokenClient{c: c, prefix: "/tenants/m2m"}
 	waitTenant(t, c, b, tc.prefix)
 	ea, eb := tc.endpoints(a), tc.endpoints(b)
-	for _, method := range []string{"client_secret_basic", "client_secret_post"} {
+	key := josetest.NewKey(t, "ES256", "k1")
+	for _, method := range []string{"client_secret_basic", "client_secret_post", "private_key_jwt"} {
 		t.Run(method, func(t *testing.T) {
+			extra := ""
+			if method == "private_key_jwt" {
+				extra = `,"jwks":` + string(josetest.JWKS(t, key))
+			}
 			reg := c.do(http.MethodPost, a.public+ea["registration_endpoint"], "", "application/json",
-				[]byte(`{"grant_types":["client_credentials"],"response_types":[],"redirect_uris":[],"scope":"read write","token_endpoint_auth_method":"`+method+`"}`))
+				[]byte(`{"grant_types":["client_credentials"],"response_types":[],"redirect_uris":[],"scope":"read write","token_endpoint_auth_method":"`+method+`"`+extra+`}`))
 			if reg.status != http.StatusCreated {
 				t.Fatalf("register: %d %s", reg.status, reg.raw)
 			}
-			auth := secretAuth{method: method, id: reg.str("client_id"), secret: reg.str("client_secret")}
+			auth := secretAuth{method: method, id: reg.str("client_id"), secret: reg.str("client_secret"), key: key, t: t}
 			tok := auth.send(tc, b.public+eb["token_endpoint"], url.Values{"grant_type": {"client_credentials"}, "scope": {"read"}, "resource": {"https://api.example/"}})
 			if tok.status != http.StatusOK || tok.str("token_type") != "Bearer" || tok.str("scope") != "read" {
 				t.Fatalf("token on the second replica: %d %s", tok.status, tok.raw)
@@ -124,7 +146,7 @@ func tokenRoundTrip(t *testing.T, ps []*process) {
 			if aud, _ := in.body["aud"].([]any); len(aud) != 1 || aud[0] != "https://api.example/" {
 				t.Errorf("aud %v", in.body["aud"])
 			}
-			bad := secretAuth{method: method, id: auth.id, secret: auth.secret + "x"}
+			bad := secretAuth{method: method, id: auth.id, secret: auth.secret + "x", key: josetest.NewKey(t, "ES256", "k1"), t: t}
 			if r := bad.send(tc, a.public+ea["token_endpoint"], url.Values{"grant_type": {"client_credentials"}}); r.status != http.StatusUnauthorized || r.str("error") != "invalid_client" {
 				t.Errorf("a wrong secret: %d %s", r.status, r.raw)
 			}
@@ -149,6 +171,13 @@ func waitTenant(t *testing.T, c client, p *process, prefix string) {
 		sleep()
 	}
 	t.Fatalf("%s never served %s", p.public, prefix)
+}
+
+// randomID returns 16 random bytes in hex.
+func randomID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // sleep waits a little between two polls.
