@@ -357,7 +357,9 @@ func verifyJWS(t *testing.T, token string, pub crypto.PublicKey) (map[string]any
 
 func TestTokenPrivateKeyJWT(t *testing.T) {
 	as := newFakeAS(t, "", "/.well-known/oauth-authorization-server")
-	as.answer = func(*http.Request, url.Values) (int, string) { return http.StatusOK, `{"access_token":"at","token_type":"Bearer"}` }
+	as.answer = func(*http.Request, url.Values) (int, string) {
+		return http.StatusOK, `{"access_token":"at","token_type":"Bearer"}`
+	}
 	dir := t.TempDir()
 	for _, tt := range []struct{ alg, file string }{{"ES256", "k.pem"}, {"EdDSA", "k.json"}, {"PS256", "rsa.pem"}} {
 		t.Run(tt.alg+" "+tt.file, func(t *testing.T) {
