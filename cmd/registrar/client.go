@@ -185,8 +185,8 @@ JWK (kid = RFC 7638 thumbprint, use sig, alg) to the metadata's jwks, sets
 token_endpoint_auth_method private_key_jwt unless the metadata has one, and
 writes the private key to FILE (mode 0600; a JWK if FILE ends in .json, else
 PKCS#8 PEM). FILE must not exist. It is written before the registration and
-removed if the registration fails, so that a registered client never lacks
-its key.`,
+removed if the provider refuses it, so that a registered client never lacks
+its key; if no answer comes, the key is kept.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cmd.Flags().Changed("iat") && iat == "" {
@@ -265,8 +265,10 @@ func addGeneratedKey(obj map[string]json.RawMessage, alg string) (*jose.SigningK
 }
 
 // registerWithKey writes the private key to a new file, registers, and
-// removes the file if the registration fails: written after, a failed
-// write would leave a registered client without its key.
+// removes the file if the provider refuses the registration: written
+// after, a failed write would leave a registered client without its key.
+// When no answer came (a network error, a timeout) the registration may
+// have happened, so the key is kept.
 func registerWithKey(ctx context.Context, e env, endpoint, iat string, body []byte, file string, key jose.SigningKey) error {
 	var enc []byte
 	var err error
@@ -282,6 +284,10 @@ func registerWithKey(ctx context.Context, e env, endpoint, iat string, body []by
 		return fmt.Errorf("--generate-key: %w", err)
 	}
 	if err := post(ctx, e, endpoint, iat, body); err != nil {
+		var he *httpError
+		if !errors.As(err, &he) {
+			return fmt.Errorf("%w (the registration may have happened; the private key is kept in %s)", err, file)
+		}
 		if rmErr := os.Remove(file); rmErr != nil {
 			return fmt.Errorf("%w (and removing the unused key %s: %v)", err, file, rmErr)
 		}
