@@ -65,7 +65,7 @@ func TestRegisterGenerateKeyAgainstRegistrar(t *testing.T) {
 		t.Fatal(err)
 	}
 	keyFile := filepath.Join(dir, "client.key")
-	err, out, errb := runCLI(t, nil, "register", "--issuer", base, "--metadata", meta, "--generate-key", keyFile)
+	out, errb, err := runCLI(t, nil, "register", "--issuer", base, "--metadata", meta, "--generate-key", keyFile)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, errb)
 	}
@@ -146,7 +146,7 @@ func TestRegisterGenerateKey(t *testing.T) {
 	// EdDSA as a JWK file; the metadata's own key and auth method kept.
 	jwkFile := filepath.Join(dir, "k.json")
 	meta := metaFile("m1.json", `{"client_name":"J","token_endpoint_auth_method":"self_signed_tls_client_auth","jwks":{"keys":[`+string(otherJWK)+`]}}`)
-	err, out, errb := runCLI(t, nil, "register", "--issuer", p.url, "--metadata", meta, "--generate-key", jwkFile, "--key-alg", "EdDSA")
+	out, errb, err := runCLI(t, nil, "register", "--issuer", p.url, "--metadata", meta, "--generate-key", jwkFile, "--key-alg", "EdDSA")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, errb)
 	}
@@ -162,7 +162,7 @@ func TestRegisterGenerateKey(t *testing.T) {
 	// An existing file is never overwritten, and nothing is registered.
 	before, _ := os.ReadFile(jwkFile)
 	n := p.count()
-	err, _, _ = runCLI(t, nil, "register", "--issuer", p.url, "--metadata", meta, "--generate-key", jwkFile)
+	_, _, err = runCLI(t, nil, "register", "--issuer", p.url, "--metadata", meta, "--generate-key", jwkFile)
 	if exitCode(err) != exitError || !strings.Contains(err.Error(), "exists") || p.count() != n {
 		t.Fatalf("existing file: %v, %d registrations", err, p.count()-n)
 	}
@@ -178,7 +178,7 @@ func TestRegisterGenerateKey(t *testing.T) {
 		existedAtRegistration.Store(err == nil)
 		return http.StatusBadRequest, []byte(`{"error":"invalid_client_metadata","error_description":"no"}`)
 	}
-	err, out, errb = runCLI(t, nil, "register", "--issuer", p.url, "--metadata", metaFile("m2.json", `{}`), "--generate-key", refused, "--key-alg", "RS256")
+	out, errb, err = runCLI(t, nil, "register", "--issuer", p.url, "--metadata", metaFile("m2.json", `{}`), "--generate-key", refused, "--key-alg", "RS256")
 	if exitCode(err) != exitError || out != "" || !strings.Contains(errb, "invalid_client_metadata") {
 		t.Fatalf("refused: %v %q %q", err, out, errb)
 	}
@@ -189,7 +189,7 @@ func TestRegisterGenerateKey(t *testing.T) {
 	// kept.
 	p.answer = func([]byte) (int, []byte) { return 0, nil }
 	unanswered := filepath.Join(dir, "unanswered.pem")
-	err, _, _ = runCLI(t, nil, "register", "--issuer", p.url, "--metadata", metaFile("m6.json", `{}`), "--generate-key", unanswered)
+	_, _, err = runCLI(t, nil, "register", "--issuer", p.url, "--metadata", metaFile("m6.json", `{}`), "--generate-key", unanswered)
 	if exitCode(err) != exitError || !strings.Contains(err.Error(), "kept in "+unanswered) {
 		t.Fatalf("unanswered: %v", err)
 	}
@@ -217,7 +217,7 @@ func TestRegisterGenerateKey(t *testing.T) {
 		{"unknown alg", []string{"--metadata", metaFile("m4.json", `{}`), "--generate-key", filepath.Join(dir, "b.pem"), "--key-alg", "HS256"}, "--key-alg"},
 		{"alg without key", []string{"--metadata", metaFile("m5.json", `{}`), "--key-alg", "ES256"}, "--generate-key"},
 	} {
-		err, _, _ := runCLI(t, nil, append([]string{"register", "--issuer", p.url}, tt.args...)...)
+		_, _, err := runCLI(t, nil, append([]string{"register", "--issuer", p.url}, tt.args...)...)
 		if exitCode(err) != exitUsage || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: %v", tt.name, err)
 		}

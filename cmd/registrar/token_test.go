@@ -86,13 +86,13 @@ func registerM2M(t *testing.T, reg, method string) (id, secret string) {
 	return c.ID, c.Secret
 }
 
-// runCLI runs a command line and returns its error, standard output and
-// standard error.
-func runCLI(t *testing.T, vars map[string]string, args ...string) (error, string, string) {
+// runCLI runs a command line and returns its standard output, standard
+// error and error.
+func runCLI(t *testing.T, vars map[string]string, args ...string) (string, string, error) {
 	t.Helper()
 	e, out, errb := testEnv(vars)
 	err := run(context.Background(), args, e)
-	return err, out.String(), errb.String()
+	return out.String(), errb.String(), err
 }
 
 // introspect asks an introspection endpoint about token as the client id
@@ -137,7 +137,7 @@ func TestTokenAgainstRegistrar(t *testing.T) {
 			// client_secret_basic, the default, with the secret from the
 			// environment; the token endpoint discovered (RFC 8414 with
 			// the issuer's path inserted).
-			err, out, errb := runCLI(t, map[string]string{"REGISTRAR_CLIENT_SECRET": basicSecret},
+			out, errb, err := runCLI(t, map[string]string{"REGISTRAR_CLIENT_SECRET": basicSecret},
 				"token", "--issuer", issuer, "--client-id", basicID, "--scope", "read")
 			if err != nil {
 				t.Fatalf("basic: %v\n%s", err, errb)
@@ -152,7 +152,7 @@ func TestTokenAgainstRegistrar(t *testing.T) {
 
 			// client_secret_post with the secret from a file, the token
 			// alone printed.
-			err, out, errb = runCLI(t, nil, "token", "--token-endpoint", issuer+"/token", "--client-id", postID,
+			out, errb, err = runCLI(t, nil, "token", "--token-endpoint", issuer+"/token", "--client-id", postID,
 				"--auth", "client_secret_post", "--client-secret-file", secretFile, "--output", "token")
 			if err != nil {
 				t.Fatalf("post: %v\n%s", err, errb)
@@ -167,7 +167,7 @@ func TestTokenAgainstRegistrar(t *testing.T) {
 
 			// The wrong method is refused: the server's error on stderr,
 			// exit 1.
-			err, out, errb = runCLI(t, map[string]string{"REGISTRAR_CLIENT_SECRET": postSecret},
+			out, errb, err = runCLI(t, map[string]string{"REGISTRAR_CLIENT_SECRET": postSecret},
 				"token", "--issuer", issuer, "--client-id", postID)
 			if exitCode(err) != exitError || out != "" || !strings.Contains(errb, `"error": "invalid_client"`) {
 				t.Fatalf("wrong method: %v, stdout %q, stderr %q", err, out, errb)
@@ -237,7 +237,7 @@ func TestTokenAgainstAnotherServer(t *testing.T) {
 		}
 		return http.StatusOK, `{"access_token":"at-1","token_type":"Bearer","expires_in":300}`
 	}
-	err, out, errb := runCLI(t, map[string]string{"REGISTRAR_CLIENT_SECRET": secret},
+	out, errb, err := runCLI(t, map[string]string{"REGISTRAR_CLIENT_SECRET": secret},
 		"token", "--issuer", as.srv.URL+"/realms/x", "--client-id", id, "--scope", "a b",
 		"--resource", "https://r1.example/", "--resource", "https://r2.example/")
 	if err != nil {
@@ -257,9 +257,18 @@ func TestTokenAgainstAnotherServer(t *testing.T) {
 		t.Fatalf("form %v", form)
 	}
 
+	// A public client sends its client_id alone.
+	if _, errb, err := runCLI(t, nil, "token", "--issuer", as.srv.URL+"/realms/x", "--client-id", id, "--auth", "none"); err != nil {
+		t.Fatalf("none: %v\n%s", err, errb)
+	}
+	r, form = as.last(t)
+	if r.Header.Get("Authorization") != "" || form.Get("client_id") != id || form.Has("client_secret") || form.Has("client_assertion") {
+		t.Fatalf("none sent %v %v", r.Header, form)
+	}
+
 	// A refusal: the error JSON on standard error, nothing on standard
 	// output, exit 1.
-	err, out, errb = runCLI(t, map[string]string{"REGISTRAR_CLIENT_SECRET": secret},
+	out, errb, err = runCLI(t, map[string]string{"REGISTRAR_CLIENT_SECRET": secret},
 		"token", "--issuer", as.srv.URL+"/realms/x", "--client-id", id, "--scope", "bad", "--output", "token")
 	if exitCode(err) != exitError || out != "" || !strings.Contains(errb, `"error": "invalid_scope"`) || !strings.Contains(err.Error(), "no such scope") {
 		t.Fatalf("refusal: %v, stdout %q, stderr %q", err, out, errb)
@@ -268,7 +277,7 @@ func TestTokenAgainstAnotherServer(t *testing.T) {
 	// OpenID Connect Discovery when RFC 8414's document is missing.
 	oidc := newFakeAS(t, "/op", "/op/.well-known/openid-configuration")
 	oidc.answer = as.answer
-	if err, _, errb := runCLI(t, map[string]string{"REGISTRAR_CLIENT_SECRET": secret}, "token", "--issuer", oidc.srv.URL+"/op", "--client-id", "c"); err != nil {
+	if _, errb, err := runCLI(t, map[string]string{"REGISTRAR_CLIENT_SECRET": secret}, "token", "--issuer", oidc.srv.URL+"/op", "--client-id", "c"); err != nil {
 		t.Fatalf("OpenID discovery: %v\n%s", err, errb)
 	}
 
@@ -276,14 +285,14 @@ func TestTokenAgainstAnotherServer(t *testing.T) {
 	// nothing is sent.
 	liar := newFakeAS(t, "/elsewhere", "/.well-known/oauth-authorization-server")
 	liar.answer = as.answer
-	err, _, _ = runCLI(t, map[string]string{"REGISTRAR_CLIENT_SECRET": secret}, "token", "--issuer", liar.srv.URL, "--client-id", "c")
+	_, _, err = runCLI(t, map[string]string{"REGISTRAR_CLIENT_SECRET": secret}, "token", "--issuer", liar.srv.URL, "--client-id", "c")
 	if err == nil || !strings.Contains(err.Error(), "is not") || len(liar.reqs) != 0 {
 		t.Fatalf("issuer mismatch: %v, %d token requests", err, len(liar.reqs))
 	}
 
 	// A 200 without access_token is an error with --output token.
 	as.answer = func(*http.Request, url.Values) (int, string) { return http.StatusOK, `{"token_type":"Bearer"}` }
-	err, out, _ = runCLI(t, map[string]string{"REGISTRAR_CLIENT_SECRET": secret}, "token", "--token-endpoint", as.srv.URL+"/oauth2/token", "--client-id", id, "--output", "token")
+	out, _, err = runCLI(t, map[string]string{"REGISTRAR_CLIENT_SECRET": secret}, "token", "--token-endpoint", as.srv.URL+"/oauth2/token", "--client-id", id, "--output", "token")
 	if exitCode(err) != exitError || out != "" {
 		t.Fatalf("no access_token: %v, %q", err, out)
 	}
@@ -303,6 +312,7 @@ func TestTokenUsageErrors(t *testing.T) {
 		{"unknown auth", []string{"--token-endpoint", ep, "--client-id", "c", "--auth", "client_secret_jwt"}, "--auth"},
 		{"no secret", []string{"--token-endpoint", ep, "--client-id", "c"}, "needs the client secret"},
 		{"key with basic", []string{"--token-endpoint", ep, "--client-id", "c", "--key-file", keyFile}, "--key-file does not go with"},
+		{"kid with basic", []string{"--token-endpoint", ep, "--client-id", "c", "--kid", "k1"}, "--kid does not go with"},
 		{"jwt without key", []string{"--token-endpoint", ep, "--client-id", "c", "--auth", "private_key_jwt"}, "needs --key-file"},
 		{"missing key file", []string{"--token-endpoint", ep, "--client-id", "c", "--auth", "private_key_jwt", "--key-file", keyFile}, "--key-file"},
 		{"tls without cert", []string{"--token-endpoint", ep, "--client-id", "c", "--auth", "tls_client_auth"}, "needs --cert and --key"},
@@ -311,7 +321,7 @@ func TestTokenUsageErrors(t *testing.T) {
 		{"bad output", []string{"--token-endpoint", ep, "--client-id", "c", "-o", "table"}, "--output"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			err, _, _ := runCLI(t, nil, append([]string{"token"}, tt.args...)...)
+			_, _, err := runCLI(t, nil, append([]string{"token"}, tt.args...)...)
 			if exitCode(err) != exitUsage || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v (exit %d), want usage error %q", err, exitCode(err), tt.want)
 			}
@@ -380,7 +390,7 @@ func TestTokenPrivateKeyJWT(t *testing.T) {
 				args = append(args, "--alg", "PS256")
 			}
 			before := time.Now().Unix()
-			if err, _, errb := runCLI(t, nil, args...); err != nil {
+			if _, errb, err := runCLI(t, nil, args...); err != nil {
 				t.Fatalf("%v\n%s", err, errb)
 			}
 			after := time.Now().Unix()
@@ -403,7 +413,7 @@ func TestTokenPrivateKeyJWT(t *testing.T) {
 			}
 			// Another assertion has another jti; --kid and
 			// --assertion-aud override.
-			if err, _, errb := runCLI(t, nil, append(args, "--kid", "", "--assertion-aud", as.srv.URL)...); err != nil {
+			if _, errb, err := runCLI(t, nil, append(args, "--kid", "", "--assertion-aud", as.srv.URL)...); err != nil {
 				t.Fatalf("%v\n%s", err, errb)
 			}
 			_, form = as.last(t)
@@ -418,7 +428,7 @@ func TestTokenPrivateKeyJWT(t *testing.T) {
 	enc, _ := key.PEM()
 	file := filepath.Join(dir, "es.pem")
 	_ = os.WriteFile(file, enc, 0o600)
-	err, _, _ := runCLI(t, nil, "token", "--issuer", as.srv.URL, "--client-id", "c", "--auth", "private_key_jwt", "--key-file", file, "--alg", "RS256")
+	_, _, err := runCLI(t, nil, "token", "--issuer", as.srv.URL, "--client-id", "c", "--auth", "private_key_jwt", "--key-file", file, "--alg", "RS256")
 	if exitCode(err) != exitUsage || !strings.Contains(err.Error(), "does not fit") {
 		t.Fatalf("RS256 with an EC key: %v", err)
 	}
@@ -486,7 +496,7 @@ func TestTokenTLSClientAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	err, out, errb := runCLI(t, nil, "token", "--issuer", srv.URL, "--client-id", "tls-client", "--auth", "tls_client_auth",
+	out, errb, err := runCLI(t, nil, "token", "--issuer", srv.URL, "--client-id", "tls-client", "--auth", "tls_client_auth",
 		"--cert", certFile, "--key", keyFile, "--ca-file", caFile, "-o", "token")
 	if err != nil || out != "mtls-at\n" {
 		t.Fatalf("%v, %q\n%s", err, out, errb)
@@ -498,7 +508,7 @@ func TestTokenTLSClientAuth(t *testing.T) {
 	mu.Unlock()
 
 	// Without --ca-file the test server's certificate is not trusted.
-	err, _, _ = runCLI(t, nil, "token", "--token-endpoint", srv.URL+"/mtls/token", "--client-id", "tls-client", "--auth", "tls_client_auth",
+	_, _, err = runCLI(t, nil, "token", "--token-endpoint", srv.URL+"/mtls/token", "--client-id", "tls-client", "--auth", "tls_client_auth",
 		"--cert", certFile, "--key", keyFile)
 	if err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Fatalf("an untrusted server: %v", err)
