@@ -86,6 +86,44 @@ func TestRegisterGenerateKeyAgainstRegistrar(t *testing.T) {
 	}
 }
 
+// TestGeneratedKeyGetsToken is the client side's whole flow against our
+// own server: register with a generated key, then get a token with it
+// (private_key_jwt), and see the token active at introspection as the
+// resource server's view would show it.
+func TestGeneratedKeyGetsToken(t *testing.T) {
+	base := ownServer(t)
+	dir := t.TempDir()
+	meta := filepath.Join(dir, "client.json")
+	if err := os.WriteFile(meta, []byte(`{"grant_types":["client_credentials"],"response_types":[],"redirect_uris":[],"scope":"read"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(dir, "client.key")
+	out, errb, err := runCLI(t, nil, "register", "--issuer", base, "--metadata", meta, "--generate-key", keyFile)
+	if err != nil {
+		t.Fatalf("register: %v\n%s", err, errb)
+	}
+	client, _ := registeredKeys(t, out)
+	id := client["client_id"].(string)
+	for range 2 { // a fresh assertion (jti) each time
+		out, errb, err = runCLI(t, nil, "token", "--issuer", base, "--client-id", id, "--auth", "private_key_jwt", "--key-file", keyFile, "--scope", "read")
+		if err != nil {
+			t.Fatalf("token: %v\n%s", err, errb)
+		}
+		var tok map[string]any
+		if err := json.Unmarshal([]byte(out), &tok); err != nil || tok["access_token"] == "" || tok["scope"] != "read" {
+			t.Fatalf("token output %q: %v", out, err)
+		}
+	}
+	// Another key is refused.
+	other := filepath.Join(dir, "other.key")
+	if _, _, err := runCLI(t, nil, "register", "--issuer", base, "--metadata", meta, "--generate-key", other); err != nil {
+		t.Fatal(err)
+	}
+	if _, errb, err := runCLI(t, nil, "token", "--issuer", base, "--client-id", id, "--auth", "private_key_jwt", "--key-file", other); err == nil || !strings.Contains(errb, "invalid_client") {
+		t.Errorf("a token with another client's key: %v %s", err, errb)
+	}
+}
+
 // fakeRegistrar is a provider whose registration endpoint answers with
 // answer and counts the registrations.
 type fakeRegistrar struct {

@@ -56,7 +56,11 @@ func ownServer(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tokens, err := oauth.New(oauth.Config{Registrar: reg, Clients: store, Store: store, Logger: logger})
+	assertions, err := jose.NewAssertions(jose.AssertionsConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := oauth.New(oauth.Config{Registrar: reg, Clients: store, Store: store, Assertions: assertions, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
