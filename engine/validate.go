@@ -588,6 +588,11 @@ func (v *validator) tlsClientAuth() error {
 	if v.md.TokenEndpointAuthMethod == "tls_client_auth" && n != 1 && !(n == 0 && v.defaults) {
 		return invalid("token_endpoint_auth_method tls_client_auth needs exactly one tls_client_auth_* member (RFC 8705 §2.1.2)")
 	}
+	bound, _, err := v.m.boolean("tls_client_certificate_bound_access_tokens")
+	if err != nil {
+		return metadataError(err)
+	}
+	v.md.TLSClientCertificateBoundAccessTokens = bound
 	return nil
 }
 

@@ -665,6 +665,10 @@ func TestValidateOIDCMisc(t *testing.T) {
 		{name: "auth time false", body: rp(`"require_auth_time":false`), check: func(t *testing.T, md engine.Metadata) { eq(t, "require_auth_time", md.RequireAuthTime, false) }},
 		{name: "auth time string", body: rp(`"require_auth_time":"true"`), code: icm, mention: "require_auth_time"},
 		{name: "auth time number", body: rp(`"require_auth_time":1`), code: icm, mention: "require_auth_time"},
+		{name: "bound tokens", body: rp(`"tls_client_certificate_bound_access_tokens":true`), check: func(t *testing.T, md engine.Metadata) {
+			eq(t, "tls_client_certificate_bound_access_tokens", md.TLSClientCertificateBoundAccessTokens, true)
+		}},
+		{name: "bound tokens string", body: rp(`"tls_client_certificate_bound_access_tokens":"true"`), code: icm, mention: "tls_client_certificate_bound_access_tokens"},
 		{name: "acr values", body: rp(`"default_acr_values":["urn:acr:gold","urn:acr:silver","urn:acr:gold"]`), check: func(t *testing.T, md engine.Metadata) {
 			eq(t, "default_acr_values", md.DefaultACRValues, []string{"urn:acr:gold", "urn:acr:silver"})
 		}},
@@ -743,7 +747,7 @@ func TestValidateNullIsAbsent(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, m := range append(stringMembers(), "grant_types", "response_types", "contacts", "post_logout_redirect_uris",
-		"default_acr_values", "request_uris", "require_auth_time", "default_max_age", "jwks") {
+		"default_acr_values", "request_uris", "require_auth_time", "default_max_age", "jwks", "tls_client_certificate_bound_access_tokens") {
 		t.Run(m, func(t *testing.T) {
 			md, err := validateBody(t, engine.Settings{}, rp(q(m)+":null"))
 			if err != nil {
