@@ -135,6 +135,10 @@ func (s *Server) authenticate(ctx context.Context, tenant string, cr *Credential
 		err = s.checkSecret(c, p, cr)
 	case MethodNone:
 		err = checkNone(p)
+	case MethodTLSClientAuth:
+		err = s.checkTLSClientAuth(c, p, cr)
+	case MethodSelfSignedTLS:
+		err = s.checkSelfSigned(ctx, c, p, cr)
 	default:
 		err = fmt.Errorf("the token endpoint cannot verify token_endpoint_auth_method %s", method)
 	}
@@ -146,7 +150,7 @@ func (s *Server) authenticate(ctx context.Context, tenant string, cr *Credential
 
 // verifiable are the token_endpoint_auth_method values this server can
 // verify.
-var verifiable = []string{MethodSecretBasic, MethodSecretPost, MethodNone}
+var verifiable = []string{MethodSecretBasic, MethodSecretPost, MethodNone, MethodTLSClientAuth, MethodSelfSignedTLS}
 
 // AuthMethods returns those of a tenant's token_endpoint_auth_method
 // values that the token endpoint can verify, in the order given: what
@@ -154,7 +158,7 @@ var verifiable = []string{MethodSecretBasic, MethodSecretPost, MethodNone}
 func (s *Server) AuthMethods(tenantMethods []string) []string {
 	var out []string
 	for _, m := range tenantMethods {
-		if slices.Contains(verifiable, m) {
+		if slices.Contains(verifiable, m) && s.mtlsVerifiable(m) {
 			out = append(out, m)
 		}
 	}

@@ -3,6 +3,7 @@ package oauth
 import (
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +23,15 @@ type Config struct {
 	Clients engine.Store
 	// Store keeps token records and marks. Required.
 	Store Store
+	// ClientCAs are the certificate authorities that tls_client_auth
+	// certificates must chain to (RFC 8705 §2.1). Default nil:
+	// tls_client_auth is neither verified nor advertised.
+	ClientCAs *x509.CertPool
+	// CertificateKeys matches self-signed client certificates with the
+	// clients' registered keys (RFC 8705 §2.2); a jose.CertificateKeys.
+	// Default nil: self_signed_tls_client_auth is neither verified nor
+	// advertised.
+	CertificateKeys CertificateKeys
 	// AuditLog keeps the audit events of failed authentications and
 	// revocations. Default nil: events are only logged.
 	AuditLog engine.AuditLog
@@ -45,6 +55,10 @@ type Server struct {
 	now      func() time.Time
 	rand     io.Reader
 	log      *slog.Logger
+
+	// clientCAs and certKeys verify the TLS methods (mtls.go).
+	clientCAs *x509.CertPool
+	certKeys  CertificateKeys
 }
 
 // New checks cfg and returns a Server.
@@ -61,6 +75,7 @@ func New(cfg Config) (*Server, error) {
 		reg: cfg.Registrar, clients: cfg.Clients, store: cfg.Store, auditLog: cfg.AuditLog,
 		now: cfg.Now, rand: cfg.Rand, log: cfg.Logger,
 	}
+	s.clientCAs, s.certKeys = cfg.ClientCAs, cfg.CertificateKeys
 	if s.now == nil {
 		s.now = time.Now
 	}
