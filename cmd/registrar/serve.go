@@ -36,6 +36,7 @@ type serveConfig struct {
 	adminToken              string
 	logLevel                string
 	trustedProxies          string
+	tls                     tlsFlags
 	// The numbers and durations as given, and as parsed by check.
 	maxBodyS, shutdownTimeoutS, tenantRefreshS string
 	maxBody                                    int64
@@ -75,6 +76,7 @@ is unset).`,
 	str(&c.tenantRefreshS, "tenant-refresh", "REGISTRAR_TENANT_REFRESH", "1s", "how often tenants created through the admin API of any replica are loaded from the store")
 	str(&c.maxBodyS, "max-body-bytes", "REGISTRAR_MAX_BODY_BYTES", strconv.Itoa(httpapi.DefaultMaxBodyBytes), "request body limit in bytes")
 	str(&c.shutdownTimeoutS, "shutdown-timeout", "REGISTRAR_SHUTDOWN_TIMEOUT", "30s", "how long SIGTERM waits for requests in flight")
+	c.tls.register(str)
 	return cmd
 }
 
@@ -120,6 +122,7 @@ type server struct {
 	log     *slog.Logger
 	trusted []netip.Prefix
 	fc      fileConfig
+	mtls    *mtlsSetup
 
 	pub, adm net.Listener
 	store    backend
@@ -145,7 +148,7 @@ func serve(ctx context.Context, c *serveConfig, e env) error {
 			s.closers[i]()
 		}
 	}()
-	steps := []func(context.Context) error{s.configure, s.listen, s.openStore, s.openModules, s.openEngine, s.openHandlers}
+	steps := []func(context.Context) error{s.configure, s.listen, s.listenTLS, s.openStore, s.openModules, s.openEngine, s.openHandlers}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return err
@@ -186,7 +189,7 @@ func (s *server) listen(context.Context) error {
 	}
 	s.closers = append(s.closers, func() { s.adm.Close() })
 	if s.c.issuer == "" {
-		s.c.issuer = "http://" + s.pub.Addr().String()
+		s.c.issuer = s.c.tls.scheme() + "://" + s.pub.Addr().String()
 	}
 	return nil
 }
@@ -280,6 +283,7 @@ func (s *server) openHandlers(context.Context) error {
 	}
 	public, err := httpapi.New(httpapi.Config{
 		Registrar: s.reg, Issuer: c.issuer, MaxBodyBytes: c.maxBody, TrustedProxies: s.trusted,
+		ClientCertProxies: s.mtls.certProxies, ClientCertHeader: s.mtls.certHeader,
 		Middleware: metrics.Route, Metrics: s.metrics.Handler(), PoliciesReady: s.modules.Ready, Logger: s.log,
 	})
 	if err != nil {
