@@ -558,7 +558,7 @@ func (v *validator) tlsClientAuth() error {
 		dst   *string
 		check func(string) bool
 	}{
-		{"tls_client_auth_subject_dn", &v.md.TLSClientAuthSubjectDN, func(s string) bool { return printable(s, true) }},
+		{"tls_client_auth_subject_dn", &v.md.TLSClientAuthSubjectDN, func(s string) bool { _, err := ParseDN(s); return err == nil && printable(s, true) }},
 		{"tls_client_auth_san_dns", &v.md.TLSClientAuthSANDNS, validDNSName},
 		{"tls_client_auth_san_uri", &v.md.TLSClientAuthSANURI, func(s string) bool {
 			u, err := url.Parse(s)

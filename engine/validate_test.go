@@ -580,6 +580,11 @@ func TestValidateTLSClientAuth(t *testing.T) {
 		{name: "san uri relative", body: rp(tca, `"tls_client_auth_san_uri":"/client"`), code: icm, mention: "tls_client_auth_san_uri"},
 		{name: "san uri space", body: rp(tca, `"tls_client_auth_san_uri":"spiffe://rp.example/a b"`), code: icm, mention: "tls_client_auth_san_uri"},
 		{name: "subject dn control", body: rp(tca, `"tls_client_auth_subject_dn":"CN=a\u0000"`), code: icm, mention: "tls_client_auth_subject_dn"},
+		{name: "subject dn not RFC 4514", body: rp(tca, `"tls_client_auth_subject_dn":"CN=client; O=Example"`), code: icm, mention: "tls_client_auth_subject_dn"},
+		{name: "subject dn unknown type", body: rp(tca, `"tls_client_auth_subject_dn":"XYZ=client"`), code: icm, mention: "tls_client_auth_subject_dn"},
+		{name: "subject dn by OID and hex", body: rp(tca, `"tls_client_auth_subject_dn":"2.5.4.3=#0c06636c69656e74,O=Example\\, Inc."`), check: func(t *testing.T, md engine.Metadata) {
+			eq(t, "tls_client_auth_subject_dn", md.TLSClientAuthSubjectDN, `2.5.4.3=#0c06636c69656e74,O=Example\, Inc.`)
+		}},
 	}
 	for _, m := range []string{"tls_client_auth_subject_dn", "tls_client_auth_san_dns", "tls_client_auth_san_uri", "tls_client_auth_san_ip", "tls_client_auth_san_email"} {
 		for _, method := range []string{"client_secret_basic", "none", "self_signed_tls_client_auth"} {

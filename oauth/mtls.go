@@ -144,15 +144,15 @@ func matchSubject(md *engine.Metadata, leaf *x509.Certificate) error {
 }
 
 func matchDN(registered string, leaf *x509.Certificate) (bool, error) {
-	want, err := parseDN(registered)
+	want, err := engine.ParseDN(registered)
 	if err != nil {
 		return false, fmt.Errorf("not a distinguished name (RFC 4514): %w", err)
 	}
-	got, err := certDN(leaf.RawSubject)
+	got, err := engine.DecodeDN(leaf.RawSubject)
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("the certificate's subject: %w", err)
 	}
-	return want.equal(got), nil
+	return want.Equal(got), nil
 }
 
 func matchDNS(registered string, leaf *x509.Certificate) (bool, error) {

@@ -1,9 +1,11 @@
-package oauth
+package engine_test
 
 import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"testing"
+
+	"github.com/registrar-dev/registrar/engine"
 )
 
 // TestParseDN: the string forms of RFC 4514 parse to the name they
@@ -18,7 +20,7 @@ func TestParseDN(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := certDN(der)
+	got, err := engine.DecodeDN(der)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,12 +29,12 @@ func TestParseDN(t *testing.T) {
 		`CN=a\2Bb\2C \22c\22 \3Cd\3E\3B #e\20,OU=\ lead space,O=Ex\\ample,L=Z\C3\BCrich,C=DE`,
 		`cn=A\+B\, \"C\" \<D\>\; \#E\ ,ou=lead  space , o = EX\\AMPLE , l=zürich, c=de`,
 	} {
-		want, err := parseDN(s)
+		want, err := engine.ParseDN(s)
 		if err != nil {
 			t.Errorf("parseDN(%q): %v", s, err)
 			continue
 		}
-		if !want.equal(got) {
+		if !want.Equal(got) {
 			t.Errorf("parseDN(%q) = %v, not the name %v", s, want, got)
 		}
 	}
@@ -40,7 +42,7 @@ func TestParseDN(t *testing.T) {
 		"", "CN", "CN=a,", "CN=a;O=b", `CN="a"`, `CN=a\`, `CN=a\zz`, "XX=a", "1=a", "2.5.4.03=a", "CN=#zz", "CN=#0c", "CN=#0c0161 x",
 		`CN=\ff`, "CN=a\x00",
 	} {
-		if d, err := parseDN(s); err == nil {
+		if d, err := engine.ParseDN(s); err == nil {
 			t.Errorf("parseDN(%q) = %v, want an error", s, d)
 		}
 	}
@@ -52,11 +54,11 @@ func FuzzParseDN(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		d, err := parseDN(s)
+		d, err := engine.ParseDN(s)
 		if err != nil {
 			return
 		}
-		if !d.equal(d) {
+		if !d.Equal(d) {
 			t.Errorf("%q does not equal itself", s)
 		}
 	})

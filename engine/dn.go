@@ -1,4 +1,4 @@
-package oauth
+package engine
 
 import (
 	"bytes"
@@ -10,9 +10,13 @@ import (
 	"unicode/utf8"
 )
 
-// dn is a distinguished name: its RDNs in ASN.1 order (the most
-// significant, e.g. C or DC, first), each a set of attributes.
-type dn [][]dnAttr
+// DN is a distinguished name (X.501), as tls_client_auth_subject_dn
+// names a certificate's subject (RFC 8705 §2.1.2). The zero DN is empty.
+type DN struct {
+	// rdns are the RDNs in ASN.1 order (the most significant, e.g. C or
+	// DC, first), each a set of attributes.
+	rdns [][]dnAttr
+}
 
 // dnAttr is one attribute type and value of a DN. A value has its string
 // form when it is a string (str, isStr) and its DER encoding when known
@@ -53,27 +57,27 @@ var dnTypes = map[string]asn1.ObjectIdentifier{
 	"E":                      {1, 2, 840, 113549, 1, 9, 1},
 }
 
-// parseDN parses the string representation of a DN (RFC 4514 §3), as
+// ParseDN parses the string representation of a DN (RFC 4514 §3), as
 // tls_client_auth_subject_dn holds it (RFC 8705 §2.1.2): RDNs separated by
 // commas, the least significant first; attributes of one RDN joined by
 // plus signs; types by name or dotted OID; values with the escapes of
 // §2.4 or in #hex form. Spaces around separators and around '=' are
 // allowed and insignificant.
-func parseDN(s string) (dn, error) {
+func ParseDN(s string) (DN, error) {
 	if len(s) > maxDNBytes {
-		return nil, fmt.Errorf("longer than %d bytes", maxDNBytes)
+		return DN{}, fmt.Errorf("longer than %d bytes", maxDNBytes)
 	}
 	p := &dnParser{s: s}
-	var rdns dn
+	var rdns [][]dnAttr
 	var rdn []dnAttr
 	attrs := 0
 	for {
 		a, err := p.attr()
 		if err != nil {
-			return nil, err
+			return DN{}, err
 		}
 		if attrs++; attrs > maxDNAttrs {
-			return nil, fmt.Errorf("more than %d attributes", maxDNAttrs)
+			return DN{}, fmt.Errorf("more than %d attributes", maxDNAttrs)
 		}
 		rdn = append(rdn, a)
 		if p.i == len(s) {
@@ -91,7 +95,7 @@ func parseDN(s string) (dn, error) {
 	for i, j := 0, len(rdns)-1; i < j; i, j = i+1, j-1 {
 		rdns[i], rdns[j] = rdns[j], rdns[i]
 	}
-	return rdns, nil
+	return DN{rdns: rdns}, nil
 }
 
 // dnParser walks the string form of a DN.
@@ -143,18 +147,18 @@ func dnType(t string) (asn1.ObjectIdentifier, error) {
 	for _, arc := range strings.Split(num, ".") {
 		n := 0
 		if arc == "" || len(arc) > 9 || (len(arc) > 1 && arc[0] == '0') {
-			return nil, fmt.Errorf("unknown attribute type %q", truncate(t))
+			return nil, fmt.Errorf("unknown attribute type %q", truncate(t, 64))
 		}
 		for _, c := range arc {
 			if c < '0' || c > '9' {
-				return nil, fmt.Errorf("unknown attribute type %q", truncate(t))
+				return nil, fmt.Errorf("unknown attribute type %q", truncate(t, 64))
 			}
 			n = n*10 + int(c-'0')
 		}
 		oid = append(oid, n)
 	}
 	if len(oid) < 2 {
-		return nil, fmt.Errorf("unknown attribute type %q", truncate(t))
+		return nil, fmt.Errorf("unknown attribute type %q", truncate(t, 64))
 	}
 	return oid, nil
 }
@@ -266,34 +270,35 @@ type (
 	rawRDNSET []rawAttr
 )
 
-// certDN decodes a certificate's raw subject.
-func certDN(rawSubject []byte) (dn, error) {
+// DecodeDN decodes the DER of a Name (RFC 5280 §4.1.2.4), such as an
+// x509.Certificate's RawSubject.
+func DecodeDN(der []byte) (DN, error) {
 	var seq []rawRDNSET
-	rest, err := asn1.Unmarshal(rawSubject, &seq)
+	rest, err := asn1.Unmarshal(der, &seq)
 	if err != nil || len(rest) != 0 {
-		return nil, errors.New("the certificate's subject is not a valid Name")
+		return DN{}, errors.New("not a DER-encoded Name")
 	}
-	out := make(dn, len(seq))
+	out := make([][]dnAttr, len(seq))
 	for i, rdn := range seq {
 		for _, a := range rdn {
 			s, ok := derString(a.Value.FullBytes)
 			out[i] = append(out[i], dnAttr{oid: a.Type, str: s, isStr: ok, raw: a.Value.FullBytes})
 		}
 	}
-	return out, nil
+	return DN{rdns: out}, nil
 }
 
-// equal compares two DNs as X.500 does: RDN by RDN in order; within an
+// Equal compares two DNs as X.500 does: RDN by RDN in order; within an
 // RDN the attributes as a set; string values with caseIgnoreMatch and
 // insignificant spaces (RFC 4518 §2.6.1: leading and trailing spaces
 // dropped, inner runs of spaces counting as one); other values by their
 // encoding.
-func (d dn) equal(o dn) bool {
-	if len(d) != len(o) {
+func (d DN) Equal(o DN) bool {
+	if len(d.rdns) != len(o.rdns) {
 		return false
 	}
-	for i := range d {
-		if !rdnEqual(d[i], o[i]) {
+	for i := range d.rdns {
+		if !rdnEqual(d.rdns[i], o.rdns[i]) {
 			return false
 		}
 	}
