@@ -9,6 +9,8 @@ import (
 	"net/netip"
 	"os"
 
+	"golang.org/x/net/http/httpguts"
+
 	"github.com/registrar-dev/registrar/httpapi"
 	"github.com/registrar-dev/registrar/internal/httpio"
 )
@@ -54,6 +56,9 @@ type mtlsSetup struct {
 func (s *server) listenTLS(context.Context) error {
 	f := &s.c.tls
 	s.mtls = &mtlsSetup{certHeader: f.certHeader}
+	if !httpguts.ValidHeaderFieldName(f.certHeader) {
+		return usageError{fmt.Sprintf("--client-cert-header %q: not a header name", f.certHeader)}
+	}
 	var err error
 	if s.mtls.certProxies, err = httpio.ParseTrustedProxies(f.certProxies); err != nil {
 		return usageError{"--client-cert-proxies: " + err.Error()}

@@ -105,6 +105,7 @@ func TestServeTLSFlagErrors(t *testing.T) {
 		{[]string{"--tls-cert", certFile, "--tls-key", keyFile, "--tls-client-ca", notPEM}, "--tls-client-ca"},
 		{[]string{"--tls-client-ca", keyFile}, "--tls-client-ca"},
 		{[]string{"--client-cert-proxies", "not-an-address"}, "--client-cert-proxies"},
+		{[]string{"--client-cert-header", "Client Cert"}, "--client-cert-header"},
 	} {
 		e, _, _ := testEnv(map[string]string{"REGISTRAR_ADMIN_TOKEN": "cli-admin-token-0123456789"})
 		err := run(context.Background(), append([]string{"serve", "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0"}, tc.args...), e)
