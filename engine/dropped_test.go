@@ -20,7 +20,7 @@ func TestDroppedPolicyMembersAreLogged(t *testing.T) {
 	mods := newFakeModules()
 	mods.add("t", "adds", &fakeModule{policy: func(in *engine.PolicyInput) (*engine.PolicyOutput, error) {
 		md := in.Metadata
-		md["tls_client_certificate_bound_access_tokens"] = json.RawMessage(`true`)
+		md["introspection_signed_response_alg"] = json.RawMessage(`"PS256"`)
 		md["tier"] = json.RawMessage(`"gold"`)
 		md["client_name"] = json.RawMessage(`"Named"`)
 		return &engine.PolicyOutput{Metadata: md}, nil
@@ -42,7 +42,7 @@ func TestDroppedPolicyMembersAreLogged(t *testing.T) {
 		t.Fatalf("policy output not used: %+v", ci.Client.Metadata)
 	}
 	out := logged.String()
-	if !strings.Contains(out, `"members":["tls_client_certificate_bound_access_tokens"]`) || !strings.Contains(out, `"policies":["adds"]`) {
+	if !strings.Contains(out, `"members":["introspection_signed_response_alg"]`) || !strings.Contains(out, `"policies":["adds"]`) {
 		t.Errorf("dropped member not reported:\n%s", out)
 	}
 	if strings.Contains(out, "x_sent_by_client") {

@@ -53,6 +53,9 @@ type Metadata struct {
 	TLSClientAuthSANURI    string   `json:"tls_client_auth_san_uri,omitempty"`
 	TLSClientAuthSANIP     string   `json:"tls_client_auth_san_ip,omitempty"`
 	TLSClientAuthSANEmail  string   `json:"tls_client_auth_san_email,omitempty"`
+	// TLSClientCertificateBoundAccessTokens asks for access tokens bound
+	// to the client's TLS certificate (RFC 8705 §3.4).
+	TLSClientCertificateBoundAccessTokens bool `json:"tls_client_certificate_bound_access_tokens,omitempty"`
 
 	// Localized holds language-tagged human-readable members (RFC 7591
 	// §2.2), keyed by their full member name, e.g. "client_name#ja-Jpan-JP".

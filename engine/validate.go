@@ -558,7 +558,7 @@ func (v *validator) tlsClientAuth() error {
 		dst   *string
 		check func(string) bool
 	}{
-		{"tls_client_auth_subject_dn", &v.md.TLSClientAuthSubjectDN, func(s string) bool { return printable(s, true) }},
+		{"tls_client_auth_subject_dn", &v.md.TLSClientAuthSubjectDN, func(s string) bool { _, err := ParseDN(s); return err == nil && printable(s, true) }},
 		{"tls_client_auth_san_dns", &v.md.TLSClientAuthSANDNS, validDNSName},
 		{"tls_client_auth_san_uri", &v.md.TLSClientAuthSANURI, func(s string) bool {
 			u, err := url.Parse(s)
@@ -588,6 +588,11 @@ func (v *validator) tlsClientAuth() error {
 	if v.md.TokenEndpointAuthMethod == "tls_client_auth" && n != 1 && !(n == 0 && v.defaults) {
 		return invalid("token_endpoint_auth_method tls_client_auth needs exactly one tls_client_auth_* member (RFC 8705 §2.1.2)")
 	}
+	bound, _, err := v.m.boolean("tls_client_certificate_bound_access_tokens")
+	if err != nil {
+		return metadataError(err)
+	}
+	v.md.TLSClientCertificateBoundAccessTokens = bound
 	return nil
 }
 

@@ -580,6 +580,11 @@ func TestValidateTLSClientAuth(t *testing.T) {
 		{name: "san uri relative", body: rp(tca, `"tls_client_auth_san_uri":"/client"`), code: icm, mention: "tls_client_auth_san_uri"},
 		{name: "san uri space", body: rp(tca, `"tls_client_auth_san_uri":"spiffe://rp.example/a b"`), code: icm, mention: "tls_client_auth_san_uri"},
 		{name: "subject dn control", body: rp(tca, `"tls_client_auth_subject_dn":"CN=a\u0000"`), code: icm, mention: "tls_client_auth_subject_dn"},
+		{name: "subject dn not RFC 4514", body: rp(tca, `"tls_client_auth_subject_dn":"CN=client; O=Example"`), code: icm, mention: "tls_client_auth_subject_dn"},
+		{name: "subject dn unknown type", body: rp(tca, `"tls_client_auth_subject_dn":"XYZ=client"`), code: icm, mention: "tls_client_auth_subject_dn"},
+		{name: "subject dn by OID and hex", body: rp(tca, `"tls_client_auth_subject_dn":"2.5.4.3=#0c06636c69656e74,O=Example\\, Inc."`), check: func(t *testing.T, md engine.Metadata) {
+			eq(t, "tls_client_auth_subject_dn", md.TLSClientAuthSubjectDN, `2.5.4.3=#0c06636c69656e74,O=Example\, Inc.`)
+		}},
 	}
 	for _, m := range []string{"tls_client_auth_subject_dn", "tls_client_auth_san_dns", "tls_client_auth_san_uri", "tls_client_auth_san_ip", "tls_client_auth_san_email"} {
 		for _, method := range []string{"client_secret_basic", "none", "self_signed_tls_client_auth"} {
@@ -665,6 +670,10 @@ func TestValidateOIDCMisc(t *testing.T) {
 		{name: "auth time false", body: rp(`"require_auth_time":false`), check: func(t *testing.T, md engine.Metadata) { eq(t, "require_auth_time", md.RequireAuthTime, false) }},
 		{name: "auth time string", body: rp(`"require_auth_time":"true"`), code: icm, mention: "require_auth_time"},
 		{name: "auth time number", body: rp(`"require_auth_time":1`), code: icm, mention: "require_auth_time"},
+		{name: "bound tokens", body: rp(`"tls_client_certificate_bound_access_tokens":true`), check: func(t *testing.T, md engine.Metadata) {
+			eq(t, "tls_client_certificate_bound_access_tokens", md.TLSClientCertificateBoundAccessTokens, true)
+		}},
+		{name: "bound tokens string", body: rp(`"tls_client_certificate_bound_access_tokens":"true"`), code: icm, mention: "tls_client_certificate_bound_access_tokens"},
 		{name: "acr values", body: rp(`"default_acr_values":["urn:acr:gold","urn:acr:silver","urn:acr:gold"]`), check: func(t *testing.T, md engine.Metadata) {
 			eq(t, "default_acr_values", md.DefaultACRValues, []string{"urn:acr:gold", "urn:acr:silver"})
 		}},
@@ -743,7 +752,7 @@ func TestValidateNullIsAbsent(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, m := range append(stringMembers(), "grant_types", "response_types", "contacts", "post_logout_redirect_uris",
-		"default_acr_values", "request_uris", "require_auth_time", "default_max_age", "jwks") {
+		"default_acr_values", "request_uris", "require_auth_time", "default_max_age", "jwks", "tls_client_certificate_bound_access_tokens") {
 		t.Run(m, func(t *testing.T) {
 			md, err := validateBody(t, engine.Settings{}, rp(q(m)+":null"))
 			if err != nil {

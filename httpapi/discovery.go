@@ -23,6 +23,9 @@ type discoveryDocument struct {
 	// the token endpoint does (RFC 8414 §2).
 	IntrospectionAuthMethods []string `json:"introspection_endpoint_auth_methods_supported,omitempty"`
 	RevocationAuthMethods    []string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
+	// CertificateBoundTokens: tokens are bound to the client's TLS
+	// certificate when it asks (RFC 8705 §3.3).
+	CertificateBoundTokens bool `json:"tls_client_certificate_bound_access_tokens,omitempty"`
 	engine.Capabilities
 }
 
@@ -43,6 +46,9 @@ func (h *handler) discovery(w http.ResponseWriter, r *http.Request) error {
 		// registration may accept more, for clients that authenticate to
 		// another authorization server.
 		methods := h.tokens.AuthMethods(caps.TokenEndpointAuthMethodsSupported)
+		if doc.CertificateBoundTokens = h.receivesCertificates(r); !doc.CertificateBoundTokens {
+			methods = withoutTLSMethods(methods)
+		}
 		doc.TokenEndpoint, doc.IntrospectionEndpoint, doc.RevocationEndpoint = issuer+"/token", issuer+"/introspect", issuer+"/revoke"
 		doc.TokenEndpointAuthMethodsSupported = methods
 		doc.IntrospectionAuthMethods = slices.DeleteFunc(slices.Clone(methods), func(m string) bool { return m == oauth.MethodNone })

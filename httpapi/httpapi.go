@@ -44,6 +44,16 @@ type Config struct {
 	// policy inputs and the audit log). Default none: the socket peer is
 	// the client.
 	TrustedProxies []netip.Prefix
+	// ClientCertProxies are the TLS-terminating proxies whose client
+	// certificate header (ClientCertHeader) is believed, for the mutual
+	// TLS methods (RFC 8705): only the socket peer is checked. Default
+	// none: client certificates come only from this server's own TLS
+	// handshakes.
+	ClientCertProxies []netip.Prefix
+	// ClientCertHeader is the header those proxies put the client
+	// certificate in (see parseCertHeader for the forms read). Default
+	// DefaultClientCertHeader (RFC 9440).
+	ClientCertHeader string
 	// Middleware, when set, wraps every matched route's handler; the
 	// route's template and variables are known when it runs (for metrics).
 	Middleware mux.MiddlewareFunc
@@ -66,6 +76,10 @@ type handler struct {
 	trusted []netip.Prefix
 	ready   func() error
 	log     *slog.Logger
+
+	// certProxies and certHeader: see Config (clientcert.go).
+	certProxies []netip.Prefix
+	certHeader  string
 }
 
 // New returns the public API as an http.Handler.
@@ -78,6 +92,12 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, fmt.Errorf("httpapi: %w", err)
 	}
 	h := &handler{reg: cfg.Registrar, tokens: cfg.Tokens, issuer: issuer, maxBody: cfg.MaxBodyBytes, trusted: cfg.TrustedProxies, ready: cfg.PoliciesReady, log: cfg.Logger}
+	if h.certProxies, h.certHeader = cfg.ClientCertProxies, cfg.ClientCertHeader; h.certHeader == "" {
+		h.certHeader = DefaultClientCertHeader
+	}
+	if !validHeaderName(h.certHeader) {
+		return nil, fmt.Errorf("httpapi: Config.ClientCertHeader %q is not a header name", h.certHeader)
+	}
 	if h.maxBody <= 0 {
 		h.maxBody = DefaultMaxBodyBytes
 	}

@@ -52,15 +52,12 @@ func form(w http.ResponseWriter, r *http.Request, limit int64) (url.Values, erro
 
 // credentials reads the client authentication of a request: HTTP Basic
 // (RFC 6749 §2.3.1: client ID and secret form-encoded, then base64), the
-// client_id, client_secret and client_assertion parameters, and the TLS
-// client certificate.
+// client_id, client_secret and client_assertion parameters (the client
+// certificate is the handler's: see certificates).
 func credentials(r *http.Request, f url.Values) (oauth.Credentials, error) {
 	c := oauth.Credentials{
 		ClientID: f.Get("client_id"), ClientSecret: f.Get("client_secret"),
 		AssertionType: f.Get("client_assertion_type"), Assertion: f.Get("client_assertion"),
-	}
-	if r.TLS != nil {
-		c.Certificates = r.TLS.PeerCertificates
 	}
 	values := r.Header.Values("Authorization")
 	switch len(values) {
@@ -137,6 +134,9 @@ func (h *handler) formRequest(w http.ResponseWriter, r *http.Request, path strin
 	}
 	c, err := credentials(r, f)
 	if err != nil {
+		return nil, err
+	}
+	if c.Certificates, err = h.certificates(r); err != nil {
 		return nil, err
 	}
 	tenant, ep := h.endpoints(r, path)

@@ -141,6 +141,10 @@ func (s *Server) authenticate(ctx context.Context, tenant string, cr *Credential
 		err = s.checkPrivateKeyJWT(ctx, tenant, c, p, cr, audiences)
 	case MethodSecretJWT:
 		err = errors.New("registered client_secret_jwt, which the token endpoint does not verify yet")
+	case MethodTLSClientAuth:
+		err = s.checkTLSClientAuth(c, p, cr)
+	case MethodSelfSignedTLS:
+		err = s.checkSelfSigned(ctx, c, p, cr)
 	default:
 		err = fmt.Errorf("the token endpoint cannot verify token_endpoint_auth_method %s", method)
 	}
@@ -155,8 +159,9 @@ func (s *Server) authenticate(ctx context.Context, tenant string, cr *Credential
 }
 
 // verifiable are the token_endpoint_auth_method values this server can
-// verify; private_key_jwt only with Config.Assertions (see AuthMethods).
-var verifiable = []string{MethodSecretBasic, MethodSecretPost, MethodNone, MethodPrivateKeyJWT}
+// verify; private_key_jwt only with Config.Assertions, the TLS methods
+// only with what they need (see AuthMethods).
+var verifiable = []string{MethodSecretBasic, MethodSecretPost, MethodNone, MethodPrivateKeyJWT, MethodTLSClientAuth, MethodSelfSignedTLS}
 
 // AuthMethods returns those of a tenant's token_endpoint_auth_method
 // values that the token endpoint can verify, in the order given: what
@@ -167,7 +172,7 @@ func (s *Server) AuthMethods(tenantMethods []string) []string {
 		if m == MethodPrivateKeyJWT && s.assertions == nil {
 			continue
 		}
-		if slices.Contains(verifiable, m) {
+		if slices.Contains(verifiable, m) && s.mtlsVerifiable(m) {
 			out = append(out, m)
 		}
 	}

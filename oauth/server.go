@@ -3,6 +3,7 @@ package oauth
 import (
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +27,15 @@ type Config struct {
 	// Limiter keeps the budgets of token_rate_limit and client_lockout,
 	// shared by every replica. Default nil: neither is enforced.
 	Limiter engine.Limiter
+	// ClientCAs are the certificate authorities that tls_client_auth
+	// certificates must chain to (RFC 8705 §2.1). Default nil:
+	// tls_client_auth is neither verified nor advertised.
+	ClientCAs *x509.CertPool
+	// CertificateKeys matches self-signed client certificates with the
+	// clients' registered keys (RFC 8705 §2.2); a jose.CertificateKeys.
+	// Default nil: self_signed_tls_client_auth is neither verified nor
+	// advertised.
+	CertificateKeys CertificateKeys
 	// AuditLog keeps the audit events of failed authentications and
 	// revocations. Default nil: events are only logged.
 	AuditLog engine.AuditLog
@@ -62,6 +72,9 @@ type Server struct {
 
 	// assertions is Config.Assertions.
 	assertions *jose.Assertions
+	// clientCAs and certKeys verify the TLS methods (mtls.go).
+	clientCAs *x509.CertPool
+	certKeys  CertificateKeys
 }
 
 // New checks cfg and returns a Server.
@@ -79,6 +92,7 @@ func New(cfg Config) (*Server, error) {
 		now: cfg.Now, rand: cfg.Rand, log: cfg.Logger,
 	}
 	s.assertions = cfg.Assertions
+	s.clientCAs, s.certKeys = cfg.ClientCAs, cfg.CertificateKeys
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -47,6 +47,8 @@ type grant struct {
 	audience []string
 	lifetime time.Duration
 	claims   map[string]json.RawMessage
+	// x5t is the thumbprint of the certificate the token is bound to.
+	x5t string
 }
 
 // Token serves the token endpoint: it authenticates the client, checks
@@ -103,7 +105,11 @@ func (s *Server) decide(req TokenRequest, settings engine.Settings, c *engine.Cl
 	if err != nil {
 		return nil, err
 	}
-	return &grant{scope: scope, audience: aud, lifetime: settings.AccessTokens().Lifetime}, nil
+	x5t, err := certificateBinding(c, &req.Credentials)
+	if err != nil {
+		return nil, err
+	}
+	return &grant{scope: scope, audience: aud, lifetime: settings.AccessTokens().Lifetime, x5t: x5t}, nil
 }
 
 // allowedScope is what a client may ask for: its registered scope, or,
@@ -186,6 +192,7 @@ func (s *Server) issue(ctx context.Context, req TokenRequest, settings engine.Se
 		Tenant: req.Tenant, ID: jti, ClientID: who.client.ID, ClientIssuedAt: who.client.IssuedAt,
 		Subject: who.client.ID, Scope: strings.Join(g.scope, " "), Audience: g.audience,
 		AuthMethod: who.method, IssuedAt: now, ExpiresAt: now.Add(g.lifetime), Claims: g.claims,
+		CertThumbprint: g.x5t,
 	}
 	var value string
 	switch format := settings.AccessTokens().Format; format {

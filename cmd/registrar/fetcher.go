@@ -26,6 +26,7 @@ func (s *server) openFetcher(context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.keySets = sets
 	if s.assertions, err = jose.NewAssertions(jose.AssertionsConfig{KeySets: sets}); err != nil {
 		return err
 	}

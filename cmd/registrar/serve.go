@@ -38,6 +38,7 @@ type serveConfig struct {
 	logLevel                string
 	trustedProxies          string
 	fetchAllowHosts         string
+	tls                     tlsFlags
 	// The numbers and durations as given, and as parsed by check.
 	maxBodyS, shutdownTimeoutS, tenantRefreshS string
 	maxBody                                    int64
@@ -78,6 +79,7 @@ is unset).`,
 	str(&c.tenantRefreshS, "tenant-refresh", "REGISTRAR_TENANT_REFRESH", "1s", "how often tenants created through the admin API of any replica are loaded from the store")
 	str(&c.maxBodyS, "max-body-bytes", "REGISTRAR_MAX_BODY_BYTES", strconv.Itoa(httpapi.DefaultMaxBodyBytes), "request body limit in bytes")
 	str(&c.shutdownTimeoutS, "shutdown-timeout", "REGISTRAR_SHUTDOWN_TIMEOUT", "30s", "how long SIGTERM waits for requests in flight")
+	c.tls.register(str)
 	return cmd
 }
 
@@ -123,6 +125,7 @@ type server struct {
 	log     *slog.Logger
 	trusted []netip.Prefix
 	fc      fileConfig
+	mtls    *mtlsSetup
 
 	pub, adm net.Listener
 	store    backend
@@ -143,6 +146,9 @@ type server struct {
 	// assertions verifies client assertions, reading jwks_uri through
 	// the guarded fetch client (openFetcher).
 	assertions *jose.Assertions
+	// keySets caches the key sets fetched from clients' jwks_uri, for
+	// assertions and self-signed certificates alike.
+	keySets *jose.KeySets
 }
 
 // serve runs the provider until ctx ends.
@@ -153,7 +159,7 @@ func serve(ctx context.Context, c *serveConfig, e env) error {
 			s.closers[i]()
 		}
 	}()
-	steps := []func(context.Context) error{s.configure, s.openFetcher, s.listen, s.openStore, s.openModules, s.openEngine, s.openTokens, s.openHandlers}
+	steps := []func(context.Context) error{s.configure, s.openFetcher, s.listen, s.listenTLS, s.openStore, s.openModules, s.openEngine, s.openTokens, s.openHandlers}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return err
@@ -194,7 +200,7 @@ func (s *server) listen(context.Context) error {
 	}
 	s.closers = append(s.closers, func() { s.adm.Close() })
 	if s.c.issuer == "" {
-		s.c.issuer = "http://" + s.pub.Addr().String()
+		s.c.issuer = s.c.tls.scheme() + "://" + s.pub.Addr().String()
 	}
 	return nil
 }
@@ -279,6 +285,7 @@ func (s *server) openTokens(context.Context) error {
 	tokens, err := oauth.New(oauth.Config{
 		Registrar: s.reg, Clients: m.Store(s.store), Store: s.store,
 		AuditLog: m.AuditLog(s.store), Limiter: m.Limiter(s.store), Assertions: s.assertions,
+		ClientCAs: s.mtls.clientCAs, CertificateKeys: jose.CertificateKeys{KeySets: s.keySets},
 		Observe: func(o oauth.Outcome) {
 			m.ObserveOAuth(metrics.OAuthRequest{Tenant: o.Tenant, Endpoint: o.Endpoint, Code: o.Code, Format: string(o.Format)})
 		},
@@ -306,6 +313,7 @@ func (s *server) openHandlers(context.Context) error {
 	}
 	public, err := httpapi.New(httpapi.Config{
 		Registrar: s.reg, Tokens: s.tokens, Issuer: c.issuer, MaxBodyBytes: c.maxBody, TrustedProxies: s.trusted,
+		ClientCertProxies: s.mtls.certProxies, ClientCertHeader: s.mtls.certHeader,
 		Middleware: metrics.Route, Metrics: s.metrics.Handler(), PoliciesReady: s.modules.Ready, Logger: s.log,
 	})
 	if err != nil {
