@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -132,6 +133,9 @@ func TestOpenIDClientInterop(t *testing.T) {
 	}
 
 	sum := runInterop(t, node, tenant, clients, "read", resource)
+	if !strings.HasPrefix(sum.Library, "openid-client@6.") || sum.Issuer != tenant {
+		t.Errorf("summary: %s against %s", sum.Library, sum.Issuer)
+	}
 	if len(sum.Flows) != len(clients) {
 		t.Fatalf("the script ran %d flows for %d clients", len(sum.Flows), len(clients))
 	}
@@ -154,7 +158,6 @@ func TestOpenIDClientInterop(t *testing.T) {
 			t.Errorf("%s: wrong credentials %+v", f.Method, f.WrongCredentials)
 		}
 	}
-	t.Logf("%s ran %d flows against %s", sum.Library, len(sum.Flows), sum.Issuer)
 }
 
 // runInterop runs the script against a tenant and decodes its summary.
@@ -179,6 +182,7 @@ func runInterop(t *testing.T, node, issuer string, clients []interopClient, scop
 	if err := json.Unmarshal(stdout.Bytes(), &sum); err != nil {
 		t.Fatalf("the script's summary: %v\n%s", err, stdout.String())
 	}
+	t.Logf("summary: %s", stdout.Bytes())
 	return sum
 }
 

@@ -147,19 +147,20 @@ async function main() {
     try {
       summary.flows.push(await flow(issuer, c, params));
     } catch (err) {
-      throw new Error(`${c.method} (${c.client_id}): ${describe(err)}`);
+      throw new Error(`${c.method} (${c.client_id}): ${await describe(err)}`);
     }
   }
   process.stdout.write(JSON.stringify(summary) + '\n');
 }
 
 // describe says what went wrong, with the server's answer when there was one.
-function describe(err) {
+async function describe(err) {
   if (err instanceof CheckFailed) return err.message;
   const parts = [err.message];
   if (err.code) parts.push(`code ${err.code}`);
   if (err.status) parts.push(`status ${err.status}`);
   if (err.error) parts.push(`error ${err.error}: ${err.error_description ?? ''}`);
+  else if (err.response instanceof Response) parts.push(`body ${(await err.response.clone().text().catch(() => '?')).trim()}`);
   if (err.cause && !(err.cause instanceof Response)) parts.push(`cause ${err.cause.message ?? JSON.stringify(err.cause)}`);
   return parts.join('; ');
 }
