@@ -81,9 +81,7 @@ type interopSummary struct {
 // TestOpenIDClientInterop has openid-client, a third-party OAuth 2.0
 // client library from npm, discover a tenant of a real process over Redis,
 // get a token with the client credentials grant, introspect and revoke it,
-// with client_secret_basic and, when the tenant's discovery advertises it,
-// private_key_jwt. Once the server advertises private_key_jwt, its flow
-// must run: the test cannot skip it silently.
+// with client_secret_basic and private_key_jwt.
 func TestOpenIDClientInterop(t *testing.T) {
 	node := requireNode(t)
 	addr := startRedis(t)
@@ -122,15 +120,14 @@ func TestOpenIDClientInterop(t *testing.T) {
 	}
 	reg := register(m2m("client_secret_basic"))
 	clients := []interopClient{{Method: "client_secret_basic", ClientID: reg.str("client_id"), ClientSecret: reg.str("client_secret")}}
-	if slices.Contains(advertised, "private_key_jwt") {
-		private, public := ecJWK(t, "interop-1")
-		body := m2m("private_key_jwt")
-		body["jwks"] = map[string]any{"keys": []any{public}}
-		reg := register(body)
-		clients = append(clients, interopClient{Method: "private_key_jwt", ClientID: reg.str("client_id"), JWK: private})
-	} else {
-		t.Logf("discovery advertises %v, not private_key_jwt: only client_secret_basic runs", advertised)
+	if !slices.Contains(advertised, "private_key_jwt") {
+		t.Fatalf("discovery advertises %v, without private_key_jwt", advertised)
 	}
+	private, public := ecJWK(t, "interop-1")
+	body := m2m("private_key_jwt")
+	body["jwks"] = map[string]any{"keys": []any{public}}
+	reg = register(body)
+	clients = append(clients, interopClient{Method: "private_key_jwt", ClientID: reg.str("client_id"), JWK: private})
 
 	sum := runInterop(t, node, tenant, clients, "read", resource)
 	if !strings.HasPrefix(sum.Library, "openid-client@6.") || sum.Issuer != tenant {
