@@ -3,7 +3,9 @@
 // profiler (net/http/pprof) on a third listener, so that the load of
 // bench/loadgen can be profiled. It is wired like cmd/registrar's serve,
 // with the same client timeouts and JSON request logs, but without policy
-// modules; it is a measuring tool, not a way to run Registrar.
+// modules, and with open registration on the default tenant (so a load can
+// register its own clients, as the token op of the side-by-side benchmark
+// does); it is a measuring tool, not a way to run Registrar.
 //
 //	go run ./bench/pprofserve -redis 127.0.0.1:6390 &
 //	go tool pprof -seconds 10 http://127.0.0.1:6060/debug/pprof/profile
@@ -23,6 +25,7 @@ import (
 	"github.com/registrar-dev/registrar/httpapi"
 	"github.com/registrar-dev/registrar/idn"
 	"github.com/registrar-dev/registrar/jose"
+	"github.com/registrar-dev/registrar/oauth"
 	"github.com/registrar-dev/registrar/redisstore"
 )
 
@@ -51,12 +54,19 @@ func run(redisAddr, addr, adminAddr, pprofAddr, adminToken, logLevel string) err
 		return err
 	}
 	defer store.Close()
-	reg, err := engine.New(engine.Config{Store: store, Keys: jose.KeySetChecker{}, Hosts: idn.Normalizer{}, Logger: log})
+	reg, err := engine.New(engine.Config{
+		Store: store, AuditLog: store, Limiter: store, Keys: jose.KeySetChecker{}, Hosts: idn.Normalizer{}, Logger: log,
+		Tenants: map[string]engine.Settings{engine.DefaultTenant: {InitialAccessToken: engine.TokenNone}},
+	})
+	if err != nil {
+		return err
+	}
+	tokens, err := oauth.New(oauth.Config{Registrar: reg, Clients: store, Store: store, AuditLog: store, Limiter: store, Logger: log})
 	if err != nil {
 		return err
 	}
 	issuer := "http://" + addr
-	pub, err := httpapi.New(httpapi.Config{Registrar: reg, Issuer: issuer, Logger: log})
+	pub, err := httpapi.New(httpapi.Config{Registrar: reg, Tokens: tokens, Issuer: issuer, Logger: log})
 	if err != nil {
 		return err
 	}
