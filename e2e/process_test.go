@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -28,8 +29,15 @@ type process struct {
 // waits until it answers.
 func startProcess(t *testing.T, args ...string) *process {
 	t.Helper()
+	return startProcessWith(t, "http", http.DefaultClient, args...)
+}
+
+// startProcessWith is startProcess for a public listener that speaks
+// scheme ("https" with --tls-cert), polled with client until it answers.
+func startProcessWith(t *testing.T, scheme string, client *http.Client, args ...string) *process {
+	t.Helper()
 	addr, admin := testkit.FreeAddr(t), testkit.FreeAddr(t)
-	p := &process{public: "http://" + addr, admin: "http://" + admin, log: &testkit.Buffer{}, exited: make(chan struct{})}
+	p := &process{public: scheme + "://" + addr, admin: "http://" + admin, log: &testkit.Buffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(testkit.Build(t, "../cmd/registrar"), append([]string{"serve", "--addr", addr, "--admin-addr", admin, "--issuer", issuer}, args...)...)
 	p.cmd.Env = append(os.Environ(), "REGISTRAR_ADMIN_TOKEN="+adminToken)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
@@ -49,7 +57,7 @@ func startProcess(t *testing.T, args ...string) *process {
 			t.Logf("log of %s:\n%s", addr, tail(p.log.String(), 4000))
 		}
 	})
-	testkit.WaitReady(t, p.public+"/healthz", p.exited, 15*time.Second, p.log.String)
+	testkit.WaitReadyWith(t, client, p.public+"/healthz", p.exited, 15*time.Second, p.log.String)
 	return p
 }
 

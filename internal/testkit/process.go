@@ -11,6 +11,13 @@ import (
 // server stopped) or when timeout passes, with log() in the message.
 func WaitReady(t testing.TB, url string, exited <-chan struct{}, timeout time.Duration, log func() string) {
 	t.Helper()
+	WaitReadyWith(t, http.DefaultClient, url, exited, timeout, log)
+}
+
+// WaitReadyWith is WaitReady with the client given, for a server that
+// needs one of its own (HTTPS with a test CA).
+func WaitReadyWith(t testing.TB, client *http.Client, url string, exited <-chan struct{}, timeout time.Duration, log func() string) {
+	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
 		select {
@@ -18,7 +25,7 @@ func WaitReady(t testing.TB, url string, exited <-chan struct{}, timeout time.Du
 			t.Fatalf("exited before %s answered:\n%s", url, log())
 		default:
 		}
-		if resp, err := http.Get(url); err == nil {
+		if resp, err := client.Get(url); err == nil {
 			resp.Body.Close()
 			return
 		}
