@@ -7,48 +7,16 @@ import (
 	"slices"
 	"strconv"
 	"testing"
-	"time"
 
-	"github.com/registrar-dev/registrar/adminapi"
 	"github.com/registrar-dev/registrar/engine"
-	"github.com/registrar-dev/registrar/httpapi"
-	"github.com/registrar-dev/registrar/idn"
-	"github.com/registrar-dev/registrar/internal/testkit"
-	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/jose/josetest"
-	"github.com/registrar-dev/registrar/memstore"
-	"github.com/registrar-dev/registrar/oauth"
 )
 
-// newAssertionServer is newServer with client assertions verified
-// (registered jwks only: it fetches no jwks_uri).
+// newAssertionServer is the harness's server with the token tenants;
+// it verifies client assertions against registered jwks.
 func newAssertionServer(t *testing.T) *server {
 	t.Helper()
-	log := testkit.DiscardLogger()
-	now := func() time.Time { return epoch }
-	store := memstore.New(memstore.Config{Now: now})
-	reg, err := engine.New(engine.Config{Store: store, Keys: jose.KeySetChecker{}, Hosts: idn.Normalizer{}, Tenants: tokenTenants(), Now: now, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	assertions, err := jose.NewAssertions(jose.AssertionsConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const issuer = "https://registrar.example"
-	tokens, err := oauth.New(oauth.Config{Registrar: reg, Clients: store, Store: store, Assertions: assertions, Now: now, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := httpapi.New(httpapi.Config{Registrar: reg, Tokens: tokens, Issuer: issuer, Logger: log, MaxBodyBytes: 4096})
-	if err != nil {
-		t.Fatal(err)
-	}
-	adm, err := adminapi.New(adminapi.Config{Registrar: reg, Token: adminToken, Issuer: issuer, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &server{t: t, public: testkit.NewServer(t, pub), admin: testkit.NewServer(t, adm), issuer: issuer}
+	return newServer(t, tokenTenants())
 }
 
 // assertionForm is the form of a client assertion (RFC 7521 §4.2).
@@ -66,11 +34,8 @@ func TestPrivateKeyJWTOverHTTP(t *testing.T) {
 			}
 		}
 	}
-	// A server without jose.Assertions does not advertise it.
-	plain := newServer(t, tokenTenants())
-	if m, _ := plain.get("/.well-known/openid-configuration").json(t)["token_endpoint_auth_methods_supported"].([]any); slices.Contains(m, any("private_key_jwt")) {
-		t.Errorf("advertised without Assertions: %v", m)
-	}
+	// A server without jose.Assertions does not advertise it: see
+	// oauth's TestAuthMethodsNeedTheirVerifiers.
 
 	k := josetest.NewKey(t, "ES256", "k1")
 	jwks, _ := json.Marshal(josetest.JWKS(t, k))

@@ -77,8 +77,14 @@ func newTestServer(t *testing.T, tenants map[string]engine.Settings, wrap func(e
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Client assertions are verified against registered jwks only: the
+	// harness fetches no jwks_uri.
+	assertions, err := jose.NewAssertions(jose.AssertionsConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	const issuer = "https://registrar.example"
-	tokens, err := oauth.New(oauth.Config{Registrar: reg, Clients: clients, Store: store, Now: now, Rand: testkit.Rand(1), Logger: log})
+	tokens, err := oauth.New(oauth.Config{Registrar: reg, Clients: clients, Store: store, Assertions: assertions, Now: now, Rand: testkit.Rand(1), Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -289,3 +289,14 @@ func TestOutcomesObserved(t *testing.T) {
 		t.Errorf("outcomes %+v, want %+v", f.outcomes, want)
 	}
 }
+
+// TestAuthMethodsNeedTheirVerifiers checks that a server advertises only
+// the methods it was given the means to verify: the fixture has no
+// assertion verifier, no client CAs and no certificate key matcher.
+func TestAuthMethodsNeedTheirVerifiers(t *testing.T) {
+	f := newFixture(t, engine.Settings{})
+	all := []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth", "none"}
+	if got := f.srv.AuthMethods(all); !slices.Equal(got, []string{"client_secret_basic", "client_secret_post", "none"}) {
+		t.Errorf("AuthMethods = %v", got)
+	}
+}
