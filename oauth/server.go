@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/internal/seal"
 )
 
 // Config configures a Server. The zero value of each optional field means
@@ -25,6 +27,18 @@ type Config struct {
 	// AuditLog keeps the audit events of failed authentications and
 	// revocations. Default nil: events are only logged.
 	AuditLog engine.AuditLog
+	// KeyEncryption seals the private parts of the tenants' signing keys
+	// (internal/seal). Default nil: JWT access tokens cannot be issued, and
+	// the token endpoint says so with server_error.
+	KeyEncryption *seal.Keys
+	// KeyCacheTTL is how long a replica uses a tenant's key ring before it
+	// reads it again: a rotation is seen everywhere within it. Default
+	// DefaultKeyCacheTTL.
+	KeyCacheTTL time.Duration
+	// KeyPublicationLead is how long a next key is published before a
+	// rotation may make it sign; at least KeyCacheTTL + JWKSMaxAge.
+	// Default DefaultKeyPublicationLead.
+	KeyPublicationLead time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// Rand is the source of tokens and token IDs; it must be safe for
@@ -45,6 +59,11 @@ type Server struct {
 	now      func() time.Time
 	rand     io.Reader
 	log      *slog.Logger
+	// The tenants' signing keys.
+	kek         *seal.Keys
+	rings       rings
+	keyCacheTTL time.Duration
+	keyLead     time.Duration
 }
 
 // New checks cfg and returns a Server.
@@ -60,6 +79,10 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		reg: cfg.Registrar, clients: cfg.Clients, store: cfg.Store, auditLog: cfg.AuditLog,
 		now: cfg.Now, rand: cfg.Rand, log: cfg.Logger,
+		kek: cfg.KeyEncryption, keyCacheTTL: cmp.Or(cfg.KeyCacheTTL, DefaultKeyCacheTTL), keyLead: cmp.Or(cfg.KeyPublicationLead, DefaultKeyPublicationLead),
+	}
+	if s.keyCacheTTL < 0 || s.keyLead < s.keyCacheTTL+JWKSMaxAge {
+		return nil, fmt.Errorf("oauth: KeyPublicationLead %s must be at least KeyCacheTTL %s + JWKSMaxAge %s, so that resource servers have a key before it signs", s.keyLead, s.keyCacheTTL, JWKSMaxAge)
 	}
 	if s.now == nil {
 		s.now = time.Now
