@@ -34,8 +34,10 @@ type serveConfig struct {
 	dataDir                 string
 	configFile              string
 	adminToken              string
-	logLevel                string
-	trustedProxies          string
+	// kekFile and kekText give the key-encryption keys (kek.go).
+	kekFile, kekText string
+	logLevel         string
+	trustedProxies   string
 	// The numbers and durations as given, and as parsed by check.
 	maxBodyS, shutdownTimeoutS, tenantRefreshS string
 	maxBody                                    int64
@@ -46,7 +48,7 @@ type serveConfig struct {
 // serveCmd is registrar serve. Every flag can also be set by its
 // environment variable; the admin token only by REGISTRAR_ADMIN_TOKEN.
 func serveCmd(e env) *cobra.Command {
-	c := &serveConfig{adminToken: e.getenv("REGISTRAR_ADMIN_TOKEN")}
+	c := &serveConfig{adminToken: e.getenv("REGISTRAR_ADMIN_TOKEN"), kekText: e.getenv("REGISTRAR_KEY_ENCRYPTION_KEY")}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the provider",
@@ -55,7 +57,8 @@ metrics) and the admin API on its own listener.
 
 Every flag can also be set by its environment variable; the admin token only
 by REGISTRAR_ADMIN_TOKEN (a random one is generated and printed once when it
-is unset).`,
+is unset). The key-encryption keys that seal the tenants' signing keys come
+from --key-encryption-key-file or REGISTRAR_KEY_ENCRYPTION_KEY.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return serve(cmd.Context(), c, e) },
 	}
@@ -70,6 +73,7 @@ is unset).`,
 	str(&c.policyDir, "policy-dir", "REGISTRAR_POLICY_DIR", "", "folder of .wasm policy modules")
 	str(&c.dataDir, "data-dir", "REGISTRAR_DATA_DIR", "", "folder for state kept across restarts (compiled policy modules)")
 	str(&c.configFile, "config", "REGISTRAR_CONFIG", "", "tenant configuration file (YAML or JSON)")
+	str(&c.kekFile, "key-encryption-key-file", "REGISTRAR_KEY_ENCRYPTION_KEY_FILE", "", "file of key-encryption keys (kid:base64 lines, the first seals) for the tenants' signing keys; or set REGISTRAR_KEY_ENCRYPTION_KEY")
 	str(&c.logLevel, "log-level", "REGISTRAR_LOG_LEVEL", "info", "log level: debug, info, warn or error")
 	str(&c.trustedProxies, "trusted-proxies", "REGISTRAR_TRUSTED_PROXIES", "", "comma-separated IP addresses and CIDR prefixes of reverse proxies whose X-Forwarded-For is believed")
 	str(&c.tenantRefreshS, "tenant-refresh", "REGISTRAR_TENANT_REFRESH", "1s", "how often tenants created through the admin API of any replica are loaded from the store")
