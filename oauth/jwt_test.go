@@ -54,7 +54,7 @@ type replica struct {
 	srv *oauth.Server
 }
 
-func testKEK(t *testing.T, fill byte) *seal.Keys {
+func testKEK(t testing.TB, fill byte) *seal.Keys {
 	t.Helper()
 	k, err := seal.Parse("k1:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{fill}, 32)))
 	if err != nil {
@@ -63,7 +63,7 @@ func testKEK(t *testing.T, fill byte) *seal.Keys {
 	return k
 }
 
-func newReplica(t *testing.T, store *memstore.Store, c *clock, kek *seal.Keys, seed byte) *replica {
+func newReplica(t testing.TB, store *memstore.Store, c *clock, kek *seal.Keys, seed byte) *replica {
 	t.Helper()
 	log := testkit.DiscardLogger()
 	reg, err := engine.New(engine.Config{
@@ -90,7 +90,7 @@ type cluster struct {
 	a, b  *replica
 }
 
-func newCluster(t *testing.T) *cluster {
+func newCluster(t testing.TB) *cluster {
 	c := newClock()
 	store := memstore.New(memstore.Config{Now: c.now})
 	kek := testKEK(t, 1)
@@ -99,7 +99,7 @@ func newCluster(t *testing.T) *cluster {
 
 // client registers a client_credentials client and returns its
 // credentials for client_secret_basic.
-func (r *replica) client(t *testing.T, tenant string) oauth.Credentials {
+func (r *replica) client(t testing.TB, tenant string) oauth.Credentials {
 	t.Helper()
 	info, err := r.reg.Register(context.Background(), engine.RegisterRequest{Tenant: tenant, Body: []byte(
 		`{"grant_types":["client_credentials"],"response_types":[],"redirect_uris":[],"token_endpoint_auth_method":"client_secret_basic","scope":"read write"}`)})
@@ -113,7 +113,7 @@ func endpoints(tenant, ep string) oauth.Endpoints {
 	return oauth.Endpoints{Issuer: issuerBase + tenant, Endpoint: issuerBase + tenant + "/" + ep}
 }
 
-func (r *replica) token(t *testing.T, tenant string, cr oauth.Credentials) string {
+func (r *replica) token(t testing.TB, tenant string, cr oauth.Credentials) string {
 	t.Helper()
 	resp, err := r.tokenErr(tenant, cr)
 	if err != nil {
@@ -128,7 +128,7 @@ func (r *replica) tokenErr(tenant string, cr oauth.Credentials) (*oauth.TokenRes
 	})
 }
 
-func (r *replica) introspect(t *testing.T, tenant string, cr oauth.Credentials, token string) *oauth.Introspection {
+func (r *replica) introspect(t testing.TB, tenant string, cr oauth.Credentials, token string) *oauth.Introspection {
 	t.Helper()
 	in, err := r.srv.Introspect(context.Background(), oauth.IntrospectRequest{Tenant: tenant, Endpoints: endpoints(tenant, "introspect"), Credentials: cr, Token: token})
 	if err != nil {
@@ -138,7 +138,7 @@ func (r *replica) introspect(t *testing.T, tenant string, cr oauth.Credentials, 
 }
 
 // parts decodes a JWT's header and claims.
-func parts(t *testing.T, token string) (header, claims map[string]any) {
+func parts(t testing.TB, token string) (header, claims map[string]any) {
 	t.Helper()
 	p := strings.Split(token, ".")
 	if len(p) != 3 {
@@ -157,7 +157,7 @@ func parts(t *testing.T, token string) (header, claims map[string]any) {
 }
 
 // jwks decodes a tenant's published set into RSA keys by kid.
-func (r *replica) jwks(t *testing.T, tenant string) map[string]*rsa.PublicKey {
+func (r *replica) jwks(t testing.TB, tenant string) map[string]*rsa.PublicKey {
 	t.Helper()
 	b, err := r.srv.JWKS(context.Background(), tenant)
 	if err != nil {
@@ -183,7 +183,7 @@ func (r *replica) jwks(t *testing.T, tenant string) map[string]*rsa.PublicKey {
 
 // verify checks a JWT's RS256 signature with the standard library against
 // a published key, and returns its kid.
-func verify(t *testing.T, token string, keys map[string]*rsa.PublicKey) string {
+func verify(t testing.TB, token string, keys map[string]*rsa.PublicKey) string {
 	t.Helper()
 	h, _ := parts(t, token)
 	kid, _ := h["kid"].(string)
@@ -547,5 +547,45 @@ func TestJWTExtraClaimsAndCnf(t *testing.T) {
 	in := c.b.introspect(t, "jwt", cr, at)
 	if !in.Active || in.Token.CertThumbprint != "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2" || string(in.Token.Claims["tier"]) != `"gold"` || len(in.Token.Claims) != 2 {
 		t.Errorf("introspection %+v", in.Token)
+	}
+}
+
+// BenchmarkTokenJWT measures the token endpoint's work for a JWT access
+// token (authentication, RS256 signature; no store write), and
+// BenchmarkIntrospectJWT introspection's (signature check, a revocation
+// mark and a client read).
+func BenchmarkTokenJWT(b *testing.B) {
+	c := newCluster(b)
+	cr := c.a.client(b, "jwt")
+	c.a.token(b, "jwt", cr)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := c.a.tokenErr("jwt", cr); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkIntrospectJWT(b *testing.B) {
+	c := newCluster(b)
+	cr := c.a.client(b, "jwt")
+	at := c.a.token(b, "jwt", cr)
+	req := oauth.IntrospectRequest{Tenant: "jwt", Endpoints: endpoints("jwt", "introspect"), Credentials: cr, Token: at}
+	b.ResetTimer()
+	for b.Loop() {
+		if in, err := c.a.srv.Introspect(context.Background(), req); err != nil || !in.Active {
+			b.Fatal(in, err)
+		}
+	}
+}
+
+func BenchmarkTokenOpaque(b *testing.B) {
+	c := newCluster(b)
+	cr := c.a.client(b, "opaque")
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := c.a.tokenErr("opaque", cr); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
