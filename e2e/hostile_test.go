@@ -83,8 +83,10 @@ func TestHostileModulesRSS(t *testing.T) {
 	var mu sync.Mutex
 	statuses := map[string]map[int]int{}
 	var wg sync.WaitGroup
+	for name := range tok {
+		statuses[name] = map[int]int{} // before any goroutine reads the map
+	}
 	for name, token := range tok {
-		statuses[name] = map[int]int{}
 		for range 8 {
 			wg.Add(1)
 			go func() {

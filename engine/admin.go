@@ -9,16 +9,16 @@ import (
 	"time"
 )
 
-// DefaultTokenLifetime is the lifetime of an initial access token minted
+// defaultTokenLifetime is the lifetime of an initial access token minted
 // without one.
-const DefaultTokenLifetime = 24 * time.Hour
+const defaultTokenLifetime = 24 * time.Hour
 
 // MintRequest asks for a new initial access token (docs/api.md).
 type MintRequest struct {
 	// Policies run for each registration made with the token. Each must be
 	// a module the tenant can use.
 	Policies []string
-	// ExpiresIn is the token's lifetime. Default DefaultTokenLifetime.
+	// ExpiresIn is the token's lifetime. Default 24h.
 	ExpiresIn time.Duration
 	// MaxUses bounds the registrations it admits. Default 0: no bound.
 	MaxUses int64
@@ -44,7 +44,7 @@ func (r *Registrar) MintInitialAccessToken(ctx context.Context, tenantName strin
 	}
 	lifetime := req.ExpiresIn
 	if lifetime == 0 {
-		lifetime = DefaultTokenLifetime
+		lifetime = defaultTokenLifetime
 	}
 	now := r.now()
 	iat := &InitialAccessToken{
@@ -160,7 +160,8 @@ func (r *Registrar) Client(ctx context.Context, tenantName, id string) (*Client,
 	return c, nil
 }
 
-// MaxPageSize bounds a page of Clients.
+// MaxPageSize bounds a page of every listing: Clients,
+// InitialAccessTokens and AuditEvents.
 const MaxPageSize = 500
 
 // Clients lists a tenant's clients that pass filter, by ID, a page at a
@@ -333,13 +334,13 @@ func (r *Registrar) InitialAccessTokens(ctx context.Context, tenantName, cursor 
 	return ts, next, nil
 }
 
-// DefaultAdminTokenLifetime is the lifetime of a tenant admin token minted
+// defaultAdminTokenLifetime is the lifetime of a tenant admin token minted
 // without one.
-const DefaultAdminTokenLifetime = 90 * 24 * time.Hour
+const defaultAdminTokenLifetime = 90 * 24 * time.Hour
 
 // MintAdminToken creates a tenant admin token: a bearer token for the admin
 // API that manages that tenant only. It returns the token in the clear,
-// once, with its stored record.
+// once, with its stored record. An expiresIn of 0 means 90 days.
 func (r *Registrar) MintAdminToken(ctx context.Context, tenantName, description string, expiresIn time.Duration) (string, *AdminToken, error) {
 	t, err := r.tenant(tenantName)
 	if err != nil {
@@ -352,7 +353,7 @@ func (r *Registrar) MintAdminToken(ctx context.Context, tenantName, description 
 		return "", nil, Errorf(CodeInvalidRequest, "description is longer than 256 bytes")
 	}
 	if expiresIn == 0 {
-		expiresIn = DefaultAdminTokenLifetime
+		expiresIn = defaultAdminTokenLifetime
 	}
 	token, err := newToken(r.rand)
 	if err != nil {
@@ -416,18 +417,15 @@ func (r *Registrar) AuthenticateAdmin(ctx context.Context, tenantName, token str
 	return at, nil
 }
 
-// MaxAuditPage bounds a page of AuditEvents.
-const MaxAuditPage = 500
-
-// AuditEvents pages through a tenant's audit log, newest first; tenant ""
-// is the log of the whole process. The log of a deleted tenant stays
-// readable.
+// AuditEvents pages through a tenant's audit log, newest first, limit
+// events (1 to MaxPageSize) at a time; tenant "" is the log of the whole
+// process. The log of a deleted tenant stays readable.
 func (r *Registrar) AuditEvents(ctx context.Context, tenantName, before string, limit int) ([]*AuditEvent, string, error) {
 	if tenantName != "" && !ValidTenantName(tenantName) {
 		return nil, "", errNoTenant(tenantName)
 	}
-	if limit < 1 || limit > MaxAuditPage {
-		return nil, "", Errorf(CodeInvalidRequest, "limit must be between 1 and %d", MaxAuditPage)
+	if limit < 1 || limit > MaxPageSize {
+		return nil, "", Errorf(CodeInvalidRequest, "limit must be between 1 and %d", MaxPageSize)
 	}
 	if r.auditLog == nil {
 		return []*AuditEvent{}, "", nil

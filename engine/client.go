@@ -78,7 +78,7 @@ func (c *Client) UnmarshalJSON(b []byte) error {
 // caller may change.
 func (c *Client) Clone() *Client {
 	d := *c
-	d.Metadata = c.Metadata.Clone()
+	d.Metadata = c.Metadata.clone()
 	d.RegistrationPolicies = slices.Clone(c.RegistrationPolicies)
 	d.History = slices.Clone(c.History)
 	for i := range d.History {
@@ -88,9 +88,9 @@ func (c *Client) Clone() *Client {
 	return &d
 }
 
-// SecretExpiresAt is the client_secret_expires_at value: the registration's
+// secretExpiresAt is the client_secret_expires_at value: the registration's
 // expiry in seconds since the epoch, or 0 for never (RFC 7591 §3.2.1).
-func (c *Client) SecretExpiresAt() int64 {
+func (c *Client) secretExpiresAt() int64 {
 	if c.ExpiresAt.IsZero() {
 		return 0
 	}
@@ -131,7 +131,7 @@ func (ci ClientInformation) MarshalJSON() ([]byte, error) {
 		RegistrationAccessToken: ci.RegistrationAccessToken,
 	}
 	if c.SecretHash != "" {
-		exp := c.SecretExpiresAt()
+		exp := c.secretExpiresAt()
 		h.ClientSecretExpiresAt = &exp
 	}
 	if ci.RegistrationAccessToken != "" {

@@ -36,7 +36,7 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return fmt.Errorf("duration: want a string or a number of seconds")
 	}
-	v, err := ParseDuration(s)
+	v, err := parseDuration(s)
 	if err != nil {
 		return err
 	}
@@ -48,11 +48,11 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 // (about 292 years).
 const maxDurationSeconds = 200 * 365 * 24 * 3600
 
-// ParseDuration reads a Go duration ("1h30m") or an ISO 8601 duration of
+// parseDuration reads a Go duration ("1h30m") or an ISO 8601 duration of
 // weeks, days, hours, minutes and seconds ("P1W", "P1DT12H", "PT0.5S").
 // Years and months are refused: their length is not fixed. Negative
 // durations are refused.
-func ParseDuration(s string) (time.Duration, error) {
+func parseDuration(s string) (time.Duration, error) {
 	if s == "" {
 		return 0, fmt.Errorf("empty duration")
 	}

@@ -24,13 +24,13 @@ type HostNormalizer interface {
 	NormalizeHost(host string) (string, error)
 }
 
-// ASCIIHosts is the HostNormalizer used when Config.Hosts is nil: it
+// asciiHosts is the HostNormalizer used when Config.Hosts is nil: it
 // refuses every host that would need IDNA, non-ASCII or with an ACE label,
 // since without IDNA tables engine can neither map nor verify them.
-type ASCIIHosts struct{}
+type asciiHosts struct{}
 
 // NormalizeHost implements HostNormalizer by refusing the host.
-func (ASCIIHosts) NormalizeHost(string) (string, error) {
+func (asciiHosts) NormalizeHost(string) (string, error) {
 	return "", errors.New("internationalised host names are not accepted here; use an ASCII host name")
 }
 
@@ -69,7 +69,7 @@ func uriMemberCode(name string) (ErrorCode, bool) {
 // URIs that do not parse are left for validation to report.
 func normalizeHosts(obj map[string]json.RawMessage, hosts HostNormalizer) error {
 	if hosts == nil {
-		hosts = ASCIIHosts{}
+		hosts = asciiHosts{}
 	}
 	for _, name := range slices.Sorted(maps.Keys(obj)) {
 		code, ok := uriMemberCode(name)

@@ -14,8 +14,17 @@ import (
 type ManageRequest struct {
 	Tenant   string
 	ClientID string
-	// Token is the registration access token presented, "" if none.
+	// Token is the bearer token presented, "" if none: the registration
+	// access token, or, where the tenant's registration_management_auth
+	// allows, an access token.
 	Token string
+	// AccessTokenClient is the client that Token was issued to as an
+	// access token (client_credentials grant), as the token endpoint's
+	// records say; empty when Token is no live access token. The HTTP
+	// layer sets it only for tenants whose registration_management_auth
+	// is client_credentials or either; the engine decides what it
+	// authorises.
+	AccessTokenClient string
 	// Body is the update request's JSON object; unused by read and delete.
 	Body     []byte
 	RemoteIP string
@@ -28,54 +37,63 @@ var forbiddenOnUpdate = []string{
 	"client_secret_expires_at", "client_id_issued_at",
 }
 
-// authenticateClient checks a registration access token against the client
-// it claims to manage. A client that does not exist answers like a wrong
-// token (RFC 7592 §2.1: 401), so that tokens cannot probe for clients. A
-// token presented at another client's URI is refused but not revoked: a
-// mistyped URI must not lock the rightful client out.
-func (r *Registrar) authenticateClient(ctx context.Context, req ManageRequest) (*tenant, *Client, error) {
+// authenticateClient checks the presented token against the client it
+// claims to manage: its registration access token, or an access token
+// issued to it, as the tenant's registration_management_auth allows. It
+// reports which one authorised the request. A client that does not exist
+// answers like a wrong token (RFC 7592 §2.1: 401), so that tokens cannot
+// probe for clients. A token presented at another client's URI is refused
+// but not revoked: a mistyped URI must not lock the rightful client out.
+func (r *Registrar) authenticateClient(ctx context.Context, req ManageRequest) (*tenant, *Client, bool, error) {
 	t, err := r.tenant(req.Tenant)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	if !t.managementOn() {
-		return nil, nil, Errorf(CodeAccessDenied, "client management (RFC 7592) is turned off for this tenant")
+		return nil, nil, false, Errorf(CodeAccessDenied, "client management (RFC 7592) is turned off for this tenant")
 	}
 	if req.Token == "" {
-		return nil, nil, errNoToken()
+		return nil, nil, false, errNoToken()
 	}
 	if !ValidBearerValue(req.Token) || !ValidClientID(req.ClientID) {
-		return nil, nil, errInvalidToken(errors.New("malformed token or client ID"))
+		return nil, nil, false, errInvalidToken(errors.New("malformed token or client ID"))
 	}
 	c, err := r.store.Client(ctx, t.name, req.ClientID)
 	if errors.Is(err, ErrNotFound) {
-		return nil, nil, errInvalidToken(fmt.Errorf("client %s not found", req.ClientID))
+		return nil, nil, false, errInvalidToken(fmt.Errorf("client %s not found", req.ClientID))
 	}
 	if err != nil {
-		return nil, nil, storeError("read client", err)
+		return nil, nil, false, storeError("read client", err)
 	}
-	if !hashEqual(req.Token, c.RegistrationTokenHash) {
-		return nil, nil, errInvalidToken(fmt.Errorf("registration access token does not match client %s", req.ClientID))
+	mode := t.settings.AccessTokens().ManagementAuth
+	byRAT := mode != ManagementByClientCredentials && hashEqual(req.Token, c.RegistrationTokenHash)
+	byAccessToken := mode != ManagementByRegistrationToken && req.AccessTokenClient != "" && req.AccessTokenClient == c.ID
+	if !byRAT && !byAccessToken {
+		return nil, nil, false, errInvalidToken(fmt.Errorf("the token authorises no management of client %s (registration_management_auth %s)", req.ClientID, mode))
 	}
-	return t, c, nil
+	return t, c, byRAT, nil
 }
 
 // Read answers an RFC 7592 §2.1 read request. The response carries the
 // presented registration access token; it cannot carry the client secret,
 // which is stored only as a digest.
 func (r *Registrar) Read(ctx context.Context, req ManageRequest) (*ClientInformation, error) {
-	t, c, err := r.authenticateClient(ctx, req)
+	t, c, byRAT, err := r.authenticateClient(ctx, req)
 	if err != nil {
 		return nil, err
 	}
 	r.audit(WithActor(ctx, "client:"+c.ID), AuditEvent{Tenant: t.name, Type: AuditClientRead, ClientID: c.ID})
-	return &ClientInformation{Client: c, RegistrationAccessToken: req.Token}, nil
+	info := &ClientInformation{Client: c}
+	if byRAT {
+		info.RegistrationAccessToken = req.Token
+	}
+	return info, nil
 }
 
 // Delete answers an RFC 7592 §2.3 delete request: the client and its
 // registration access token are removed together.
 func (r *Registrar) Delete(ctx context.Context, req ManageRequest) error {
-	t, c, err := r.authenticateClient(ctx, req)
+	t, c, _, err := r.authenticateClient(ctx, req)
 	if err != nil {
 		return err
 	}
@@ -98,13 +116,18 @@ func (r *Registrar) Delete(ctx context.Context, req ManageRequest) error {
 // to. A client that newly needs a secret gets one; a client that no longer
 // needs one loses it.
 func (r *Registrar) Update(ctx context.Context, req ManageRequest) (*ClientInformation, error) {
-	t, c, err := r.authenticateClient(ctx, req)
+	t, c, byRAT, err := r.authenticateClient(ctx, req)
 	if err != nil {
 		return nil, err
 	}
 	ctx = WithActor(ctx, "client:"+c.ID)
 	run := r.newRun(t)
 	defer run.release()
+	if !byRAT {
+		// An access token is no registration access token: it is neither
+		// checked against the record nor echoed, and nothing rotates.
+		req.Token = ""
+	}
 	info, err := r.update(ctx, t, c, req, run)
 	if err != nil {
 		r.auditRejection(ctx, t, c.ID, "", run, err)
@@ -122,30 +145,30 @@ func (r *Registrar) update(ctx context.Context, t *tenant, c *Client, req Manage
 	}
 	facts := RequestFacts{RemoteIP: req.RemoteIP}
 	tok := TokenFacts{Kind: "registration_access_token", Policies: c.RegistrationPolicies, ClientID: c.ID}
+	if req.Token == "" {
+		tok.Kind = "access_token"
+	}
 	md, ratPolicies, err := r.updateMetadata(ctx, t, c, obj, tok, facts, run)
 	if err != nil {
 		return nil, err
 	}
 	var newSecret string
-	if md.NeedsSecret() && c.SecretHash == "" {
+	if md.needsSecret() && c.SecretHash == "" {
 		in := &FactoryInput{Tenant: t.name, Metadata: md, Token: tok, Request: facts}
 		if newSecret, err = r.newSecret(ctx, t, run, in); err != nil {
 			return nil, err
 		}
 	}
-	rotate, err := r.decide(ctx, t, run, t.settings.RotateRegistrationAccessToken, HookRotateRAT, &DecisionInput{
+	rat, err := r.nextRAT(ctx, t, run, req.Token, &DecisionInput{
 		Phase: PhaseUpdate, Tenant: t.name, ClientID: c.ID, Metadata: md, Token: tok, Request: facts,
 	})
 	if err != nil {
 		return nil, err
 	}
-	rat := req.Token
-	if rotate {
-		if rat, err = newToken(r.rand); err != nil {
-			return nil, serverError("internal server error", err)
-		}
+	ch := clientChange{md: md, newSecret: newSecret, rat: rat, ratPolicies: ratPolicies, now: r.now(), run: run}
+	if req.Token != "" {
+		ch.presented = HashToken(req.Token)
 	}
-	ch := clientChange{md: md, newSecret: newSecret, presented: HashToken(req.Token), rat: rat, ratPolicies: ratPolicies, now: r.now(), run: run}
 	updated, err := r.store.UpdateClient(ctx, t.name, c.ID, ch.apply)
 	if err != nil {
 		var e *Error
@@ -158,6 +181,25 @@ func (r *Registrar) update(ctx context.Context, t *tenant, c *Client, req Manage
 		return nil, storeError("update client", err)
 	}
 	return &ClientInformation{Client: updated, Secret: ch.issued, RegistrationAccessToken: rat}, nil
+}
+
+// nextRAT is the registration access token after an update authorised by
+// presented: the same, or a new one if the tenant rotates. An update
+// authorised by an access token (presented is "") keeps the client's
+// token as it is and returns "".
+func (r *Registrar) nextRAT(ctx context.Context, t *tenant, run *policyRun, presented string, in *DecisionInput) (string, error) {
+	if presented == "" {
+		return "", nil
+	}
+	rotate, err := r.decide(ctx, t, run, t.settings.RotateRegistrationAccessToken, HookRotateRAT, in)
+	if err != nil || !rotate {
+		return presented, err
+	}
+	rat, err := newToken(r.rand)
+	if err != nil {
+		return "", serverError("internal server error", err)
+	}
+	return rat, nil
 }
 
 // updateRequest decodes an RFC 7592 §2.2 update request: it must echo the
@@ -220,8 +262,8 @@ func (r *Registrar) updateMetadata(ctx context.Context, t *tenant, c *Client, ob
 type clientChange struct {
 	md          Metadata
 	newSecret   string // a secret made for a client that had none
-	presented   string // the digest of the presented registration access token
-	rat         string // the registration access token after the update
+	presented   string // the digest of the presented registration access token; "" when an access token authorised the update
+	rat         string // the registration access token after the update; "" keeps the client's
 	ratPolicies []string
 	now         time.Time
 	run         *policyRun
@@ -230,12 +272,12 @@ type clientChange struct {
 
 // apply changes cur, unless a concurrent update rotated the token.
 func (ch *clientChange) apply(cur *Client) error {
-	if subtle.ConstantTimeCompare([]byte(cur.RegistrationTokenHash), []byte(ch.presented)) != 1 {
+	if ch.presented != "" && subtle.ConstantTimeCompare([]byte(cur.RegistrationTokenHash), []byte(ch.presented)) != 1 {
 		return errInvalidToken(errors.New("registration access token rotated by a concurrent request"))
 	}
 	ch.issued = ""
 	switch {
-	case !ch.md.NeedsSecret():
+	case !ch.md.needsSecret():
 		cur.SecretHash = ""
 	case cur.SecretHash == "" && ch.newSecret != "":
 		cur.SecretHash, ch.issued = HashToken(ch.newSecret), ch.newSecret
@@ -243,7 +285,9 @@ func (ch *clientChange) apply(cur *Client) error {
 		return Errorf(CodeConflict, "the client changed during the update; retry")
 	}
 	cur.Metadata = ch.md
-	cur.RegistrationTokenHash = HashToken(ch.rat)
+	if ch.rat != "" {
+		cur.RegistrationTokenHash = HashToken(ch.rat)
+	}
 	cur.RegistrationPolicies = ch.ratPolicies
 	cur.UpdatedAt = ch.now
 	cur.record(Provenance{Event: EventUpdate, At: ch.now, Policies: ch.run.ran, Hooks: slices.Clone(ch.run.hooks)})

@@ -193,22 +193,8 @@ func (m *Metadata) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Object returns the metadata as a JSON object keyed by member name, the form
-// policies and factories receive.
-func (m Metadata) Object() (map[string]json.RawMessage, error) {
-	b, err := json.Marshal(m)
-	if err != nil {
-		return nil, err
-	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(b, &obj); err != nil {
-		return nil, err
-	}
-	return obj, nil
-}
-
-// Clone returns a deep copy.
-func (m Metadata) Clone() Metadata {
+// clone returns a deep copy.
+func (m Metadata) clone() Metadata {
 	c := m
 	c.RedirectURIs = slices.Clone(m.RedirectURIs)
 	c.GrantTypes = slices.Clone(m.GrantTypes)
@@ -227,9 +213,9 @@ func (m Metadata) Clone() Metadata {
 	return c
 }
 
-// NeedsSecret reports whether the client authenticates at the token endpoint
+// needsSecret reports whether the client authenticates at the token endpoint
 // with a client secret.
-func (m Metadata) NeedsSecret() bool {
+func (m Metadata) needsSecret() bool {
 	switch m.TokenEndpointAuthMethod {
 	case "client_secret_basic", "client_secret_post", "client_secret_jwt":
 		return true

@@ -77,8 +77,10 @@ const (
 
 // TokenFacts describes the token that authorised a request, as hooks see it.
 type TokenFacts struct {
-	// Kind is "initial_access_token", "static", "registration_access_token"
-	// or "none" (open registration).
+	// Kind is "initial_access_token", "static", "registration_access_token",
+	// "access_token" (an RFC 7592 update authorised by the client's access
+	// token; see Settings.RegistrationManagementAuth) or "none" (open
+	// registration).
 	Kind string `json:"kind"`
 	// ID is the token's ID (its digest) for stored tokens, else empty.
 	ID string `json:"id,omitempty"`

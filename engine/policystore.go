@@ -21,12 +21,12 @@ const MaxPolicyBytes = 16 << 20
 
 // Defaults of PolicyLimits.
 const (
-	// DefaultMaxTenantPolicies is the default of PolicyLimits.MaxPolicies.
-	DefaultMaxTenantPolicies = 32
-	// DefaultMaxTenantPolicyBytes is the default of PolicyLimits.MaxBytes:
+	// defaultMaxTenantPolicies is the default of PolicyLimits.MaxPolicies.
+	defaultMaxTenantPolicies = 32
+	// defaultMaxTenantPolicyBytes is the default of PolicyLimits.MaxBytes:
 	// room for several versions of a few modules built with a full
 	// language runtime (a Go module is 2-5 MiB).
-	DefaultMaxTenantPolicyBytes = 128 << 20
+	defaultMaxTenantPolicyBytes = 128 << 20
 )
 
 // PolicyLimits bound what one tenant keeps in a PolicyStore, so that one
@@ -35,22 +35,22 @@ const (
 // the write they refuse.
 type PolicyLimits struct {
 	// MaxPolicies bounds the tenant's uploaded policy modules: the names
-	// that have a record or bytes. Default DefaultMaxTenantPolicies.
+	// that have a record or bytes. Default 32.
 	MaxPolicies int
 	// MaxBytes bounds the bytes of every version the tenant's uploaded
 	// policies keep, whether a record lists them or not (a new version
 	// counts from PutPolicyBlob, before UpdatePolicy trims the oldest).
-	// Default DefaultMaxTenantPolicyBytes.
+	// Default 128 MiB.
 	MaxBytes int64
 }
 
 // OrDefaults returns l with each zero field set to its default.
 func (l PolicyLimits) OrDefaults() PolicyLimits {
 	if l.MaxPolicies == 0 {
-		l.MaxPolicies = DefaultMaxTenantPolicies
+		l.MaxPolicies = defaultMaxTenantPolicies
 	}
 	if l.MaxBytes == 0 {
-		l.MaxBytes = DefaultMaxTenantPolicyBytes
+		l.MaxBytes = defaultMaxTenantPolicyBytes
 	}
 	return l
 }

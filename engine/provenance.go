@@ -53,9 +53,9 @@ type Provenance struct {
 // then the most recent ones.
 const MaxHistory = 16
 
-// LastRan reports whether v ran at the client's latest registration or
+// lastRan reports whether v ran at the client's latest registration or
 // update, so that it shaped the metadata the client has now.
-func (c *Client) LastRan(v PolicyVersion) bool {
+func (c *Client) lastRan(v PolicyVersion) bool {
 	if len(c.History) == 0 {
 		return false
 	}

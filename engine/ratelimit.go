@@ -37,8 +37,8 @@ func (r Rate) String() string {
 	return fmt.Sprintf("%d/%s", r.Events, r.Per)
 }
 
-// ParseRate reads "N/s", "N/m" or "N/h" (also "N/min", "N/sec", "N/hour").
-func ParseRate(s string) (Rate, error) {
+// parseRate reads "N/s", "N/m" or "N/h" (also "N/min", "N/sec", "N/hour").
+func parseRate(s string) (Rate, error) {
 	n, unit, ok := strings.Cut(s, "/")
 	if !ok {
 		return Rate{}, fmt.Errorf("rate %q: want N/s, N/m or N/h", s)
@@ -79,7 +79,7 @@ func (r *Rate) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return fmt.Errorf("want a rate such as \"20/m\"")
 	}
-	v, err := ParseRate(s)
+	v, err := parseRate(s)
 	if err != nil {
 		return err
 	}
@@ -101,9 +101,9 @@ type Limiter interface {
 	Allow(ctx context.Context, tenant, key string, rate Rate) (ok bool, retryAfter time.Duration, err error)
 }
 
-// DefaultOpenRegistrationRate is the per-IP limit of registration requests
+// defaultOpenRegistrationRate is the per-IP limit of registration requests
 // for a tenant with open registration that sets no limit of its own.
-var DefaultOpenRegistrationRate = Rate{Events: 20, Per: time.Minute}
+var defaultOpenRegistrationRate = Rate{Events: 20, Per: time.Minute}
 
 // registrationLimits returns the limits that apply to a tenant's
 // registration requests.
@@ -113,7 +113,7 @@ func (t *tenant) registrationLimits() RateLimit {
 		return RateLimit{}
 	}
 	if l.PerIP.IsZero() && l.PerTenant.IsZero() && t.settings.InitialAccessToken == TokenNone {
-		l.PerIP = DefaultOpenRegistrationRate
+		l.PerIP = defaultOpenRegistrationRate
 	}
 	return l
 }
@@ -154,6 +154,60 @@ func (r *Registrar) allow(ctx context.Context, t *tenant, key string, rate Rate,
 	}
 	return nil
 }
+
+// DefaultClientLockout is the failed-authentication budget of one
+// client_id when the tenant sets none: ten failures, refilled one every
+// six seconds.
+var DefaultClientLockout = Rate{Events: 10, Per: time.Minute}
+
+// Lockout bounds the failed client authentications of one client_id. In
+// JSON and YAML it is a rate ("10/m") or "off"; the zero value is
+// DefaultClientLockout.
+type Lockout struct {
+	Rate Rate
+	// Off turns the lockout off.
+	Off bool
+}
+
+// Failures returns the budget of failures, or the zero Rate when the
+// lockout is off.
+func (l Lockout) Failures() Rate {
+	switch {
+	case l.Off:
+		return Rate{}
+	case l.Rate.IsZero():
+		return DefaultClientLockout
+	}
+	return l.Rate
+}
+
+// IsZero reports whether the lockout is the default.
+func (l Lockout) IsZero() bool { return !l.Off && l.Rate.IsZero() }
+
+// MarshalJSON writes "off", the rate, or null for the default.
+func (l Lockout) MarshalJSON() ([]byte, error) {
+	if l.Off {
+		return []byte(`"off"`), nil
+	}
+	return l.Rate.MarshalJSON()
+}
+
+// UnmarshalJSON reads "off", a rate, or null.
+func (l *Lockout) UnmarshalJSON(b []byte) error {
+	if string(b) == `"off"` {
+		*l = Lockout{Off: true}
+		return nil
+	}
+	*l = Lockout{}
+	if err := l.Rate.UnmarshalJSON(b); err != nil {
+		return fmt.Errorf("want a rate such as \"10/m\", or \"off\"")
+	}
+	return nil
+}
+
+// IPKey is the rate-limit key of a client address: the address itself
+// for IPv4, its /64 network for IPv6 (one host usually holds a whole /64).
+func IPKey(ip string) string { return ipKey(ip) }
 
 // ipKey is the budget key of a client address: the address itself for
 // IPv4, its /64 network for IPv6 (one host usually holds a whole /64).

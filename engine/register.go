@@ -80,7 +80,7 @@ func (r *Registrar) register(ctx context.Context, t *tenant, g grant, req Regist
 	}
 	fin := &FactoryInput{Tenant: t.name, Metadata: md, Token: g.facts, Request: facts}
 	var secret string
-	if md.NeedsSecret() {
+	if md.needsSecret() {
 		if secret, err = r.newSecret(ctx, t, run, fin); err != nil {
 			return nil, err
 		}

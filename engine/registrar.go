@@ -26,7 +26,7 @@ type Config struct {
 	// Keys checks clients' jwks members. Required.
 	Keys KeySetChecker
 	// Hosts normalises the hosts of clients' URI members (the idn package
-	// implements IDNA). Default ASCIIHosts: internationalised hosts are
+	// implements IDNA). Default nil: hosts that would need IDNA are
 	// refused.
 	Hosts HostNormalizer
 	// AuditLog keeps the audit events. Default nil: events are only logged.
@@ -211,6 +211,17 @@ func (r *Registrar) Capabilities(name string) (Capabilities, error) {
 		Management:                        t.managementOn(),
 		OpenRegistration:                  t.settings.InitialAccessToken == TokenNone,
 	}, nil
+}
+
+// SupportsAuthMethod reports whether a tenant's
+// token_endpoint_auth_methods_supported has a method; the token endpoint
+// asks on every request, so this copies nothing.
+func (r *Registrar) SupportsAuthMethod(name, method string) (bool, error) {
+	t, err := r.tenant(name)
+	if err != nil {
+		return false, err
+	}
+	return slices.Contains(t.authMethods, method), nil
 }
 
 // Ready reports whether the Registrar can serve requests: the store answers.

@@ -147,6 +147,16 @@ type Settings struct {
 	// DefaultAudience is the audience of a token requested without a
 	// resource. Default: the tenant's issuer.
 	DefaultAudience string `json:"default_audience,omitempty"`
+	// TokenRateLimit bounds requests to the token, introspection and
+	// revocation endpoints together, counted before authentication and
+	// shared by every replica; over it the answer is 429 with Retry-After.
+	// Default: no limit.
+	TokenRateLimit RateLimit `json:"token_rate_limit,omitzero"`
+	// ClientLockout bounds the failed client authentications of one
+	// client_id; beyond it the client_id is refused with 429 and
+	// Retry-After until its budget refills, even with the right
+	// credentials. Default DefaultClientLockout; "off" turns it off.
+	ClientLockout Lockout `json:"client_lockout,omitzero"`
 	// ClientAssertionMaxLifetime bounds how far in the future a client
 	// assertion's exp may be (RFC 7523 §3). Default
 	// DefaultClientAssertionMaxLifetime (ten minutes).
@@ -259,7 +269,7 @@ type tenant struct {
 // compileTenant checks s and fills in its defaults, client_defaults
 // included (see checkDefaults). keys and hosts check the client defaults'
 // jwks and URI hosts (keys may be nil only if there is no jwks; nil hosts
-// means ASCIIHosts).
+// means asciiHosts).
 func compileTenant(name string, s Settings, keys KeySetChecker, hosts HostNormalizer) (*tenant, error) {
 	t, err := compileSettings(name, s)
 	if err != nil {

@@ -58,8 +58,8 @@ type ClientFilter struct {
 	// token ID.
 	IssuedBy string
 	// Policy keeps the clients whose current metadata that policy version
-	// shaped: the version is in the Policies of their last History entry
-	// (Client.LastRan). Both Name and Digest must be set, or neither.
+	// shaped: the version is in the Policies of their last History entry.
+	// Both Name and Digest must be set, or neither.
 	Policy PolicyVersion
 }
 
@@ -68,7 +68,7 @@ func (f ClientFilter) Match(c *Client) bool {
 	if f.IssuedBy != "" && c.IssuedBy != f.IssuedBy {
 		return false
 	}
-	if f.Policy != (PolicyVersion{}) && !c.LastRan(f.Policy) {
+	if f.Policy != (PolicyVersion{}) && !c.lastRan(f.Policy) {
 		return false
 	}
 	return true

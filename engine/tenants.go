@@ -209,6 +209,9 @@ func (r *Registrar) checkLimiter(t *tenant) error {
 	if r.limiter == nil && (!l.PerIP.IsZero() || !l.PerTenant.IsZero()) {
 		return errors.New("registration_rate_limit is set but this Registrar has no rate limiter")
 	}
+	if l := t.settings.TokenRateLimit; r.limiter == nil && (!l.PerIP.IsZero() || !l.PerTenant.IsZero()) {
+		return errors.New("token_rate_limit is set but this Registrar has no rate limiter")
+	}
 	return nil
 }
 

@@ -23,7 +23,7 @@ type KeySetChecker interface {
 // ValidateMetadata checks client metadata as a tenant with settings s would,
 // and returns it in validated form. keys checks the jwks member; it may be
 // nil only if jwks is absent. hosts normalises the hosts of URI members;
-// nil means ASCIIHosts. It is the validation step of the registration
+// nil refuses hosts that would need IDNA. It is the validation step of the registration
 // pipeline, exported for tools and tests.
 func ValidateMetadata(s Settings, obj map[string]json.RawMessage, keys KeySetChecker, hosts HostNormalizer) (Metadata, error) {
 	t, err := compileTenant("validate", s, keys, hosts)

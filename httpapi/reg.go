@@ -38,9 +38,27 @@ func (h *handler) manageRequest(r *http.Request) (engine.ManageRequest, string, 
 		return engine.ManageRequest{}, "", err
 	}
 	name, issuer := h.tenant(r)
-	return engine.ManageRequest{
+	req := engine.ManageRequest{
 		Tenant: name, ClientID: mux.Vars(r)["client_id"], Token: token, RemoteIP: h.clientIP(r),
-	}, issuer, nil
+	}
+	if req.AccessTokenClient, err = h.accessTokenClient(r, name, token); err != nil {
+		return engine.ManageRequest{}, "", err
+	}
+	return req, issuer, nil
+}
+
+// accessTokenClient finds the client an access token was issued to, for
+// tenants whose registration_management_auth lets access tokens manage
+// clients; "" otherwise.
+func (h *handler) accessTokenClient(r *http.Request, tenant, token string) (string, error) {
+	if h.tokens == nil || token == "" {
+		return "", nil
+	}
+	settings, err := h.reg.Settings(tenant)
+	if err != nil || settings.AccessTokens().ManagementAuth == engine.ManagementByRegistrationToken {
+		return "", nil // an unknown tenant is the engine's to answer
+	}
+	return h.tokens.ClientOf(r.Context(), tenant, token)
 }
 
 // read serves GET /reg/{client_id} (RFC 7592 §2.1).

@@ -319,3 +319,64 @@ func TestDeletingClientEndsItsTokens(t *testing.T) {
 		t.Errorf("a deleted client's token is %v", in)
 	}
 }
+
+func TestManagementWithClientCredentials(t *testing.T) {
+	tenants := map[string]engine.Settings{
+		engine.DefaultTenant: {InitialAccessToken: engine.TokenNone},
+		"cc":                 {InitialAccessToken: engine.TokenNone, RegistrationManagementAuth: engine.ManagementByClientCredentials},
+		"either":             {InitialAccessToken: engine.TokenNone, RegistrationManagementAuth: engine.ManagementByEither},
+	}
+	s := newServer(t, tenants)
+	const body = `{"grant_types":["client_credentials"],"response_types":[],"redirect_uris":[],"token_endpoint_auth_method":"client_secret_basic","client_name":"m2m"}`
+	type client struct{ id, rat, at, prefix string }
+	newClient := func(prefix string) client {
+		c := s.register(prefix, "", body)
+		id, secret := c["client_id"].(string), c["client_secret"].(string)
+		at := s.token(prefix+"/token", "grant_type=client_credentials", basicAuth(id, secret))["access_token"].(string)
+		return client{id: id, rat: c["registration_access_token"].(string), at: at, prefix: prefix}
+	}
+	get := func(c client, token string) response {
+		return s.get(c.prefix+"/reg/"+c.id, bearer(token))
+	}
+
+	// The default: only the registration access token.
+	def := newClient("")
+	wantError(t, get(def, def.at), http.StatusUnauthorized, engine.CodeInvalidToken)
+	if r := get(def, def.rat); r.StatusCode != http.StatusOK {
+		t.Errorf("default mode, RAT: %d %s", r.StatusCode, r.body)
+	}
+
+	// client_credentials: only an access token of that very client.
+	cc, other := newClient("/tenants/cc"), newClient("/tenants/cc")
+	wantError(t, get(cc, cc.rat), http.StatusUnauthorized, engine.CodeInvalidToken)
+	wantError(t, get(cc, other.at), http.StatusUnauthorized, engine.CodeInvalidToken)
+	r := get(cc, cc.at)
+	if r.StatusCode != http.StatusOK {
+		t.Fatalf("client_credentials mode, access token: %d %s", r.StatusCode, r.body)
+	}
+	if m := r.json(t); m["registration_access_token"] != nil || m["registration_client_uri"] != nil || m["client_id"] != cc.id {
+		t.Errorf("read with an access token: %s (the access token must not come back as a registration access token)", r.body)
+	}
+	update := `{"client_id":"` + cc.id + `","grant_types":["client_credentials"],"response_types":[],"redirect_uris":[],"token_endpoint_auth_method":"client_secret_basic","client_name":"renamed"}`
+	upd := s.do(s.public, http.MethodPut, cc.prefix+"/reg/"+cc.id, update, bearer(cc.at))
+	if upd.StatusCode != http.StatusOK {
+		t.Fatalf("update with an access token: %d %s", upd.StatusCode, upd.body)
+	}
+	if m := upd.json(t); m["client_name"] != "renamed" || m["registration_access_token"] != nil {
+		t.Errorf("update with an access token: %s", upd.body)
+	}
+	if r := s.do(s.public, http.MethodDelete, cc.prefix+"/reg/"+cc.id, "", bearer(cc.at)); r.StatusCode != http.StatusNoContent {
+		t.Errorf("delete with an access token: %d %s", r.StatusCode, r.body)
+	}
+
+	// either: both.
+	ei := newClient("/tenants/either")
+	for name, tok := range map[string]string{"RAT": ei.rat, "access token": ei.at} {
+		if r := get(ei, tok); r.StatusCode != http.StatusOK {
+			t.Errorf("either mode, %s: %d %s", name, r.StatusCode, r.body)
+		}
+	}
+	if m := get(ei, ei.rat).json(t); m["registration_access_token"] != ei.rat {
+		t.Errorf("either mode, read with the RAT does not return it: %v", m["registration_access_token"])
+	}
+}

@@ -1,8 +1,10 @@
 // Package jose is Registrar's one user of a JOSE library (lestrrat-go/jwx):
 // it checks the JWK Sets that clients register, and fetches and caches the
 // sets that clients and issuers publish by URL (KeySets, through the
-// guarded fetch.Client), and signs and verifies the JWTs that tenants sign
-// with their keys (signing.go). Later it will verify software statements.
+// guarded fetch.Client), verifies the JWTs clients authenticate with at
+// the token endpoint (Assertions, private_key_jwt), and signs and verifies
+// the JWTs that tenants sign with their keys (signing.go). Later it will
+// verify software statements.
 package jose
 
 import (

@@ -79,6 +79,7 @@ type Metrics struct {
 	storeTime  *prometheus.HistogramVec
 	storeErrs  *prometheus.CounterVec
 	shadow     *prometheus.CounterVec
+	oauthReqs  *prometheus.CounterVec
 }
 
 // Histogram buckets, in seconds. A policy call or store operation takes
@@ -128,6 +129,10 @@ func New(cfg Config) *Metrics {
 			Name: "registrar_policy_shadow_total",
 			Help: "Live requests a policy version in shadow also answered, by tenant, module, active and shadow version (first 12 hex digits) and result: agree, differ, or failed (the shadow failed; it is never enforced).",
 		}, []string{"tenant", "policy", "active", "shadow", "result"}),
+		oauthReqs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "registrar_oauth_requests_total",
+			Help: "Requests to the token, introspection and revocation endpoints, by tenant, endpoint, outcome (ok, or the OAuth error code: invalid_client counts failed client authentications) and, for issued tokens, format.",
+		}, []string{"tenant", "endpoint", "outcome", "format"}),
 	}
 	if m.public == "" {
 		m.public = DefaultPublicListener
@@ -152,6 +157,7 @@ func New(cfg Config) *Metrics {
 		m.policyCall, m.policyTime,
 		m.storeTime, m.storeErrs,
 		m.shadow,
+		m.oauthReqs,
 	)
 	return m
 }

@@ -114,7 +114,9 @@ func (s *Server) authenticate(ctx context.Context, tenant string, cr *Credential
 		return nil, err
 	}
 	if p == presentedAssertion {
-		return nil, errAuthFailed(errors.New("client assertions are not accepted yet"))
+		if id, err = assertionClientID(cr); err != nil {
+			return nil, err
+		}
 	}
 	if id == "" {
 		return nil, errAuthFailed(errors.New("the request names no client"))
@@ -135,8 +137,16 @@ func (s *Server) authenticate(ctx context.Context, tenant string, cr *Credential
 		err = s.checkSecret(c, p, cr)
 	case MethodNone:
 		err = checkNone(p)
+	case MethodPrivateKeyJWT:
+		err = s.checkPrivateKeyJWT(ctx, tenant, c, p, cr, audiences)
+	case MethodSecretJWT:
+		err = errors.New("registered client_secret_jwt, which the token endpoint does not verify yet")
 	default:
 		err = fmt.Errorf("the token endpoint cannot verify token_endpoint_auth_method %s", method)
+	}
+	var answer *engine.Error
+	if errors.As(err, &answer) {
+		return nil, err
 	}
 	if err != nil {
 		return nil, errAuthFailed(fmt.Errorf("client %q: %w", id, err))
@@ -145,8 +155,8 @@ func (s *Server) authenticate(ctx context.Context, tenant string, cr *Credential
 }
 
 // verifiable are the token_endpoint_auth_method values this server can
-// verify.
-var verifiable = []string{MethodSecretBasic, MethodSecretPost, MethodNone}
+// verify; private_key_jwt only with Config.Assertions (see AuthMethods).
+var verifiable = []string{MethodSecretBasic, MethodSecretPost, MethodNone, MethodPrivateKeyJWT}
 
 // AuthMethods returns those of a tenant's token_endpoint_auth_method
 // values that the token endpoint can verify, in the order given: what
@@ -154,6 +164,9 @@ var verifiable = []string{MethodSecretBasic, MethodSecretPost, MethodNone}
 func (s *Server) AuthMethods(tenantMethods []string) []string {
 	var out []string
 	for _, m := range tenantMethods {
+		if m == MethodPrivateKeyJWT && s.assertions == nil {
+			continue
+		}
 		if slices.Contains(verifiable, m) {
 			out = append(out, m)
 		}
@@ -164,11 +177,11 @@ func (s *Server) AuthMethods(tenantMethods []string) []string {
 // methodAllowed refuses a client whose registered method the tenant no
 // longer supports.
 func (s *Server) methodAllowed(tenant, method string) error {
-	caps, err := s.reg.Capabilities(tenant)
+	ok, err := s.reg.SupportsAuthMethod(tenant, method)
 	if err != nil {
 		return err
 	}
-	if !slices.Contains(caps.TokenEndpointAuthMethodsSupported, method) {
+	if !ok {
 		return errAuthFailed(fmt.Errorf("the tenant no longer supports the client's token_endpoint_auth_method %s", method))
 	}
 	return nil

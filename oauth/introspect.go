@@ -87,14 +87,14 @@ func confirmation(thumbprint string) *cnf {
 // its own tokens, and the tenant's resource servers every token of the
 // tenant; to anyone else, as for an unknown, expired or revoked token,
 // the answer is inactive.
-func (s *Server) Introspect(ctx context.Context, req IntrospectRequest) (*Introspection, error) {
+func (s *Server) Introspect(ctx context.Context, req IntrospectRequest) (in *Introspection, err error) {
+	defer func() { s.observed(req.Tenant, EndpointIntrospect, "", err) }()
 	settings, err := s.reg.Settings(req.Tenant)
 	if err != nil {
 		return nil, err
 	}
-	who, err := s.authenticate(ctx, req.Tenant, &req.Credentials, []string{req.Issuer, req.Endpoint})
+	who, err := s.authorize(ctx, req.Tenant, settings, &req.Credentials, req.Endpoints, req.Request)
 	if err != nil {
-		s.authFailed(ctx, req.Tenant, &req.Credentials, req.Request, err)
 		return nil, err
 	}
 	if who.method == MethodNone {
@@ -147,4 +147,15 @@ func (s *Server) lookup(ctx context.Context, tenant, token string) (*Token, erro
 		return nil, nil
 	}
 	return t, nil
+}
+
+// ClientOf returns the client a live access token of the tenant was
+// issued to, or "" when the token is not one: what RFC 7592 management
+// with client credentials (registration_management_auth) needs to know.
+func (s *Server) ClientOf(ctx context.Context, tenant, token string) (string, error) {
+	t, err := s.lookup(ctx, tenant, token)
+	if err != nil || t == nil {
+		return "", err
+	}
+	return t.ClientID, nil
 }

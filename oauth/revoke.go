@@ -24,10 +24,14 @@ type RevokeRequest struct {
 // tokens: another client's is refused with unauthorized_client and stays
 // active (RFC 7009 §2.1); an unknown, invalid or already inactive token
 // is a success (§2.2).
-func (s *Server) Revoke(ctx context.Context, req RevokeRequest) error {
-	who, err := s.authenticate(ctx, req.Tenant, &req.Credentials, []string{req.Issuer, req.Endpoint})
+func (s *Server) Revoke(ctx context.Context, req RevokeRequest) (err error) {
+	defer func() { s.observed(req.Tenant, EndpointRevoke, "", err) }()
+	settings, err := s.reg.Settings(req.Tenant)
 	if err != nil {
-		s.authFailed(ctx, req.Tenant, &req.Credentials, req.Request, err)
+		return err
+	}
+	who, err := s.authorize(ctx, req.Tenant, settings, &req.Credentials, req.Endpoints, req.Request)
+	if err != nil {
 		return err
 	}
 	if req.Token == "" {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/internal/seal"
+	"github.com/registrar-dev/registrar/jose"
 )
 
 // Config configures a Server. The zero value of each optional field means
@@ -24,6 +25,9 @@ type Config struct {
 	Clients engine.Store
 	// Store keeps token records and marks. Required.
 	Store Store
+	// Limiter keeps the budgets of token_rate_limit and client_lockout,
+	// shared by every replica. Default nil: neither is enforced.
+	Limiter engine.Limiter
 	// AuditLog keeps the audit events of failed authentications and
 	// revocations. Default nil: events are only logged.
 	AuditLog engine.AuditLog
@@ -39,6 +43,10 @@ type Config struct {
 	// rotation may make it sign; at least KeyCacheTTL + JWKSMaxAge.
 	// Default DefaultKeyPublicationLead.
 	KeyPublicationLead time.Duration
+	// Observe, when set, is told the outcome of every request to the
+	// three endpoints, for metrics. It must be quick and safe for
+	// concurrent use. Default: none.
+	Observe func(Outcome)
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// Rand is the source of tokens and token IDs; it must be safe for
@@ -47,6 +55,10 @@ type Config struct {
 	// Logger receives what an operator should know. Default
 	// slog.Default().
 	Logger *slog.Logger
+
+	// Assertions verifies the client assertions of private_key_jwt.
+	// Default nil: private_key_jwt is neither verified nor advertised.
+	Assertions *jose.Assertions
 }
 
 // Server is the authorization server of every tenant the Registrar
@@ -56,6 +68,8 @@ type Server struct {
 	clients  engine.Store
 	store    Store
 	auditLog engine.AuditLog
+	limiter  engine.Limiter
+	observe  func(Outcome)
 	now      func() time.Time
 	rand     io.Reader
 	log      *slog.Logger
@@ -64,6 +78,9 @@ type Server struct {
 	rings       rings
 	keyCacheTTL time.Duration
 	keyLead     time.Duration
+
+	// assertions is Config.Assertions.
+	assertions *jose.Assertions
 }
 
 // New checks cfg and returns a Server.
@@ -77,13 +94,14 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("oauth: Config.Store is required")
 	}
 	s := &Server{
-		reg: cfg.Registrar, clients: cfg.Clients, store: cfg.Store, auditLog: cfg.AuditLog,
+		reg: cfg.Registrar, clients: cfg.Clients, store: cfg.Store, auditLog: cfg.AuditLog, limiter: cfg.Limiter, observe: cfg.Observe,
 		now: cfg.Now, rand: cfg.Rand, log: cfg.Logger,
 		kek: cfg.KeyEncryption, keyCacheTTL: cmp.Or(cfg.KeyCacheTTL, DefaultKeyCacheTTL), keyLead: cmp.Or(cfg.KeyPublicationLead, DefaultKeyPublicationLead),
 	}
 	if s.keyCacheTTL < 0 || s.keyLead < s.keyCacheTTL+JWKSMaxAge {
 		return nil, fmt.Errorf("oauth: KeyPublicationLead %s must be at least KeyCacheTTL %s + JWKSMaxAge %s, so that resource servers have a key before it signs", s.keyLead, s.keyCacheTTL, JWKSMaxAge)
 	}
+	s.assertions = cfg.Assertions
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -109,6 +127,36 @@ type Endpoints struct {
 type RequestFacts struct {
 	// RemoteIP is the client's IP address as the server saw it.
 	RemoteIP string
+}
+
+// The endpoints, as Outcome names them.
+const (
+	EndpointToken      = "token"
+	EndpointIntrospect = "introspect"
+	EndpointRevoke     = "revoke"
+)
+
+// Outcome is how one request to an endpoint ended, for metrics.
+type Outcome struct {
+	Tenant   string
+	Endpoint string
+	// Code is the error the request was answered with; "" for success.
+	Code engine.ErrorCode
+	// Format is the access token format issued, for a successful token
+	// request; "" otherwise.
+	Format engine.AccessTokenFormat
+}
+
+// observed reports a request's outcome to Config.Observe.
+func (s *Server) observed(tenant, endpoint string, format engine.AccessTokenFormat, err error) {
+	if s.observe == nil {
+		return
+	}
+	o := Outcome{Tenant: tenant, Endpoint: endpoint, Format: format}
+	if err != nil {
+		o.Code, o.Format = engine.AsError(err).Code, ""
+	}
+	s.observe(o)
 }
 
 // storeError turns a store failure into the error the client sees: a

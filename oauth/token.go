@@ -51,7 +51,9 @@ type grant struct {
 
 // Token serves the token endpoint: it authenticates the client, checks
 // the grant, decides scope and audience, and issues an access token.
-func (s *Server) Token(ctx context.Context, req TokenRequest) (*TokenResponse, error) {
+func (s *Server) Token(ctx context.Context, req TokenRequest) (resp *TokenResponse, err error) {
+	var format engine.AccessTokenFormat
+	defer func() { s.observed(req.Tenant, EndpointToken, format, err) }()
 	settings, err := s.reg.Settings(req.Tenant)
 	if err != nil {
 		return nil, err
@@ -59,9 +61,8 @@ func (s *Server) Token(ctx context.Context, req TokenRequest) (*TokenResponse, e
 	if err := checkGrantType(req.GrantType); err != nil {
 		return nil, err
 	}
-	who, err := s.authenticate(ctx, req.Tenant, &req.Credentials, []string{req.Issuer, req.Endpoint})
+	who, err := s.authorize(ctx, req.Tenant, settings, &req.Credentials, req.Endpoints, req.Request)
 	if err != nil {
-		s.authFailed(ctx, req.Tenant, &req.Credentials, req.Request, err)
 		return nil, err
 	}
 	c := who.client
@@ -75,6 +76,7 @@ func (s *Server) Token(ctx context.Context, req TokenRequest) (*TokenResponse, e
 	if err != nil {
 		return nil, err
 	}
+	format = settings.AccessTokens().Format
 	return s.issue(ctx, req, settings, who, g)
 }
 
@@ -237,7 +239,7 @@ func (s *Server) authFailed(ctx context.Context, tenant string, cr *Credentials,
 	if !errors.As(err, &e) || e.Code != engine.CodeInvalidClient {
 		return
 	}
-	_, id, _ := cr.method()
+	id := cr.claimedID()
 	detail := "client authentication failed"
 	if e.Err != nil {
 		detail = e.Err.Error()

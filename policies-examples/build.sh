@@ -114,9 +114,12 @@ build_assemblyscript() { # entry out
   check_toolchain asc
   [[ -x "$asc" ]] || (cd "$repo/sdk/assemblyscript" && npm ci --no-audit --no-fund --silent)
   # From the repository's root, so that the paths compiled into abort
-  # messages are the same wherever the repository is.
+  # messages are the same wherever the repository is. Examples import the
+  # SDK by its package name, as a policy outside the repository does after
+  # npm install; policies-examples/node_modules links the name to
+  # sdk/assemblyscript, and --path names that folder to asc.
   (cd "$repo" && "$asc" "${1#"$repo"/}" -o "${2#"$repo"/}" -O3 --runtime minimal \
-    --use abort=sdk/assemblyscript/assembly/abort/abort)
+    --path policies-examples/node_modules --use abort=~lib/@registrar-dev/registrar-sdk/assembly/abort/abort)
 }
 
 build_wat() { # source out

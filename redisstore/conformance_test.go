@@ -10,6 +10,8 @@ import (
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/engine/storetest"
 	"github.com/registrar-dev/registrar/internal/redistest"
+	"github.com/registrar-dev/registrar/oauth"
+	oauthstoretest "github.com/registrar-dev/registrar/oauth/storetest"
 	"github.com/registrar-dev/registrar/redisstore"
 )
 
@@ -36,6 +38,17 @@ func TestConformance(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t, redistest.Options{})
 	storetest.Run(t, func(t *testing.T) engine.Store {
+		return newStore(t, newClient(t, srv.Addr))
+	})
+}
+
+// TestOAuthStoreConformance runs the oauth.Store conformance suite against
+// one redis-server. Its DeleteTenant subtest runs too, as a Store is an
+// engine.Store as well.
+func TestOAuthStoreConformance(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, redistest.Options{})
+	oauthstoretest.Run(t, func(t *testing.T) oauth.Store {
 		return newStore(t, newClient(t, srv.Addr))
 	})
 }
@@ -139,6 +152,11 @@ func TestCluster(t *testing.T) {
 				t.Fatal(err)
 			}
 			return s
+		})
+	})
+	t.Run("OAuthStore", func(t *testing.T) {
+		oauthstoretest.Run(t, func(t *testing.T) oauth.Store {
+			return newStore(t, newClient(t, c.Addrs...))
 		})
 	})
 

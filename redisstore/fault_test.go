@@ -13,6 +13,7 @@ import (
 
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/internal/redistest"
+	"github.com/registrar-dev/registrar/oauth"
 	"github.com/registrar-dev/registrar/redisstore"
 )
 
@@ -175,6 +176,15 @@ func TestRedisHangs(t *testing.T) {
 			return s.PutReplicaStatus(ctx, &engine.ReplicaStatus{Replica: "r"}, time.Minute)
 		},
 		"ReplicaStatuses": func() error { _, err := s.ReplicaStatuses(ctx); return err },
+		"PutToken": func() error {
+			return s.PutToken(ctx, &oauth.Token{Tenant: "acme", Digest: "x", ExpiresAt: time.Now().Add(time.Hour)})
+		},
+		"Token":       func() error { _, err := s.Token(ctx, "acme", "x"); return err },
+		"DeleteToken": func() error { return s.DeleteToken(ctx, "acme", "x") },
+		"Mark":        func() error { _, err := s.Mark(ctx, "acme", "x", time.Now().Add(time.Hour)); return err },
+		"Marked":      func() error { _, err := s.Marked(ctx, "acme", "x"); return err },
+		"KeyRing":     func() error { _, err := s.KeyRing(ctx, "acme"); return err },
+		"PutKeyRing":  func() error { return s.PutKeyRing(ctx, &oauth.KeyRing{Tenant: "acme"}, 0) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -170,7 +170,7 @@ func TestRetriedPolicyUpdate(t *testing.T) {
 		t.Fatal(err)
 	}
 	ks := []string{k.policy("audit"), k.policyBlobs("audit"), k.policies(), k.tombstone()}
-	args := []any{oldRaw, "1", data, "audit", engine.DefaultMaxTenantPolicies}
+	args := []any{oldRaw, "1", data, "audit", s.limits.MaxPolicies}
 	for _, d := range dropped {
 		args = append(args, d)
 	}
@@ -390,7 +390,7 @@ func TestPolicyTenantUnindexRecheck(t *testing.T) {
 	setPolicy(t, s, tenant, "a", putModule(t, s, tenant, "a", "v1"))
 	raw := rdb.Get(ctx, k.policy("a")).Val()
 	ks := []string{k.policy("a"), k.policyBlobs("a"), k.policies(), k.tombstone()}
-	if status, err := updatePolicy.Run(ctx, rdb, ks, raw, "1", "", "a", engine.DefaultMaxTenantPolicies).Text(); err != nil || status != "EMPTY" {
+	if status, err := updatePolicy.Run(ctx, rdb, ks, raw, "1", "", "a", s.limits.MaxPolicies).Text(); err != nil || status != "EMPTY" {
 		t.Fatalf("removing the only policy = %q, %v; want EMPTY", status, err)
 	}
 	setPolicy(t, s, tenant, "b", putModule(t, s, tenant, "b", "v1"))

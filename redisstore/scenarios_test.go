@@ -54,6 +54,8 @@ var scenarios = []struct {
 	{"DeletePolicyBatches", testDeletePolicyBatches},
 	{"PolicyTenantIndexRace", testPolicyTenantIndexRace},
 	{"PolicyChangesInOrder", testPolicyChangesInOrder},
+	{"OAuthKeys", testOAuthKeys},
+	{"SigningKeys", testSigningKeys},
 }
 
 // TestScenarios runs the scenarios, each against a redis-server of its own.

@@ -1,7 +1,8 @@
 // Package redisstore owns the Redis [engine.Store], [engine.AuditLog],
-// [engine.Limiter] and [engine.PolicyStore]: clients, initial access
-// tokens, tenant records, tenant admin tokens, audit events, rate-limit
-// budgets and uploaded policy modules kept in Redis (a single server, Redis
+// [engine.Limiter], [engine.PolicyStore] and [oauth.Store]: clients,
+// initial access tokens, tenant records, tenant admin tokens, audit events,
+// rate-limit budgets, uploaded policy modules, and the token endpoint's
+// access token records and marks kept in Redis (a single server, Redis
 // Cluster, or a Sentinel-managed primary), shared by any number of
 // Registrar replicas, which also exchange policy changes and their status
 // through it. [Open] connects from a URL (redis://, rediss://, unix://,
@@ -56,6 +57,23 @@
 //	P:{T}:rate:<key>                string  a rate-limit budget: its theoretical
 //	                                        arrival time in Unix µs; expires when
 //	                                        the bucket is full again
+//	P:{T}:at:<digest>               string  an access token's record: oauth.Token
+//	                                        as compact JSON without its tenant and
+//	                                        digest (the key names them); <digest>
+//	                                        is the token's SHA-256; PEXPIREAT at
+//	                                        its ExpiresAt
+//	P:{T}:mark:<key>                string  a mark (a used assertion ID, a revoked
+//	                                        JWT ID): "1"; PEXPIREAT at its time.
+//	                                        <key> is free text: after the tag, its
+//	                                        braces cannot move the key's slot, and
+//	                                        the words "at:" and "mark:" before the
+//	                                        free text keep the two types apart
+//	P:{T}:signing-keys              hash    the tenant's access token signing keys:
+//	                                        "rev" (the revision, for the
+//	                                        compare-and-set of PutKeyRing) and
+//	                                        "ring" (oauth.KeyRing as JSON; private
+//	                                        keys sealed under the key-encryption
+//	                                        key, never in the clear); no expiry
 //	P:{~<hex>}:rate:<key>           string  the budget of a tenant string that is
 //	                                        no tenant name (never the engine's)
 //	P:{T}:policy:<name>             string  an uploaded policy's record:
@@ -83,9 +101,15 @@
 //
 // # Atomicity
 //
-// Each write is one Lua script (EVALSHA), so it happens completely or not at
-// all and no other command runs between its reads and its writes:
-// registration checks the tenant's tombstone, checks that the initial
+// Each write is one Lua script (EVALSHA) or one command, so it happens
+// completely or not at all and no other command runs between its reads and
+// its writes. The token endpoint's writes are single commands, one round
+// trip each: PutToken and Mark are SET NX PXAT (Redis 6.2 or later), which
+// writes only if the key is absent (no live record or mark) and sets its
+// expiry in the same step; a time already past writes nothing. PutKeyRing
+// is one script that writes the ring only if its revision is still the one
+// the caller read, and not while the tenant's tombstone exists. In one
+// script, registration checks the tenant's tombstone, checks that the initial
 // access token is live and has uses left, that the ID is free (unless
 // replacing) and that the tenant is under its quota, counts the use, writes
 // the client with its expiry and updates the indexes in one step.
@@ -114,13 +138,20 @@
 //
 // DeleteTenant sets the tombstone to "deleting", then removes the tenant's
 // records and indexes in batches of deleteBatch records, one script each,
-// uploaded policies last, each with all its bytes, then removes the record
+// uploaded policies last, each with all its bytes; then the access tokens
+// and marks, which no index lists: it SCANs the keys of the node holding
+// the tenant's slot for the tenant's prefix, scanCount at a time, and
+// UNLINKs those it finds, a step per batch; then the signing key ring;
+// then it removes the record
 // and turns the tombstone into "deleted" with an expiry of
 // engine.TombstoneTTL, then takes the name out of the tenant index and the
 // policy tenant index. Each step can be repeated, so a call that failed
 // part way is resumed by the next. The audit stream stays; rate-limit
 // budgets expire by themselves. While the tombstone exists, PutPolicyBlob
 // and an UpdatePolicy that writes a record fail with engine.ErrNoTenant.
+// PutToken and Mark, one command each, do not read the tombstone: one
+// that runs while the scan does may leave a record or mark that lives
+// until its time (the token is inactive anyway, as its client is gone).
 //
 // # Policy changes and replica status
 //
@@ -185,8 +216,8 @@ type Config struct {
 	PolicyLimits engine.PolicyLimits
 }
 
-// Store is an engine.Store, engine.AuditLog, engine.Limiter and
-// engine.PolicyStore over a Redis client. It is safe for concurrent
+// Store is an engine.Store, engine.AuditLog, engine.Limiter,
+// engine.PolicyStore and oauth.Store over a Redis client. It is safe for concurrent
 // use, and so are several Stores (in one process or many) over one Redis.
 // A Store from New does not own the client: the caller closes it; one from
 // Open owns its client, and Close closes it.
@@ -313,6 +344,16 @@ func (k keys) tombstone() string       { return k.base + "tombstone" }
 func (k keys) audit() string           { return k.base + "audit" }
 func (k keys) rate(key string) string  { return k.base + "rate:" + key }
 func (k keys) tenantIndex() string     { return k.base + "tenants" }
+
+// accessToken is the key of an access token's record, mark that of a
+// mark: each type's fixed word before the free text keeps keys of one type
+// from colliding with another's, and the text, after the tag, cannot
+// change the hash slot.
+func (k keys) accessToken(digest string) string { return k.base + "at:" + digest }
+func (k keys) mark(key string) string           { return k.base + "mark:" + key }
+
+// keyRing is the key of the tenant's signing key ring.
+func (k keys) keyRing() string { return k.base + "signing-keys" }
 
 // tokenFilter is the suffix, after "clients:", of the filter index of the
 // clients that a token admitted.

@@ -1,6 +1,6 @@
 // Command registrar is the Registrar binary: the Dynamic Client
-// Registration provider (registrar serve), the client side of registration
-// (registrar register), the policy author's tools (registrar policy run,
+// Registration provider (registrar serve), the client side (registrar
+// register, registrar token), the policy author's tools (registrar policy run,
 // test, inspect) and the operator's commands over the admin API (tenants,
 // initial access tokens, clients, policies, admin tokens, audit). Run
 // "registrar --help" for usage.
@@ -139,7 +139,7 @@ Exit codes: 0 success; 1 an error; 2 a mistake in the command line;
 	}
 	add("run", serveCmd(e), configCmd(e), versionCmd(e))
 	add("admin", tenantCmd(e), iatCmd(e), clientCmd(e), policyCmd(e), adminTokenCmd(e), keysCmd(e), auditCmd(e))
-	add("client", registerCmd(e))
+	add("client", registerCmd(e), tokenCmd(e))
 	root.SetHelpCommandGroupID("run")
 	root.SetCompletionCommandGroupID("run")
 	return root

@@ -24,6 +24,7 @@ import (
 	"github.com/registrar-dev/registrar/internal/httpio"
 	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/metrics"
+	"github.com/registrar-dev/registrar/oauth"
 	"github.com/registrar-dev/registrar/plugins"
 )
 
@@ -38,6 +39,7 @@ type serveConfig struct {
 	kekFile, kekText string
 	logLevel         string
 	trustedProxies   string
+	fetchAllowHosts  string
 	// The numbers and durations as given, and as parsed by check.
 	maxBodyS, shutdownTimeoutS, tenantRefreshS string
 	maxBody                                    int64
@@ -76,6 +78,7 @@ from --key-encryption-key-file or REGISTRAR_KEY_ENCRYPTION_KEY.`,
 	str(&c.kekFile, "key-encryption-key-file", "REGISTRAR_KEY_ENCRYPTION_KEY_FILE", "", "file of key-encryption keys (kid:base64 lines, the first seals) for the tenants' signing keys; or set REGISTRAR_KEY_ENCRYPTION_KEY")
 	str(&c.logLevel, "log-level", "REGISTRAR_LOG_LEVEL", "info", "log level: debug, info, warn or error")
 	str(&c.trustedProxies, "trusted-proxies", "REGISTRAR_TRUSTED_PROXIES", "", "comma-separated IP addresses and CIDR prefixes of reverse proxies whose X-Forwarded-For is believed")
+	str(&c.fetchAllowHosts, "fetch-allow-hosts", "REGISTRAR_FETCH_ALLOW_HOSTS", "", "comma-separated host[:port] exempt from the outbound fetch guard (plain http and any address allowed), for tests and internal key servers")
 	str(&c.tenantRefreshS, "tenant-refresh", "REGISTRAR_TENANT_REFRESH", "1s", "how often tenants created through the admin API of any replica are loaded from the store")
 	str(&c.maxBodyS, "max-body-bytes", "REGISTRAR_MAX_BODY_BYTES", strconv.Itoa(httpapi.DefaultMaxBodyBytes), "request body limit in bytes")
 	str(&c.shutdownTimeoutS, "shutdown-timeout", "REGISTRAR_SHUTDOWN_TIMEOUT", "30s", "how long SIGTERM waits for requests in flight")
@@ -130,6 +133,7 @@ type server struct {
 	metrics  *metrics.Metrics
 	modules  *plugins.Host
 	reg      *engine.Registrar
+	tokens   *oauth.Server
 	servers  []*http.Server
 	// stopBackground stops what runBackground started.
 	stopBackground context.CancelFunc
@@ -139,6 +143,10 @@ type server struct {
 
 	// closers release what the steps opened, in reverse order.
 	closers []func()
+
+	// assertions verifies client assertions, reading jwks_uri through
+	// the guarded fetch client (openFetcher).
+	assertions *jose.Assertions
 }
 
 // serve runs the provider until ctx ends.
@@ -149,7 +157,7 @@ func serve(ctx context.Context, c *serveConfig, e env) error {
 			s.closers[i]()
 		}
 	}()
-	steps := []func(context.Context) error{s.configure, s.listen, s.openStore, s.openModules, s.openEngine, s.openHandlers}
+	steps := []func(context.Context) error{s.configure, s.openFetcher, s.listen, s.openStore, s.openModules, s.openEngine, s.openTokens, s.openHandlers}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return err
@@ -269,6 +277,24 @@ func (s *server) openEngine(ctx context.Context) error {
 	return nil
 }
 
+// openTokens builds the tenants' authorization server (docs/tokens.md).
+func (s *server) openTokens(context.Context) error {
+	m := s.metrics
+	tokens, err := oauth.New(oauth.Config{
+		Registrar: s.reg, Clients: m.Store(s.store), Store: s.store,
+		AuditLog: m.AuditLog(s.store), Limiter: m.Limiter(s.store), Assertions: s.assertions,
+		Observe: func(o oauth.Outcome) {
+			m.ObserveOAuth(metrics.OAuthRequest{Tenant: o.Tenant, Endpoint: o.Endpoint, Code: o.Code, Format: string(o.Format)})
+		},
+		Logger: s.log,
+	})
+	if err != nil {
+		return err
+	}
+	s.tokens = tokens
+	return nil
+}
+
 // openHandlers builds both listeners' handlers and servers. Admin answers
 // may wait for a policy module to compile and pass its self-tests: they
 // get more time than public ones. /metrics is on both listeners, so that a
@@ -283,7 +309,7 @@ func (s *server) openHandlers(context.Context) error {
 		fmt.Fprintf(s.e.stdout, "admin token (shown once; set REGISTRAR_ADMIN_TOKEN to choose your own): %s\n", c.adminToken)
 	}
 	public, err := httpapi.New(httpapi.Config{
-		Registrar: s.reg, Issuer: c.issuer, MaxBodyBytes: c.maxBody, TrustedProxies: s.trusted,
+		Registrar: s.reg, Tokens: s.tokens, Issuer: c.issuer, MaxBodyBytes: c.maxBody, TrustedProxies: s.trusted,
 		Middleware: metrics.Route, Metrics: s.metrics.Handler(), PoliciesReady: s.modules.Ready, Logger: s.log,
 	})
 	if err != nil {

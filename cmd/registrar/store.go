@@ -9,6 +9,7 @@ import (
 
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/memstore"
+	"github.com/registrar-dev/registrar/oauth"
 	"github.com/registrar-dev/registrar/redisstore"
 )
 
@@ -24,6 +25,7 @@ type backend interface {
 	engine.AuditLog
 	engine.Limiter
 	engine.PolicyStore
+	oauth.Store
 }
 
 var (

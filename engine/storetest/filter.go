@@ -284,10 +284,34 @@ func testHistory(t *testing.T, s engine.Store) {
 
 // testTokenListing pages through a tenant's initial access tokens.
 func testTokenListing(t *testing.T, s engine.Store) {
-	ctx := t.Context()
 	tenant := newTenant()
 	const ttl = 300 * time.Millisecond
 	soon := now().Add(ttl)
+	tokens, want := seedListedTokens(t, s, tenant)
+	expiring := seedUnlistedTokens(t, s, tenant, want, soon)
+
+	if time.Until(soon) > ttl/3 {
+		all := slices.Sorted(slices.Values(append(slices.Clone(want), expiring...)))
+		if got := listTokenIDs(t, s, tenant, 100); !slices.Equal(got, all) && time.Until(soon) > 0 {
+			t.Errorf("InitialAccessTokens before the expiry = %q, want %q", got, all)
+		}
+	} else {
+		t.Logf("the test was too slow to list the tokens before they expire")
+	}
+	eventually(t, "expiring tokens disappear", func() bool {
+		_, err := s.InitialAccessToken(t.Context(), tenant, expiring[0])
+		if err != nil && !errors.Is(err, engine.ErrNotFound) {
+			t.Fatalf("InitialAccessToken: %v", err)
+		}
+		return err != nil
+	})
+	checkTokenPages(t, s, tenant, tokens, want)
+}
+
+// seedListedTokens creates the tokens that testTokenListing lists: nine,
+// some with a long expiry, the first used once. It returns them by ID, and
+// their IDs in order.
+func seedListedTokens(t *testing.T, s engine.Store, tenant string) (map[string]*engine.InitialAccessToken, []string) {
 	tokens := map[string]*engine.InitialAccessToken{}
 	var want []string
 	for i := range 9 {
@@ -304,14 +328,19 @@ func testTokenListing(t *testing.T, s engine.Store) {
 	// Used tokens are listed with their uses.
 	mustCreateClient(t, s, issuedClient(tenant, "issued", want[0]))
 	tokens[want[0]].Uses = 1
-	// Expired and expiring tokens, and the neighbours' tokens, are not
-	// listed.
+	return tokens, want
+}
+
+// seedUnlistedTokens creates the tokens that testTokenListing must not list
+// once they are gone: an expired one, four expiring at soon (returned), a
+// deleted one, and the neighbouring tenants' tokens with the same IDs.
+func seedUnlistedTokens(t *testing.T, s engine.Store, tenant string, want []string, soon time.Time) (expiring []string) {
+	ctx := t.Context()
 	expired := newToken(tenant, engine.HashToken("expired"), 0)
 	expired.ExpiresAt = now().Add(-time.Minute)
 	if err := s.CreateInitialAccessToken(ctx, expired); err != nil {
 		t.Fatalf("CreateInitialAccessToken of an expired token: %v", err)
 	}
-	var expiring []string
 	for i := range 4 {
 		tok := newToken(tenant, engine.HashToken(fmt.Sprint("expiring ", i)), 0)
 		tok.ExpiresAt = soon
@@ -328,22 +357,13 @@ func testTokenListing(t *testing.T, s engine.Store) {
 	if err := s.DeleteInitialAccessToken(ctx, tenant, deleted.ID); err != nil {
 		t.Fatalf("DeleteInitialAccessToken: %v", err)
 	}
+	return expiring
+}
 
-	if time.Until(soon) > ttl/3 {
-		all := slices.Sorted(slices.Values(append(slices.Clone(want), expiring...)))
-		if got := listTokenIDs(t, s, tenant, 100); !slices.Equal(got, all) && time.Until(soon) > 0 {
-			t.Errorf("InitialAccessTokens before the expiry = %q, want %q", got, all)
-		}
-	} else {
-		t.Logf("the test was too slow to list the tokens before they expire")
-	}
-	eventually(t, "expiring tokens disappear", func() bool {
-		_, err := s.InitialAccessToken(ctx, tenant, expiring[0])
-		if err != nil && !errors.Is(err, engine.ErrNotFound) {
-			t.Fatalf("InitialAccessToken: %v", err)
-		}
-		return err != nil
-	})
+// checkTokenPages pages through the listed tokens with every limit, checks
+// their contents and that they are copies, then the cursors.
+func checkTokenPages(t *testing.T, s engine.Store, tenant string, tokens map[string]*engine.InitialAccessToken, want []string) {
+	ctx := t.Context()
 	for limit := 1; limit <= len(want)+1; limit++ {
 		if got := listTokenIDs(t, s, tenant, limit); !slices.Equal(got, want) {
 			t.Errorf("InitialAccessTokens with limit %d = %q, want %q", limit, got, want)
@@ -358,9 +378,15 @@ func testTokenListing(t *testing.T, s engine.Store) {
 		scribbleToken(tok)
 	}
 	checkToken(t, "token after changing what InitialAccessTokens returned", mustToken(t, s, tenant, want[0]), tokens[want[0]])
+	checkTokenCursors(t, s, tenant, want)
+}
 
+// checkTokenCursors pages from cursors that name no token, the last token,
+// and an unknown tenant.
+func checkTokenCursors(t *testing.T, s engine.Store, tenant string, want []string) {
+	ctx := t.Context()
 	// The cursor need not name a token.
-	page, next, err = s.InitialAccessTokens(ctx, tenant, want[4]+"0", 2)
+	page, next, err := s.InitialAccessTokens(ctx, tenant, want[4]+"0", 2)
 	if err != nil || len(page) != 2 || page[0].ID != want[5] || page[1].ID != want[6] || next != want[6] {
 		t.Errorf("InitialAccessTokens after a made-up cursor = %d tokens, next %q, %v; want %s, %s and a cursor", len(page), next, err, want[5], want[6])
 	}

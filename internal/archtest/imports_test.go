@@ -65,6 +65,7 @@ func TestDependenciesStayInTheirPackage(t *testing.T) {
 	rules := []struct{ dep, owner string }{
 		{"github.com/redis/go-redis", module + "/redisstore"},
 		{"github.com/tetratelabs/wazero", module + "/plugins"},
+		{"github.com/lestrrat-go/jwx", module + "/jose"},
 	}
 	for _, p := range pkgs {
 		if !within(p.path, module) {
@@ -257,7 +258,8 @@ func TestStandardLibraryOnly(t *testing.T) {
 
 // TestTestkitIsForTests: internal/testkit, the harness tests share, is
 // imported by no package of the build (tests are not part of it) and
-// imports the standard library alone, and internal/redistest.
+// imports the standard library alone, and internal/redistest; jose/josetest
+// (test keys and JWTs) is imported by no package of the build either.
 func TestTestkitIsForTests(t *testing.T) {
 	pkgs := listPackages(t)
 	kit := module + "/internal/testkit"
@@ -267,6 +269,12 @@ func TestTestkitIsForTests(t *testing.T) {
 	for _, p := range pkgs {
 		if p.path != kit && slices.Contains(p.imports, kit) {
 			t.Errorf("%s imports %s, which is for tests", p.path, kit)
+		}
+	}
+	josetest := module + "/jose/josetest"
+	for _, p := range pkgs {
+		if slices.Contains(p.imports, josetest) {
+			t.Errorf("%s imports %s, which is for tests", p.path, josetest)
 		}
 	}
 	for _, imp := range pkgs[kit].imports {

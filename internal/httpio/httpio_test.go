@@ -34,6 +34,15 @@ func TestStatusTable(t *testing.T) {
 		engine.CodePreconditionFailed:          412,
 		CodeMethodNotAllowed:                   405,
 		CodeRequestTooLarge:                    413,
+		// RFC 6749 §5.2: invalid_client may be 401, the others are 400;
+		// RFC 8707 §2 and RFC 7009 §2.2.1 likewise.
+		engine.CodeInvalidClient:        401,
+		engine.CodeInvalidGrant:         400,
+		engine.CodeUnauthorizedClient:   400,
+		engine.CodeUnsupportedGrantType: 400,
+		engine.CodeInvalidScope:         400,
+		engine.CodeInvalidTarget:        400,
+		engine.CodeUnsupportedTokenType: 400,
 	}
 	for _, code := range append(engine.Codes, CodeMethodNotAllowed, CodeRequestTooLarge) {
 		if _, ok := statuses[code]; !ok {

@@ -31,6 +31,10 @@
 //
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o policy.wasm .
 //
+// Time, randomness and logging have one way each (sdk/ABI.md §3): the
+// input's Now, Random and Log. time.Now, crypto/rand and printing also
+// work in a module, through WASI, but are deprecated for policy code.
+//
 // Outside WebAssembly the package also builds, so that a policy's logic
 // can be tested with go test: Log writes to standard error and Random
 // reads crypto/rand.

@@ -24,6 +24,8 @@ const (
 
 // hostFunctions are the functions of the "registrar" import module, with
 // their types, so that imports can be checked before instantiation.
+// now_unix_ms is deprecated (sdk/ABI.md §3: the input's now is the time)
+// and kept so that modules that import it still load.
 var hostFunctions = map[string]struct{ params, results []api.ValueType }{
 	"log":         {[]api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, nil},
 	"now_unix_ms": {nil, []api.ValueType{api.ValueTypeI64}},

@@ -42,25 +42,21 @@ func parseConfig(raw []byte) (*config, error) {
 	if err != nil {
 		return nil, configError("must be a JSON object")
 	}
-	if obj.Has("auth_methods") {
-		if c.authMethods, err = obj.StringSlice("auth_methods"); err != nil || len(c.authMethods) == 0 {
-			return nil, configError("auth_methods must be a non-empty array of strings")
+	if c.authMethods, err = configList(obj, "auth_methods", c.authMethods, func(m string) string {
+		if m != "private_key_jwt" && m != "tls_client_auth" && m != "self_signed_tls_client_auth" {
+			return m + " is not a FAPI 2.0 client authentication method"
 		}
-		for _, m := range c.authMethods {
-			if m != "private_key_jwt" && m != "tls_client_auth" && m != "self_signed_tls_client_auth" {
-				return nil, configError("auth_methods: " + m + " is not a FAPI 2.0 client authentication method")
-			}
-		}
+		return ""
+	}); err != nil {
+		return nil, err
 	}
-	if obj.Has("algs") {
-		if c.algs, err = obj.StringSlice("algs"); err != nil || len(c.algs) == 0 {
-			return nil, configError("algs must be a non-empty array of strings")
+	if c.algs, err = configList(obj, "algs", c.algs, func(a string) string {
+		if a != "PS256" && a != "ES256" && a != "EdDSA" {
+			return a + " is not allowed by FAPI 2.0 (PS256, ES256, EdDSA)"
 		}
-		for _, a := range c.algs {
-			if a != "PS256" && a != "ES256" && a != "EdDSA" {
-				return nil, configError("algs: " + a + " is not allowed by FAPI 2.0 (PS256, ES256, EdDSA)")
-			}
-		}
+		return ""
+	}); err != nil {
+		return nil, err
 	}
 	if obj.Has("require_mtls_bound_tokens") {
 		if c.mtlsBound, err = obj.Bool("require_mtls_bound_tokens"); err != nil {
@@ -68,6 +64,25 @@ func parseConfig(raw []byte) (*config, error) {
 		}
 	}
 	return c, nil
+}
+
+// configList reads the configuration's list name: def if it is absent,
+// else a non-empty array of strings each of which check finds no fault
+// with (check returns the fault, or "").
+func configList(obj *registrar.Object, name string, def []string, check func(string) string) ([]string, error) {
+	if !obj.Has(name) {
+		return def, nil
+	}
+	list, err := obj.StringSlice(name)
+	if err != nil || len(list) == 0 {
+		return nil, configError(name + " must be a non-empty array of strings")
+	}
+	for _, v := range list {
+		if why := check(v); why != "" {
+			return nil, configError(name + ": " + why)
+		}
+	}
+	return list, nil
 }
 
 // configError is a broken configuration: the operator's mistake, which
@@ -96,103 +111,148 @@ func check(in *registrar.PolicyInput) (*registrar.PolicyOutput, error) {
 	if md == nil {
 		md = &registrar.Object{}
 	}
-	bad := func(format string, args ...string) error {
-		return registrar.Reject(registrar.InvalidClientMetadata, fill(format, args...))
-	}
-
-	// Client authentication.
-	method, err := md.String("token_endpoint_auth_method")
+	method, err := checkClientAuth(md, cfg)
 	if err != nil {
 		return nil, err
+	}
+	if err := checkAlgs(md, cfg); err != nil {
+		return nil, err
+	}
+	if err := checkKeys(md, method); err != nil {
+		return nil, err
+	}
+	if err := checkSenderConstrained(md, cfg); err != nil {
+		return nil, err
+	}
+	if err := checkCodeFlow(md); err != nil {
+		return nil, err
+	}
+	if err := checkHTTPS(md); err != nil {
+		return nil, err
+	}
+	return &registrar.PolicyOutput{Metadata: md}, nil
+}
+
+// bad rejects the metadata with a message filled from format and args.
+func bad(format string, args ...string) error {
+	return registrar.Reject(registrar.InvalidClientMetadata, fill(format, args...))
+}
+
+// checkClientAuth checks the client authentication method and its signing
+// algorithm, filling in the configured defaults, and returns the method.
+func checkClientAuth(md *registrar.Object, cfg *config) (string, error) {
+	method, err := md.String("token_endpoint_auth_method")
+	if err != nil {
+		return "", err
 	}
 	if method == "" {
 		method = cfg.authMethods[0]
 		md.SetString("token_endpoint_auth_method", method)
 	}
 	if !slices.Contains(cfg.authMethods, method) {
-		return nil, bad("token_endpoint_auth_method %s is not allowed: use one of %s", method, strings.Join(cfg.authMethods, ", "))
+		return "", bad("token_endpoint_auth_method %s is not allowed: use one of %s", method, strings.Join(cfg.authMethods, ", "))
 	}
 	alg, err := md.String("token_endpoint_auth_signing_alg")
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	switch {
 	case method == "private_key_jwt" && alg == "":
 		md.SetString("token_endpoint_auth_signing_alg", cfg.algs[0])
 	case alg != "" && !slices.Contains(cfg.algs, alg):
-		return nil, bad("token_endpoint_auth_signing_alg %s is not allowed: use one of %s", alg, strings.Join(cfg.algs, ", "))
+		return "", bad("token_endpoint_auth_signing_alg %s is not allowed: use one of %s", alg, strings.Join(cfg.algs, ", "))
 	}
 	if method == "tls_client_auth" && !hasAny(md, "tls_client_auth_subject_dn", "tls_client_auth_san_dns", "tls_client_auth_san_uri", "tls_client_auth_san_ip", "tls_client_auth_san_email") {
-		return nil, bad("tls_client_auth needs the certificate's subject: tls_client_auth_subject_dn or a tls_client_auth_san_* member (RFC 8705 §2.1.2)")
+		return "", bad("tls_client_auth needs the certificate's subject: tls_client_auth_subject_dn or a tls_client_auth_san_* member (RFC 8705 §2.1.2)")
 	}
+	return method, nil
+}
+
+// checkAlgs checks the other members that name a signing algorithm.
+func checkAlgs(md *registrar.Object, cfg *config) error {
 	for _, name := range algMembers {
 		a, err := md.String(name)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if a != "" && !slices.Contains(cfg.algs, a) {
-			return nil, bad("%s %s is not allowed: use one of %s", name, a, strings.Join(cfg.algs, ", "))
+			return bad("%s %s is not allowed: use one of %s", name, a, strings.Join(cfg.algs, ", "))
 		}
 	}
+	return nil
+}
 
-	// Keys by reference only.
+// checkKeys allows keys by reference only.
+func checkKeys(md *registrar.Object, method string) error {
 	if md.Has("jwks") {
-		return nil, bad("jwks by value is not allowed: publish the keys at jwks_uri")
+		return bad("jwks by value is not allowed: publish the keys at jwks_uri")
 	}
 	if !md.Has("jwks_uri") && method != "tls_client_auth" {
-		return nil, bad("jwks_uri is required")
+		return bad("jwks_uri is required")
 	}
+	return nil
+}
 
-	// Sender-constrained tokens.
-	if cfg.mtlsBound {
-		bound, err := md.Bool("tls_client_certificate_bound_access_tokens")
-		if err != nil {
-			return nil, err
-		}
-		if md.Has("tls_client_certificate_bound_access_tokens") && !bound {
-			return nil, bad("tls_client_certificate_bound_access_tokens must be true")
-		}
-		md.SetBool("tls_client_certificate_bound_access_tokens", true)
+// checkSenderConstrained requires certificate-bound access tokens, if
+// configured.
+func checkSenderConstrained(md *registrar.Object, cfg *config) error {
+	if !cfg.mtlsBound {
+		return nil
 	}
+	bound, err := md.Bool("tls_client_certificate_bound_access_tokens")
+	if err != nil {
+		return err
+	}
+	if md.Has("tls_client_certificate_bound_access_tokens") && !bound {
+		return bad("tls_client_certificate_bound_access_tokens must be true")
+	}
+	md.SetBool("tls_client_certificate_bound_access_tokens", true)
+	return nil
+}
 
-	// The authorization code flow only.
+// checkCodeFlow allows the authorization code flow only.
+func checkCodeFlow(md *registrar.Object) error {
 	types, err := md.StringSlice("response_types")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, t := range types {
 		if t != "code" {
-			return nil, bad("response_types %s is not allowed: only code", t)
+			return bad("response_types %s is not allowed: only code", t)
 		}
 	}
 	grants, err := md.StringSlice("grant_types")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, g := range grants {
 		if g != "authorization_code" && g != "refresh_token" && g != "client_credentials" && g != "urn:openid:params:grant-type:ciba" {
-			return nil, bad("grant_types %s is not allowed", g)
+			return bad("grant_types %s is not allowed", g)
 		}
 	}
+	return nil
+}
 
-	// https everywhere.
+// checkHTTPS requires https in every URI: redirect URIs, the URI lists and
+// the single-URI members, language-tagged forms included.
+func checkHTTPS(md *registrar.Object) error {
 	uris, err := md.StringSlice("redirect_uris")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, u := range uris {
 		if !isHTTPS(u) {
-			return nil, registrar.Reject(registrar.InvalidRedirectURI, fill("redirect URI %s must use https", u))
+			return registrar.Reject(registrar.InvalidRedirectURI, fill("redirect URI %s must use https", u))
 		}
 	}
 	for _, list := range []string{"post_logout_redirect_uris", "request_uris"} {
 		uris, err := md.StringSlice(list)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, u := range uris {
 			if !isHTTPS(u) {
-				return nil, bad("%s: %s must use https", list, u)
+				return bad("%s: %s must use https", list, u)
 			}
 		}
 	}
@@ -203,13 +263,13 @@ func check(in *registrar.PolicyInput) (*registrar.PolicyOutput, error) {
 		}
 		u, err := md.String(name)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if u != "" && !isHTTPS(u) {
-			return nil, bad("%s %s must use https", name, u)
+			return bad("%s %s must use https", name, u)
 		}
 	}
-	return &registrar.PolicyOutput{Metadata: md}, nil
+	return nil
 }
 
 // isHTTPS reports whether a URI is an https URL with a host.

@@ -4,9 +4,9 @@
 // reverse-domain form, loopback IP addresses or claimed https URLs, and no
 // implicit flow. See ../README.md.
 
-import { Code, Obj, PolicyInput, PolicyOutput, failed, reject, servePolicy } from "../../../sdk/assemblyscript/assembly/index";
+import { Code, Obj, PolicyInput, PolicyOutput, failed, reject, servePolicy } from "@registrar-dev/registrar-sdk/assembly";
 
-export * from "../../../sdk/assemblyscript/assembly/exports";
+export * from "@registrar-dev/registrar-sdk/assembly/exports";
 
 export function registrar_policy(ptr: u32, len: u32): u64 {
   return servePolicy(check, ptr, len);

@@ -3,9 +3,9 @@
 // endpoint) get a registration access token; public clients, whose every
 // installed copy would hold the same token, get none. See ../README.md.
 
-import { DecisionInput, serveIssueRegistrationAccessToken } from "../../../sdk/assemblyscript/assembly/index";
+import { DecisionInput, serveIssueRegistrationAccessToken } from "@registrar-dev/registrar-sdk/assembly";
 
-export * from "../../../sdk/assemblyscript/assembly/exports";
+export * from "@registrar-dev/registrar-sdk/assembly/exports";
 
 export function registrar_issue_registration_access_token(ptr: u32, len: u32): u64 {
   return serveIssueRegistrationAccessToken(decide, ptr, len);

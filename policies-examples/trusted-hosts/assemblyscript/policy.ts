@@ -3,10 +3,10 @@
 // configuration trusts, and gives clients without a name a default one.
 // See ../README.md; every language's trusted-hosts passes ../cases.json.
 
-import { Code, Obj, PolicyInput, PolicyOutput, fail, failed, reject, servePolicy } from "../../../sdk/assemblyscript/assembly/index";
+import { Code, Obj, PolicyInput, PolicyOutput, fail, failed, reject, servePolicy } from "@registrar-dev/registrar-sdk/assembly";
 import { Pattern, parsePattern, quote, uriHost, why } from "./hosts";
 
-export * from "../../../sdk/assemblyscript/assembly/exports";
+export * from "@registrar-dev/registrar-sdk/assembly/exports";
 
 export function registrar_policy(ptr: u32, len: u32): u64 {
   return servePolicy(check, ptr, len);

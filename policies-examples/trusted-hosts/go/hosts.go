@@ -56,50 +56,13 @@ func (p pattern) matches(host string) bool {
 // between "//" and the first '/', '?' or '#', and its host what comes
 // before the port.
 func uriHost(uri string) (string, error) {
-	for i := 0; i < len(uri); i++ {
-		if c := uri[i]; c <= ' ' || c == 0x7f || c == '\\' {
-			return "", errors.New("must not contain white space, control characters or backslashes")
-		}
+	authority, web, err := uriAuthority(uri)
+	if err != nil || authority == nil {
+		return "", err
 	}
-	colon := strings.IndexByte(uri, ':')
-	if colon <= 0 || !validScheme(uri[:colon]) {
-		return "", errors.New("is not an absolute URI")
-	}
-	scheme, rest := uri[:colon], uri[colon+1:]
-	web := strings.EqualFold(scheme, "https") || strings.EqualFold(scheme, "http")
-	authority, ok := strings.CutPrefix(rest, "//")
-	if !ok {
-		if web {
-			return "", errors.New("has no host")
-		}
-		return "", nil
-	}
-	if i := strings.IndexAny(authority, "/?#"); i >= 0 {
-		authority = authority[:i]
-	}
-	if strings.Contains(authority, "@") {
-		return "", errors.New("must not contain user information")
-	}
-	host, port := authority, ""
-	if strings.HasPrefix(host, "[") {
-		end := strings.IndexByte(host, ']')
-		if end < 0 {
-			return "", errors.New("has an invalid host")
-		}
-		host, port = host[1:end], host[end+1:]
-		if port != "" && port[0] != ':' {
-			return "", errors.New("has an invalid host")
-		}
-		if ip, err := netip.ParseAddr(host); err != nil || !ip.Is6() || ip.Zone() != "" {
-			return "", errors.New("has an invalid IPv6 address")
-		}
-	} else {
-		if i := strings.LastIndexByte(host, ':'); i >= 0 {
-			host, port = host[:i], host[i:]
-		}
-		if strings.Contains(host, ":") {
-			return "", errors.New("has an invalid host") // an IPv6 address must be in brackets
-		}
+	host, port, err := splitHostPort(*authority)
+	if err != nil {
+		return "", err
 	}
 	if !validPort(strings.TrimPrefix(port, ":")) {
 		return "", errors.New("has an invalid port")
@@ -110,11 +73,69 @@ func uriHost(uri string) (string, error) {
 		}
 		return "", nil
 	}
-	host, err := canonicalHost(host)
+	host, err = canonicalHost(host)
 	if err != nil {
 		return "", errors.New("has an invalid host: " + err.Error())
 	}
 	return host, nil
+}
+
+// uriAuthority returns the authority of an absolute URI (nil if it has
+// none, which only a scheme other than http and https may lack), and
+// whether the scheme is http or https.
+func uriAuthority(uri string) (authority *string, web bool, err error) {
+	for i := 0; i < len(uri); i++ {
+		if c := uri[i]; c <= ' ' || c == 0x7f || c == '\\' {
+			return nil, false, errors.New("must not contain white space, control characters or backslashes")
+		}
+	}
+	colon := strings.IndexByte(uri, ':')
+	if colon <= 0 || !validScheme(uri[:colon]) {
+		return nil, false, errors.New("is not an absolute URI")
+	}
+	scheme, rest := uri[:colon], uri[colon+1:]
+	web = strings.EqualFold(scheme, "https") || strings.EqualFold(scheme, "http")
+	a, ok := strings.CutPrefix(rest, "//")
+	if !ok {
+		if web {
+			return nil, web, errors.New("has no host")
+		}
+		return nil, web, nil
+	}
+	if i := strings.IndexAny(a, "/?#"); i >= 0 {
+		a = a[:i]
+	}
+	if strings.Contains(a, "@") {
+		return nil, web, errors.New("must not contain user information")
+	}
+	return &a, web, nil
+}
+
+// splitHostPort splits an authority into its host (an IPv6 address
+// without its brackets) and its port, with its colon.
+func splitHostPort(authority string) (host, port string, err error) {
+	host = authority
+	if !strings.HasPrefix(host, "[") {
+		if i := strings.LastIndexByte(host, ':'); i >= 0 {
+			host, port = host[:i], host[i:]
+		}
+		if strings.Contains(host, ":") {
+			return "", "", errors.New("has an invalid host") // an IPv6 address must be in brackets
+		}
+		return host, port, nil
+	}
+	end := strings.IndexByte(host, ']')
+	if end < 0 {
+		return "", "", errors.New("has an invalid host")
+	}
+	host, port = host[1:end], host[end+1:]
+	if port != "" && port[0] != ':' {
+		return "", "", errors.New("has an invalid host")
+	}
+	if ip, err := netip.ParseAddr(host); err != nil || !ip.Is6() || ip.Zone() != "" {
+		return "", "", errors.New("has an invalid IPv6 address")
+	}
+	return host, port, nil
 }
 
 // validScheme reports whether s is ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
@@ -173,20 +194,29 @@ func canonicalHost(h string) (string, error) {
 	}
 	labels := strings.Split(asciiLower(h), ".")
 	for i, l := range labels {
-		if !isASCII(l) {
-			l = "xn--" + punycode(l)
-			labels[i] = l
-		}
-		if len(l) == 0 || len(l) > 63 {
-			return "", errors.New("a host name's labels have 1 to 63 characters")
-		}
-		for j := 0; j < len(l); j++ {
-			if c := l[j]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-				return "", errors.New("a host name has only letters, digits, '-' and '_'")
-			}
+		var err error
+		if labels[i], err = canonicalLabel(l); err != nil {
+			return "", err
 		}
 	}
 	return strings.Join(labels, "."), nil
+}
+
+// canonicalLabel returns a label of a host name, its ASCII letters already
+// in lower case, in punycode if it is not ASCII, and checks it.
+func canonicalLabel(l string) (string, error) {
+	if !isASCII(l) {
+		l = "xn--" + punycode(l)
+	}
+	if len(l) == 0 || len(l) > 63 {
+		return "", errors.New("a host name's labels have 1 to 63 characters")
+	}
+	for j := 0; j < len(l); j++ {
+		if c := l[j]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return "", errors.New("a host name has only letters, digits, '-' and '_'")
+		}
+	}
+	return l, nil
 }
 
 // plainName reports whether h is already a canonical DNS name, but for a
@@ -238,38 +268,44 @@ func isASCII(s string) bool {
 	return true
 }
 
+// RFC 3492's bootstring parameters for punycode (§5).
+const (
+	pcBase, pcTmin, pcTmax = 36, 1, 26
+	pcSkew, pcDamp         = 38, 700
+	pcInitialBias          = 72
+	pcInitialN             = 128
+)
+
+// pcDigit is the basic code point of a punycode digit (RFC 3492 §5).
+func pcDigit(d int) byte {
+	if d < 26 {
+		return byte('a' + d)
+	}
+	return byte('0' + d - 26)
+}
+
+// pcAdapt is RFC 3492's bias adaptation (§6.1).
+func pcAdapt(delta, points int, first bool) int {
+	if first {
+		delta /= pcDamp
+	} else {
+		delta /= 2
+	}
+	delta += delta / points
+	k := 0
+	for delta > ((pcBase-pcTmin)*pcTmax)/2 {
+		delta /= pcBase - pcTmin
+		k += pcBase
+	}
+	return k + (pcBase-pcTmin+1)*delta/(delta+pcSkew)
+}
+
 // punycode encodes a label with RFC 3492's bootstring parameters.
 func punycode(label string) string {
-	const (
-		base, tmin, tmax = 36, 1, 26
-		skew, damp       = 38, 700
-		initialBias      = 72
-		initialN         = 128
-	)
-	digit := func(d int) byte {
-		if d < 26 {
-			return byte('a' + d)
-		}
-		return byte('0' + d - 26)
-	}
-	adapt := func(delta, points int, first bool) int {
-		if first {
-			delta /= damp
-		} else {
-			delta /= 2
-		}
-		delta += delta / points
-		k := 0
-		for delta > ((base-tmin)*tmax)/2 {
-			delta /= base - tmin
-			k += base
-		}
-		return k + (base-tmin+1)*delta/(delta+skew)
-	}
 	runes := []rune(label)
 	var out []byte
 	for _, r := range runes {
-		if r < initialN {
+		if r < pcInitialN {
 			out = append(out, byte(r))
 		}
 	}
@@ -278,7 +314,7 @@ func punycode(label string) string {
 	if basic > 0 {
 		out = append(out, '-')
 	}
-	n, delta, bias := initialN, 0, initialBias
+	n, delta, bias := pcInitialN, 0, pcInitialBias
 	for handled < len(runes) {
 		m := int(utf8.MaxRune) + 1
 		for _, r := range runes {
@@ -296,17 +332,17 @@ func punycode(label string) string {
 				continue
 			}
 			q := delta
-			for k := base; ; k += base {
+			for k := pcBase; ; k += pcBase {
 				t := k - bias
-				t = max(tmin, min(t, tmax))
+				t = max(pcTmin, min(t, pcTmax))
 				if q < t {
 					break
 				}
-				out = append(out, digit(t+(q-t)%(base-t)))
-				q = (q - t) / (base - t)
+				out = append(out, pcDigit(t+(q-t)%(pcBase-t)))
+				q = (q - t) / (pcBase - t)
 			}
-			out = append(out, digit(q))
-			bias = adapt(delta, handled+1, handled == basic)
+			out = append(out, pcDigit(q))
+			bias = pcAdapt(delta, handled+1, handled == basic)
 			delta = 0
 			handled++
 		}

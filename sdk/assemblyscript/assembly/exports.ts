@@ -1,7 +1,7 @@
 // The exports every module has besides its hooks (sdk/ABI.md §1). A
 // module's entry file re-exports them:
 //
-//   export * from "<sdk>/assembly/exports";
+//   export * from "@registrar-dev/registrar-sdk/assembly/exports";
 
 import { InputBuffer } from "./buffer";
 

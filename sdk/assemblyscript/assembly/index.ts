@@ -6,8 +6,8 @@
 // A module's entry file exports the allocator and ABI version, and one
 // function per hook it handles, each calling that hook's serve function:
 //
-//   import { PolicyInput, PolicyOutput, servePolicy } from "registrar-sdk";
-//   export * from "registrar-sdk/exports";
+//   import { PolicyInput, PolicyOutput, servePolicy } from "@registrar-dev/registrar-sdk/assembly";
+//   export * from "@registrar-dev/registrar-sdk/assembly/exports";
 //
 //   export function registrar_policy(ptr: u32, len: u32): u64 {
 //     return servePolicy(check, ptr, len);

@@ -17,6 +17,7 @@ export async function load(path) {
         randomFillSync(new Uint8Array(memory.buffer, ptr, len));
         return 0;
       },
+      // Deprecated in sdk/ABI.md §3; the SDK does not import it.
       now_unix_ms() {
         return BigInt(Date.now());
       },

@@ -2,7 +2,5 @@
 
 package issuetoken
 
-import "github.com/registrar-dev/registrar/sdk/go/internal/guest"
-
 //go:wasmexport registrar_issue_registration_access_token
-func export(ptr, size uint32) uint64 { return guest.Serve(hookName, serve, ptr, size) }
+func export(ptr, size uint32) uint64 { return hook.Serve(ptr, size) }

@@ -9,45 +9,16 @@ import (
 	"github.com/registrar-dev/registrar/sdk/go/internal/guest"
 )
 
-// hookName is the hook's name in the ABI; its export is "registrar_" + hookName.
-const hookName = "issue_registration_access_token"
-
 // Func returns the decision: true if the new registration gets a
 // registration access token. It may instead reject the request by returning
 // a *registrar.Rejection (registrar.Reject); any other error fails the
 // request with server_error.
 type Func func(in *registrar.DecisionInput) (bool, error)
 
-var handler Func
+var hook = guest.NewHook("issue_registration_access_token", "issuetoken", guest.AppendDecision)
 
 // Handle makes fn the module's issue_registration_access_token hook. Call
 // it once, during initialisation (from init or a package-level variable): main never
 // runs in a module, and the host refuses a module that exports the hook
 // without a handler.
-func Handle(fn Func) {
-	if fn == nil {
-		panic("registrar: issuetoken.Handle(nil)")
-	}
-	if handler != nil {
-		panic("registrar: issuetoken.Handle called twice")
-	}
-	handler = fn
-}
-
-func init() { guest.Register(hookName, "issuetoken", func() bool { return handler != nil }) }
-
-// serve decodes the input, runs the handler and encodes its output.
-func serve(doc, out []byte) ([]byte, error) {
-	var in registrar.DecisionInput
-	if err := in.UnmarshalJSON(doc); err != nil {
-		return nil, err
-	}
-	ok, err := handler(&in)
-	if err != nil {
-		return nil, err
-	}
-	if ok {
-		return append(out, `{"decision":true}`...), nil
-	}
-	return append(out, `{"decision":false}`...), nil
-}
+func Handle(fn Func) { hook.Handle(fn) }

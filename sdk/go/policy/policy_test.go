@@ -4,11 +4,10 @@ import (
 	"testing"
 
 	registrar "github.com/registrar-dev/registrar/sdk/go"
-	"github.com/registrar-dev/registrar/sdk/go/internal/guest"
 )
 
 func TestServe(t *testing.T) {
-	defer func() { handler = nil }()
+	defer hook.Reset()
 	in := `{"abi":1,"hook":"policy","phase":"register","tenant":"t","metadata":{"client_name":"A","x":[1]}}`
 	tests := []struct {
 		name string
@@ -31,8 +30,9 @@ func TestServe(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			handler = tt.fn
-			out, err := guest.Run(hookName, serve, []byte(in), nil)
+			hook.Reset()
+			Handle(tt.fn)
+			out, err := hook.Run([]byte(in), nil)
 			if err != nil || string(out) != tt.want {
 				t.Errorf("got %s, %v; want %s", out, err, tt.want)
 			}
@@ -41,7 +41,7 @@ func TestServe(t *testing.T) {
 }
 
 func TestHandleTwicePanics(t *testing.T) {
-	defer func() { handler = nil }()
+	defer hook.Reset()
 	fn := func(*registrar.PolicyInput) (*registrar.PolicyOutput, error) { return nil, nil }
 	Handle(fn)
 	defer func() {

@@ -1,7 +1,8 @@
 //! The Rust SDK for Registrar policy modules: the types of the hooks' input
 //! and output documents, typed access to client metadata, rejections,
 //! logging and randomness, and the memory, allocator and JSON plumbing of
-//! the module ABI (sdk/ABI.md). It has no dependencies.
+//! the module ABI (sdk/ABI.md). It has no dependencies; the optional
+//! `serde` feature adds typed access through serde and serde_json.
 //!
 //! A module exports a hook with that hook's macro, naming the function
 //! that handles it. The export and the handler are one line, so a module
@@ -44,6 +45,8 @@ mod input;
 mod json;
 mod object;
 pub mod run;
+#[cfg(feature = "serde")]
+mod serde_support;
 
 #[doc(hidden)]
 pub mod guest;

@@ -54,3 +54,6 @@ func fail(msg string) {
 	registrar.Log(registrar.LevelError, msg)
 	procExit(1)
 }
+
+// Serve runs one call of the hook from its export, as the function Serve does.
+func (h *Hook[T, P, R]) Serve(ptr, size uint32) uint64 { return Serve(h.name, h.serve, ptr, size) }

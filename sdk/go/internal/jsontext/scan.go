@@ -124,35 +124,8 @@ func (d *Decoder) ReadMembers(fn func(name, quoted []byte) error) error {
 		return nil
 	}
 	for {
-		if d.Peek() != '"' {
-			return d.fail(d.i, "expected a member name")
-		}
-		start := d.i
-		end, plain, err := d.stringEnd(start)
-		if err != nil {
+		if err := d.member(fn); err != nil {
 			return err
-		}
-		name, quoted := d.data[start+1:end-1:end-1], d.data[start:end:end]
-		if !plain {
-			name, quoted = unescape(nil, name), nil
-		}
-		d.i = end
-		if d.Peek() != ':' {
-			return d.fail(d.i, "expected ':' after a member name")
-		}
-		d.i++
-		d.skipSpace()
-		at := d.i
-		if err := fn(name, quoted); err != nil {
-			if d.err == nil {
-				d.err = err
-			}
-			return err
-		}
-		if d.i == at {
-			if _, err := d.ReadRaw(); err != nil {
-				return err
-			}
 		}
 		switch d.Peek() {
 		case ',':
@@ -165,6 +138,42 @@ func (d *Decoder) ReadMembers(fn func(name, quoted []byte) error) error {
 			return d.fail(d.i, "expected ',' or '}' in an object")
 		}
 	}
+}
+
+// member reads one member of an object: its name, the colon, and its
+// value, which fn reads or, if fn reads nothing, is skipped.
+func (d *Decoder) member(fn func(name, quoted []byte) error) error {
+	if d.Peek() != '"' {
+		return d.fail(d.i, "expected a member name")
+	}
+	start := d.i
+	end, plain, err := d.stringEnd(start)
+	if err != nil {
+		return err
+	}
+	name, quoted := d.data[start+1:end-1:end-1], d.data[start:end:end]
+	if !plain {
+		name, quoted = unescape(nil, name), nil
+	}
+	d.i = end
+	if d.Peek() != ':' {
+		return d.fail(d.i, "expected ':' after a member name")
+	}
+	d.i++
+	d.skipSpace()
+	at := d.i
+	if err := fn(name, quoted); err != nil {
+		if d.err == nil {
+			d.err = err
+		}
+		return err
+	}
+	if d.i == at {
+		if _, err := d.ReadRaw(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ReadArray reads an array, calling fn for each element, which fn reads
@@ -260,155 +269,213 @@ func (d *Decoder) ReadString() (string, error) {
 	return string(unescape(make([]byte, 0, len(body)), body)), nil
 }
 
+// What skip expects next.
+const (
+	expValue        = iota // a value
+	expNameOrClose         // after '{': a member name or '}'
+	expValueOrClose        // after '[': a value or ']'
+	expName                // after ',' in an object: a member name
+	expColon               // after a member name: ':'
+	expCommaOrClose        // after a value inside a container
+)
+
+// skipper is the state of skip: the offset, what comes next and the open
+// containers (whether each is an object; the first 32 without allocating).
+type skipper struct {
+	i        int
+	state    int
+	depth    int
+	inObject [32]bool
+	deeper   []bool
+}
+
 // skip reads one value, validating it. It is the hot path of a call (every
 // metadata value goes through it), so it is one loop over tokens, without
-// recursion or calls except into plainRun for string contents.
+// recursion: each token is one call of the step for the current state.
 func (d *Decoder) skip() error {
-	const (
-		expValue        = iota // a value
-		expNameOrClose         // after '{': a member name or '}'
-		expValueOrClose        // after '[': a value or ']'
-		expName                // after ',' in an object: a member name
-		expColon               // after a member name: ':'
-		expCommaOrClose        // after a value inside a container
-	)
-	data, i := d.data, d.i
-	var inObject [32]bool // kinds of the open containers; more go to deeper
-	var deeper []bool
-	depth := 0
-	state := expValue
+	s := skipper{i: d.i}
 	for {
-		if i >= len(data) {
-			return d.fail(i, "unexpected end of JSON")
+		var c byte
+		var err error
+		if s.i < len(d.data) && d.data[s.i] > ' ' { // the common case, without a call
+			c = d.data[s.i]
+		} else if c, err = s.token(d); err != nil {
+			return err
 		}
-		c := data[i]
-		if c <= ' ' {
-			if c == ' ' || c == '\t' || c == '\n' || c == '\r' {
-				i++
-				continue
-			}
-			return d.fail(i, "unexpected control character")
-		}
-		switch state {
+		var done bool
+		switch s.state {
 		case expColon:
-			if c != ':' {
-				return d.fail(i, "expected ':' after a member name")
-			}
-			i++
-			state = expValue
-			continue
+			err = s.colon(d, c)
 		case expCommaOrClose:
-			switch {
-			case c == ',':
-				i++
-				state = expValue
-				if depth <= len(inObject) && inObject[depth-1] || depth > len(inObject) && deeper[depth-1-len(inObject)] {
-					state = expName
-				}
-				continue
-			case c == '}' || c == ']':
-				open := false
-				if depth <= len(inObject) {
-					open = inObject[depth-1]
-				} else {
-					open = deeper[depth-1-len(inObject)]
-					deeper = deeper[:len(deeper)-1]
-				}
-				if open != (c == '}') {
-					return d.fail(i, "mismatched bracket")
-				}
-				i++
-				depth--
-				if depth == 0 {
-					d.i = i
-					return nil
-				}
-				continue
-			}
-			return d.fail(i, "expected ',' or the end of a container")
+			done, err = s.commaOrClose(d, c)
 		case expNameOrClose, expValueOrClose:
-			if c == '}' && state == expNameOrClose || c == ']' && state == expValueOrClose {
-				i++
-				depth--
-				if depth >= len(inObject) {
-					deeper = deeper[:len(deeper)-1]
-				}
-				if depth == 0 {
-					d.i = i
-					return nil
-				}
-				state = expCommaOrClose
-				continue
-			}
-			if state == expNameOrClose {
-				state = expName
-			} else {
-				state = expValue
-			}
-		}
-		if state == expName {
-			if c != '"' {
-				return d.fail(i, "expected a member name")
-			}
-			end, _, err := d.stringEnd(i)
-			if err != nil {
-				return err
-			}
-			i = end
-			state = expColon
-			continue
-		}
-		// state == expValue
-		switch {
-		case c == '"':
-			end, _, err := d.stringEnd(i)
-			if err != nil {
-				return err
-			}
-			i = end
-		case c == '{' || c == '[':
-			if depth >= maxDepth {
-				return d.fail(i, "nested too deeply")
-			}
-			if depth < len(inObject) {
-				inObject[depth] = c == '{'
-			} else {
-				deeper = append(deeper, c == '{')
-			}
-			depth++
-			i++
-			state = expValueOrClose
-			if c == '{' {
-				state = expNameOrClose
-			}
-			continue
-		case c == 't' || c == 'f' || c == 'n':
-			lit := "null"
-			if c == 't' {
-				lit = "true"
-			} else if c == 'f' {
-				lit = "false"
-			}
-			if len(data)-i < len(lit) || string(data[i:i+len(lit)]) != lit {
-				return d.fail(i, "invalid literal")
-			}
-			i += len(lit)
-		case c == '-' || '0' <= c && c <= '9':
-			end, ok := number(data, i)
-			if !ok {
-				return d.fail(i, "invalid number")
-			}
-			i = end
+			done = s.firstOrClose(c)
+		case expName:
+			err = s.name(d, c)
 		default:
-			return d.fail(i, "expected a value")
+			done, err = s.value(d, c)
 		}
-		if depth == 0 {
-			d.i = i
+		if err != nil {
+			return err
+		}
+		if done {
+			d.i = s.i
 			return nil
 		}
-		state = expCommaOrClose
 	}
 }
+
+// token skips white space and returns the byte that starts the next token.
+func (s *skipper) token(d *Decoder) (byte, error) {
+	data := d.data
+	for s.i < len(data) {
+		c := data[s.i]
+		if c > ' ' {
+			return c, nil
+		}
+		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return 0, d.fail(s.i, "unexpected control character")
+		}
+		s.i++
+	}
+	return 0, d.fail(s.i, "unexpected end of JSON")
+}
+
+// push opens a container; top reports whether the innermost open one is
+// an object; pop closes it and reports whether the value is complete.
+func (s *skipper) push(object bool) {
+	if s.depth < len(s.inObject) {
+		s.inObject[s.depth] = object
+	} else {
+		s.deeper = append(s.deeper, object)
+	}
+	s.depth++
+}
+
+func (s *skipper) top() bool {
+	if s.depth <= len(s.inObject) {
+		return s.inObject[s.depth-1]
+	}
+	return s.deeper[s.depth-1-len(s.inObject)]
+}
+
+func (s *skipper) pop() (done bool) {
+	s.depth--
+	if s.depth >= len(s.inObject) {
+		s.deeper = s.deeper[:len(s.deeper)-1]
+	}
+	return s.depth == 0
+}
+
+// afterValue is the state after a complete value: done at the top level.
+func (s *skipper) afterValue() (done bool) {
+	s.state = expCommaOrClose
+	return s.depth == 0
+}
+
+func (s *skipper) colon(d *Decoder, c byte) error {
+	if c != ':' {
+		return d.fail(s.i, "expected ':' after a member name")
+	}
+	s.i++
+	s.state = expValue
+	return nil
+}
+
+func (s *skipper) commaOrClose(d *Decoder, c byte) (done bool, err error) {
+	switch c {
+	case ',':
+		s.i++
+		s.state = expValue
+		if s.top() {
+			s.state = expName
+		}
+		return false, nil
+	case '}', ']':
+		if s.top() != (c == '}') {
+			return false, d.fail(s.i, "mismatched bracket")
+		}
+		s.i++
+		return s.pop(), nil
+	}
+	return false, d.fail(s.i, "expected ',' or the end of a container")
+}
+
+// firstOrClose reads the end of an empty container, or else leaves c to
+// be read as the container's first member name or value.
+func (s *skipper) firstOrClose(c byte) (done bool) {
+	object := s.state == expNameOrClose
+	if object && c == '}' || !object && c == ']' {
+		s.i++
+		s.state = expCommaOrClose
+		return s.pop()
+	}
+	s.state = expValue
+	if object {
+		s.state = expName
+	}
+	return false
+}
+
+func (s *skipper) name(d *Decoder, c byte) error {
+	if c != '"' {
+		return d.fail(s.i, "expected a member name")
+	}
+	end, _, err := d.stringEnd(s.i)
+	if err != nil {
+		return err
+	}
+	s.i = end
+	s.state = expColon
+	return nil
+}
+
+// value opens a container, or reads a scalar whole.
+func (s *skipper) value(d *Decoder, c byte) (done bool, err error) {
+	if c == '{' || c == '[' {
+		if s.depth >= maxDepth {
+			return false, d.fail(s.i, "nested too deeply")
+		}
+		s.push(c == '{')
+		s.i++
+		s.state = expValueOrClose
+		if c == '{' {
+			s.state = expNameOrClose
+		}
+		return false, nil
+	}
+	if s.i, err = d.scalar(s.i, c); err != nil {
+		return false, err
+	}
+	return s.afterValue(), nil
+}
+
+// scalar reads the string, literal or number that starts with c at
+// offset i, and returns the offset after it.
+func (d *Decoder) scalar(i int, c byte) (int, error) {
+	data := d.data
+	switch {
+	case c == '"':
+		end, _, err := d.stringEnd(i)
+		return end, err
+	case c == 't' || c == 'f' || c == 'n':
+		lit := literals[c]
+		if len(data)-i < len(lit) || string(data[i:i+len(lit)]) != lit {
+			return 0, d.fail(i, "invalid literal")
+		}
+		return i + len(lit), nil
+	case c == '-' || '0' <= c && c <= '9':
+		end, ok := number(data, i)
+		if !ok {
+			return 0, d.fail(i, "invalid number")
+		}
+		return end, nil
+	}
+	return 0, d.fail(i, "expected a value")
+}
+
+// literals are the literal names by their first byte.
+var literals = [256]string{'t': "true", 'f': "false", 'n': "null"}
 
 // number scans -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? at data[i].
 func number(data []byte, i int) (int, bool) {
@@ -423,25 +490,33 @@ func number(data []byte, i int) (int, bool) {
 	default:
 		return 0, false
 	}
-	if i < len(data) && data[i] == '.' {
-		j := digits(data, i+1)
-		if j == i+1 {
-			return 0, false
-		}
-		i = j
+	i, ok := fraction(data, i)
+	if !ok {
+		return 0, false
 	}
-	if i < len(data) && (data[i] == 'e' || data[i] == 'E') {
+	return exponent(data, i)
+}
+
+// fraction scans an optional (\.[0-9]+) at data[i].
+func fraction(data []byte, i int) (int, bool) {
+	if i >= len(data) || data[i] != '.' {
+		return i, true
+	}
+	j := digits(data, i+1)
+	return j, j > i+1
+}
+
+// exponent scans an optional ([eE][+-]?[0-9]+) at data[i].
+func exponent(data []byte, i int) (int, bool) {
+	if i >= len(data) || data[i] != 'e' && data[i] != 'E' {
+		return i, true
+	}
+	i++
+	if i < len(data) && (data[i] == '+' || data[i] == '-') {
 		i++
-		if i < len(data) && (data[i] == '+' || data[i] == '-') {
-			i++
-		}
-		j := digits(data, i)
-		if j == i {
-			return 0, false
-		}
-		i = j
 	}
-	return i, true
+	j := digits(data, i)
+	return j, j > i
 }
 
 func digits(data []byte, i int) int {

@@ -1,0 +1,37 @@
+package main
+
+import (
+	"context"
+
+	"github.com/registrar-dev/registrar/fetch"
+	"github.com/registrar-dev/registrar/jose"
+)
+
+// openFetcher builds the process's one guarded outbound client
+// (--fetch-allow-hosts exempts hosts from its address guard), the cache of
+// the key sets fetched through it, and the verifier of client assertions
+// that reads clients' jwks_uri through that cache; the token endpoint gets
+// s.assertions (oauth.Config.Assertions). A non-empty allow list is logged:
+// it turns the guard off for those hosts.
+func (s *server) openFetcher(context.Context) error {
+	allow, err := fetch.ParseAllowList(s.c.fetchAllowHosts)
+	if err != nil {
+		return usageError{"--fetch-allow-hosts: " + err.Error()}
+	}
+	client, err := fetch.New(fetch.Config{AllowHosts: allow})
+	if err != nil {
+		return err
+	}
+	sets, err := jose.NewKeySets(jose.KeySetsConfig{Fetcher: client})
+	if err != nil {
+		return err
+	}
+	if s.assertions, err = jose.NewAssertions(jose.AssertionsConfig{KeySets: sets}); err != nil {
+		return err
+	}
+	if allow.Len() > 0 {
+		s.log.Warn("outbound fetch guard off for some hosts (--fetch-allow-hosts): plain http and any address allowed to them",
+			"hosts", allow.String(), "guard", client.Describe())
+	}
+	return nil
+}

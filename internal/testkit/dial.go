@@ -1,0 +1,80 @@
+package testkit
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+)
+
+// Resolver answers host lookups from a table (host → addresses) and
+// records what it was asked; an unknown name is not found. It stands in
+// for DNS in tests of the outbound fetch client.
+type Resolver struct {
+	Hosts map[string][]string
+
+	mu      sync.Mutex
+	lookups []string
+}
+
+// LookupNetIP implements fetch.Resolver.
+func (r *Resolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	r.mu.Lock()
+	r.lookups = append(r.lookups, host)
+	r.mu.Unlock()
+	ss, ok := r.Hosts[host]
+	if !ok {
+		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+	}
+	out := make([]netip.Addr, 0, len(ss))
+	for _, s := range ss {
+		out = append(out, netip.MustParseAddr(s))
+	}
+	return out, nil
+}
+
+// Lookups returns the names asked for so far.
+func (r *Resolver) Lookups() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.lookups...)
+}
+
+// Dialer records every address it is asked to dial and connects only to
+// loopback: to a loopback address as asked, and to StandIn (a loopback
+// test server's address) in place of any other; without a StandIn it
+// refuses. A guard that let a request through thus shows up as a recorded
+// dial, never as traffic leaving the machine.
+type Dialer struct {
+	StandIn string
+
+	mu    sync.Mutex
+	dials []string
+}
+
+// DialContext implements fetch.Dialer.
+func (d *Dialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	d.mu.Lock()
+	d.dials = append(d.dials, addr)
+	d.mu.Unlock()
+	target := addr
+	if ap, err := netip.ParseAddrPort(addr); err != nil || !ap.Addr().IsLoopback() {
+		if d.StandIn == "" {
+			return nil, fmt.Errorf("test dialer: not dialling %s", addr)
+		}
+		target = d.StandIn
+	}
+	if ap, err := netip.ParseAddrPort(target); err != nil || !ap.Addr().IsLoopback() {
+		return nil, fmt.Errorf("test dialer: %s is not a loopback address", target)
+	}
+	var nd net.Dialer
+	return nd.DialContext(ctx, network, target)
+}
+
+// Dials returns the addresses asked for so far.
+func (d *Dialer) Dials() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]string(nil), d.dials...)
+}

@@ -1,0 +1,110 @@
+package oauth
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/registrar-dev/registrar/engine"
+)
+
+// admit takes one request from the tenant's token_rate_limit budgets:
+// the client IP's, then the tenant's, before any authentication, so that
+// a flood costs no credential checks.
+func (s *Server) admit(ctx context.Context, tenant string, settings engine.Settings, remoteIP string) error {
+	if s.limiter == nil {
+		return nil
+	}
+	l := settings.TokenRateLimit
+	if !l.PerIP.IsZero() && remoteIP != "" {
+		if err := s.allow(ctx, tenant, "token:ip:"+engine.IPKey(remoteIP), l.PerIP, "too many requests from your address"); err != nil {
+			return err
+		}
+	}
+	if !l.PerTenant.IsZero() {
+		return s.allow(ctx, tenant, "token:tenant", l.PerTenant, "too many requests to this tenant")
+	}
+	return nil
+}
+
+func (s *Server) allow(ctx context.Context, tenant, key string, rate engine.Rate, why string) error {
+	ok, wait, err := s.limiter.Allow(ctx, tenant, key, rate)
+	if err != nil {
+		return storeError("rate limit", err)
+	}
+	if !ok {
+		return &engine.Error{Code: engine.CodeTooManyRequests, Description: fmt.Sprintf("%s (limit %s); retry later", why, rate), RetryAfter: wait}
+	}
+	return nil
+}
+
+// lockoutKey is the mark of a locked-out client_id.
+func lockoutKey(clientID string) string { return "lockout:" + clientID }
+
+// lockedOut refuses a client_id that is locked out, whatever its
+// credentials: the lockout would slow no guessing if a right guess got
+// through.
+func (s *Server) lockedOut(ctx context.Context, tenant string, settings engine.Settings, clientID string) error {
+	if s.limiter == nil || clientID == "" || settings.ClientLockout.Failures().IsZero() {
+		return nil
+	}
+	locked, err := s.store.Marked(ctx, tenant, lockoutKey(clientID))
+	if err != nil {
+		return storeError("lockout", err)
+	}
+	if locked {
+		return &engine.Error{
+			Code:        engine.CodeTooManyRequests,
+			Description: "too many failed authentications of this client; retry later",
+			RetryAfter:  settings.ClientLockout.Failures().Per / time.Duration(settings.ClientLockout.Failures().Events),
+		}
+	}
+	return nil
+}
+
+// failed counts a failed authentication of a client_id against its
+// budget, and locks the client_id out once the budget is spent, until it
+// would refill by one failure. It reports the lockout as the request's
+// error, so the failure that spends the budget already answers 429.
+func (s *Server) failed(ctx context.Context, tenant string, settings engine.Settings, clientID string, authErr error) error {
+	rate := settings.ClientLockout.Failures()
+	if s.limiter == nil || clientID == "" || rate.IsZero() {
+		return authErr
+	}
+	ok, wait, err := s.limiter.Allow(ctx, tenant, "authfail:"+clientID, rate)
+	if err != nil || ok {
+		return authErr // the failure is the answer; a limiter outage must not hide it
+	}
+	if _, err := s.store.Mark(ctx, tenant, lockoutKey(clientID), s.now().Add(wait)); err != nil {
+		s.log.WarnContext(ctx, "cannot lock a client out", "tenant", tenant, "client_id", truncate(clientID), "err", err)
+	}
+	s.log.WarnContext(ctx, "client locked out after repeated failed authentications", "tenant", tenant, "client_id", truncate(clientID), "for", wait)
+	return &engine.Error{Code: engine.CodeTooManyRequests, Description: "too many failed authentications of this client; retry later", RetryAfter: wait, Err: authErr}
+}
+
+// authorize admits a request under the tenant's rate limits and
+// authenticates its client, counting a failure against the client_id's
+// lockout budget and recording it in the audit log.
+func (s *Server) authorize(ctx context.Context, tenant string, settings engine.Settings, cr *Credentials, ep Endpoints, rf RequestFacts) (*authenticated, error) {
+	if err := s.admit(ctx, tenant, settings, rf.RemoteIP); err != nil {
+		return nil, err
+	}
+	if _, _, err := cr.method(); err != nil {
+		return nil, err
+	}
+	// The client the request names, an assertion's unverified sub
+	// included: a private_key_jwt client is locked out like any other.
+	id := cr.claimedID()
+	if err := s.lockedOut(ctx, tenant, settings, id); err != nil {
+		return nil, err
+	}
+	who, err := s.authenticate(ctx, tenant, cr, []string{ep.Issuer, ep.Endpoint})
+	if err == nil {
+		return who, nil
+	}
+	s.authFailed(ctx, tenant, cr, rf, err)
+	if engine.AsError(err).Code == engine.CodeInvalidClient {
+		err = s.failed(ctx, tenant, settings, id, err)
+	}
+	return nil, err
+}
