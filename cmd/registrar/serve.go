@@ -35,7 +35,7 @@ type serveConfig struct {
 	dataDir                 string
 	configFile              string
 	adminToken              string
-	// kekFile and kekText give the key-encryption keys (kek.go).
+	// kekFile and kekText give the key-encryption keys (signingkeys.go).
 	kekFile, kekText string
 	logLevel         string
 	trustedProxies   string
@@ -280,8 +280,12 @@ func (s *server) openEngine(ctx context.Context) error {
 // openTokens builds the tenants' authorization server (docs/tokens.md).
 func (s *server) openTokens(context.Context) error {
 	m := s.metrics
+	kek, err := keyEncryptionKeys(s.c.kekFile, s.c.kekText, s.c.redisURL == "", s.fc.Tenants, s.log)
+	if err != nil {
+		return err
+	}
 	tokens, err := oauth.New(oauth.Config{
-		Registrar: s.reg, Clients: m.Store(s.store), Store: s.store,
+		Registrar: s.reg, Clients: m.Store(s.store), Store: s.store, KeyEncryption: kek,
 		AuditLog: m.AuditLog(s.store), Limiter: m.Limiter(s.store), Assertions: s.assertions,
 		Observe: func(o oauth.Outcome) {
 			m.ObserveOAuth(metrics.OAuthRequest{Tenant: o.Tenant, Endpoint: o.Endpoint, Code: o.Code, Format: string(o.Format)})
@@ -316,8 +320,8 @@ func (s *server) openHandlers(context.Context) error {
 		return err
 	}
 	admin, err := adminapi.New(adminapi.Config{
-		Registrar: s.reg, Token: c.adminToken, Issuer: c.issuer, Policies: s.modules, TrustedProxies: s.trusted,
-		Middleware: metrics.Route, Logger: s.log,
+		Registrar: s.reg, Token: c.adminToken, Issuer: c.issuer, Policies: s.modules, SigningKeys: signingKeys{s.tokens},
+		TrustedProxies: s.trusted, Middleware: metrics.Route, Logger: s.log,
 	})
 	if err != nil {
 		return err
