@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
@@ -44,6 +46,7 @@ func jwtTenants() map[string]engine.Settings {
 		"jwt":    {InitialAccessToken: engine.TokenNone, AccessTokenFormat: engine.AccessTokenJWT, DefaultAudience: "https://api.example.com/"},
 		"other":  {InitialAccessToken: engine.TokenNone, AccessTokenFormat: engine.AccessTokenJWT},
 		"opaque": {InitialAccessToken: engine.TokenNone},
+		"es":     {InitialAccessToken: engine.TokenNone, AccessTokenFormat: engine.AccessTokenJWT, AccessTokenSigningAlg: "ES256"},
 	}
 }
 
@@ -585,6 +588,70 @@ func BenchmarkTokenOpaque(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		if _, err := c.a.tokenErr("opaque", cr); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// A tenant that chose ES256 signs with a P-256 key, published as such.
+func TestJWTES256(t *testing.T) {
+	c := newCluster(t)
+	cr := c.a.client(t, "es")
+	at := c.a.token(t, "es", cr)
+	h, _ := parts(t, at)
+	if h["alg"] != "ES256" || h["typ"] != "at+jwt" {
+		t.Fatalf("header %v", h)
+	}
+	b, err := c.b.srv.JWKS(context.Background(), "es")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var set struct {
+		Keys []struct{ Kty, Crv, Kid, Alg, X, Y, D string } `json:"keys"`
+	}
+	if err := json.Unmarshal(b, &set); err != nil || len(set.Keys) != 2 {
+		t.Fatalf("JWKS %s: %v", b, err)
+	}
+	var key *ecdsa.PublicKey
+	for _, k := range set.Keys {
+		if k.Kty != "EC" || k.Crv != "P-256" || k.Alg != "ES256" || k.D != "" {
+			t.Errorf("published key %+v", k)
+		}
+		if k.Kid == h["kid"] {
+			x, _ := base64.RawURLEncoding.DecodeString(k.X)
+			y, _ := base64.RawURLEncoding.DecodeString(k.Y)
+			key = &ecdsa.PublicKey{Curve: elliptic.P256(), X: new(big.Int).SetBytes(x), Y: new(big.Int).SetBytes(y)}
+		}
+	}
+	if key == nil {
+		t.Fatal("the token's kid is not published")
+	}
+	i := strings.LastIndex(at, ".")
+	sig, _ := base64.RawURLEncoding.DecodeString(at[i+1:])
+	sum := sha256.Sum256([]byte(at[:i]))
+	if len(sig) != 64 || !ecdsa.Verify(key, sum[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])) {
+		t.Fatal("the ES256 signature does not verify")
+	}
+	if !c.b.introspect(t, "es", cr, at).Active {
+		t.Error("an ES256 token is inactive")
+	}
+	// Only RS256 and ES256 are settings.
+	_, err = engine.New(engine.Config{
+		Store: c.store, Keys: jose.KeySetChecker{}, Hosts: idn.Normalizer{}, Logger: testkit.DiscardLogger(),
+		Tenants: map[string]engine.Settings{"x": {AccessTokenSigningAlg: "HS256"}},
+	})
+	if err == nil || !strings.Contains(err.Error(), "access_token_signing_alg") {
+		t.Errorf("access_token_signing_alg HS256: %v", err)
+	}
+}
+
+func BenchmarkTokenJWTES256(b *testing.B) {
+	c := newCluster(b)
+	cr := c.a.client(b, "es")
+	c.a.token(b, "es", cr)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := c.a.tokenErr("es", cr); err != nil {
 			b.Fatal(err)
 		}
 	}
