@@ -620,7 +620,10 @@ func TestJWTES256(t *testing.T) {
 		if k.Kid == h["kid"] {
 			x, _ := base64.RawURLEncoding.DecodeString(k.X)
 			y, _ := base64.RawURLEncoding.DecodeString(k.Y)
-			key = &ecdsa.PublicKey{Curve: elliptic.P256(), X: new(big.Int).SetBytes(x), Y: new(big.Int).SetBytes(y)}
+			var err error
+			if key, err = ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append(append([]byte{4}, x...), y...)); err != nil {
+				t.Fatalf("published key %s: %v", k.Kid, err)
+			}
 		}
 	}
 	if key == nil {
