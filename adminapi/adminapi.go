@@ -1,7 +1,7 @@
 // Package adminapi serves the operator's API on its own listener (docs/api.md):
 // tenants, initial access tokens, clients with their provenance, policy
-// modules, tenant admin tokens and the audit log, described by an OpenAPI 3
-// document at /admin/openapi.json.
+// modules, tenant admin tokens, signing keys and the audit log, described
+// by an OpenAPI 3 document at /admin/openapi.json.
 //
 // Every route but the OpenAPI document needs a bearer token: the global
 // admin token, which may do everything, or a tenant admin token, which may
@@ -46,6 +46,9 @@ type Config struct {
 	// Policies lists and manages policy modules. Default nil: no modules
 	// are listed, and uploads are refused.
 	Policies Policies
+	// SigningKeys lists and rotates the tenants' signing keys. Default nil:
+	// the key routes answer conflict.
+	SigningKeys SigningKeys
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For header
 	// is believed for the audit log's client address. Default none.
 	TrustedProxies []netip.Prefix
@@ -59,6 +62,7 @@ type Config struct {
 type handler struct {
 	reg         *engine.Registrar
 	policies    Policies
+	keys        SigningKeys
 	tokenDigest [sha256.Size]byte
 	issuer      string
 	trusted     []netip.Prefix
@@ -88,7 +92,7 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, fmt.Errorf("adminapi: %w", err)
 	}
 	h := &handler{
-		reg: cfg.Registrar, policies: cfg.Policies, tokenDigest: sha256.Sum256([]byte(cfg.Token)),
+		reg: cfg.Registrar, policies: cfg.Policies, keys: cfg.SigningKeys, tokenDigest: sha256.Sum256([]byte(cfg.Token)),
 		issuer: issuer, trusted: cfg.TrustedProxies, log: cfg.Logger,
 	}
 	if h.log == nil {
@@ -166,6 +170,8 @@ func (h *handler) routes() []route {
 		{http.MethodPost, t + "/admin-tokens", globalOnly, h.mintAdminToken, false},
 		{http.MethodGet, t + "/admin-tokens", globalOnly, h.listAdminTokens, false},
 		{http.MethodDelete, t + "/admin-tokens/{id}", globalOnly, h.revokeAdminToken, false},
+		{http.MethodGet, t + "/keys", tenantScoped, h.listKeys, false},
+		{http.MethodPost, t + "/keys/rotate", tenantScoped, h.rotateKeys, false},
 		{http.MethodGet, t + "/audit", tenantScoped, h.tenantAudit, false},
 		{http.MethodGet, "/admin/audit", globalOnly, h.processAudit, false},
 	}

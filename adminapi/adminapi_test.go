@@ -46,7 +46,7 @@ func serve(t *testing.T, store *memstore.Store, cfg engine.Config, policies admi
 	if err != nil {
 		t.Fatal(err)
 	}
-	adm, err := adminapi.New(adminapi.Config{Registrar: reg, Token: token, Issuer: "https://id.example", Policies: policies, Logger: log})
+	adm, err := adminapi.New(adminapi.Config{Registrar: reg, Token: token, Issuer: "https://id.example", Policies: policies, SigningKeys: signingKeys(t, reg, store), Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -276,6 +276,8 @@ func TestOpenAPIResponsesCovered(t *testing.T) {
 	m = ok("POST", "/admin/tenants/walk/admin-tokens", `{"description":"walk"}`, 201)
 	ok("GET", "/admin/tenants/walk/admin-tokens", "", 200)
 	ok("DELETE", "/admin/tenants/walk/admin-tokens/"+m["id"].(string), "", 204)
+	ok("POST", "/admin/tenants/walk/keys/rotate", "", 200)
+	ok("GET", "/admin/tenants/walk/keys", "", 200)
 	ok("GET", "/admin/tenants/walk/audit", "", 200)
 	ok("GET", "/admin/audit", "", 200)
 	ok("DELETE", "/admin/tenants/walk/clients?initial_access_token="+iatID, "", 200)

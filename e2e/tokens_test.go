@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -31,7 +33,7 @@ func (tc tokenClient) endpoints(p *process) map[string]string {
 		tc.c.t.Fatalf("discovery: %d %s", r.status, r.raw)
 	}
 	out := map[string]string{}
-	for _, m := range []string{"registration_endpoint", "token_endpoint", "introspection_endpoint", "revocation_endpoint"} {
+	for _, m := range []string{"registration_endpoint", "token_endpoint", "introspection_endpoint", "revocation_endpoint", "jwks_uri"} {
 		u, _ := r.body[m].(string)
 		if !strings.HasPrefix(u, issuer) {
 			tc.c.t.Fatalf("discovery has no %s under the issuer: %q", m, u)
@@ -96,29 +98,42 @@ func (a secretAuth) send(tc tokenClient, target string, f url.Values) response {
 // one replica, gets a token on another, introspects and revokes it across
 // them, over a real Redis; and does the same on one process with the
 // embedded store.
+//
+// Both access token formats run: opaque, and JWT, whose signing keys the
+// replicas share through Redis, sealed under the key-encryption key that
+// both are given.
 func TestTokensAcrossReplicas(t *testing.T) {
 	addr := startRedis(t)
-	fleet := []*process{
-		startProcess(t, "--redis-url", "redis://"+addr),
-		startProcess(t, "--redis-url", "redis://"+addr),
+	kek := filepath.Join(t.TempDir(), "kek")
+	if err := os.WriteFile(kek, []byte("e2e-1:"+base64.StdEncoding.EncodeToString([]byte(randomID()))+"\n"), 0o600); err != nil {
+		t.Fatal(err)
 	}
-	t.Run("redis", func(t *testing.T) { tokenRoundTrip(t, fleet) })
+	fleet := []*process{
+		startProcess(t, "--redis-url", "redis://"+addr, "--key-encryption-key-file", kek),
+		startProcess(t, "--redis-url", "redis://"+addr, "--key-encryption-key-file", kek),
+	}
+	for _, format := range []string{"opaque", "jwt"} {
+		t.Run("redis/"+format, func(t *testing.T) { tokenRoundTrip(t, fleet, format) })
+	}
 	t.Run("embedded", func(t *testing.T) {
 		one := startProcess(t)
-		tokenRoundTrip(t, []*process{one, one})
+		for _, format := range []string{"opaque", "jwt"} {
+			t.Run(format, func(t *testing.T) { tokenRoundTrip(t, []*process{one, one}, format) })
+		}
 	})
 }
 
-func tokenRoundTrip(t *testing.T, ps []*process) {
+func tokenRoundTrip(t *testing.T, ps []*process, format string) {
 	c := client{t: t, h: http.DefaultClient}
 	a, b := ps[0], ps[1]
 	admin := func(p *process, method, path, body string) response {
 		return c.do(method, p.admin+path, adminToken, "application/json", []byte(body))
 	}
-	if r := admin(a, http.MethodPut, "/admin/tenants/m2m", `{"initial_access_token":"none","resources":["https://api.example/"]}`); r.status != 201 && r.status != 200 {
+	tenant := "m2m-" + format
+	if r := admin(a, http.MethodPut, "/admin/tenants/"+tenant, `{"initial_access_token":"none","resources":["https://api.example/"],"access_token_format":"`+format+`"}`); r.status != 201 && r.status != 200 {
 		t.Fatalf("create tenant: %d %s", r.status, r.raw)
 	}
-	tc := tokenClient{c: c, prefix: "/tenants/m2m"}
+	tc := tokenClient{c: c, prefix: "/tenants/" + tenant}
 	waitTenant(t, c, b, tc.prefix)
 	ea, eb := tc.endpoints(a), tc.endpoints(b)
 	key := josetest.NewKey(t, "ES256", "k1")
@@ -139,6 +154,9 @@ func tokenRoundTrip(t *testing.T, ps []*process) {
 				t.Fatalf("token on the second replica: %d %s", tok.status, tok.raw)
 			}
 			at := tok.str("access_token")
+			if format == "jwt" {
+				checkJWT(t, c, a.public+ea["jwks_uri"], at)
+			}
 			in := auth.send(tc, a.public+ea["introspection_endpoint"], url.Values{"token": {at}})
 			if in.body["active"] != true || in.str("client_id") != auth.id || in.str("iss") != issuer+tc.prefix {
 				t.Fatalf("introspection on the first replica: %d %s", in.status, in.raw)
@@ -182,3 +200,19 @@ func randomID() string {
 
 // sleep waits a little between two polls.
 func sleep() { time.Sleep(50 * time.Millisecond) }
+
+// checkJWT checks that an access token is a JWT (RFC 9068 typ) whose kid
+// the tenant's JWK Set, fetched from a process, publishes.
+func checkJWT(t *testing.T, c client, jwksURI, at string) {
+	t.Helper()
+	head, _, _ := strings.Cut(at, ".")
+	b, err := base64.RawURLEncoding.DecodeString(head)
+	var h struct{ Typ, Kid string }
+	if err != nil || json.Unmarshal(b, &h) != nil || h.Typ != "at+jwt" || strings.Count(at, ".") != 2 {
+		t.Fatalf("not a JWT access token: %q", at)
+	}
+	r := c.do(http.MethodGet, jwksURI, "", "", nil)
+	if r.status != http.StatusOK || !strings.Contains(string(r.raw), `"kid":"`+h.Kid+`"`) {
+		t.Fatalf("the other replica's jwks does not publish kid %s: %d %s", h.Kid, r.status, r.raw)
+	}
+}

@@ -57,6 +57,7 @@ const (
 // defaults filled in.
 type AccessTokenSettings struct {
 	Format               AccessTokenFormat
+	SigningAlg           string
 	Lifetime             time.Duration
 	ManagementAuth       ManagementAuth
 	AssertionMaxLifetime time.Duration
@@ -70,6 +71,9 @@ func (s Settings) AccessTokens() AccessTokenSettings {
 	}
 	if a.Format == "" {
 		a.Format = AccessTokenOpaque
+	}
+	if a.SigningAlg = s.AccessTokenSigningAlg; a.SigningAlg == "" {
+		a.SigningAlg = "RS256"
 	}
 	if a.Lifetime == 0 {
 		a.Lifetime = DefaultAccessTokenLifetime
@@ -90,6 +94,11 @@ func (t *tenant) compileAccessTokens() error {
 	case "", AccessTokenOpaque, AccessTokenJWT:
 	default:
 		return fmt.Errorf("access_token_format %q: want opaque or jwt", s.AccessTokenFormat)
+	}
+	switch s.AccessTokenSigningAlg {
+	case "", "RS256", "ES256":
+	default:
+		return fmt.Errorf("access_token_signing_alg %q: want RS256 or ES256", s.AccessTokenSigningAlg)
 	}
 	switch s.RegistrationManagementAuth {
 	case "", ManagementByRegistrationToken, ManagementByClientCredentials, ManagementByEither:

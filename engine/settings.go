@@ -123,6 +123,11 @@ type Settings struct {
 	// endpoint issues: AccessTokenOpaque (the default) or AccessTokenJWT
 	// (RFC 9068).
 	AccessTokenFormat AccessTokenFormat `json:"access_token_format,omitempty"`
+	// AccessTokenSigningAlg is the JWS algorithm of the tenant's new
+	// signing keys: RS256 (the default, RFC 9068 §4) or ES256. A change
+	// reaches the tokens over rotations: the next key made after it has
+	// the new algorithm.
+	AccessTokenSigningAlg string `json:"access_token_signing_alg,omitempty"`
 	// IssueAccessToken decides whether the token endpoint issues a token:
 	// true, false (the endpoint refuses every request), or a module whose
 	// issue_access_token hook decides and may narrow scope, set audience,

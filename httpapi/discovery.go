@@ -1,8 +1,10 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/internal/httpio"
@@ -59,14 +61,25 @@ func (h *handler) discovery(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// jwks serves the tenant's public signing keys. Tenants sign nothing yet,
-// so the set is empty; the route exists so that jwks_uri resolves.
+// jwks serves the tenant's public signing keys: its next, active and
+// retired keys (oauth.Server.JWKS); empty for a tenant that has never
+// signed. Caches may keep it for less than the time a next key is
+// published before it signs.
 func (h *handler) jwks(w http.ResponseWriter, r *http.Request) error {
 	name, _ := h.tenant(r)
 	if _, err := h.reg.Capabilities(name); err != nil {
 		return err
 	}
+	set := []byte(`{"keys":[]}`)
+	if h.tokens != nil {
+		var err error
+		if set, err = h.tokens.JWKS(r.Context(), name); err != nil {
+			return err
+		}
+	}
 	w.Header().Set("Content-Type", "application/jwk-set+json")
-	httpio.WriteJSON(w, http.StatusOK, map[string][]any{"keys": {}})
-	return nil
+	w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(oauth.JWKSMaxAge/time.Second)))
+	w.WriteHeader(http.StatusOK)
+	_, err := w.Write(append(set, '\n'))
+	return err
 }

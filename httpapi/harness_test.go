@@ -17,6 +17,7 @@ import (
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/httpapi"
 	"github.com/registrar-dev/registrar/idn"
+	"github.com/registrar-dev/registrar/internal/seal"
 	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/memstore"
@@ -84,7 +85,11 @@ func newTestServer(t *testing.T, tenants map[string]engine.Settings, wrap func(e
 		t.Fatal(err)
 	}
 	const issuer = "https://registrar.example"
-	tokens, err := oauth.New(oauth.Config{Registrar: reg, Clients: clients, Store: store, Assertions: assertions, Now: now, Rand: testkit.Rand(1), Logger: log})
+	kek, err := seal.Generate(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := oauth.New(oauth.Config{Registrar: reg, Clients: clients, Store: store, Assertions: assertions, KeyEncryption: kek, Now: now, Rand: testkit.Rand(1), Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

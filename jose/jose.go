@@ -1,9 +1,10 @@
 // Package jose is Registrar's one user of a JOSE library (lestrrat-go/jwx):
 // it checks the JWK Sets that clients register, and fetches and caches the
 // sets that clients and issuers publish by URL (KeySets, through the
-// guarded fetch.Client), and verifies the JWTs clients authenticate with
-// at the token endpoint (Assertions, private_key_jwt). Later it will verify
-// software statements and hold tenant signing keys.
+// guarded fetch.Client), verifies the JWTs clients authenticate with at
+// the token endpoint (Assertions, private_key_jwt), and signs and verifies
+// the JWTs that tenants sign with their keys (signing.go). Later it will
+// verify software statements.
 package jose
 
 import (

@@ -11,13 +11,14 @@ import (
 
 var _ oauth.Store = (*Store)(nil)
 
-// grants keeps the authorization server's records: access tokens and
-// marks, per tenant. It shares no invariant with the clients, so it has
-// its own mutex and its own sweep.
+// grants keeps the authorization server's records: access tokens, marks
+// and signing key rings, per tenant. It shares no invariant with the
+// clients, so it has its own mutex and its own sweep.
 type grants struct {
 	mu     sync.Mutex
 	tokens map[entryKey]*oauth.Token
 	marks  map[entryKey]time.Time // until when each mark lives
+	rings  map[string]*oauth.KeyRing
 	// writes counts the writes since the last sweep, which runs again
 	// when they reach sweepAt.
 	writes, sweepAt int
@@ -140,4 +141,39 @@ func (g *grants) dropTenant(tenant string) {
 			delete(g.marks, k)
 		}
 	}
+	delete(g.rings, tenant)
+}
+
+// KeyRing returns a copy of the tenant's signing key ring (see oauth.Store).
+func (s *Store) KeyRing(_ context.Context, tenant string) (*oauth.KeyRing, error) {
+	g := &s.grants
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	r, ok := g.rings[tenant]
+	if !ok {
+		return nil, engine.ErrNotFound
+	}
+	return r.Clone(), nil
+}
+
+// PutKeyRing stores a copy of the ring if the stored revision is
+// ifRevision (see oauth.Store).
+func (s *Store) PutKeyRing(_ context.Context, ring *oauth.KeyRing, ifRevision int64) error {
+	g := &s.grants
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var have int64
+	if old, ok := g.rings[ring.Tenant]; ok {
+		have = old.Revision
+	}
+	if have != ifRevision {
+		return engine.ErrRevisionMismatch
+	}
+	if g.rings == nil {
+		g.rings = map[string]*oauth.KeyRing{}
+	}
+	r := ring.Clone()
+	r.Revision = ifRevision + 1
+	g.rings[ring.Tenant] = r
+	return nil
 }

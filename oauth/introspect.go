@@ -123,6 +123,9 @@ func (s *Server) lookup(ctx context.Context, tenant, token string) (*Token, erro
 	if !engine.ValidBearerValue(token) {
 		return nil, nil
 	}
+	if isJWT(token) {
+		return s.lookupJWT(ctx, tenant, token)
+	}
 	t, err := s.store.Token(ctx, tenant, engine.HashToken(token))
 	if errors.Is(err, engine.ErrNotFound) {
 		return nil, nil

@@ -44,9 +44,15 @@ func (s *Server) Revoke(ctx context.Context, req RevokeRequest) (err error) {
 	if t.ClientID != who.client.ID {
 		return engine.Errorf(engine.CodeUnauthorizedClient, "the token was issued to another client")
 	}
-	err = s.store.DeleteToken(ctx, req.Tenant, t.Digest)
-	if err != nil && !errors.Is(err, engine.ErrNotFound) {
-		return storeError("delete token", err)
+	if t.Digest == "" { // a JWT: no record to delete
+		err = s.revokeJWT(ctx, t)
+	} else if err = s.store.DeleteToken(ctx, req.Tenant, t.Digest); errors.Is(err, engine.ErrNotFound) {
+		err = nil
+	} else if err != nil {
+		err = storeError("delete token", err)
+	}
+	if err != nil {
+		return err
 	}
 	s.audit(ctx, engine.AuditEvent{
 		Tenant: req.Tenant, Type: AuditTokenRevoked, Actor: "client:" + t.ClientID, ClientID: t.ClientID,

@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/x509"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/internal/seal"
 	"github.com/registrar-dev/registrar/jose"
 )
 
@@ -39,6 +41,18 @@ type Config struct {
 	// AuditLog keeps the audit events of failed authentications and
 	// revocations. Default nil: events are only logged.
 	AuditLog engine.AuditLog
+	// KeyEncryption seals the private parts of the tenants' signing keys
+	// (internal/seal). Default nil: JWT access tokens cannot be issued, and
+	// the token endpoint says so with server_error.
+	KeyEncryption *seal.Keys
+	// KeyCacheTTL is how long a replica uses a tenant's key ring before it
+	// reads it again: a rotation is seen everywhere within it. Default
+	// DefaultKeyCacheTTL.
+	KeyCacheTTL time.Duration
+	// KeyPublicationLead is how long a next key is published before a
+	// rotation may make it sign; at least KeyCacheTTL + JWKSMaxAge.
+	// Default DefaultKeyPublicationLead.
+	KeyPublicationLead time.Duration
 	// Observe, when set, is told the outcome of every request to the
 	// three endpoints, for metrics. It must be quick and safe for
 	// concurrent use. Default: none.
@@ -69,6 +83,11 @@ type Server struct {
 	now      func() time.Time
 	rand     io.Reader
 	log      *slog.Logger
+	// The tenants' signing keys.
+	kek         *seal.Keys
+	rings       rings
+	keyCacheTTL time.Duration
+	keyLead     time.Duration
 
 	// assertions is Config.Assertions.
 	assertions *jose.Assertions
@@ -90,6 +109,10 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		reg: cfg.Registrar, clients: cfg.Clients, store: cfg.Store, auditLog: cfg.AuditLog, limiter: cfg.Limiter, observe: cfg.Observe,
 		now: cfg.Now, rand: cfg.Rand, log: cfg.Logger,
+		kek: cfg.KeyEncryption, keyCacheTTL: cmp.Or(cfg.KeyCacheTTL, DefaultKeyCacheTTL), keyLead: cmp.Or(cfg.KeyPublicationLead, DefaultKeyPublicationLead),
+	}
+	if s.keyCacheTTL < 0 || s.keyLead < s.keyCacheTTL+JWKSMaxAge {
+		return nil, fmt.Errorf("oauth: KeyPublicationLead %s must be at least KeyCacheTTL %s + JWKSMaxAge %s, so that resource servers have a key before it signs", s.keyLead, s.keyCacheTTL, JWKSMaxAge)
 	}
 	s.assertions = cfg.Assertions
 	s.clientCAs, s.certKeys = cfg.ClientCAs, cfg.CertificateKeys

@@ -32,6 +32,15 @@ type Store interface {
 	Mark(ctx context.Context, tenant, key string, until time.Time) (fresh bool, err error)
 	// Marked reports whether the tenant has a live mark of that key.
 	Marked(ctx context.Context, tenant, key string) (bool, error)
+	// KeyRing returns the tenant's signing key ring, or engine.ErrNotFound
+	// if it has none.
+	KeyRing(ctx context.Context, tenant string) (*KeyRing, error)
+	// PutKeyRing stores ring as its tenant's key ring if the stored ring's
+	// Revision is ifRevision (0: no ring is stored), with Revision
+	// ifRevision+1; else it stores nothing and returns
+	// engine.ErrRevisionMismatch. Of concurrent puts with one ifRevision,
+	// on any number of replicas, exactly one succeeds.
+	PutKeyRing(ctx context.Context, ring *KeyRing, ifRevision int64) error
 }
 
 // Token is the record of an access token. The token itself is not in it,

@@ -198,6 +198,8 @@ func (s *Server) issue(ctx context.Context, req TokenRequest, settings engine.Se
 	switch format := settings.AccessTokens().Format; format {
 	case engine.AccessTokenOpaque:
 		value, err = s.issueOpaque(ctx, t)
+	case engine.AccessTokenJWT:
+		value, err = s.issueJWT(ctx, req.Issuer, t)
 	default:
 		err = fmt.Errorf("access_token_format %s cannot be issued by this server", format)
 	}

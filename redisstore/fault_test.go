@@ -183,6 +183,8 @@ func TestRedisHangs(t *testing.T) {
 		"DeleteToken": func() error { return s.DeleteToken(ctx, "acme", "x") },
 		"Mark":        func() error { _, err := s.Mark(ctx, "acme", "x", time.Now().Add(time.Hour)); return err },
 		"Marked":      func() error { _, err := s.Marked(ctx, "acme", "x"); return err },
+		"KeyRing":     func() error { _, err := s.KeyRing(ctx, "acme"); return err },
+		"PutKeyRing":  func() error { return s.PutKeyRing(ctx, &oauth.KeyRing{Tenant: "acme"}, 0) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

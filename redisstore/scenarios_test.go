@@ -55,6 +55,7 @@ var scenarios = []struct {
 	{"PolicyTenantIndexRace", testPolicyTenantIndexRace},
 	{"PolicyChangesInOrder", testPolicyChangesInOrder},
 	{"OAuthKeys", testOAuthKeys},
+	{"SigningKeys", testSigningKeys},
 }
 
 // TestScenarios runs the scenarios, each against a redis-server of its own.

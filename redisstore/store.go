@@ -68,6 +68,12 @@
 //	                                        braces cannot move the key's slot, and
 //	                                        the words "at:" and "mark:" before the
 //	                                        free text keep the two types apart
+//	P:{T}:signing-keys              hash    the tenant's access token signing keys:
+//	                                        "rev" (the revision, for the
+//	                                        compare-and-set of PutKeyRing) and
+//	                                        "ring" (oauth.KeyRing as JSON; private
+//	                                        keys sealed under the key-encryption
+//	                                        key, never in the clear); no expiry
 //	P:{~<hex>}:rate:<key>           string  the budget of a tenant string that is
 //	                                        no tenant name (never the engine's)
 //	P:{T}:policy:<name>             string  an uploaded policy's record:
@@ -100,7 +106,9 @@
 // its writes. The token endpoint's writes are single commands, one round
 // trip each: PutToken and Mark are SET NX PXAT (Redis 6.2 or later), which
 // writes only if the key is absent (no live record or mark) and sets its
-// expiry in the same step; a time already past writes nothing. In one
+// expiry in the same step; a time already past writes nothing. PutKeyRing
+// is one script that writes the ring only if its revision is still the one
+// the caller read, and not while the tenant's tombstone exists. In one
 // script, registration checks the tenant's tombstone, checks that the initial
 // access token is live and has uses left, that the ID is free (unless
 // replacing) and that the tenant is under its quota, counts the use, writes
@@ -133,7 +141,8 @@
 // uploaded policies last, each with all its bytes; then the access tokens
 // and marks, which no index lists: it SCANs the keys of the node holding
 // the tenant's slot for the tenant's prefix, scanCount at a time, and
-// UNLINKs those it finds, a step per batch; then it removes the record
+// UNLINKs those it finds, a step per batch; then the signing key ring;
+// then it removes the record
 // and turns the tombstone into "deleted" with an expiry of
 // engine.TombstoneTTL, then takes the name out of the tenant index and the
 // policy tenant index. Each step can be repeated, so a call that failed
@@ -342,6 +351,9 @@ func (k keys) tenantIndex() string     { return k.base + "tenants" }
 // change the hash slot.
 func (k keys) accessToken(digest string) string { return k.base + "at:" + digest }
 func (k keys) mark(key string) string           { return k.base + "mark:" + key }
+
+// keyRing is the key of the tenant's signing key ring.
+func (k keys) keyRing() string { return k.base + "signing-keys" }
 
 // tokenFilter is the suffix, after "clients:", of the filter index of the
 // clients that a token admitted.

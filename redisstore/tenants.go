@@ -198,6 +198,11 @@ func (s *Store) DeleteTenant(ctx context.Context, name string) error {
 	if err := s.purgeGrants(ctx, k); err != nil {
 		return err
 	}
+	if err := step("delete signing keys", func(ctx context.Context) error {
+		return s.rdb.Del(ctx, k.keyRing()).Err()
+	}); err != nil {
+		return err
+	}
 	ttl := strconv.FormatInt(engine.TombstoneTTL.Milliseconds(), 10)
 	if err := step("finish tenant deletion", func(ctx context.Context) error {
 		return finishDelete.Run(ctx, s.rdb, []string{k.tenant(), k.tombstone()}, ttl).Err()

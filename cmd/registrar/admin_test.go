@@ -148,6 +148,14 @@ func TestAdminCommands(t *testing.T) {
 	cli("admin-token", "list", "--tenant", "acme")
 	cli("admin-token", "revoke", atID, "--tenant", "acme")
 
+	// Signing keys: the first rotation makes the tenant's first keys.
+	if got := cli("keys", "rotate", "--tenant", "acme"); !strings.Contains(jsonString(got), `"state":"next"`) {
+		t.Fatalf("keys rotate: %v", got)
+	}
+	if keys, _ := cli("keys", "list", "--tenant", "acme")["keys"].([]any); len(keys) != 2 {
+		t.Fatalf("keys list: %v", keys)
+	}
+
 	// Audit: the tenant's log names the client; the process log answers.
 	e, out, errb = testEnv(map[string]string{"REGISTRAR_ADMIN_URL": admin, "REGISTRAR_ADMIN_TOKEN": adminToken})
 	if err := run(ctx, []string{"audit", "--tenant", "acme", "--client-id", clientID, "--limit", "50"}, e); err != nil {

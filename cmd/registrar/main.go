@@ -138,7 +138,7 @@ Exit codes: 0 success; 1 an error; 2 a mistake in the command line;
 		}
 	}
 	add("run", serveCmd(e), configCmd(e), versionCmd(e))
-	add("admin", tenantCmd(e), iatCmd(e), clientCmd(e), policyCmd(e), adminTokenCmd(e), auditCmd(e))
+	add("admin", tenantCmd(e), iatCmd(e), clientCmd(e), policyCmd(e), adminTokenCmd(e), keysCmd(e), auditCmd(e))
 	add("client", registerCmd(e), tokenCmd(e))
 	root.SetHelpCommandGroupID("run")
 	root.SetCompletionCommandGroupID("run")

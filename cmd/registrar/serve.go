@@ -35,10 +35,12 @@ type serveConfig struct {
 	dataDir                 string
 	configFile              string
 	adminToken              string
-	logLevel                string
-	trustedProxies          string
-	fetchAllowHosts         string
-	tls                     tlsFlags
+	// kekFile and kekText give the key-encryption keys (signingkeys.go).
+	kekFile, kekText string
+	logLevel         string
+	trustedProxies   string
+	fetchAllowHosts  string
+	tls              tlsFlags
 	// The numbers and durations as given, and as parsed by check.
 	maxBodyS, shutdownTimeoutS, tenantRefreshS string
 	maxBody                                    int64
@@ -49,7 +51,7 @@ type serveConfig struct {
 // serveCmd is registrar serve. Every flag can also be set by its
 // environment variable; the admin token only by REGISTRAR_ADMIN_TOKEN.
 func serveCmd(e env) *cobra.Command {
-	c := &serveConfig{adminToken: e.getenv("REGISTRAR_ADMIN_TOKEN")}
+	c := &serveConfig{adminToken: e.getenv("REGISTRAR_ADMIN_TOKEN"), kekText: e.getenv("REGISTRAR_KEY_ENCRYPTION_KEY")}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the provider",
@@ -58,7 +60,8 @@ metrics) and the admin API on its own listener.
 
 Every flag can also be set by its environment variable; the admin token only
 by REGISTRAR_ADMIN_TOKEN (a random one is generated and printed once when it
-is unset).`,
+is unset). The key-encryption keys that seal the tenants' signing keys come
+from --key-encryption-key-file or REGISTRAR_KEY_ENCRYPTION_KEY.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return serve(cmd.Context(), c, e) },
 	}
@@ -73,6 +76,7 @@ is unset).`,
 	str(&c.policyDir, "policy-dir", "REGISTRAR_POLICY_DIR", "", "folder of .wasm policy modules")
 	str(&c.dataDir, "data-dir", "REGISTRAR_DATA_DIR", "", "folder for state kept across restarts (compiled policy modules)")
 	str(&c.configFile, "config", "REGISTRAR_CONFIG", "", "tenant configuration file (YAML or JSON)")
+	str(&c.kekFile, "key-encryption-key-file", "REGISTRAR_KEY_ENCRYPTION_KEY_FILE", "", "file of key-encryption keys (kid:base64 lines, the first seals) for the tenants' signing keys; or set REGISTRAR_KEY_ENCRYPTION_KEY")
 	str(&c.logLevel, "log-level", "REGISTRAR_LOG_LEVEL", "info", "log level: debug, info, warn or error")
 	str(&c.trustedProxies, "trusted-proxies", "REGISTRAR_TRUSTED_PROXIES", "", "comma-separated IP addresses and CIDR prefixes of reverse proxies whose X-Forwarded-For is believed")
 	str(&c.fetchAllowHosts, "fetch-allow-hosts", "REGISTRAR_FETCH_ALLOW_HOSTS", "", "comma-separated host[:port] exempt from the outbound fetch guard (plain http and any address allowed), for tests and internal key servers")
@@ -282,8 +286,12 @@ func (s *server) openEngine(ctx context.Context) error {
 // openTokens builds the tenants' authorization server (docs/tokens.md).
 func (s *server) openTokens(context.Context) error {
 	m := s.metrics
+	kek, err := keyEncryptionKeys(s.c.kekFile, s.c.kekText, s.c.redisURL == "", s.fc.Tenants, s.log)
+	if err != nil {
+		return err
+	}
 	tokens, err := oauth.New(oauth.Config{
-		Registrar: s.reg, Clients: m.Store(s.store), Store: s.store,
+		Registrar: s.reg, Clients: m.Store(s.store), Store: s.store, KeyEncryption: kek,
 		AuditLog: m.AuditLog(s.store), Limiter: m.Limiter(s.store), Assertions: s.assertions,
 		ClientCAs: s.mtls.clientCAs, CertificateKeys: jose.CertificateKeys{KeySets: s.keySets},
 		Observe: func(o oauth.Outcome) {
@@ -320,8 +328,8 @@ func (s *server) openHandlers(context.Context) error {
 		return err
 	}
 	admin, err := adminapi.New(adminapi.Config{
-		Registrar: s.reg, Token: c.adminToken, Issuer: c.issuer, Policies: s.modules, TrustedProxies: s.trusted,
-		Middleware: metrics.Route, Logger: s.log,
+		Registrar: s.reg, Token: c.adminToken, Issuer: c.issuer, Policies: s.modules, SigningKeys: signingKeys{s.tokens},
+		TrustedProxies: s.trusted, Middleware: metrics.Route, Logger: s.log,
 	})
 	if err != nil {
 		return err

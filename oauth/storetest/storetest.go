@@ -39,6 +39,9 @@ func Run(t *testing.T, newStore func(t *testing.T) oauth.Store) {
 		{"Mark", testMark},
 		{"MarkExpiry", testMarkExpiry},
 		{"MarkConcurrent", testMarkConcurrent},
+		{"KeyRingRoundTrip", testKeyRingRoundTrip},
+		{"KeyRingRevision", testKeyRingRevision},
+		{"KeyRingConcurrent", testKeyRingConcurrent},
 		{"DeleteTenant", testDeleteTenant},
 	}
 	for _, tt := range tests {
@@ -303,6 +306,12 @@ func testDeleteTenant(t *testing.T, s oauth.Store) {
 	put(t, s, tok)
 	put(t, s, keep)
 	mark(t, s, tok.Tenant, "jti:x", time.Now().Add(time.Hour))
+	if err := s.PutKeyRing(context.Background(), newRing(tok.Tenant), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutKeyRing(context.Background(), newRing(keep.Tenant), 0); err != nil {
+		t.Fatal(err)
+	}
 	if err := d.DeleteTenant(context.Background(), tok.Tenant); err != nil {
 		t.Fatalf("DeleteTenant: %v", err)
 	}
@@ -314,5 +323,11 @@ func testDeleteTenant(t *testing.T, s oauth.Store) {
 	}
 	if _, err := get(t, s, keep.Tenant, keep.Digest); err != nil {
 		t.Errorf("deleting one tenant removed another's token: %v", err)
+	}
+	if _, err := s.KeyRing(context.Background(), tok.Tenant); !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("the key ring of a deleted tenant: %v, want ErrNotFound", err)
+	}
+	if _, err := s.KeyRing(context.Background(), keep.Tenant); err != nil {
+		t.Errorf("deleting one tenant removed another's key ring: %v", err)
 	}
 }
