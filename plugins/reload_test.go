@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/plugins"
 )
 
@@ -264,12 +265,12 @@ func TestFolderSideCases(t *testing.T) {
 		t.Fatal("not loaded")
 	}
 	os.WriteFile(filepath.Join(dir, "acme", "p.cases.json"), []byte(`{"cases":[{"name":"rejects","hook":"policy","want_error":"invalid_client_metadata"}]}`), 0o644)
-	_, err := plugins.New(context.Background(), plugins.Config{Dir: dir, Logger: quiet()})
+	_, err := plugins.New(context.Background(), plugins.Config{Dir: dir, Logger: testkit.DiscardLogger()})
 	if err == nil || !strings.Contains(err.Error(), `acme/p.wasm: module "p": self-test case "rejects"`) {
 		t.Errorf("failing side cases: %v", err)
 	}
 	os.WriteFile(filepath.Join(dir, "acme", "p.cases.json"), []byte(`{"cases":[]}`), 0o644)
-	_, err = plugins.New(context.Background(), plugins.Config{Dir: dir, Logger: quiet()})
+	_, err = plugins.New(context.Background(), plugins.Config{Dir: dir, Logger: testkit.DiscardLogger()})
 	if err == nil || !strings.Contains(err.Error(), "acme/p.cases.json: no cases") {
 		t.Errorf("bad side file: %v", err)
 	}
