@@ -92,3 +92,32 @@ func TestRandIsSeeded(t *testing.T) {
 		t.Errorf("seed 1: %x, %x; seed 2: %x", a, b, c)
 	}
 }
+
+func TestRecorder(t *testing.T) {
+	var r Recorder[int]
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			for j := range 100 {
+				r.Add(i*100 + j)
+				_ = r.All()
+			}
+		})
+	}
+	wg.Wait()
+	if n := len(r.All()); n != 400 {
+		t.Errorf("All holds %d values, want 400", n)
+	}
+	if n := len(r.Take()); n != 400 {
+		t.Errorf("Take returned %d values, want 400", n)
+	}
+	if vs := r.Take(); len(vs) != 0 {
+		t.Errorf("a second Take returned %v, want nothing", vs)
+	}
+	r.Add(7)
+	all := r.All()
+	all[0] = 8
+	if vs := r.Take(); len(vs) != 1 || vs[0] != 7 {
+		t.Errorf("Take after Add(7) and a change to a copy = %v, want [7]", vs)
+	}
+}
