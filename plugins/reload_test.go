@@ -278,21 +278,12 @@ func TestFolderSideCases(t *testing.T) {
 
 // auditLog records audit events.
 type auditLog struct {
-	mu sync.Mutex
-	es []engine.AuditEvent
+	testkit.Recorder[engine.AuditEvent]
 }
 
-func (a *auditLog) add(_ context.Context, e engine.AuditEvent) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.es = append(a.es, e)
-}
+func (a *auditLog) add(_ context.Context, e engine.AuditEvent) { a.Add(e) }
 
-func (a *auditLog) events() []engine.AuditEvent {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return append([]engine.AuditEvent(nil), a.es...)
-}
+func (a *auditLog) events() []engine.AuditEvent { return a.All() }
 
 // has reports an event of that type about that module whose detail
 // contains detail.
