@@ -121,3 +121,20 @@ func TestRecorder(t *testing.T) {
 		t.Errorf("Take after Add(7) and a change to a copy = %v, want [7]", vs)
 	}
 }
+
+func TestSilentServer(t *testing.T) {
+	c, err := net.Dial("tcp", SilentServer(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write([]byte("PING\r\n")); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	var b [1]byte
+	n, err := c.Read(b[:])
+	if ne, ok := err.(net.Error); n != 0 || !ok || !ne.Timeout() {
+		t.Errorf("read from a silent server = %d bytes, %v; want a timeout", n, err)
+	}
+}
