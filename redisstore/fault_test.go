@@ -65,7 +65,7 @@ func TestRedisCrash(t *testing.T) {
 	}
 
 	srv.Restart()
-	eventually(t, 10*time.Second, "ready after Redis restarted", func() bool {
+	testkit.Eventually(t, 10*time.Second, "ready after Redis restarted", func() bool {
 		return r.do(r.public, "GET", "/readyz", "", "").status == 200
 	})
 	if resp := r.read(before); resp.status != 200 {

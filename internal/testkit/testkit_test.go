@@ -138,3 +138,11 @@ func TestSilentServer(t *testing.T) {
 		t.Errorf("read from a silent server = %d bytes, %v; want a timeout", n, err)
 	}
 }
+
+func TestEventually(t *testing.T) {
+	n := 0
+	Eventually(t, time.Minute, "the third poll", func() bool { n++; return n == 3 })
+	if n != 3 {
+		t.Errorf("cond was polled %d times, want 3", n)
+	}
+}
