@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/registrar-dev/registrar/fetch"
+	"github.com/registrar-dev/registrar/internal/testkit"
 )
 
 func TestCheckAddr(t *testing.T) {
@@ -211,10 +212,9 @@ func TestHTTPSFetchIPv6(t *testing.T) {
 // TestAllowListedHTTP: an allow-listed loopback host is fetched over plain
 // http; the same host is refused without the entry, or on another port.
 func TestAllowListedHTTP(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+	srv := testkit.NewServer(t, http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		rw.Write([]byte("ok"))
 	}))
-	defer srv.Close()
 	hostPort := srv.Listener.Addr().String()
 
 	c, err := fetch.New(fetch.Config{AllowHosts: allow(t, hostPort)})
@@ -247,10 +247,9 @@ func TestAllowListedHTTP(t *testing.T) {
 // dial is to the allow-listed server).
 func TestRedirectToRefusedAddress(t *testing.T) {
 	var target string
-	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+	srv := testkit.NewServer(t, http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		http.Redirect(rw, r, target, http.StatusFound)
 	}))
-	defer srv.Close()
 	hostPort := srv.Listener.Addr().String()
 	_, port, _ := net.SplitHostPort(hostPort)
 	for _, tc := range []struct{ target, say string }{
@@ -284,8 +283,7 @@ func TestRedirectToPublicHost(t *testing.T) {
 	w := newTLSWorld(t, httptest.NewTLSServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		rw.Write([]byte("keys"))
 	})))
-	srv := httptest.NewServer(http.RedirectHandler("https://example.com/keys", http.StatusMovedPermanently))
-	defer srv.Close()
+	srv := testkit.NewServer(t, http.RedirectHandler("https://example.com/keys", http.StatusMovedPermanently))
 	c := w.client(t, fetch.Config{AllowHosts: allow(t, srv.Listener.Addr().String())})
 	res, err := c.Get(context.Background(), srv.URL+"/", "")
 	if err != nil {
@@ -300,7 +298,7 @@ func TestRedirectToPublicHost(t *testing.T) {
 // without being requested.
 func TestRedirectLimit(t *testing.T) {
 	var requests []string
-	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+	srv := testkit.NewServer(t, http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		requests = append(requests, r.URL.Path)
 		n := len(r.URL.Path) - len(strings.TrimRight(r.URL.Path, "x"))
 		if n == 0 {
@@ -309,7 +307,6 @@ func TestRedirectLimit(t *testing.T) {
 		}
 		http.Redirect(rw, r, r.URL.Path[:len(r.URL.Path)-1], http.StatusFound)
 	}))
-	defer srv.Close()
 	c, err := fetch.New(fetch.Config{AllowHosts: allow(t, srv.Listener.Addr().String())})
 	if err != nil {
 		t.Fatal(err)

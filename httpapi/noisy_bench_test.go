@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,8 +53,7 @@ func BenchmarkNoisyNeighbour(b *testing.B) {
 				"benign": {InitialAccessToken: engine.TokenNone, DefaultPolicies: []string{"minimal"}},
 				"evil":   {},
 			})
-			srv := httptest.NewServer(pub)
-			defer srv.Close()
+			srv := testkit.NewServer(b, pub)
 			client := srv.Client()
 			register := func(tenant, token string) (int, error) {
 				req, _ := http.NewRequest("POST", srv.URL+"/tenants/"+tenant+"/reg", strings.NewReader(benchBody))

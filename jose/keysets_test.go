@@ -35,7 +35,7 @@ type keyServer struct {
 func newKeyServer(t *testing.T) *keyServer {
 	t.Helper()
 	ks := &keyServer{sets: map[string]string{}, header: map[string]string{}, requests: map[string]int{}}
-	ks.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	ks.srv = testkit.NewServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ks.mu.Lock()
 		ks.requests[r.URL.Path]++
 		gate, arrived, status, body := ks.gate, ks.arrived, ks.status, ks.sets[r.URL.Path]
@@ -57,7 +57,6 @@ func newKeyServer(t *testing.T) *keyServer {
 		}
 		w.Write([]byte(body))
 	}))
-	t.Cleanup(ks.srv.Close)
 	return ks
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/metrics"
 )
 
@@ -87,10 +88,8 @@ func send(t *testing.T, method, url string) int {
 // status.
 func TestHTTP(t *testing.T) {
 	m := metrics.New(metrics.Config{KnownTenant: func(name string) bool { return name == "acme" }})
-	public := httptest.NewServer(m.HTTP("public", publicRouter(t)))
-	defer public.Close()
-	admin := httptest.NewServer(m.HTTP("admin", adminRouter()))
-	defer admin.Close()
+	public := testkit.NewServer(t, m.HTTP("public", publicRouter(t)))
+	admin := testkit.NewServer(t, m.HTTP("admin", adminRouter()))
 
 	requests := []struct {
 		method, url string
@@ -215,8 +214,7 @@ func TestTenantCardinality(t *testing.T) {
 		return name == "acme"
 	}
 	m := metrics.New(metrics.Config{KnownTenant: known})
-	srv := httptest.NewServer(m.HTTP("public", publicRouter(t)))
-	defer srv.Close()
+	srv := testkit.NewServer(t, m.HTTP("public", publicRouter(t)))
 	rnd := rand.New(rand.NewPCG(1, 2))
 	names := []string{"acme", "default", "Has%20Space", "UPPER", "x", strings.Repeat("long", 40), "%C3%A9t%C3%A9", "a.b", "-dash"}
 	methods := []string{"GET", "POST", "PUT", "DELETE", "PATCH", "PURGE", "X-" + "CUSTOM"}

@@ -3,11 +3,11 @@ package metrics_test
 import (
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/metrics"
 )
 
@@ -15,8 +15,7 @@ import (
 // the text exposition.
 func scrape(t *testing.T, m *metrics.Metrics) string {
 	t.Helper()
-	srv := httptest.NewServer(m.Handler())
-	defer srv.Close()
+	srv := testkit.NewServer(t, m.Handler())
 	resp, err := http.Get(srv.URL)
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,8 +27,7 @@ type fixture struct {
 	reg   *engine.Registrar
 	srv   *oauth.Server
 
-	mu       sync.Mutex
-	outcomes []oauth.Outcome
+	outcomes testkit.Recorder[oauth.Outcome]
 }
 
 func newFixture(t *testing.T, settings engine.Settings) *fixture {
@@ -45,12 +43,7 @@ func newFixture(t *testing.T, settings engine.Settings) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{t: t, clock: clock, store: store, reg: reg}
-	observe := func(o oauth.Outcome) {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		f.outcomes = append(f.outcomes, o)
-	}
-	f.srv, err = oauth.New(oauth.Config{Registrar: reg, Clients: store, Store: store, AuditLog: store, Limiter: store, Observe: observe, Now: clock.Now, Logger: testkit.DiscardLogger()})
+	f.srv, err = oauth.New(oauth.Config{Registrar: reg, Clients: store, Store: store, AuditLog: store, Limiter: store, Observe: f.outcomes.Add, Now: clock.Now, Logger: testkit.DiscardLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,10 +276,8 @@ func TestOutcomesObserved(t *testing.T) {
 		{Tenant: engine.DefaultTenant, Endpoint: oauth.EndpointToken, Code: engine.CodeInvalidClient},
 		{Tenant: engine.DefaultTenant, Endpoint: oauth.EndpointIntrospect},
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if !slices.Equal(f.outcomes, want) {
-		t.Errorf("outcomes %+v, want %+v", f.outcomes, want)
+	if got := f.outcomes.All(); !slices.Equal(got, want) {
+		t.Errorf("outcomes %+v, want %+v", got, want)
 	}
 }
 

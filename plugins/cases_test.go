@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/plugins"
 )
 
@@ -127,7 +128,7 @@ func TestCaseCheck(t *testing.T) {
 func TestSelfTests(t *testing.T) {
 	ctx := context.Background()
 	load := func(wasm []byte, cases *plugins.Cases) error {
-		m, err := plugins.Load(ctx, wasm, plugins.LoadOptions{Name: "p", Logger: quiet(), Cases: cases})
+		m, err := plugins.Load(ctx, wasm, plugins.LoadOptions{Name: "p", Logger: testkit.DiscardLogger(), Cases: cases})
 		if err == nil {
 			m.Close(ctx)
 		}
@@ -208,7 +209,7 @@ func FuzzCustomSection(f *testing.F) {
 	f.Add(withSection(fixture(f, "accept"), "registrar.cases", []byte("{")))
 	f.Add([]byte("\x00asm\x01\x00\x00\x00\x00\xff\xff\xff\xff\x0f"))
 	f.Fuzz(func(t *testing.T, wasm []byte) {
-		m, err := plugins.Load(context.Background(), wasm, plugins.LoadOptions{Name: "f", Logger: quiet()})
+		m, err := plugins.Load(context.Background(), wasm, plugins.LoadOptions{Name: "f", Logger: testkit.DiscardLogger()})
 		if err == nil {
 			m.Close(context.Background())
 		}

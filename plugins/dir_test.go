@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/plugins"
 )
 
@@ -33,7 +34,7 @@ func policyDir(t *testing.T, files map[string]string) string {
 func newHost(t *testing.T, cfg plugins.Config) *plugins.Host {
 	t.Helper()
 	if cfg.Logger == nil {
-		cfg.Logger = quiet()
+		cfg.Logger = testkit.DiscardLogger()
 	}
 	h, err := plugins.New(context.Background(), cfg)
 	if err != nil {
@@ -137,7 +138,7 @@ func TestPolicyFolderRefusesBadModules(t *testing.T) {
 		"acme/worse.wasm":   "abi-v2",
 		"acme/minimal.wasm": "minimal",
 	})
-	_, err := plugins.New(context.Background(), plugins.Config{Dir: dir, Logger: quiet()})
+	_, err := plugins.New(context.Background(), plugins.Config{Dir: dir, Logger: testkit.DiscardLogger()})
 	if err == nil {
 		t.Fatal("a folder with bad modules loaded")
 	}
@@ -146,7 +147,7 @@ func TestPolicyFolderRefusesBadModules(t *testing.T) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
 	}
-	if _, err := plugins.New(context.Background(), plugins.Config{Dir: filepath.Join(dir, "missing"), Logger: quiet()}); err == nil {
+	if _, err := plugins.New(context.Background(), plugins.Config{Dir: filepath.Join(dir, "missing"), Logger: testkit.DiscardLogger()}); err == nil {
 		t.Error("a missing folder loaded")
 	}
 }
@@ -158,7 +159,7 @@ func TestOutputSchema(t *testing.T) {
 		"garbage.wasm": "garbage", "extra-member.wasm": "extra-member", "bad-code.wasm": "bad-code",
 		"rat-list.wasm": "rat-list", "bad-id.wasm": "bad-id", "reject.wasm": "reject",
 	})
-	var buf logBuffer
+	var buf testkit.Buffer
 	h := newHost(t, plugins.Config{Dir: dir, Logger: slogTo(&buf)})
 	ctx := context.Background()
 	in := &engine.PolicyInput{Tenant: "default", Metadata: map[string]json.RawMessage{}}

@@ -16,6 +16,7 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/plugins"
 )
 
@@ -27,7 +28,7 @@ import (
 func BenchmarkExamples(b *testing.B) {
 	for _, ex := range examples(b) {
 		c, doc := ex.benchCase(b)
-		m := ex.load(b, &exampleLog{})
+		m := ex.load(b, &testkit.Buffer{})
 		call := func() time.Duration {
 			start := time.Now()
 			out, err := m.Call(context.Background(), c.Hook, doc)
@@ -192,7 +193,7 @@ func BenchmarkLanguages(b *testing.B) {
 		})
 		b.Run(ex.lang+"/call", func(b *testing.B) {
 			c, doc := ex.benchCase(b)
-			m := ex.load(b, &exampleLog{})
+			m := ex.load(b, &testkit.Buffer{})
 			warmExample(b, m, c, doc)
 			var lat []time.Duration
 			for b.Loop() {

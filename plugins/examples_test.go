@@ -1,7 +1,6 @@
 package plugins_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,11 +9,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/plugins"
 )
 
@@ -99,24 +98,6 @@ func examples(tb testing.TB) []example {
 // hook and now first, then the input members.
 func (ex *example) document(c *exampleCase) ([]byte, error) { return ex.cases.Document(c) }
 
-// exampleLog collects a module's log.
-type exampleLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *exampleLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *exampleLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // behaviourLimits are the default limits with a deadline long enough that
 // only behaviour is tested: on a loaded CI machine under -race a Go guest's
 // garbage collector can stall a call past the default 100 ms. Deadlines
@@ -124,7 +105,7 @@ func (l *exampleLog) String() string {
 var behaviourLimits = plugins.Limits{Timeout: 10 * time.Second}
 
 // load loads an example with behaviourLimits, its log going to log.
-func (ex *example) load(tb testing.TB, log *exampleLog) *plugins.Module {
+func (ex *example) load(tb testing.TB, log *testkit.Buffer) *plugins.Module {
 	tb.Helper()
 	m, err := plugins.Load(context.Background(), ex.wasm, plugins.LoadOptions{
 		Name: ex.name, Tenant: "acme", Logger: slog.New(slog.NewTextHandler(log, nil)), Limits: behaviourLimits,
@@ -140,7 +121,7 @@ func (ex *example) load(tb testing.TB, log *exampleLog) *plugins.Module {
 func TestExamples(t *testing.T) {
 	for _, ex := range examples(t) {
 		t.Run(ex.id(), func(t *testing.T) {
-			log := &exampleLog{}
+			log := &testkit.Buffer{}
 			m := ex.load(t, log)
 			if got := m.Info().Hooks; !slices.Equal(got, ex.cases.Hooks) {
 				t.Errorf("module exports hooks %v, want exactly %v", got, ex.cases.Hooks)
@@ -259,7 +240,7 @@ func TestTrustedHostsAgree(t *testing.T) {
 	}
 	mods := make([]*plugins.Module, len(impls))
 	for i := range impls {
-		mods[i] = impls[i].load(t, &exampleLog{})
+		mods[i] = impls[i].load(t, &testkit.Buffer{})
 	}
 	configs := []string{
 		`{"hosts":["example.com","*.example.org","bücher.example","127.0.0.1","[2001:db8::1]"],"default_client_name":"Unnamed \"client\""}`,

@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -53,10 +55,26 @@ func isDir(dir string, e os.DirEntry) bool {
 	return err == nil && fi.IsDir()
 }
 
-// scanFolder lists the modules of the policy folder. Tenants whose folder
+// policyFolder is the policy folder, Config.Dir, as a source of modules:
+// it lists the module files and watches them.
+type policyFolder struct {
+	dir    string
+	rescan time.Duration // how often a folder removed and made again is watched again
+	log    *slog.Logger
+
+	mu     sync.Mutex
+	warned map[string]bool // entries already warned about
+}
+
+// newPolicyFolder is the policy folder dir, watched again every rescan.
+func newPolicyFolder(dir string, rescan time.Duration, log *slog.Logger) *policyFolder {
+	return &policyFolder{dir: dir, rescan: rescan, log: log, warned: map[string]bool{}}
+}
+
+// scan lists the modules of the policy folder. Tenants whose folder
 // could not be read are in skipped: their modules stay as they are.
-func (h *Host) scanFolder(ctx context.Context) (files map[key]folderFile, skipped map[string]bool, err error) {
-	entries, err := os.ReadDir(h.dir)
+func (f *policyFolder) scan(ctx context.Context) (files map[key]folderFile, skipped map[string]bool, err error) {
+	entries, err := os.ReadDir(f.dir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -68,27 +86,27 @@ func (h *Host) scanFolder(ctx context.Context) (files map[key]folderFile, skippe
 		}
 		for _, e := range entries {
 			if name, ok := moduleFile(e); ok {
-				f := folderFile{path: filepath.Join(dir, e.Name())}
+				file := folderFile{path: filepath.Join(dir, e.Name())}
 				if present[name+casesSuffix] {
-					f.cases = filepath.Join(dir, name+casesSuffix)
+					file.cases = filepath.Join(dir, name+casesSuffix)
 				}
-				files[key{sourceFolder, tenant, name}] = f
+				files[key{sourceFolder, tenant, name}] = file
 			}
 		}
 	}
-	add(h.dir, "", entries)
+	add(f.dir, "", entries)
 	for _, e := range entries {
-		if !isDir(h.dir, e) {
+		if !isDir(f.dir, e) {
 			continue
 		}
-		path := filepath.Join(h.dir, e.Name())
+		path := filepath.Join(f.dir, e.Name())
 		if !engine.ValidTenantName(e.Name()) {
-			h.mu.Lock()
-			warned := h.warned[e.Name()]
-			h.warned[e.Name()] = true
-			h.mu.Unlock()
+			f.mu.Lock()
+			warned := f.warned[e.Name()]
+			f.warned[e.Name()] = true
+			f.mu.Unlock()
 			if !warned {
-				h.log.WarnContext(ctx, "policy folder: ignoring a folder that is not a tenant name", "path", path)
+				f.log.WarnContext(ctx, "policy folder: ignoring a folder that is not a tenant name", "path", path)
 			}
 			continue
 		}
@@ -96,7 +114,7 @@ func (h *Host) scanFolder(ctx context.Context) (files map[key]folderFile, skippe
 		switch {
 		case errors.Is(err, fs.ErrNotExist): // removed since: its modules go
 		case err != nil:
-			h.log.ErrorContext(ctx, "policy folder: cannot read a tenant's folder; its modules stay as they are", "path", path, "err", err.Error())
+			f.log.ErrorContext(ctx, "policy folder: cannot read a tenant's folder; its modules stay as they are", "path", path, "err", err.Error())
 			skipped[e.Name()] = true
 		default:
 			add(path, e.Name(), sub)
@@ -110,7 +128,7 @@ func (h *Host) scanFolder(ctx context.Context) (files map[key]folderFile, skippe
 // settle ago are left for later, and deferred says so, unless eager (at
 // start). The error lists every refusal.
 func (h *Host) syncFolder(ctx context.Context, eager bool) (deferred bool, err error) {
-	files, skipped, err := h.scanFolder(ctx)
+	files, skipped, err := h.folder.scan(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -274,30 +292,30 @@ func hexSum(b []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// watchFolder watches the policy folder and its tenants' folders, and
-// calls changed once a burst of changes has settled. It returns when ctx
-// is done, or at once if the folder cannot be watched.
-func (h *Host) watchFolder(ctx context.Context, changed func()) error {
+// watch watches the policy folder and its tenants' folders, and calls
+// changed, naming no module, once a burst of changes has settled. It
+// returns when ctx is done, or at once if the folder cannot be watched.
+func (f *policyFolder) watch(ctx context.Context, changed func(keys ...key)) error {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		return err
 	}
 	defer w.Close()
-	if err := h.addWatches(w); err != nil {
+	if err := f.addWatches(w); err != nil {
 		return err
 	}
 	changed() // what changed before the watch began
 	settled := time.NewTimer(settle)
 	settled.Stop()
 	// A folder removed and made again is watched again at the next tick.
-	rewatch := time.NewTicker(h.rescan)
+	rewatch := time.NewTicker(f.rescan)
 	defer rewatch.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-rewatch.C:
-			_ = h.addWatches(w)
+			_ = f.addWatches(w)
 		case _, ok := <-w.Events:
 			if !ok {
 				return nil
@@ -307,13 +325,13 @@ func (h *Host) watchFolder(ctx context.Context, changed func()) error {
 			if !ok {
 				return nil
 			}
-			h.log.WarnContext(ctx, "policy folder: watcher error; rescanning", "err", err.Error())
+			f.log.WarnContext(ctx, "policy folder: watcher error; rescanning", "err", err.Error())
 			settled.Reset(settle)
 		case <-settled.C:
 			// Tenant folders made since are watched before they are read,
 			// so that no write into them goes unseen.
-			if err := h.addWatches(w); err != nil {
-				h.log.WarnContext(ctx, "policy folder: watcher", "err", err.Error())
+			if err := f.addWatches(w); err != nil {
+				f.log.WarnContext(ctx, "policy folder: watcher", "err", err.Error())
 			}
 			changed()
 		}
@@ -321,17 +339,17 @@ func (h *Host) watchFolder(ctx context.Context, changed func()) error {
 }
 
 // addWatches watches the policy folder and each tenant's folder in it.
-func (h *Host) addWatches(w *fsnotify.Watcher) error {
-	if err := w.Add(h.dir); err != nil {
-		return fmt.Errorf("watch %s: %w", h.dir, err)
+func (f *policyFolder) addWatches(w *fsnotify.Watcher) error {
+	if err := w.Add(f.dir); err != nil {
+		return fmt.Errorf("watch %s: %w", f.dir, err)
 	}
-	entries, err := os.ReadDir(h.dir)
+	entries, err := os.ReadDir(f.dir)
 	if err != nil {
 		return err
 	}
 	for _, e := range entries {
-		if isDir(h.dir, e) && engine.ValidTenantName(e.Name()) {
-			_ = w.Add(filepath.Join(h.dir, e.Name())) // gone since, or a limit: the rescan still sees it
+		if isDir(f.dir, e) && engine.ValidTenantName(e.Name()) {
+			_ = w.Add(filepath.Join(f.dir, e.Name())) // gone since, or a limit: the rescan still sees it
 		}
 	}
 	return nil

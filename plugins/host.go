@@ -136,9 +136,10 @@ const (
 // have drained. A version that fails any step is refused and the previous
 // one keeps serving.
 type Host struct {
-	dir         string
+	folder      *policyFolder // Config.Dir; nil without one
 	watch       bool
 	store       engine.PolicyStore
+	uploads     storeSource // reads and watches store, when set
 	rescan      time.Duration
 	replica     string
 	statusEvery time.Duration
@@ -149,7 +150,7 @@ type Host struct {
 	observe     func(Call)
 	audit       func(context.Context, engine.AuditEvent)
 	shadowed    func(ShadowResult)
-	sources     []moduleSource // the folder's and the store's, as configured
+	loops       []sourceLoop // the folder's and the store's, as configured
 
 	cat atomic.Pointer[catalogue]
 
@@ -159,8 +160,7 @@ type Host struct {
 	locks     map[key]*sync.Mutex // one activation of a module at a time
 	storeRead bool                // the store's list has been read once
 	closed    bool
-	warned    map[string]bool // folder entries already warned about
-	bg        sync.WaitGroup  // retirements and shadow runs
+	bg        sync.WaitGroup // retirements and shadow runs
 
 	statusKick chan struct{}
 	live       atomic.Int64 // modules loaded and not yet closed
@@ -188,10 +188,10 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		return nil, err
 	}
 	h := &Host{
-		dir: cfg.Dir, watch: cfg.Watch, store: cfg.Store, rescan: cfg.Rescan, replica: cfg.Replica,
+		watch: cfg.Watch, store: cfg.Store, rescan: cfg.Rescan, replica: cfg.Replica,
 		statusEvery: cfg.StatusEvery, limits: cfg.Limits, now: cfg.Now, log: cfg.Logger,
 		observe: cfg.Observe, audit: cfg.Audit, shadowed: cfg.Shadow,
-		slots: map[key]*slot{}, locks: map[key]*sync.Mutex{}, warned: map[string]bool{},
+		slots: map[key]*slot{}, locks: map[key]*sync.Mutex{},
 		statusKick:  make(chan struct{}, 1),
 		shadowRuns:  make(chan struct{}, cfg.Limits.withDefaults().MaxInstances),
 		tenantCalls: map[string]chan struct{}{}, tenantLimit: cfg.Limits.withDefaults().TenantCalls,
@@ -218,9 +218,13 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	}
 	h.cache = c
 	h.cat.Store(&catalogue{})
-	h.sources = h.moduleSources()
-	for _, src := range h.sources {
-		if err := src.load(ctx); err != nil {
+	if cfg.Dir != "" {
+		h.folder = newPolicyFolder(cfg.Dir, h.rescan, h.log)
+	}
+	h.uploads = storeSource{store: h.store, rescan: h.rescan, log: h.log}
+	h.loops = h.sourceLoops()
+	for _, l := range h.loops {
+		if err := l.load(ctx); err != nil {
 			_ = h.Close(ctx)
 			return nil, err
 		}

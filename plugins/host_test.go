@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/plugins"
 )
 
@@ -31,31 +32,11 @@ func fixture(t testing.TB, name string) []byte {
 	return b
 }
 
-// logBuffer collects log output safely across goroutines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
 func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewJSONHandler(w, nil)) }
 
 func load(t testing.TB, name string, limits plugins.Limits) *plugins.Module {
 	t.Helper()
-	m, err := plugins.Load(context.Background(), fixture(t, name), plugins.LoadOptions{Name: name, Limits: limits, Logger: quiet()})
+	m, err := plugins.Load(context.Background(), fixture(t, name), plugins.LoadOptions{Name: name, Limits: limits, Logger: testkit.DiscardLogger()})
 	if err != nil {
 		t.Fatalf("load %s: %v", name, err)
 	}
@@ -176,7 +157,7 @@ func TestLoadRefuses(t *testing.T) {
 	for name, want := range cases {
 		t.Run(name, func(t *testing.T) {
 			m, err := plugins.Load(context.Background(), fixture(t, name), plugins.LoadOptions{
-				Name: name, Logger: quiet(), Limits: plugins.Limits{InstantiateTimeout: 200 * time.Millisecond},
+				Name: name, Logger: testkit.DiscardLogger(), Limits: plugins.Limits{InstantiateTimeout: 200 * time.Millisecond},
 			})
 			if err == nil {
 				m.Close(context.Background())
@@ -187,7 +168,7 @@ func TestLoadRefuses(t *testing.T) {
 			}
 		})
 	}
-	if _, err := plugins.Load(context.Background(), []byte("not wasm"), plugins.LoadOptions{Name: "x", Logger: quiet()}); err == nil || !strings.Contains(err.Error(), "does not compile") {
+	if _, err := plugins.Load(context.Background(), []byte("not wasm"), plugins.LoadOptions{Name: "x", Logger: testkit.DiscardLogger()}); err == nil || !strings.Contains(err.Error(), "does not compile") {
 		t.Errorf("garbage bytes: %v", err)
 	}
 }
@@ -254,7 +235,7 @@ func TestHostileModules(t *testing.T) {
 // TestImportsAndLogs: registrar.log and WASI stdout reach the host's log,
 // tagged with the module; the clock is real and randomness works.
 func TestImportsAndLogs(t *testing.T) {
-	var buf logBuffer
+	var buf testkit.Buffer
 	log := slog.New(slog.NewJSONHandler(&buf, nil))
 	m, err := plugins.Load(context.Background(), fixture(t, "logger"), plugins.LoadOptions{Name: "logger", Tenant: "acme", Logger: log})
 	if err != nil {
@@ -279,7 +260,7 @@ func TestImportsAndLogs(t *testing.T) {
 // TestLogOutsideMemory: a registrar.log call whose bytes are not inside the
 // module's memory logs nothing and does not fail the call (sdk/ABI.md §3).
 func TestLogOutsideMemory(t *testing.T) {
-	var buf logBuffer
+	var buf testkit.Buffer
 	m, err := plugins.Load(context.Background(), fixture(t, "log-bounds"), plugins.LoadOptions{Name: "log-bounds", Logger: slogTo(&buf)})
 	if err != nil {
 		t.Fatal(err)
@@ -330,7 +311,7 @@ func TestPoolHammer(t *testing.T) {
 // module logs when it runs, so that the test knows the instance is taken
 // (it slept 20ms and hoped, before).
 func TestPoolWaitsForItsDeadline(t *testing.T) {
-	var buf logBuffer
+	var buf testkit.Buffer
 	m, err := plugins.Load(context.Background(), fixture(t, "log-loop"), plugins.LoadOptions{
 		Name: "log-loop", Logger: slogTo(&buf), Limits: plugins.Limits{MaxInstances: 1, MaxIdle: 1, Timeout: time.Minute},
 	})

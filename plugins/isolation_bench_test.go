@@ -38,7 +38,7 @@ func BenchmarkNoisyNeighbour(b *testing.B) {
 	for _, a := range attacks {
 		b.Run(a.name, func(b *testing.B) {
 			ctx := context.Background()
-			h, err := plugins.New(ctx, plugins.Config{Store: memstore.New(memstore.Config{}), Logger: quiet()})
+			h, err := plugins.New(ctx, plugins.Config{Store: memstore.New(memstore.Config{}), Logger: testkit.DiscardLogger()})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/memstore"
 	"github.com/registrar-dev/registrar/plugins"
 )
@@ -142,7 +143,7 @@ func TestStackOverflowReturnsMemory(t *testing.T) {
 		}
 		peak = max(peak, goHeld())
 	}
-	waitFor(t, 10*time.Second, "memory back within 64 MiB", func() bool { return goHeld() < before+64<<20 })
+	testkit.Eventually(t, 10*time.Second, "memory back within 64 MiB", func() bool { return goHeld() < before+64<<20 })
 	t.Logf("Go runtime memory: %d MiB before, %d MiB at most between calls, %d MiB after", before>>20, peak>>20, goHeld()>>20)
 }
 

@@ -3,27 +3,17 @@ package plugins_test
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/plugins"
 )
 
-// fakeClock is a clock that moves only when told.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *fakeClock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
-func loadLogging(t *testing.T, name string, limits plugins.Limits, buf *logBuffer, clock *fakeClock) *plugins.Module {
+func loadLogging(t *testing.T, name string, limits plugins.Limits, buf *testkit.Buffer, clock *testkit.Clock) *plugins.Module {
 	t.Helper()
-	m, err := plugins.Load(context.Background(), fixture(t, name), plugins.LoadOptions{Name: name, Limits: limits, Logger: slogTo(buf), Now: clock.now})
+	m, err := plugins.Load(context.Background(), fixture(t, name), plugins.LoadOptions{Name: name, Limits: limits, Logger: slogTo(buf), Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,8 +26,8 @@ func loadLogging(t *testing.T, name string, limits plugins.Limits, buf *logBuffe
 // (before: 64 lines of 6 KB each, 383 KB), with one line saying the rest
 // was dropped, and no control character.
 func TestLogFloodCapped(t *testing.T) {
-	var buf logBuffer
-	m := loadLogging(t, "log-flood", plugins.Limits{Timeout: time.Minute}, &buf, &fakeClock{t: time.Unix(1e9, 0)})
+	var buf testkit.Buffer
+	m := loadLogging(t, "log-flood", plugins.Limits{Timeout: time.Minute}, &buf, testkit.NewClock(time.Unix(1e9, 0)))
 	if _, err := m.Call(context.Background(), engine.HookPolicy, policyInput(`{}`)); err != nil {
 		t.Fatal(err)
 	}
@@ -61,8 +51,8 @@ func TestLogFloodCapped(t *testing.T) {
 // past it their lines are dropped with one line saying so, and the budget
 // refills with time.
 func TestLogRatePerModule(t *testing.T) {
-	var buf logBuffer
-	clock := &fakeClock{t: time.Unix(1e9, 0)}
+	var buf testkit.Buffer
+	clock := testkit.NewClock(time.Unix(1e9, 0))
 	m := loadLogging(t, "log-flood", plugins.Limits{Timeout: time.Minute, MaxLogBytesPerSecond: 32 << 10}, &buf, clock)
 	lines := func() int { return strings.Count(buf.String(), `"msg":"policy module log",`) }
 	for range 10 {
@@ -79,7 +69,7 @@ func TestLogRatePerModule(t *testing.T) {
 		t.Errorf("%d rate summary lines, want 1", n)
 	}
 	before := lines()
-	clock.add(time.Second)
+	clock.Advance(time.Second)
 	if _, err := m.Call(context.Background(), engine.HookPolicy, policyInput(`{}`)); err != nil {
 		t.Fatal(err)
 	}
@@ -93,8 +83,8 @@ func TestLogRatePerModule(t *testing.T) {
 // through registrar.log and stdout alike; a log call with a range outside
 // the module's memory logs a warning that says so, and the call goes on.
 func TestLogUTF8AndBadPointer(t *testing.T) {
-	var buf logBuffer
-	m := loadLogging(t, "log-utf8", plugins.Limits{Timeout: time.Minute}, &buf, &fakeClock{t: time.Unix(1e9, 0)})
+	var buf testkit.Buffer
+	m := loadLogging(t, "log-utf8", plugins.Limits{Timeout: time.Minute}, &buf, testkit.NewClock(time.Unix(1e9, 0)))
 	out, err := m.Call(context.Background(), engine.HookPolicy, policyInput(`{}`))
 	if err != nil || string(out) != `{"metadata":{}}` {
 		t.Fatalf("%s %v", out, err)

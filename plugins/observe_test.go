@@ -10,29 +10,9 @@ import (
 	"time"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/plugins"
 )
-
-// observer records the calls a Host reports.
-type observer struct {
-	mu    sync.Mutex
-	calls []plugins.Call
-}
-
-func (o *observer) observe(c plugins.Call) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.calls = append(o.calls, c)
-}
-
-// take returns the calls reported since the last take.
-func (o *observer) take() []plugins.Call {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	calls := o.calls
-	o.calls = nil
-	return calls
-}
 
 // TestObserve: every hook call is reported exactly once, with the tenant
 // it was made for, the module's name and digest, the hook, how it ended
@@ -49,9 +29,9 @@ func TestObserve(t *testing.T) {
 		"acme/ids.wasm":     "fixed-id",
 		"acme/secrets.wasm": "const-secret",
 	})
-	var obs observer
+	var obs testkit.Recorder[plugins.Call]
 	timeout := 50 * time.Millisecond
-	h := newHost(t, plugins.Config{Dir: dir, Observe: obs.observe, Limits: plugins.Limits{Timeout: timeout}})
+	h := newHost(t, plugins.Config{Dir: dir, Observe: obs.Add, Limits: plugins.Limits{Timeout: timeout}})
 	digests := map[string]string{}
 	for _, i := range h.Modules() {
 		digests[i.Name] = i.Digest
@@ -134,7 +114,7 @@ func TestObserve(t *testing.T) {
 			if err := c.call(); err != nil {
 				t.Fatal(err)
 			}
-			calls := obs.take()
+			calls := obs.Take()
 			if len(calls) != 1 {
 				t.Fatalf("%d calls reported, want 1: %+v", len(calls), calls)
 			}
@@ -156,7 +136,7 @@ func TestObserve(t *testing.T) {
 	if _, err := h.Decide(ctx, "acme", "decide", engine.HookPolicy, &engine.DecisionInput{}); err == nil {
 		t.Error("Decide ran a hook that is not a decision hook")
 	}
-	if calls := obs.take(); len(calls) != 0 {
+	if calls := obs.Take(); len(calls) != 0 {
 		t.Errorf("a refused Decide reported %+v", calls)
 	}
 }
@@ -164,8 +144,8 @@ func TestObserve(t *testing.T) {
 // TestObserveConcurrent: calls made at the same time are each reported
 // once, under -race.
 func TestObserveConcurrent(t *testing.T) {
-	var obs observer
-	h := newHost(t, plugins.Config{Dir: policyDir(t, map[string]string{"minimal.wasm": "minimal"}), Observe: obs.observe})
+	var obs testkit.Recorder[plugins.Call]
+	h := newHost(t, plugins.Config{Dir: policyDir(t, map[string]string{"minimal.wasm": "minimal"}), Observe: obs.Add})
 	in := &engine.PolicyInput{Tenant: "default", Metadata: map[string]json.RawMessage{
 		"redirect_uris": json.RawMessage(`["https://app.example/cb"]`),
 	}}
@@ -178,7 +158,7 @@ func TestObserveConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	calls := obs.take()
+	calls := obs.Take()
 	if len(calls) != 32 {
 		t.Fatalf("%d calls reported, want 32", len(calls))
 	}

@@ -14,8 +14,11 @@ import (
 // nil when ctx is done; call Close after.
 func (h *Host) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	for _, src := range h.sources {
-		src.run(ctx, &wg)
+	for _, l := range h.loops {
+		h.runSource(ctx, &wg, l)
+	}
+	if h.store != nil {
+		wg.Go(func() { h.statusWorker(ctx) })
 	}
 	wg.Wait()
 	return nil
@@ -30,72 +33,48 @@ func notify(kick chan<- struct{}) {
 	}
 }
 
-// runFolder starts the policy folder's watcher (with Config.Watch) and its
-// worker on wg.
-func (h *Host) runFolder(ctx context.Context, wg *sync.WaitGroup) {
-	kick := make(chan struct{}, 1)
-	changed := func() { notify(kick) }
-	if h.watch {
+// runSource starts the source's watcher (if it is watched) and its worker
+// on wg.
+func (h *Host) runSource(ctx context.Context, wg *sync.WaitGroup, l sourceLoop) {
+	p := newPending()
+	if l.watched {
 		wg.Go(func() {
-			if err := h.watchFolder(ctx, changed); err != nil {
-				h.log.ErrorContext(ctx, "policy folder: not watched; changes are seen at each rescan", "err", err.Error(), "rescan", h.rescan)
+			if err := l.src.watch(ctx, p.add); err != nil {
+				h.log.ErrorContext(ctx, l.name+": not watched; changes are seen at each rescan", "err", err.Error(), "rescan", h.rescan)
 			}
 		})
 	}
-	wg.Go(func() { h.folderWorker(ctx, kick, changed) })
+	wg.Go(func() { h.sourceWorker(ctx, l, p) })
 }
 
-// folderWorker syncs the policy folder at each kick and each rescan until
-// ctx is done; a file that changed too recently is looked at again, through
-// changed, once it has settled.
-func (h *Host) folderWorker(ctx context.Context, kick <-chan struct{}, changed func()) {
+// sourceWorker syncs the modules the watcher reports changed as they come,
+// and every module of the source when any may have changed and at each
+// rescan, until ctx is done. Modules that changed too recently are looked
+// at again once they have settled.
+func (h *Host) sourceWorker(ctx context.Context, l sourceLoop, p *pending) {
 	tick := time.NewTicker(h.rescan)
 	defer tick.Stop()
 	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-kick:
-		case <-tick.C:
-		}
-		deferred, err := h.syncFolder(ctx, false)
-		if err != nil && ctx.Err() == nil {
-			h.log.ErrorContext(ctx, "policy folder: not every change was activated", "err", err.Error())
-		}
-		if deferred { // a file changed too recently: look again once it has settled
-			time.AfterFunc(settle, changed)
-		}
-	}
-}
-
-// runStore starts the store's watcher, its worker and the status reporter
-// on wg.
-func (h *Host) runStore(ctx context.Context, wg *sync.WaitGroup) {
-	p := newPending()
-	resync := make(chan struct{}, 1)
-	wg.Go(func() { h.watchStore(ctx, p.add, func() { notify(resync) }) })
-	wg.Go(func() { h.storeWorker(ctx, p, resync) })
-	wg.Go(func() { h.statusWorker(ctx) })
-}
-
-// storeWorker syncs the modules the watcher reports changed as they come,
-// and every module of the store at each resync and each rescan, until ctx
-// is done.
-func (h *Host) storeWorker(ctx context.Context, p *pending, resync <-chan struct{}) {
-	tick := time.NewTicker(h.rescan)
-	defer tick.Stop()
-	for {
+		all := false
 		select {
 		case <-ctx.Done():
 			return
 		case <-p.kick:
-			h.syncStoreKeys(ctx, p.take())
-			continue
-		case <-resync:
+			var keys []key
+			keys, all = p.take()
+			l.syncKeys(ctx, keys)
 		case <-tick.C:
+			all = true
 		}
-		if err := h.syncStore(ctx); err != nil && ctx.Err() == nil {
-			h.log.ErrorContext(ctx, "policy store: not every change was activated", "err", err.Error())
+		if !all {
+			continue
+		}
+		deferred, err := l.syncAll(ctx)
+		if err != nil && ctx.Err() == nil {
+			h.log.ErrorContext(ctx, l.name+": not every change was activated", "err", err.Error())
+		}
+		if deferred { // a module changed too recently: look again once it has settled
+			time.AfterFunc(settle, func() { p.add() })
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/plugins"
 )
 
@@ -31,20 +32,6 @@ func run(t *testing.T, h *plugins.Host) {
 		cancel()
 		<-done
 	})
-}
-
-// waitFor polls cond until it holds, and returns how long that took; the
-// test fails if it does not hold within limit.
-func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) time.Duration {
-	t.Helper()
-	start := time.Now()
-	for !cond() {
-		if time.Since(start) > limit {
-			t.Fatalf("%s: not within %s", what, limit)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	return time.Since(start)
 }
 
 func digest(b []byte) string {
@@ -107,15 +94,15 @@ func TestFolderWatch(t *testing.T) {
 
 	// A new file.
 	writeFile(t, filepath.Join(dir, "q.wasm"), v2)
-	took = append(took, waitFor(t, live, "new file", func() bool { return h.Has("acme", "q", engine.HookPolicy) }))
+	took = append(took, testkit.Eventually(t, live, "new file", func() bool { return h.Has("acme", "q", engine.HookPolicy) }))
 
 	// A changed file.
 	writeFile(t, filepath.Join(dir, "p.wasm"), v2)
-	took = append(took, waitFor(t, live, "changed file", func() bool { return serving(t, h, "acme", "p") == digest(v2) }))
+	took = append(took, testkit.Eventually(t, live, "changed file", func() bool { return serving(t, h, "acme", "p") == digest(v2) }))
 
 	// A broken file: refused, the previous version keeps serving.
 	writeFile(t, filepath.Join(dir, "p.wasm"), broken)
-	waitFor(t, live, "broken file reported", func() bool {
+	testkit.Eventually(t, live, "broken file reported", func() bool {
 		s, _ := statusOf(h, "", "p", "folder")
 		return s.State == "failed"
 	})
@@ -135,21 +122,21 @@ func TestFolderWatch(t *testing.T) {
 
 	// Back to a good version.
 	writeFile(t, filepath.Join(dir, "p.wasm"), accept)
-	took = append(took, waitFor(t, live, "fixed file", func() bool { return serving(t, h, "acme", "p") == digest(accept) }))
+	took = append(took, testkit.Eventually(t, live, "fixed file", func() bool { return serving(t, h, "acme", "p") == digest(accept) }))
 	if s, _ := statusOf(h, "", "p", "folder"); s.State != "active" || s.Desired != s.Active {
 		t.Errorf("status after the fix: %+v", s)
 	}
 
 	// A tenant's folder: its module shadows the shared one for that tenant only.
 	writeFile(t, filepath.Join(dir, "acme", "p.wasm"), v2)
-	took = append(took, waitFor(t, live, "tenant folder", func() bool { return serving(t, h, "acme", "p") == digest(v2) }))
+	took = append(took, testkit.Eventually(t, live, "tenant folder", func() bool { return serving(t, h, "acme", "p") == digest(v2) }))
 	if got := serving(t, h, "globex", "p"); got != digest(accept) {
 		t.Errorf("globex is served %s", got)
 	}
 	if err := os.RemoveAll(filepath.Join(dir, "acme")); err != nil {
 		t.Fatal(err)
 	}
-	took = append(took, waitFor(t, live, "tenant folder removed", func() bool { return serving(t, h, "acme", "p") == digest(accept) }))
+	took = append(took, testkit.Eventually(t, live, "tenant folder removed", func() bool { return serving(t, h, "acme", "p") == digest(accept) }))
 	if _, ok := statusOf(h, "acme", "p", "folder"); ok {
 		t.Error("the removed tenant module still has a status")
 	}
@@ -158,7 +145,7 @@ func TestFolderWatch(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, "q.wasm")); err != nil {
 		t.Fatal(err)
 	}
-	took = append(took, waitFor(t, live, "removed file", func() bool { return !h.Has("acme", "q", engine.HookPolicy) }))
+	took = append(took, testkit.Eventually(t, live, "removed file", func() bool { return !h.Has("acme", "q", engine.HookPolicy) }))
 	if !audit.has(engine.AuditPolicyLoaded, "", "q", "removed") {
 		t.Errorf("no audit event for the removal: %+v", audit.events())
 	}
@@ -210,7 +197,7 @@ func TestFolderPartialWrite(t *testing.T) {
 		time.Sleep(pause)
 		f.Write(want[half:])
 		f.Close()
-		waitFor(t, 2*time.Second, "whole file active", func() bool { return serving(t, h, "acme", "p") == digest(want) })
+		testkit.Eventually(t, 2*time.Second, "whole file active", func() bool { return serving(t, h, "acme", "p") == digest(want) })
 	}
 	close(stop)
 	wg.Wait()
@@ -228,7 +215,7 @@ func TestFolderRescan(t *testing.T) {
 	run(t, h)
 	v2 := fixture(t, "accept-v2")
 	writeFile(t, filepath.Join(dir, "p.wasm"), v2)
-	waitFor(t, time.Second, "change found by the rescan", func() bool { return serving(t, h, "acme", "p") == digest(v2) })
+	testkit.Eventually(t, time.Second, "change found by the rescan", func() bool { return serving(t, h, "acme", "p") == digest(v2) })
 }
 
 // TestFolderReady: a module that has never had a version that works keeps
@@ -264,12 +251,12 @@ func TestFolderSideCases(t *testing.T) {
 		t.Fatal("not loaded")
 	}
 	os.WriteFile(filepath.Join(dir, "acme", "p.cases.json"), []byte(`{"cases":[{"name":"rejects","hook":"policy","want_error":"invalid_client_metadata"}]}`), 0o644)
-	_, err := plugins.New(context.Background(), plugins.Config{Dir: dir, Logger: quiet()})
+	_, err := plugins.New(context.Background(), plugins.Config{Dir: dir, Logger: testkit.DiscardLogger()})
 	if err == nil || !strings.Contains(err.Error(), `acme/p.wasm: module "p": self-test case "rejects"`) {
 		t.Errorf("failing side cases: %v", err)
 	}
 	os.WriteFile(filepath.Join(dir, "acme", "p.cases.json"), []byte(`{"cases":[]}`), 0o644)
-	_, err = plugins.New(context.Background(), plugins.Config{Dir: dir, Logger: quiet()})
+	_, err = plugins.New(context.Background(), plugins.Config{Dir: dir, Logger: testkit.DiscardLogger()})
 	if err == nil || !strings.Contains(err.Error(), "acme/p.cases.json: no cases") {
 		t.Errorf("bad side file: %v", err)
 	}
@@ -277,21 +264,12 @@ func TestFolderSideCases(t *testing.T) {
 
 // auditLog records audit events.
 type auditLog struct {
-	mu sync.Mutex
-	es []engine.AuditEvent
+	testkit.Recorder[engine.AuditEvent]
 }
 
-func (a *auditLog) add(_ context.Context, e engine.AuditEvent) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.es = append(a.es, e)
-}
+func (a *auditLog) add(_ context.Context, e engine.AuditEvent) { a.Add(e) }
 
-func (a *auditLog) events() []engine.AuditEvent {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return append([]engine.AuditEvent(nil), a.es...)
-}
+func (a *auditLog) events() []engine.AuditEvent { return a.All() }
 
 // has reports an event of that type about that module whose detail
 // contains detail.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/plugins"
 )
 
@@ -42,7 +43,7 @@ func TestTableLimitsAtLoad(t *testing.T) {
 		{"table-many", plugins.Limits{MemoryPages: 12}, ""},
 		{"table-many", plugins.Limits{MemoryPages: 11}, "over limit of 1 pages"},
 	} {
-		m, err := plugins.Load(context.Background(), fixture(t, c.name), plugins.LoadOptions{Name: c.name, Limits: c.limits, Logger: quiet()})
+		m, err := plugins.Load(context.Background(), fixture(t, c.name), plugins.LoadOptions{Name: c.name, Limits: c.limits, Logger: testkit.DiscardLogger()})
 		switch {
 		case c.want == "" && err != nil:
 			t.Errorf("%s %+v: %v", c.name, c.limits, err)
@@ -56,7 +57,7 @@ func TestTableLimitsAtLoad(t *testing.T) {
 }
 
 // waitLog waits until buf holds s.
-func waitLog(buf *logBuffer, s string) {
+func waitLog(buf *testkit.Buffer, s string) {
 	for !strings.Contains(buf.String(), s) {
 		time.Sleep(time.Millisecond)
 	}
@@ -78,7 +79,7 @@ func TestSleepEndsAtDeadline(t *testing.T) {
 		}
 	}
 	// A request cancelled while the module sleeps ends the sleep too.
-	var buf logBuffer
+	var buf testkit.Buffer
 	m2, err := plugins.Load(context.Background(), fixture(t, "sleep"), plugins.LoadOptions{Name: "sleep", Limits: plugins.Limits{Timeout: time.Hour}, Logger: slogTo(&buf)})
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +95,7 @@ func TestSleepEndsAtDeadline(t *testing.T) {
 // TestHostCloseStopsSleepers: Host.Close returns while a call sleeps with
 // an hour's deadline, once its context is done, and the call fails.
 func TestHostCloseStopsSleepers(t *testing.T) {
-	var buf logBuffer
+	var buf testkit.Buffer
 	dir := policyDir(t, map[string]string{"sleep.wasm": "sleep"})
 	h, err := plugins.New(context.Background(), plugins.Config{Dir: dir, Limits: plugins.Limits{Timeout: time.Hour}, Logger: slogTo(&buf)})
 	if err != nil {
@@ -140,7 +141,7 @@ func TestGoGuestSleep(t *testing.T) {
 		t.Skip("builds a Go guest")
 	}
 	wasm := buildGoGuest(t, filepath.Join("testdata", "go-sleep"))
-	var buf logBuffer
+	var buf testkit.Buffer
 	m, err := plugins.Load(context.Background(), wasm, plugins.LoadOptions{
 		Name: "go-sleep", Logger: slogTo(&buf),
 		Limits: plugins.Limits{Timeout: 2 * time.Second, MaxInstances: 1, MaxIdle: 1},

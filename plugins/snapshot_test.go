@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"runtime"
 	"slices"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/memstore"
 	"github.com/registrar-dev/registrar/plugins"
 )
@@ -38,7 +38,7 @@ func TestOneVersionPerRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	r, err := engine.New(engine.Config{
-		Store: store, Keys: noKeys{}, Modules: h, Logger: slog.New(slog.DiscardHandler),
+		Store: store, Keys: noKeys{}, Modules: h, Logger: testkit.DiscardLogger(),
 		Tenants: map[string]engine.Settings{"acme": {
 			InitialAccessToken: engine.TokenNone, DefaultPolicies: []string{"labelled"}, IDFactory: "labelled",
 			IssueRegistrationAccessToken: engine.Decision{Module: "labelled"},

@@ -4,26 +4,62 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/registrar-dev/registrar/engine"
 )
 
-// syncStore brings the uploaded modules in line with the store's records:
-// at start, and at every rescan as a fallback for missed changes.
-func (h *Host) syncStore(ctx context.Context) error {
-	recs, err := h.store.StoredPolicies(ctx)
+// storeSource is the store of uploaded versions, Config.Store, as a source
+// of modules: it lists the records, reads them and their versions, and
+// watches the changes the store publishes. Uploads themselves are the
+// host's (versions.go).
+type storeSource struct {
+	store  engine.PolicyStore
+	rescan time.Duration // the longest wait before watching again
+	log    *slog.Logger
+}
+
+// list reads every record of the store, by key.
+func (s storeSource) list(ctx context.Context) (map[key]*engine.StoredPolicy, error) {
+	recs, err := s.store.StoredPolicies(ctx)
 	if err != nil {
-		return fmt.Errorf("policy store: %w", err)
+		return nil, fmt.Errorf("policy store: %w", err)
 	}
 	listed := map[key]*engine.StoredPolicy{}
 	for _, p := range recs {
 		if engine.ValidTenantName(p.Tenant) && engine.ValidModuleName(p.Name) {
 			listed[key{sourceStore, p.Tenant, p.Name}] = p
 		}
+	}
+	return listed, nil
+}
+
+// record reads the record of k; nil when there is none.
+func (s storeSource) record(ctx context.Context, k key) (*engine.StoredPolicy, error) {
+	rec, err := s.store.StoredPolicy(ctx, k.tenant, k.name)
+	if errors.Is(err, engine.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("policy store: %w", err)
+	}
+	return rec, nil
+}
+
+// blob reads the bytes of the version digest of k.
+func (s storeSource) blob(ctx context.Context, k key, digest string) ([]byte, error) {
+	return s.store.PolicyBlob(ctx, k.tenant, k.name, digest)
+}
+
+// syncStore brings the uploaded modules in line with the store's records:
+// at start, and at every rescan as a fallback for missed changes.
+func (h *Host) syncStore(ctx context.Context) error {
+	listed, err := h.uploads.list(ctx)
+	if err != nil {
+		return err
 	}
 	h.mu.Lock()
 	h.storeRead = true
@@ -56,12 +92,9 @@ func (h *Host) syncStoreKey(ctx context.Context, k key, rec *engine.StoredPolicy
 	if listed && h.settled(k, rec) {
 		return nil
 	}
-	rec, err := h.store.StoredPolicy(ctx, k.tenant, k.name)
-	if errors.Is(err, engine.ErrNotFound) {
-		rec, err = nil, nil
-	}
+	rec, err := h.uploads.record(ctx, k)
 	if err != nil {
-		return fmt.Errorf("policy store: %w", err)
+		return err
 	}
 	return h.applyStore(ctx, k, rec)
 }
@@ -209,7 +242,7 @@ func (vs *versionSet) get(ctx context.Context, digest string) (*Module, error) {
 	if err := h.refusedBefore(k, digest); err != nil {
 		return nil, err
 	}
-	wasm, err := h.store.PolicyBlob(ctx, k.tenant, k.name, digest)
+	wasm, err := h.uploads.blob(ctx, k, digest)
 	if err != nil {
 		return nil, fmt.Errorf("version %.12s: reading it from the policy store: %w", digest, err)
 	}
@@ -250,58 +283,29 @@ func (e *entry) shadowOrNil() *Module {
 	return e.shadow
 }
 
-// watchStore delivers the changes the store publishes to changed, and
-// calls resync whenever it (re)subscribes, since changes published while
+// watch reports each change the store publishes, and that any module may
+// have changed whenever it (re)subscribes, since changes published while
 // it was not subscribed are lost. It returns when ctx is done.
-func (h *Host) watchStore(ctx context.Context, changed func(key), resync func()) {
+func (s storeSource) watch(ctx context.Context, changed func(keys ...key)) error {
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
-		ch, err := h.store.WatchPolicyChanges(ctx)
+		ch, err := s.store.WatchPolicyChanges(ctx)
 		if err != nil {
-			h.log.WarnContext(ctx, "policy store: cannot watch changes; retrying", "err", err.Error(), "in", backoff)
+			s.log.WarnContext(ctx, "policy store: cannot watch changes; retrying", "err", err.Error(), "in", backoff)
 			select {
 			case <-ctx.Done():
 			case <-time.After(backoff):
 			}
-			backoff = min(2*backoff, h.rescan)
+			backoff = min(2*backoff, s.rescan)
 			continue
 		}
 		backoff = 100 * time.Millisecond
-		resync()
+		changed()
 		for c := range ch {
 			if engine.ValidTenantName(c.Tenant) && engine.ValidModuleName(c.Name) {
 				changed(key{sourceStore, c.Tenant, c.Name})
 			}
 		}
 	}
-}
-
-// pending is a set of modules to sync, filled by the store's watcher and
-// emptied by the worker that syncs them, so that a slow activation never
-// holds up the watcher and repeated changes of one module coalesce.
-type pending struct {
-	mu   sync.Mutex
-	keys map[key]bool
-	kick chan struct{}
-}
-
-func newPending() *pending { return &pending{keys: map[key]bool{}, kick: make(chan struct{}, 1)} }
-
-func (p *pending) add(k key) {
-	p.mu.Lock()
-	p.keys[k] = true
-	p.mu.Unlock()
-	select {
-	case p.kick <- struct{}{}:
-	default:
-	}
-}
-
-func (p *pending) take() []key {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	keys := slices.Collect(maps.Keys(p.keys))
-	clear(p.keys)
-	slices.SortFunc(keys, compareKeys)
-	return keys
+	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/memstore"
 	"github.com/registrar-dev/registrar/plugins"
 )
@@ -23,26 +24,6 @@ func code(err error) engine.ErrorCode {
 	return engine.AsError(err).Code
 }
 
-// shadowLog records shadow results.
-type shadowLog struct {
-	mu sync.Mutex
-	rs []plugins.ShadowResult
-}
-
-func (l *shadowLog) add(r plugins.ShadowResult) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.rs = append(l.rs, r)
-}
-
-func (l *shadowLog) take() []plugins.ShadowResult {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	rs := l.rs
-	l.rs = nil
-	return rs
-}
-
 // TestUploads walks an uploaded policy through its life on one host:
 // upload, a second version, rollback, a refused version, If-Match, shadow,
 // promote, removal; each answer is live when the call returns.
@@ -50,9 +31,9 @@ func TestUploads(t *testing.T) {
 	ctx := context.Background()
 	store := memstore.New(memstore.Config{})
 	var audit auditLog
-	var shadows shadowLog
+	var shadows testkit.Recorder[plugins.ShadowResult]
 	dir := policyDir(t, map[string]string{"p.wasm": "minimal"})
-	h := newHost(t, plugins.Config{Dir: dir, Store: store, Audit: audit.add, Shadow: shadows.add})
+	h := newHost(t, plugins.Config{Dir: dir, Store: store, Audit: audit.add, Shadow: shadows.Add})
 	accept, v2, tested := fixture(t, "accept"), fixture(t, "accept-v2"), fixture(t, "accept-tested")
 	by := engine.PolicyChangeOptions{By: "admin"}
 
@@ -139,7 +120,7 @@ func TestUploads(t *testing.T) {
 		t.Errorf("serving %s with a shadow", got)
 	}
 	var rs []plugins.ShadowResult
-	waitFor(t, time.Second, "shadow result", func() bool { rs = append(rs, shadows.take()...); return len(rs) > 0 })
+	testkit.Eventually(t, time.Second, "shadow result", func() bool { rs = append(rs, shadows.Take()...); return len(rs) > 0 })
 	if r := rs[0]; r.Result != plugins.ShadowDiffer || r.Active != digest(accept) || r.Shadow != digest(v2) || !strings.Contains(r.Summary, "client_name") || r.Tenant != "acme" || r.Policy != "p" {
 		t.Errorf("shadow result %+v", r)
 	}
@@ -337,7 +318,7 @@ func TestTwoReplicas(t *testing.T) {
 	run(t, a)
 	run(t, b)
 	// Both subscribed: each reported its status once it had.
-	waitFor(t, time.Second, "both replicas reported", func() bool {
+	testkit.Eventually(t, time.Second, "both replicas reported", func() bool {
 		ss, err := a.Statuses(ctx)
 		return err == nil && len(ss) == 2
 	})
@@ -351,18 +332,18 @@ func TestTwoReplicas(t *testing.T) {
 		if got := serving(t, a, "acme", "p"); got != digest(wasm) {
 			t.Fatalf("upload %d: a serves %s when Upload returns", i, got)
 		}
-		waitFor(t, time.Second, "b runs the upload", func() bool { return serving(t, b, "acme", "p") == digest(wasm) })
+		testkit.Eventually(t, time.Second, "b runs the upload", func() bool { return serving(t, b, "acme", "p") == digest(wasm) })
 		took = append(took, time.Since(start))
 	}
 	if _, err := b.Activate(ctx, "acme", "p", digest(accept), engine.PolicyChangeOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, time.Second, "a runs b's rollback", func() bool { return serving(t, a, "acme", "p") == digest(accept) })
+	testkit.Eventually(t, time.Second, "a runs b's rollback", func() bool { return serving(t, a, "acme", "p") == digest(accept) })
 	if _, err := a.SetShadow(ctx, "acme", "p", digest(v2), engine.PolicyChangeOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, time.Second, "b runs the shadow", func() bool { s, _ := statusOf(b, "acme", "p", "store"); return s.Shadow == digest(v2) })
-	waitFor(t, time.Second, "the store has b's status", func() bool {
+	testkit.Eventually(t, time.Second, "b runs the shadow", func() bool { s, _ := statusOf(b, "acme", "p", "store"); return s.Shadow == digest(v2) })
+	testkit.Eventually(t, time.Second, "the store has b's status", func() bool {
 		ss, _ := a.Statuses(ctx)
 		for _, s := range ss {
 			if s.Replica == "b" && len(s.Policies) == 1 && s.Policies[0].Shadow == digest(v2) {
@@ -374,7 +355,7 @@ func TestTwoReplicas(t *testing.T) {
 	if err := a.Remove(ctx, "acme", "p", engine.PolicyChangeOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, time.Second, "b removes it", func() bool { return !b.Has("acme", "p", engine.HookPolicy) })
+	testkit.Eventually(t, time.Second, "b removes it", func() bool { return !b.Has("acme", "p", engine.HookPolicy) })
 	t.Logf("upload on a to live on b: %v", took)
 }
 
@@ -392,19 +373,19 @@ func TestReplicaCatchesUp(t *testing.T) {
 		t.Fatal("b has it without running")
 	}
 	run(t, b)
-	waitFor(t, time.Second, "b catches up", func() bool { return b.Has("acme", "p", engine.HookPolicy) })
+	testkit.Eventually(t, time.Second, "b catches up", func() bool { return b.Has("acme", "p", engine.HookPolicy) })
 	if err := a.Remove(ctx, "acme", "p", engine.PolicyChangeOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, time.Second, "b removes it", func() bool { return !b.Has("acme", "p", engine.HookPolicy) })
+	testkit.Eventually(t, time.Second, "b removes it", func() bool { return !b.Has("acme", "p", engine.HookPolicy) })
 }
 
 // TestShadowResults: a shadow that answers as the active version agrees;
 // one that fails is counted failed, and the request never sees it.
 func TestShadowResults(t *testing.T) {
 	ctx := context.Background()
-	var shadows shadowLog
-	h := newHost(t, plugins.Config{Store: memstore.New(memstore.Config{}), Shadow: shadows.add, Limits: plugins.Limits{Timeout: 100 * time.Millisecond}})
+	var shadows testkit.Recorder[plugins.ShadowResult]
+	h := newHost(t, plugins.Config{Store: memstore.New(memstore.Config{}), Shadow: shadows.Add, Limits: plugins.Limits{Timeout: 100 * time.Millisecond}})
 	if _, err := h.Upload(ctx, "acme", "p", fixture(t, "accept"), engine.PolicyChangeOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -426,7 +407,7 @@ func TestShadowResults(t *testing.T) {
 			t.Errorf("%s in shadow: the request took %s", tc.shadow, d)
 		}
 		var rs []plugins.ShadowResult
-		waitFor(t, time.Second, "shadow result", func() bool { rs = append(rs, shadows.take()...); return len(rs) > 0 })
+		testkit.Eventually(t, time.Second, "shadow result", func() bool { rs = append(rs, shadows.Take()...); return len(rs) > 0 })
 		if rs[0].Result != tc.result || rs[0].Shadow != digest(fixture(t, tc.shadow)) {
 			t.Errorf("%s in shadow: %+v, want %s", tc.shadow, rs[0], tc.result)
 		}
@@ -449,7 +430,7 @@ func TestEvaluate(t *testing.T) {
 	}
 	rec, _ := h.StoredPolicy(ctx, "acme", "p")
 	modules := h.Modules()
-	waitFor(t, time.Second, "the replaced version closed", func() bool { return h.LiveModules() == int64(len(modules)) })
+	testkit.Eventually(t, time.Second, "the replaced version closed", func() bool { return h.LiveModules() == int64(len(modules)) })
 	in := &engine.PolicyInput{Phase: engine.PhaseRegister, Metadata: map[string]json.RawMessage{
 		"redirect_uris": json.RawMessage(`["https://app.example/cb"]`),
 		"client_name":   json.RawMessage(`"Mine"`),

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/memstore"
 	"github.com/registrar-dev/registrar/plugins"
 )
@@ -125,7 +126,7 @@ func TestSwapMemory(t *testing.T) {
 	// replaced versions are closed. wazero unmaps compiled code in a
 	// finalizer, so the collector runs until the mapping stops shrinking.
 	measure := func() (heap uint64, code int64) {
-		waitFor(t, 5*time.Second, "replaced versions closed", func() bool { return h.LiveModules() == 2 })
+		testkit.Eventually(t, 5*time.Second, "replaced versions closed", func() bool { return h.LiveModules() == 2 })
 		code = -1
 		for range 100 {
 			runtime.GC()
@@ -150,7 +151,7 @@ func TestSwapMemory(t *testing.T) {
 		swap(i)
 		most = max(most, h.LiveModules())
 		if i%10 == 0 { // replaced versions are closed in the background, soon
-			waitFor(t, 2*time.Second, "replaced versions closed", func() bool { return h.LiveModules() == 2 })
+			testkit.Eventually(t, 2*time.Second, "replaced versions closed", func() bool { return h.LiveModules() == 2 })
 		}
 	}
 	t.Logf("at most %d live modules (2 serving, the others draining)", most)
@@ -220,5 +221,5 @@ func TestCallsFinishOnTheirVersion(t *testing.T) {
 	if err == nil || errors.Is(err, errors.New("the module has been closed")) || !bytes.Contains([]byte(err.Error()), []byte("deadline")) {
 		t.Errorf("the call in flight ended with %v, want its own deadline", err)
 	}
-	waitFor(t, time.Second, "the old version closed", func() bool { return h.LiveModules() == 1 })
+	testkit.Eventually(t, time.Second, "the old version closed", func() bool { return h.LiveModules() == 1 })
 }

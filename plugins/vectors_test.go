@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/plugins"
 )
 
@@ -98,7 +99,7 @@ func TestVectors(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v (run policies-examples/build.sh)", err)
 			}
-			log := &exampleLog{}
+			log := &testkit.Buffer{}
 			m, err := plugins.Load(context.Background(), wasm, plugins.LoadOptions{
 				Name: "conformance", Tenant: "acme", Logger: slog.New(slog.NewTextHandler(log, nil)), Limits: behaviourLimits,
 			})

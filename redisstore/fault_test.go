@@ -4,15 +4,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"io"
-	"net"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/internal/redistest"
+	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/oauth"
 	"github.com/registrar-dev/registrar/redisstore"
 )
@@ -67,7 +65,7 @@ func TestRedisCrash(t *testing.T) {
 	}
 
 	srv.Restart()
-	eventually(t, 10*time.Second, "ready after Redis restarted", func() bool {
+	testkit.Eventually(t, 10*time.Second, "ready after Redis restarted", func() bool {
 		return r.do(r.public, "GET", "/readyz", "", "").status == 200
 	})
 	if resp := r.read(before); resp.status != 200 {
@@ -84,26 +82,9 @@ func TestRedisCrash(t *testing.T) {
 // with ErrUnavailable once its timeout has passed, not later.
 func TestRedisHangs(t *testing.T) {
 	t.Parallel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var conns sync.WaitGroup
-	t.Cleanup(func() { l.Close(); conns.Wait() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			conns.Go(func() {
-				_, _ = io.Copy(io.Discard, c) // read everything, answer nothing
-				c.Close()
-			})
-		}
-	}()
+	addr := testkit.SilentServer(t)
 	const timeout = 300 * time.Millisecond
-	rdb := newClient(t, l.Addr().String())
+	rdb := newClient(t, addr)
 	s, err := redisstore.New(rdb, redisstore.Config{Timeout: timeout})
 	if err != nil {
 		t.Fatal(err)

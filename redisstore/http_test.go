@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -329,17 +328,5 @@ func TestMaxUsesParallel(t *testing.T) {
 	resp := instances[1].do(instances[1].admin, "GET", "/admin/tenants/default/initial-access-tokens/"+id, adminToken, "")
 	if resp.status != 200 || resp.body["uses"] != float64(10) {
 		t.Errorf("token after the run: %d %s", resp.status, resp.raw)
-	}
-}
-
-// eventually polls cond every 50 ms for up to wait.
-func eventually(t *testing.T, wait time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not so after %v", what, wait)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }

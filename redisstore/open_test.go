@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -220,22 +219,9 @@ func TestOpenWaits(t *testing.T) {
 
 	// A Redis that accepts connections and never answers is given up on
 	// as soon: the wait bounds the pings too, not only the pauses.
-	silent, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer silent.Close()
-	go func() {
-		for {
-			c, err := silent.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
+	silent := testkit.SilentServer(t)
 	start = time.Now()
-	_, err = Open(t.Context(), "redis://"+silent.Addr().String(), OpenOptions{Wait: 500 * time.Millisecond, Logger: quiet})
+	_, err = Open(t.Context(), "redis://"+silent, OpenOptions{Wait: 500 * time.Millisecond, Logger: quiet})
 	if err == nil || !strings.Contains(err.Error(), "did not answer within 500ms") {
 		t.Errorf("Open with a silent Redis: %v", err)
 	}

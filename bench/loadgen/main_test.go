@@ -2,12 +2,13 @@ package main
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/registrar-dev/registrar/internal/testkit"
 )
 
 func TestPercentile(t *testing.T) {
@@ -60,7 +61,7 @@ func TestCPUTime(t *testing.T) {
 // in four with a 503: those are counted, not timed.
 func TestLoad(t *testing.T) {
 	var n atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := testkit.NewServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || r.URL.Path != "/tenants/t/reg" || r.Header.Get("Authorization") != "Bearer tok" {
 			t.Errorf("request %s %s %q", r.Method, r.URL.Path, r.Header.Get("Authorization"))
 		}
@@ -70,7 +71,6 @@ func TestLoad(t *testing.T) {
 		}
 		w.WriteHeader(http.StatusCreated)
 	}))
-	defer srv.Close()
 	c := config{issuer: srv.URL + "/tenants/t", op: "register", conns: 4, duration: 200 * time.Millisecond,
 		warmup: 50 * time.Millisecond, iat: "tok", body: anchorBody, format: "row"}
 	client := srv.Client()

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/registrar-dev/registrar/internal/testkit"
 )
@@ -295,7 +296,7 @@ func TestAuditFollow(t *testing.T) {
 			run(context.Background(), []string{"iat", "revoke", tok.ID, "--tenant", "default"}, e2)
 		}
 	}
-	waitFor(t, func() bool { return strings.Count(out.String(), "\n") >= 3 })
+	testkit.Eventually(t, 30*time.Second, "three lines of output", func() bool { return strings.Count(out.String(), "\n") >= 3 })
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("audit --follow ended with %v", err)

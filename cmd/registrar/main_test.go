@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -265,8 +264,7 @@ func TestRegisterAgainstForeignProvider(t *testing.T) {
 		w.WriteHeader(201)
 		io.WriteString(w, `{"client_id":"abc"}`)
 	})
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
+	srv := testkit.NewServer(t, mux)
 	issuer = srv.URL + "/auth"
 
 	e, out, errb := testEnv(nil)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/registrar-dev/registrar/internal/testkit"
 )
 
 // TestPolicyTest: policy test runs the module's side file and --cases
@@ -65,23 +67,12 @@ func TestPolicyTestWatch(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"policy", "test", module, "--cases", cases, "--watch", "--every", "10ms"}, e)
 	}()
-	waitFor(t, func() bool { return strings.Contains(out.String(), "ok   first") })
+	testkit.Eventually(t, 30*time.Second, "the first run", func() bool { return strings.Contains(out.String(), "ok   first") })
 	// A different size, so the change is seen whatever the clock's grain.
 	os.WriteFile(cases, []byte(`{"cases":[{"name":"second, renamed","hook":"policy","input":{"metadata":{}},"want":{"metadata":{"client_name":"accepted"}}}]}`), 0o644)
-	waitFor(t, func() bool { return strings.Contains(out.String(), "ok   second, renamed") })
+	testkit.Eventually(t, 30*time.Second, "the run after the change", func() bool { return strings.Contains(out.String(), "ok   second, renamed") })
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("--watch ended with %v", err)
-	}
-}
-
-// waitFor polls cond until it holds, failing the test after a generous
-// bound (a hang, not a speed check).
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	for start := time.Now(); !cond(); time.Sleep(10 * time.Millisecond) {
-		if time.Since(start) > 30*time.Second {
-			t.Fatal("condition not reached")
-		}
 	}
 }

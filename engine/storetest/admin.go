@@ -134,6 +134,40 @@ func testAdminTokens(t *testing.T, s engine.Store) {
 	neighbours := []string{tenant + "b", tenant + "-b"}
 	const ttl = 300 * time.Millisecond
 	soon := now().Add(ttl)
+	tokens, want := createAdminTokens(t, s, tenant, neighbours)
+	expired := newAdminToken(tenant, "expired")
+	expired.ExpiresAt = now().Add(-time.Minute)
+	if err := s.CreateAdminToken(ctx, expired); err != nil {
+		t.Fatalf("CreateAdminToken of an expired token: %v", err)
+	}
+	// Two tokens expire together: the test waits for one, and lists
+	// before it reads the other, as a read of an expired record might
+	// remove it and the listing must not need that.
+	expiring, waited := newAdminToken(tenant, "expiring"), newAdminToken(tenant, "waited")
+	for _, a := range []*engine.AdminToken{expiring, waited} {
+		a.ExpiresAt = soon
+		mustCreateAdminToken(t, s, a)
+	}
+	checkAdminTokensBeforeExpiry(t, s, tenant, want, soon, ttl, expiring.ID, waited.ID)
+
+	eventually(t, "expiring admin token disappears", func() bool {
+		_, err := s.AdminToken(ctx, tenant, waited.ID)
+		if err != nil && !errors.Is(err, engine.ErrNotFound) {
+			t.Fatalf("AdminToken: %v", err)
+		}
+		return err != nil
+	})
+	checkAdminTokensAfterExpiry(t, s, tenant, tokens, want, expired, expiring)
+	// An expired ID is free again.
+	mustCreateAdminToken(t, s, newAdminToken(tenant, "expiring"))
+	checkAdminTokenNeighbours(t, s, tenant, neighbours, tokens, want)
+}
+
+// createAdminTokens creates five admin tokens of tenant, one with an expiry
+// an hour away, and tokens of the same seeds for each neighbour. It returns
+// the tenant's tokens by ID, and their IDs sorted.
+func createAdminTokens(t *testing.T, s engine.Store, tenant string, neighbours []string) (map[string]*engine.AdminToken, []string) {
+	t.Helper()
 	tokens := map[string]*engine.AdminToken{}
 	var want []string
 	for _, seed := range []string{"m", "a", "z", "q", "c"} {
@@ -149,39 +183,32 @@ func testAdminTokens(t *testing.T, s engine.Store) {
 		}
 	}
 	slices.Sort(want)
-	expired := newAdminToken(tenant, "expired")
-	expired.ExpiresAt = now().Add(-time.Minute)
-	if err := s.CreateAdminToken(ctx, expired); err != nil {
-		t.Fatalf("CreateAdminToken of an expired token: %v", err)
-	}
-	// Two tokens expire together: the test waits for one, and lists
-	// before it reads the other, as a read of an expired record might
-	// remove it and the listing must not need that.
-	expiring, waited := newAdminToken(tenant, "expiring"), newAdminToken(tenant, "waited")
-	for _, a := range []*engine.AdminToken{expiring, waited} {
-		a.ExpiresAt = soon
-		mustCreateAdminToken(t, s, a)
-	}
-	if time.Until(soon) > ttl/3 {
-		all := slices.Sorted(slices.Values(append(slices.Clone(want), expiring.ID, waited.ID)))
-		if got := adminIDs(t, s, tenant); !slices.Equal(got, all) && time.Until(soon) > 0 {
-			t.Errorf("AdminTokens before the expiry = %q, want %q", got, all)
-		}
-	} else {
-		t.Logf("the test was too slow to list the admin tokens before they expire")
-	}
+	return tokens, want
+}
 
-	eventually(t, "expiring admin token disappears", func() bool {
-		_, err := s.AdminToken(ctx, tenant, waited.ID)
-		if err != nil && !errors.Is(err, engine.ErrNotFound) {
-			t.Fatalf("AdminToken: %v", err)
-		}
-		return err != nil
-	})
+// checkAdminTokensBeforeExpiry checks that the listing holds the expiring
+// tokens too, if the test is quick enough to list them before soon.
+func checkAdminTokensBeforeExpiry(t *testing.T, s engine.Store, tenant string, want []string, soon time.Time, ttl time.Duration, expiring ...string) {
+	t.Helper()
+	if time.Until(soon) <= ttl/3 {
+		t.Logf("the test was too slow to list the admin tokens before they expire")
+		return
+	}
+	all := slices.Sorted(slices.Values(append(slices.Clone(want), expiring...)))
+	if got := adminIDs(t, s, tenant); !slices.Equal(got, all) && time.Until(soon) > 0 {
+		t.Errorf("AdminTokens before the expiry = %q, want %q", got, all)
+	}
+}
+
+// checkAdminTokensAfterExpiry checks that the listing holds the tenant's
+// live tokens, whole, and that the expired ones are gone.
+func checkAdminTokensAfterExpiry(t *testing.T, s engine.Store, tenant string, tokens map[string]*engine.AdminToken, want []string, expired ...*engine.AdminToken) {
+	t.Helper()
+	ctx := t.Context()
 	if got := adminIDs(t, s, tenant); !slices.Equal(got, want) {
 		t.Errorf("AdminTokens = %q, want %q", got, want)
 	}
-	for _, a := range []*engine.AdminToken{expired, expiring} {
+	for _, a := range expired {
 		checkNoAdminToken(t, s, tenant, a.ID)
 		checkErr(t, "DeleteAdminToken of an expired token", s.DeleteAdminToken(ctx, tenant, a.ID), engine.ErrNotFound)
 	}
@@ -192,11 +219,13 @@ func testAdminTokens(t *testing.T, s engine.Store) {
 	for _, a := range list {
 		checkAdminToken(t, "AdminTokens entry", a, tokens[a.ID])
 	}
-	// An expired ID is free again.
-	mustCreateAdminToken(t, s, newAdminToken(tenant, "expiring"))
+}
 
-	// Deleting a neighbour's token leaves the tenant's alone, and the
-	// other way round.
+// checkAdminTokenNeighbours checks that deleting a neighbour's token leaves
+// the tenant's alone, and the other way round.
+func checkAdminTokenNeighbours(t *testing.T, s engine.Store, tenant string, neighbours []string, tokens map[string]*engine.AdminToken, want []string) {
+	t.Helper()
+	ctx := t.Context()
 	if err := s.DeleteAdminToken(ctx, neighbours[0], want[0]); err != nil {
 		t.Fatalf("DeleteAdminToken(%s): %v", neighbours[0], err)
 	}

@@ -219,89 +219,138 @@ func testClientIDs(t *testing.T, s engine.Store) {
 func testTenantIsolation(t *testing.T, s engine.Store) {
 	ctx := t.Context()
 	base := newTenant()
-	type key struct{ tenant, id string }
-	keys := []key{
-		{base, "shared"},
-		{base + "b", "shared"},
-		{base + "-b", "shared"},
-		// Plain concatenation would make these two "<base>bc".
-		{base, "bc"}, {base + "b", "c"},
-		// Joining with "-" would make these two "<base>-b-c".
-		{base, "b-c"}, {base + "-b", "c"},
+	r := isolatedRecords{
+		base: base,
+		keys: []tenantKey{
+			{base, "shared"},
+			{base + "b", "shared"},
+			{base + "-b", "shared"},
+			// Plain concatenation would make these two "<base>bc".
+			{base, "bc"}, {base + "b", "c"},
+			// Joining with "-" would make these two "<base>-b-c".
+			{base, "b-c"}, {base + "-b", "c"},
+		},
+		clients: map[tenantKey]*engine.Client{},
+		tokens:  map[tenantKey]*engine.InitialAccessToken{},
 	}
-	for _, k := range keys {
-		if !engine.ValidTenantName(k.tenant) || !engine.ValidClientID(k.id) {
-			t.Fatalf("test data: %q/%q is not a valid tenant and client ID", k.tenant, k.id)
-		}
-	}
-	clients := map[key]*engine.Client{}
-	tokens := map[key]*engine.InitialAccessToken{}
-	for _, k := range keys {
-		c := newClient(k.tenant, k.id)
-		c.Metadata.ClientName = k.tenant + "/" + k.id
-		mustCreateClient(t, s, c)
-		clients[k] = c
-		tok := newToken(k.tenant, k.id, 0)
-		tok.ClientID = k.tenant + "." + k.id
-		mustCreateToken(t, s, tok)
-		tokens[k] = tok
-	}
-	checkAll := func(when string) {
-		t.Helper()
-		byTenant := map[string][]string{}
-		for _, k := range keys {
-			if c, ok := clients[k]; ok {
-				checkClient(t, when+": Client("+k.tenant+"/"+k.id+")", mustClient(t, s, k.tenant, k.id), c)
-				byTenant[k.tenant] = append(byTenant[k.tenant], k.id)
-			} else {
-				checkNoClient(t, s, k.tenant, k.id)
-			}
-			if tok, ok := tokens[k]; ok {
-				checkToken(t, when+": InitialAccessToken("+k.tenant+"/"+k.id+")", mustToken(t, s, k.tenant, k.id), tok)
-			} else if _, err := s.InitialAccessToken(ctx, k.tenant, k.id); !errors.Is(err, engine.ErrNotFound) {
-				t.Errorf("%s: InitialAccessToken(%s/%s): got error %v, want ErrNotFound", when, k.tenant, k.id, err)
-			}
-		}
-		for _, tenant := range []string{base, base + "b", base + "-b"} {
-			want := slices.Sorted(slices.Values(byTenant[tenant]))
-			if got := listIDs(t, s, tenant, 2); !slices.Equal(got, want) {
-				t.Errorf("%s: Clients(%s) = %q, want %q", when, tenant, got, want)
-			}
-		}
-	}
-	checkAll("after creating")
+	r.create(t, s)
+	r.checkAll(t, s, "after creating")
 
 	// A registration with a token uses the token of its own tenant.
 	issued := newClient(base+"b", "issued")
 	issued.IssuedBy = "shared"
 	mustCreateClient(t, s, issued)
-	tokens[key{base + "b", "shared"}].Uses = 1
+	r.tokens[tenantKey{base + "b", "shared"}].Uses = 1
 	if err := s.DeleteClient(ctx, base+"b", "issued"); err != nil {
 		t.Fatalf("DeleteClient: %v", err)
 	}
 
-	for i, k := range keys {
-		_, err := s.UpdateClient(ctx, k.tenant, k.id, func(c *engine.Client) error {
-			c.Metadata.ClientName = "updated"
-			return nil
-		})
-		if err != nil {
-			t.Fatalf("UpdateClient(%s/%s): %v", k.tenant, k.id, err)
-		}
-		clients[k].Metadata.ClientName = "updated"
-		checkAll("after updating " + k.tenant + "/" + k.id)
+	for i, k := range r.keys {
+		r.update(t, s, k)
 		if i%2 == 0 {
-			if err := s.DeleteClient(ctx, k.tenant, k.id); err != nil {
-				t.Fatalf("DeleteClient(%s/%s): %v", k.tenant, k.id, err)
-			}
-			delete(clients, k)
-			checkAll("after deleting client " + k.tenant + "/" + k.id)
+			r.deleteClient(t, s, k)
 		} else {
-			if err := s.DeleteInitialAccessToken(ctx, k.tenant, k.id); err != nil {
-				t.Fatalf("DeleteInitialAccessToken(%s/%s): %v", k.tenant, k.id, err)
-			}
-			delete(tokens, k)
-			checkAll("after deleting token " + k.tenant + "/" + k.id)
+			r.deleteToken(t, s, k)
 		}
 	}
+}
+
+// tenantKey names a record by tenant and ID.
+type tenantKey struct{ tenant, id string }
+
+// isolatedRecords are the records of testTenantIsolation: a client and an
+// initial access token for each key, as long as the test has not deleted
+// them, in tenants whose names extend base.
+type isolatedRecords struct {
+	base    string
+	keys    []tenantKey
+	clients map[tenantKey]*engine.Client
+	tokens  map[tenantKey]*engine.InitialAccessToken
+}
+
+// create creates a client and a token for each key.
+func (r isolatedRecords) create(t *testing.T, s engine.Store) {
+	t.Helper()
+	for _, k := range r.keys {
+		if !engine.ValidTenantName(k.tenant) || !engine.ValidClientID(k.id) {
+			t.Fatalf("test data: %q/%q is not a valid tenant and client ID", k.tenant, k.id)
+		}
+	}
+	for _, k := range r.keys {
+		c := newClient(k.tenant, k.id)
+		c.Metadata.ClientName = k.tenant + "/" + k.id
+		mustCreateClient(t, s, c)
+		r.clients[k] = c
+		tok := newToken(k.tenant, k.id, 0)
+		tok.ClientID = k.tenant + "." + k.id
+		mustCreateToken(t, s, tok)
+		r.tokens[k] = tok
+	}
+}
+
+// checkAll checks that the store holds exactly the records, read one by one
+// and listed by tenant.
+func (r isolatedRecords) checkAll(t *testing.T, s engine.Store, when string) {
+	t.Helper()
+	byTenant := map[string][]string{}
+	for _, k := range r.keys {
+		if c, ok := r.clients[k]; ok {
+			checkClient(t, when+": Client("+k.tenant+"/"+k.id+")", mustClient(t, s, k.tenant, k.id), c)
+			byTenant[k.tenant] = append(byTenant[k.tenant], k.id)
+		} else {
+			checkNoClient(t, s, k.tenant, k.id)
+		}
+		r.checkToken(t, s, when, k)
+	}
+	for _, tenant := range []string{r.base, r.base + "b", r.base + "-b"} {
+		want := slices.Sorted(slices.Values(byTenant[tenant]))
+		if got := listIDs(t, s, tenant, 2); !slices.Equal(got, want) {
+			t.Errorf("%s: Clients(%s) = %q, want %q", when, tenant, got, want)
+		}
+	}
+}
+
+// checkToken checks that the store holds the token of k, or none if the
+// test deleted it.
+func (r isolatedRecords) checkToken(t *testing.T, s engine.Store, when string, k tenantKey) {
+	t.Helper()
+	if tok, ok := r.tokens[k]; ok {
+		checkToken(t, when+": InitialAccessToken("+k.tenant+"/"+k.id+")", mustToken(t, s, k.tenant, k.id), tok)
+	} else if _, err := s.InitialAccessToken(t.Context(), k.tenant, k.id); !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("%s: InitialAccessToken(%s/%s): got error %v, want ErrNotFound", when, k.tenant, k.id, err)
+	}
+}
+
+// update renames the client of k, and checks all records.
+func (r isolatedRecords) update(t *testing.T, s engine.Store, k tenantKey) {
+	t.Helper()
+	_, err := s.UpdateClient(t.Context(), k.tenant, k.id, func(c *engine.Client) error {
+		c.Metadata.ClientName = "updated"
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("UpdateClient(%s/%s): %v", k.tenant, k.id, err)
+	}
+	r.clients[k].Metadata.ClientName = "updated"
+	r.checkAll(t, s, "after updating "+k.tenant+"/"+k.id)
+}
+
+// deleteClient deletes the client of k, and checks all records.
+func (r isolatedRecords) deleteClient(t *testing.T, s engine.Store, k tenantKey) {
+	t.Helper()
+	if err := s.DeleteClient(t.Context(), k.tenant, k.id); err != nil {
+		t.Fatalf("DeleteClient(%s/%s): %v", k.tenant, k.id, err)
+	}
+	delete(r.clients, k)
+	r.checkAll(t, s, "after deleting client "+k.tenant+"/"+k.id)
+}
+
+// deleteToken deletes the token of k, and checks all records.
+func (r isolatedRecords) deleteToken(t *testing.T, s engine.Store, k tenantKey) {
+	t.Helper()
+	if err := s.DeleteInitialAccessToken(t.Context(), k.tenant, k.id); err != nil {
+		t.Fatalf("DeleteInitialAccessToken(%s/%s): %v", k.tenant, k.id, err)
+	}
+	delete(r.tokens, k)
+	r.checkAll(t, s, "after deleting token "+k.tenant+"/"+k.id)
 }

@@ -53,7 +53,6 @@ func testAlreadyExpired(t *testing.T, s engine.Store) {
 // testExpiry checks that records disappear when their expiry passes, and
 // that records without one, or with a later one, stay.
 func testExpiry(t *testing.T, s engine.Store) {
-	ctx := t.Context()
 	tenant := newTenant()
 	const ttl = 500 * time.Millisecond
 	start := time.Now()
@@ -63,6 +62,39 @@ func testExpiry(t *testing.T, s engine.Store) {
 	soon, later := now().Add(ttl), now().Add(time.Hour)
 
 	expiring := []string{"a-expiring", "c-expiring", "e-expiring", "g-shortened"}
+	staying := createExpiryClients(t, s, tenant, expiring, soon, later)
+	changeExpiries(t, s, tenant, staying, soon, quick)
+
+	tok := newToken(tenant, "expiring", 0)
+	tok.ExpiresAt = soon
+	mustCreateToken(t, s, tok)
+	forever := newToken(tenant, "forever", 0)
+	mustCreateToken(t, s, forever)
+	checkBeforeExpiry(t, s, tenant, tok.ID, expiring, staying, quick)
+
+	// Wait for one record, and only one, so that the others are first seen
+	// by the methods checked below: a read of an expired record might remove
+	// it, and the listing must not need that. All share one expiry.
+	eventually(t, "expiring records disappear", clientGone(t, s, tenant, expiring[0], "Client("+expiring[0]+"): %v"))
+	checkAfterExpiry(t, s, tenant, tok.ID, expiring, staying)
+	checkToken(t, "token without expiry", mustToken(t, s, tenant, forever.ID), forever)
+
+	// Expired records do not hold on to their IDs.
+	reborn := newClient(tenant, "a-expiring")
+	mustCreateClient(t, s, reborn)
+	checkClient(t, "Client created over an expired one", mustClient(t, s, tenant, "a-expiring"), reborn)
+	successor := newToken(tenant, "expiring", 0)
+	mustCreateToken(t, s, successor)
+	checkToken(t, "token created over an expired one", mustToken(t, s, tenant, "expiring"), successor)
+}
+
+// createExpiryClients creates the clients of testExpiry: those in expiring
+// at soon, except "g-shortened" at later until changeExpiries shortens it;
+// "b-forever" without an expiry, "d-later" at later, "f-cleared" at soon
+// until changeExpiries clears it. It returns the clients expected to
+// stay, by ID.
+func createExpiryClients(t *testing.T, s engine.Store, tenant string, expiring []string, soon, later time.Time) map[string]*engine.Client {
+	t.Helper()
 	staying := map[string]*engine.Client{}
 	for _, id := range []string{"a-expiring", "b-forever", "c-expiring", "d-later", "e-expiring", "f-cleared", "g-shortened"} {
 		c := newClient(tenant, id)
@@ -79,17 +111,27 @@ func testExpiry(t *testing.T, s engine.Store) {
 	for _, id := range expiring {
 		delete(staying, id)
 	}
-	update := func(id string, expiresAt time.Time) error {
-		_, err := s.UpdateClient(ctx, tenant, id, func(c *engine.Client) error {
-			c.ExpiresAt = expiresAt
-			return nil
-		})
-		return err
-	}
-	if err := update("g-shortened", soon); err != nil {
+	return staying
+}
+
+// setExpiry sets the expiry of the client id to expiresAt.
+func setExpiry(t *testing.T, s engine.Store, tenant, id string, expiresAt time.Time) error {
+	_, err := s.UpdateClient(t.Context(), tenant, id, func(c *engine.Client) error {
+		c.ExpiresAt = expiresAt
+		return nil
+	})
+	return err
+}
+
+// changeExpiries shortens the expiry of "g-shortened" to soon and clears
+// that of "f-cleared", which the test drops from staying if it was too slow
+// to clear it in time.
+func changeExpiries(t *testing.T, s engine.Store, tenant string, staying map[string]*engine.Client, soon time.Time, quick func() bool) {
+	t.Helper()
+	if err := setExpiry(t, s, tenant, "g-shortened", soon); err != nil {
 		t.Fatalf("UpdateClient(g-shortened): %v", err)
 	}
-	if err := update("f-cleared", time.Time{}); errors.Is(err, engine.ErrNotFound) && !quick() {
+	if err := setExpiry(t, s, tenant, "f-cleared", time.Time{}); errors.Is(err, engine.ErrNotFound) && !quick() {
 		t.Logf("the test was too slow to clear the expiry of f-cleared in time")
 		delete(staying, "f-cleared")
 	} else if err != nil {
@@ -97,18 +139,17 @@ func testExpiry(t *testing.T, s engine.Store) {
 	} else {
 		staying["f-cleared"].ExpiresAt = time.Time{}
 	}
+}
 
-	tok := newToken(tenant, "expiring", 0)
-	tok.ExpiresAt = soon
-	mustCreateToken(t, s, tok)
-	forever := newToken(tenant, "forever", 0)
-	mustCreateToken(t, s, forever)
-	// Use the expiring token, to check below that its successor does not
-	// inherit the count.
+// checkBeforeExpiry uses the expiring token tokenID, to check later that
+// its successor does not inherit the count, and checks that the expiring
+// clients and the use are there; each step only while the test is quick.
+func checkBeforeExpiry(t *testing.T, s engine.Store, tenant, tokenID string, expiring []string, staying map[string]*engine.Client, quick func() bool) {
+	t.Helper()
 	var uses int64
 	if quick() {
-		issued := issuedClient(tenant, "d2-issued", tok.ID)
-		if err := s.CreateClient(ctx, issued, engine.CreateOptions{}); err != nil {
+		issued := issuedClient(tenant, "d2-issued", tokenID)
+		if err := s.CreateClient(t.Context(), issued, engine.CreateOptions{}); err != nil {
 			t.Fatalf("CreateClient with a live token: %v", err)
 		}
 		staying[issued.ID] = issued
@@ -118,46 +159,27 @@ func testExpiry(t *testing.T, s engine.Store) {
 		for _, id := range expiring {
 			mustClient(t, s, tenant, id)
 		}
-		checkUses(t, s, tenant, tok.ID, uses)
+		checkUses(t, s, tenant, tokenID, uses)
 	} else {
 		t.Logf("the test was too slow to check the records before they expire")
 	}
+}
 
-	// Wait for one record, and only one, so that the others are first seen
-	// by the methods checked below: a read of an expired record might remove
-	// it, and the listing must not need that. All share one expiry.
-	eventually(t, "expiring records disappear", func() bool {
-		_, err := s.Client(ctx, tenant, expiring[0])
-		if err != nil && !errors.Is(err, engine.ErrNotFound) {
-			t.Fatalf("Client(%s): %v", expiring[0], err)
-		}
-		return err != nil
-	})
-
+// checkAfterExpiry checks that the expiring clients and the token tokenID
+// are gone, listed or read, and that the staying clients are intact.
+func checkAfterExpiry(t *testing.T, s engine.Store, tenant, tokenID string, expiring []string, staying map[string]*engine.Client) {
+	t.Helper()
 	// The last page ends at the last live client, even though expired ones
 	// ("g-shortened") follow it.
 	want := slices.Sorted(maps.Keys(staying))
-	for _, limit := range []int{1, 2, len(want), 10} {
-		if got := listIDs(t, s, tenant, limit); !slices.Equal(got, want) {
-			t.Errorf("Clients with limit %d after the expiry = %q, want %q", limit, got, want)
-		}
-	}
+	checkListed(t, s, tenant, []int{1, 2, len(want), 10}, "after the expiry", want)
 	for _, id := range expiring {
 		checkExpired(t, s, tenant, id, "")
 	}
-	checkExpired(t, s, tenant, "", tok.ID)
+	checkExpired(t, s, tenant, "", tokenID)
 	for id, c := range staying {
 		checkClient(t, "Client("+id+") after the expiry", mustClient(t, s, tenant, id), c)
 	}
-	checkToken(t, "token without expiry", mustToken(t, s, tenant, forever.ID), forever)
-
-	// Expired records do not hold on to their IDs.
-	reborn := newClient(tenant, "a-expiring")
-	mustCreateClient(t, s, reborn)
-	checkClient(t, "Client created over an expired one", mustClient(t, s, tenant, "a-expiring"), reborn)
-	successor := newToken(tenant, "expiring", 0)
-	mustCreateToken(t, s, successor)
-	checkToken(t, "token created over an expired one", mustToken(t, s, tenant, "expiring"), successor)
 }
 
 // checkExpired checks that the client clientID and the token tokenID (each

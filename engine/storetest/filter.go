@@ -48,95 +48,15 @@ func versions(vs ...engine.PolicyVersion) []engine.PolicyVersion { return vs }
 
 // testClientsFilter lists clients by admitting token and by policy version.
 func testClientsFilter(t *testing.T, s engine.Store) {
-	ctx := t.Context()
 	tenant := newTenant()
-	neighbour := tenant + "-b"
-	tokA, tokB := newToken(tenant, engine.HashToken("a"), 0), newToken(tenant, engine.HashToken("b"), 0)
-	mustCreateToken(t, s, tokA)
-	mustCreateToken(t, s, tokB)
-	nTok := newToken(neighbour, tokA.ID, 0) // same ID, other tenant
-	mustCreateToken(t, s, nTok)
-
-	// Clients that match nothing lie before, between and after those
-	// that match, so that pages have to skip them.
-	clients := []*engine.Client{
-		shapedClient(tenant, "a0-none", ""),
-		shapedClient(tenant, "a1-a-v1", tokA.ID, versions(v1)),
-		shapedClient(tenant, "a2-b-v1", tokB.ID, versions(v3, v1)),
-		shapedClient(tenant, "a3-a-v1b", tokA.ID, versions(v1b)),
-		shapedClient(tenant, "a4-none-v2", "", versions(v2)),
-		shapedClient(tenant, "a5-a-was-v1", tokA.ID, versions(v1), versions(v3)),
-		shapedClient(tenant, "a6-a-now-v1", tokA.ID, versions(v3), versions(v2), versions(v1, v3)),
-		shapedClient(tenant, "a7-b-empty", tokB.ID, versions()),
-		shapedClient(tenant, "a8-b-v1-v2", tokB.ID, versions(v2, v1)),
-		shapedClient(tenant, "a9-a", tokA.ID),
-		shapedClient(tenant, "b0-none-v1", "", versions(v1)),
-		shapedClient(tenant, "b1-a-v3", tokA.ID, versions(v3)),
-		shapedClient(tenant, "b2-b", tokB.ID, versions(v3)),
-		shapedClient(tenant, "b3-none", ""),
-	}
-	for _, c := range clients {
-		mustCreateClient(t, s, c)
-	}
-	// Already expired: never listed.
-	expired := shapedClient(tenant, "a55-a-v1-expired", tokA.ID, versions(v1))
-	expired.ExpiresAt = now().Add(-time.Minute)
-	if err := s.CreateClient(ctx, expired, engine.CreateOptions{}); err != nil {
-		t.Fatalf("CreateClient of an expired client: %v", err)
-	}
-	// The neighbour's clients match every filter but are not the tenant's.
-	for _, id := range []string{"a1-a-v1", "a55", "c0"} {
-		mustCreateClient(t, s, shapedClient(neighbour, id, tokA.ID, versions(v1, v2)))
-	}
-
-	for _, tc := range []struct {
-		name   string
-		filter engine.ClientFilter
-		want   []string
-	}{
-		{"all", engine.ClientFilter{}, []string{
-			"a0-none", "a1-a-v1", "a2-b-v1", "a3-a-v1b", "a4-none-v2", "a5-a-was-v1", "a6-a-now-v1",
-			"a7-b-empty", "a8-b-v1-v2", "a9-a", "b0-none-v1", "b1-a-v3", "b2-b", "b3-none"}},
-		{"token a", engine.ClientFilter{IssuedBy: tokA.ID}, []string{
-			"a1-a-v1", "a3-a-v1b", "a5-a-was-v1", "a6-a-now-v1", "a9-a", "b1-a-v3"}},
-		{"token b", engine.ClientFilter{IssuedBy: tokB.ID}, []string{"a2-b-v1", "a7-b-empty", "a8-b-v1-v2", "b2-b"}},
-		{"unknown token", engine.ClientFilter{IssuedBy: engine.HashToken("unknown")}, nil},
-		{"v1", engine.ClientFilter{Policy: v1}, []string{"a1-a-v1", "a2-b-v1", "a6-a-now-v1", "a8-b-v1-v2", "b0-none-v1"}},
-		{"v1b", engine.ClientFilter{Policy: v1b}, []string{"a3-a-v1b"}},
-		{"v2", engine.ClientFilter{Policy: v2}, []string{"a4-none-v2", "a8-b-v1-v2"}},
-		{"v3", engine.ClientFilter{Policy: v3}, []string{"a2-b-v1", "a5-a-was-v1", "a6-a-now-v1", "b1-a-v3", "b2-b"}},
-		{"unknown version", engine.ClientFilter{Policy: engine.PolicyVersion{Name: "policy-a", Digest: digest("a3")}}, nil},
-		{"token a and v1", engine.ClientFilter{IssuedBy: tokA.ID, Policy: v1}, []string{"a1-a-v1", "a6-a-now-v1"}},
-		{"token b and v1", engine.ClientFilter{IssuedBy: tokB.ID, Policy: v1}, []string{"a2-b-v1", "a8-b-v1-v2"}},
-		{"token b and v1b", engine.ClientFilter{IssuedBy: tokB.ID, Policy: v1b}, nil},
-	} {
-		// The expectations are written out by hand; Match must agree.
-		var matched []string
-		for _, c := range clients {
-			if tc.filter.Match(c) {
-				matched = append(matched, c.ID)
-			}
-		}
-		if !slices.Equal(matched, tc.want) {
-			t.Fatalf("test data: %s: ClientFilter.Match keeps %q, the test expects %q", tc.name, matched, tc.want)
-		}
-		for _, limit := range []int{1, 2, 3, 5, len(clients) + 1} {
-			if got := listFiltered(t, s, tenant, tc.filter, limit); !slices.Equal(got, tc.want) {
-				t.Errorf("%s, limit %d: Clients = %q, want %q", tc.name, limit, got, tc.want)
-			}
-		}
-		// A full page that ends at the last match has no next cursor,
-		// although clients that do not match follow it.
-		if n := len(tc.want); n > 0 {
-			page, next, err := s.Clients(ctx, tenant, tc.filter, "", n)
-			if err != nil || len(page) != n || next != "" {
-				t.Errorf("%s: Clients with limit %d = %d clients, next %q, %v; want all, no cursor", tc.name, n, len(page), next, err)
-			}
-		}
+	tokA, tokB := engine.HashToken("a"), engine.HashToken("b")
+	clients := createFilterClients(t, s, tenant, tokA, tokB)
+	for _, tc := range filterCases(tokA, tokB) {
+		checkFilterCase(t, s, tenant, clients, tc)
 	}
 
 	// The listed clients are whole, and the cursor need not match.
-	page, next, err := s.Clients(ctx, tenant, engine.ClientFilter{Policy: v1}, "a3-a-v1b", 2)
+	page, next, err := s.Clients(t.Context(), tenant, engine.ClientFilter{Policy: v1}, "a3-a-v1b", 2)
 	if err != nil {
 		t.Fatalf("Clients: %v", err)
 	}
@@ -145,6 +65,109 @@ func testClientsFilter(t *testing.T, s engine.Store) {
 	}
 	checkClient(t, "filtered Clients entry", page[0], clients[6])
 	checkClient(t, "filtered Clients entry", page[1], clients[8])
+}
+
+// createFilterClients creates the initial access tokens tokA and tokB, the
+// clients of testClientsFilter, an expired client that matches, and clients
+// of a neighbour that match every filter. It returns the tenant's live
+// clients, in order.
+func createFilterClients(t *testing.T, s engine.Store, tenant, tokA, tokB string) []*engine.Client {
+	t.Helper()
+	neighbour := tenant + "-b"
+	mustCreateToken(t, s, newToken(tenant, tokA, 0))
+	mustCreateToken(t, s, newToken(tenant, tokB, 0))
+	mustCreateToken(t, s, newToken(neighbour, tokA, 0)) // same ID, other tenant
+
+	// Clients that match nothing lie before, between and after those
+	// that match, so that pages have to skip them.
+	clients := []*engine.Client{
+		shapedClient(tenant, "a0-none", ""),
+		shapedClient(tenant, "a1-a-v1", tokA, versions(v1)),
+		shapedClient(tenant, "a2-b-v1", tokB, versions(v3, v1)),
+		shapedClient(tenant, "a3-a-v1b", tokA, versions(v1b)),
+		shapedClient(tenant, "a4-none-v2", "", versions(v2)),
+		shapedClient(tenant, "a5-a-was-v1", tokA, versions(v1), versions(v3)),
+		shapedClient(tenant, "a6-a-now-v1", tokA, versions(v3), versions(v2), versions(v1, v3)),
+		shapedClient(tenant, "a7-b-empty", tokB, versions()),
+		shapedClient(tenant, "a8-b-v1-v2", tokB, versions(v2, v1)),
+		shapedClient(tenant, "a9-a", tokA),
+		shapedClient(tenant, "b0-none-v1", "", versions(v1)),
+		shapedClient(tenant, "b1-a-v3", tokA, versions(v3)),
+		shapedClient(tenant, "b2-b", tokB, versions(v3)),
+		shapedClient(tenant, "b3-none", ""),
+	}
+	for _, c := range clients {
+		mustCreateClient(t, s, c)
+	}
+	// Already expired: never listed.
+	expired := shapedClient(tenant, "a55-a-v1-expired", tokA, versions(v1))
+	expired.ExpiresAt = now().Add(-time.Minute)
+	if err := s.CreateClient(t.Context(), expired, engine.CreateOptions{}); err != nil {
+		t.Fatalf("CreateClient of an expired client: %v", err)
+	}
+	// The neighbour's clients match every filter but are not the tenant's.
+	for _, id := range []string{"a1-a-v1", "a55", "c0"} {
+		mustCreateClient(t, s, shapedClient(neighbour, id, tokA, versions(v1, v2)))
+	}
+	return clients
+}
+
+// filterCase is a filter of testClientsFilter and the IDs it lists.
+type filterCase struct {
+	name   string
+	filter engine.ClientFilter
+	want   []string
+}
+
+// filterCases lists the filters of testClientsFilter over the clients of
+// createFilterClients.
+func filterCases(tokA, tokB string) []filterCase {
+	return []filterCase{
+		{"all", engine.ClientFilter{}, []string{
+			"a0-none", "a1-a-v1", "a2-b-v1", "a3-a-v1b", "a4-none-v2", "a5-a-was-v1", "a6-a-now-v1",
+			"a7-b-empty", "a8-b-v1-v2", "a9-a", "b0-none-v1", "b1-a-v3", "b2-b", "b3-none"}},
+		{"token a", engine.ClientFilter{IssuedBy: tokA}, []string{
+			"a1-a-v1", "a3-a-v1b", "a5-a-was-v1", "a6-a-now-v1", "a9-a", "b1-a-v3"}},
+		{"token b", engine.ClientFilter{IssuedBy: tokB}, []string{"a2-b-v1", "a7-b-empty", "a8-b-v1-v2", "b2-b"}},
+		{"unknown token", engine.ClientFilter{IssuedBy: engine.HashToken("unknown")}, nil},
+		{"v1", engine.ClientFilter{Policy: v1}, []string{"a1-a-v1", "a2-b-v1", "a6-a-now-v1", "a8-b-v1-v2", "b0-none-v1"}},
+		{"v1b", engine.ClientFilter{Policy: v1b}, []string{"a3-a-v1b"}},
+		{"v2", engine.ClientFilter{Policy: v2}, []string{"a4-none-v2", "a8-b-v1-v2"}},
+		{"v3", engine.ClientFilter{Policy: v3}, []string{"a2-b-v1", "a5-a-was-v1", "a6-a-now-v1", "b1-a-v3", "b2-b"}},
+		{"unknown version", engine.ClientFilter{Policy: engine.PolicyVersion{Name: "policy-a", Digest: digest("a3")}}, nil},
+		{"token a and v1", engine.ClientFilter{IssuedBy: tokA, Policy: v1}, []string{"a1-a-v1", "a6-a-now-v1"}},
+		{"token b and v1", engine.ClientFilter{IssuedBy: tokB, Policy: v1}, []string{"a2-b-v1", "a8-b-v1-v2"}},
+		{"token b and v1b", engine.ClientFilter{IssuedBy: tokB, Policy: v1b}, nil},
+	}
+}
+
+// checkFilterCase checks that ClientFilter.Match agrees with the written
+// expectation of tc, and that the store lists them at every page size.
+func checkFilterCase(t *testing.T, s engine.Store, tenant string, clients []*engine.Client, tc filterCase) {
+	t.Helper()
+	// The expectations are written out by hand; Match must agree.
+	var matched []string
+	for _, c := range clients {
+		if tc.filter.Match(c) {
+			matched = append(matched, c.ID)
+		}
+	}
+	if !slices.Equal(matched, tc.want) {
+		t.Fatalf("test data: %s: ClientFilter.Match keeps %q, the test expects %q", tc.name, matched, tc.want)
+	}
+	for _, limit := range []int{1, 2, 3, 5, len(clients) + 1} {
+		if got := listFiltered(t, s, tenant, tc.filter, limit); !slices.Equal(got, tc.want) {
+			t.Errorf("%s, limit %d: Clients = %q, want %q", tc.name, limit, got, tc.want)
+		}
+	}
+	// A full page that ends at the last match has no next cursor,
+	// although clients that do not match follow it.
+	if n := len(tc.want); n > 0 {
+		page, next, err := s.Clients(t.Context(), tenant, tc.filter, "", n)
+		if err != nil || len(page) != n || next != "" {
+			t.Errorf("%s: Clients with limit %d = %d clients, next %q, %v; want all, no cursor", tc.name, n, len(page), next, err)
+		}
+	}
 }
 
 // testClientsFilterStale checks that a filtered listing follows changes of

@@ -841,11 +841,46 @@ func comparePolicies(a, b *engine.StoredPolicy) int {
 // record: no update is lost, each sees the one before it, and the store
 // drops the bytes of the versions that fall off the end.
 func testConcurrentPolicyUpdates(t *testing.T, s engine.PolicyStore) {
-	ctx := t.Context()
 	tenant := newTenant()
 	mustPutBlob(t, s, tenant, "audit", "v0")
 	first := mustUpdatePolicy(t, s, tenant, "audit", put(newPolicy(tenant, "audit", "v0")))
 	n := goroutines()
+	results := uploadConcurrently(t, s, tenant, n)
+
+	// The updates made revisions 2 to n+1, one each, and each is the one
+	// before it with its own version in front, less the oldest but the
+	// active one when they are too many.
+	byRevision := revisionsOf(t, first, results)
+	for rev := int64(2); rev <= int64(n+1); rev++ {
+		r, prev := byRevision[rev], byRevision[rev-1]
+		want := append([]string{r.Versions[0].Digest}, digests(prev)...)
+		if len(want) > engine.MaxPolicyVersions {
+			want = append(want[:len(want)-2], want[len(want)-1])
+		}
+		if got := digests(r); !slices.Equal(got, want) {
+			t.Fatalf("revision %d lists %.12q; after revision %d, want %.12q", rev, got, rev-1, want)
+		}
+	}
+	final := mustStoredPolicy(t, s, tenant, "audit")
+	checkPolicy(t, "StoredPolicy after the uploads", final, byRevision[int64(n+1)])
+	kept := digests(final)
+	for i := range n {
+		seed := fmt.Sprintf("u%03d", i)
+		if _, d := module(seed); slices.Contains(kept, d) {
+			checkBlob(t, s, tenant, "audit", seed)
+		} else {
+			checkNoBlob(t, s, tenant, "audit", d)
+		}
+	}
+	checkBlob(t, s, tenant, "audit", "v0")
+}
+
+// uploadConcurrently uploads n versions of the policy "audit" of tenant
+// from n goroutines at once, each putting its bytes and then prepending its
+// version, and returns the record each update returned.
+func uploadConcurrently(t *testing.T, s engine.PolicyStore, tenant string, n int) []*engine.StoredPolicy {
+	t.Helper()
+	ctx := t.Context()
 	results := make([]*engine.StoredPolicy, n)
 	errs := make([]error, n)
 	hammer(n, func(i int) {
@@ -870,10 +905,15 @@ func testConcurrentPolicyUpdates(t *testing.T, s engine.PolicyStore) {
 			t.Fatalf("upload %d: %v", i, err)
 		}
 	}
+	return results
+}
 
-	// The updates made revisions 2 to n+1, one each, and each is the one
-	// before it with its own version in front, less the oldest but the
-	// active one when they are too many.
+// revisionsOf checks that the results of uploadConcurrently hold each
+// revision from 2 on once, each with its own version in front, and returns
+// them and first by revision.
+func revisionsOf(t *testing.T, first *engine.StoredPolicy, results []*engine.StoredPolicy) map[int64]*engine.StoredPolicy {
+	t.Helper()
+	n := len(results)
 	byRevision := map[int64]*engine.StoredPolicy{1: first}
 	for i, r := range results {
 		if prev := byRevision[r.Revision]; prev != nil || r.Revision < 2 || r.Revision > int64(n+1) {
@@ -884,28 +924,7 @@ func testConcurrentPolicyUpdates(t *testing.T, s engine.PolicyStore) {
 			t.Errorf("update %d returned a record without its version in front: %.12q", i, digests(r))
 		}
 	}
-	for rev := int64(2); rev <= int64(n+1); rev++ {
-		r, prev := byRevision[rev], byRevision[rev-1]
-		want := append([]string{r.Versions[0].Digest}, digests(prev)...)
-		if len(want) > engine.MaxPolicyVersions {
-			want = append(want[:len(want)-2], want[len(want)-1])
-		}
-		if got := digests(r); !slices.Equal(got, want) {
-			t.Fatalf("revision %d lists %.12q; after revision %d, want %.12q", rev, got, rev-1, want)
-		}
-	}
-	final := mustStoredPolicy(t, s, tenant, "audit")
-	checkPolicy(t, "StoredPolicy after the uploads", final, byRevision[int64(n+1)])
-	kept := digests(final)
-	for i := range n {
-		seed := fmt.Sprintf("u%03d", i)
-		if _, d := module(seed); slices.Contains(kept, d) {
-			checkBlob(t, s, tenant, "audit", seed)
-		} else {
-			checkNoBlob(t, s, tenant, "audit", d)
-		}
-	}
-	checkBlob(t, s, tenant, "audit", "v0")
+	return byRevision
 }
 
 // testDeleteTenantPolicies deletes a tenant with policies, next to tenants
@@ -933,6 +952,54 @@ func testDeleteTenantPolicies(t *testing.T, ps engine.PolicyStore) {
 	if err := s.DeleteTenant(ctx, doomed); err != nil {
 		t.Fatalf("DeleteTenant: %v", err)
 	}
+	checkPoliciesDeleted(t, ps, doomed, neighbours, kept)
+
+	// While the tombstone lasts, nothing is created; removing is fine.
+	b, d := module("v2")
+	checkErr(t, "PutPolicyBlob in a deleted tenant", ps.PutPolicyBlob(ctx, doomed, "audit", d, b), engine.ErrNoTenant)
+	checkNoBlob(t, ps, doomed, "audit", d)
+	_, err := ps.UpdatePolicy(ctx, doomed, "audit", put(newPolicy(doomed, "audit", "v2")))
+	checkErr(t, "UpdatePolicy creating in a deleted tenant", err, engine.ErrNoTenant)
+	checkNoPolicy(t, ps, doomed, "audit")
+	if got, err := ps.UpdatePolicy(ctx, doomed, "audit", remove); err != nil || got != nil {
+		t.Errorf("UpdatePolicy removing in a deleted tenant = %+v, %v; want nil, nil", got, err)
+	}
+	if n := policiesByTenant(t, ps); n[doomed] != 0 {
+		t.Errorf("StoredPolicies lists %d policies of the deleted tenant after refused creates", n[doomed])
+	}
+
+	// Created again, the tenant starts without policies, and takes them.
+	mustPutTenant(t, s, newRecord(doomed), 0)
+	checkNoPolicy(t, ps, doomed, "audit")
+	_, d1 := module("v1")
+	checkNoBlob(t, ps, doomed, "audit", d1)
+	mustPutBlob(t, ps, doomed, "audit", "v2")
+	again := newPolicy(doomed, "audit", "v2")
+	checkPolicy(t, "UpdatePolicy in the tenant created again", mustUpdatePolicy(t, ps, doomed, "audit", put(again)), withRevision(again, 1))
+	if n := policiesByTenant(t, ps); n[doomed] != 1 {
+		t.Errorf("StoredPolicies lists %d policies of the tenant created again, want 1", n[doomed])
+	}
+}
+
+// policiesByTenant counts the policies StoredPolicies lists, by tenant.
+func policiesByTenant(t *testing.T, ps engine.PolicyStore) map[string]int {
+	t.Helper()
+	all, err := ps.StoredPolicies(t.Context())
+	if err != nil {
+		t.Fatalf("StoredPolicies: %v", err)
+	}
+	n := map[string]int{}
+	for _, p := range all {
+		n[p.Tenant]++
+	}
+	return n
+}
+
+// checkPoliciesDeleted checks that the deleted tenant doomed holds no
+// policies or bytes, and that its neighbours hold theirs: the records in
+// kept, by tenant/name, and their bytes.
+func checkPoliciesDeleted(t *testing.T, ps engine.PolicyStore, doomed string, neighbours []string, kept map[string]*engine.StoredPolicy) {
+	t.Helper()
 	_, d1 := module("v1")
 	_, unlisted := module("unlisted")
 	for _, name := range []string{"audit", "quota", "bytes-only"} {
@@ -940,18 +1007,7 @@ func testDeleteTenantPolicies(t *testing.T, ps engine.PolicyStore) {
 		checkNoBlob(t, ps, doomed, name, d1)
 	}
 	checkNoBlob(t, ps, doomed, "audit", unlisted)
-	listed := func() map[string]int {
-		all, err := ps.StoredPolicies(ctx)
-		if err != nil {
-			t.Fatalf("StoredPolicies: %v", err)
-		}
-		n := map[string]int{}
-		for _, p := range all {
-			n[p.Tenant]++
-		}
-		return n
-	}
-	n := listed()
+	n := policiesByTenant(t, ps)
 	if n[doomed] != 0 {
 		t.Errorf("StoredPolicies lists %d policies of the deleted tenant", n[doomed])
 	}
@@ -965,30 +1021,5 @@ func testDeleteTenantPolicies(t *testing.T, ps engine.PolicyStore) {
 		}
 		checkBlob(t, ps, tenant, "audit", "unlisted")
 		checkBlob(t, ps, tenant, "bytes-only", "v1")
-	}
-
-	// While the tombstone lasts, nothing is created; removing is fine.
-	b, d := module("v2")
-	checkErr(t, "PutPolicyBlob in a deleted tenant", ps.PutPolicyBlob(ctx, doomed, "audit", d, b), engine.ErrNoTenant)
-	checkNoBlob(t, ps, doomed, "audit", d)
-	_, err := ps.UpdatePolicy(ctx, doomed, "audit", put(newPolicy(doomed, "audit", "v2")))
-	checkErr(t, "UpdatePolicy creating in a deleted tenant", err, engine.ErrNoTenant)
-	checkNoPolicy(t, ps, doomed, "audit")
-	if got, err := ps.UpdatePolicy(ctx, doomed, "audit", remove); err != nil || got != nil {
-		t.Errorf("UpdatePolicy removing in a deleted tenant = %+v, %v; want nil, nil", got, err)
-	}
-	if n := listed(); n[doomed] != 0 {
-		t.Errorf("StoredPolicies lists %d policies of the deleted tenant after refused creates", n[doomed])
-	}
-
-	// Created again, the tenant starts without policies, and takes them.
-	mustPutTenant(t, s, newRecord(doomed), 0)
-	checkNoPolicy(t, ps, doomed, "audit")
-	checkNoBlob(t, ps, doomed, "audit", d1)
-	mustPutBlob(t, ps, doomed, "audit", "v2")
-	again := newPolicy(doomed, "audit", "v2")
-	checkPolicy(t, "UpdatePolicy in the tenant created again", mustUpdatePolicy(t, ps, doomed, "audit", put(again)), withRevision(again, 1))
-	if n := listed(); n[doomed] != 1 {
-		t.Errorf("StoredPolicies lists %d policies of the tenant created again, want 1", n[doomed])
 	}
 }

@@ -306,79 +306,103 @@ func (c contents) equal(d contents) bool {
 func testDeleteTenant(t *testing.T, s engine.Store) {
 	ctx := t.Context()
 	doomed := newTenant()
-	neighbours := []string{doomed + "-2", doomed + "2", doomed + "-" + doomed}
+	d := deletedTenant{
+		name:       doomed,
+		neighbours: []string{doomed + "-2", doomed + "2", doomed + "-" + doomed},
+		before:     map[string]contents{},
+		client:     "c0003",
+		token:      engine.HashToken("populate 3"),
+		admin:      newAdminToken(doomed, "populate 1").ID,
+	}
 	const n = 120 // more than one batch of a store that deletes in batches of 100
-	for _, tenant := range append([]string{doomed}, neighbours...) {
+	for _, tenant := range append([]string{doomed}, d.neighbours...) {
 		mustPutTenant(t, s, newRecord(tenant), 0)
 		populate(t, s, tenant, n)
 	}
-	before := map[string]contents{}
-	for _, tenant := range neighbours {
-		before[tenant] = contentsOf(t, s, tenant)
+	for _, tenant := range d.neighbours {
+		d.before[tenant] = contentsOf(t, s, tenant)
 	}
 	if c := contentsOf(t, s, doomed); len(c.clients) != n || len(c.tokens) != n || len(c.admins) != 3 || !c.record {
 		t.Fatalf("test data: the doomed tenant holds %d clients, %d tokens, %d admin tokens, record %t",
 			len(c.clients), len(c.tokens), len(c.admins), c.record)
 	}
-	someClient, someToken := "c0003", engine.HashToken("populate 3")
-	someAdmin := newAdminToken(doomed, "populate 1").ID
 
 	if err := s.DeleteTenant(ctx, doomed); err != nil {
 		t.Fatalf("DeleteTenant: %v", err)
 	}
-	checkGone := func(when string) {
-		t.Helper()
-		if c := contentsOf(t, s, doomed); !c.equal(contents{}) {
-			t.Errorf("%s: the tenant still holds %d clients, %d tokens, %d admin tokens, record %t",
-				when, len(c.clients), len(c.tokens), len(c.admins), c.record)
-		}
-		checkNoClient(t, s, doomed, someClient)
-		if _, err := s.InitialAccessToken(ctx, doomed, someToken); !errors.Is(err, engine.ErrNotFound) {
-			t.Errorf("%s: InitialAccessToken: got error %v, want ErrNotFound", when, err)
-		}
-		if _, err := s.AdminToken(ctx, doomed, someAdmin); !errors.Is(err, engine.ErrNotFound) {
-			t.Errorf("%s: AdminToken: got error %v, want ErrNotFound", when, err)
-		}
-		all, err := s.Tenants(ctx)
-		if err != nil {
-			t.Fatalf("Tenants: %v", err)
-		}
-		for _, r := range all {
-			if r.Name == doomed {
-				t.Errorf("%s: Tenants lists the deleted tenant", when)
-			}
-		}
-		for _, tenant := range neighbours {
-			if c := contentsOf(t, s, tenant); !c.equal(before[tenant]) {
-				t.Errorf("%s: neighbour %s holds %d clients, %d tokens, %d admin tokens, record %t; it had %d, %d, %d, %t",
-					when, tenant, len(c.clients), len(c.tokens), len(c.admins), c.record,
-					len(before[tenant].clients), len(before[tenant].tokens), len(before[tenant].admins), before[tenant].record)
-			}
-		}
-	}
-	checkGone("after DeleteTenant")
+	d.checkGone(t, s, "after DeleteTenant")
 
 	// The tombstone refuses creates; updates and deletes find nothing.
 	checkTombstone(t, s, doomed)
-	_, err := s.UpdateClient(ctx, doomed, someClient, func(*engine.Client) error {
+	_, err := s.UpdateClient(ctx, doomed, d.client, func(*engine.Client) error {
 		t.Errorf("UpdateClient called fn for a client of a deleted tenant")
 		return nil
 	})
 	checkErr(t, "UpdateClient in a deleted tenant", err, engine.ErrNotFound)
-	checkErr(t, "DeleteClient in a deleted tenant", s.DeleteClient(ctx, doomed, someClient), engine.ErrNotFound)
-	checkErr(t, "DeleteInitialAccessToken in a deleted tenant", s.DeleteInitialAccessToken(ctx, doomed, someToken), engine.ErrNotFound)
-	checkErr(t, "DeleteAdminToken in a deleted tenant", s.DeleteAdminToken(ctx, doomed, someAdmin), engine.ErrNotFound)
+	checkErr(t, "DeleteClient in a deleted tenant", s.DeleteClient(ctx, doomed, d.client), engine.ErrNotFound)
+	checkErr(t, "DeleteInitialAccessToken in a deleted tenant", s.DeleteInitialAccessToken(ctx, doomed, d.token), engine.ErrNotFound)
+	checkErr(t, "DeleteAdminToken in a deleted tenant", s.DeleteAdminToken(ctx, doomed, d.admin), engine.ErrNotFound)
 	// A neighbour is not refused.
-	mustCreateClient(t, s, newClient(neighbours[0], "after"))
+	mustCreateClient(t, s, newClient(d.neighbours[0], "after"))
 
 	// Deleting again succeeds, as a call that resumes a failed one must.
 	if err := s.DeleteTenant(ctx, doomed); err != nil {
 		t.Fatalf("DeleteTenant again: %v", err)
 	}
-	delete(before, neighbours[0])
-	neighbours = neighbours[1:]
-	checkGone("after DeleteTenant again")
+	delete(d.before, d.neighbours[0])
+	d.neighbours = d.neighbours[1:]
+	d.checkGone(t, s, "after DeleteTenant again")
 	checkTombstone(t, s, doomed)
+}
+
+// deletedTenant is the tenant testDeleteTenant deletes: its name, one
+// client, initial access token and admin token it held, and its neighbours
+// with what they held before.
+type deletedTenant struct {
+	name                 string
+	neighbours           []string
+	before               map[string]contents
+	client, token, admin string
+}
+
+// checkGone checks that the deleted tenant holds nothing, is not listed,
+// and that its neighbours hold what they held before.
+func (d deletedTenant) checkGone(t *testing.T, s engine.Store, when string) {
+	t.Helper()
+	ctx := t.Context()
+	if c := contentsOf(t, s, d.name); !c.equal(contents{}) {
+		t.Errorf("%s: the tenant still holds %d clients, %d tokens, %d admin tokens, record %t",
+			when, len(c.clients), len(c.tokens), len(c.admins), c.record)
+	}
+	checkNoClient(t, s, d.name, d.client)
+	if _, err := s.InitialAccessToken(ctx, d.name, d.token); !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("%s: InitialAccessToken: got error %v, want ErrNotFound", when, err)
+	}
+	if _, err := s.AdminToken(ctx, d.name, d.admin); !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("%s: AdminToken: got error %v, want ErrNotFound", when, err)
+	}
+	all, err := s.Tenants(ctx)
+	if err != nil {
+		t.Fatalf("Tenants: %v", err)
+	}
+	for _, r := range all {
+		if r.Name == d.name {
+			t.Errorf("%s: Tenants lists the deleted tenant", when)
+		}
+	}
+	d.checkNeighbours(t, s, when)
+}
+
+// checkNeighbours checks that the neighbours hold what they held before.
+func (d deletedTenant) checkNeighbours(t *testing.T, s engine.Store, when string) {
+	t.Helper()
+	for _, tenant := range d.neighbours {
+		if c, b := contentsOf(t, s, tenant), d.before[tenant]; !c.equal(b) {
+			t.Errorf("%s: neighbour %s holds %d clients, %d tokens, %d admin tokens, record %t; it had %d, %d, %d, %t",
+				when, tenant, len(c.clients), len(c.tokens), len(c.admins), c.record,
+				len(b.clients), len(b.tokens), len(b.admins), b.record)
+		}
+	}
 }
 
 // checkTombstone checks that creates in tenant are refused with

@@ -1,7 +1,9 @@
 package testkit
 
 import (
+	"io"
 	"net"
+	"sync"
 	"testing"
 )
 
@@ -15,5 +17,31 @@ func FreeAddr(t testing.TB) string {
 		t.Fatal(err)
 	}
 	defer l.Close()
+	return l.Addr().String()
+}
+
+// SilentServer listens on loopback until the test ends, accepts every
+// connection and reads what it is sent, but never answers, as a stuck or
+// partitioned server does. It returns the address.
+func SilentServer(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns sync.WaitGroup
+	t.Cleanup(func() { l.Close(); conns.Wait() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns.Go(func() {
+				_, _ = io.Copy(io.Discard, c) // read everything, answer nothing
+				c.Close()
+			})
+		}
+	}()
 	return l.Addr().String()
 }

@@ -92,3 +92,57 @@ func TestRandIsSeeded(t *testing.T) {
 		t.Errorf("seed 1: %x, %x; seed 2: %x", a, b, c)
 	}
 }
+
+func TestRecorder(t *testing.T) {
+	var r Recorder[int]
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			for j := range 100 {
+				r.Add(i*100 + j)
+				_ = r.All()
+			}
+		})
+	}
+	wg.Wait()
+	if n := len(r.All()); n != 400 {
+		t.Errorf("All holds %d values, want 400", n)
+	}
+	if n := len(r.Take()); n != 400 {
+		t.Errorf("Take returned %d values, want 400", n)
+	}
+	if vs := r.Take(); len(vs) != 0 {
+		t.Errorf("a second Take returned %v, want nothing", vs)
+	}
+	r.Add(7)
+	all := r.All()
+	all[0] = 8
+	if vs := r.Take(); len(vs) != 1 || vs[0] != 7 {
+		t.Errorf("Take after Add(7) and a change to a copy = %v, want [7]", vs)
+	}
+}
+
+func TestSilentServer(t *testing.T) {
+	c, err := net.Dial("tcp", SilentServer(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write([]byte("PING\r\n")); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	var b [1]byte
+	n, err := c.Read(b[:])
+	if ne, ok := err.(net.Error); n != 0 || !ok || !ne.Timeout() {
+		t.Errorf("read from a silent server = %d bytes, %v; want a timeout", n, err)
+	}
+}
+
+func TestEventually(t *testing.T) {
+	n := 0
+	Eventually(t, time.Minute, "the third poll", func() bool { n++; return n == 3 })
+	if n != 3 {
+		t.Errorf("cond was polled %d times, want 3", n)
+	}
+}
