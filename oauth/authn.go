@@ -132,22 +132,7 @@ func (s *Server) authenticate(ctx context.Context, tenant string, cr *Credential
 	if err := s.methodAllowed(tenant, method); err != nil {
 		return nil, err
 	}
-	switch method {
-	case MethodSecretBasic, MethodSecretPost:
-		err = s.checkSecret(c, p, cr)
-	case MethodNone:
-		err = checkNone(p)
-	case MethodPrivateKeyJWT:
-		err = s.checkPrivateKeyJWT(ctx, tenant, c, p, cr, audiences)
-	case MethodSecretJWT:
-		err = errors.New("registered client_secret_jwt, which the token endpoint does not verify yet")
-	case MethodTLSClientAuth:
-		err = s.checkTLSClientAuth(c, p, cr)
-	case MethodSelfSignedTLS:
-		err = s.checkSelfSigned(ctx, c, p, cr)
-	default:
-		err = fmt.Errorf("the token endpoint cannot verify token_endpoint_auth_method %s", method)
-	}
+	err = s.verify(ctx, tenant, c, p, cr, audiences)
 	var answer *engine.Error
 	if errors.As(err, &answer) {
 		return nil, err
@@ -156,6 +141,28 @@ func (s *Server) authenticate(ctx context.Context, tenant string, cr *Credential
 		return nil, errAuthFailed(fmt.Errorf("client %q: %w", id, err))
 	}
 	return &authenticated{client: c, method: method}, nil
+}
+
+// verify checks the credentials by the client's registered
+// token_endpoint_auth_method. An *engine.Error it returns is the answer
+// (the store failing); any other error is a cause of invalid_client.
+func (s *Server) verify(ctx context.Context, tenant string, c *engine.Client, p presented, cr *Credentials, audiences []string) error {
+	switch method := c.Metadata.TokenEndpointAuthMethod; method {
+	case MethodSecretBasic, MethodSecretPost:
+		return s.checkSecret(c, p, cr)
+	case MethodNone:
+		return checkNone(p)
+	case MethodPrivateKeyJWT:
+		return s.checkPrivateKeyJWT(ctx, tenant, c, p, cr, audiences)
+	case MethodSecretJWT:
+		return errors.New("registered client_secret_jwt, which the token endpoint does not verify yet")
+	case MethodTLSClientAuth:
+		return s.checkTLSClientAuth(c, p, cr)
+	case MethodSelfSignedTLS:
+		return s.checkSelfSigned(ctx, c, p, cr)
+	default:
+		return fmt.Errorf("the token endpoint cannot verify token_endpoint_auth_method %s", method)
+	}
 }
 
 // verifiable are the token_endpoint_auth_method values this server can
