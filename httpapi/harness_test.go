@@ -78,7 +78,7 @@ func newTestServer(t *testing.T, tenants map[string]engine.Settings, wrap func(e
 		t.Fatal(err)
 	}
 	const issuer = "https://registrar.example"
-	tokens, err := oauth.New(oauth.Config{Registrar: reg, Clients: clients, Store: store, Now: now, Rand: testkit.Rand(1), Logger: log})
+	tokens, err := oauth.New(oauth.Config{Registrar: reg, Clients: clients, Store: store, Modules: modules, Now: now, Rand: testkit.Rand(1), Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

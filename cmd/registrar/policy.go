@@ -146,6 +146,9 @@ func policyRun(ctx context.Context, path string, o runOptions, e env) error {
 	if !slices.Contains(plugins.Hooks, h) {
 		return usageError{fmt.Sprintf("--hook %q: want one of %s", o.hook, hookNames())}
 	}
+	if h == engine.HookIssueAccessToken {
+		return usageError{"--hook issue_access_token: policy run does not build token endpoint input yet; test the hook with cases (cases.json)"}
+	}
 	limits, err := o.limits()
 	if err != nil {
 		return err

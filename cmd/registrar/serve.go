@@ -272,7 +272,7 @@ func (s *server) openTokens(context.Context) error {
 	m := s.metrics
 	tokens, err := oauth.New(oauth.Config{
 		Registrar: s.reg, Clients: m.Store(s.store), Store: s.store,
-		AuditLog: m.AuditLog(s.store), Limiter: m.Limiter(s.store),
+		AuditLog: m.AuditLog(s.store), Limiter: m.Limiter(s.store), Modules: s.modules,
 		Observe: func(o oauth.Outcome) {
 			m.ObserveOAuth(metrics.OAuthRequest{Tenant: o.Tenant, Endpoint: o.Endpoint, Code: o.Code, Format: string(o.Format)})
 		},
