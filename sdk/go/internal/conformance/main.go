@@ -9,6 +9,7 @@ import (
 	"errors"
 
 	registrar "github.com/registrar-dev/registrar/sdk/go"
+	"github.com/registrar-dev/registrar/sdk/go/accesstoken"
 	"github.com/registrar-dev/registrar/sdk/go/idfactory"
 	"github.com/registrar-dev/registrar/sdk/go/issuetoken"
 	"github.com/registrar-dev/registrar/sdk/go/policy"
@@ -22,6 +23,7 @@ func init() {
 	secretfactory.Handle(makeSecret)
 	issuetoken.Handle(decide)
 	rotatetoken.Handle(decide)
+	accesstoken.Handle(issueAccessToken)
 }
 
 // main never runs: a module is a library (-buildmode=c-shared).
@@ -226,4 +228,65 @@ func decide(in *registrar.DecisionInput) (bool, error) {
 		return false, err
 	}
 	return method != "none", nil
+}
+
+func issueAccessToken(in *registrar.AccessTokenInput) (*registrar.AccessTokenOutput, error) {
+	cfg, err := common(&in.Envelope)
+	if err != nil {
+		return nil, err
+	}
+	if ok, err := cfg.Bool("as_is"); err != nil || ok {
+		return nil, err
+	}
+	out := &registrar.AccessTokenOutput{Claims: &registrar.Object{}}
+	if ok, err := cfg.Bool("envelope"); err != nil {
+		return nil, err
+	} else if ok {
+		c := out.Claims
+		c.SetString("x_client_id", in.ClientID)
+		c.SetString("x_grant_type", in.GrantType)
+		c.SetString("x_auth_method", in.AuthMethod)
+		c.SetStringSlice("x_requested_scope", in.RequestedScope)
+		c.SetStringSlice("x_allowed_scope", in.AllowedScope)
+		c.SetStringSlice("x_scope", in.Scope)
+		c.SetStringSlice("x_resources", in.Resources)
+		c.SetStringSlice("x_audience", in.Audience)
+		c.SetInt64("x_lifetime", in.Lifetime)
+		c.SetStringSlice("x_policies", in.Policies)
+		method, err := in.Metadata.String("token_endpoint_auth_method")
+		if err != nil {
+			return nil, err
+		}
+		c.SetString("x_token_endpoint_auth_method", method)
+		if in.Claims != nil {
+			c.Set("x_claims", in.Claims.AppendJSON(nil))
+		}
+	}
+	if cfg.Has("scope") {
+		if out.Scope, err = cfg.StringSlice("scope"); err != nil {
+			return nil, err
+		}
+		if out.Scope == nil {
+			out.Scope = []string{}
+		}
+	}
+	if cfg.Has("audience") {
+		if out.Audience, err = cfg.StringSlice("audience"); err != nil {
+			return nil, err
+		}
+		if out.Audience == nil {
+			out.Audience = []string{}
+		}
+	}
+	if out.Lifetime, err = cfg.Int64("lifetime"); err != nil {
+		return nil, err
+	}
+	claims, err := cfg.Object("claims")
+	if err != nil {
+		return nil, err
+	}
+	for name, value := range claims.All() {
+		out.Claims.Set(name, value)
+	}
+	return out, nil
 }
