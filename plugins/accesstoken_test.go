@@ -85,3 +85,39 @@ func TestAccessTokenOutputAsABIMdSays(t *testing.T) {
 		t.Errorf("claims under 4 KiB compacted: %v", err)
 	}
 }
+
+// FuzzAccessTokenOutput: whatever a module returns, the host either
+// refuses it or reads an output within the input's grant.
+func FuzzAccessTokenOutput(f *testing.F) {
+	for _, seed := range []string{
+		`{}`, `{"scope":["read"],"audience":["a"],"lifetime":60,"claims":{"tier":"gold"}}`,
+		`{"error":"access_denied","error_description":"no"}`, `{"claims":{"sub":1}}`, `{"lifetime":1e3}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	in := &engine.AccessTokenInput{Scope: []string{"read", "write"}, Lifetime: 600}
+	f.Fuzz(func(t *testing.T, out []byte) {
+		res, err := plugins.ParseAccessTokenOutput(out, in)
+		if err != nil {
+			return
+		}
+		for _, v := range res.Scope {
+			if v != "read" && v != "write" {
+				t.Fatalf("%s: scope %q beyond the grant", out, v)
+			}
+		}
+		if res.Lifetime < 0 || res.Lifetime > in.Lifetime {
+			t.Fatalf("%s: lifetime %d", out, res.Lifetime)
+		}
+		size := 0
+		for name, v := range res.Claims {
+			if engine.ReservedClaim(name) || name == "" {
+				t.Fatalf("%s: claim %q", out, name)
+			}
+			size += len(name) + len(v)
+		}
+		if size > 4096 {
+			t.Fatalf("%s: claims of %d bytes", out, size)
+		}
+	})
+}

@@ -83,18 +83,24 @@ func check(in *registrar.AccessTokenInput, res *registrar.AccessTokenOutput) err
 	if res.Lifetime < 0 || res.Lifetime > in.Lifetime {
 		return errors.New("returned a lifetime of " + strconv.FormatInt(res.Lifetime, 10) + " seconds; the most is the input's " + strconv.FormatInt(in.Lifetime, 10))
 	}
-	if res.Claims == nil {
+	return checkClaims(in.Claims, res.Claims)
+}
+
+// checkClaims refuses reserved names, names an earlier module set, and
+// claims over registrar.MaxClaimsBytes.
+func checkClaims(earlier, claims *registrar.Object) error {
+	if claims == nil {
 		return nil
 	}
-	for name := range res.Claims.All() {
+	for name := range claims.All() {
 		if name == "" || slices.Contains(registrar.ReservedClaims, name) {
 			return errors.New("returned claim " + strconv.Quote(name) + ", which is reserved: the token endpoint sets it")
 		}
-		if in.Claims.Has(name) {
+		if earlier.Has(name) {
 			return errors.New("returned claim " + strconv.Quote(name) + ", which an earlier module set")
 		}
 	}
-	if n := len(res.Claims.AppendJSON(nil)); n > registrar.MaxClaimsBytes {
+	if n := len(claims.AppendJSON(nil)); n > registrar.MaxClaimsBytes {
 		return errors.New("returned claims of " + strconv.Itoa(n) + " bytes; the most is 4096")
 	}
 	return nil

@@ -242,41 +242,15 @@ func issueAccessToken(in *registrar.AccessTokenInput) (*registrar.AccessTokenOut
 	if ok, err := cfg.Bool("envelope"); err != nil {
 		return nil, err
 	} else if ok {
-		c := out.Claims
-		c.SetString("x_client_id", in.ClientID)
-		c.SetString("x_grant_type", in.GrantType)
-		c.SetString("x_auth_method", in.AuthMethod)
-		c.SetStringSlice("x_requested_scope", in.RequestedScope)
-		c.SetStringSlice("x_allowed_scope", in.AllowedScope)
-		c.SetStringSlice("x_scope", in.Scope)
-		c.SetStringSlice("x_resources", in.Resources)
-		c.SetStringSlice("x_audience", in.Audience)
-		c.SetInt64("x_lifetime", in.Lifetime)
-		c.SetStringSlice("x_policies", in.Policies)
-		method, err := in.Metadata.String("token_endpoint_auth_method")
-		if err != nil {
+		if err := envelopeClaims(in, out.Claims); err != nil {
 			return nil, err
-		}
-		c.SetString("x_token_endpoint_auth_method", method)
-		if in.Claims != nil {
-			c.Set("x_claims", in.Claims.AppendJSON(nil))
 		}
 	}
-	if cfg.Has("scope") {
-		if out.Scope, err = cfg.StringSlice("scope"); err != nil {
-			return nil, err
-		}
-		if out.Scope == nil {
-			out.Scope = []string{}
-		}
+	if out.Scope, err = list(cfg, "scope"); err != nil {
+		return nil, err
 	}
-	if cfg.Has("audience") {
-		if out.Audience, err = cfg.StringSlice("audience"); err != nil {
-			return nil, err
-		}
-		if out.Audience == nil {
-			out.Audience = []string{}
-		}
+	if out.Audience, err = list(cfg, "audience"); err != nil {
+		return nil, err
 	}
 	if out.Lifetime, err = cfg.Int64("lifetime"); err != nil {
 		return nil, err
@@ -289,4 +263,39 @@ func issueAccessToken(in *registrar.AccessTokenInput) (*registrar.AccessTokenOut
 		out.Claims.Set(name, value)
 	}
 	return out, nil
+}
+
+// envelopeClaims sets the x_ claims of the envelope instruction.
+func envelopeClaims(in *registrar.AccessTokenInput, c *registrar.Object) error {
+	c.SetString("x_client_id", in.ClientID)
+	c.SetString("x_grant_type", in.GrantType)
+	c.SetString("x_auth_method", in.AuthMethod)
+	c.SetStringSlice("x_requested_scope", in.RequestedScope)
+	c.SetStringSlice("x_allowed_scope", in.AllowedScope)
+	c.SetStringSlice("x_scope", in.Scope)
+	c.SetStringSlice("x_resources", in.Resources)
+	c.SetStringSlice("x_audience", in.Audience)
+	c.SetInt64("x_lifetime", in.Lifetime)
+	c.SetStringSlice("x_policies", in.Policies)
+	method, err := in.Metadata.String("token_endpoint_auth_method")
+	if err != nil {
+		return err
+	}
+	c.SetString("x_token_endpoint_auth_method", method)
+	if in.Claims != nil {
+		c.Set("x_claims", in.Claims.AppendJSON(nil))
+	}
+	return nil
+}
+
+// list reads a config array of strings: nil if absent, [] if null.
+func list(cfg *registrar.Object, name string) ([]string, error) {
+	if !cfg.Has(name) {
+		return nil, nil
+	}
+	v, err := cfg.StringSlice(name)
+	if v == nil {
+		v = []string{}
+	}
+	return v, err
 }
