@@ -183,6 +183,9 @@ type AccessTokenInput struct {
 	// client record), in order.
 	Policies []string     `json:"policies"`
 	Request  RequestFacts `json:"request"`
+	// Claims are the claims earlier hooks of the request set; a hook
+	// may not set one of them again.
+	Claims map[string]json.RawMessage `json:"claims,omitempty"`
 	// Config is the module's entry in the tenant's policy_config.
 	Config json.RawMessage `json:"config,omitempty"`
 }

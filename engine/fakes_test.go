@@ -189,6 +189,13 @@ func (s *fakeSet) ClientID(_ context.Context, name string, in *engine.FactoryInp
 	return m.clientID(in)
 }
 
+func (s *fakeSet) IssueAccessToken(_ context.Context, name string, in *engine.AccessTokenInput) (*engine.AccessTokenOutput, error) {
+	if s.get(name) == nil {
+		return nil, errors.New("fake: no such module")
+	}
+	return nil, errors.New("fake: the engine runs no issue_access_token hook")
+}
+
 func (s *fakeSet) ClientSecret(_ context.Context, name string, in *engine.FactoryInput) (string, error) {
 	m := s.get(name)
 	if m == nil || m.secret == nil {

@@ -28,7 +28,9 @@ type Modules interface {
 // A hook that rejects a request returns an *Error whose Code is one of the
 // RFC 7591 codes (invalid_client_metadata, invalid_redirect_uri,
 // invalid_software_statement, unapproved_software_statement) or
-// invalid_request. Any other error is a failure of the module: the request
+// invalid_request; an issue_access_token hook rejects with one of the
+// RFC 6749 codes invalid_scope, unauthorized_client or access_denied. Any
+// other error is a failure of the module: the request
 // fails with server_error naming the module, and the cause is logged.
 type ModuleSet interface {
 	// Has reports whether the set has a module of that name that
@@ -47,6 +49,10 @@ type ModuleSet interface {
 	ClientSecret(ctx context.Context, name string, in *FactoryInput) (string, error)
 	// Decide runs a module's decision hook.
 	Decide(ctx context.Context, name string, hook Hook, in *DecisionInput) (bool, error)
+	// IssueAccessToken runs a module's issue_access_token hook. Its output
+	// is checked against in: its scope is a subset of in.Scope, its
+	// lifetime at most in.Lifetime, and no claim name is reserved.
+	IssueAccessToken(ctx context.Context, name string, in *AccessTokenInput) (*AccessTokenOutput, error)
 	// Release lets the versions go: those that newer ones replaced are
 	// closed once no set holds them. The set must not be used after.
 	Release()

@@ -89,7 +89,7 @@ func newTestServer(t *testing.T, tenants map[string]engine.Settings, wrap func(e
 	if err != nil {
 		t.Fatal(err)
 	}
-	tokens, err := oauth.New(oauth.Config{Registrar: reg, Clients: clients, Store: store, Assertions: assertions, KeyEncryption: kek, Now: now, Rand: testkit.Rand(1), Logger: log})
+	tokens, err := oauth.New(oauth.Config{Registrar: reg, Clients: clients, Store: store, Assertions: assertions, Modules: modules, KeyEncryption: kek, Now: now, Rand: testkit.Rand(1), Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

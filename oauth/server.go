@@ -26,6 +26,10 @@ type Config struct {
 	Clients engine.Store
 	// Store keeps token records and marks. Required.
 	Store Store
+	// Modules runs the issue_access_token hooks of policy modules (the
+	// Registrar's modules). Default nil: no hook runs, and a tenant whose
+	// issue_access_token names a module is answered server_error.
+	Modules engine.Modules
 	// Limiter keeps the budgets of token_rate_limit and client_lockout,
 	// shared by every replica. Default nil: neither is enforced.
 	Limiter engine.Limiter
@@ -79,6 +83,7 @@ type Server struct {
 	store    Store
 	auditLog engine.AuditLog
 	limiter  engine.Limiter
+	modules  engine.Modules
 	observe  func(Outcome)
 	now      func() time.Time
 	rand     io.Reader
@@ -107,7 +112,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("oauth: Config.Store is required")
 	}
 	s := &Server{
-		reg: cfg.Registrar, clients: cfg.Clients, store: cfg.Store, auditLog: cfg.AuditLog, limiter: cfg.Limiter, observe: cfg.Observe,
+		reg: cfg.Registrar, clients: cfg.Clients, store: cfg.Store, auditLog: cfg.AuditLog, limiter: cfg.Limiter, modules: cfg.Modules, observe: cfg.Observe,
 		now: cfg.Now, rand: cfg.Rand, log: cfg.Logger,
 		kek: cfg.KeyEncryption, keyCacheTTL: cmp.Or(cfg.KeyCacheTTL, DefaultKeyCacheTTL), keyLead: cmp.Or(cfg.KeyPublicationLead, DefaultKeyPublicationLead),
 	}

@@ -78,6 +78,9 @@ func (s *Server) Token(ctx context.Context, req TokenRequest) (resp *TokenRespon
 	if err != nil {
 		return nil, err
 	}
+	if err := s.runHooks(ctx, req, settings, who, g); err != nil {
+		return nil, err
+	}
 	format = settings.AccessTokens().Format
 	return s.issue(ctx, req, settings, who, g)
 }

@@ -44,3 +44,9 @@ func (m *Module) WaitIdle() Instance { return m.w.WaitIdle() }
 
 // Closed reports whether an instance has been closed (discarded).
 func Closed(i Instance) bool { return wasm.Closed(i) }
+
+// ParseAccessTokenOutput reads an issue_access_token hook's output document
+// as the host does, against the input the module was given.
+func ParseAccessTokenOutput(out []byte, in *engine.AccessTokenInput) (*engine.AccessTokenOutput, error) {
+	return wasm.AccessTokenOutput(out, in)
+}

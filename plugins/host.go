@@ -465,3 +465,10 @@ func (h *Host) Decide(ctx context.Context, tenant, name string, hook engine.Hook
 	defer s.Release()
 	return s.Decide(ctx, name, hook, in)
 }
+
+// IssueAccessToken runs a module's issue_access_token hook, as Policy does.
+func (h *Host) IssueAccessToken(ctx context.Context, tenant, name string, in *engine.AccessTokenInput) (*engine.AccessTokenOutput, error) {
+	s := h.Snapshot(tenant)
+	defer s.Release()
+	return s.IssueAccessToken(ctx, name, in)
+}

@@ -28,6 +28,8 @@ func TestObserve(t *testing.T) {
 		"decide.wasm":       "no-rat",
 		"acme/ids.wasm":     "fixed-id",
 		"acme/secrets.wasm": "const-secret",
+		"tokens.wasm":       "token-const",
+		"deny.wasm":         "token-deny",
 	})
 	var obs testkit.Recorder[plugins.Call]
 	timeout := 50 * time.Millisecond
@@ -102,6 +104,31 @@ func TestObserve(t *testing.T) {
 			_, err := h.Decide(ctx, "acme", "decide", engine.HookIssueRAT, &engine.DecisionInput{Tenant: "acme"})
 			return err
 		}, "acme", "decide", engine.HookIssueRAT, plugins.OutcomeOK, 0},
+		{"access token hook", func() error {
+			out, err := h.IssueAccessToken(ctx, "acme", "tokens", &engine.AccessTokenInput{Tenant: "acme", Scope: []string{"read", "write"}, Lifetime: 3600})
+			if err != nil {
+				return err
+			}
+			if out.Version != digests["tokens"] || len(out.Scope) != 1 || out.Lifetime != 60 || string(out.Claims["tier"]) != `"gold"` {
+				return fmt.Errorf("output %+v", out)
+			}
+			return nil
+		}, "acme", "tokens", engine.HookIssueAccessToken, plugins.OutcomeOK, 0},
+		{"access token hook beyond the grant", func() error {
+			// The module's constant answer widens this input's scope.
+			if out, err := h.IssueAccessToken(ctx, "acme", "tokens", &engine.AccessTokenInput{Tenant: "acme", Scope: []string{"write"}, Lifetime: 3600}); err == nil {
+				return fmt.Errorf("a wider scope was accepted: %+v", out)
+			}
+			return nil
+		}, "acme", "tokens", engine.HookIssueAccessToken, plugins.OutcomeFailed, 0},
+		{"access token denied", func() error {
+			_, err := h.IssueAccessToken(ctx, "acme", "deny", &engine.AccessTokenInput{Tenant: "acme", Scope: []string{"read"}, Lifetime: 3600})
+			var e *engine.Error
+			if !errors.As(err, &e) || e.Code != engine.CodeAccessDenied || e.Description != "no tokens today" {
+				return fmt.Errorf("got %v, want the module's access_denied", err)
+			}
+			return nil
+		}, "acme", "deny", engine.HookIssueAccessToken, plugins.OutcomeRejected, 0},
 		{"module the tenant cannot see", func() error {
 			if _, err := h.ClientID(ctx, "globex", "ids", &engine.FactoryInput{Tenant: "globex"}); err == nil {
 				return errors.New("globex reached acme's module")

@@ -129,3 +129,19 @@ func (s *snapshot) Decide(ctx context.Context, name string, hook engine.Hook, in
 	d, _, err := invoke(s.h, ctx, s.tenant, name, s.get(name), hook, in, wasm.DecisionOutput)
 	return d, err
 }
+
+// IssueAccessToken implements engine.ModuleSet. The output's Version is
+// the digest of the module that ran. The output is checked against in
+// (wasm.AccessTokenOutput): a module that widens the scope, lengthens the
+// lifetime or sets a reserved claim has failed.
+func (s *snapshot) IssueAccessToken(ctx context.Context, name string, in *engine.AccessTokenInput) (*engine.AccessTokenOutput, error) {
+	e := s.get(name)
+	out, _, err := invoke(s.h, ctx, s.tenant, name, e, engine.HookIssueAccessToken, in, func(b []byte) (*engine.AccessTokenOutput, error) {
+		return wasm.AccessTokenOutput(b, in)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out.Version = e.active.info.Digest
+	return out, nil
+}

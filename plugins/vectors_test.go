@@ -216,8 +216,12 @@ func checkOutputSchema(hook engine.Hook, out []byte) error {
 	}
 	if _, ok := obj["error"]; ok {
 		var code, desc string
-		if !is("error", &code) || !slices.Contains([]string{"invalid_redirect_uri", "invalid_client_metadata", "invalid_software_statement", "unapproved_software_statement"}, code) {
-			return errors.New("error is not one of the four codes")
+		codes := []string{"invalid_redirect_uri", "invalid_client_metadata", "invalid_software_statement", "unapproved_software_statement"}
+		if hook == engine.HookIssueAccessToken {
+			codes = []string{"invalid_scope", "unauthorized_client", "access_denied"}
+		}
+		if !is("error", &code) || !slices.Contains(codes, code) {
+			return fmt.Errorf("error is not one of %v", codes)
 		}
 		if _, ok := obj["error_description"]; ok {
 			if !is("error_description", &desc) || len(desc) > 1024 || strings.ContainsFunc(desc, func(r rune) bool { return r < 0x20 || r >= 0x7f && r < 0xa0 }) {
@@ -249,12 +253,35 @@ func checkOutputSchema(hook engine.Hook, out []byte) error {
 			return errors.New("client_secret is not a string")
 		}
 		return only("client_secret")
+	case engine.HookIssueAccessToken:
+		return checkAccessTokenSchema(obj, is, only)
 	default:
 		if !is("decision", &b) {
 			return errors.New("decision is not true or false")
 		}
 		return only("decision")
 	}
+}
+
+// checkAccessTokenSchema checks an issue_access_token output that is not
+// a rejection: optional scope and audience (arrays of strings), lifetime
+// (a positive integer) and claims (an object).
+func checkAccessTokenSchema(obj map[string]json.RawMessage, is func(string, any) bool, only func(...string) error) error {
+	var strs []string
+	for _, name := range []string{"scope", "audience"} {
+		if _, ok := obj[name]; ok && !is(name, &strs) {
+			return fmt.Errorf("%s is not an array of strings", name)
+		}
+	}
+	var n uint32
+	if _, ok := obj["lifetime"]; ok && (!is("lifetime", &n) || n == 0) {
+		return errors.New("lifetime is not a positive integer")
+	}
+	var claims map[string]json.RawMessage
+	if _, ok := obj["claims"]; ok && !is("claims", &claims) {
+		return errors.New("claims is not an object")
+	}
+	return only("scope", "audience", "lifetime", "claims")
 }
 
 // TestVectorsAsTheHostWritesThem: a vector whose name says "as the host
@@ -287,6 +314,8 @@ func TestVectorsAsTheHostWritesThem(t *testing.T) {
 					in = &engine.PolicyInput{}
 				case engine.HookIDFactory, engine.HookSecretFactory:
 					in = &engine.FactoryInput{}
+				case engine.HookIssueAccessToken:
+					in = &engine.AccessTokenInput{}
 				default:
 					in = &engine.DecisionInput{}
 				}

@@ -292,7 +292,7 @@ func (s *server) openTokens(context.Context) error {
 	}
 	tokens, err := oauth.New(oauth.Config{
 		Registrar: s.reg, Clients: m.Store(s.store), Store: s.store, KeyEncryption: kek,
-		AuditLog: m.AuditLog(s.store), Limiter: m.Limiter(s.store), Assertions: s.assertions,
+		AuditLog: m.AuditLog(s.store), Limiter: m.Limiter(s.store), Assertions: s.assertions, Modules: s.modules,
 		ClientCAs: s.mtls.clientCAs, CertificateKeys: jose.CertificateKeys{KeySets: s.keySets},
 		Observe: func(o oauth.Outcome) {
 			m.ObserveOAuth(metrics.OAuthRequest{Tenant: o.Tenant, Endpoint: o.Endpoint, Code: o.Code, Format: string(o.Format)})

@@ -774,14 +774,24 @@ static const char *const code_names[] = {
 	"invalid_client_metadata",
 	"invalid_software_statement",
 	"unapproved_software_statement",
+	"invalid_scope",
+	"unauthorized_client",
+	"access_denied",
 };
 
+#define NUM_CODES (sizeof code_names / sizeof code_names[0])
+
 const char *reg_code_name(reg_code code) {
-	return (unsigned)code < 4 ? code_names[code] : "invalid_client_metadata";
+	return (unsigned)code < NUM_CODES ? code_names[code] : "invalid_client_metadata";
+}
+
+/* token_code reports a code of the issue_access_token hook. */
+static bool token_code(reg_code code) {
+	return code == REG_INVALID_SCOPE || code == REG_UNAUTHORIZED_CLIENT || code == REG_ACCESS_DENIED;
 }
 
 bool reg_code_parse(reg_str name, reg_code *code) {
-	for (unsigned k = 0; k < 4; k++) {
+	for (unsigned k = 0; k < NUM_CODES; k++) {
 		if (reg_str_eq(name, code_names[k])) {
 			*code = (reg_code)k;
 			return true;
@@ -1234,13 +1244,14 @@ static bool in_request(dec *d, reg_envelope *env) {
 	return r != READ_ERROR;
 }
 
-/* The members of the three kinds of input beyond the envelope. */
+/* The members of the four kinds of input beyond the envelope. */
 typedef struct {
 	reg_phase phase;
 	bool has_phase;
-	reg_object *metadata, *current;
-	reg_str client_id;
-	reg_strs policies;
+	reg_object *metadata, *current, *claims;
+	reg_str client_id, grant_type, auth_method;
+	reg_strs policies, requested_scope, allowed_scope, scope, resources, audience;
+	int64_t lifetime;
 } hook_members;
 
 /* decode reads an input document in one pass; members it does not know
@@ -1254,8 +1265,8 @@ static reg_err decode(reg_str doc, reg_envelope *env, hook_members *h) {
 		env->config = reg_s("");
 	env->token.policies = no_strings;
 	memset(h, 0, sizeof *h);
-	h->client_id = reg_s("");
-	h->policies = no_strings;
+	h->client_id = h->grant_type = h->auth_method = reg_s("");
+	h->policies = h->requested_scope = h->allowed_scope = h->scope = h->resources = h->audience = no_strings;
 	why = NULL;
 	bool started = false;
 	reg_str name;
@@ -1287,6 +1298,24 @@ static reg_err decode(reg_str doc, reg_envelope *env, hook_members *h) {
 			ok = in_object(&d, &h->current);
 		else if (reg_str_eq(name, "policies"))
 			ok = in_strings(&d, &h->policies);
+		else if (reg_str_eq(name, "grant_type"))
+			ok = in_string(&d, &h->grant_type);
+		else if (reg_str_eq(name, "auth_method"))
+			ok = in_string(&d, &h->auth_method);
+		else if (reg_str_eq(name, "requested_scope"))
+			ok = in_strings(&d, &h->requested_scope);
+		else if (reg_str_eq(name, "allowed_scope"))
+			ok = in_strings(&d, &h->allowed_scope);
+		else if (reg_str_eq(name, "scope"))
+			ok = in_strings(&d, &h->scope);
+		else if (reg_str_eq(name, "resources"))
+			ok = in_strings(&d, &h->resources);
+		else if (reg_str_eq(name, "audience"))
+			ok = in_strings(&d, &h->audience);
+		else if (reg_str_eq(name, "lifetime"))
+			ok = dec_null(&d) || in_int(&d, &h->lifetime);
+		else if (reg_str_eq(name, "claims"))
+			ok = in_object(&d, &h->claims);
 		else
 			ok = read_raw(&d, &raw);
 		if (!ok) {
@@ -1299,6 +1328,8 @@ static reg_err decode(reg_str doc, reg_envelope *env, hook_members *h) {
 		return reg_fail("input: invalid JSON at offset %zu: %s", d.err_at, d.err ? d.err : "not a JSON object");
 	if (!h->metadata)
 		h->metadata = reg_object_new();
+	if (!h->claims)
+		h->claims = reg_object_new();
 	return REG_OK;
 }
 
@@ -1313,6 +1344,13 @@ static bool finish(reg_err err, reg_str *out) {
 	if (err && !err->rejection) {
 		*out = reg_sprintf("registrar: the %s hook failed: %.*s", current_hook, (int)err->message.len,
 		                   err->message.ptr);
+		return false;
+	}
+	bool token_hook = strcmp(current_hook, "issue_access_token") == 0;
+	if (err && token_code(err->code) != token_hook) {
+		*out = reg_sprintf("registrar: the %s hook failed: rejected with %s, but the code is not %s", current_hook,
+		                   reg_code_name(err->code),
+		                   token_hook ? "invalid_scope, unauthorized_client or access_denied" : "one of the RFC 7591 codes");
 		return false;
 	}
 	if (err) {
@@ -1451,6 +1489,106 @@ bool reg_run_rotate_registration_access_token(reg_decision_fn fn, reg_str doc, r
 	return run_decision("rotate_registration_access_token", fn, doc, out);
 }
 
+static const char *const reserved_claims[] = {
+	"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "client_id", "scope",
+	"cnf", "token_type", "active", "username", "auth_time", "acr", "amr",
+};
+
+bool reg_reserved_claim(reg_str name) {
+	for (size_t k = 0; k < sizeof reserved_claims / sizeof reserved_claims[0]; k++) {
+		if (reg_str_eq(name, reserved_claims[k]))
+			return true;
+	}
+	return false;
+}
+
+static bool strs_has(reg_strs list, reg_str s, size_t upto) {
+	for (size_t i = 0; i < upto && i < list.len; i++) {
+		if (list.items[i].len == s.len && memcmp(list.items[i].ptr, s.ptr, s.len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* check_access_token refuses what the host would (sdk/ABI.md §2). */
+static reg_err check_access_token(const reg_access_token_input *in, const reg_access_token_output *res) {
+	for (size_t i = 0; res->set_scope && i < res->scope.len; i++) {
+		reg_str v = res->scope.items[i];
+		if (!strs_has(in->scope, v, in->scope.len))
+			return reg_fail("returned scope \"%.*s\", which is not in the input's scope", (int)v.len, v.ptr);
+		if (strs_has(res->scope, v, i))
+			return reg_fail("returned scope \"%.*s\" twice", (int)v.len, v.ptr);
+	}
+	if (res->set_audience) {
+		bool ok = res->audience.len >= 1 && res->audience.len <= 16;
+		for (size_t i = 0; ok && i < res->audience.len; i++)
+			ok = res->audience.items[i].len > 0;
+		if (!ok)
+			return reg_fail("returned an audience that is not 1 to 16 non-empty strings");
+	}
+	if (res->lifetime < 0 || res->lifetime > in->lifetime)
+		return reg_fail("returned a lifetime of %lld seconds; the most is the input's %lld", (long long)res->lifetime,
+		                (long long)in->lifetime);
+	for (size_t i = 0; i < reg_object_len(res->claims); i++) {
+		reg_str name = reg_object_name(res->claims, i);
+		if (name.len == 0 || reg_reserved_claim(name))
+			return reg_fail("returned claim \"%s\", which is reserved: the token endpoint sets it", name.ptr);
+		reg_str raw;
+		if (reg_object_get(in->claims, name.ptr, &raw))
+			return reg_fail("returned claim \"%s\", which an earlier module set", name.ptr);
+	}
+	size_t n = reg_object_json(res->claims).len;
+	if (n > 4096)
+		return reg_fail("returned claims of %zu bytes; the most is 4096", n);
+	return REG_OK;
+}
+
+bool reg_run_issue_access_token(reg_access_token_fn fn, reg_str doc, reg_str *out) {
+	start("issue_access_token");
+	reg_access_token_input in;
+	hook_members h;
+	reg_err err = decode(doc, &in.env, &h);
+	if (!err) {
+		in.client_id = h.client_id;
+		in.metadata = h.metadata;
+		in.grant_type = h.grant_type;
+		in.auth_method = h.auth_method;
+		in.requested_scope = h.requested_scope;
+		in.allowed_scope = h.allowed_scope;
+		in.scope = h.scope;
+		in.resources = h.resources;
+		in.audience = h.audience;
+		in.lifetime = h.lifetime;
+		in.policies = h.policies;
+		in.claims = h.claims;
+		reg_access_token_output res = {false, {NULL, 0}, false, {NULL, 0}, 0, reg_object_new()};
+		err = fn(&in, &res);
+		if (!err)
+			err = check_access_token(&in, &res);
+		if (!err) {
+			buf_byte(&output, '{');
+			if (res.set_scope) {
+				buf_cstr(&output, "\"scope\":");
+				write_strings(&output, res.scope.items, res.scope.len);
+			}
+			if (res.set_audience) {
+				buf_cstr(&output, output.len > 1 ? ",\"audience\":" : "\"audience\":");
+				write_strings(&output, res.audience.items, res.audience.len);
+			}
+			if (res.lifetime > 0) {
+				reg_str l = reg_sprintf("%s\"lifetime\":%lld", output.len > 1 ? "," : "", (long long)res.lifetime);
+				buf_put(&output, l.ptr, l.len);
+			}
+			if (reg_object_len(res.claims) > 0) {
+				buf_cstr(&output, output.len > 1 ? ",\"claims\":" : "\"claims\":");
+				write_object(&output, res.claims);
+			}
+			buf_byte(&output, '}');
+		}
+	}
+	return finish(err, out);
+}
+
 /* ---- the calling convention (sdk/ABI.md §1) ---------------------------- */
 
 /* The buffer the host writes the current call's input into, reused. */
@@ -1510,6 +1648,9 @@ uint64_t reg_serve_issue_registration_access_token(reg_decision_fn fn, uint32_t 
 }
 uint64_t reg_serve_rotate_registration_access_token(reg_decision_fn fn, uint32_t ptr, uint32_t len) {
 	SERVE_("rotate_registration_access_token", reg_run_rotate_registration_access_token);
+}
+uint64_t reg_serve_issue_access_token(reg_access_token_fn fn, uint32_t ptr, uint32_t len) {
+	SERVE_("issue_access_token", reg_run_issue_access_token);
 }
 
 /* ---- log and randomness ----------------------------------------------- */

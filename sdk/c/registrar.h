@@ -72,18 +72,23 @@ static inline bool reg_str_eq(reg_str a, const char *b) {
 
 /* ---- errors ----------------------------------------------------------- */
 
-/* The error codes of RFC 7591 §3.2.2 that a hook may reject with. */
+/* The error codes a hook may reject with: those of RFC 7591 §3.2.2 for the
+ * registration hooks, those of RFC 6749 §5.2 (the last three) for the
+ * issue_access_token hook. A code of the other kind fails the call. */
 typedef enum {
 	REG_INVALID_REDIRECT_URI,          /* a redirect URI is not acceptable */
 	REG_INVALID_CLIENT_METADATA,       /* a metadata member is not acceptable */
 	REG_INVALID_SOFTWARE_STATEMENT,    /* the software statement is invalid */
 	REG_UNAPPROVED_SOFTWARE_STATEMENT, /* the software statement is not approved */
+	REG_INVALID_SCOPE,                 /* token endpoint (400): the scope is not acceptable */
+	REG_UNAUTHORIZED_CLIENT,           /* token endpoint (400): not this client, not this way */
+	REG_ACCESS_DENIED,                 /* token endpoint (403): the token is refused */
 } reg_code;
 
 /* reg_code_name returns a code as the client receives it. */
 const char *reg_code_name(reg_code code);
 
-/* reg_code_parse finds the code of a name; false if it is none of the four. */
+/* reg_code_parse finds the code of a name; false if it is none of the seven. */
 bool reg_code_parse(reg_str name, reg_code *code);
 
 /* A rejection or a failure; REG_OK (NULL) is success. */
@@ -258,6 +263,44 @@ typedef reg_err (*reg_policy_fn)(reg_policy_input *in, reg_policy_output *out);
 typedef reg_err (*reg_factory_fn)(reg_factory_input *in, reg_str *out);
 typedef reg_err (*reg_decision_fn)(reg_decision_input *in, bool *out);
 
+/* The input of the issue_access_token hook: a token request at the token
+ * endpoint, as the endpoint has judged it so far. */
+typedef struct {
+	reg_envelope env;
+	reg_str client_id;
+	reg_object *metadata;    /* the client's validated metadata; never NULL */
+	reg_str grant_type;      /* "client_credentials" */
+	reg_str auth_method;     /* how the client authenticated */
+	reg_strs requested_scope; /* the scope parameter, split; empty if none */
+	reg_strs allowed_scope;  /* the scope the client registered */
+	reg_strs scope;          /* granted unless narrowed; the most the hook may return */
+	reg_strs resources;      /* the resource parameters (RFC 8707) */
+	reg_strs audience;       /* the audience unless replaced */
+	int64_t lifetime;        /* seconds, unless shortened; the most the hook may return */
+	reg_strs policies;       /* the client's registration policies */
+	reg_object *claims;      /* claims earlier modules set (never NULL); not to be set again */
+} reg_access_token_input;
+
+/* What the issue_access_token hook answers to allow the token. The SDK
+ * starts it as "change nothing". */
+typedef struct {
+	bool set_scope;     /* if set, scope is the token's scope: values of the */
+	reg_strs scope;     /* input's scope only, each once (empty: no scope) */
+	bool set_audience;  /* if set, audience (1 to 16 non-empty strings) */
+	reg_strs audience;  /* replaces the token's */
+	int64_t lifetime;   /* if positive: seconds, at most the input's */
+	reg_object *claims; /* extra claims (never NULL; empty: none): at most 4,096 bytes, no reserved name */
+} reg_access_token_output;
+
+/* The claim names an issue_access_token hook may not set: the token
+ * endpoint decides them. reg_reserved_claim reports one. */
+bool reg_reserved_claim(reg_str name);
+
+/* An issue_access_token hook allows the token (filling *out) or denies it
+ * with reg_reject(REG_INVALID_SCOPE, REG_UNAUTHORIZED_CLIENT or
+ * REG_ACCESS_DENIED, ...). An output the host would refuse fails the call. */
+typedef reg_err (*reg_access_token_fn)(reg_access_token_input *in, reg_access_token_output *out);
+
 /* ---- log and randomness (sdk/ABI.md §3) --------------------------------- */
 
 typedef enum { REG_DEBUG = 0, REG_INFO = 1, REG_WARN = 2, REG_ERROR = 3 } reg_level;
@@ -289,6 +332,7 @@ bool reg_run_id_factory(reg_factory_fn fn, reg_str doc, reg_str *out);
 bool reg_run_secret_factory(reg_factory_fn fn, reg_str doc, reg_str *out);
 bool reg_run_issue_registration_access_token(reg_decision_fn fn, reg_str doc, reg_str *out);
 bool reg_run_rotate_registration_access_token(reg_decision_fn fn, reg_str doc, reg_str *out);
+bool reg_run_issue_access_token(reg_access_token_fn fn, reg_str doc, reg_str *out);
 
 /* reg_reset frees the arena; the reg_run_* functions call it first. */
 void reg_reset(void);
@@ -305,6 +349,7 @@ uint64_t reg_serve_id_factory(reg_factory_fn fn, uint32_t ptr, uint32_t len);
 uint64_t reg_serve_secret_factory(reg_factory_fn fn, uint32_t ptr, uint32_t len);
 uint64_t reg_serve_issue_registration_access_token(reg_decision_fn fn, uint32_t ptr, uint32_t len);
 uint64_t reg_serve_rotate_registration_access_token(reg_decision_fn fn, uint32_t ptr, uint32_t len);
+uint64_t reg_serve_issue_access_token(reg_access_token_fn fn, uint32_t ptr, uint32_t len);
 
 #if defined(__wasm__)
 #define REG_EXPORT_(name) __attribute__((export_name(#name)))
@@ -324,6 +369,7 @@ uint64_t reg_serve_rotate_registration_access_token(reg_decision_fn fn, uint32_t
 #define REGISTRAR_SECRET_FACTORY(fn) REG_HOOK_(secret_factory, fn)
 #define REGISTRAR_ISSUE_REGISTRATION_ACCESS_TOKEN(fn) REG_HOOK_(issue_registration_access_token, fn)
 #define REGISTRAR_ROTATE_REGISTRATION_ACCESS_TOKEN(fn) REG_HOOK_(rotate_registration_access_token, fn)
+#define REGISTRAR_ISSUE_ACCESS_TOKEN(fn) REG_HOOK_(issue_access_token, fn)
 
 #ifdef __cplusplus
 }

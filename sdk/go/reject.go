@@ -1,7 +1,8 @@
 package registrar
 
-// Code is an error code of RFC 7591 §3.2.2 that a hook may reject a
-// request with.
+// Code is an error code that a hook may reject a request with: one of
+// RFC 7591 §3.2.2 for the registration hooks, one of RFC 6749 §5.2 for
+// the issue_access_token hook.
 type Code string
 
 // The codes a module may answer with (sdk/ABI.md §2).
@@ -16,7 +17,29 @@ const (
 	UnapprovedSoftwareStatement Code = "unapproved_software_statement"
 )
 
-// Valid reports whether c is one of the four codes.
+// The codes an issue_access_token hook may deny a token with (sdk/ABI.md
+// §2, RFC 6749 §5.2); the client receives them from the token endpoint.
+const (
+	// InvalidScope: the requested scope is not acceptable (400).
+	InvalidScope Code = "invalid_scope"
+	// UnauthorizedClient: the client may not have a token this way (400).
+	UnauthorizedClient Code = "unauthorized_client"
+	// AccessDenied: the token is refused (403).
+	AccessDenied Code = "access_denied"
+)
+
+// ValidForToken reports whether c is one of the three codes of the
+// issue_access_token hook.
+func (c Code) ValidForToken() bool {
+	switch c {
+	case InvalidScope, UnauthorizedClient, AccessDenied:
+		return true
+	}
+	return false
+}
+
+// Valid reports whether c is one of the four codes of RFC 7591, those of
+// the registration hooks.
 func (c Code) Valid() bool {
 	switch c {
 	case InvalidRedirectURI, InvalidClientMetadata, InvalidSoftwareStatement, UnapprovedSoftwareStatement:

@@ -29,7 +29,7 @@ const (
 // Hooks lists the hooks of ABI v1 in the order they are documented.
 var Hooks = []engine.Hook{
 	engine.HookPolicy, engine.HookIDFactory, engine.HookSecretFactory,
-	engine.HookIssueRAT, engine.HookRotateRAT,
+	engine.HookIssueRAT, engine.HookRotateRAT, engine.HookIssueAccessToken,
 }
 
 // exportName is the name of the function that implements a hook.
@@ -45,6 +45,12 @@ const wasiModule = "wasi_snapshot_preview1"
 var rejectionCodes = []engine.ErrorCode{
 	engine.CodeInvalidRedirectURI, engine.CodeInvalidClientMetadata,
 	engine.CodeInvalidSoftwareStatement, engine.CodeUnapprovedSoftwareStatement,
+}
+
+// tokenRejectionCodes are the error codes an issue_access_token hook may
+// answer with (RFC 6749 §5.2): the token endpoint's, not registration's.
+var tokenRejectionCodes = []engine.ErrorCode{
+	engine.CodeInvalidScope, engine.CodeUnauthorizedClient, engine.CodeAccessDenied,
 }
 
 // maxDescription bounds a module's error_description.
@@ -89,12 +95,17 @@ func badOutput(format string, args ...any) error {
 // the members in allowed (each optional unless in required), or a
 // rejection. A rejection comes back as an *engine.Error.
 func parseOutput(out []byte, required []string, allowed ...string) (map[string]json.RawMessage, error) {
+	return parseOutputCodes(out, rejectionCodes, required, allowed...)
+}
+
+// parseOutputCodes is parseOutput for a hook whose rejections use codes.
+func parseOutputCodes(out []byte, codes []engine.ErrorCode, required []string, allowed ...string) (map[string]json.RawMessage, error) {
 	obj, err := engine.DecodeObject(out)
 	if err != nil {
 		return nil, badOutput("not a JSON object (valid UTF-8, no duplicate members, nothing after it)")
 	}
 	if _, ok := obj["error"]; ok {
-		return nil, rejection(obj)
+		return nil, rejection(obj, codes)
 	}
 	for name := range obj {
 		if !slices.Contains(allowed, name) && !slices.Contains(required, name) {
@@ -111,15 +122,15 @@ func parseOutput(out []byte, required []string, allowed ...string) (map[string]j
 
 // rejection turns an error document into the *engine.Error the client
 // sees, or an output error if the document breaks the schema.
-func rejection(obj map[string]json.RawMessage) error {
+func rejection(obj map[string]json.RawMessage, codes []engine.ErrorCode) error {
 	for name := range obj {
 		if name != "error" && name != "error_description" {
 			return badOutput("unexpected member %q beside error", Truncate(name))
 		}
 	}
 	var code, desc string
-	if json.Unmarshal(obj["error"], &code) != nil || !slices.Contains(rejectionCodes, engine.ErrorCode(code)) {
-		return badOutput("error must be one of %v", rejectionCodes)
+	if json.Unmarshal(obj["error"], &code) != nil || !slices.Contains(codes, engine.ErrorCode(code)) {
+		return badOutput("error must be one of %v", codes)
 	}
 	if raw, ok := obj["error_description"]; ok {
 		if json.Unmarshal(raw, &desc) != nil {

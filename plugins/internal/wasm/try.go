@@ -23,10 +23,13 @@ type Trial struct {
 	Value string
 	// Decision is the answer of a decision hook.
 	Decision bool
+	// AccessToken is the output of an allowing issue_access_token hook.
+	AccessToken *engine.AccessTokenOutput
 }
 
 // Try runs a hook on in, which is what the engine passes for it
-// (*engine.PolicyInput, *engine.FactoryInput or *engine.DecisionInput),
+// (*engine.PolicyInput, *engine.FactoryInput, *engine.DecisionInput or
+// *engine.AccessTokenInput),
 // with the host's input envelope at now, and reads the output with the
 // host's checks. A rejection is an *engine.Error; a failure of the module,
 // including output the host would refuse, is another error. The Trial
@@ -49,6 +52,12 @@ func (m *Module) Try(ctx context.Context, hook engine.Hook, now time.Time, in an
 		t.Value, err = StringOutput(out, "client_id")
 	case engine.HookSecretFactory:
 		t.Value, err = StringOutput(out, "client_secret")
+	case engine.HookIssueAccessToken:
+		ai, ok := in.(*engine.AccessTokenInput)
+		if !ok {
+			return t, fmt.Errorf("input: the %s hook takes an *engine.AccessTokenInput", hook)
+		}
+		t.AccessToken, err = AccessTokenOutput(out, ai)
 	default:
 		t.Decision, err = DecisionOutput(out)
 	}

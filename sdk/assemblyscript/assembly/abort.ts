@@ -22,6 +22,8 @@ function hookName(i: i32): string {
       return "issue_registration_access_token";
     case 4:
       return "rotate_registration_access_token";
+    case 5:
+      return "issue_access_token";
   }
   return "?";
 }

@@ -1,4 +1,6 @@
-/** The error codes of RFC 7591 §3.2.2 that a hook may reject with. */
+/** The error codes a hook may reject with: those of RFC 7591 §3.2.2 for
+ * the registration hooks, those of RFC 6749 §5.2 (the last three) for the
+ * issue_access_token hook. A code of the other kind fails the call. */
 export enum Code {
   /** invalid_redirect_uri: a redirect URI is not acceptable. */
   InvalidRedirectURI,
@@ -8,6 +10,17 @@ export enum Code {
   InvalidSoftwareStatement,
   /** unapproved_software_statement: the software statement is not approved. */
   UnapprovedSoftwareStatement,
+  /** invalid_scope (token endpoint, 400): the scope is not acceptable. */
+  InvalidScope,
+  /** unauthorized_client (token endpoint, 400): not this client, not this way. */
+  UnauthorizedClient,
+  /** access_denied (token endpoint, 403): the token is refused. */
+  AccessDenied,
+}
+
+/** Reports a code of the issue_access_token hook. */
+export function isTokenCode(code: Code): bool {
+  return code == Code.InvalidScope || code == Code.UnauthorizedClient || code == Code.AccessDenied;
 }
 
 /** The code as the client receives it. */
@@ -19,14 +32,20 @@ export function codeName(code: Code): string {
       return "invalid_software_statement";
     case Code.UnapprovedSoftwareStatement:
       return "unapproved_software_statement";
+    case Code.InvalidScope:
+      return "invalid_scope";
+    case Code.UnauthorizedClient:
+      return "unauthorized_client";
+    case Code.AccessDenied:
+      return "access_denied";
     default:
       return "invalid_client_metadata";
   }
 }
 
-/** The code of a name, or -1 if it is none of the four. */
+/** The code of a name, or -1 if it is none of the seven. */
 export function parseCode(name: string): i32 {
-  for (let c = 0; c < 4; c++) {
+  for (let c = 0; c < 7; c++) {
     if (codeName(<Code>c) == name) return c;
   }
   return -1;

@@ -16,16 +16,19 @@
 //   function check(input: PolicyInput): PolicyOutput | null { ... }
 
 import { Buf, writeString, writeStrings } from "./json";
-import { codeName, recorded, resetAnswer, fail } from "./errors";
-import { DecisionInput, FactoryInput, PolicyInput, PolicyOutput, decodeDecision, decodeFactory, decodePolicy } from "./input";
+import { codeName, isTokenCode, recorded, resetAnswer, fail } from "./errors";
+import {
+  AccessTokenInput, AccessTokenOutput, DecisionInput, FactoryInput, PolicyInput, PolicyOutput,
+  decodeAccessToken, decodeDecision, decodeFactory, decodePolicy,
+} from "./input";
 import { inputSlice } from "./buffer";
 import { failCall, setHook } from "./abort";
 export { abort } from "./abort";
 
-export { Code, reject, fail, failed, parseCode, codeName } from "./errors";
+export { Code, reject, fail, failed, parseCode, codeName, isTokenCode } from "./errors";
 export { log, Level, random, randomString, BASE32, BASE62 } from "./host";
 export { Obj } from "./object";
-export { Phase, Token, Envelope, PolicyInput, PolicyOutput, FactoryInput, DecisionInput } from "./input";
+export { Phase, Token, Envelope, PolicyInput, PolicyOutput, FactoryInput, DecisionInput, AccessTokenInput, AccessTokenOutput } from "./input";
 
 /** A policy: returns the metadata to continue with, or null to accept the
  * input's as it is; reject() or fail() answer instead. */
@@ -34,13 +37,29 @@ export type PolicyFn = (input: PolicyInput) => PolicyOutput | null;
 export type FactoryFn = (input: FactoryInput) => string;
 /** A registration-access-token decision. */
 export type DecisionFn = (input: DecisionInput) => bool;
+/** An issue_access_token hook: returns what it changes (null: nothing);
+ * reject() with Code.InvalidScope, UnauthorizedClient or AccessDenied
+ * denies the token, fail() fails the call. */
+export type AccessTokenFn = (input: AccessTokenInput) => AccessTokenOutput | null;
+
+/** The claim names an issue_access_token hook may not set: the token
+ * endpoint decides them. */
+export const RESERVED_CLAIMS: string[] = [
+  "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "client_id", "scope",
+  "cnf", "token_type", "active", "username", "auth_time", "acr", "amr",
+];
 
 const MAX_DESCRIPTION = 1024;
 
 // The output document, reused from call to call.
 const output = new Buf(1024);
 
+// Whether the current call is of the issue_access_token hook, whose
+// rejections use the token endpoint's codes.
+let tokenHook = false;
+
 function start(hook: i32): void {
+  tokenHook = hook == 5;
   // Modules are built with --runtime minimal: the garbage collector runs
   // only when asked, here, once per call, when nothing of a call is live
   // but what globals hold. That costs less than the incremental runtime's
@@ -83,6 +102,9 @@ function answered(): bool {
   const a = recorded();
   if (a == null) return false;
   if (!a.rejection) failCall(a.message);
+  if (isTokenCode(a.code) != tokenHook) {
+    failCall("rejected with " + codeName(a.code) + ", but the code is not " + (tokenHook ? "invalid_scope, unauthorized_client or access_denied" : "one of the RFC 7591 codes"));
+  }
   output.len = 0;
   output.ascii('{"error":"');
   output.ascii(codeName(a.code));
@@ -194,4 +216,84 @@ export function serveIssueRegistrationAccessToken(fn: DecisionFn, ptr: u32, len:
 /** Runs one call of the rotate_registration_access_token hook. */
 export function serveRotateRegistrationAccessToken(fn: DecisionFn, ptr: u32, len: u32): u64 {
   return serveDecision(4, fn, ptr, len);
+}
+
+/** Fails the call if res is what the host would refuse (sdk/ABI.md §2). */
+function checkAccessToken(in_: AccessTokenInput, res: AccessTokenOutput): void {
+  const sc = res.scope;
+  if (sc != null) {
+    for (let i = 0; i < sc.length; i++) {
+      if (!in_.scope.includes(sc[i])) {
+      fail('returned scope "' + sc[i] + '", which is not in the input\'s scope');
+      return;
+    }
+      if (sc.indexOf(sc[i]) != i) {
+      fail('returned scope "' + sc[i] + '" twice');
+      return;
+    }
+    }
+  }
+  const aud = res.audience;
+  if (aud != null && (aud.length < 1 || aud.length > 16 || aud.includes(""))) {
+      fail("returned an audience that is not 1 to 16 non-empty strings");
+      return;
+    }
+  if (res.lifetime < 0 || res.lifetime > in_.lifetime) {
+    {
+      fail("returned a lifetime of " + res.lifetime.toString() + " seconds; the most is the input's " + in_.lifetime.toString());
+      return;
+    }
+  }
+  for (let i = 0; i < res.claims.length; i++) {
+    const name = res.claims.nameAt(i);
+    if (name.length == 0 || RESERVED_CLAIMS.includes(name)) {
+      fail('returned claim "' + name + '", which is reserved: the token endpoint sets it');
+      return;
+    }
+    if (in_.claims.get(name) != null) {
+      fail('returned claim "' + name + '", which an earlier module set');
+      return;
+    }
+  }
+  const n = String.UTF8.byteLength(res.claims.toJSON());
+  if (n > 4096) fail("returned claims of " + n.toString() + " bytes; the most is 4096");
+}
+
+/** Runs one call of the issue_access_token hook on the input at (ptr,
+ * len). An output the host would refuse (a scope value beyond the
+ * input's, a longer lifetime, a reserved claim) fails the call. */
+export function serveIssueAccessToken(fn: AccessTokenFn, ptr: u32, len: u32): u64 {
+  start(5);
+  const in_ = decodeAccessToken(inputSlice(ptr, len));
+  if (in_ != null) {
+    const res = fn(in_);
+    if (res != null && recorded() == null) checkAccessToken(in_, res);
+    if (!answered()) {
+      output.byte(0x7b);
+      if (res != null) {
+        if (res.scope != null) {
+          output.ascii('"scope":');
+          writeStrings(output, res.scope!);
+        }
+        if (res.audience != null) {
+          if (output.len > 1) output.byte(0x2c);
+          output.ascii('"audience":');
+          writeStrings(output, res.audience!);
+        }
+        if (res.lifetime > 0) {
+          if (output.len > 1) output.byte(0x2c);
+          output.ascii('"lifetime":' + res.lifetime.toString());
+        }
+        if (res.claims.length > 0) {
+          if (output.len > 1) output.byte(0x2c);
+          output.ascii('"claims":');
+          res.claims.write(output);
+        }
+      }
+      output.byte(0x7d);
+    }
+  } else {
+    answered();
+  }
+  return result();
 }

@@ -96,6 +96,49 @@ export class DecisionInput extends Envelope {
   metadata: Obj = new Obj();
 }
 
+/** The input of the issue_access_token hook: a token request at the
+ * token endpoint, as the endpoint has judged it so far. */
+export class AccessTokenInput extends Envelope {
+  /** The client asking for a token. */
+  clientID: string = "";
+  /** The client's validated metadata. */
+  metadata: Obj = new Obj();
+  /** The grant of the request ("client_credentials"). */
+  grantType: string = "";
+  /** How the client authenticated (a token_endpoint_auth_method). */
+  authMethod: string = "";
+  /** The request's scope parameter, split; empty if it named none. */
+  requestedScope: string[] = [];
+  /** The scope the client registered. */
+  allowedScope: string[] = [];
+  /** Granted unless narrowed; the hook may return only values of it. */
+  scope: string[] = [];
+  /** The request's resource parameters (RFC 8707). */
+  resources: string[] = [];
+  /** The token's audience unless replaced. */
+  audience: string[] = [];
+  /** The token's lifetime in seconds unless shortened; the most the hook
+   * may return. */
+  lifetime: i64 = 0;
+  /** The client's registration policies. */
+  policies: string[] = [];
+  /** Claims earlier modules set (empty if none): not to be set again. */
+  claims: Obj = new Obj();
+}
+
+/** What the issue_access_token hook returns to allow the token; as
+ * constructed it changes nothing. */
+export class AccessTokenOutput {
+  /** If not null: the token's scope, values of the input's only, each once. */
+  scope: string[] | null = null;
+  /** If not null: replaces the audience (1 to 16 non-empty strings). */
+  audience: string[] | null = null;
+  /** If positive: the token's lifetime in seconds, at most the input's. */
+  lifetime: i64 = 0;
+  /** Extra claims: at most 4,096 bytes as JSON, no reserved name. */
+  claims: Obj = new Obj();
+}
+
 /** Why the input could not be read; the call fails with it. */
 let why: string = "";
 
@@ -207,6 +250,27 @@ let metadata: Obj | null = null;
 let current: Obj | null = null;
 let clientID = "";
 let policies: string[] = [];
+let claims: Obj | null = null;
+let lifetime: i64 = 0;
+let grantType = "";
+let authMethod = "";
+let requestedScope: string[] = [];
+let allowedScope: string[] = [];
+let scope: string[] = [];
+let resources: string[] = [];
+let audience: string[] = [];
+
+/** Reads a string array member into one of the lists above. */
+function strsInto(d: Decoder, which: i32): bool {
+  const s = strs(d);
+  if (s == null) return false;
+  if (which == 0) requestedScope = s;
+  else if (which == 1) allowedScope = s;
+  else if (which == 2) scope = s;
+  else if (which == 3) resources = s;
+  else audience = s;
+  return true;
+}
 
 /** Reads an input document in one pass, filling env and the hook members
  * above; members it does not know are skipped (a later host may add
@@ -218,6 +282,15 @@ function decode(doc: Slice, env: Envelope): bool {
   current = null;
   clientID = "";
   policies = [];
+  claims = null;
+  lifetime = 0;
+  grantType = "";
+  authMethod = "";
+  requestedScope = [];
+  allowedScope = [];
+  scope = [];
+  resources = [];
+  audience = [];
   why = "";
   const d = Decoder.of(doc);
   if (d.begin() != Read.OK) {
@@ -288,6 +361,34 @@ function decode(doc: Slice, env: Envelope): bool {
       const s = strs(d);
       ok = s != null;
       if (ok) policies = s!;
+    } else if (d.nameIs("grant_type")) {
+      const s = str(d);
+      ok = s != null;
+      if (ok) grantType = s!;
+    } else if (d.nameIs("auth_method")) {
+      const s = str(d);
+      ok = s != null;
+      if (ok) authMethod = s!;
+    } else if (d.nameIs("requested_scope")) {
+      ok = strsInto(d, 0);
+    } else if (d.nameIs("allowed_scope")) {
+      ok = strsInto(d, 1);
+    } else if (d.nameIs("scope")) {
+      ok = strsInto(d, 2);
+    } else if (d.nameIs("resources")) {
+      ok = strsInto(d, 3);
+    } else if (d.nameIs("audience")) {
+      ok = strsInto(d, 4);
+    } else if (d.nameIs("lifetime")) {
+      if (!d.null()) {
+        ok = int(d);
+        lifetime = intValue;
+      }
+    } else if (d.nameIs("claims")) {
+      if (!d.null()) {
+        claims = obj(d);
+        ok = claims != null;
+      }
     } else {
       ok = d.skipValue();
     }
@@ -340,5 +441,24 @@ export function decodeDecision(doc: Slice): DecisionInput | null {
   in_.phase = phase;
   in_.clientID = clientID;
   if (metadata != null) in_.metadata = metadata!;
+  return in_;
+}
+
+/** @internal */
+export function decodeAccessToken(doc: Slice): AccessTokenInput | null {
+  const in_ = new AccessTokenInput();
+  if (!decode(doc, in_)) return null;
+  in_.clientID = clientID;
+  if (metadata != null) in_.metadata = metadata!;
+  in_.grantType = grantType;
+  in_.authMethod = authMethod;
+  in_.requestedScope = requestedScope;
+  in_.allowedScope = allowedScope;
+  in_.scope = scope;
+  in_.resources = resources;
+  in_.audience = audience;
+  in_.lifetime = lifetime;
+  in_.policies = policies;
+  if (claims != null) in_.claims = claims!;
   return in_;
 }

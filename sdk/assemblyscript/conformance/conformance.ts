@@ -5,9 +5,10 @@
 // tests (go test ./plugins -run Vectors) and, in Node.js, by npm test.
 
 import {
+  AccessTokenInput, AccessTokenOutput,
   BASE32, BASE62, Code, DecisionInput, Envelope, FactoryInput, Level, Obj, Phase, PolicyInput, PolicyOutput,
   fail, failed, log, parseCode, randomString, reject,
-  serveIDFactory, serveIssueRegistrationAccessToken, servePolicy, serveRotateRegistrationAccessToken, serveSecretFactory,
+  serveIDFactory, serveIssueAccessToken, serveIssueRegistrationAccessToken, servePolicy, serveRotateRegistrationAccessToken, serveSecretFactory,
 } from "../assembly/index";
 
 export * from "../assembly/exports";
@@ -32,6 +33,10 @@ export function registrar_rotate_registration_access_token(ptr: u32, len: u32): 
   return serveRotateRegistrationAccessToken(decide, ptr, len);
 }
 
+export function registrar_issue_access_token(ptr: u32, len: u32): u64 {
+  return serveIssueAccessToken(issueAccessToken, ptr, len);
+}
+
 /** Applies the instructions every hook follows (log, fail, reject) and
  * returns the configuration; failed() tells whether the call is answered. */
 function common(env: Envelope): Obj {
@@ -48,8 +53,9 @@ function common(env: Envelope): Obj {
     const name = r.string("code");
     const desc = r.string("description");
     const code = parseCode(name != null ? name : "");
-    // A code outside RFC 7591 is no Code: the call fails, as the ABI requires.
-    if (code < 0) fail("rejected with " + (name != null ? name : "") + ", which is not an RFC 7591 code");
+    // A name that is no Code fails the call here; a code of the wrong kind
+    // for the hook fails it in the SDK, as the ABI requires.
+    if (code < 0) fail("rejected with " + (name != null ? name : "") + ", which is not a code");
     else reject(<Code>code, desc != null ? desc : "");
   }
   return cfg;
@@ -158,4 +164,42 @@ function decide(input: DecisionInput): bool {
   if (cfg.has("decision")) return cfg.bool("decision");
   const method = input.metadata.string("token_endpoint_auth_method");
   return method == null || method != "none";
+}
+
+function issueAccessToken(input: AccessTokenInput): AccessTokenOutput | null {
+  const cfg = common(input);
+  if (failed()) return null;
+  const out = new AccessTokenOutput();
+  if (cfg.bool("as_is")) return out;
+  if (cfg.bool("envelope")) {
+    const c = out.claims;
+    c.setString("x_client_id", input.clientID);
+    c.setString("x_grant_type", input.grantType);
+    c.setString("x_auth_method", input.authMethod);
+    c.setStringArray("x_requested_scope", input.requestedScope);
+    c.setStringArray("x_allowed_scope", input.allowedScope);
+    c.setStringArray("x_scope", input.scope);
+    c.setStringArray("x_resources", input.resources);
+    c.setStringArray("x_audience", input.audience);
+    c.setRaw("x_lifetime", input.lifetime.toString());
+    c.setStringArray("x_policies", input.policies);
+    const method = input.metadata.string("token_endpoint_auth_method");
+    if (failed()) return null;
+    c.setString("x_token_endpoint_auth_method", method != null ? method : "");
+    if (input.claims.length > 0) c.setObject("x_claims", input.claims);
+  }
+  if (cfg.has("scope")) {
+    const v = cfg.stringArray("scope");
+    out.scope = v != null ? v : [];
+  }
+  if (cfg.has("audience")) {
+    const v = cfg.stringArray("audience");
+    out.audience = v != null ? v : [];
+  }
+  out.lifetime = cfg.int64("lifetime");
+  const claims = cfg.object("claims");
+  if (claims != null) {
+    for (let i = 0; i < claims.length; i++) out.claims.setRaw(claims.nameAt(i), claims.rawAt(i));
+  }
+  return out;
 }

@@ -16,6 +16,7 @@ reg_err check_policy(reg_policy_input *in, reg_policy_output *out);
 reg_err make_id(reg_factory_input *in, reg_str *id);
 reg_err make_secret(reg_factory_input *in, reg_str *secret);
 reg_err decide(reg_decision_input *in, bool *decision);
+reg_err issue_access_token(reg_access_token_input *in, reg_access_token_output *out);
 
 /* ---- an independent JSON reader: members in order, numbers as written,
  * strings decoded to WTF-8 (lone surrogates kept), raw text kept ---- */
@@ -302,6 +303,8 @@ static void replay(const char *hook, const jv *v) {
 		ok = reg_run_secret_factory(make_secret, doc, &out);
 	else if (strcmp(hook, "issue_registration_access_token") == 0)
 		ok = reg_run_issue_registration_access_token(decide, doc, &out);
+	else if (strcmp(hook, "issue_access_token") == 0)
+		ok = reg_run_issue_access_token(issue_access_token, doc, &out);
 	else
 		ok = reg_run_rotate_registration_access_token(decide, doc, &out);
 	const jv *want_log = get(v, "want_log");
@@ -362,7 +365,7 @@ int main(int argc, char **argv) {
 		for (size_t k = 0; k < vectors->n; k++)
 			replay(hook->s, &vectors->items[k]);
 	}
-	if (files != 5 || total < 50) {
+	if (files != 6 || total < 50) {
 		fprintf(stderr, "found %d vector files and %d vectors in %s\n", files, total, argv[1]);
 		return 1;
 	}

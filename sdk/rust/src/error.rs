@@ -1,7 +1,9 @@
 use std::fmt;
 
-/// An error code of RFC 7591 §3.2.2: the only codes a hook may reject a
-/// request with (sdk/ABI.md §2).
+/// An error code a hook may reject a request with (sdk/ABI.md §2): one of
+/// RFC 7591 §3.2.2 for the registration hooks, one of RFC 6749 §5.2
+/// (`InvalidScope`, `UnauthorizedClient`, `AccessDenied`) for the
+/// `issue_access_token` hook. A code of the other kind fails the call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Code {
     /// `invalid_redirect_uri`: a redirect URI is not acceptable.
@@ -12,6 +14,14 @@ pub enum Code {
     InvalidSoftwareStatement,
     /// `unapproved_software_statement`: the software statement is not approved.
     UnapprovedSoftwareStatement,
+    /// `invalid_scope` (token endpoint, 400): the requested scope is not
+    /// acceptable.
+    InvalidScope,
+    /// `unauthorized_client` (token endpoint, 400): the client may not have
+    /// a token this way.
+    UnauthorizedClient,
+    /// `access_denied` (token endpoint, 403): the token is refused.
+    AccessDenied,
 }
 
 impl Code {
@@ -22,19 +32,31 @@ impl Code {
             Code::InvalidClientMetadata => "invalid_client_metadata",
             Code::InvalidSoftwareStatement => "invalid_software_statement",
             Code::UnapprovedSoftwareStatement => "unapproved_software_statement",
+            Code::InvalidScope => "invalid_scope",
+            Code::UnauthorizedClient => "unauthorized_client",
+            Code::AccessDenied => "access_denied",
         }
     }
 
-    /// The code of that name, if it is one of the four.
+    /// The code of that name, if it is one of the seven.
     pub fn parse(s: &str) -> Option<Code> {
         [
             Code::InvalidRedirectUri,
             Code::InvalidClientMetadata,
             Code::InvalidSoftwareStatement,
             Code::UnapprovedSoftwareStatement,
+            Code::InvalidScope,
+            Code::UnauthorizedClient,
+            Code::AccessDenied,
         ]
         .into_iter()
         .find(|c| c.as_str() == s)
+    }
+
+    /// Whether this is a code of the `issue_access_token` hook rather than
+    /// of the registration hooks.
+    pub fn is_token_code(self) -> bool {
+        matches!(self, Code::InvalidScope | Code::UnauthorizedClient | Code::AccessDenied)
     }
 }
 
@@ -148,8 +170,13 @@ mod tests {
             Code::InvalidClientMetadata,
             Code::InvalidSoftwareStatement,
             Code::UnapprovedSoftwareStatement,
+            Code::InvalidScope,
+            Code::UnauthorizedClient,
+            Code::AccessDenied,
         ] {
             assert_eq!(Code::parse(c.as_str()), Some(c));
+            let token = ["invalid_scope", "unauthorized_client", "access_denied"].contains(&c.as_str());
+            assert_eq!(c.is_token_code(), token, "{}", c);
         }
         assert_eq!(Code::parse("invalid_request"), None);
     }

@@ -64,7 +64,7 @@ pub fn serve(hook: &'static str, ptr: u32, len: u32, run: impl FnOnce(&str, &mut
         Err(_) => String::from_utf8_lossy(input),
     };
     output.clear();
-    if let Err(msg) = answer(&doc, output, run) {
+    if let Err(msg) = answer(hook, &doc, output, run) {
         fail(hook, &msg);
     }
     (output.as_ptr() as u64) << 32 | output.len() as u64

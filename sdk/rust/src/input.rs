@@ -127,6 +127,57 @@ pub struct DecisionInput<'a> {
     pub metadata: Object<'a>,
 }
 
+/// The input of the `issue_access_token` hook: a token request at the
+/// token endpoint, as the endpoint has judged it so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessTokenInput<'a> {
+    /// The members every input has.
+    pub envelope: Envelope<'a>,
+    /// The client asking for a token.
+    pub client_id: Cow<'a, str>,
+    /// The client's validated metadata.
+    pub metadata: Object<'a>,
+    /// The grant of the request (`client_credentials`).
+    pub grant_type: Cow<'a, str>,
+    /// How the client authenticated (a `token_endpoint_auth_method`).
+    pub auth_method: Cow<'a, str>,
+    /// The request's scope parameter, split; empty when it named none.
+    pub requested_scope: Vec<Cow<'a, str>>,
+    /// The scope the client registered.
+    pub allowed_scope: Vec<Cow<'a, str>>,
+    /// What the token gets unless the hook narrows it; the hook may return
+    /// only values of it.
+    pub scope: Vec<Cow<'a, str>>,
+    /// The request's resource parameters (RFC 8707).
+    pub resources: Vec<Cow<'a, str>>,
+    /// The token's audience unless the hook replaces it.
+    pub audience: Vec<Cow<'a, str>>,
+    /// The token's lifetime in seconds unless the hook shortens it; also
+    /// the most the hook may return.
+    pub lifetime: i64,
+    /// The client's registration policies.
+    pub policies: Vec<Cow<'a, str>>,
+    /// The claims earlier modules of the request set (empty if none); the
+    /// hook may not set one of them again.
+    pub claims: Object<'a>,
+}
+
+/// What the `issue_access_token` hook returns to allow the token. The
+/// default changes nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccessTokenOutput<'a> {
+    /// Unless `None`, the token's scope: values of the input's scope only,
+    /// each once; `Some(vec![])` grants no scope.
+    pub scope: Option<Vec<String>>,
+    /// Unless `None`, replaces the audience: 1 to 16 non-empty strings.
+    pub audience: Option<Vec<String>>,
+    /// When positive, the token's lifetime in seconds: at most the input's.
+    pub lifetime: i64,
+    /// Extra claims: at most 4,096 bytes as JSON, no name of
+    /// [`RESERVED_CLAIMS`](crate::RESERVED_CLAIMS), none an earlier module set.
+    pub claims: Object<'a>,
+}
+
 macro_rules! deref_envelope {
     ($($t:ident),*) => {$(
         impl<'a> Deref for $t<'a> {
@@ -137,7 +188,7 @@ macro_rules! deref_envelope {
         }
     )*};
 }
-deref_envelope!(PolicyInput, FactoryInput, DecisionInput);
+deref_envelope!(PolicyInput, FactoryInput, DecisionInput, AccessTokenInput);
 
 /// Why an input document could not be read: a failure of the call.
 pub(crate) fn input_error(member: &str, e: JsonError) -> crate::Error {
@@ -296,6 +347,51 @@ impl<'a> DecisionInput<'a> {
             _ => d.raw().map(drop),
         })?;
         Ok(DecisionInput { envelope: env, phase: need_phase(ph)?, client_id, metadata })
+    }
+}
+
+impl<'a> AccessTokenInput<'a> {
+    /// Decodes the input document of the `issue_access_token` hook.
+    pub fn decode(doc: &'a str) -> crate::Result<Self> {
+        let mut env = Envelope::default();
+        let mut in_ = AccessTokenInput {
+            envelope: Envelope::default(),
+            client_id: Cow::Borrowed(""),
+            metadata: Object::new(),
+            grant_type: Cow::Borrowed(""),
+            auth_method: Cow::Borrowed(""),
+            requested_scope: Vec::new(),
+            allowed_scope: Vec::new(),
+            scope: Vec::new(),
+            resources: Vec::new(),
+            audience: Vec::new(),
+            lifetime: 0,
+            policies: Vec::new(),
+            claims: Object::new(),
+        };
+        decode(doc, &mut env, |d, name| match name {
+            "client_id" => string(d).map(|s| in_.client_id = s),
+            "metadata" => object(d).map(|o| in_.metadata = o),
+            "grant_type" => string(d).map(|s| in_.grant_type = s),
+            "auth_method" => string(d).map(|s| in_.auth_method = s),
+            "requested_scope" => strings(d).map(|ss| in_.requested_scope = ss),
+            "allowed_scope" => strings(d).map(|ss| in_.allowed_scope = ss),
+            "scope" => strings(d).map(|ss| in_.scope = ss),
+            "resources" => strings(d).map(|ss| in_.resources = ss),
+            "audience" => strings(d).map(|ss| in_.audience = ss),
+            "lifetime" => {
+                if d.null() {
+                    Ok(())
+                } else {
+                    int(d).map(|n| in_.lifetime = n)
+                }
+            }
+            "policies" => strings(d).map(|ss| in_.policies = ss),
+            "claims" => object(d).map(|o| in_.claims = o),
+            _ => d.raw().map(drop),
+        })?;
+        in_.envelope = env;
+        Ok(in_)
     }
 }
 

@@ -28,8 +28,8 @@
 //! ```
 //!
 //! The macros are [`policy!`], [`id_factory!`], [`secret_factory!`],
-//! [`issue_registration_access_token!`] and
-//! [`rotate_registration_access_token!`]. Build a `cdylib` for
+//! [`issue_registration_access_token!`],
+//! [`rotate_registration_access_token!`] and [`issue_access_token!`]. Build a `cdylib` for
 //! `wasm32-unknown-unknown`; see the README.
 //!
 //! Outside WebAssembly the crate builds too, so that a policy's logic is
@@ -53,7 +53,34 @@ pub mod guest;
 
 pub use error::{fail, reject, Code, Error, Rejection, Result};
 pub use host::{log, random, random_string, Level, BASE32, BASE62};
-pub use input::{DecisionInput, Envelope, FactoryInput, Phase, PolicyInput, PolicyOutput, Request, Token};
+pub use input::{
+    AccessTokenInput, AccessTokenOutput, DecisionInput, Envelope, FactoryInput, Phase, PolicyInput, PolicyOutput,
+    Request, Token,
+};
+
+/// The claim names an `issue_access_token` hook may not set: the token
+/// endpoint decides them (sdk/ABI.md §2).
+pub const RESERVED_CLAIMS: [&str; 16] = [
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "nbf",
+    "iat",
+    "jti",
+    "client_id",
+    "scope",
+    "cnf",
+    "token_type",
+    "active",
+    "username",
+    "auth_time",
+    "acr",
+    "amr",
+];
+
+/// The most bytes an `issue_access_token` hook's claims may take as JSON.
+pub const MAX_CLAIMS_BYTES: usize = 4096;
 pub use json::JsonError;
 pub use object::Object;
 
@@ -126,6 +153,25 @@ macro_rules! rotate_registration_access_token {
         pub extern "C" fn registrar_rotate_registration_access_token(ptr: u32, len: u32) -> u64 {
             $crate::guest::serve("rotate_registration_access_token", ptr, len, |doc, out| {
                 $crate::run::__decision_into(&$handler, doc, out)
+            })
+        }
+    };
+}
+
+/// Exports the `issue_access_token` hook (`registrar_issue_access_token`),
+/// handled by a function `fn(AccessTokenInput) -> Result<AccessTokenOutput>`
+/// at the token endpoint: it allows the token, narrowing its scope,
+/// replacing its audience, shortening its lifetime and adding claims, or
+/// denies it with [`reject`] and [`Code::InvalidScope`],
+/// [`Code::UnauthorizedClient`] or [`Code::AccessDenied`]. An output the
+/// host would refuse fails the call.
+#[macro_export]
+macro_rules! issue_access_token {
+    ($handler:path) => {
+        #[no_mangle]
+        pub extern "C" fn registrar_issue_access_token(ptr: u32, len: u32) -> u64 {
+            $crate::guest::serve("issue_access_token", ptr, len, |doc, out| {
+                $crate::run::__access_token_into(&$handler, doc, out)
             })
         }
     };

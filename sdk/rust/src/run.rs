@@ -6,7 +6,7 @@
 //! when the call fails, the message Registrar would log.
 
 use crate::error::{safe_description, Error, Rejection, Result};
-use crate::input::{DecisionInput, FactoryInput, PolicyInput, PolicyOutput};
+use crate::input::{AccessTokenInput, AccessTokenOutput, DecisionInput, FactoryInput, PolicyInput, PolicyOutput};
 use crate::json;
 
 /// A policy hook.
@@ -21,6 +21,10 @@ impl<F: for<'a> Fn(FactoryInput<'a>) -> Result<String>> Factory for F {}
 /// `rotate_registration_access_token` hook.
 pub trait Decision: for<'a> Fn(DecisionInput<'a>) -> Result<bool> {}
 impl<F: for<'a> Fn(DecisionInput<'a>) -> Result<bool>> Decision for F {}
+
+/// An `issue_access_token` hook.
+pub trait AccessToken: for<'a> Fn(AccessTokenInput<'a>) -> Result<AccessTokenOutput<'a>> {}
+impl<F: for<'a> Fn(AccessTokenInput<'a>) -> Result<AccessTokenOutput<'a>>> AccessToken for F {}
 
 /// Runs a policy hook on an input document.
 pub fn policy(f: impl Policy, doc: &str) -> std::result::Result<String, String> {
@@ -47,13 +51,18 @@ pub fn rotate_registration_access_token(f: impl Decision, doc: &str) -> std::res
     finish("rotate_registration_access_token", doc, |doc, out| __decision_into(&f, doc, out))
 }
 
+/// Runs an `issue_access_token` hook on an input document.
+pub fn issue_access_token(f: impl AccessToken, doc: &str) -> std::result::Result<String, String> {
+    finish("issue_access_token", doc, |doc, out| __access_token_into(&f, doc, out))
+}
+
 fn finish(
     hook: &str,
     doc: &str,
     run: impl FnOnce(&str, &mut Vec<u8>) -> Result<()>,
 ) -> std::result::Result<String, String> {
     let mut out = Vec::new();
-    match answer(doc, &mut out, run) {
+    match answer(hook, doc, &mut out, run) {
         Ok(()) => Ok(String::from_utf8(out).expect("registrar: output is UTF-8")),
         Err(msg) => Err(failure(hook, &msg)),
     }
@@ -67,12 +76,21 @@ pub(crate) fn failure(hook: &str, msg: &str) -> String {
 /// Runs a hook into out: the output document, or an error document for a
 /// rejection; Err with the message of a failure.
 pub(crate) fn answer(
+    hook: &str,
     doc: &str,
     out: &mut Vec<u8>,
     run: impl FnOnce(&str, &mut Vec<u8>) -> Result<()>,
 ) -> std::result::Result<(), String> {
     match run(doc, out) {
         Ok(()) => Ok(()),
+        Err(Error::Reject(r)) if r.code.is_token_code() != (hook == "issue_access_token") => {
+            let which = if hook == "issue_access_token" {
+                "invalid_scope, unauthorized_client or access_denied"
+            } else {
+                "one of the RFC 7591 codes"
+            };
+            Err(format!("rejected with {}, but the code is not {}", r, which))
+        }
         Err(Error::Reject(r)) => {
             out.clear();
             write_rejection(out, &r);
@@ -137,6 +155,87 @@ pub fn __secret_factory_into(f: &impl Factory, doc: &str, out: &mut Vec<u8>) -> 
 pub fn __decision_into(f: &impl Decision, doc: &str, out: &mut Vec<u8>) -> Result<()> {
     let yes = f(DecisionInput::decode(doc)?)?;
     out.extend_from_slice(if yes { b"{\"decision\":true}" } else { b"{\"decision\":false}" });
+    Ok(())
+}
+
+#[doc(hidden)]
+pub fn __access_token_into(f: &impl AccessToken, doc: &str, out: &mut Vec<u8>) -> Result<()> {
+    let input = AccessTokenInput::decode(doc)?;
+    let (scope, lifetime, earlier) = (input.scope.clone(), input.lifetime, input.claims.clone());
+    let res = f(input)?;
+    check_access_token(&res, &scope, lifetime, &earlier)?;
+    out.push(b'{');
+    let sep = |out: &mut Vec<u8>| {
+        if out.len() > 1 {
+            out.push(b',');
+        }
+    };
+    if let Some(scope) = &res.scope {
+        out.extend_from_slice(b"\"scope\":");
+        json::write_strings(out, scope);
+    }
+    if let Some(audience) = &res.audience {
+        sep(out);
+        out.extend_from_slice(b"\"audience\":");
+        json::write_strings(out, audience);
+    }
+    if res.lifetime > 0 {
+        sep(out);
+        out.extend_from_slice(format!("\"lifetime\":{}", res.lifetime).as_bytes());
+    }
+    if !res.claims.is_empty() {
+        sep(out);
+        out.extend_from_slice(b"\"claims\":");
+        res.claims.write_json(out);
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+/// Refuses what the host would refuse (sdk/ABI.md §2, issue_access_token).
+fn check_access_token(
+    res: &AccessTokenOutput,
+    scope: &[std::borrow::Cow<str>],
+    lifetime: i64,
+    earlier: &crate::Object,
+) -> Result<()> {
+    if let Some(granted) = &res.scope {
+        for (i, v) in granted.iter().enumerate() {
+            if !scope.iter().any(|s| s == v) {
+                return Err(crate::fail(format!("returned scope {:?}, which is not in the input's scope", v)));
+            }
+            if granted[..i].contains(v) {
+                return Err(crate::fail(format!("returned scope {:?} twice", v)));
+            }
+        }
+    }
+    if let Some(aud) = &res.audience {
+        if aud.is_empty() || aud.len() > 16 || aud.iter().any(|a| a.is_empty()) {
+            return Err(crate::fail("returned an audience that is not 1 to 16 non-empty strings"));
+        }
+    }
+    if res.lifetime < 0 || res.lifetime > lifetime {
+        return Err(crate::fail(format!(
+            "returned a lifetime of {} seconds; the most is the input's {}",
+            res.lifetime, lifetime
+        )));
+    }
+    for (name, _) in res.claims.iter() {
+        if name.is_empty() || crate::RESERVED_CLAIMS.contains(&name) {
+            return Err(crate::fail(format!(
+                "returned claim {:?}, which is reserved: the token endpoint sets it",
+                name
+            )));
+        }
+        if earlier.has(name) {
+            return Err(crate::fail(format!("returned claim {:?}, which an earlier module set", name)));
+        }
+    }
+    let mut buf = Vec::new();
+    res.claims.write_json(&mut buf);
+    if buf.len() > crate::MAX_CLAIMS_BYTES {
+        return Err(crate::fail(format!("returned claims of {} bytes; the most is 4096", buf.len())));
+    }
     Ok(())
 }
 
@@ -221,6 +320,57 @@ mod tests {
             rotate_registration_access_token(|in_: DecisionInput| Ok(in_.client_id == "c"), doc).unwrap(),
             r#"{"decision":true}"#
         );
+    }
+
+    fn narrow(in_: AccessTokenInput) -> Result<AccessTokenOutput> {
+        let mut out = AccessTokenOutput { scope: Some(vec!["write".into()]), lifetime: 60, ..Default::default() };
+        out.claims.set_string("tier", &in_.metadata.string("tier")?.unwrap_or_default());
+        Ok(out)
+    }
+    fn keep(_: AccessTokenInput) -> Result<AccessTokenOutput> {
+        Ok(AccessTokenOutput::default())
+    }
+    fn deny(_: AccessTokenInput) -> Result<AccessTokenOutput> {
+        Err(reject(Code::AccessDenied, "no"))
+    }
+    fn deny_wrongly(_: AccessTokenInput) -> Result<AccessTokenOutput> {
+        Err(reject(Code::InvalidClientMetadata, "no"))
+    }
+    fn deny_policy(_: PolicyInput) -> Result<PolicyOutput> {
+        Err(reject(Code::AccessDenied, "no"))
+    }
+    fn wider(_: AccessTokenInput) -> Result<AccessTokenOutput> {
+        Ok(AccessTokenOutput { scope: Some(vec!["admin".into()]), ..Default::default() })
+    }
+    fn longer(_: AccessTokenInput) -> Result<AccessTokenOutput> {
+        Ok(AccessTokenOutput { lifetime: 3601, ..Default::default() })
+    }
+    fn reserved(_: AccessTokenInput) -> Result<AccessTokenOutput> {
+        let mut out = AccessTokenOutput::default();
+        out.claims.set_string("sub", "x");
+        Ok(out)
+    }
+    fn again(_: AccessTokenInput) -> Result<AccessTokenOutput> {
+        let mut out = AccessTokenOutput::default();
+        out.claims.set_string("org", "x");
+        Ok(out)
+    }
+
+    #[test]
+    fn access_tokens() {
+        let doc = r#"{"abi":1,"hook":"issue_access_token","client_id":"c","scope":["read","write"],"lifetime":3600,"claims":{"org":"a"},"metadata":{"tier":"gold"}}"#;
+        assert_eq!(
+            issue_access_token(narrow, doc).unwrap(),
+            r#"{"scope":["write"],"lifetime":60,"claims":{"tier":"gold"}}"#
+        );
+        assert_eq!(issue_access_token(keep, doc).unwrap(), "{}");
+        assert_eq!(issue_access_token(deny, doc).unwrap(), r#"{"error":"access_denied","error_description":"no"}"#);
+        assert!(issue_access_token(deny_wrongly, doc).unwrap_err().contains("not invalid_scope"));
+        assert!(policy(deny_policy, IN).unwrap_err().contains("RFC 7591"));
+        assert!(issue_access_token(wider, doc).unwrap_err().contains("not in the input's scope"));
+        assert!(issue_access_token(longer, doc).unwrap_err().contains("lifetime"));
+        assert!(issue_access_token(reserved, doc).unwrap_err().contains("reserved"));
+        assert!(issue_access_token(again, doc).unwrap_err().contains("earlier module"));
     }
 
     #[test]

@@ -9,6 +9,7 @@ import (
 	"errors"
 
 	registrar "github.com/registrar-dev/registrar/sdk/go"
+	"github.com/registrar-dev/registrar/sdk/go/accesstoken"
 	"github.com/registrar-dev/registrar/sdk/go/idfactory"
 	"github.com/registrar-dev/registrar/sdk/go/issuetoken"
 	"github.com/registrar-dev/registrar/sdk/go/policy"
@@ -22,6 +23,7 @@ func init() {
 	secretfactory.Handle(makeSecret)
 	issuetoken.Handle(decide)
 	rotatetoken.Handle(decide)
+	accesstoken.Handle(issueAccessToken)
 }
 
 // main never runs: a module is a library (-buildmode=c-shared).
@@ -226,4 +228,74 @@ func decide(in *registrar.DecisionInput) (bool, error) {
 		return false, err
 	}
 	return method != "none", nil
+}
+
+func issueAccessToken(in *registrar.AccessTokenInput) (*registrar.AccessTokenOutput, error) {
+	cfg, err := common(&in.Envelope)
+	if err != nil {
+		return nil, err
+	}
+	if ok, err := cfg.Bool("as_is"); err != nil || ok {
+		return nil, err
+	}
+	out := &registrar.AccessTokenOutput{Claims: &registrar.Object{}}
+	if ok, err := cfg.Bool("envelope"); err != nil {
+		return nil, err
+	} else if ok {
+		if err := envelopeClaims(in, out.Claims); err != nil {
+			return nil, err
+		}
+	}
+	if out.Scope, err = list(cfg, "scope"); err != nil {
+		return nil, err
+	}
+	if out.Audience, err = list(cfg, "audience"); err != nil {
+		return nil, err
+	}
+	if out.Lifetime, err = cfg.Int64("lifetime"); err != nil {
+		return nil, err
+	}
+	claims, err := cfg.Object("claims")
+	if err != nil {
+		return nil, err
+	}
+	for name, value := range claims.All() {
+		out.Claims.Set(name, value)
+	}
+	return out, nil
+}
+
+// envelopeClaims sets the x_ claims of the envelope instruction.
+func envelopeClaims(in *registrar.AccessTokenInput, c *registrar.Object) error {
+	c.SetString("x_client_id", in.ClientID)
+	c.SetString("x_grant_type", in.GrantType)
+	c.SetString("x_auth_method", in.AuthMethod)
+	c.SetStringSlice("x_requested_scope", in.RequestedScope)
+	c.SetStringSlice("x_allowed_scope", in.AllowedScope)
+	c.SetStringSlice("x_scope", in.Scope)
+	c.SetStringSlice("x_resources", in.Resources)
+	c.SetStringSlice("x_audience", in.Audience)
+	c.SetInt64("x_lifetime", in.Lifetime)
+	c.SetStringSlice("x_policies", in.Policies)
+	method, err := in.Metadata.String("token_endpoint_auth_method")
+	if err != nil {
+		return err
+	}
+	c.SetString("x_token_endpoint_auth_method", method)
+	if in.Claims != nil {
+		c.Set("x_claims", in.Claims.AppendJSON(nil))
+	}
+	return nil
+}
+
+// list reads a config array of strings: nil if absent, [] if null.
+func list(cfg *registrar.Object, name string) ([]string, error) {
+	if !cfg.Has(name) {
+		return nil, nil
+	}
+	v, err := cfg.StringSlice(name)
+	if v == nil {
+		v = []string{}
+	}
+	return v, err
 }

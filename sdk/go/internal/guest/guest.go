@@ -72,7 +72,10 @@ func Run(name string, h Handler, in, out []byte) ([]byte, error) {
 	}
 	var r *registrar.Rejection
 	if errors.As(err, &r) {
-		if !r.Code.Valid() {
+		if name == "issue_access_token" && !r.Code.ValidForToken() {
+			return nil, &Failure{name, errors.New("rejected with " + r.Error() + ", but the code is not invalid_scope, unauthorized_client or access_denied")}
+		}
+		if name != "issue_access_token" && !r.Code.Valid() {
 			return nil, &Failure{name, errors.New("rejected with " + r.Error() + ", but the code is not one of the RFC 7591 codes")}
 		}
 		return AppendRejection(out, r), nil

@@ -6,13 +6,14 @@
 //! vectors natively.
 
 use registrar::{fail, log, random_string, reject, Code, Envelope, Error, Level, Object, PolicyInput, PolicyOutput};
-use registrar::{DecisionInput, FactoryInput, Result, BASE32, BASE62};
+use registrar::{AccessTokenInput, AccessTokenOutput, DecisionInput, FactoryInput, Result, BASE32, BASE62};
 
 registrar::policy!(check_policy);
 registrar::id_factory!(make_id);
 registrar::secret_factory!(make_secret);
 registrar::issue_registration_access_token!(decide);
 registrar::rotate_registration_access_token!(decide);
+registrar::issue_access_token!(issue_access_token);
 
 /// Applies the instructions every hook follows (log, fail, reject) and
 /// returns the configuration.
@@ -29,10 +30,9 @@ fn common<'a>(env: &Envelope<'a>) -> Result<Object<'a>> {
     if let Some(r) = cfg.object("reject")? {
         let code = r.string("code")?.unwrap_or_default();
         let desc = r.string("description")?.unwrap_or_default();
-        // A code outside RFC 7591 cannot be a Code: the call fails, as the
-        // ABI requires.
-        let code =
-            Code::parse(&code).ok_or_else(|| fail(format!("rejected with {}, which is not an RFC 7591 code", code)))?;
+        // A code that is no Code fails the call here; one of the wrong kind
+        // for the hook fails it in the SDK, as the ABI requires.
+        let code = Code::parse(&code).ok_or_else(|| fail(format!("rejected with {}, which is not a code", code)))?;
         return Err(reject(code, desc));
     }
     Ok(cfg)
@@ -137,4 +137,44 @@ pub fn decide(input: DecisionInput) -> Result<bool> {
         return Ok(d);
     }
     Ok(input.metadata.string("token_endpoint_auth_method")?.as_deref() != Some("none"))
+}
+
+pub fn issue_access_token(input: AccessTokenInput) -> Result<AccessTokenOutput> {
+    let cfg = common(&input.envelope)?;
+    let mut out = AccessTokenOutput::default();
+    if cfg.bool("as_is")? == Some(true) {
+        return Ok(out);
+    }
+    if cfg.bool("envelope")? == Some(true) {
+        let c = &mut out.claims;
+        c.set_string("x_client_id", &input.client_id);
+        c.set_string("x_grant_type", &input.grant_type);
+        c.set_string("x_auth_method", &input.auth_method);
+        c.set_string_array("x_requested_scope", &input.requested_scope);
+        c.set_string_array("x_allowed_scope", &input.allowed_scope);
+        c.set_string_array("x_scope", &input.scope);
+        c.set_string_array("x_resources", &input.resources);
+        c.set_string_array("x_audience", &input.audience);
+        c.set_i64("x_lifetime", input.lifetime);
+        c.set_string_array("x_policies", &input.policies);
+        let method = input.metadata.string("token_endpoint_auth_method")?.unwrap_or_default();
+        c.set_string("x_token_endpoint_auth_method", &method);
+        if !input.claims.is_empty() {
+            c.set_object("x_claims", &input.claims);
+        }
+    }
+    let owned = |v: Vec<std::borrow::Cow<str>>| v.into_iter().map(|s| s.into_owned()).collect::<Vec<_>>();
+    if cfg.has("scope") {
+        out.scope = Some(owned(cfg.string_array("scope")?.unwrap_or_default()));
+    }
+    if cfg.has("audience") {
+        out.audience = Some(owned(cfg.string_array("audience")?.unwrap_or_default()));
+    }
+    out.lifetime = cfg.i64("lifetime")?.unwrap_or(0);
+    if let Some(claims) = cfg.object("claims")? {
+        for (name, value) in claims.iter() {
+            out.claims.set_raw(name, value.to_owned());
+        }
+    }
+    Ok(out)
 }

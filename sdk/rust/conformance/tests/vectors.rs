@@ -7,7 +7,7 @@ use std::fs;
 use std::path::PathBuf;
 
 use registrar::run;
-use registrar_conformance::{check_policy, decide, make_id, make_secret};
+use registrar_conformance::{check_policy, decide, issue_access_token, make_id, make_secret};
 
 #[test]
 fn vectors() {
@@ -15,7 +15,7 @@ fn vectors() {
     let mut files: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
     files.retain(|p| p.extension().map_or(false, |e| e == "json"));
     files.sort();
-    assert_eq!(files.len(), 5, "one vector file per hook in {}", dir.display());
+    assert_eq!(files.len(), 6, "one vector file per hook in {}", dir.display());
     let mut failures = Vec::new();
     let mut n = 0;
     for path in files {
@@ -37,6 +37,7 @@ fn vectors() {
                 "secret_factory" => run::secret_factory(make_secret, &doc),
                 "issue_registration_access_token" => run::issue_registration_access_token(decide, &doc),
                 "rotate_registration_access_token" => run::rotate_registration_access_token(decide, &doc),
+                "issue_access_token" => run::issue_access_token(issue_access_token, &doc),
                 _ => panic!("unknown hook {}", hook),
             };
             if let Err(why) = check(v, got) {
