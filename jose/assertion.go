@@ -160,7 +160,7 @@ func parseCompact(compact string) (*assertion, error) {
 	}
 	for _, name := range forbiddenHeaders {
 		if _, ok := header[name]; ok {
-			return nil, fmt.Errorf("the header has %q, which is refused: keys are never taken from the token", name)
+			return nil, fmt.Errorf("the header has %q, which is refused: keys named by the token are never used, and no JWS extension is supported", name)
 		}
 	}
 	as := &assertion{input: parts[0] + "." + parts[1]}
@@ -168,7 +168,7 @@ func parseCompact(compact string) (*assertion, error) {
 		return nil, errors.New(`the header has no "alg" string`)
 	}
 	if as.alg == "none" {
-		return nil, errors.New(`alg "none" is refused: an assertion must be signed`)
+		return nil, errors.New(`alg "none" is refused: the JWT must be signed`)
 	}
 	if err := headerString(header, "kid", &as.kid); err != nil {
 		return nil, err

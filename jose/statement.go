@@ -100,11 +100,11 @@ func (s *Statements) Trust(st engine.StatementSettings) (engine.StatementTrust, 
 // issuerKeys checks and prepares one issuer's keys.
 func (s *Statements) issuerKeys(is engine.StatementIssuer) (issuerKeys, error) {
 	if is.JWKSURI != "" {
-		if s.cfg.KeySets == nil {
-			return issuerKeys{}, errors.New("jwks_uri: this server fetches no key sets")
-		}
 		if err := s.cfg.CheckURL(is.JWKSURI); err != nil {
 			return issuerKeys{}, fmt.Errorf("jwks_uri %q is refused by the outbound guard: %v", is.JWKSURI, err)
+		}
+		if s.cfg.KeySets == nil {
+			return issuerKeys{}, errors.New("jwks_uri: this server fetches no key sets")
 		}
 		return issuerKeys{uri: is.JWKSURI}, nil
 	}
