@@ -284,31 +284,11 @@ func (r *Registrar) verifyStatement(ctx context.Context, t *tenant, compact stri
 // checkClaims checks iat, nbf, exp and jti against the settings at now,
 // and decides how long the jti is remembered.
 func (vs *verifiedStatement) checkClaims(s StatementSettings, now time.Time) error {
-	c := vs.st.Claims
-	iat, ok, err := claimTime(c, "iat")
-	switch {
-	case err != nil:
+	iat, exp, hasExp, err := checkTimes(vs.st.Claims, s, now)
+	if err != nil {
 		return err
-	case !ok:
-		return Errorf(CodeInvalidSoftwareStatement, "software_statement has no iat claim")
-	case iat.After(now.Add(StatementClockSkew)):
-		return Errorf(CodeInvalidSoftwareStatement, "software_statement was issued in the future (iat)")
-	case s.MaxAge > 0 && now.Sub(iat) > time.Duration(s.MaxAge)+StatementClockSkew:
-		return Errorf(CodeInvalidSoftwareStatement, "software_statement is older than the tenant's max_age of %s", time.Duration(s.MaxAge))
 	}
-	exp, hasExp, err := claimTime(c, "exp")
-	switch {
-	case err != nil:
-		return err
-	case hasExp && !now.Before(exp.Add(StatementClockSkew)):
-		return Errorf(CodeInvalidSoftwareStatement, "software_statement has expired (exp)")
-	}
-	if nbf, ok, err := claimTime(c, "nbf"); err != nil {
-		return err
-	} else if ok && nbf.After(now.Add(StatementClockSkew)) {
-		return Errorf(CodeInvalidSoftwareStatement, "software_statement is not valid yet (nbf)")
-	}
-	if v, ok := c["jti"]; ok {
+	if v, ok := vs.st.Claims["jti"]; ok {
 		if json.Unmarshal(v, &vs.jti) != nil || vs.jti == "" || len(vs.jti) > 256 {
 			return Errorf(CodeInvalidSoftwareStatement, "software_statement: the jti claim must be a string of 1-256 characters")
 		}
@@ -323,6 +303,33 @@ func (vs *verifiedStatement) checkClaims(s StatementSettings, now time.Time) err
 		vs.markUntil = exp.Add(StatementClockSkew)
 	}
 	return nil
+}
+
+// checkTimes checks iat (required, not in the future, within max_age),
+// exp and nbf, with StatementClockSkew, and returns iat and exp.
+func checkTimes(c map[string]json.RawMessage, s StatementSettings, now time.Time) (iat, exp time.Time, hasExp bool, err error) {
+	iat, ok, err := claimTime(c, "iat")
+	switch {
+	case err != nil:
+		return iat, exp, false, err
+	case !ok:
+		return iat, exp, false, Errorf(CodeInvalidSoftwareStatement, "software_statement has no iat claim")
+	case iat.After(now.Add(StatementClockSkew)):
+		return iat, exp, false, Errorf(CodeInvalidSoftwareStatement, "software_statement was issued in the future (iat)")
+	case s.MaxAge > 0 && now.Sub(iat) > time.Duration(s.MaxAge)+StatementClockSkew:
+		return iat, exp, false, Errorf(CodeInvalidSoftwareStatement, "software_statement is older than the tenant's max_age of %s", time.Duration(s.MaxAge))
+	}
+	if exp, hasExp, err = claimTime(c, "exp"); err != nil {
+		return iat, exp, false, err
+	} else if hasExp && !now.Before(exp.Add(StatementClockSkew)) {
+		return iat, exp, false, Errorf(CodeInvalidSoftwareStatement, "software_statement has expired (exp)")
+	}
+	if nbf, ok, err := claimTime(c, "nbf"); err != nil {
+		return iat, exp, false, err
+	} else if ok && nbf.After(now.Add(StatementClockSkew)) {
+		return iat, exp, false, Errorf(CodeInvalidSoftwareStatement, "software_statement is not valid yet (nbf)")
+	}
+	return iat, exp, hasExp, nil
 }
 
 // claimTime reads a NumericDate claim (RFC 7519 §2).
