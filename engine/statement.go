@@ -257,7 +257,9 @@ func (r *Registrar) checkStatement(ctx context.Context, t *tenant, g grant, obj 
 		return nil, Errorf(CodeInvalidSoftwareStatement, "software_statement must be a string: a JWT in JWS compact serialization")
 	}
 	vs, err := r.verifyStatement(ctx, t, compact)
-	r.observeStatement(ctx, t, err)
+	if err != nil {
+		r.observeStatement(ctx, t, err) // a success is observed by markUsed
+	}
 	return vs, err
 }
 
@@ -380,9 +382,13 @@ func (vs *verifiedStatement) provenance() StatementProvenance {
 }
 
 // markUsed records the statement's jti as used, for every replica; a jti
-// seen before is a replay.
-func (r *Registrar) markUsed(ctx context.Context, t *tenant, vs *verifiedStatement) error {
-	if vs == nil || vs.jti == "" {
+// seen before is a replay. It reports the statement's outcome.
+func (r *Registrar) markUsed(ctx context.Context, t *tenant, vs *verifiedStatement) (err error) {
+	if vs == nil {
+		return nil
+	}
+	defer func() { r.observeStatement(ctx, t, err) }()
+	if vs.jti == "" {
 		return nil
 	}
 	if r.replay == nil {
@@ -409,7 +415,7 @@ func (r *Registrar) observeStatement(ctx context.Context, t *tenant, err error) 
 			outcome = "unapproved"
 		case CodeTemporarilyUnavailable:
 			outcome = "unavailable"
-			r.log.WarnContext(ctx, "software statement issuer keys unavailable", "tenant", t.name, "reason", strings.TrimSpace(fmt.Sprint(e.Err)))
+			r.log.WarnContext(ctx, "software statement cannot be checked now (issuer keys or replay marks unavailable)", "tenant", t.name, "reason", strings.TrimSpace(fmt.Sprint(e.Err)))
 		case CodeInvalidSoftwareStatement:
 			outcome = "invalid"
 		default:

@@ -192,6 +192,7 @@ func (m *Metrics) ForgetTenant(name string) {
 	m.httpTime.DeletePartialMatch(l)
 	m.policyCall.DeletePartialMatch(l)
 	m.policyTime.DeletePartialMatch(l)
+	m.statements.DeletePartialMatch(l)
 }
 
 // tenantLabel is the label value of a tenant name: the name itself for
