@@ -18,6 +18,9 @@ type provenanceView struct {
 	Policies []engine.PolicyVersion `json:"policies"`
 	// Hooks are the module versions whose factory and decision hooks ran.
 	Hooks []engine.HookVersion `json:"hooks,omitempty"`
+	// SoftwareStatement is the verified software statement of a
+	// registration: its issuer, kid, jti and software_id.
+	SoftwareStatement engine.StatementProvenance `json:"software_statement,omitzero"`
 }
 
 // clientView is a client as the admin API shows it: its metadata and the
@@ -61,7 +64,7 @@ func (h *handler) viewClient(c *engine.Client) clientView {
 		if pv.Policies == nil {
 			pv.Policies = []engine.PolicyVersion{}
 		}
-		pv.Hooks = p.Hooks
+		pv.Hooks, pv.SoftwareStatement = p.Hooks, p.SoftwareStatement
 		v.History = append(v.History, pv)
 	}
 	return v

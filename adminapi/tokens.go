@@ -18,6 +18,9 @@ type mintRequest struct {
 	ClientID    string          `json:"client_id"`
 	Replacement bool            `json:"replacement"`
 	MaxUses     int64           `json:"max_uses"`
+	// SoftwareStatementRequired: registrations with the token must carry a
+	// software statement.
+	SoftwareStatementRequired bool `json:"software_statement_required"`
 }
 
 // iatView is an initial access token as the admin API shows it.
@@ -32,6 +35,8 @@ type iatView struct {
 	Uses        int64     `json:"uses"`
 	ClientID    string    `json:"client_id,omitempty"`
 	Replacement bool      `json:"replacement"`
+	// SoftwareStatementRequired is shown only when set.
+	SoftwareStatementRequired bool `json:"software_statement_required,omitempty"`
 }
 
 func viewIAT(t *engine.InitialAccessToken, token string) iatView {
@@ -39,6 +44,7 @@ func viewIAT(t *engine.InitialAccessToken, token string) iatView {
 		Token: token, ID: t.ID, Tenant: t.Tenant, CreatedAt: timestamp(t.CreatedAt),
 		ExpiresAt: timestamp(t.ExpiresAt), Policies: t.Policies, MaxUses: t.MaxUses,
 		Uses: t.Uses, ClientID: t.ClientID, Replacement: t.Replacement,
+		SoftwareStatementRequired: t.SoftwareStatementRequired,
 	}
 	if v.Policies == nil {
 		v.Policies = []string{}
@@ -54,6 +60,7 @@ func (h *handler) mintIAT(w http.ResponseWriter, r *http.Request) error {
 	token, iat, err := h.reg.MintInitialAccessToken(r.Context(), mux.Vars(r)["tenant"], engine.MintRequest{
 		Policies: req.Policies, ExpiresIn: time.Duration(req.ExpiresIn), MaxUses: req.MaxUses,
 		ClientID: req.ClientID, Replacement: req.Replacement,
+		SoftwareStatementRequired: req.SoftwareStatementRequired,
 	})
 	if err != nil {
 		return err

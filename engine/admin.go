@@ -26,6 +26,9 @@ type MintRequest struct {
 	ClientID string
 	// Replacement lets the token register ClientID again, replacing it.
 	Replacement bool
+	// SoftwareStatementRequired makes registrations with the token carry a
+	// software statement; the tenant must verify statements.
+	SoftwareStatementRequired bool
 }
 
 // MintInitialAccessToken creates an initial access token and returns it in
@@ -51,6 +54,7 @@ func (r *Registrar) MintInitialAccessToken(ctx context.Context, tenantName strin
 		Tenant: t.name, ID: HashToken(token), CreatedAt: now,
 		ExpiresAt: now.Add(lifetime), Policies: slices.Clone(req.Policies),
 		MaxUses: req.MaxUses, ClientID: req.ClientID, Replacement: req.Replacement,
+		SoftwareStatementRequired: req.SoftwareStatementRequired,
 	}
 	if err := r.store.CreateInitialAccessToken(ctx, iat); errors.Is(err, ErrNoTenant) {
 		return "", nil, &Error{Code: CodeNotFound, Description: fmt.Sprintf("no tenant named %q", t.name), Err: err}
@@ -83,6 +87,8 @@ func (r *Registrar) checkMintRequest(ctx context.Context, t *tenant, req MintReq
 		return Errorf(CodeInvalidRequest, "client_id: want 1-128 characters of A-Z a-z 0-9 . _ ~ -")
 	case req.Replacement && req.ClientID == "":
 		return Errorf(CodeInvalidRequest, "replacement needs a client_id")
+	case req.SoftwareStatementRequired && t.settings.SoftwareStatement == nil:
+		return Errorf(CodeInvalidRequest, "software_statement_required needs a tenant that verifies software statements (its software_statement setting)")
 	case req.ClientID == "" || req.Replacement:
 		return nil
 	}

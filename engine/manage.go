@@ -253,6 +253,10 @@ func (r *Registrar) updateMetadata(ctx context.Context, t *tenant, c *Client, ob
 	if err != nil {
 		return Metadata{}, nil, err
 	}
+	if t.settings.SoftwareStatement != nil && md.SoftwareStatement != current.SoftwareStatement {
+		// Only a registration verifies a statement (docs/statements.md).
+		return Metadata{}, nil, Errorf(CodeInvalidSoftwareStatement, "an update must send the client's software_statement unchanged; register again with a new statement")
+	}
 	r.warnDropped(ctx, t, c.RegistrationPolicies, requested, obj)
 	return md, ratPolicies, nil
 }

@@ -116,6 +116,9 @@ type PolicyInput struct {
 	Token    TokenFacts   `json:"token"`
 	Request  RequestFacts `json:"request"`
 	Policies []string     `json:"policies"`
+	// SoftwareStatement is the request's verified software statement; nil
+	// when it had none or the tenant does not verify statements.
+	SoftwareStatement *StatementFacts `json:"software_statement,omitempty"`
 	// Config is the module's entry in the tenant's policy_config.
 	Config json.RawMessage `json:"config,omitempty"`
 }

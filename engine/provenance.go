@@ -47,6 +47,9 @@ type Provenance struct {
 	// secret_factory, the registration access token decisions) ran, in the
 	// order they first ran; none when the built-in defaults served.
 	Hooks []HookVersion `json:"hooks,omitempty"`
+	// SoftwareStatement records the verified software statement of a
+	// registration; zero when there was none or it was not verified.
+	SoftwareStatement StatementProvenance `json:"software_statement,omitzero"`
 }
 
 // MaxHistory bounds a client's History: the first entry is always kept,

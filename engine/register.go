@@ -74,8 +74,11 @@ func (g grant) actor() string {
 // register is Register after authentication.
 func (r *Registrar) register(ctx context.Context, t *tenant, g grant, req RegisterRequest, run *policyRun) (*ClientInformation, error) {
 	facts := RequestFacts{RemoteIP: req.RemoteIP}
-	md, ratPolicies, err := r.registrationMetadata(ctx, t, g, facts, req.Body, run)
+	md, ratPolicies, vs, err := r.registrationMetadata(ctx, t, g, facts, req.Body, run)
 	if err != nil {
+		return nil, err
+	}
+	if err := r.markUsed(ctx, t, vs); err != nil {
 		return nil, err
 	}
 	fin := &FactoryInput{Tenant: t.name, Metadata: md, Token: g.facts, Request: facts}
@@ -99,7 +102,7 @@ func (r *Registrar) register(ctx context.Context, t *tenant, g grant, req Regist
 	if v := t.settings.RegistrationValidity; v > 0 {
 		c.ExpiresAt = now.Add(timeDuration(v))
 	}
-	rat, err := r.createClient(ctx, t, g, run, fin, c)
+	rat, err := r.createClient(ctx, t, g, run, fin, c, vs.provenance())
 	if err != nil {
 		return nil, err
 	}
@@ -108,38 +111,53 @@ func (r *Registrar) register(ctx context.Context, t *tenant, g grant, req Regist
 
 // registrationMetadata turns a registration request's body into the
 // metadata to store: the tenant's defaults, hosts in stored form, the
-// policies, then validation. It returns the policies the registration
-// access token will carry.
-func (r *Registrar) registrationMetadata(ctx context.Context, t *tenant, g grant, facts RequestFacts, body []byte, run *policyRun) (Metadata, []string, error) {
+// policies, then validation. A software statement, when the tenant
+// verifies them, is verified first and its claims override the request's
+// members (RFC 7591 §2.3). It returns the policies the registration access
+// token will carry and the verified statement, if any.
+func (r *Registrar) registrationMetadata(ctx context.Context, t *tenant, g grant, facts RequestFacts, body []byte, run *policyRun) (Metadata, []string, *verifiedStatement, error) {
 	obj, err := RequestMetadata(body)
 	if err != nil {
-		return Metadata{}, nil, err
+		return Metadata{}, nil, nil, err
+	}
+	vs, err := r.checkStatement(ctx, t, g, obj)
+	if err != nil {
+		return Metadata{}, nil, nil, err
+	}
+	if vs != nil {
+		vs.apply(obj)
 	}
 	t.applyDefaults(obj)
 	// Policies see hosts in the form that will be stored.
 	if err := normalizeHosts(obj, r.hosts); err != nil {
-		return Metadata{}, nil, err
+		return Metadata{}, nil, nil, err
 	}
 	requested := memberNames(obj)
 	obj, ratPolicies, err := r.runPolicies(ctx, t, run, &PolicyInput{
 		Phase: PhaseRegister, Tenant: t.name, Metadata: obj,
 		Token: g.facts, Request: facts, Policies: g.facts.Policies,
+		SoftwareStatement: vs.facts(),
 	})
 	if err != nil {
-		return Metadata{}, nil, err
+		return Metadata{}, nil, nil, err
+	}
+	if vs != nil {
+		// The statement is stored and echoed as it was verified
+		// (RFC 7591 §3.2.1), whatever a policy did to the member.
+		obj["software_statement"], _ = json.Marshal(vs.raw)
 	}
 	md, err := t.validate(obj, r.keys, r.hosts)
 	if err != nil {
-		return Metadata{}, nil, err
+		return Metadata{}, nil, nil, err
 	}
 	r.warnDropped(ctx, t, g.facts.Policies, requested, obj)
-	return md, ratPolicies, nil
+	return md, ratPolicies, vs, nil
 }
 
 // createClient gives c its ID and registration access token and stores it,
 // returning the token. A built-in ID that collides is drawn again; a
 // reserved or module-made one is not: the collision would repeat.
-func (r *Registrar) createClient(ctx context.Context, t *tenant, g grant, run *policyRun, fin *FactoryInput, c *Client) (string, error) {
+func (r *Registrar) createClient(ctx context.Context, t *tenant, g grant, run *policyRun, fin *FactoryInput, c *Client, statement StatementProvenance) (string, error) {
 	replace := g.iat != nil && g.iat.ClientID != "" && g.iat.Replacement
 	event := EventRegister
 	if replace {
@@ -156,7 +174,7 @@ func (r *Registrar) createClient(ctx context.Context, t *tenant, g grant, run *p
 			return "", err
 		}
 		c.History = nil
-		c.record(Provenance{Event: event, At: c.IssuedAt, Token: c.IssuedBy, Policies: run.ran, Hooks: slices.Clone(run.hooks)})
+		c.record(Provenance{Event: event, At: c.IssuedAt, Token: c.IssuedBy, Policies: run.ran, Hooks: slices.Clone(run.hooks), SoftwareStatement: statement})
 		err = r.store.CreateClient(ctx, c, CreateOptions{Replace: replace, MaxClients: t.settings.MaxClients})
 		if err == nil {
 			return rat, nil

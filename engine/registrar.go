@@ -41,6 +41,17 @@ type Config struct {
 	// Modules runs policy modules. Default nil: no modules exist, so a
 	// setting or token that names one fails.
 	Modules Modules
+	// Statements verifies software statements. Default nil: statements
+	// are kept unverified, and a tenant that sets software_statement is
+	// refused.
+	Statements StatementVerifier
+	// Replay remembers the jti of software statements for every replica
+	// (an oauth.Store). Default nil: a verified statement with a jti fails
+	// with server_error.
+	Replay ReplayCache
+	// ObserveStatement, when set, is told the outcome of every software
+	// statement check (for metrics). Default: none.
+	ObserveStatement func(StatementOutcome)
 	// Tenants maps tenant names to their settings. The default tenant is
 	// added with zero Settings when absent.
 	Tenants map[string]Settings
@@ -63,6 +74,10 @@ type Registrar struct {
 	keys     KeySetChecker
 	hosts    HostNormalizer
 	modules  Modules
+	// statements, replay and observe serve software statements.
+	statements StatementVerifier
+	replay     ReplayCache
+	observe    func(StatementOutcome)
 	// config holds the configuration file's tenants and the built-in
 	// default; stored holds the store's tenants as the last Refresh saw
 	// them. A configured tenant hides a stored one of the same name; a
@@ -89,6 +104,7 @@ func New(cfg Config) (*Registrar, error) {
 		store: cfg.Store, keys: cfg.Keys, hosts: cfg.Hosts, modules: cfg.Modules,
 		config: map[string]*tenant{}, hidden: map[string]bool{}, tenantDeleted: cfg.TenantDeleted,
 		auditLog: cfg.AuditLog, limiter: cfg.Limiter,
+		statements: cfg.Statements, replay: cfg.Replay, observe: cfg.ObserveStatement,
 		now: cfg.Now, rand: cfg.Rand, log: cfg.Logger,
 	}
 	if r.now == nil {
@@ -109,7 +125,7 @@ func New(cfg Config) (*Registrar, error) {
 		if err != nil {
 			return nil, fmt.Errorf("engine: %w", err)
 		}
-		if err := r.checkLimiter(t); err != nil {
+		if err := r.checkServices(t); err != nil {
 			return nil, fmt.Errorf("engine: tenant %q: %w", name, err)
 		}
 		t.source = SourceConfig

@@ -166,6 +166,11 @@ type Settings struct {
 	// assertion's exp may be (RFC 7523 §3). Default
 	// DefaultClientAssertionMaxLifetime (ten minutes).
 	ClientAssertionMaxLifetime Duration `json:"client_assertion_max_lifetime,omitempty"`
+	// SoftwareStatement, when set, makes the tenant verify software
+	// statements (RFC 7591 §2.3) against its trusted issuers
+	// (docs/statements.md). Default nil: a statement is kept as sent,
+	// unverified.
+	SoftwareStatement *StatementSettings `json:"software_statement,omitempty"`
 
 	// GrantTypesSupported. Default authorization_code, implicit,
 	// refresh_token, client_credentials.
@@ -263,6 +268,7 @@ type tenant struct {
 	extra         map[string]bool
 	defaults      map[string]json.RawMessage // ClientDefaults, each value compacted
 	staticDigest  string                     // HashToken(StaticInitialAccessToken)
+	trust         StatementTrust             // verifies software statements; nil unless SoftwareStatement is set
 
 	// Where the tenant comes from: SourceConfig, SourceBuiltin or
 	// SourceAdmin; for SourceAdmin, the record's revision and times.
@@ -307,7 +313,7 @@ func compileSettings(name string, s Settings) (*tenant, error) {
 		return nil, fmt.Errorf("tenant name %q: use 1-63 lower-case letters, digits and inner hyphens", name)
 	}
 	t := &tenant{name: name, settings: s}
-	steps := []func() error{t.compileStaticToken, t.compileTokenMode, t.checkModuleNames, t.compileSupported, t.compileResponseTypes, t.compileMetadataSettings, t.compileAccessTokens}
+	steps := []func() error{t.compileStaticToken, t.compileTokenMode, t.checkModuleNames, t.compileSupported, t.compileResponseTypes, t.compileMetadataSettings, t.compileAccessTokens, t.compileStatements}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return nil, fmt.Errorf("tenant %q: %w", name, err)

@@ -157,7 +157,7 @@ func (r *Registrar) Refresh(ctx context.Context) error {
 		// read and managed), with a warning, rather than dropped.
 		t, err := compileSettings(rec.Name, rec.Settings)
 		if err == nil {
-			err = r.checkLimiter(t)
+			err = r.checkServices(t)
 		}
 		if err == nil {
 			if derr := t.checkClientDefaults(r.keys, r.hosts); derr != nil {
@@ -201,6 +201,15 @@ func (r *Registrar) RefreshEvery(ctx context.Context, interval time.Duration) {
 			failing = false
 		}
 	}
+}
+
+// checkServices checks that the Registrar has what the tenant's settings
+// need (a rate limiter, a statement verifier) and prepares them.
+func (r *Registrar) checkServices(t *tenant) error {
+	if err := r.checkLimiter(t); err != nil {
+		return err
+	}
+	return r.trustStatements(t)
 }
 
 // checkLimiter refuses rate limits that no Limiter can enforce.
@@ -274,7 +283,7 @@ func (r *Registrar) PutTenant(ctx context.Context, name string, s Settings, ifRe
 	}
 	t, err := compileTenant(name, s, r.keys, r.hosts)
 	if err == nil {
-		err = r.checkLimiter(t)
+		err = r.checkServices(t)
 	}
 	if err != nil {
 		return TenantInfo{}, false, &Error{Code: CodeInvalidRequest, Description: strings.TrimPrefix(err.Error(), fmt.Sprintf("tenant %q: ", name)), Err: err}

@@ -34,6 +34,9 @@ type InitialAccessToken struct {
 	ClientID string `json:"client_id,omitempty"`
 	// Replacement lets the token register ClientID again, replacing it.
 	Replacement bool `json:"replacement,omitempty"`
+	// SoftwareStatementRequired refuses a registration with the token that
+	// carries no software statement, whatever the tenant's setting.
+	SoftwareStatementRequired bool `json:"software_statement_required,omitempty"`
 }
 
 // Clone returns a deep copy.

@@ -260,6 +260,18 @@ func (c *Client) get(ctx context.Context, rawURL, accept string) (*Response, err
 	return &Response{URL: resp.Request.URL.String(), Header: resp.Header, Body: buf.Bytes()}, nil
 }
 
+// CheckURL applies to a URL the checks that need no lookup, as Get would:
+// the scheme (https, or http to an allowed host), no user information, and
+// an address literal's address unless the host is allowed. Callers use it
+// to refuse a URL when it is configured rather than when it is fetched.
+func (c *Client) CheckURL(rawURL string) error {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return errors.New("not a URL")
+	}
+	return c.checkURL(u)
+}
+
 // checkURL applies the policy that needs no lookup: the scheme, the user
 // information, and an address literal's address.
 func (c *Client) checkURL(u *url.URL) error {

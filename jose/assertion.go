@@ -93,6 +93,7 @@ type assertion struct {
 	input    string // the JWS Signing Input
 	sig      []byte
 	claims   *Claims
+	raw      map[string]json.RawMessage // every claim, as signed
 }
 
 // forbiddenHeaders are the members of a protected header that are refused:
@@ -143,6 +144,12 @@ func parseAssertion(compact string) (*assertion, error) {
 	if len(compact) > MaxAssertionBytes {
 		return nil, fmt.Errorf("the assertion is %d bytes, more than the limit of %d", len(compact), MaxAssertionBytes)
 	}
+	return parseCompact(compact)
+}
+
+// parseCompact takes a compact JWS apart and reads its header and claims;
+// the caller has bounded its size.
+func parseCompact(compact string) (*assertion, error) {
 	parts := strings.Split(compact, ".")
 	if len(parts) != 3 {
 		return nil, errors.New("not a compact JWS (want three base64url parts separated by dots)")
@@ -153,7 +160,7 @@ func parseAssertion(compact string) (*assertion, error) {
 	}
 	for _, name := range forbiddenHeaders {
 		if _, ok := header[name]; ok {
-			return nil, fmt.Errorf("the header has %q, which is refused: the keys are the client's registered ones", name)
+			return nil, fmt.Errorf("the header has %q, which is refused: keys named by the token are never used, and no JWS extension is supported", name)
 		}
 	}
 	as := &assertion{input: parts[0] + "." + parts[1]}
@@ -161,7 +168,7 @@ func parseAssertion(compact string) (*assertion, error) {
 		return nil, errors.New(`the header has no "alg" string`)
 	}
 	if as.alg == "none" {
-		return nil, errors.New(`alg "none" is refused: an assertion must be signed`)
+		return nil, errors.New(`alg "none" is refused: the JWT must be signed`)
 	}
 	if err := headerString(header, "kid", &as.kid); err != nil {
 		return nil, err
@@ -178,6 +185,7 @@ func parseAssertion(compact string) (*assertion, error) {
 	if as.claims, err = readClaims(raw); err != nil {
 		return nil, err
 	}
+	as.raw = raw
 	return as, nil
 }
 

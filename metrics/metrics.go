@@ -80,6 +80,7 @@ type Metrics struct {
 	storeErrs  *prometheus.CounterVec
 	shadow     *prometheus.CounterVec
 	oauthReqs  *prometheus.CounterVec
+	statements *prometheus.CounterVec
 }
 
 // Histogram buckets, in seconds. A policy call or store operation takes
@@ -133,6 +134,10 @@ func New(cfg Config) *Metrics {
 			Name: "registrar_oauth_requests_total",
 			Help: "Requests to the token, introspection and revocation endpoints, by tenant, endpoint, outcome (ok, or the OAuth error code: invalid_client counts failed client authentications) and, for issued tokens, format.",
 		}, []string{"tenant", "endpoint", "outcome", "format"}),
+		statements: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "registrar_software_statements_total",
+			Help: "Software statements checked at registration, by tenant and outcome (verified, invalid, unapproved, unavailable: the issuer's keys could not be had, error).",
+		}, []string{"tenant", "outcome"}),
 	}
 	if m.public == "" {
 		m.public = DefaultPublicListener
@@ -158,6 +163,7 @@ func New(cfg Config) *Metrics {
 		m.storeTime, m.storeErrs,
 		m.shadow,
 		m.oauthReqs,
+		m.statements,
 	)
 	return m
 }
@@ -186,6 +192,7 @@ func (m *Metrics) ForgetTenant(name string) {
 	m.httpTime.DeletePartialMatch(l)
 	m.policyCall.DeletePartialMatch(l)
 	m.policyTime.DeletePartialMatch(l)
+	m.statements.DeletePartialMatch(l)
 }
 
 // tenantLabel is the label value of a tenant name: the name itself for

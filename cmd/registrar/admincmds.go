@@ -156,6 +156,7 @@ func iatCmd(e env) *cobra.Command {
 		maxUses     int64
 		clientID    string
 		replacement bool
+		statement   bool
 	)
 	create := &cobra.Command{
 		Use:   "create",
@@ -177,6 +178,9 @@ this once. --expires-in takes seconds, a Go duration ("2h") or ISO 8601 ("PT2H")
 			if clientID != "" {
 				req["client_id"] = clientID
 			}
+			if statement {
+				req["software_statement_required"] = true
+			}
 			if n, err := strconv.ParseInt(expiresIn, 10, 64); err == nil {
 				req["expires_in"] = n
 			} else if expiresIn != "" {
@@ -190,6 +194,7 @@ this once. --expires-in takes seconds, a Go duration ("2h") or ISO 8601 ("PT2H")
 	create.Flags().Int64Var(&maxUses, "max-uses", 0, "registrations the token admits (0: no limit)")
 	create.Flags().StringVar(&clientID, "client-id", "", "client_id to reserve for the registration")
 	create.Flags().BoolVar(&replacement, "replacement", false, "let the token register --client-id again, replacing it")
+	create.Flags().BoolVar(&statement, "software-statement-required", false, "registrations with the token must carry a software statement (docs/statements.md)")
 	var pg paging
 	list := &cobra.Command{
 		Use: "list", Short: "List live initial access tokens (GET …/initial-access-tokens)", Args: cobra.NoArgs,

@@ -40,12 +40,13 @@ type fileConfig struct {
 	lines map[string]int
 }
 
-// check runs serve's start-up checks of every tenant: its settings, and
-// that every policy module it names exists among modules.
-func (fc fileConfig) check(modules engine.Modules) error {
+// check runs serve's start-up checks of every tenant: its settings (a
+// software_statement's issuers with statements), and that every policy
+// module it names exists among modules.
+func (fc fileConfig) check(modules engine.Modules, statements engine.StatementVerifier) error {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	return fc.checkTenants(func(ts map[string]engine.Settings) error {
-		reg, err := engine.New(engine.Config{Store: memstore.New(memstore.Config{}), Keys: jose.KeySetChecker{}, Hosts: idn.Normalizer{}, Modules: modules, Tenants: ts, Logger: quiet})
+		reg, err := engine.New(engine.Config{Store: memstore.New(memstore.Config{}), Keys: jose.KeySetChecker{}, Hosts: idn.Normalizer{}, Modules: modules, Statements: statements, Tenants: ts, Logger: quiet})
 		if err != nil {
 			return err
 		}

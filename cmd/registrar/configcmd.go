@@ -8,6 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/registrar-dev/registrar/fetch"
+	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/plugins"
 )
 
@@ -57,7 +59,21 @@ func validateConfig(ctx context.Context, path, policyDir, redisURL string) (int,
 		return 0, fmt.Errorf("--policy-dir: %w", err)
 	}
 	defer h.Close(context.WithoutCancel(ctx))
-	if err := fc.check(h); err != nil {
+	// Issuers' key sets are checked, not fetched; without the serve
+	// flags, --fetch-allow-hosts exempts nothing here.
+	client, err := fetch.New(fetch.Config{})
+	if err != nil {
+		return 0, err
+	}
+	sets, err := jose.NewKeySets(jose.KeySetsConfig{Fetcher: client})
+	if err != nil {
+		return 0, err
+	}
+	statements, err := jose.NewStatements(jose.StatementsConfig{KeySets: sets, CheckURL: client.CheckURL})
+	if err != nil {
+		return 0, err
+	}
+	if err := fc.check(h, statements); err != nil {
 		return 0, err
 	}
 	return len(fc.Tenants), nil

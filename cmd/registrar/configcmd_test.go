@@ -30,6 +30,10 @@ func TestConfigValidate(t *testing.T) {
     registration_validity: PT1H
     registration_rate_limit:
       off: true
+    software_statement:
+      issuers:
+        - issuer: https://directory.example
+          jwks_uri: https://keys.directory.example/jwks
 `)
 	cases := []struct {
 		name, file string
@@ -45,6 +49,8 @@ func TestConfigValidate(t *testing.T) {
 		{"missing module", write("missing.yaml", "tenants:\n  globex:\n    id_factory: nope\n    default_policies: [https-only]\n"),
 			[]string{"missing.yaml:3", `tenant "globex"`, "id_factory", `"nope"`, "--policy-dir"}},
 		{"syntax", write("syntax.yaml", "tenants:\n  acme: [\n"), []string{"syntax.yaml:", "line"}},
+		{"statement issuer refused by the guard", write("guard.yaml", "tenants:\n  acme:\n    software_statement:\n      issuers:\n        - issuer: x\n          jwks_uri: https://169.254.169.254/jwks\n"),
+			[]string{`tenant "acme"`, "software_statement", "outbound guard"}},
 		{"twice", write("twice.yaml", "tenants:\n  acme: {}\n  acme: {}\n"), []string{"twice.yaml:3", "twice"}},
 	}
 	for _, tc := range cases {

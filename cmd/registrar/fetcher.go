@@ -11,7 +11,8 @@ import (
 // (--fetch-allow-hosts exempts hosts from its address guard), the cache of
 // the key sets fetched through it, and the verifier of client assertions
 // that reads clients' jwks_uri through that cache; the token endpoint gets
-// s.assertions (oauth.Config.Assertions). A non-empty allow list is logged:
+// s.assertions (oauth.Config.Assertions), and the engine s.statements,
+// the verifier of software statements (docs/statements.md). A non-empty allow list is logged:
 // it turns the guard off for those hosts.
 func (s *server) openFetcher(context.Context) error {
 	allow, err := fetch.ParseAllowList(s.c.fetchAllowHosts)
@@ -28,6 +29,9 @@ func (s *server) openFetcher(context.Context) error {
 	}
 	s.keySets = sets
 	if s.assertions, err = jose.NewAssertions(jose.AssertionsConfig{KeySets: sets}); err != nil {
+		return err
+	}
+	if s.statements, err = jose.NewStatements(jose.StatementsConfig{KeySets: sets, CheckURL: client.CheckURL}); err != nil {
 		return err
 	}
 	if allow.Len() > 0 {

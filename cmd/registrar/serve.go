@@ -153,6 +153,9 @@ type server struct {
 	// keySets caches the key sets fetched from clients' jwks_uri, for
 	// assertions and self-signed certificates alike.
 	keySets *jose.KeySets
+	// statements verifies software statements with issuers' keys, inline
+	// or fetched through keySets (openFetcher).
+	statements *jose.Statements
 }
 
 // serve runs the provider until ctx ends.
@@ -244,7 +247,7 @@ func (s *server) openModules(ctx context.Context) error {
 	}
 	s.modules = modules
 	s.closers = append(s.closers, func() { modules.Close(context.WithoutCancel(ctx)) })
-	if err := s.fc.check(modules); err != nil {
+	if err := s.fc.check(modules, s.statements); err != nil {
 		return err
 	}
 	s.metrics.WatchPolicies(modules.Status)
@@ -267,6 +270,7 @@ func (s *server) openEngine(ctx context.Context) error {
 			modules.TenantDeleted(ctx, name)
 			m.ForgetTenant(name)
 		},
+		Statements: s.statements, Replay: s.store, ObserveStatement: m.ObserveStatement,
 		Logger: s.log,
 	})
 	if err != nil {

@@ -16,6 +16,7 @@ func testTokenCRUD(t *testing.T, s engine.Store) {
 	want := newToken(tenant, id, 3)
 	want.ExpiresAt = now().Add(time.Hour)
 	want.Replacement = true
+	want.SoftwareStatementRequired = true
 	mustCreateToken(t, s, want.Clone())
 	checkToken(t, "InitialAccessToken after CreateInitialAccessToken", mustToken(t, s, tenant, id), want)
 
