@@ -20,7 +20,6 @@ import (
 // and sdk, into a policy folder: every hook runs for real in these tests.
 func policyHost(t *testing.T) *plugins.Host {
 	t.Helper()
-	dir := t.TempDir()
 	fixtures := map[string]string{
 		"minimal": "../sdk/testdata/minimal.wasm",
 	}
@@ -28,7 +27,15 @@ func policyHost(t *testing.T) *plugins.Host {
 		"fixed-id", "bad-id", "const-secret", "short-secret", "no-rat", "no-rotate"} {
 		fixtures[name] = "../plugins/testdata/" + name + ".wasm"
 	}
-	for name, src := range fixtures {
+	return hostOf(t, fixtures)
+}
+
+// hostOf is a policy host over a folder holding the modules given, each
+// copied to <name>.wasm from its path.
+func hostOf(t *testing.T, modules map[string]string) *plugins.Host {
+	t.Helper()
+	dir := t.TempDir()
+	for name, src := range modules {
 		b, err := os.ReadFile(src)
 		if err != nil {
 			t.Fatal(err)

@@ -1,15 +1,11 @@
 package httpapi_test
 
 import (
-	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/registrar-dev/registrar/engine"
-	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/plugins"
 )
 
@@ -18,25 +14,10 @@ import (
 // config says (sdk/testdata/vectors/README.md).
 func tokenHookHost(t *testing.T) *plugins.Host {
 	t.Helper()
-	dir := t.TempDir()
-	for name, src := range map[string]string{
+	return hostOf(t, map[string]string{
 		"token-tiers": "../policies-examples/token-tiers/go/policy.wasm",
 		"conformance": "../sdk/go/internal/conformance/conformance.wasm",
-	} {
-		b, err := os.ReadFile(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name+".wasm"), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	h, err := plugins.New(context.Background(), plugins.Config{Dir: dir, Logger: testkit.DiscardLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close(context.Background()) })
-	return h
+	})
 }
 
 // tiersConfig is the policy_config of the token-tiers tenants.

@@ -41,17 +41,18 @@ func assertionClientID(cr *Credentials) (string, error) {
 	return c.Subject, nil
 }
 
-// claimedID is the client a request names, for the audit log of a failed
-// authentication: the client_id parameter, the Basic user, or an
-// assertion's unverified sub.
-func (c *Credentials) claimedID() string {
-	_, id, _ := c.method()
-	if id == "" && c.Assertion != "" {
-		if claims, err := jose.UnverifiedClaims(c.Assertion); err == nil {
-			id = claims.Subject
-		}
+// unverifiedSubject is an assertion's sub before its signature is
+// checked, "" when there is none: the client the request claims to be,
+// for the lockout and the audit log.
+func unverifiedSubject(assertion string) string {
+	if assertion == "" {
+		return ""
 	}
-	return id
+	claims, err := jose.UnverifiedClaims(assertion)
+	if err != nil {
+		return ""
+	}
+	return claims.Subject
 }
 
 // checkPrivateKeyJWT authenticates a client registered with

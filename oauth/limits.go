@@ -89,12 +89,16 @@ func (s *Server) authorize(ctx context.Context, tenant string, settings engine.S
 	if err := s.admit(ctx, tenant, settings, rf.RemoteIP); err != nil {
 		return nil, err
 	}
-	if _, _, err := cr.method(); err != nil {
+	_, id, err := cr.method()
+	if err != nil {
 		return nil, err
 	}
 	// The client the request names, an assertion's unverified sub
-	// included: a private_key_jwt client is locked out like any other.
-	id := cr.claimedID()
+	// included: a private_key_jwt client is locked out, and its failures
+	// audited, like any other.
+	if id == "" {
+		id = unverifiedSubject(cr.Assertion)
+	}
 	if err := s.lockedOut(ctx, tenant, settings, id); err != nil {
 		return nil, err
 	}
@@ -102,9 +106,9 @@ func (s *Server) authorize(ctx context.Context, tenant string, settings engine.S
 	if err == nil {
 		return who, nil
 	}
-	s.authFailed(ctx, tenant, cr, rf, err)
-	if engine.AsError(err).Code == engine.CodeInvalidClient {
-		err = s.failed(ctx, tenant, settings, id, err)
+	if engine.AsError(err).Code != engine.CodeInvalidClient {
+		return nil, err // a malformed request or a store failure: nobody failed to authenticate
 	}
-	return nil, err
+	s.authFailed(ctx, tenant, id, rf, err)
+	return nil, s.failed(ctx, tenant, settings, id, err)
 }

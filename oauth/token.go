@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -242,14 +241,10 @@ func truncate(s string) string {
 	return s
 }
 
-// authFailed records a failed client authentication in the audit log (not
-// a malformed request: that authenticated nobody).
-func (s *Server) authFailed(ctx context.Context, tenant string, cr *Credentials, rf RequestFacts, err error) {
-	var e *engine.Error
-	if !errors.As(err, &e) || e.Code != engine.CodeInvalidClient {
-		return
-	}
-	id := cr.claimedID()
+// authFailed records a failed client authentication (an invalid_client
+// error) of the client id claimed to be in the audit log.
+func (s *Server) authFailed(ctx context.Context, tenant, id string, rf RequestFacts, err error) {
+	e := engine.AsError(err)
 	detail := "client authentication failed"
 	if e.Err != nil {
 		detail = e.Err.Error()
