@@ -197,6 +197,13 @@ const DefaultPrefix = "registrar"
 // Config.AuditMaxLen is zero.
 const DefaultAuditMaxLen = 10000
 
+// maxBatches is how many pipelines of the commands of concurrent calls a
+// Store has in flight at once (see batcher). Fewer make larger batches
+// and fewer system calls (read requests at 16 connections: 6.8 per request
+// with 1, 7.3 with 2, 8.5 with 4, 12 without batching); more than one
+// keeps a slow command (a long listing) from holding up every other.
+const maxBatches = 2
+
 // Config configures a Store.
 type Config struct {
 	// Prefix begins every key, so that several deployments can share one
@@ -226,6 +233,7 @@ type Store struct {
 	prefix      string
 	timeout     time.Duration
 	auditMaxLen int64
+	batch       *batcher
 	// owned is set by Open: Close closes rdb.
 	owned bool
 	// target describes the Redis of Open's URL, without credentials.
@@ -255,6 +263,8 @@ func New(rdb redis.UniversalClient, cfg Config) (*Store, error) {
 	if s.prefix == "" {
 		s.prefix = DefaultPrefix
 	}
+	s.batch = newBatcher(rdb, maxBatches)
+	rdb.AddHook(s.batch)
 	for _, c := range s.prefix {
 		if c <= ' ' || c > '~' || c == '{' || c == '}' {
 			return nil, fmt.Errorf("redisstore: Config.Prefix %q: want printable ASCII without spaces or braces", cfg.Prefix)
@@ -312,7 +322,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // op returns the context of one store call: ctx bounded by the timeout.
 func (s *Store) op(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, s.timeout)
+	return context.WithTimeout(s.batch.mark(ctx), s.timeout)
 }
 
 // keys names the keys of one tenant.
