@@ -19,11 +19,13 @@ import (
 	"net/http"
 	_ "net/http/pprof" // the profiler's handlers, on http.DefaultServeMux
 	"os"
+	"time"
 
 	"github.com/registrar-dev/registrar/adminapi"
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/httpapi"
 	"github.com/registrar-dev/registrar/idn"
+	"github.com/registrar-dev/registrar/internal/logbuf"
 	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/oauth"
 	"github.com/registrar-dev/registrar/redisstore"
@@ -48,7 +50,10 @@ func run(redisAddr, addr, adminAddr, pprofAddr, adminToken, logLevel string) err
 	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
 		return err
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	// Log lines are written in batches, as serve writes them by default.
+	lw := logbuf.New(os.Stderr, 64<<10, 100*time.Millisecond)
+	defer lw.Close()
+	log := slog.New(logbuf.Handler{Handler: slog.NewJSONHandler(lw, &slog.HandlerOptions{Level: level}), W: lw})
 	store, err := redisstore.Open(context.Background(), "redis://"+redisAddr, redisstore.OpenOptions{Logger: log})
 	if err != nil {
 		return err

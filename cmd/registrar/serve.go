@@ -22,6 +22,7 @@ import (
 	"github.com/registrar-dev/registrar/httpapi"
 	"github.com/registrar-dev/registrar/idn"
 	"github.com/registrar-dev/registrar/internal/httpio"
+	"github.com/registrar-dev/registrar/internal/logbuf"
 	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/metrics"
 	"github.com/registrar-dev/registrar/oauth"
@@ -43,9 +44,11 @@ type serveConfig struct {
 	tls              tlsFlags
 	// The numbers and durations as given, and as parsed by check.
 	maxBodyS, shutdownTimeoutS, tenantRefreshS string
+	logFlushS                                  string
 	maxBody                                    int64
 	shutdownTimeout                            time.Duration
 	tenantRefresh                              time.Duration
+	logFlush                                   time.Duration
 }
 
 // serveCmd is registrar serve. Every flag can also be set by its
@@ -78,6 +81,7 @@ from --key-encryption-key-file or REGISTRAR_KEY_ENCRYPTION_KEY.`,
 	str(&c.configFile, "config", "REGISTRAR_CONFIG", "", "tenant configuration file (YAML or JSON)")
 	str(&c.kekFile, "key-encryption-key-file", "REGISTRAR_KEY_ENCRYPTION_KEY_FILE", "", "file of key-encryption keys (kid:base64 lines, the first seals) for the tenants' signing keys; or set REGISTRAR_KEY_ENCRYPTION_KEY")
 	str(&c.logLevel, "log-level", "REGISTRAR_LOG_LEVEL", "info", "log level: debug, info, warn or error")
+	str(&c.logFlushS, "log-flush-interval", "REGISTRAR_LOG_FLUSH_INTERVAL", "100ms", "how long a log line below warn may wait to be written with others (0: each at once; on a terminal always at once)")
 	str(&c.trustedProxies, "trusted-proxies", "REGISTRAR_TRUSTED_PROXIES", "", "comma-separated IP addresses and CIDR prefixes of reverse proxies whose X-Forwarded-For is believed")
 	str(&c.fetchAllowHosts, "fetch-allow-hosts", "REGISTRAR_FETCH_ALLOW_HOSTS", "", "comma-separated host[:port] exempt from the outbound fetch guard (plain http and any address allowed), for tests and internal key servers")
 	str(&c.tenantRefreshS, "tenant-refresh", "REGISTRAR_TENANT_REFRESH", "1s", "how often tenants created through the admin API of any replica are loaded from the store")
@@ -96,6 +100,9 @@ func (c *serveConfig) check() error {
 	if c.shutdownTimeout, err = time.ParseDuration(c.shutdownTimeoutS); err != nil || c.shutdownTimeout <= 0 {
 		return usageError{fmt.Sprintf("--shutdown-timeout %q: want a positive duration such as 30s", c.shutdownTimeoutS)}
 	}
+	if c.logFlush, err = time.ParseDuration(c.logFlushS); err != nil || c.logFlush < 0 || c.logFlush > time.Minute {
+		return usageError{fmt.Sprintf("--log-flush-interval %q: want a duration from 0 to 1m, such as 100ms", c.logFlushS)}
+	}
 	if c.maxBody, err = strconv.ParseInt(c.maxBodyS, 10, 64); err != nil || c.maxBody <= 0 {
 		return usageError{fmt.Sprintf("--max-body-bytes %q: want a positive number of bytes", c.maxBodyS)}
 	}
@@ -106,21 +113,30 @@ func (c *serveConfig) check() error {
 }
 
 // newLogger returns the process logger: JSON, or text on a terminal, with
-// request IDs taken from the context.
-func newLogger(e env, level string) (*slog.Logger, error) {
+// request IDs taken from the context; and the function that writes what
+// it holds. Lines below warn wait up to flush to be written with others
+// (logbuf), except on a terminal.
+func newLogger(e env, level string, flush time.Duration) (*slog.Logger, func(), error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, usageError{fmt.Sprintf("--log-level %q: want debug, info, warn or error", level)}
+		return nil, nil, usageError{fmt.Sprintf("--log-level %q: want debug, info, warn or error", level)}
 	}
 	opts := &slog.HandlerOptions{Level: lv}
-	var h slog.Handler = slog.NewJSONHandler(e.stderr, opts)
 	if f, ok := e.stderr.(*os.File); ok {
 		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			h = slog.NewTextHandler(e.stderr, opts)
+			return slog.New(httpio.ContextHandler{Handler: slog.NewTextHandler(e.stderr, opts)}), func() {}, nil
 		}
 	}
-	return slog.New(httpio.ContextHandler{Handler: h}), nil
+	if flush == 0 {
+		return slog.New(httpio.ContextHandler{Handler: slog.NewJSONHandler(e.stderr, opts)}), func() {}, nil
+	}
+	w := logbuf.New(e.stderr, logBufferBytes, flush)
+	h := logbuf.Handler{Handler: slog.NewJSONHandler(w, opts), W: w}
+	return slog.New(httpio.ContextHandler{Handler: h}), func() { _ = w.Close() }, nil
 }
+
+// logBufferBytes is how many bytes of log lines are held at most.
+const logBufferBytes = 64 << 10
 
 // server is a running provider's parts, built by serve in named steps.
 type server struct {
@@ -183,9 +199,11 @@ func (s *server) configure(context.Context) error {
 		return err
 	}
 	var err error
-	if s.log, err = newLogger(s.e, s.c.logLevel); err != nil {
+	var flush func()
+	if s.log, flush, err = newLogger(s.e, s.c.logLevel, s.c.logFlush); err != nil {
 		return err
 	}
+	s.closers = append(s.closers, flush)
 	if s.trusted, err = httpio.ParseTrustedProxies(s.c.trustedProxies); err != nil {
 		return usageError{"--trusted-proxies: " + err.Error()}
 	}
