@@ -141,7 +141,9 @@ func (ci ClientInformation) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	mb, err := json.Marshal(c.Metadata)
+	// Called directly: json.Marshal would check and compact its output
+	// once more.
+	mb, err := c.Metadata.MarshalJSON()
 	if err != nil {
 		return nil, err
 	}
