@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"reflect"
 	"time"
 )
 
@@ -118,6 +120,13 @@ func WithRequest(ctx context.Context, info RequestInfo) context.Context {
 // audit completes e from ctx, logs it and appends it to the audit log. An
 // append that fails is logged: the action it records has happened already.
 func (r *Registrar) audit(ctx context.Context, e AuditEvent) {
+	r.complete(ctx, &e)
+	r.logAudit(ctx, &e)
+	r.appendAudit(ctx, &e)
+}
+
+// complete fills in what e takes from ctx and the clock.
+func (r *Registrar) complete(ctx context.Context, e *AuditEvent) {
 	if e.Time.IsZero() {
 		e.Time = r.now()
 	}
@@ -129,6 +138,18 @@ func (r *Registrar) audit(ctx context.Context, e AuditEvent) {
 	}
 	if info, ok := ctx.Value(requestKey{}).(RequestInfo); ok {
 		e.RequestID, e.RemoteIP = info.ID, info.RemoteIP
+	}
+}
+
+// logAudit writes e to the process log: at debug level when the audit log
+// keeps it (one line per request is the request's own), else at info.
+func (r *Registrar) logAudit(ctx context.Context, e *AuditEvent) {
+	level := slog.LevelInfo
+	if r.auditLog != nil {
+		level = slog.LevelDebug
+	}
+	if !r.log.Enabled(ctx, level) {
+		return
 	}
 	attrs := []any{"audit", e.Type, "tenant", e.Tenant, "actor", e.Actor}
 	if e.ClientID != "" {
@@ -152,11 +173,26 @@ func (r *Registrar) audit(ctx context.Context, e AuditEvent) {
 	if e.RequestID != "" {
 		attrs = append(attrs, "request_id", e.RequestID)
 	}
-	r.log.InfoContext(ctx, "audit event", attrs...)
+	r.log.Log(ctx, level, "audit event", attrs...)
+}
+
+// appendAudit appends e to the audit log, if there is one.
+func (r *Registrar) appendAudit(ctx context.Context, e *AuditEvent) {
 	if r.auditLog == nil {
 		return
 	}
-	if _, err := r.auditLog.AppendAudit(context.WithoutCancel(ctx), &e); err != nil {
+	if _, err := r.auditLog.AppendAudit(context.WithoutCancel(ctx), e); err != nil {
 		r.log.ErrorContext(ctx, "audit event not stored", "audit", e.Type, "tenant", e.Tenant, "err", err)
 	}
+}
+
+// storeAudits reports whether the store is also the audit log: it then
+// appends the events of the writes it is given them with, in the same
+// atomic step (CreateOptions.Audit).
+func storeAudits(store Store, log AuditLog) bool {
+	if log == nil || !reflect.TypeOf(log).Comparable() || !reflect.TypeOf(store).Comparable() {
+		return false
+	}
+	sl, ok := store.(AuditLog)
+	return ok && sl == log
 }

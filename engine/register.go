@@ -53,10 +53,6 @@ func (r *Registrar) Register(ctx context.Context, req RegisterRequest) (*ClientI
 		r.auditRejection(ctx, t, "", g.facts.ID, run, err)
 		return nil, err
 	}
-	r.audit(ctx, AuditEvent{
-		Tenant: t.name, Type: AuditClientRegistered, ClientID: info.Client.ID,
-		TokenID: g.facts.ID, Policies: run.ran,
-	})
 	return info, nil
 }
 
@@ -175,8 +171,18 @@ func (r *Registrar) createClient(ctx context.Context, t *tenant, g grant, run *p
 		}
 		c.History = nil
 		c.record(Provenance{Event: event, At: c.IssuedAt, Token: c.IssuedBy, Policies: run.ran, Hooks: slices.Clone(run.hooks), SoftwareStatement: statement})
-		err = r.store.CreateClient(ctx, c, CreateOptions{Replace: replace, MaxClients: t.settings.MaxClients})
+		ev := AuditEvent{Tenant: t.name, Type: AuditClientRegistered, ClientID: c.ID, TokenID: g.facts.ID, Policies: run.ran}
+		r.complete(ctx, &ev)
+		opts := CreateOptions{Replace: replace, MaxClients: t.settings.MaxClients}
+		if r.storeAudits {
+			opts.Audit = &ev
+		}
+		err = r.store.CreateClient(ctx, c, opts)
 		if err == nil {
+			r.logAudit(ctx, &ev)
+			if !r.storeAudits {
+				r.appendAudit(ctx, &ev)
+			}
 			return rat, nil
 		}
 		if errors.Is(err, ErrAlreadyExists) && builtin && attempt < 3 {

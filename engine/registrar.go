@@ -70,10 +70,13 @@ type Config struct {
 type Registrar struct {
 	store    Store
 	auditLog AuditLog
-	limiter  Limiter
-	keys     KeySetChecker
-	hosts    HostNormalizer
-	modules  Modules
+	// storeAudits: the store appends the audit events of the writes it
+	// is given them with (storeAudits).
+	storeAudits bool
+	limiter     Limiter
+	keys        KeySetChecker
+	hosts       HostNormalizer
+	modules     Modules
 	// statements, replay and observe serve software statements.
 	statements StatementVerifier
 	replay     ReplayCache
@@ -107,6 +110,7 @@ func New(cfg Config) (*Registrar, error) {
 		statements: cfg.Statements, replay: cfg.Replay, observe: cfg.ObserveStatement,
 		now: cfg.Now, rand: cfg.Rand, log: cfg.Logger,
 	}
+	r.storeAudits = storeAudits(cfg.Store, cfg.AuditLog)
 	if r.now == nil {
 		r.now = time.Now
 	}

@@ -49,6 +49,13 @@ type CreateOptions struct {
 	// and consumes no token use. Replacing a live client adds none and is
 	// never refused for the quota.
 	MaxClients int
+	// Audit, when set, is appended to the tenant's audit log in the same
+	// atomic step as the write, and only if the write is made: so that a
+	// client is never stored without its event, nor an event without its
+	// client, and a retried create that finds its own record appends
+	// nothing more. The engine sets it only when the Store is also its
+	// AuditLog.
+	Audit *AuditEvent
 }
 
 // ClientFilter selects clients in a listing; its zero value selects all.

@@ -166,6 +166,12 @@ func (s *Store) CreateClient(_ context.Context, c *engine.Client, opts engine.Cr
 	}
 	s.space(c.Tenant).putClient(c.Clone())
 	s.wrote(now)
+	if opts.Audit != nil {
+		// Under s.mu, with the write: no reader sees one without the other.
+		if _, err := s.AppendAudit(context.Background(), opts.Audit); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

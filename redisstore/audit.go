@@ -49,11 +49,9 @@ func (s *Store) AppendAudit(ctx context.Context, e *engine.AuditEvent) (string, 
 	if !ok {
 		return "", errInvalidTenant(e.Tenant)
 	}
-	c := *e
-	c.ID = ""
-	data, err := json.Marshal(&c)
+	data, err := encodeAudit(e)
 	if err != nil {
-		return "", fmt.Errorf("redisstore: encode audit event: %w", err)
+		return "", err
 	}
 	octx, cancel := s.op(ctx)
 	defer cancel()
@@ -66,6 +64,17 @@ func (s *Store) AppendAudit(ctx context.Context, e *engine.AuditEvent) (string, 
 		return "", s.fail(ctx, "append audit event", err)
 	}
 	return id, nil
+}
+
+// encodeAudit returns the stored form of e: JSON, without its ID.
+func encodeAudit(e *engine.AuditEvent) ([]byte, error) {
+	c := *e
+	c.ID = ""
+	data, err := json.Marshal(&c)
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: encode audit event: %w", err)
+	}
+	return data, nil
 }
 
 // AuditEvents reads a page of a tenant's events, newest first, with

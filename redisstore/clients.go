@@ -19,7 +19,8 @@ var errKeyChanged = errors.New("redisstore: UpdateClient fn changed the client's
 
 // CreateClient stores c and consumes a use of the initial access token
 // c.IssuedBy names, if any, in one atomic script that also checks the
-// tenant's tombstone and quota.
+// tenant's tombstone and quota, and appends opts.Audit to the tenant's
+// audit log.
 func (s *Store) CreateClient(ctx context.Context, c *engine.Client, opts engine.CreateOptions) error {
 	k, ok := s.tenantKeys(c.Tenant)
 	if !ok {
@@ -32,7 +33,16 @@ func (s *Store) CreateClient(ctx context.Context, c *engine.Client, opts engine.
 	if err != nil {
 		return fmt.Errorf("redisstore: encode client: %w", err)
 	}
-	ks := []string{k.client(c.ID), k.tombstone()}
+	var event []byte
+	if opts.Audit != nil {
+		if opts.Audit.Tenant != c.Tenant {
+			return fmt.Errorf("redisstore: CreateOptions.Audit is an event of tenant %q, not of the client's %q", opts.Audit.Tenant, c.Tenant)
+		}
+		if event, err = encodeAudit(opts.Audit); err != nil {
+			return err
+		}
+	}
+	ks := []string{k.client(c.ID), k.tombstone(), k.audit()}
 	if c.IssuedBy != "" {
 		ks = append(ks, k.token(c.IssuedBy))
 	}
@@ -41,7 +51,7 @@ func (s *Store) CreateClient(ctx context.Context, c *engine.Client, opts engine.
 		rep = "1"
 	}
 	args := append([]any{k.base, rec, c.ID, strconv.FormatInt(expireAt(c.ExpiresAt), 10), rep,
-		strconv.Itoa(opts.MaxClients), pruneOnWrite}, clientFilters(c)...)
+		strconv.Itoa(opts.MaxClients), pruneOnWrite, event, s.auditMaxLen}, clientFilters(c)...)
 	octx, cancel := s.op(ctx)
 	defer cancel()
 	status, err := createClient.Run(octx, s.rdb, ks, args...).Text()

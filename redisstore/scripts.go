@@ -104,19 +104,22 @@ const listBudget = "1000"
 // tombstone, the token, the ID, the quota. The quota counts the clients in
 // the listing index less those whose expiry has passed.
 //
-// KEYS: client, tombstone[, token]
+// KEYS: client, tombstone, audit stream[, token]
 // ARGV: prefix, record, client ID, expiry ms (0: none), replace ("1" or
-// "0"), max clients (0: no bound), prune count, filter suffixes...
+// "0"), max clients (0: no bound), prune count, audit event ("" for none),
+// audit stream length, filter suffixes...
 //
 // A record equal to the one being written means that this very call was
 // applied already and is being retried (go-redis retries after a dropped
-// connection): it succeeds without consuming a second use.
+// connection): it succeeds without consuming a second use or appending a
+// second audit event.
 var createClient = redis.NewScript(prelude + `
 if redis.call('EXISTS', KEYS[2]) == 1 then return 'NO_TENANT' end
 local cur = redis.call('GET', KEYS[1])
 if cur == ARGV[2] then return 'OK' end
-if #KEYS == 3 then
-  local t = redis.call('HMGET', KEYS[3], 'uses', 'max_uses')
+local tok = KEYS[4]
+if tok then
+  local t = redis.call('HMGET', tok, 'uses', 'max_uses')
   if not t[1] then return 'NO_TOKEN' end
   local max = tonumber(t[2])
   if max > 0 and tonumber(t[1]) >= max then return 'EXHAUSTED' end
@@ -129,10 +132,13 @@ if not cur and quota > 0 then
     redis.call('ZCOUNT', B .. 'clients:expiry', '-inf', '(' .. now())
   if live >= quota then return 'QUOTA' end
 end
-if #KEYS == 3 then redis.call('HINCRBY', KEYS[3], 'uses', 1) end
+if tok then redis.call('HINCRBY', tok, 'uses', 1) end
 local at = tonumber(ARGV[4])
-index(ARGV[3], at, put(KEYS[1], ARGV[2], at), {unpack(ARGV, 8)})
+index(ARGV[3], at, put(KEYS[1], ARGV[2], at), {unpack(ARGV, 10)})
 prune(tonumber(ARGV[7]))
+if ARGV[8] ~= '' then
+  redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[9], '*', '` + auditField + `', ARGV[8])
+end
 return 'OK'
 `)
 

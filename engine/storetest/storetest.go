@@ -107,6 +107,7 @@ func Run(t *testing.T, newStore func(t *testing.T) engine.Store) {
 		{"QuotaExpired", testQuotaExpired},
 		{"QuotaToken", testQuotaToken},
 		{"CreateCheckOrder", testCreateCheckOrder},
+		{"CreateAudit", testCreateAudit},
 		{"ClientsFilter", testClientsFilter},
 		{"ClientsFilterStale", testClientsFilterStale},
 		{"History", testHistory},
