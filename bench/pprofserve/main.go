@@ -3,9 +3,9 @@
 // profiler (net/http/pprof) on a third listener, so that the load of
 // bench/loadgen can be profiled. It is wired like cmd/registrar's serve,
 // with the same client timeouts and JSON request logs, but without policy
-// modules, and with open registration on the default tenant (so a load can
-// register its own clients, as the token op of the side-by-side benchmark
-// does); it is a measuring tool, not a way to run Registrar.
+// modules; the default tenant registers with stored initial access tokens
+// (mint one through the admin listener, as the side-by-side benchmark
+// does). It is a measuring tool, not a way to run Registrar.
 //
 //	go run ./bench/pprofserve -redis 127.0.0.1:6390 &
 //	go tool pprof -seconds 10 http://127.0.0.1:6060/debug/pprof/profile
@@ -61,7 +61,7 @@ func run(redisAddr, addr, adminAddr, pprofAddr, adminToken, logLevel string) err
 	defer store.Close()
 	reg, err := engine.New(engine.Config{
 		Store: store, AuditLog: store, Limiter: store, Keys: jose.KeySetChecker{}, Hosts: idn.Normalizer{}, Logger: log,
-		Tenants: map[string]engine.Settings{engine.DefaultTenant: {InitialAccessToken: engine.TokenNone}},
+		Tenants: map[string]engine.Settings{engine.DefaultTenant: {InitialAccessToken: engine.TokenStored}},
 	})
 	if err != nil {
 		return err
