@@ -275,10 +275,10 @@ type tenant struct {
 	// offered, SecretJWTAlgs: token_endpoint_auth_signing_alg_values_supported.
 	authSigningAlgs []string
 	subjectTypes    []string
-	extra         map[string]bool
-	defaults      map[string]json.RawMessage // ClientDefaults, each value compacted
-	staticDigest  string                     // HashToken(StaticInitialAccessToken)
-	trust         StatementTrust             // verifies software statements; nil unless SoftwareStatement is set
+	extra           map[string]bool
+	defaults        map[string]json.RawMessage // ClientDefaults, each value compacted
+	staticDigest    string                     // HashToken(StaticInitialAccessToken)
+	trust           StatementTrust             // verifies software statements; nil unless SoftwareStatement is set
 
 	// Where the tenant comes from: SourceConfig, SourceBuiltin or
 	// SourceAdmin; for SourceAdmin, the record's revision and times.
