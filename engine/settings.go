@@ -271,20 +271,21 @@ type tenant struct {
 	responseTypes []string // each normalised (tokens sorted)
 	authMethods   []string
 	signingAlgs   []string
-	// authSigningAlgs are signingAlgs and, where client_secret_jwt is
-	// offered, SecretJWTAlgs: token_endpoint_auth_signing_alg_values_supported.
-	authSigningAlgs []string
-	subjectTypes    []string
-	extra           map[string]bool
-	defaults        map[string]json.RawMessage // ClientDefaults, each value compacted
-	staticDigest    string                     // HashToken(StaticInitialAccessToken)
-	trust           StatementTrust             // verifies software statements; nil unless SoftwareStatement is set
+	subjectTypes  []string
+	extra         map[string]bool
+	defaults      map[string]json.RawMessage // ClientDefaults, each value compacted
+	staticDigest  string                     // HashToken(StaticInitialAccessToken)
+	trust         StatementTrust             // verifies software statements; nil unless SoftwareStatement is set
 
 	// Where the tenant comes from: SourceConfig, SourceBuiltin or
 	// SourceAdmin; for SourceAdmin, the record's revision and times.
 	source               string
 	revision             int64
 	createdAt, updatedAt time.Time
+
+	// authSigningAlgs are signingAlgs and, where client_secret_jwt is
+	// offered, SecretJWTAlgs: token_endpoint_auth_signing_alg_values_supported.
+	authSigningAlgs []string
 }
 
 // compileTenant checks s and fills in its defaults, client_defaults
