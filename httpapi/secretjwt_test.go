@@ -75,6 +75,10 @@ func TestClientSecretJWTOverHTTP(t *testing.T) {
 	// sealed form.
 	read := s.get("/tenants/enc/reg/"+id, bearer(c["registration_access_token"].(string)))
 	admin := s.adminDo(http.MethodGet, "/admin/tenants/enc/clients/"+id, "")
+	// The admin API names the key that seals it, for KEK rotations.
+	if kek, _ := admin.json(t)["client_secret_kek"].(string); !strings.HasPrefix(kek, "ephemeral-") {
+		t.Errorf("admin API client_secret_kek = %q", kek)
+	}
 	for name, r := range map[string]response{"RFC 7592 read": read, "admin API": admin} {
 		if r.StatusCode != http.StatusOK {
 			t.Fatalf("%s: %d %s", name, r.StatusCode, r.body)
