@@ -7,6 +7,7 @@ import (
 
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/internal/httpio"
+	"github.com/registrar-dev/registrar/internal/seal"
 )
 
 // provenanceView is one entry of a client's history.
@@ -44,6 +45,10 @@ type clientView struct {
 	RegistrationClientURI string           `json:"registration_client_uri"`
 	History               []provenanceView `json:"history"`
 	Metadata              engine.Metadata  `json:"metadata"`
+
+	// SecretKEK is the ID of the key-encryption key that seals the
+	// secret of a client_secret_jwt client; never the sealed value.
+	SecretKEK string `json:"client_secret_kek,omitempty"`
 }
 
 func (h *handler) viewClient(c *engine.Client) clientView {
@@ -55,6 +60,9 @@ func (h *handler) viewClient(c *engine.Client) clientView {
 		RegistrationClientURI: httpio.ClientURI(h.tenantIssuer(c.Tenant), c.ID),
 		History:               make([]provenanceView, 0, len(c.History)),
 		Metadata:              c.Metadata,
+	}
+	if c.SecretSealed != "" {
+		v.SecretKEK, _ = seal.KeyID(c.SecretSealed)
 	}
 	if v.RegistrationPolicies == nil {
 		v.RegistrationPolicies = []string{}

@@ -67,7 +67,7 @@ func (tc tokenClient) form(target string, f url.Values, id, secret string) respo
 }
 
 // secretAuth authenticates a request with client_secret_basic,
-// client_secret_post or (with key set) private_key_jwt.
+// client_secret_post, client_secret_jwt or (with key set) private_key_jwt.
 type secretAuth struct {
 	method, id, secret string
 	key                *josetest.Key
@@ -75,15 +75,18 @@ type secretAuth struct {
 }
 
 func (a secretAuth) send(tc tokenClient, target string, f url.Values) response {
-	if a.method == "private_key_jwt" {
+	if a.method == "private_key_jwt" || a.method == "client_secret_jwt" {
 		// A fresh assertion for each request: its jti is single use. Its
 		// audience is the endpoint's URL as the issuer names it.
 		aud := issuer + "/" + strings.SplitN(strings.TrimPrefix(target, "http://"), "/", 2)[1]
 		now := time.Now().Unix()
+		claims := map[string]any{"iss": a.id, "sub": a.id, "aud": aud, "iat": now, "exp": now + 60, "jti": randomID()}
 		f.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
-		f.Set("client_assertion", a.key.Sign(a.t, nil, map[string]any{
-			"iss": a.id, "sub": a.id, "aud": aud, "iat": now, "exp": now + 60, "jti": randomID(),
-		}))
+		if a.method == "client_secret_jwt" {
+			f.Set("client_assertion", josetest.SignHS256(a.t, []byte(a.secret), claims))
+		} else {
+			f.Set("client_assertion", a.key.Sign(a.t, nil, claims))
+		}
 		return tc.form(target, f, "", "")
 	}
 	if a.method == "client_secret_post" {
@@ -101,7 +104,9 @@ func (a secretAuth) send(tc tokenClient, target string, f url.Values) response {
 //
 // Both access token formats run: opaque, and JWT, whose signing keys the
 // replicas share through Redis, sealed under the key-encryption key that
-// both are given.
+// both are given. The tenants keep client secrets encrypted, so that
+// client_secret_jwt runs too: its secret is sealed by one replica and
+// opened by the other. A replica without the key refuses such a tenant.
 func TestTokensAcrossReplicas(t *testing.T) {
 	addr := startRedis(t)
 	kek := filepath.Join(t.TempDir(), "kek")
@@ -115,6 +120,17 @@ func TestTokensAcrossReplicas(t *testing.T) {
 	for _, format := range []string{"opaque", "jwt"} {
 		t.Run("redis/"+format, func(t *testing.T) { tokenRoundTrip(t, fleet, format) })
 	}
+	t.Run("redis without a key-encryption key", func(t *testing.T) {
+		p := startProcess(t, "--redis-url", "redis://"+addr)
+		c := client{t: t, h: http.DefaultClient}
+		r := c.do(http.MethodPut, p.admin+"/admin/tenants/no-kek", adminToken, "application/json", []byte(`{"client_secret_storage":"encrypted"}`))
+		if r.status != http.StatusBadRequest || !strings.Contains(r.raw, "key-encryption key") {
+			t.Fatalf("PUT of an encrypted-secrets tenant: %d %s", r.status, r.raw)
+		}
+		if r := c.do(http.MethodGet, p.admin+"/admin/tenants/no-kek", adminToken, "", nil); r.status != http.StatusNotFound {
+			t.Errorf("the refused tenant was saved: %d %s", r.status, r.raw)
+		}
+	})
 	t.Run("embedded", func(t *testing.T) {
 		one := startProcess(t)
 		for _, format := range []string{"opaque", "jwt"} {
@@ -130,14 +146,14 @@ func tokenRoundTrip(t *testing.T, ps []*process, format string) {
 		return c.do(method, p.admin+path, adminToken, "application/json", []byte(body))
 	}
 	tenant := "m2m-" + format
-	if r := admin(a, http.MethodPut, "/admin/tenants/"+tenant, `{"initial_access_token":"none","resources":["https://api.example/"],"access_token_format":"`+format+`"}`); r.status != 201 && r.status != 200 {
+	if r := admin(a, http.MethodPut, "/admin/tenants/"+tenant, `{"initial_access_token":"none","resources":["https://api.example/"],"client_secret_storage":"encrypted","access_token_format":"`+format+`"}`); r.status != 201 && r.status != 200 {
 		t.Fatalf("create tenant: %d %s", r.status, r.raw)
 	}
 	tc := tokenClient{c: c, prefix: "/tenants/" + tenant}
 	waitTenant(t, c, b, tc.prefix)
 	ea, eb := tc.endpoints(a), tc.endpoints(b)
 	key := josetest.NewKey(t, "ES256", "k1")
-	for _, method := range []string{"client_secret_basic", "client_secret_post", "private_key_jwt"} {
+	for _, method := range []string{"client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt"} {
 		t.Run(method, func(t *testing.T) {
 			extra := ""
 			if method == "private_key_jwt" {

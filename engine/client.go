@@ -8,8 +8,9 @@ import (
 )
 
 // Client is a registered client as the store keeps it. It holds no usable
-// secret: the client secret and the registration access token are kept only
-// as SHA-256 digests.
+// secret in the clear: the client secret and the registration access token
+// are kept as SHA-256 digests, and a client_secret_jwt client's secret
+// also sealed (SecretSealed).
 type Client struct {
 	Tenant   string    `json:"tenant"`
 	ID       string    `json:"client_id"`
@@ -23,6 +24,12 @@ type Client struct {
 	// SecretHash is the digest of the client secret (see HashSecret); empty
 	// for clients without a secret.
 	SecretHash string `json:"secret_hash,omitempty"`
+	// SecretSealed is the client secret sealed under the server's
+	// key-encryption key (SecretSealer, bound to SecretContext), kept
+	// beside SecretHash for a client_secret_jwt client of a tenant whose
+	// client_secret_storage is encrypted; empty otherwise. It is never
+	// shown: not in responses, the admin API or policy input.
+	SecretSealed string `json:"secret_sealed,omitempty"`
 	// RegistrationTokenHash is the digest of the client's one registration
 	// access token; empty when none was issued.
 	RegistrationTokenHash string `json:"registration_token_hash,omitempty"`

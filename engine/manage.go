@@ -152,10 +152,13 @@ func (r *Registrar) update(ctx context.Context, t *tenant, c *Client, req Manage
 	if err != nil {
 		return nil, err
 	}
-	var newSecret string
-	if md.needsSecret() && c.SecretHash == "" {
+	var newSecret, sealed string
+	if needsNewSecret(md, c) {
 		in := &FactoryInput{Tenant: t.name, Metadata: md, Token: tok, Request: facts}
 		if newSecret, err = r.newSecret(ctx, t, run, in); err != nil {
+			return nil, err
+		}
+		if sealed, err = r.sealFor(c, md, newSecret); err != nil {
 			return nil, err
 		}
 	}
@@ -165,7 +168,7 @@ func (r *Registrar) update(ctx context.Context, t *tenant, c *Client, req Manage
 	if err != nil {
 		return nil, err
 	}
-	ch := clientChange{md: md, newSecret: newSecret, rat: rat, ratPolicies: ratPolicies, now: r.now(), run: run}
+	ch := clientChange{md: md, newSecret: newSecret, sealed: sealed, rat: rat, ratPolicies: ratPolicies, now: r.now(), run: run}
 	if req.Token != "" {
 		ch.presented = HashToken(req.Token)
 	}
@@ -265,7 +268,8 @@ func (r *Registrar) updateMetadata(ctx context.Context, t *tenant, c *Client, ob
 // read-modify-write.
 type clientChange struct {
 	md          Metadata
-	newSecret   string // a secret made for a client that had none
+	newSecret   string // a secret made for a client that had none, or none it could keep sealed
+	sealed      string // newSecret sealed, for a client_secret_jwt client
 	presented   string // the digest of the presented registration access token; "" when an access token authorised the update
 	rat         string // the registration access token after the update; "" keeps the client's
 	ratPolicies []string
@@ -280,13 +284,8 @@ func (ch *clientChange) apply(cur *Client) error {
 		return errInvalidToken(errors.New("registration access token rotated by a concurrent request"))
 	}
 	ch.issued = ""
-	switch {
-	case !ch.md.needsSecret():
-		cur.SecretHash = ""
-	case cur.SecretHash == "" && ch.newSecret != "":
-		cur.SecretHash, ch.issued = HashToken(ch.newSecret), ch.newSecret
-	case cur.SecretHash == "":
-		return Errorf(CodeConflict, "the client changed during the update; retry")
+	if err := ch.applySecret(cur); err != nil {
+		return err
 	}
 	cur.Metadata = ch.md
 	if ch.rat != "" {

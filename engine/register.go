@@ -98,7 +98,7 @@ func (r *Registrar) register(ctx context.Context, t *tenant, g grant, req Regist
 	if v := t.settings.RegistrationValidity; v > 0 {
 		c.ExpiresAt = now.Add(timeDuration(v))
 	}
-	rat, err := r.createClient(ctx, t, g, run, fin, c, vs.provenance())
+	rat, err := r.createClient(ctx, t, g, run, fin, c, secret, vs.provenance())
 	if err != nil {
 		return nil, err
 	}
@@ -150,10 +150,11 @@ func (r *Registrar) registrationMetadata(ctx context.Context, t *tenant, g grant
 	return md, ratPolicies, vs, nil
 }
 
-// createClient gives c its ID and registration access token and stores it,
+// createClient gives c its ID and registration access token, seals its
+// secret when it must be kept sealed (bound to the ID), and stores it,
 // returning the token. A built-in ID that collides is drawn again; a
 // reserved or module-made one is not: the collision would repeat.
-func (r *Registrar) createClient(ctx context.Context, t *tenant, g grant, run *policyRun, fin *FactoryInput, c *Client, statement StatementProvenance) (string, error) {
+func (r *Registrar) createClient(ctx context.Context, t *tenant, g grant, run *policyRun, fin *FactoryInput, c *Client, secret string, statement StatementProvenance) (string, error) {
 	replace := g.iat != nil && g.iat.ClientID != "" && g.iat.Replacement
 	event := EventRegister
 	if replace {
@@ -165,6 +166,9 @@ func (r *Registrar) createClient(ctx context.Context, t *tenant, g grant, run *p
 			return "", err
 		}
 		c.ID = id
+		if err := r.sealSecret(c, secret); err != nil {
+			return "", err
+		}
 		rat, err := r.registrationToken(ctx, t, g, run, fin, c)
 		if err != nil {
 			return "", err

@@ -41,6 +41,10 @@ type Config struct {
 	// Modules runs policy modules. Default nil: no modules exist, so a
 	// setting or token that names one fails.
 	Modules Modules
+	// Secrets seals the client secrets of tenants whose
+	// client_secret_storage is encrypted (a *seal.Keys). Default nil: such
+	// tenants are refused.
+	Secrets SecretSealer
 	// Statements verifies software statements. Default nil: statements
 	// are kept unverified, and a tenant that sets software_statement is
 	// refused.
@@ -77,6 +81,7 @@ type Registrar struct {
 	keys        KeySetChecker
 	hosts       HostNormalizer
 	modules     Modules
+	secrets     SecretSealer
 	// statements, replay and observe serve software statements.
 	statements StatementVerifier
 	replay     ReplayCache
@@ -106,7 +111,7 @@ func New(cfg Config) (*Registrar, error) {
 	r := &Registrar{
 		store: cfg.Store, keys: cfg.Keys, hosts: cfg.Hosts, modules: cfg.Modules,
 		config: map[string]*tenant{}, hidden: map[string]bool{}, tenantDeleted: cfg.TenantDeleted,
-		auditLog: cfg.AuditLog, limiter: cfg.Limiter,
+		auditLog: cfg.AuditLog, limiter: cfg.Limiter, secrets: cfg.Secrets,
 		statements: cfg.Statements, replay: cfg.Replay, observe: cfg.ObserveStatement,
 		now: cfg.Now, rand: cfg.Rand, log: cfg.Logger,
 	}
@@ -221,7 +226,7 @@ func (r *Registrar) Capabilities(name string) (Capabilities, error) {
 		GrantTypesSupported:               slices.Clone(t.grantTypes),
 		ResponseTypesSupported:            slices.Clone(t.responseTypes),
 		TokenEndpointAuthMethodsSupported: slices.Clone(t.authMethods),
-		TokenEndpointAuthSigningAlgs:      slices.Clone(t.signingAlgs),
+		TokenEndpointAuthSigningAlgs:      slices.Clone(t.authSigningAlgs),
 		IDTokenSigningAlgs:                slices.Clone(t.signingAlgs),
 		UserinfoSigningAlgs:               slices.Clone(t.signingAlgs),
 		RequestObjectSigningAlgs:          slices.Clone(t.signingAlgs),

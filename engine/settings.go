@@ -162,6 +162,12 @@ type Settings struct {
 	// Retry-After until its budget refills, even with the right
 	// credentials. Default DefaultClientLockout; "off" turns it off.
 	ClientLockout Lockout `json:"client_lockout,omitzero"`
+	// ClientSecretStorage is how client secrets are kept: SecretHashed
+	// (the default: a SHA-256 digest only) or SecretEncrypted (the
+	// secrets of client_secret_jwt clients also sealed under the server's
+	// key-encryption key, which the server must have), the one storage
+	// that can offer client_secret_jwt.
+	ClientSecretStorage SecretStorage `json:"client_secret_storage,omitempty"`
 	// ClientAssertionMaxLifetime bounds how far in the future a client
 	// assertion's exp may be (RFC 7523 §3). Default
 	// DefaultClientAssertionMaxLifetime (ten minutes).
@@ -179,8 +185,9 @@ type Settings struct {
 	ResponseTypesSupported []string `json:"response_types_supported,omitempty"`
 	// TokenEndpointAuthMethodsSupported. Default client_secret_basic,
 	// client_secret_post, private_key_jwt, tls_client_auth,
-	// self_signed_tls_client_auth, none. client_secret_jwt cannot be
-	// offered: client secrets are stored only as hashes.
+	// self_signed_tls_client_auth, none, and client_secret_jwt where
+	// ClientSecretStorage is SecretEncrypted (elsewhere it cannot be
+	// listed: a hashed secret cannot key an HMAC).
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported,omitempty"`
 	// SigningAlgValuesSupported bounds every *_signing_alg and
 	// *_signed_response_alg member. Default RS256, RS384, RS512, PS256,
@@ -228,7 +235,7 @@ var (
 	}
 	knownAuthMethods = []string{
 		"client_secret_basic", "client_secret_post", "private_key_jwt",
-		"tls_client_auth", "self_signed_tls_client_auth", "none",
+		"tls_client_auth", "self_signed_tls_client_auth", "none", MethodSecretJWT,
 	}
 	knownSigningAlgs = []string{
 		"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
@@ -275,6 +282,10 @@ type tenant struct {
 	source               string
 	revision             int64
 	createdAt, updatedAt time.Time
+
+	// authSigningAlgs are signingAlgs and, where client_secret_jwt is
+	// offered, SecretJWTAlgs: token_endpoint_auth_signing_alg_values_supported.
+	authSigningAlgs []string
 }
 
 // compileTenant checks s and fills in its defaults, client_defaults
@@ -313,7 +324,7 @@ func compileSettings(name string, s Settings) (*tenant, error) {
 		return nil, fmt.Errorf("tenant name %q: use 1-63 lower-case letters, digits and inner hyphens", name)
 	}
 	t := &tenant{name: name, settings: s}
-	steps := []func() error{t.compileStaticToken, t.compileTokenMode, t.checkModuleNames, t.compileSupported, t.compileResponseTypes, t.compileMetadataSettings, t.compileAccessTokens, t.compileStatements}
+	steps := []func() error{t.compileStaticToken, t.compileTokenMode, t.checkModuleNames, t.compileSupported, t.compileSecretStorage, t.compileResponseTypes, t.compileMetadataSettings, t.compileAccessTokens, t.compileStatements}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return nil, fmt.Errorf("tenant %q: %w", name, err)

@@ -136,8 +136,8 @@ func (v *validator) applicationType() (err error) {
 }
 
 func (v *validator) authMethod() (err error) {
-	if s, _, _ := v.m.str("token_endpoint_auth_method"); s == "client_secret_jwt" {
-		return invalid("token_endpoint_auth_method client_secret_jwt is not supported: client secrets are stored only as hashes")
+	if err := v.secretJWTRefused(); err != nil {
+		return err
 	}
 	v.md.TokenEndpointAuthMethod, err = v.oneOf("token_endpoint_auth_method", "client_secret_basic", v.t.authMethods)
 	if err == nil && !slices.Contains(v.t.authMethods, v.md.TokenEndpointAuthMethod) {
@@ -530,12 +530,9 @@ func (v *validator) alg(name string) (string, error) {
 }
 
 func (v *validator) signingAlgs() error {
-	var err error
-	if v.md.TokenEndpointAuthSigningAlg, err = v.alg("token_endpoint_auth_signing_alg"); err != nil {
+	err := v.authSigningAlg()
+	if err != nil {
 		return err
-	}
-	if v.md.TokenEndpointAuthSigningAlg != "" && v.md.TokenEndpointAuthMethod != "private_key_jwt" {
-		return invalid("token_endpoint_auth_signing_alg must not be provided unless token_endpoint_auth_method is private_key_jwt")
 	}
 	if v.md.IDTokenSignedResponseAlg, err = v.alg("id_token_signed_response_alg"); err != nil {
 		return err

@@ -53,6 +53,10 @@ func (h *handler) discovery(w http.ResponseWriter, r *http.Request) error {
 		}
 		doc.TokenEndpoint, doc.IntrospectionEndpoint, doc.RevocationEndpoint = issuer+"/token", issuer+"/introspect", issuer+"/revoke"
 		doc.TokenEndpointAuthMethodsSupported = methods
+		if !slices.Contains(methods, oauth.MethodSecretJWT) {
+			// The HMAC algorithms are client_secret_jwt's alone.
+			doc.TokenEndpointAuthSigningAlgs = slices.DeleteFunc(doc.TokenEndpointAuthSigningAlgs, func(a string) bool { return slices.Contains(engine.SecretJWTAlgs, a) })
+		}
 		doc.IntrospectionAuthMethods = slices.DeleteFunc(slices.Clone(methods), func(m string) bool { return m == oauth.MethodNone })
 		doc.RevocationAuthMethods = methods
 	}

@@ -65,7 +65,12 @@ func newTestServer(t *testing.T, tenants map[string]engine.Settings, wrap func(e
 	now := func() time.Time { return epoch }
 	store := memstore.New(memstore.Config{Now: now})
 	clients := wrap(store)
+	kek, err := seal.Generate(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	reg, err := engine.New(engine.Config{
+		Secrets: kek,
 		Store:   clients,
 		Keys:    jose.KeySetChecker{},
 		Hosts:   idn.Normalizer{},
@@ -85,10 +90,6 @@ func newTestServer(t *testing.T, tenants map[string]engine.Settings, wrap func(e
 		t.Fatal(err)
 	}
 	const issuer = "https://registrar.example"
-	kek, err := seal.Generate(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	tokens, err := oauth.New(oauth.Config{Registrar: reg, Clients: clients, Store: store, Assertions: assertions, Modules: modules, KeyEncryption: kek, Now: now, Rand: testkit.Rand(1), Logger: log})
 	if err != nil {
 		t.Fatal(err)

@@ -59,7 +59,8 @@ type AssertionsConfig struct {
 }
 
 // Assertions verifies the JWTs clients authenticate with at the token
-// endpoint (private_key_jwt: RFC 7523 §2.2 and §3, OpenID Connect Core §9):
+// endpoint (private_key_jwt: RFC 7523 §2.2 and §3, OpenID Connect Core §9;
+// client_secret_jwt with VerifySecret):
 // the compact JWS's form, its header, the choice of key, and the
 // signature. The caller checks the claims it returns (issuer, audience,
 // times, single use), since they depend on the endpoint and its clock.

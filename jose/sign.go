@@ -284,17 +284,7 @@ func SignClientAssertion(key SigningKey, c AssertionClaims) (string, error) {
 	if !slices.Contains(signingAlgs, key.Alg) {
 		return "", fmt.Errorf("unsupported algorithm %q", key.Alg)
 	}
-	if c.Issuer == "" || c.Subject == "" || c.Audience == "" || c.ID == "" || c.Expiry.IsZero() {
-		return "", errors.New("a client assertion needs iss, sub, aud, jti and exp")
-	}
-	payload, err := json.Marshal(struct {
-		Iss string `json:"iss"`
-		Sub string `json:"sub"`
-		Aud string `json:"aud"`
-		Jti string `json:"jti"`
-		Exp int64  `json:"exp"`
-		Iat int64  `json:"iat"`
-	}{c.Issuer, c.Subject, c.Audience, c.ID, c.Expiry.Unix(), c.IssuedAt.Unix()})
+	payload, err := c.payload()
 	if err != nil {
 		return "", err
 	}
@@ -309,4 +299,19 @@ func SignClientAssertion(key SigningKey, c AssertionClaims) (string, error) {
 		return "", err
 	}
 	return string(signed), nil
+}
+
+// payload is the JWT Claims Set of the claims.
+func (c AssertionClaims) payload() ([]byte, error) {
+	if c.Issuer == "" || c.Subject == "" || c.Audience == "" || c.ID == "" || c.Expiry.IsZero() {
+		return nil, errors.New("a client assertion needs iss, sub, aud, jti and exp")
+	}
+	return json.Marshal(struct {
+		Iss string `json:"iss"`
+		Sub string `json:"sub"`
+		Aud string `json:"aud"`
+		Jti string `json:"jti"`
+		Exp int64  `json:"exp"`
+		Iat int64  `json:"iat"`
+	}{c.Issuer, c.Subject, c.Audience, c.ID, c.Expiry.Unix(), c.IssuedAt.Unix()})
 }

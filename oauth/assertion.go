@@ -77,11 +77,21 @@ func (s *Server) checkPrivateKeyJWT(ctx context.Context, tenant string, c *engin
 	if err != nil {
 		return fmt.Errorf("client assertion: %w", err)
 	}
+	return s.acceptAssertion(ctx, tenant, c, claims, audiences)
+}
+
+// acceptAssertion finishes the authentication of a client by an assertion
+// whose signature or MAC verified (private_key_jwt, client_secret_jwt):
+// its claims, the registration's (and so the secret's) expiry, and that
+// its jti is used once, on every replica. An *engine.Error it returns (the
+// store failing) is the answer; any other error is a cause of
+// invalid_client.
+func (s *Server) acceptAssertion(ctx context.Context, tenant string, c *engine.Client, claims *jose.Claims, audiences []string) error {
 	if err := s.checkAssertionClaims(tenant, c.ID, claims, audiences); err != nil {
 		return fmt.Errorf("client assertion: %w", err)
 	}
 	if !c.ExpiresAt.IsZero() && !s.now().Before(c.ExpiresAt) {
-		return errors.New("the registration has expired")
+		return errors.New("the registration (and its client secret, if any) has expired")
 	}
 	until := claims.ExpiresAt.Add(AssertionClockSkew)
 	fresh, err := s.store.Mark(ctx, tenant, "assertion:"+c.ID+":"+claims.ID, until)

@@ -155,7 +155,7 @@ func (s *Server) verify(ctx context.Context, tenant string, c *engine.Client, p 
 	case MethodPrivateKeyJWT:
 		return s.checkPrivateKeyJWT(ctx, tenant, c, p, cr, audiences)
 	case MethodSecretJWT:
-		return errors.New("registered client_secret_jwt, which the token endpoint does not verify yet")
+		return s.checkSecretJWT(ctx, tenant, c, p, cr, audiences)
 	case MethodTLSClientAuth:
 		return s.checkTLSClientAuth(c, p, cr)
 	case MethodSelfSignedTLS:
@@ -166,9 +166,10 @@ func (s *Server) verify(ctx context.Context, tenant string, c *engine.Client, p 
 }
 
 // verifiable are the token_endpoint_auth_method values this server can
-// verify; private_key_jwt only with Config.Assertions, the TLS methods
-// only with what they need (see AuthMethods).
-var verifiable = []string{MethodSecretBasic, MethodSecretPost, MethodNone, MethodPrivateKeyJWT, MethodTLSClientAuth, MethodSelfSignedTLS}
+// verify; private_key_jwt only with Config.Assertions, client_secret_jwt
+// only with it and Config.KeyEncryption, the TLS methods only with what
+// they need (see AuthMethods).
+var verifiable = []string{MethodSecretBasic, MethodSecretPost, MethodNone, MethodPrivateKeyJWT, MethodSecretJWT, MethodTLSClientAuth, MethodSelfSignedTLS}
 
 // AuthMethods returns those of a tenant's token_endpoint_auth_method
 // values that the token endpoint can verify, in the order given: what
@@ -176,7 +177,7 @@ var verifiable = []string{MethodSecretBasic, MethodSecretPost, MethodNone, Metho
 func (s *Server) AuthMethods(tenantMethods []string) []string {
 	var out []string
 	for _, m := range tenantMethods {
-		if m == MethodPrivateKeyJWT && s.assertions == nil {
+		if m == MethodPrivateKeyJWT && s.assertions == nil || m == MethodSecretJWT && !s.verifiesSecretJWT() {
 			continue
 		}
 		if slices.Contains(verifiable, m) && s.mtlsVerifiable(m) {

@@ -46,8 +46,10 @@ type Config struct {
 	// revocations. Default nil: events are only logged.
 	AuditLog engine.AuditLog
 	// KeyEncryption seals the private parts of the tenants' signing keys
-	// (internal/seal). Default nil: JWT access tokens cannot be issued, and
-	// the token endpoint says so with server_error.
+	// (internal/seal), and opens the sealed secrets of client_secret_jwt
+	// clients. Default nil: JWT access tokens cannot be issued (the token
+	// endpoint says so with server_error), and client_secret_jwt is
+	// neither verified nor advertised.
 	KeyEncryption *seal.Keys
 	// KeyCacheTTL is how long a replica uses a tenant's key ring before it
 	// reads it again: a rotation is seen everywhere within it. Default

@@ -46,7 +46,7 @@ type fileConfig struct {
 func (fc fileConfig) check(modules engine.Modules, statements engine.StatementVerifier) error {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	return fc.checkTenants(func(ts map[string]engine.Settings) error {
-		reg, err := engine.New(engine.Config{Store: memstore.New(memstore.Config{}), Keys: jose.KeySetChecker{}, Hosts: idn.Normalizer{}, Modules: modules, Statements: statements, Tenants: ts, Logger: quiet})
+		reg, err := engine.New(engine.Config{Store: memstore.New(memstore.Config{}), Keys: jose.KeySetChecker{}, Hosts: idn.Normalizer{}, Modules: modules, Statements: statements, Secrets: settingsOnly{}, Tenants: ts, Logger: quiet})
 		if err != nil {
 			return err
 		}

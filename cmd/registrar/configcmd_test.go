@@ -51,6 +51,9 @@ func TestConfigValidate(t *testing.T) {
 		{"syntax", write("syntax.yaml", "tenants:\n  acme: [\n"), []string{"syntax.yaml:", "line"}},
 		{"statement issuer refused by the guard", write("guard.yaml", "tenants:\n  acme:\n    software_statement:\n      issuers:\n        - issuer: x\n          jwks_uri: https://169.254.169.254/jwks\n"),
 			[]string{`tenant "acme"`, "software_statement", "outbound guard"}},
+		{"encrypted secrets", write("enc.yaml", "tenants:\n  default: {}\n  acme:\n    client_secret_storage: encrypted\n    token_endpoint_auth_methods_supported: [client_secret_jwt]\n"), nil},
+		{"client_secret_jwt with hashed secrets", write("hashed.yaml", "tenants:\n  acme:\n    token_endpoint_auth_methods_supported: [client_secret_jwt]\n"),
+			[]string{`tenant "acme"`, "client_secret_storage encrypted"}},
 		{"twice", write("twice.yaml", "tenants:\n  acme: {}\n  acme: {}\n"), []string{"twice.yaml:3", "twice"}},
 	}
 	for _, tc := range cases {

@@ -23,6 +23,7 @@ import (
 	"github.com/registrar-dev/registrar/idn"
 	"github.com/registrar-dev/registrar/internal/httpio"
 	"github.com/registrar-dev/registrar/internal/logbuf"
+	"github.com/registrar-dev/registrar/internal/seal"
 	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/metrics"
 	"github.com/registrar-dev/registrar/oauth"
@@ -172,6 +173,9 @@ type server struct {
 	// statements verifies software statements with issuers' keys, inline
 	// or fetched through keySets (openFetcher).
 	statements *jose.Statements
+	// kek seals the tenants' signing keys and encrypted client secrets;
+	// nil when none is configured (openEngine).
+	kek *seal.Keys
 }
 
 // serve runs the provider until ctx ends.
@@ -276,6 +280,15 @@ func (s *server) openModules(ctx context.Context) error {
 // events in its audit log.
 func (s *server) openEngine(ctx context.Context) error {
 	m, modules := s.metrics, s.modules
+	kek, err := keyEncryptionKeys(s.c.kekFile, s.c.kekText, s.c.redisURL == "", s.fc.Tenants, s.log)
+	if err != nil {
+		return err
+	}
+	s.kek = kek
+	var secrets engine.SecretSealer
+	if kek != nil {
+		secrets = kek
+	}
 	reg, err := engine.New(engine.Config{
 		Store:    m.Store(s.store),
 		AuditLog: m.AuditLog(s.store),
@@ -289,7 +302,8 @@ func (s *server) openEngine(ctx context.Context) error {
 			m.ForgetTenant(name)
 		},
 		Statements: s.statements, Replay: s.store, ObserveStatement: m.ObserveStatement,
-		Logger: s.log,
+		Secrets: secrets,
+		Logger:  s.log,
 	})
 	if err != nil {
 		return err
@@ -308,12 +322,8 @@ func (s *server) openEngine(ctx context.Context) error {
 // openTokens builds the tenants' authorization server (docs/tokens.md).
 func (s *server) openTokens(context.Context) error {
 	m := s.metrics
-	kek, err := keyEncryptionKeys(s.c.kekFile, s.c.kekText, s.c.redisURL == "", s.fc.Tenants, s.log)
-	if err != nil {
-		return err
-	}
 	tokens, err := oauth.New(oauth.Config{
-		Registrar: s.reg, Clients: m.Store(s.store), Store: s.store, KeyEncryption: kek,
+		Registrar: s.reg, Clients: m.Store(s.store), Store: s.store, KeyEncryption: s.kek,
 		AuditLog: m.AuditLog(s.store), Limiter: m.Limiter(s.store), Assertions: s.assertions, Modules: s.modules,
 		ClientCAs: s.mtls.clientCAs, CertificateKeys: jose.CertificateKeys{KeySets: s.keySets},
 		Observe: func(o oauth.Outcome) {

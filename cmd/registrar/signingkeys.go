@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -42,11 +43,13 @@ func adminKeys(keys []oauth.KeyInfo) []adminapi.SigningKey {
 }
 
 // keyEncryptionKeys returns the key-encryption keys that seal the tenants'
-// signing keys: from --key-encryption-key-file, or from
+// signing keys and encrypted client secrets: from --key-encryption-key-file, or from
 // REGISTRAR_KEY_ENCRYPTION_KEY (not both). Without either, the embedded
 // store gets a random key (its keys die with the process anyway) and a
 // Redis store none: then serve refuses a configured tenant with JWT access
-// tokens, and the token endpoint refuses the others with server_error.
+// tokens or encrypted client secrets, the admin API a stored tenant with
+// encrypted client secrets, and the token endpoint JWT access tokens with
+// server_error.
 func keyEncryptionKeys(file, text string, memory bool, tenants map[string]engine.Settings, log *slog.Logger) (*seal.Keys, error) {
 	switch {
 	case file != "" && text != "":
@@ -88,7 +91,23 @@ func keyEncryptionKeys(file, text string, memory bool, tenants map[string]engine
 		if tenants[name].AccessTokenFormat == engine.AccessTokenJWT {
 			return nil, usageError{fmt.Sprintf("tenant %q issues JWT access tokens (access_token_format: jwt), whose signing keys the Redis store keeps encrypted: set --key-encryption-key-file or REGISTRAR_KEY_ENCRYPTION_KEY", name)}
 		}
+		if tenants[name].ClientSecretStorage == engine.SecretEncrypted {
+			return nil, usageError{fmt.Sprintf("tenant %q keeps client secrets encrypted (client_secret_storage: encrypted), under the key-encryption key: set --key-encryption-key-file or REGISTRAR_KEY_ENCRYPTION_KEY", name)}
+		}
 	}
-	log.Warn("no key-encryption key configured (--key-encryption-key-file or REGISTRAR_KEY_ENCRYPTION_KEY): tenants cannot issue JWT access tokens")
+	log.Warn("no key-encryption key configured (--key-encryption-key-file or REGISTRAR_KEY_ENCRYPTION_KEY): tenants cannot issue JWT access tokens nor keep client secrets encrypted (client_secret_jwt)")
 	return nil, nil
+}
+
+// settingsOnly stands in for the key-encryption keys where tenant
+// settings are only checked (config check, serve's check of the file
+// before it has read its keys): it never seals anything. Whether serve
+// has the keys an encrypted tenant needs is checked where they are read
+// (keyEncryptionKeys).
+type settingsOnly struct{}
+
+var _ engine.SecretSealer = settingsOnly{}
+
+func (settingsOnly) Seal(_, _ []byte) (string, error) {
+	return "", errors.New("tenant settings check: nothing is sealed")
 }

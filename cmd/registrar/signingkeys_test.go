@@ -56,4 +56,8 @@ func TestKeyEncryptionKeys(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `"b"`) || !strings.Contains(err.Error(), "--key-encryption-key-file") {
 		t.Errorf("Redis with a JWT tenant: %v", err)
 	}
+	_, err = keyEncryptionKeys("", "", false, map[string]engine.Settings{"c": {ClientSecretStorage: engine.SecretEncrypted}}, log)
+	if err == nil || !strings.Contains(err.Error(), `"c"`) || !strings.Contains(err.Error(), "client_secret_storage") {
+		t.Errorf("Redis with an encrypted-secrets tenant: %v", err)
+	}
 }

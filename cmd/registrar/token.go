@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/jose"
 )
 
@@ -27,12 +29,13 @@ const (
 	authBasic      = "client_secret_basic"
 	authPost       = "client_secret_post"
 	authJWT        = "private_key_jwt"
+	authSecretJWT  = "client_secret_jwt"
 	authTLS        = "tls_client_auth"
 	authSelfSigned = "self_signed_tls_client_auth"
 	authNone       = "none"
 )
 
-var tokenAuthMethods = []string{authBasic, authPost, authJWT, authTLS, authSelfSigned, authNone}
+var tokenAuthMethods = []string{authBasic, authPost, authSecretJWT, authJWT, authTLS, authSelfSigned, authNone}
 
 // assertionLifetime is how long a client assertion is valid.
 const assertionLifetime = 60 * time.Second
@@ -63,6 +66,9 @@ OpenID Connect Discovery; the document's issuer must be the one asked for).
 Client authentication (--auth):
   client_secret_basic (default), client_secret_post
       the secret from --client-secret-file, else env REGISTRAR_CLIENT_SECRET
+  client_secret_jwt
+      a client assertion (RFC 7523) MACed with that secret, --alg HS256
+      (default), HS384 or HS512: claims as for private_key_jwt
   private_key_jwt
       a client assertion (RFC 7523) signed with --key-file (PEM or JWK):
       iss = sub = client_id, aud = the token endpoint, a random jti, 60 s
@@ -86,9 +92,9 @@ A refusal prints the server's error JSON on standard error and exits 1.`,
 	f.StringVar(&o.auth, "auth", authBasic, "client authentication: "+strings.Join(tokenAuthMethods, ", "))
 	f.StringVar(&o.secretFile, "client-secret-file", "", "file holding the client secret (else env REGISTRAR_CLIENT_SECRET)")
 	f.StringVar(&o.keyFile, "key-file", "", "private_key_jwt: the private key, PEM or JWK")
-	f.StringVar(&o.alg, "alg", "", "private_key_jwt: the JWS algorithm (default: the JWK's alg, else RS256, the ES* of the curve, or EdDSA)")
+	f.StringVar(&o.alg, "alg", "", "private_key_jwt: the JWS algorithm (default: the JWK's alg, else RS256, the ES* of the curve, or EdDSA); client_secret_jwt: HS256 (default), HS384 or HS512")
 	f.StringVar(&o.kid, "kid", "", `private_key_jwt: the kid header (default: the JWK's kid, else the key's RFC 7638 thumbprint; "" for none)`)
-	f.StringVar(&o.aud, "assertion-aud", "", "private_key_jwt: the assertion's aud (default: the token endpoint URL)")
+	f.StringVar(&o.aud, "assertion-aud", "", "private_key_jwt, client_secret_jwt: the assertion's aud (default: the token endpoint URL)")
 	f.StringVar(&o.cert, "cert", "", "tls_client_auth: the client certificate (PEM)")
 	f.StringVar(&o.key, "key", "", "tls_client_auth: the certificate's private key (PEM)")
 	f.StringVar(&o.caFile, "ca-file", "", "PEM certificates to trust for the server instead of the system's")
@@ -144,6 +150,9 @@ func (o *tokenOptions) check() error {
 	if err := o.checkAuthFlags(); err != nil {
 		return err
 	}
+	if o.auth == authSecretJWT && o.alg != "" && !slices.Contains(engine.SecretJWTAlgs, o.alg) {
+		return usageError{fmt.Sprintf("--alg %q: client_secret_jwt MACs with HS256, HS384 or HS512", o.alg)}
+	}
 	if o.endpoint != "" {
 		return checkEndpoint(o.endpoint, o.auth == authTLS || o.auth == authSelfSigned)
 	}
@@ -154,12 +163,13 @@ func (o *tokenOptions) check() error {
 // ones that it needs.
 func (o *tokenOptions) checkAuthFlags() error {
 	jwt, tlsAuth := o.auth == authJWT, o.auth == authTLS || o.auth == authSelfSigned
+	assertion, secret := jwt || o.auth == authSecretJWT, o.auth == authBasic || o.auth == authPost || o.auth == authSecretJWT
 	for _, f := range []struct {
 		name, value string
 		fits        bool
 	}{
-		{"--client-secret-file", o.secretFile, o.auth == authBasic || o.auth == authPost},
-		{"--key-file", o.keyFile, jwt}, {"--alg", o.alg, jwt}, {"--assertion-aud", o.aud, jwt},
+		{"--client-secret-file", o.secretFile, secret},
+		{"--key-file", o.keyFile, jwt}, {"--alg", o.alg, assertion}, {"--assertion-aud", o.aud, assertion},
 		{"--cert", o.cert, tlsAuth}, {"--key", o.key, tlsAuth},
 	} {
 		if f.value != "" && !f.fits {
@@ -268,7 +278,7 @@ func (o *tokenOptions) credentials(endpoint string) (url.Values, map[string]stri
 		// RFC 6749 §2.3.1: both are form-encoded before Basic encoding.
 		basic := base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(o.clientID) + ":" + url.QueryEscape(secret)))
 		return form, map[string]string{"Authorization": "Basic " + basic}, nil
-	case authJWT:
+	case authJWT, authSecretJWT:
 		assertion, err := o.assertion(endpoint)
 		if err != nil {
 			return nil, nil, err
@@ -304,8 +314,20 @@ func (o *tokenOptions) secret() (string, error) {
 	return "", usageError{"--auth " + o.auth + " needs the client secret: --client-secret-file or env REGISTRAR_CLIENT_SECRET"}
 }
 
-// assertion signs a client assertion for endpoint with --key-file.
+// assertion signs a client assertion for endpoint with --key-file, or
+// MACs it with the client secret for client_secret_jwt.
 func (o *tokenOptions) assertion(endpoint string) (string, error) {
+	claims, err := o.assertionClaims(endpoint)
+	if err != nil {
+		return "", err
+	}
+	if o.auth == authSecretJWT {
+		secret, err := o.secret()
+		if err != nil {
+			return "", err
+		}
+		return jose.SignSecretAssertion([]byte(secret), cmp.Or(o.alg, "HS256"), claims)
+	}
 	b, err := os.ReadFile(o.keyFile)
 	if err != nil {
 		return "", usageError{"--key-file: " + err.Error()}
@@ -317,19 +339,21 @@ func (o *tokenOptions) assertion(endpoint string) (string, error) {
 	if o.kidSet {
 		key.KeyID = o.kid
 	}
+	return jose.SignClientAssertion(key, claims)
+}
+
+// assertionClaims are the claims of a client assertion for endpoint
+// (RFC 7523 §3): iss = sub = client_id, aud, a random jti, 60 s.
+func (o *tokenOptions) assertionClaims(endpoint string) (jose.AssertionClaims, error) {
 	jti := make([]byte, 16)
 	if _, err := rand.Read(jti); err != nil {
-		return "", err
-	}
-	aud := o.aud
-	if aud == "" {
-		aud = endpoint
+		return jose.AssertionClaims{}, err
 	}
 	now := time.Now()
-	return jose.SignClientAssertion(key, jose.AssertionClaims{
-		Issuer: o.clientID, Subject: o.clientID, Audience: aud,
+	return jose.AssertionClaims{
+		Issuer: o.clientID, Subject: o.clientID, Audience: cmp.Or(o.aud, endpoint),
 		ID: base64.RawURLEncoding.EncodeToString(jti), IssuedAt: now, Expiry: now.Add(assertionLifetime),
-	})
+	}, nil
 }
 
 // print writes the token response, or its access token alone.

@@ -31,6 +31,7 @@ import (
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/httpapi"
 	"github.com/registrar-dev/registrar/idn"
+	"github.com/registrar-dev/registrar/internal/seal"
 	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/memstore"
@@ -46,11 +47,16 @@ func ownServer(t *testing.T) string {
 	srv := testkit.NewServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	logger := testkit.DiscardLogger()
 	store := memstore.New(memstore.Config{})
+	kek, err := seal.Generate(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	reg, err := engine.New(engine.Config{
-		Store: store, Keys: jose.KeySetChecker{}, Hosts: idn.Normalizer{}, Logger: logger,
+		Store: store, Keys: jose.KeySetChecker{}, Hosts: idn.Normalizer{}, Logger: logger, Secrets: kek,
 		Tenants: map[string]engine.Settings{
 			engine.DefaultTenant: {InitialAccessToken: engine.TokenNone},
 			"api":                {InitialAccessToken: engine.TokenNone},
+			"enc":                {InitialAccessToken: engine.TokenNone, ClientSecretStorage: engine.SecretEncrypted},
 		},
 	})
 	if err != nil {
@@ -60,7 +66,7 @@ func ownServer(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tokens, err := oauth.New(oauth.Config{Registrar: reg, Clients: store, Store: store, Assertions: assertions, Logger: logger})
+	tokens, err := oauth.New(oauth.Config{Registrar: reg, Clients: store, Store: store, Assertions: assertions, KeyEncryption: kek, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +319,11 @@ func TestTokenUsageErrors(t *testing.T) {
 		{"no endpoint", []string{"--client-id", "c"}, "either --issuer or --token-endpoint"},
 		{"both", []string{"--issuer", "https://as.example", "--token-endpoint", ep, "--client-id", "c"}, "either"},
 		{"no client", []string{"--token-endpoint", ep}, "--client-id"},
-		{"unknown auth", []string{"--token-endpoint", ep, "--client-id", "c", "--auth", "client_secret_jwt"}, "--auth"},
+		{"unknown auth", []string{"--token-endpoint", ep, "--client-id", "c", "--auth", "client_secret_magic"}, "--auth"},
+		{"secret jwt with RS256", []string{"--token-endpoint", ep, "--client-id", "c", "--auth", "client_secret_jwt", "--alg", "RS256"}, "HS256, HS384 or HS512"},
+		{"secret jwt with a key", []string{"--token-endpoint", ep, "--client-id", "c", "--auth", "client_secret_jwt", "--key-file", keyFile}, "--key-file does not go with"},
+		{"secret jwt with a kid", []string{"--token-endpoint", ep, "--client-id", "c", "--auth", "client_secret_jwt", "--kid", "k"}, "--kid does not go with"},
+		{"secret jwt without secret", []string{"--token-endpoint", ep, "--client-id", "c", "--auth", "client_secret_jwt"}, "needs the client secret"},
 		{"no secret", []string{"--token-endpoint", ep, "--client-id", "c"}, "needs the client secret"},
 		{"key with basic", []string{"--token-endpoint", ep, "--client-id", "c", "--key-file", keyFile}, "--key-file does not go with"},
 		{"kid with basic", []string{"--token-endpoint", ep, "--client-id", "c", "--kid", "k1"}, "--kid does not go with"},

@@ -174,6 +174,7 @@ func newClient(tenant, id string) *engine.Client {
 			Extra:                   map[string]json.RawMessage{"software_tier": json.RawMessage(`"gold"`)},
 		},
 		SecretHash:            engine.HashToken("secret " + tenant + " " + id),
+		SecretSealed:          "seal1.kek-1.c2VhbGVkIHNlY3JldCBvZiA" + id,
 		RegistrationTokenHash: engine.HashToken("rat " + tenant + " " + id),
 		RegistrationPolicies:  []string{"audit", "quota"},
 		History: []engine.Provenance{{
@@ -212,6 +213,7 @@ func scribbleClient(c *engine.Client) {
 	c.UpdatedAt = c.UpdatedAt.Add(time.Hour)
 	c.ExpiresAt = c.ExpiresAt.Add(time.Hour)
 	c.SecretHash = "scribbled"
+	c.SecretSealed = "scribbled"
 	c.RegistrationTokenHash = "scribbled"
 	c.IssuedBy = "scribbled"
 	m := &c.Metadata
