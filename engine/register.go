@@ -102,7 +102,7 @@ func (r *Registrar) register(ctx context.Context, t *tenant, g grant, req Regist
 	if v := t.settings.RegistrationValidity; v > 0 {
 		c.ExpiresAt = now.Add(timeDuration(v))
 	}
-	rat, err := r.createClient(ctx, t, g, run, fin, c, vs.provenance())
+	rat, err := r.createClient(ctx, t, g, run, fin, c, vs)
 	if err != nil {
 		return nil, err
 	}
@@ -150,6 +150,9 @@ func (r *Registrar) registrationMetadata(ctx context.Context, t *tenant, g grant
 	if err != nil {
 		return Metadata{}, nil, nil, err
 	}
+	if err := r.checkClientURIs(ctx, t, &md, nil); err != nil {
+		return Metadata{}, nil, nil, err
+	}
 	r.warnDropped(ctx, t, g.facts.Policies, requested, obj)
 	return md, ratPolicies, vs, nil
 }
@@ -157,16 +160,27 @@ func (r *Registrar) registrationMetadata(ctx context.Context, t *tenant, g grant
 // createClient gives c its ID and registration access token and stores it,
 // returning the token. A built-in ID that collides is drawn again; a
 // reserved or module-made one is not: the collision would repeat.
-func (r *Registrar) createClient(ctx context.Context, t *tenant, g grant, run *policyRun, fin *FactoryInput, c *Client, statement StatementProvenance) (string, error) {
+//
+// Under a software_id_policy other than allow, the store refuses a second
+// live client with the same software_id in the same atomic write; under
+// "replace", a registration that may replace the live client takes its ID
+// (softwareIDOptions).
+func (r *Registrar) createClient(ctx context.Context, t *tenant, g grant, run *policyRun, fin *FactoryInput, c *Client, vs *verifiedStatement) (string, error) {
 	replace := g.iat != nil && g.iat.ClientID != "" && g.iat.Replacement
+	unique, bySoftwareID, err := r.softwareIDOptions(ctx, t, c, vs)
+	if err != nil {
+		return "", err
+	}
 	event := EventRegister
-	if replace {
+	if replace || bySoftwareID {
 		event = EventReplace
 	}
 	for attempt := 0; ; attempt++ {
-		id, builtin, err := r.clientID(ctx, t, run, g, fin)
-		if err != nil {
-			return "", err
+		id, builtin := c.ID, false
+		if !bySoftwareID {
+			if id, builtin, err = r.clientID(ctx, t, run, g, fin); err != nil {
+				return "", err
+			}
 		}
 		c.ID = id
 		rat, err := r.registrationToken(ctx, t, g, run, fin, c)
@@ -174,13 +188,16 @@ func (r *Registrar) createClient(ctx context.Context, t *tenant, g grant, run *p
 			return "", err
 		}
 		c.History = nil
-		c.record(Provenance{Event: event, At: c.IssuedAt, Token: c.IssuedBy, Policies: run.ran, Hooks: slices.Clone(run.hooks), SoftwareStatement: statement})
-		err = r.store.CreateClient(ctx, c, CreateOptions{Replace: replace, MaxClients: t.settings.MaxClients})
+		c.record(Provenance{Event: event, At: c.IssuedAt, Token: c.IssuedBy, Policies: run.ran, Hooks: slices.Clone(run.hooks), SoftwareStatement: vs.provenance()})
+		err = r.store.CreateClient(ctx, c, CreateOptions{Replace: replace || bySoftwareID, MaxClients: t.settings.MaxClients, UniqueSoftwareID: unique})
 		if err == nil {
 			return rat, nil
 		}
 		if errors.Is(err, ErrAlreadyExists) && builtin && attempt < 3 {
 			continue
+		}
+		if errors.Is(err, ErrSoftwareIDTaken) {
+			return "", errSoftwareIDTaken(c.Metadata.SoftwareID, err.Error())
 		}
 		return "", createError(err, t, g, id)
 	}
