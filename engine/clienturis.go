@@ -30,8 +30,10 @@ type URIChecker interface {
 type URICheckError struct {
 	// Outcome classifies the failure for metrics: "refused" (the outbound
 	// guard refused the URL or an address it led to), "invalid" (the
-	// server answered, but not with a usable document) or "unavailable"
-	// (no answer: DNS, connection, TLS, timeout, 5xx).
+	// server answered, but not with a usable document), "unavailable"
+	// (no answer: DNS, connection, TLS, timeout, 5xx) or "mismatch" (a
+	// usable document without what the metadata needs: a key set without
+	// a key for an algorithm).
 	Outcome string
 	// Reason is told to the client; it must say nothing of this server's
 	// network (resolvers, internal addresses).

@@ -156,6 +156,9 @@ type server struct {
 	// statements verifies software statements with issuers' keys, inline
 	// or fetched through keySets (openFetcher).
 	statements *jose.Statements
+	// clientURIs checks clients' sector_identifier_uri and jwks_uri
+	// through the guarded fetch client and keySets (openFetcher).
+	clientURIs *jose.ClientURIs
 }
 
 // serve runs the provider until ctx ends.
@@ -247,7 +250,7 @@ func (s *server) openModules(ctx context.Context) error {
 	}
 	s.modules = modules
 	s.closers = append(s.closers, func() { modules.Close(context.WithoutCancel(ctx)) })
-	if err := s.fc.check(modules, s.statements); err != nil {
+	if err := s.fc.check(modules, s.statements, s.clientURIs); err != nil {
 		return err
 	}
 	s.metrics.WatchPolicies(modules.Status)
@@ -271,6 +274,7 @@ func (s *server) openEngine(ctx context.Context) error {
 			m.ForgetTenant(name)
 		},
 		Statements: s.statements, Replay: s.store, ObserveStatement: m.ObserveStatement,
+		URIs: s.clientURIs, ObserveURICheck: m.ObserveURICheck,
 		Logger: s.log,
 	})
 	if err != nil {
