@@ -78,7 +78,7 @@ func (r *Registrar) checkClientURIs(ctx context.Context, t *tenant, md *Metadata
 			return err
 		}
 	}
-	if !t.settings.CheckJWKSURI || md.JWKSURI == "" {
+	if !t.checksJWKSURI() || md.JWKSURI == "" {
 		return nil
 	}
 	algs := jwksAlgs(md)
@@ -155,8 +155,18 @@ func (r *Registrar) observeURI(t *tenant, member, outcome string) {
 
 // checkURIServices refuses check_jwks_uri without a URIChecker.
 func (r *Registrar) checkURIServices(t *tenant) error {
-	if t.settings.CheckJWKSURI && r.uris == nil {
+	if t.checksJWKSURI() && r.uris == nil {
 		return errors.New("check_jwks_uri is set but this Registrar fetches no client URIs")
 	}
 	return nil
+}
+
+// checksJWKSURI reports whether the tenant fetches and checks clients'
+// jwks_uri at registration: check_jwks_uri, or a software statement
+// profile that demands the check. A profile switches it on here (for
+// example: || p == "obie" || p == "open-finance-brasil"), not by
+// rewriting the tenant's settings, so that the settings read back as
+// they were written.
+func (t *tenant) checksJWKSURI() bool {
+	return t.settings.CheckJWKSURI
 }
