@@ -196,10 +196,7 @@ func (r *Registrar) createClient(ctx context.Context, t *tenant, g grant, run *p
 		if errors.Is(err, ErrAlreadyExists) && builtin && attempt < 3 {
 			continue
 		}
-		if errors.Is(err, ErrSoftwareIDTaken) {
-			return "", errSoftwareIDTaken(c.Metadata.SoftwareID, err.Error())
-		}
-		return "", createError(err, t, g, id)
+		return "", createError(err, t, g, c)
 	}
 }
 
@@ -225,8 +222,11 @@ func (r *Registrar) registrationToken(ctx context.Context, t *tenant, g grant, r
 
 // createError maps the store's refusal of a new client to the OAuth error
 // the client receives.
-func createError(err error, t *tenant, g grant, id string) error {
+func createError(err error, t *tenant, g grant, c *Client) error {
+	id := c.ID
 	switch {
+	case errors.Is(err, ErrSoftwareIDTaken):
+		return errSoftwareIDTaken(c.Metadata.SoftwareID, err.Error())
 	case errors.Is(err, ErrAlreadyExists) && g.iat != nil && g.iat.ClientID != "":
 		return Errorf(CodeInvalidRequest, "client_id %q is already registered and the initial access token does not allow replacement", id)
 	case errors.Is(err, ErrAlreadyExists):

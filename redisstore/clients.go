@@ -52,6 +52,12 @@ func (s *Store) CreateClient(ctx context.Context, c *engine.Client, opts engine.
 	if err != nil {
 		return s.fail(ctx, "create client", err)
 	}
+	return createStatus(status)
+}
+
+// createStatus turns the reply of the createClient script into the
+// store's error.
+func createStatus(status string) error {
 	switch status {
 	case "OK":
 		return nil
