@@ -18,3 +18,6 @@ func ParseDuration(s string) (time.Duration, error) { return parseDuration(s) }
 
 // CloneMetadata returns a deep copy of m.
 func CloneMetadata(m Metadata) Metadata { return m.clone() }
+
+// IsCompactJWS is the shape check of software_statement.
+func IsCompactJWS(s string) bool { return isCompactJWS(s) }

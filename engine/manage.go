@@ -260,6 +260,12 @@ func (r *Registrar) updateMetadata(ctx context.Context, t *tenant, c *Client, ob
 		// Only a registration verifies a statement (docs/statements.md).
 		return Metadata{}, nil, Errorf(CodeInvalidSoftwareStatement, "an update must send the client's software_statement unchanged; register again with a new statement")
 	}
+	if err := checkSoftwareIDUpdate(t, &current, &md); err != nil {
+		return Metadata{}, nil, err
+	}
+	if err := r.checkClientURIs(ctx, t, &md, &current); err != nil {
+		return Metadata{}, nil, err
+	}
 	r.warnDropped(ctx, t, c.RegistrationPolicies, requested, obj)
 	return md, ratPolicies, nil
 }

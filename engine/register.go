@@ -98,7 +98,7 @@ func (r *Registrar) register(ctx context.Context, t *tenant, g grant, req Regist
 	if v := t.settings.RegistrationValidity; v > 0 {
 		c.ExpiresAt = now.Add(timeDuration(v))
 	}
-	rat, err := r.createClient(ctx, t, g, run, fin, c, secret, vs.provenance())
+	rat, err := r.createClient(ctx, t, g, run, fin, c, secret, vs)
 	if err != nil {
 		return nil, err
 	}
@@ -146,6 +146,9 @@ func (r *Registrar) registrationMetadata(ctx context.Context, t *tenant, g grant
 	if err != nil {
 		return Metadata{}, nil, nil, err
 	}
+	if err := r.checkClientURIs(ctx, t, &md, nil); err != nil {
+		return Metadata{}, nil, nil, err
+	}
 	r.warnDropped(ctx, t, g.facts.Policies, requested, obj)
 	return md, ratPolicies, vs, nil
 }
@@ -154,16 +157,27 @@ func (r *Registrar) registrationMetadata(ctx context.Context, t *tenant, g grant
 // secret when it must be kept sealed (bound to the ID), and stores it,
 // returning the token. A built-in ID that collides is drawn again; a
 // reserved or module-made one is not: the collision would repeat.
-func (r *Registrar) createClient(ctx context.Context, t *tenant, g grant, run *policyRun, fin *FactoryInput, c *Client, secret string, statement StatementProvenance) (string, error) {
+//
+// Under a software_id_policy other than allow, the store refuses a second
+// live client with the same software_id in the same atomic write; under
+// "replace", a registration that may replace the live client takes its ID
+// (softwareIDOptions).
+func (r *Registrar) createClient(ctx context.Context, t *tenant, g grant, run *policyRun, fin *FactoryInput, c *Client, secret string, vs *verifiedStatement) (string, error) {
 	replace := g.iat != nil && g.iat.ClientID != "" && g.iat.Replacement
+	unique, bySoftwareID, err := r.softwareIDOptions(ctx, t, c, vs)
+	if err != nil {
+		return "", err
+	}
 	event := EventRegister
-	if replace {
+	if replace || bySoftwareID {
 		event = EventReplace
 	}
 	for attempt := 0; ; attempt++ {
-		id, builtin, err := r.clientID(ctx, t, run, g, fin)
-		if err != nil {
-			return "", err
+		id, builtin := c.ID, false
+		if !bySoftwareID {
+			if id, builtin, err = r.clientID(ctx, t, run, g, fin); err != nil {
+				return "", err
+			}
 		}
 		c.ID = id
 		if err := r.sealSecret(c, secret); err != nil {
@@ -174,10 +188,10 @@ func (r *Registrar) createClient(ctx context.Context, t *tenant, g grant, run *p
 			return "", err
 		}
 		c.History = nil
-		c.record(Provenance{Event: event, At: c.IssuedAt, Token: c.IssuedBy, Policies: run.ran, Hooks: slices.Clone(run.hooks), SoftwareStatement: statement})
+		c.record(Provenance{Event: event, At: c.IssuedAt, Token: c.IssuedBy, Policies: run.ran, Hooks: slices.Clone(run.hooks), SoftwareStatement: vs.provenance()})
 		ev := AuditEvent{Tenant: t.name, Type: AuditClientRegistered, ClientID: c.ID, TokenID: g.facts.ID, Policies: run.ran}
 		r.complete(ctx, &ev)
-		opts := CreateOptions{Replace: replace, MaxClients: t.settings.MaxClients}
+		opts := CreateOptions{Replace: replace || bySoftwareID, MaxClients: t.settings.MaxClients, UniqueSoftwareID: unique}
 		if r.storeAudits {
 			opts.Audit = &ev
 		}
@@ -192,7 +206,7 @@ func (r *Registrar) createClient(ctx context.Context, t *tenant, g grant, run *p
 		if errors.Is(err, ErrAlreadyExists) && builtin && attempt < 3 {
 			continue
 		}
-		return "", createError(err, t, g, id)
+		return "", createError(err, t, g, c)
 	}
 }
 
@@ -218,8 +232,11 @@ func (r *Registrar) registrationToken(ctx context.Context, t *tenant, g grant, r
 
 // createError maps the store's refusal of a new client to the OAuth error
 // the client receives.
-func createError(err error, t *tenant, g grant, id string) error {
+func createError(err error, t *tenant, g grant, c *Client) error {
+	id := c.ID
 	switch {
+	case errors.Is(err, ErrSoftwareIDTaken):
+		return errSoftwareIDTaken(c.Metadata.SoftwareID, err.Error())
 	case errors.Is(err, ErrAlreadyExists) && g.iat != nil && g.iat.ClientID != "":
 		return Errorf(CodeInvalidRequest, "client_id %q is already registered and the initial access token does not allow replacement", id)
 	case errors.Is(err, ErrAlreadyExists):

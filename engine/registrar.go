@@ -56,6 +56,14 @@ type Config struct {
 	// ObserveStatement, when set, is told the outcome of every software
 	// statement check (for metrics). Default: none.
 	ObserveStatement func(StatementOutcome)
+	// URIs fetches and checks clients' sector_identifier_uri and, for
+	// tenants that set check_jwks_uri, jwks_uri. Default nil:
+	// sector_identifier_uri is checked for its form only, and a tenant
+	// that sets check_jwks_uri is refused.
+	URIs URIChecker
+	// ObserveURICheck, when set, is told the outcome of every check of a
+	// client's URI member (for metrics). Default: none.
+	ObserveURICheck func(URICheck)
 	// Tenants maps tenant names to their settings. The default tenant is
 	// added with zero Settings when absent.
 	Tenants map[string]Settings
@@ -86,6 +94,9 @@ type Registrar struct {
 	statements StatementVerifier
 	replay     ReplayCache
 	observe    func(StatementOutcome)
+	// uris and observeURIs check clients' URI members (clienturis.go).
+	uris        URIChecker
+	observeURIs func(URICheck)
 	// config holds the configuration file's tenants and the built-in
 	// default; stored holds the store's tenants as the last Refresh saw
 	// them. A configured tenant hides a stored one of the same name; a
@@ -113,6 +124,7 @@ func New(cfg Config) (*Registrar, error) {
 		config: map[string]*tenant{}, hidden: map[string]bool{}, tenantDeleted: cfg.TenantDeleted,
 		auditLog: cfg.AuditLog, limiter: cfg.Limiter, secrets: cfg.Secrets,
 		statements: cfg.Statements, replay: cfg.Replay, observe: cfg.ObserveStatement,
+		uris: cfg.URIs, observeURIs: cfg.ObserveURICheck,
 		now: cfg.Now, rand: cfg.Rand, log: cfg.Logger,
 	}
 	r.storeAudits = storeAudits(cfg.Store, cfg.AuditLog)

@@ -177,6 +177,18 @@ type Settings struct {
 	// (docs/statements.md). Default nil: a statement is kept as sent,
 	// unverified.
 	SoftwareStatement *StatementSettings `json:"software_statement,omitempty"`
+	// CheckJWKSURI makes a registration (and an update that changes it)
+	// fetch the client's jwks_uri and check that it is a set of public
+	// keys with a key for every algorithm the client signs with
+	// (token_endpoint_auth_signing_alg, request_object_signing_alg);
+	// otherwise invalid_client_metadata. Default false, as in
+	// node-oidc-provider: the set is first fetched when it is used.
+	CheckJWKSURI bool `json:"check_jwks_uri,omitempty"`
+	// SoftwareIDPolicy says what a registration whose software_id a live
+	// client has already gets: SoftwareIDAllow (the default: registered),
+	// SoftwareIDUnique (refused) or SoftwareIDReplace (replaces that
+	// client when the statement's issuer and software_id match).
+	SoftwareIDPolicy SoftwareIDPolicy `json:"software_id_policy,omitempty"`
 
 	// GrantTypesSupported. Default authorization_code, implicit,
 	// refresh_token, client_credentials.
@@ -324,7 +336,7 @@ func compileSettings(name string, s Settings) (*tenant, error) {
 		return nil, fmt.Errorf("tenant name %q: use 1-63 lower-case letters, digits and inner hyphens", name)
 	}
 	t := &tenant{name: name, settings: s}
-	steps := []func() error{t.compileStaticToken, t.compileTokenMode, t.checkModuleNames, t.compileSupported, t.compileSecretStorage, t.compileResponseTypes, t.compileMetadataSettings, t.compileAccessTokens, t.compileStatements}
+	steps := []func() error{t.compileStaticToken, t.compileTokenMode, t.checkModuleNames, t.compileSupported, t.compileSecretStorage, t.compileResponseTypes, t.compileMetadataSettings, t.compileAccessTokens, t.compileStatements, t.compileSoftwareIDPolicy}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return nil, fmt.Errorf("tenant %q: %w", name, err)

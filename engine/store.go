@@ -31,6 +31,9 @@ var (
 	// ErrPolicyLimit: a policy store write would take the tenant over its
 	// PolicyLimits (see PolicyLimitError).
 	ErrPolicyLimit = errors.New("policy limit reached")
+	// ErrSoftwareIDTaken: a create with CreateOptions.UniqueSoftwareID
+	// found another live client with the same software_id.
+	ErrSoftwareIDTaken = errors.New("software_id taken by another live client")
 )
 
 // TombstoneTTL is how long a deleted tenant's name keeps refusing creates
@@ -49,6 +52,11 @@ type CreateOptions struct {
 	// and consumes no token use. Replacing a live client adds none and is
 	// never refused for the quota.
 	MaxClients int
+	// UniqueSoftwareID, when c.Metadata.SoftwareID is set, refuses the
+	// create with ErrSoftwareIDTaken if a live client of the tenant with
+	// another ID has that software_id; it writes nothing and consumes no
+	// token use. A replaced client (Replace, same ID) does not count.
+	UniqueSoftwareID bool
 	// Audit, when set, is appended to the tenant's audit log in the same
 	// atomic step as the write, and only if the write is made: so that a
 	// client is never stored without its event, nor an event without its
@@ -68,6 +76,8 @@ type ClientFilter struct {
 	// shaped: the version is in the Policies of their last History entry.
 	// Both Name and Digest must be set, or neither.
 	Policy PolicyVersion
+	// SoftwareID keeps the clients whose Metadata.SoftwareID is this.
+	SoftwareID string
 }
 
 // Match reports whether c passes the filter.
@@ -76,6 +86,9 @@ func (f ClientFilter) Match(c *Client) bool {
 		return false
 	}
 	if f.Policy != (PolicyVersion{}) && !c.lastRan(f.Policy) {
+		return false
+	}
+	if f.SoftwareID != "" && c.Metadata.SoftwareID != f.SoftwareID {
 		return false
 	}
 	return true
@@ -97,9 +110,10 @@ type Store interface {
 	// written. The token is looked up in c.Tenant. A live client with the
 	// same tenant and ID gives ErrAlreadyExists, consuming no token use,
 	// unless opts.Replace; opts.MaxClients bounds the tenant's clients.
-	// While the tenant has a tombstone (see DeleteTenant) it returns
-	// ErrNoTenant. The checks are made in the order tombstone, token,
-	// existing ID, quota.
+	// opts.UniqueSoftwareID refuses a second live client with the same
+	// software_id (ErrSoftwareIDTaken). While the tenant has a tombstone
+	// (see DeleteTenant) it returns ErrNoTenant. The checks are made in
+	// the order tombstone, token, existing ID, software_id, quota.
 	CreateClient(ctx context.Context, c *Client, opts CreateOptions) error
 
 	// Client returns the live client with that tenant and ID, or ErrNotFound.

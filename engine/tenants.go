@@ -204,13 +204,16 @@ func (r *Registrar) RefreshEvery(ctx context.Context, interval time.Duration) {
 }
 
 // checkServices checks that the Registrar has what the tenant's settings
-// need (a rate limiter, a secret sealer, a statement verifier) and
-// prepares them.
+// need (a rate limiter, a secret sealer, a URI checker, a statement
+// verifier) and prepares them.
 func (r *Registrar) checkServices(t *tenant) error {
 	if err := r.checkLimiter(t); err != nil {
 		return err
 	}
 	if err := r.checkSealer(t); err != nil {
+		return err
+	}
+	if err := r.checkURIServices(t); err != nil {
 		return err
 	}
 	return r.trustStatements(t)

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -93,6 +94,9 @@ type space struct {
 	// zero when none of them expires. The quota check relies on it to
 	// count the live clients without visiting them.
 	soonest time.Time
+	// software indexes the IDs of stored clients by their software_id,
+	// for CreateOptions.UniqueSoftwareID.
+	software map[string]map[string]bool
 }
 
 // minSweepWrites is the fewest writes between two sweeps, so that a small
@@ -157,6 +161,9 @@ func (s *Store) CreateClient(_ context.Context, c *engine.Client, opts engine.Cr
 	exists := sp.liveClient(c.ID, now) != nil
 	if exists && !opts.Replace {
 		return engine.ErrAlreadyExists
+	}
+	if opts.UniqueSoftwareID && sp.softwareTaken(c.Metadata.SoftwareID, c.ID, now) {
+		return engine.ErrSoftwareIDTaken
 	}
 	if !exists && opts.MaxClients > 0 && sp.liveClients(now) >= opts.MaxClients {
 		return engine.ErrQuotaExceeded
@@ -238,7 +245,11 @@ func (s *Store) Clients(_ context.Context, tenant string, filter engine.ClientFi
 		return nil, "", nil
 	}
 	now := s.now()
-	page, next := listPage(sp.clientIDs.ids(sp.hasClient), after, limit, func(id string) *engine.Client {
+	ids := sp.clientIDs.ids(sp.hasClient)
+	if filter.SoftwareID != "" {
+		ids = slices.Sorted(maps.Keys(sp.software[filter.SoftwareID]))
+	}
+	page, next := listPage(ids, after, limit, func(id string) *engine.Client {
 		c := sp.clients[id]
 		if c == nil || !engine.Live(c.ExpiresAt, now) || !filter.Match(c) {
 			return nil
@@ -345,9 +356,10 @@ func (s *Store) space(tenant string) *space {
 	sp := s.spaces[tenant]
 	if sp == nil {
 		sp = &space{
-			clients: map[string]*engine.Client{},
-			tokens:  map[string]*engine.InitialAccessToken{},
-			admins:  map[string]*engine.AdminToken{},
+			clients:  map[string]*engine.Client{},
+			software: map[string]map[string]bool{},
+			tokens:   map[string]*engine.InitialAccessToken{},
+			admins:   map[string]*engine.AdminToken{},
 		}
 		s.spaces[tenant] = sp
 	}
@@ -437,7 +449,16 @@ func (sp *space) liveClients(now time.Time) int {
 
 // putClient stores c, which the space must own, under its ID.
 func (sp *space) putClient(c *engine.Client) {
-	_, existed := sp.clients[c.ID]
+	old, existed := sp.clients[c.ID]
+	if existed {
+		sp.unindexSoftware(old)
+	}
+	if sid := c.Metadata.SoftwareID; sid != "" {
+		if sp.software[sid] == nil {
+			sp.software[sid] = map[string]bool{}
+		}
+		sp.software[sid][c.ID] = true
+	}
 	sp.clients[c.ID] = c // before bound, which may settle and keeps only stored IDs
 	if !c.ExpiresAt.IsZero() && (sp.soonest.IsZero() || c.ExpiresAt.Before(sp.soonest)) {
 		sp.soonest = c.ExpiresAt
@@ -449,8 +470,35 @@ func (sp *space) putClient(c *engine.Client) {
 
 // removeClient deletes the client id, which must be stored.
 func (sp *space) removeClient(id string) {
+	sp.unindexSoftware(sp.clients[id])
 	delete(sp.clients, id)
 	sp.clientIDs.remove(sp.hasClient)
+}
+
+// unindexSoftware takes a stored client out of the software_id index.
+func (sp *space) unindexSoftware(c *engine.Client) {
+	sid := c.Metadata.SoftwareID
+	if sid == "" {
+		return
+	}
+	delete(sp.software[sid], c.ID)
+	if len(sp.software[sid]) == 0 {
+		delete(sp.software, sid)
+	}
+}
+
+// softwareTaken reports whether a live client other than id has the
+// software_id sid, removing the expired ones it meets.
+func (sp *space) softwareTaken(sid, id string, now time.Time) bool {
+	if sp == nil || sid == "" {
+		return false
+	}
+	for other := range sp.software[sid] {
+		if other != id && sp.liveClient(other, now) != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // putToken stores t, which the space must own, under its ID.

@@ -81,6 +81,7 @@ type Metrics struct {
 	shadow     *prometheus.CounterVec
 	oauthReqs  *prometheus.CounterVec
 	statements *prometheus.CounterVec
+	clientURIMetrics
 }
 
 // Histogram buckets, in seconds. A policy call or store operation takes
@@ -138,6 +139,7 @@ func New(cfg Config) *Metrics {
 			Name: "registrar_software_statements_total",
 			Help: "Software statements checked at registration, by tenant and outcome (verified, invalid, unapproved, unavailable: the issuer's keys could not be had, error).",
 		}, []string{"tenant", "outcome"}),
+		clientURIMetrics: newClientURIMetrics(),
 	}
 	if m.public == "" {
 		m.public = DefaultPublicListener
@@ -164,6 +166,7 @@ func New(cfg Config) *Metrics {
 		m.shadow,
 		m.oauthReqs,
 		m.statements,
+		m.uriChecks, m.fetches,
 	)
 	return m
 }
@@ -193,6 +196,7 @@ func (m *Metrics) ForgetTenant(name string) {
 	m.policyCall.DeletePartialMatch(l)
 	m.policyTime.DeletePartialMatch(l)
 	m.statements.DeletePartialMatch(l)
+	m.uriChecks.DeletePartialMatch(l)
 }
 
 // tenantLabel is the label value of a tenant name: the name itself for

@@ -50,14 +50,24 @@ func (s *Store) CreateClient(ctx context.Context, c *engine.Client, opts engine.
 	if opts.Replace {
 		rep = "1"
 	}
+	unique := ""
+	if opts.UniqueSoftwareID && c.Metadata.SoftwareID != "" {
+		unique = softwareFilter(c.Metadata.SoftwareID)
+	}
 	args := append([]any{k.base, rec, c.ID, strconv.FormatInt(expireAt(c.ExpiresAt), 10), rep,
-		strconv.Itoa(opts.MaxClients), pruneOnWrite, event, s.auditMaxLen}, clientFilters(c)...)
+		strconv.Itoa(opts.MaxClients), pruneOnWrite, unique, event, s.auditMaxLen}, clientFilters(c)...)
 	octx, cancel := s.op(ctx)
 	defer cancel()
 	status, err := createClient.Run(octx, s.rdb, ks, args...).Text()
 	if err != nil {
 		return s.fail(ctx, "create client", err)
 	}
+	return createStatus(status)
+}
+
+// createStatus turns the reply of the createClient script into the
+// store's error.
+func createStatus(status string) error {
 	switch status {
 	case "OK":
 		return nil
@@ -67,6 +77,8 @@ func (s *Store) CreateClient(ctx context.Context, c *engine.Client, opts engine.
 		return fmt.Errorf("initial access token: %w", engine.ErrNotFound)
 	case "EXHAUSTED":
 		return engine.ErrTokenExhausted
+	case "SOFTWARE_TAKEN":
+		return engine.ErrSoftwareIDTaken
 	case "QUOTA":
 		return engine.ErrQuotaExceeded
 	case "NO_TENANT":
@@ -76,12 +88,15 @@ func (s *Store) CreateClient(ctx context.Context, c *engine.Client, opts engine.
 }
 
 // clientFilters returns the suffixes of the filter indexes c belongs in:
-// that of the token that admitted it, and those of the policy versions of
-// its last History entry.
+// that of the token that admitted it, that of its software_id, and those
+// of the policy versions of its last History entry.
 func clientFilters(c *engine.Client) []any {
 	var fs []any
 	if c.IssuedBy != "" {
 		fs = append(fs, tokenFilter(c.IssuedBy))
+	}
+	if c.Metadata.SoftwareID != "" {
+		fs = append(fs, softwareFilter(c.Metadata.SoftwareID))
 	}
 	if n := len(c.History); n > 0 {
 		for _, v := range c.History[n-1].Policies {
@@ -180,8 +195,8 @@ func (s *Store) DeleteClient(ctx context.Context, tenant, id string) error {
 }
 
 // Clients lists a page of the tenant's live clients that pass filter,
-// ordered by ID. With a filter it reads the filter index of the token, or
-// else of the policy version, and checks each client against the record;
+// ordered by ID. With a filter it reads the filter index of the
+// software_id, or else of the token, or else of the policy version, and checks each client against the record;
 // it calls the listing script again, from where it stopped, until the page
 // is full or the index ends, so a page is short only when it is the last.
 func (s *Store) Clients(ctx context.Context, tenant string, filter engine.ClientFilter, after string, limit int) ([]*engine.Client, string, error) {
@@ -197,6 +212,8 @@ func (s *Store) Clients(ctx context.Context, tenant string, filter engine.Client
 	}
 	index, kind := k.clients(), "all"
 	switch {
+	case filter.SoftwareID != "":
+		index, kind = k.filterIndex(softwareFilter(filter.SoftwareID)), "software"
 	case filter.IssuedBy != "":
 		index, kind = k.filterIndex(tokenFilter(filter.IssuedBy)), "token"
 	case filter.Policy != (engine.PolicyVersion{}):
@@ -209,7 +226,7 @@ func (s *Store) Clients(ctx context.Context, tenant string, filter engine.Client
 	for cursor := after; len(found) <= limit; {
 		reply, err := listClients.Run(octx, s.rdb, []string{index},
 			k.base, cursor, strconv.Itoa(limit+1-len(found)), listBudget, pruneOnList,
-			kind, filter.IssuedBy, filter.Policy.Name, filter.Policy.Digest).StringSlice()
+			kind, filter.IssuedBy, filter.Policy.Name, filter.Policy.Digest, filter.SoftwareID).StringSlice()
 		if err != nil {
 			return nil, "", s.fail(ctx, "list clients", err)
 		}

@@ -207,6 +207,8 @@ func checkNoPlaintext(t *testing.T, addrs []string, secrets map[string]string) {
 				fmt.Fprint(&dump, rdb.HGetAll(ctx, k).Val())
 			case "zset":
 				fmt.Fprint(&dump, rdb.ZRange(ctx, k, 0, -1).Val())
+			case "stream":
+				fmt.Fprint(&dump, rdb.XRange(ctx, k, "-", "+").Val())
 			default:
 				t.Errorf("unexpected key %s", k)
 			}

@@ -106,8 +106,14 @@ const listBudget = "1000"
 //
 // KEYS: client, tombstone, audit stream[, token]
 // ARGV: prefix, record, client ID, expiry ms (0: none), replace ("1" or
-// "0"), max clients (0: no bound), prune count, audit event ("" for none),
-// audit stream length, filter suffixes...
+// "0"), max clients (0: no bound), prune count, the suffix of the
+// software_id filter index in which no other live client may be ("": no
+// such check), audit event ("" for none), audit stream length, filter
+// suffixes...
+//
+// The software_id check reads that index: an ID whose record is gone is
+// taken out of every index, a live one other than the client's refuses
+// the create.
 //
 // A record equal to the one being written means that this very call was
 // applied already and is being retried (go-redis retries after a dropped
@@ -125,6 +131,14 @@ if tok then
   if max > 0 and tonumber(t[1]) >= max then return 'EXHAUSTED' end
 end
 if cur and ARGV[5] ~= '1' then return 'EXISTS' end
+if ARGV[8] ~= '' then
+  for _, other in ipairs(redis.call('ZRANGE', B .. 'clients:' .. ARGV[8], 0, -1)) do
+    if other ~= ARGV[3] then
+      if redis.call('EXISTS', B .. 'client:' .. other) == 1 then return 'SOFTWARE_TAKEN' end
+      unindex(other)
+    end
+  end
+end
 local quota = tonumber(ARGV[6])
 if not cur and quota > 0 then
   prune(tonumber(ARGV[7]))
@@ -134,10 +148,10 @@ if not cur and quota > 0 then
 end
 if tok then redis.call('HINCRBY', tok, 'uses', 1) end
 local at = tonumber(ARGV[4])
-index(ARGV[3], at, put(KEYS[1], ARGV[2], at), {unpack(ARGV, 10)})
+index(ARGV[3], at, put(KEYS[1], ARGV[2], at), {unpack(ARGV, 11)})
 prune(tonumber(ARGV[7]))
-if ARGV[8] ~= '' then
-  redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[9], '*', '` + auditField + `', ARGV[8])
+if ARGV[9] ~= '' then
+  redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[10], '*', '` + auditField + `', ARGV[9])
 end
 return 'OK'
 `)
@@ -182,14 +196,16 @@ return 'OK'
 // more entries after the ones read, last the last ID read (from which the
 // caller goes on when done is "0" and it wants more).
 //
-// KEYS: the index: clients, clients:token:<id> or clients:policy:<version>
+// KEYS: the index: clients, clients:token:<id>, clients:policy:<version>
+// or clients:software:<digest>
 // ARGV: prefix, after ("" from the start), n, budget, prune count, the
-// index's kind ("all", "token" or "policy"), filter token ID ("": none),
-// filter policy name and digest ("": none)
+// index's kind ("all", "token", "policy" or "software"), filter token ID
+// ("": none), filter policy name and digest ("": none), filter
+// software_id ("": none)
 var listClients = redis.NewScript(prelude + `
 prune(tonumber(ARGV[5]))
 local want, budget = tonumber(ARGV[3]), tonumber(ARGV[4])
-local kind, tok, pname, pdigest = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local kind, tok, pname, pdigest, sw = ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
 
 -- ran reports whether the policy version ran at the client's last write.
 local function ran(c)
@@ -207,14 +223,16 @@ end
 -- whether it passes the whole filter. A record it cannot decode passes:
 -- the Go side decides.
 local function check(rec)
-  if tok == '' and pname == '' then return true, true end
+  if tok == '' and pname == '' and sw == '' then return true, true end
   local ok, c = pcall(cjson.decode, rec)
   if not ok or type(c) ~= 'table' then return true, true end
   local byToken = tok == '' or c.issued_by == tok
   local byPolicy = pname == '' or ran(c)
+  local bySoftware = sw == '' or (type(c.metadata) == 'table' and c.metadata.software_id == sw)
   local inIndex = true
-  if kind == 'token' then inIndex = byToken elseif kind == 'policy' then inIndex = byPolicy end
-  return inIndex, byToken and byPolicy
+  if kind == 'token' then inIndex = byToken elseif kind == 'policy' then inIndex = byPolicy
+  elseif kind == 'software' then inIndex = bySoftware end
+  return inIndex, byToken and byPolicy and bySoftware
 end
 
 local from = '-'

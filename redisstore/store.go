@@ -33,6 +33,8 @@
 //	P:{T}:clients:policy:<name>@<digest>
 //	                                zset    filter index: the clients whose last
 //	                                        History entry ran that version
+//	P:{T}:clients:software:<sha256> zset    filter index: the clients whose
+//	                                        software_id has that SHA-256 (hex)
 //	P:{T}:clients:filters           hash    client ID -> the filter indexes it is
 //	                                        in (MessagePack list of key suffixes),
 //	                                        so that expiry and deletion can
@@ -177,6 +179,8 @@ package redisstore
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -372,6 +376,14 @@ func tokenFilter(id string) string { return "token:" + id }
 // policyFilter is the suffix of the filter index of the clients whose last
 // write a policy version shaped.
 func policyFilter(v engine.PolicyVersion) string { return "policy:" + v.String() }
+
+// softwareFilter is the suffix of the filter index of the clients with a
+// software_id: its SHA-256, since a software_id may hold any printable
+// character.
+func softwareFilter(sid string) string {
+	sum := sha256.Sum256([]byte(sid))
+	return "software:" + hex.EncodeToString(sum[:])
+}
 
 // filterIndex returns the key of a filter index, given its suffix.
 func (k keys) filterIndex(suffix string) string { return k.base + "clients:" + suffix }

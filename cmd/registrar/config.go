@@ -43,10 +43,10 @@ type fileConfig struct {
 // check runs serve's start-up checks of every tenant: its settings (a
 // software_statement's issuers with statements), and that every policy
 // module it names exists among modules.
-func (fc fileConfig) check(modules engine.Modules, statements engine.StatementVerifier) error {
+func (fc fileConfig) check(modules engine.Modules, statements engine.StatementVerifier, uris engine.URIChecker) error {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	return fc.checkTenants(func(ts map[string]engine.Settings) error {
-		reg, err := engine.New(engine.Config{Store: memstore.New(memstore.Config{}), Keys: jose.KeySetChecker{}, Hosts: idn.Normalizer{}, Modules: modules, Statements: statements, Secrets: settingsOnly{}, Tenants: ts, Logger: quiet})
+		reg, err := engine.New(engine.Config{Store: memstore.New(memstore.Config{}), Keys: jose.KeySetChecker{}, Hosts: idn.Normalizer{}, Modules: modules, Statements: statements, Secrets: settingsOnly{}, URIs: uris, Tenants: ts, Logger: quiet})
 		if err != nil {
 			return err
 		}

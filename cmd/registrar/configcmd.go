@@ -73,7 +73,11 @@ func validateConfig(ctx context.Context, path, policyDir, redisURL string) (int,
 	if err != nil {
 		return 0, err
 	}
-	if err := fc.check(h, statements); err != nil {
+	uris, err := jose.NewClientURIs(jose.ClientURIsConfig{Fetcher: client, KeySets: sets})
+	if err != nil {
+		return 0, err
+	}
+	if err := fc.check(h, statements, uris); err != nil {
 		return 0, err
 	}
 	return len(fc.Tenants), nil

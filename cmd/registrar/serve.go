@@ -176,6 +176,9 @@ type server struct {
 	// kek seals the tenants' signing keys and encrypted client secrets;
 	// nil when none is configured (openEngine).
 	kek *seal.Keys
+	// clientURIs checks clients' sector_identifier_uri and jwks_uri
+	// through the guarded fetch client and keySets (openFetcher).
+	clientURIs *jose.ClientURIs
 }
 
 // serve runs the provider until ctx ends.
@@ -269,7 +272,7 @@ func (s *server) openModules(ctx context.Context) error {
 	}
 	s.modules = modules
 	s.closers = append(s.closers, func() { modules.Close(context.WithoutCancel(ctx)) })
-	if err := s.fc.check(modules, s.statements); err != nil {
+	if err := s.fc.check(modules, s.statements, s.clientURIs); err != nil {
 		return err
 	}
 	s.metrics.WatchPolicies(modules.Status)
@@ -303,7 +306,8 @@ func (s *server) openEngine(ctx context.Context) error {
 		},
 		Statements: s.statements, Replay: s.store, ObserveStatement: m.ObserveStatement,
 		Secrets: secrets,
-		Logger:  s.log,
+		URIs:    s.clientURIs, ObserveURICheck: m.ObserveURICheck,
+		Logger: s.log,
 	})
 	if err != nil {
 		return err

@@ -111,6 +111,9 @@ func Run(t *testing.T, newStore func(t *testing.T) engine.Store) {
 		{"ClientsFilter", testClientsFilter},
 		{"ClientsFilterStale", testClientsFilterStale},
 		{"History", testHistory},
+		{"SoftwareIDUnique", testSoftwareIDUnique},
+		{"SoftwareIDChanges", testSoftwareIDChanges},
+		{"SoftwareIDExpiry", testSoftwareIDExpiry},
 		{"InitialAccessTokens", testTokenListing},
 		{"TenantRecords", testTenantRecords},
 		{"TenantsList", testTenantsList},
@@ -124,6 +127,7 @@ func Run(t *testing.T, newStore func(t *testing.T) engine.Store) {
 		{"ConcurrentCreate", testConcurrentCreate},
 		{"ConcurrentDelete", testConcurrentDelete},
 		{"ConcurrentQuota", testConcurrentQuota},
+		{"ConcurrentSoftwareID", testConcurrentSoftwareID},
 		{"ConcurrentPutTenant", testConcurrentPutTenant},
 		{"ConcurrentDeleteTenant", testConcurrentDeleteTenant},
 	}
