@@ -93,7 +93,7 @@ var profiles = map[string]Profile{
 		Algorithms: []string{"PS256"}, MaxAge: 5 * time.Minute,
 		Claims:    []string{"software_id", "software_roles", "software_redirect_uris", "software_jwks_uri", "org_id"},
 		KeysClaim: "software_jwks_uri", JWKSURIMustMatch: true,
-		RedirectSubset: true, RequiresJWKSURICheck: true,
+		RedirectSubset: true, HybridWithoutImplicit: true, RequiresJWKSURICheck: true,
 		RoleScopes: map[string][]string{
 			"DADOS": {"openid", "accounts", "credit-cards-accounts", "consents", "customers", "invoice-financings", "financings", "loans", "unarranged-accounts-overdraft", "resources"},
 			"PAGTO": {"openid", "payments", "consents", "resources"},
@@ -222,16 +222,18 @@ func requestKeys(p Profile, c map[string]json.RawMessage) (RequestKeys, error) {
 
 // prepare changes a registration's members as the profile says, before
 // the defaults, the policies and validation: the statement's key set URL
-// becomes the jwks_uri (OBIE), or fills one in (Open Finance Brasil).
+// becomes the jwks_uri (OBIE), or fills one in (Open Finance Brasil). A
+// jwks by value is left for check to refuse.
 func (p Profile) prepare(obj map[string]json.RawMessage, sc statementClaims) {
 	if sc.keysURI == "" {
 		return
 	}
+	m := member{obj}
+	if m.present("jwks") {
+		return // refused by check, with the profile's reason
+	}
 	uri, _ := json.Marshal(sc.keysURI)
-	switch {
-	case p.JWKSURIFromStatement:
-		obj["jwks_uri"] = uri
-	case p.JWKSURIMustMatch && !(member{obj}).present("jwks_uri") && !(member{obj}).present("jwks"):
+	if p.JWKSURIFromStatement || p.JWKSURIMustMatch && !m.present("jwks_uri") {
 		obj["jwks_uri"] = uri
 	}
 }
