@@ -112,7 +112,13 @@ func LookupProfile(name string) (Profile, bool) {
 	if ok {
 		p.Algorithms = slices.Clone(p.Algorithms)
 		p.Claims = slices.Clone(p.Claims)
-		p.RoleScopes = maps.Clone(p.RoleScopes)
+		if p.RoleScopes != nil {
+			roles := make(map[string][]string, len(p.RoleScopes))
+			for role, scopes := range p.RoleScopes {
+				roles[role] = slices.Clone(scopes)
+			}
+			p.RoleScopes = roles
+		}
 	}
 	return p, ok
 }
@@ -156,7 +162,6 @@ type statementClaims struct {
 	roles        []string
 	redirectURIs []string
 	keysURI      string
-	keysJWKS     json.RawMessage
 }
 
 // readStatementClaims reads and checks the claims a profile needs; a

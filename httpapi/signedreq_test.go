@@ -29,7 +29,8 @@ type signedEnv struct {
 
 // newSignedEnv serves the tenants "obie", "ofb" (open-finance-brasil),
 // "gen" (the generic profile), "iat" (obie behind stored initial access
-// tokens) and "plain" (no statements).
+// tokens), "roles" (obie with its own role_scopes) and "plain" (no
+// statements).
 func newSignedEnv(t *testing.T) *signedEnv {
 	e := &signedEnv{statementEnv: newStatementEnv(t), dir: josetest.NewKey(t, "PS256", "d1"), sw: josetest.NewKey(t, "PS256", "s1")}
 	e.ks = newIssuerKeyServer(t)
@@ -42,9 +43,11 @@ func newSignedEnv(t *testing.T) *signedEnv {
 	}
 	iat := trust(engine.ProfileOBIE)
 	iat.InitialAccessToken = engine.TokenStored
+	roles := trust(engine.ProfileOBIE)
+	roles.SoftwareStatement.RoleScopes = map[string][]string{"AISP": {"openid", "payments"}}
 	e.s = e.statementEnv.server(t, map[string]engine.Settings{
 		"obie": trust(engine.ProfileOBIE), "ofb": trust(engine.ProfileOpenFinanceBrasil),
-		"gen": trust(engine.ProfileRFC7591), "iat": iat, "plain": {InitialAccessToken: engine.TokenNone},
+		"gen": trust(engine.ProfileRFC7591), "iat": iat, "roles": roles, "plain": {InitialAccessToken: engine.TokenNone},
 	}, e.ks.statements(t))
 	return e
 }
@@ -278,4 +281,14 @@ func TestSignedRequestSubjectDN(t *testing.T) {
 	if r.StatusCode != http.StatusCreated {
 		t.Fatalf("register: %d %s", r.StatusCode, r.body)
 	}
+}
+
+func TestSignedRequestRoleScopes(t *testing.T) {
+	e := newSignedEnv(t)
+	// The tenant's role_scopes replace the profile's map.
+	if r := e.post("/tenants/roles/reg", "application/jose", e.signed(t, "roles", map[string]any{"scope": "openid payments"})); r.StatusCode != http.StatusCreated {
+		t.Fatalf("register: %d %s", r.StatusCode, r.body)
+	}
+	r := e.post("/tenants/roles/reg", "application/jose", e.signed(t, "roles", map[string]any{"scope": "openid accounts"}))
+	wantError(t, r, http.StatusBadRequest, engine.CodeInvalidClientMetadata)
 }
