@@ -3,7 +3,6 @@ package engine
 import (
 	"encoding/asn1"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -336,5 +335,5 @@ func (d DN) values(oid asn1.ObjectIdentifier) []string {
 
 // errNoProfile is the error of an unknown profile name.
 func errNoProfile(name string) error {
-	return errors.New("software_statement: profile " + fmt.Sprintf("%q", name) + ": want one of " + profileNames())
+	return fmt.Errorf("software_statement: profile %q: want one of %s", name, profileNames())
 }
