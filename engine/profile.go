@@ -320,6 +320,25 @@ func checkSubjectDN(profile, dn string, sc statementClaims) error {
 	return nil
 }
 
+// checkCertificate checks, under a profile that checks subject DNs, that
+// a tls_client_auth client registering over mutual TLS registers the
+// subject of the certificate it came with (subject: its DER; nil
+// without a certificate, when there is nothing to compare).
+func (p Profile) checkCertificate(md Metadata, subject []byte) error {
+	if !p.SubjectDN || md.TokenEndpointAuthMethod != "tls_client_auth" || subject == nil {
+		return nil
+	}
+	got, err := DecodeDN(subject)
+	if err != nil {
+		return Errorf(CodeInvalidRequest, "the client certificate's subject cannot be read")
+	}
+	want, err := ParseDN(md.TLSClientAuthSubjectDN)
+	if err != nil || !want.Equal(got) {
+		return invalid("tls_client_auth_subject_dn is not the subject of the client certificate this request came with (profile %s)", p.Name)
+	}
+	return nil
+}
+
 // values returns the string values of a DN's attributes of type oid.
 func (d DN) values(oid asn1.ObjectIdentifier) []string {
 	var out []string

@@ -20,8 +20,13 @@ type RegisterRequest struct {
 	// Form is the body's form, from its Content-Type. Default FormJSON.
 	Form BodyForm
 	// Issuer is the tenant's issuer: the aud of a signed request.
-	Issuer   string
-	RemoteIP string
+	Issuer string
+	// ClientCertSubject is the DER of the subject of the client
+	// certificate the request came with (mutual TLS), nil without one:
+	// under a profile that checks subject DNs, a tls_client_auth client
+	// registered over mutual TLS must register that subject.
+	ClientCertSubject []byte
+	RemoteIP          string
 }
 
 // grant is what authenticating a registration request established.
@@ -171,6 +176,9 @@ func (r *Registrar) registrationMetadata(ctx context.Context, t *tenant, g grant
 	}
 	if sc != nil {
 		if err := t.profile.check(md, *sc, t.roleScopes); err != nil {
+			return Metadata{}, nil, nil, err
+		}
+		if err := t.profile.checkCertificate(md, req.ClientCertSubject); err != nil {
 			return Metadata{}, nil, nil, err
 		}
 	}

@@ -41,13 +41,27 @@ func (h *handler) register(w http.ResponseWriter, r *http.Request) error {
 	name, issuer := h.tenant(r)
 	ip := h.clientIP(r)
 	info, err := h.reg.Register(httpio.AuditContext(r, ip), engine.RegisterRequest{
-		Tenant: name, Token: token, Body: body, Form: bodyForm(r), Issuer: issuer, RemoteIP: ip,
+		Tenant: name, Token: token, Body: body, Form: bodyForm(r), Issuer: issuer,
+		ClientCertSubject: h.certSubject(r), RemoteIP: ip,
 	})
 	if err != nil {
 		return err
 	}
 	h.respond(w, http.StatusCreated, issuer, info)
 	return nil
+}
+
+// certSubject is the DER subject of the request's client certificate, nil
+// without one (see certificates). A certificate header from a trusted
+// proxy that cannot be read (logged by certificates) counts as none: a
+// registration asks for no certificate, and only profiles that check
+// subject DNs compare it.
+func (h *handler) certSubject(r *http.Request) []byte {
+	chain, err := h.certificates(r)
+	if err != nil || len(chain) == 0 {
+		return nil
+	}
+	return chain[0].RawSubject
 }
 
 // manageRequest reads what every RFC 7592 route needs.

@@ -1,14 +1,20 @@
 package httpapi_test
 
 import (
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/httpapi"
+	"github.com/registrar-dev/registrar/internal/testkit"
+	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/jose/josetest"
 )
 
@@ -291,4 +297,41 @@ func TestSignedRequestRoleScopes(t *testing.T) {
 	}
 	r := e.post("/tenants/roles/reg", "application/jose", e.signed(t, "roles", map[string]any{"scope": "openid accounts"}))
 	wantError(t, r, http.StatusBadRequest, engine.CodeInvalidClientMetadata)
+}
+
+// TestSignedRequestClientCertificate: under obie, a tls_client_auth client
+// that registers over mutual TLS (here through a trusted proxy's
+// Client-Cert header) registers its certificate's subject.
+func TestSignedRequestClientCertificate(t *testing.T) {
+	e := newSignedEnv(t)
+	reg, err := engine.New(engine.Config{
+		Store: e.store, Keys: jose.KeySetChecker{}, Statements: e.ks.statements(t), Replay: e.store,
+		Tenants: map[string]engine.Settings{"obie": {InitialAccessToken: engine.TokenNone, SoftwareStatement: &engine.StatementSettings{
+			Profile: engine.ProfileOBIE, Issuers: []engine.StatementIssuer{{Issuer: directory, JWKS: josetest.JWKS(t, e.dir)}},
+		}}},
+		Now: func() time.Time { return epoch }, Logger: testkit.DiscardLogger(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := httpapi.New(httpapi.Config{Registrar: reg, Issuer: "https://registrar.example", Logger: testkit.DiscardLogger(),
+		ClientCertProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := testkit.NewServer(t, h)
+	cert := testkit.NewCA(t, "OB CA").Issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "sw-1", OrganizationalUnit: []string{"org-1"}, Organization: []string{"OpenBanking"}, Country: []string{"GB"}}})
+	header := "Client-Cert: :" + base64.StdEncoding.EncodeToString(cert.Cert.Raw) + ":"
+	post := func(dn string) testkit.Response {
+		body := e.signed(t, "obie", map[string]any{"token_endpoint_auth_method": "tls_client_auth", "tls_client_auth_subject_dn": dn})
+		return testkit.Do(t, srv, http.MethodPost, "/tenants/obie/reg", body, "Content-Type:", "Content-Type: application/jose", header)
+	}
+	// Names the software, but not as the certificate does (another O).
+	r := post("CN=sw-1,OU=org-1,O=Other,C=GB")
+	if r.StatusCode != http.StatusBadRequest || !strings.Contains(string(r.Bytes), "client certificate") {
+		t.Errorf("another subject: %d %s", r.StatusCode, r.Bytes)
+	}
+	if r := post("CN=sw-1,OU=org-1,O=OpenBanking,C=GB"); r.StatusCode != http.StatusCreated {
+		t.Errorf("the certificate's subject: %d %s", r.StatusCode, r.Bytes)
+	}
 }
