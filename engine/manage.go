@@ -144,7 +144,7 @@ func (r *Registrar) Update(ctx context.Context, req ManageRequest) (*ClientInfor
 
 // update is Update after authentication.
 func (r *Registrar) update(ctx context.Context, t *tenant, c *Client, req ManageRequest, run *policyRun) (*ClientInformation, error) {
-	obj, vs, err := r.requestObject(ctx, t, req.Form, req.Body, req.Issuer, c.Metadata.SoftwareStatement)
+	obj, vs, err := r.requestObject(ctx, t, req.Form, req.Body, req.Issuer, c)
 	if err != nil {
 		return nil, err
 	}

@@ -131,7 +131,7 @@ func (r *Registrar) register(ctx context.Context, t *tenant, g grant, req Regist
 // and checks the metadata after. It returns the policies the registration
 // access token will carry and the verified statement, if any.
 func (r *Registrar) registrationMetadata(ctx context.Context, t *tenant, g grant, facts RequestFacts, req RegisterRequest, run *policyRun) (Metadata, []string, *verifiedStatement, error) {
-	obj, vs, err := r.requestObject(ctx, t, req.Form, req.Body, req.Issuer, "")
+	obj, vs, err := r.requestObject(ctx, t, req.Form, req.Body, req.Issuer, nil)
 	if err != nil {
 		return Metadata{}, nil, nil, err
 	}

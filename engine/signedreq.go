@@ -42,10 +42,10 @@ type signedRequest struct {
 
 // requestObject returns the members of a request body in the given form:
 // the JSON object, or the payload of a signed request once verified, with
-// its statement (whose request member is the signed request). stored is
-// the client's statement on an update ("" on a registration): a signed
-// update must carry it unchanged.
-func (r *Registrar) requestObject(ctx context.Context, t *tenant, form BodyForm, body []byte, issuer, stored string) (map[string]json.RawMessage, *verifiedStatement, error) {
+// its statement (whose request member is the signed request). c is the
+// client an update is for (nil for a registration): a signed update must
+// carry its statement unchanged.
+func (r *Registrar) requestObject(ctx context.Context, t *tenant, form BodyForm, body []byte, issuer string, c *Client) (map[string]json.RawMessage, *verifiedStatement, error) {
 	switch {
 	case form == FormOther && t.statements == nil:
 		return nil, nil, Errorf(CodeInvalidRequest, "the request body must be JSON with Content-Type application/json")
@@ -59,7 +59,7 @@ func (r *Registrar) requestObject(ctx context.Context, t *tenant, form BodyForm,
 	case t.statements == nil || t.trust == nil:
 		return nil, nil, Errorf(CodeInvalidRequest, "this tenant takes no signed requests: it trusts no software statement issuers, whose statements name the keys")
 	}
-	return r.openSigned(ctx, t, strings.TrimSpace(string(body)), issuer, stored)
+	return r.openSigned(ctx, t, strings.TrimSpace(string(body)), issuer, c)
 }
 
 // openSigned verifies a signed request: its payload's software statement
@@ -68,7 +68,7 @@ func (r *Registrar) requestObject(ctx context.Context, t *tenant, form BodyForm,
 // with the keys the statement names, its audience, issuer, times and jti.
 // It returns the payload's members less the claims about the JWT, and the
 // statement with the request.
-func (r *Registrar) openSigned(ctx context.Context, t *tenant, compact, issuer, stored string) (map[string]json.RawMessage, *verifiedStatement, error) {
+func (r *Registrar) openSigned(ctx context.Context, t *tenant, compact, issuer string, c *Client) (map[string]json.RawMessage, *verifiedStatement, error) {
 	if issuer == "" {
 		return nil, nil, serverError("internal server error", errors.New("a signed request without the tenant's issuer to check its aud"))
 	}
@@ -83,7 +83,7 @@ func (r *Registrar) openSigned(ctx context.Context, t *tenant, compact, issuer, 
 	if err != nil {
 		return nil, nil, requestJWT.errorf("payload: %s", AsError(err).Description)
 	}
-	vs, err := r.signedStatement(ctx, t, obj, stored)
+	vs, err := r.signedStatement(ctx, t, obj, c)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -109,22 +109,22 @@ func (r *Registrar) openSigned(ctx context.Context, t *tenant, compact, issuer, 
 }
 
 // signedStatement verifies the statement of a signed request's payload.
-// On an update (stored set) the statement must be the client's, and only
-// its signature is checked again: its times and jti were checked, and the
-// jti spent, when the client registered.
-func (r *Registrar) signedStatement(ctx context.Context, t *tenant, obj map[string]json.RawMessage, stored string) (*verifiedStatement, error) {
+// On an update (c set) the statement must be the client's, and only its
+// signature is checked again: its times and jti were checked, and the jti
+// spent, when the client registered.
+func (r *Registrar) signedStatement(ctx context.Context, t *tenant, obj map[string]json.RawMessage, c *Client) (*verifiedStatement, error) {
 	var compact string
 	if raw, ok := obj["software_statement"]; !ok || json.Unmarshal(raw, &compact) != nil || compact == "" {
 		return nil, Errorf(CodeInvalidSoftwareStatement, "a signed request must carry a software_statement, whose claims name the keys that sign the request")
 	}
-	if stored == "" {
+	if c == nil {
 		vs, err := r.verifyStatement(ctx, t, compact)
 		if err != nil {
 			r.observeStatement(ctx, t, err)
 		}
 		return vs, err
 	}
-	if compact != stored {
+	if compact != c.Metadata.SoftwareStatement {
 		return nil, Errorf(CodeInvalidSoftwareStatement, "an update must send the client's software_statement unchanged; register again with a new statement")
 	}
 	st, err := t.trust.Verify(ctx, compact)
