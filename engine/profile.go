@@ -141,6 +141,9 @@ func checkProfileSettings(p Profile, s *StatementSettings) error {
 	if p.MaxAge > 0 && time.Duration(s.MaxAge) > p.MaxAge {
 		return fmt.Errorf("software_statement: max_age: profile %s allows at most %s", p.Name, p.MaxAge)
 	}
+	if s.RoleScopes != nil && p.RoleScopes == nil {
+		return fmt.Errorf("software_statement: role_scopes: profile %s checks no roles; use obie or open-finance-brasil, or a policy", p.Name)
+	}
 	for role, scopes := range s.RoleScopes {
 		if role == "" || !printable(role, false) || len(role) > 64 {
 			return fmt.Errorf("software_statement: role_scopes: role %q must be 1-64 characters without spaces", truncate(role, 64))

@@ -43,8 +43,8 @@ type StatementSettings struct {
 	RequireSignedRequests bool `json:"require_signed_requests,omitempty"`
 	// RoleScopes map each software role (the statement's software_roles)
 	// to the scopes it allows, replacing the profile's map. Default: the
-	// profile's (docs/statements.md); the generic profile has none, and
-	// no map means no scope check.
+	// profile's (docs/statements.md). The generic profile checks no
+	// roles and refuses it.
 	RoleScopes map[string][]string `json:"role_scopes,omitempty"`
 }
 
