@@ -163,10 +163,10 @@ func (r *Registrar) checkURIServices(t *tenant) error {
 
 // checksJWKSURI reports whether the tenant fetches and checks clients'
 // jwks_uri at registration: check_jwks_uri, or a software statement
-// profile that demands the check. A profile switches it on here (for
-// example: || p == "obie" || p == "open-finance-brasil"), not by
+// profile that demands the check (Profile.RequiresJWKSURICheck: obie,
+// open-finance-brasil). The profile switches it on here, not by
 // rewriting the tenant's settings, so that the settings read back as
 // they were written.
 func (t *tenant) checksJWKSURI() bool {
-	return t.settings.CheckJWKSURI
+	return t.settings.CheckJWKSURI || t.profile.RequiresJWKSURICheck
 }

@@ -25,8 +25,13 @@ type ManageRequest struct {
 	// is client_credentials or either; the engine decides what it
 	// authorises.
 	AccessTokenClient string
-	// Body is the update request's JSON object; unused by read and delete.
-	Body     []byte
+	// Body is the update request's body, in Form; unused by read and
+	// delete.
+	Body []byte
+	// Form is the body's form, from its Content-Type. Default FormJSON.
+	Form BodyForm
+	// Issuer is the tenant's issuer: the aud of a signed update.
+	Issuer   string
 	RemoteIP string
 }
 
@@ -139,8 +144,11 @@ func (r *Registrar) Update(ctx context.Context, req ManageRequest) (*ClientInfor
 
 // update is Update after authentication.
 func (r *Registrar) update(ctx context.Context, t *tenant, c *Client, req ManageRequest, run *policyRun) (*ClientInformation, error) {
-	obj, err := updateRequest(req.Body, c)
+	obj, vs, err := r.requestObject(ctx, t, req.Form, req.Body, req.Issuer, c)
 	if err != nil {
+		return nil, err
+	}
+	if err := updateMembers(obj, c, vs != nil); err != nil {
 		return nil, err
 	}
 	facts := RequestFacts{RemoteIP: req.RemoteIP}
@@ -148,8 +156,11 @@ func (r *Registrar) update(ctx context.Context, t *tenant, c *Client, req Manage
 	if req.Token == "" {
 		tok.Kind = "access_token"
 	}
-	md, ratPolicies, err := r.updateMetadata(ctx, t, c, obj, tok, facts, run)
+	md, ratPolicies, err := r.updateMetadata(ctx, t, c, obj, vs, tok, facts, run)
 	if err != nil {
+		return nil, err
+	}
+	if err := r.markRequest(ctx, t, vs); err != nil {
 		return nil, err
 	}
 	var newSecret, sealed string
@@ -205,39 +216,46 @@ func (r *Registrar) nextRAT(ctx context.Context, t *tenant, run *policyRun, pres
 	return rat, nil
 }
 
-// updateRequest decodes an RFC 7592 §2.2 update request: it must echo the
-// client's client_id, may send its client_secret (which must match), and
-// must not send the members the server manages. Both are removed from the
-// metadata it returns.
-func updateRequest(body []byte, c *Client) (map[string]json.RawMessage, error) {
-	obj, err := decodeRequest(body)
-	if err != nil {
-		return nil, err
-	}
+// updateMembers checks the members of an RFC 7592 §2.2 update request:
+// it must echo the client's client_id (a signed request may leave it out:
+// the path names the client, and the signature vouches for the rest),
+// may send its client_secret (which must match), and must not send the
+// members the server manages. Both are removed from obj.
+func updateMembers(obj map[string]json.RawMessage, c *Client, signed bool) error {
 	for _, name := range forbiddenOnUpdate {
 		if _, ok := obj[name]; ok {
-			return nil, Errorf(CodeInvalidRequest, "the update request must not include %s", name)
+			return Errorf(CodeInvalidRequest, "the update request must not include %s", name)
 		}
 	}
+	raw, hasID := obj["client_id"]
 	var id string
-	if err := json.Unmarshal(obj["client_id"], &id); err != nil || id != c.ID {
-		return nil, Errorf(CodeInvalidRequest, "client_id must be present and equal to the client's client_id")
+	if (hasID || !signed) && (json.Unmarshal(raw, &id) != nil || id != c.ID) {
+		return Errorf(CodeInvalidRequest, "client_id must be present and equal to the client's client_id")
 	}
 	if raw, ok := obj["client_secret"]; ok {
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil || !hashEqual(s, c.SecretHash) {
-			return nil, Errorf(CodeInvalidRequest, "client_secret does not match the client's secret")
+			return Errorf(CodeInvalidRequest, "client_secret does not match the client's secret")
 		}
 	}
 	delete(obj, "client_id")
 	delete(obj, "client_secret")
-	return obj, nil
+	return nil
 }
 
 // updateMetadata turns an update's members into the metadata to store, as
 // registrationMetadata does for a registration, with the client's current
-// metadata in the policies' input.
-func (r *Registrar) updateMetadata(ctx context.Context, t *tenant, c *Client, obj map[string]json.RawMessage, tok TokenFacts, facts RequestFacts, run *policyRun) (Metadata, []string, error) {
+// metadata in the policies' input. The profile's checks run with the
+// client's statement: vs, verified with a signed update, or the stored
+// one, whose signature is verified again.
+func (r *Registrar) updateMetadata(ctx context.Context, t *tenant, c *Client, obj map[string]json.RawMessage, vs *verifiedStatement, tok TokenFacts, facts RequestFacts, run *policyRun) (Metadata, []string, error) {
+	sc, err := r.updateStatement(ctx, t, c, vs)
+	if err != nil {
+		return Metadata{}, nil, err
+	}
+	if sc != nil {
+		t.profile.prepare(obj, *sc)
+	}
 	t.applyDefaults(obj)
 	// Policies see hosts in the form that will be stored.
 	if err := normalizeHosts(obj, r.hosts); err != nil {
@@ -263,11 +281,29 @@ func (r *Registrar) updateMetadata(ctx context.Context, t *tenant, c *Client, ob
 	if err := checkSoftwareIDUpdate(t, &current, &md); err != nil {
 		return Metadata{}, nil, err
 	}
+	if sc != nil {
+		if err := t.profile.check(md, *sc, t.roleScopes); err != nil {
+			return Metadata{}, nil, err
+		}
+	}
 	if err := r.checkClientURIs(ctx, t, &md, &current); err != nil {
 		return Metadata{}, nil, err
 	}
 	r.warnDropped(ctx, t, c.RegistrationPolicies, requested, obj)
 	return md, ratPolicies, nil
+}
+
+// updateStatement returns the profile's claims of the client's statement
+// for an update: vs's, or the stored statement's; nil when the profile
+// checks nothing or the client has no statement.
+func (r *Registrar) updateStatement(ctx context.Context, t *tenant, c *Client, vs *verifiedStatement) (*statementClaims, error) {
+	if vs == nil {
+		var err error
+		if vs, err = r.storedStatement(ctx, t, c.Metadata.SoftwareStatement); err != nil {
+			return nil, err
+		}
+	}
+	return t.profileStatement(vs)
 }
 
 // clientChange is what an update writes; apply runs inside the store's

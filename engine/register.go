@@ -14,9 +14,19 @@ type RegisterRequest struct {
 	Tenant string
 	// Token is the bearer token presented, "" if none.
 	Token string
-	// Body is the request body: a JSON object of client metadata.
-	Body     []byte
-	RemoteIP string
+	// Body is the request body: a JSON object of client metadata, or a
+	// signed request, as Form says.
+	Body []byte
+	// Form is the body's form, from its Content-Type. Default FormJSON.
+	Form BodyForm
+	// Issuer is the tenant's issuer: the aud of a signed request.
+	Issuer string
+	// ClientCertSubject is the DER of the subject of the client
+	// certificate the request came with (mutual TLS), nil without one:
+	// under a profile that checks subject DNs, a tls_client_auth client
+	// registered over mutual TLS must register that subject.
+	ClientCertSubject []byte
+	RemoteIP          string
 }
 
 // grant is what authenticating a registration request established.
@@ -70,11 +80,14 @@ func (g grant) actor() string {
 // register is Register after authentication.
 func (r *Registrar) register(ctx context.Context, t *tenant, g grant, req RegisterRequest, run *policyRun) (*ClientInformation, error) {
 	facts := RequestFacts{RemoteIP: req.RemoteIP}
-	md, ratPolicies, vs, err := r.registrationMetadata(ctx, t, g, facts, req.Body, run)
+	md, ratPolicies, vs, err := r.registrationMetadata(ctx, t, g, facts, req, run)
 	if err != nil {
 		return nil, err
 	}
 	if err := r.markUsed(ctx, t, vs); err != nil {
+		return nil, err
+	}
+	if err := r.markRequest(ctx, t, vs); err != nil {
 		return nil, err
 	}
 	fin := &FactoryInput{Tenant: t.name, Metadata: md, Token: g.facts, Request: facts}
@@ -109,19 +122,30 @@ func (r *Registrar) register(ctx context.Context, t *tenant, g grant, req Regist
 // metadata to store: the tenant's defaults, hosts in stored form, the
 // policies, then validation. A software statement, when the tenant
 // verifies them, is verified first and its claims override the request's
-// members (RFC 7591 §2.3). It returns the policies the registration access
-// token will carry and the verified statement, if any.
-func (r *Registrar) registrationMetadata(ctx context.Context, t *tenant, g grant, facts RequestFacts, body []byte, run *policyRun) (Metadata, []string, *verifiedStatement, error) {
-	obj, err := RequestMetadata(body)
+// members (RFC 7591 §2.3); a signed request is verified with the keys its
+// statement names. The statement's profile prepares the members before
+// and checks the metadata after. It returns the policies the registration
+// access token will carry and the verified statement, if any.
+func (r *Registrar) registrationMetadata(ctx context.Context, t *tenant, g grant, facts RequestFacts, req RegisterRequest, run *policyRun) (Metadata, []string, *verifiedStatement, error) {
+	obj, vs, err := r.requestObject(ctx, t, req.Form, req.Body, req.Issuer, nil)
 	if err != nil {
 		return Metadata{}, nil, nil, err
 	}
-	vs, err := r.checkStatement(ctx, t, g, obj)
+	stripServerManaged(obj)
+	if vs == nil {
+		if vs, err = r.checkStatement(ctx, t, g, obj); err != nil {
+			return Metadata{}, nil, nil, err
+		}
+	}
+	sc, err := t.profileStatement(vs)
 	if err != nil {
 		return Metadata{}, nil, nil, err
 	}
 	if vs != nil {
 		vs.apply(obj)
+	}
+	if sc != nil {
+		t.profile.prepare(obj, *sc)
 	}
 	t.applyDefaults(obj)
 	// Policies see hosts in the form that will be stored.
@@ -145,6 +169,14 @@ func (r *Registrar) registrationMetadata(ctx context.Context, t *tenant, g grant
 	md, err := t.validate(obj, r.keys, r.hosts)
 	if err != nil {
 		return Metadata{}, nil, nil, err
+	}
+	if sc != nil {
+		if err := t.profile.check(md, *sc, t.roleScopes); err != nil {
+			return Metadata{}, nil, nil, err
+		}
+		if err := t.profile.checkCertificate(md, req.ClientCertSubject); err != nil {
+			return Metadata{}, nil, nil, err
+		}
 	}
 	if err := r.checkClientURIs(ctx, t, &md, nil); err != nil {
 		return Metadata{}, nil, nil, err
@@ -261,10 +293,16 @@ func RequestMetadata(body []byte) (map[string]json.RawMessage, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, name := range serverManaged {
-		delete(obj, name) // RFC 7591 §3.1: the server assigns these.
-	}
+	stripServerManaged(obj)
 	return obj, nil
+}
+
+// stripServerManaged removes the members only the server sets (RFC 7591
+// §3.1: the server assigns these).
+func stripServerManaged(obj map[string]json.RawMessage) {
+	for _, name := range serverManaged {
+		delete(obj, name)
+	}
 }
 
 // decodeRequest decodes the JSON object of a registration or update

@@ -222,6 +222,12 @@ type Capabilities struct {
 	SubjectTypesSupported             []string `json:"subject_types_supported"`
 	ScopesSupported                   []string `json:"scopes_supported,omitempty"`
 	ACRValuesSupported                []string `json:"acr_values_supported,omitempty"`
+	// RegistrationRequestSigningAlgs are the algorithms a signed
+	// registration request (Content-Type application/jose) may use; set
+	// only when the tenant takes them (it trusts statement issuers). No
+	// specification names such a member; docs/statements.md says why it
+	// is there.
+	RegistrationRequestSigningAlgs []string `json:"registration_request_signing_alg_values_supported,omitempty"`
 	// Management reports whether RFC 7592 management is on.
 	Management bool `json:"-"`
 	// OpenRegistration reports whether registration needs no token.
@@ -247,6 +253,7 @@ func (r *Registrar) Capabilities(name string) (Capabilities, error) {
 		ACRValuesSupported:                slices.Clone(t.settings.ACRValuesSupported),
 		Management:                        t.managementOn(),
 		OpenRegistration:                  t.settings.InitialAccessToken == TokenNone,
+		RegistrationRequestSigningAlgs:    t.requestSigningAlgs(),
 	}, nil
 }
 

@@ -288,6 +288,9 @@ type tenant struct {
 	defaults      map[string]json.RawMessage // ClientDefaults, each value compacted
 	staticDigest  string                     // HashToken(StaticInitialAccessToken)
 	trust         StatementTrust             // verifies software statements; nil unless SoftwareStatement is set
+	statements    *StatementSettings         // SoftwareStatement with its profile's defaults; nil unless set
+	profile       Profile                    // the statements' profile (zero without statements)
+	roleScopes    map[string][]string        // the role → scope map in force; nil: no scope check
 
 	// Where the tenant comes from: SourceConfig, SourceBuiltin or
 	// SourceAdmin; for SourceAdmin, the record's revision and times.

@@ -34,9 +34,18 @@ type StatementSettings struct {
 	// RequireJTI refuses a statement without jti. A jti, when present, is
 	// always single use. Default false.
 	RequireJTI bool `json:"require_jti,omitempty"`
-	// Profile names the bundle of checks applied: "rfc7591" (the default)
-	// is the only one implemented.
+	// Profile names the bundle of settings and checks applied (Profile):
+	// "rfc7591" (the default), "obie" or "open-finance-brasil".
 	Profile string `json:"profile,omitempty"`
+	// RequireSignedRequests refuses registrations and updates that are not
+	// signed requests (Content-Type application/jose). Default false; the
+	// obie profile sets it.
+	RequireSignedRequests bool `json:"require_signed_requests,omitempty"`
+	// RoleScopes map each software role (the statement's software_roles)
+	// to the scopes it allows, replacing the profile's map. Default: the
+	// profile's (docs/statements.md). The generic profile checks no
+	// roles and refuses it.
+	RoleScopes map[string][]string `json:"role_scopes,omitempty"`
 }
 
 // StatementIssuer is one trusted issuer of software statements and where
@@ -46,9 +55,6 @@ type StatementIssuer struct {
 	JWKS    json.RawMessage `json:"jwks,omitempty"`
 	JWKSURI string          `json:"jwks_uri,omitempty"`
 }
-
-// ProfileRFC7591 is the generic software statement profile.
-const ProfileRFC7591 = "rfc7591"
 
 // Bounds of software statement checks.
 const (
@@ -60,10 +66,6 @@ const (
 	// neither exp nor max_age bounds is remembered.
 	statementMarkFallback = 366 * 24 * time.Hour
 )
-
-// notImplementedProfiles are the profiles issue 18 names that are not
-// implemented yet: refused with a message saying so.
-var notImplementedProfiles = []string{"obie", "open-finance-brasil"}
 
 // StatementVerifier verifies software statements: the jose package
 // implements it (engine parses no JOSE). Config.Statements.
@@ -86,6 +88,28 @@ type StatementTrust interface {
 	// trusted) or temporarily_unavailable (the issuer's keys cannot be
 	// had now; Err says why).
 	Verify(ctx context.Context, statement string) (*Statement, error)
+	// RequestPayload returns the payload of a signed registration request
+	// (a compact JWS) without verifying its signature: its form and
+	// header are checked as a statement's, and its alg must be one the
+	// tenant allows. An error is an *Error of code
+	// invalid_client_metadata.
+	RequestPayload(request string) ([]byte, error)
+	// VerifyRequest checks the signature of a signed registration request
+	// with the keys its software statement names (a jwks_uri is fetched
+	// through the outbound guard and its cache, and fetched again once on
+	// an unknown kid), and returns the kid of the key that verified it.
+	// An error is an *Error of code invalid_client_metadata (the request
+	// or the keys are at fault) or temporarily_unavailable (the keys
+	// cannot be had now).
+	VerifyRequest(ctx context.Context, request string, keys RequestKeys) (kid string, err error)
+}
+
+// RequestKeys are the keys a signed registration request is verified
+// with, as its software statement names them: a JWK Set by value or the
+// URL of one; exactly one is set.
+type RequestKeys struct {
+	JWKS    json.RawMessage
+	JWKSURI string
 }
 
 // Statement is a software statement whose signature verified.
@@ -142,12 +166,9 @@ func (t *tenant) compileStatements() error {
 	if s == nil {
 		return nil
 	}
-	switch {
-	case s.Profile == "" || s.Profile == ProfileRFC7591:
-	case slices.Contains(notImplementedProfiles, s.Profile):
-		return fmt.Errorf("software_statement: profile %q is not implemented yet (only %q is)", s.Profile, ProfileRFC7591)
-	default:
-		return fmt.Errorf("software_statement: profile %q: want %q", s.Profile, ProfileRFC7591)
+	p, ok := LookupProfile(s.Profile)
+	if !ok {
+		return errNoProfile(s.Profile)
 	}
 	if len(s.Issuers) == 0 {
 		return errors.New("software_statement: issuers: at least one trusted issuer is needed")
@@ -170,6 +191,16 @@ func (t *tenant) compileStatements() error {
 	if time.Duration(s.MaxAge) != 0 && time.Duration(s.MaxAge) < time.Second {
 		return errors.New("software_statement: max_age must be at least one second")
 	}
+	if err := checkProfileSettings(p, s); err != nil {
+		return err
+	}
+	eff := s.WithDefaults()
+	t.statements, t.profile = &eff, p
+	if eff.RoleScopes == nil {
+		t.roleScopes = p.RoleScopes
+	} else {
+		t.roleScopes = eff.RoleScopes
+	}
 	return nil
 }
 
@@ -191,21 +222,28 @@ func checkStatementIssuer(is StatementIssuer) error {
 	return nil
 }
 
-// statementAlgorithms returns the algorithms a tenant accepts.
-func (s StatementSettings) algorithms() []string {
-	if len(s.Algorithms) == 0 {
-		return defaultSigningAlgs
-	}
-	return s.Algorithms
-}
-
-// WithDefaults returns the settings with the default algorithms and
-// profile filled in, as a StatementVerifier receives them.
+// WithDefaults returns the settings with the defaults of their profile
+// filled in, as a StatementVerifier receives them: the profile's name,
+// the algorithms (the profile's, or every supported one), its max_age,
+// and what it requires (a statement; signed requests).
 func (s StatementSettings) WithDefaults() StatementSettings {
-	s.Algorithms = slices.Clone(s.algorithms())
 	if s.Profile == "" {
 		s.Profile = ProfileRFC7591
 	}
+	p, _ := LookupProfile(s.Profile)
+	switch {
+	case len(s.Algorithms) > 0:
+		s.Algorithms = slices.Clone(s.Algorithms)
+	case len(p.Algorithms) > 0:
+		s.Algorithms = p.Algorithms
+	default:
+		s.Algorithms = slices.Clone(defaultSigningAlgs)
+	}
+	if s.MaxAge == 0 {
+		s.MaxAge = Duration(p.MaxAge)
+	}
+	s.Required = s.Required || p.RequireStatement
+	s.RequireSignedRequests = s.RequireSignedRequests || p.RequireSignedRequests
 	return s
 }
 
@@ -220,7 +258,7 @@ func (r *Registrar) trustStatements(t *tenant) error {
 	if r.statements == nil {
 		return errors.New("software_statement is set but this Registrar verifies no software statements")
 	}
-	trust, err := r.statements.Trust(s.WithDefaults())
+	trust, err := r.statements.Trust(*t.statements)
 	if err != nil {
 		return fmt.Errorf("software_statement: %w", err)
 	}
@@ -235,6 +273,9 @@ type verifiedStatement struct {
 	st        *Statement
 	jti       string
 	markUntil time.Time
+	// request is the signed request that carried the statement, if one
+	// did (signedreq.go).
+	request *signedRequest
 }
 
 // checkStatement verifies the request's software_statement member when
@@ -244,7 +285,7 @@ type verifiedStatement struct {
 func (r *Registrar) checkStatement(ctx context.Context, t *tenant, g grant, obj map[string]json.RawMessage) (*verifiedStatement, error) {
 	raw, present := obj["software_statement"]
 	present = present && string(raw) != "null" && string(raw) != `""`
-	s := t.settings.SoftwareStatement
+	s := t.statements
 	required := s != nil && s.Required || g.iat != nil && g.iat.SoftwareStatementRequired
 	switch {
 	case !present && required:
@@ -277,7 +318,7 @@ func (r *Registrar) verifyStatement(ctx context.Context, t *tenant, compact stri
 		return nil, err
 	}
 	vs := &verifiedStatement{raw: compact, st: st}
-	if err := vs.checkClaims(*t.settings.SoftwareStatement, r.now()); err != nil {
+	if err := vs.checkClaims(*t.statements, r.now()); err != nil {
 		return nil, err
 	}
 	return vs, nil
@@ -285,64 +326,87 @@ func (r *Registrar) verifyStatement(ctx context.Context, t *tenant, compact stri
 
 // checkClaims checks iat, nbf, exp and jti against the settings at now,
 // and decides how long the jti is remembered.
-func (vs *verifiedStatement) checkClaims(s StatementSettings, now time.Time) error {
-	iat, exp, hasExp, err := checkTimes(vs.st.Claims, s, now)
+func (vs *verifiedStatement) checkClaims(s StatementSettings, now time.Time) (err error) {
+	vs.jti, vs.markUntil, err = statementJWT.check(vs.st.Claims, s, now)
+	return err
+}
+
+// jwtKind names a kind of JWT in errors, with the code of its refusals.
+type jwtKind struct {
+	name string
+	code ErrorCode
+}
+
+// The JWTs whose claims are checked alike.
+var (
+	statementJWT = jwtKind{"software_statement", CodeInvalidSoftwareStatement}
+	requestJWT   = jwtKind{"the signed request", CodeInvalidClientMetadata}
+)
+
+func (k jwtKind) errorf(format string, args ...any) error {
+	return Errorf(k.code, k.name+" "+format, args...)
+}
+
+// check checks iat, nbf, exp and jti against the settings at now, and
+// returns the jti and until when it is remembered.
+func (k jwtKind) check(c map[string]json.RawMessage, s StatementSettings, now time.Time) (jti string, markUntil time.Time, err error) {
+	iat, exp, hasExp, err := k.checkTimes(c, s, now)
 	if err != nil {
-		return err
+		return "", time.Time{}, err
 	}
-	if v, ok := vs.st.Claims["jti"]; ok {
-		if json.Unmarshal(v, &vs.jti) != nil || vs.jti == "" || len(vs.jti) > 256 {
-			return Errorf(CodeInvalidSoftwareStatement, "software_statement: the jti claim must be a string of 1-256 characters")
+	if v, ok := c["jti"]; ok {
+		if json.Unmarshal(v, &jti) != nil || jti == "" || len(jti) > 256 {
+			return "", time.Time{}, k.errorf("has a jti claim that is not a string of 1-256 characters")
 		}
 	} else if s.RequireJTI {
-		return Errorf(CodeInvalidSoftwareStatement, "software_statement has no jti claim, which this tenant requires")
+		return "", time.Time{}, k.errorf("has no jti claim, which this tenant requires")
 	}
-	vs.markUntil = now.Add(statementMarkFallback)
+	markUntil = now.Add(statementMarkFallback)
 	if s.MaxAge > 0 {
-		vs.markUntil = iat.Add(time.Duration(s.MaxAge) + StatementClockSkew)
+		markUntil = iat.Add(time.Duration(s.MaxAge) + StatementClockSkew)
 	}
-	if hasExp && (s.MaxAge == 0 || exp.Before(vs.markUntil)) {
-		vs.markUntil = exp.Add(StatementClockSkew)
+	if hasExp && (s.MaxAge == 0 || exp.Before(markUntil)) {
+		markUntil = exp.Add(StatementClockSkew)
 	}
-	return nil
+	return jti, markUntil, nil
 }
 
 // checkTimes checks iat (required, not in the future, within max_age),
 // exp and nbf, with StatementClockSkew, and returns iat and exp.
-func checkTimes(c map[string]json.RawMessage, s StatementSettings, now time.Time) (iat, exp time.Time, hasExp bool, err error) {
-	iat, ok, err := claimTime(c, "iat")
+func (k jwtKind) checkTimes(c map[string]json.RawMessage, s StatementSettings, now time.Time) (iat, exp time.Time, hasExp bool, err error) {
+	iat, ok, err := k.claimTime(c, "iat")
 	switch {
 	case err != nil:
 		return iat, exp, false, err
 	case !ok:
-		return iat, exp, false, Errorf(CodeInvalidSoftwareStatement, "software_statement has no iat claim")
+		return iat, exp, false, k.errorf("has no iat claim")
 	case iat.After(now.Add(StatementClockSkew)):
-		return iat, exp, false, Errorf(CodeInvalidSoftwareStatement, "software_statement was issued in the future (iat)")
+		return iat, exp, false, k.errorf("was issued in the future (iat)")
 	case s.MaxAge > 0 && now.Sub(iat) > time.Duration(s.MaxAge)+StatementClockSkew:
-		return iat, exp, false, Errorf(CodeInvalidSoftwareStatement, "software_statement is older than the tenant's max_age of %s", time.Duration(s.MaxAge))
+		return iat, exp, false, k.errorf("is older than the tenant's max_age of %s", time.Duration(s.MaxAge))
 	}
-	if exp, hasExp, err = claimTime(c, "exp"); err != nil {
+	if exp, hasExp, err = k.claimTime(c, "exp"); err != nil {
 		return iat, exp, false, err
 	} else if hasExp && !now.Before(exp.Add(StatementClockSkew)) {
-		return iat, exp, false, Errorf(CodeInvalidSoftwareStatement, "software_statement has expired (exp)")
+		return iat, exp, false, k.errorf("has expired (exp)")
 	}
-	if nbf, ok, err := claimTime(c, "nbf"); err != nil {
+	if nbf, ok, err := k.claimTime(c, "nbf"); err != nil {
 		return iat, exp, false, err
 	} else if ok && nbf.After(now.Add(StatementClockSkew)) {
-		return iat, exp, false, Errorf(CodeInvalidSoftwareStatement, "software_statement is not valid yet (nbf)")
+		return iat, exp, false, k.errorf("is not valid yet (nbf)")
 	}
 	return iat, exp, hasExp, nil
 }
 
 // claimTime reads a NumericDate claim (RFC 7519 §2).
-func claimTime(c map[string]json.RawMessage, name string) (time.Time, bool, error) {
+func (k jwtKind) claimTime(c map[string]json.RawMessage, name string) (time.Time, bool, error) {
 	v, ok := c[name]
 	if !ok {
 		return time.Time{}, false, nil
 	}
 	var f float64
 	if err := json.Unmarshal(v, &f); err != nil || math.IsNaN(f) || f < 0 || f > 253402300799 {
-		return time.Time{}, false, Errorf(CodeInvalidSoftwareStatement, "software_statement: the %s claim must be a number of seconds since the epoch", name)
+		return time.Time{}, false, k.errorf("has a %s claim that is not a number of seconds since the epoch", name)
 	}
 	sec, frac := math.Modf(f)
 	return time.Unix(int64(sec), int64(frac*1e9)), true, nil

@@ -32,6 +32,14 @@ func (f *fakeStatements) Verify(_ context.Context, s string) (*engine.Statement,
 	return nil, engine.Errorf(engine.CodeInvalidSoftwareStatement, "unknown statement")
 }
 
+func (f *fakeStatements) RequestPayload(string) ([]byte, error) {
+	return nil, engine.Errorf(engine.CodeInvalidClientMetadata, "the fake takes no signed requests")
+}
+
+func (f *fakeStatements) VerifyRequest(context.Context, string, engine.RequestKeys) (string, error) {
+	return "", engine.Errorf(engine.CodeInvalidClientMetadata, "the fake takes no signed requests")
+}
+
 func statementTenant() engine.Settings {
 	return engine.Settings{
 		InitialAccessToken: engine.TokenNone, DefaultPolicies: []string{"watch"},
@@ -141,6 +149,14 @@ func (unavailableStatements) Trust(engine.StatementSettings) (engine.StatementTr
 
 func (unavailableStatements) Verify(context.Context, string) (*engine.Statement, error) {
 	return nil, &engine.Error{Code: engine.CodeTemporarilyUnavailable, Description: "keys unavailable", Err: errors.New("dial: refused")}
+}
+
+func (unavailableStatements) RequestPayload(string) ([]byte, error) {
+	return nil, engine.Errorf(engine.CodeInvalidClientMetadata, "no signed requests")
+}
+
+func (unavailableStatements) VerifyRequest(context.Context, string, engine.RequestKeys) (string, error) {
+	return "", engine.Errorf(engine.CodeInvalidClientMetadata, "no signed requests")
 }
 
 func TestStatementUnavailableObserved(t *testing.T) {

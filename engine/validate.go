@@ -189,7 +189,7 @@ func (v *validator) responseAndGrantTypes() error {
 	if err != nil {
 		return err
 	}
-	if norm, gts, err = derivePair(norm, gts, rtSet, gtSet); err != nil {
+	if norm, gts, err = derivePair(norm, gts, rtSet, gtSet, v.t.profile.HybridWithoutImplicit); err != nil {
 		return err
 	}
 	if err := v.consistentPair(norm, gts); err != nil {
@@ -222,8 +222,8 @@ func (v *validator) supportedPair(rts, gts []string) ([]string, error) {
 
 // derivePair applies RFC 7591 §2's defaults: neither member gives code and
 // authorization_code; one member alone gives the other what it needs.
-func derivePair(norm, gts []string, rtSet, gtSet bool) ([]string, []string, error) {
-	code, implicit := responseTypeNeeds(norm)
+func derivePair(norm, gts []string, rtSet, gtSet, hybrid bool) ([]string, []string, error) {
+	code, implicit := responseTypeNeeds(norm, hybrid)
 	switch {
 	case !rtSet && !gtSet:
 		norm, gts = []string{"code"}, []string{"authorization_code"}
@@ -261,7 +261,8 @@ func derivePair(norm, gts []string, rtSet, gtSet bool) ([]string, []string, erro
 // that the derived values are supported too, and that client_credentials
 // goes to a client that authenticates.
 func (v *validator) consistentPair(norm, gts []string) error {
-	code, implicit := responseTypeNeeds(norm)
+	code, implicit := responseTypeNeeds(norm, v.t.profile.HybridWithoutImplicit)
+	_, mayImplicit := responseTypeNeeds(norm, false)
 	hasGrant := func(g string) bool { return slices.Contains(gts, g) }
 	switch {
 	case code && !hasGrant("authorization_code"):
@@ -270,7 +271,7 @@ func (v *validator) consistentPair(norm, gts []string) error {
 		return invalid("response_types with token or id_token need grant_types implicit")
 	case hasGrant("authorization_code") && !code:
 		return invalid("grant_types authorization_code needs a response type with code")
-	case hasGrant("implicit") && !implicit:
+	case hasGrant("implicit") && !mayImplicit:
 		return invalid("grant_types implicit needs a response type with token or id_token")
 	}
 	for _, g := range gts {
@@ -292,8 +293,14 @@ func (v *validator) consistentPair(norm, gts []string) error {
 
 // responseTypeNeeds reports whether any response type returns a code, and
 // whether any returns a token or ID token from the authorization endpoint.
-func responseTypeNeeds(rts []string) (code, implicit bool) {
+// With hybrid (Profile.HybridWithoutImplicit), "code id_token" needs only
+// the code's grant.
+func responseTypeNeeds(rts []string, hybrid bool) (code, implicit bool) {
 	for _, rt := range rts {
+		if hybrid && rt == "code id_token" {
+			code = true
+			continue
+		}
 		for tok := range strings.SplitSeq(rt, " ") {
 			switch tok {
 			case "code":

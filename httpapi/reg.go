@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"mime"
 	"net/http"
 
 	"github.com/gorilla/mux"
@@ -9,26 +10,58 @@ import (
 	"github.com/registrar-dev/registrar/internal/httpio"
 )
 
+// bodyForm is the form of a registration or update body by its
+// Content-Type: JSON, or a signed request (application/jose; OBIE's
+// clients send application/jwt, the same compact JWS). The engine refuses
+// any other once the token is checked, so that a dead token is a 401
+// whatever the body.
+func bodyForm(r *http.Request) engine.BodyForm {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch {
+	case err != nil:
+		return engine.FormOther
+	case mt == "application/json":
+		return engine.FormJSON
+	case mt == "application/jose" || mt == "application/jwt":
+		return engine.FormJWS
+	}
+	return engine.FormOther
+}
+
 // register serves POST /reg (RFC 7591 §3).
 func (h *handler) register(w http.ResponseWriter, r *http.Request) error {
 	token, err := httpio.Bearer(r)
 	if err != nil {
 		return err
 	}
-	body, err := httpio.ReadJSON(w, r, h.maxBody)
+	body, err := httpio.ReadBody(w, r, h.maxBody)
 	if err != nil {
 		return err
 	}
 	name, issuer := h.tenant(r)
 	ip := h.clientIP(r)
 	info, err := h.reg.Register(httpio.AuditContext(r, ip), engine.RegisterRequest{
-		Tenant: name, Token: token, Body: body, RemoteIP: ip,
+		Tenant: name, Token: token, Body: body, Form: bodyForm(r), Issuer: issuer,
+		ClientCertSubject: h.certSubject(r), RemoteIP: ip,
 	})
 	if err != nil {
 		return err
 	}
 	h.respond(w, http.StatusCreated, issuer, info)
 	return nil
+}
+
+// certSubject is the DER subject of the request's client certificate, nil
+// without one (see certificates). A certificate header from a trusted
+// proxy that cannot be read (logged by certificates) counts as none: a
+// registration asks for no certificate, and only profiles that check
+// subject DNs compare it.
+func (h *handler) certSubject(r *http.Request) []byte {
+	chain, err := h.certificates(r)
+	if err != nil || len(chain) == 0 {
+		return nil
+	}
+	return chain[0].RawSubject
 }
 
 // manageRequest reads what every RFC 7592 route needs.
@@ -39,7 +72,7 @@ func (h *handler) manageRequest(r *http.Request) (engine.ManageRequest, string, 
 	}
 	name, issuer := h.tenant(r)
 	req := engine.ManageRequest{
-		Tenant: name, ClientID: mux.Vars(r)["client_id"], Token: token, RemoteIP: h.clientIP(r),
+		Tenant: name, ClientID: mux.Vars(r)["client_id"], Token: token, Issuer: issuer, RemoteIP: h.clientIP(r),
 	}
 	if req.AccessTokenClient, err = h.accessTokenClient(r, name, token); err != nil {
 		return engine.ManageRequest{}, "", err
@@ -81,9 +114,10 @@ func (h *handler) update(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if req.Body, err = httpio.ReadJSON(w, r, h.maxBody); err != nil {
+	if req.Body, err = httpio.ReadBody(w, r, h.maxBody); err != nil {
 		return err
 	}
+	req.Form = bodyForm(r)
 	info, err := h.reg.Update(httpio.AuditContext(r, req.RemoteIP), req)
 	if err != nil {
 		return err

@@ -262,7 +262,10 @@ func TestStatementSettingsRefused(t *testing.T) {
 		{"symmetric key", `{"issuers":[{"issuer":"x","jwks":{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}}]}`, "jwks"},
 		{"twice", `{"issuers":[{"issuer":"x","jwks":` + jwks + `},{"issuer":"x","jwks":` + jwks + `}]}`, "twice"},
 		{"HS256", `{"issuers":[{"issuer":"x","jwks":` + jwks + `}],"algorithms":["HS256"]}`, "HS256"},
-		{"profile obie", `{"issuers":[{"issuer":"x","jwks":` + jwks + `}],"profile":"obie"}`, "not implemented yet"},
+		{"open-finance-brasil RS256", `{"issuers":[{"issuer":"x","jwks":` + jwks + `}],"profile":"open-finance-brasil","algorithms":["PS256","RS256"]}`, "allows only PS256"},
+		{"open-finance-brasil max_age", `{"issuers":[{"issuer":"x","jwks":` + jwks + `}],"profile":"open-finance-brasil","max_age":"PT10M"}`, "at most 5m0s"},
+		{"role_scopes without roles", `{"issuers":[{"issuer":"x","jwks":` + jwks + `}],"role_scopes":{"AISP":["openid"]}}`, "checks no roles"},
+		{"role_scopes", `{"issuers":[{"issuer":"x","jwks":` + jwks + `}],"profile":"obie","role_scopes":{"AISP":["bad scope"]}}`, "role_scopes"},
 		{"unknown profile", `{"issuers":[{"issuer":"x","jwks":` + jwks + `}],"profile":"mine"}`, "profile"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -71,16 +71,17 @@ type issuerKeys struct {
 
 // statementTrust verifies the statements of one tenant's issuers.
 type statementTrust struct {
-	sets    *KeySets
-	algs    []string
-	issuers map[string]issuerKeys
+	sets     *KeySets
+	checkURL func(string) error
+	algs     []string
+	issuers  map[string]issuerKeys
 }
 
 // Trust prepares the verification of statements from s.Issuers with the
 // algorithms s.Algorithms. An inline jwks must pass KeySetChecker; a
 // jwks_uri must pass CheckURL and needs KeySets.
 func (s *Statements) Trust(st engine.StatementSettings) (engine.StatementTrust, error) {
-	t := &statementTrust{sets: s.cfg.KeySets, issuers: map[string]issuerKeys{}}
+	t := &statementTrust{sets: s.cfg.KeySets, checkURL: s.cfg.CheckURL, issuers: map[string]issuerKeys{}}
 	for _, a := range st.Algorithms {
 		if a == "none" || strings.HasPrefix(a, "HS") || keyFits(a, nil) == "" {
 			return nil, fmt.Errorf("algorithms: %q cannot verify statements (asymmetric signature algorithms only)", a)

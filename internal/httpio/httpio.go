@@ -198,6 +198,12 @@ func ReadJSON(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	if err != nil || mt != "application/json" {
 		return nil, engine.Errorf(engine.CodeInvalidRequest, "the request body must be JSON with Content-Type application/json")
 	}
+	return ReadBody(w, r, limit)
+}
+
+// ReadBody reads a request body of at most limit bytes, whatever its
+// Content-Type; the caller judges the type.
+func ReadBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
