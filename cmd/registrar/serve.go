@@ -156,6 +156,9 @@ type server struct {
 	// statements verifies software statements with issuers' keys, inline
 	// or fetched through keySets (openFetcher).
 	statements *jose.Statements
+	// shards checks the Redis servers (watchShards); nil for the
+	// embedded store.
+	shards *shardWatch
 }
 
 // serve runs the provider until ctx ends.
@@ -333,7 +336,7 @@ func (s *server) openHandlers(context.Context) error {
 	}
 	admin, err := adminapi.New(adminapi.Config{
 		Registrar: s.reg, Token: c.adminToken, Issuer: c.issuer, Policies: s.modules, SigningKeys: signingKeys{s.tokens},
-		TrustedProxies: s.trusted, Middleware: metrics.Route, Logger: s.log,
+		Shards: s.watchShards(), TrustedProxies: s.trusted, Middleware: metrics.Route, Logger: s.log,
 	})
 	if err != nil {
 		return err
@@ -361,6 +364,9 @@ func (s *server) runBackground(ctx context.Context) {
 		s.log.Warn("tenants of the store not loaded yet; retrying in the background", "err", err)
 	}
 	go s.reg.RefreshEvery(ctx, s.c.tenantRefresh)
+	if s.shards != nil {
+		go s.shards.run(ctx, shardCheckEvery)
+	}
 }
 
 // run serves until ctx ends or a listener fails, then drains requests in
