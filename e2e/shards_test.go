@@ -48,7 +48,8 @@ func shardOf(r response, addr string) map[string]any {
 // other primaries register, the dead primary's tenant gets 503 with
 // Retry-After, GET /admin/policies/status shows that primary unreachable
 // with its slots and error, and registrar_redis_shard_up says 0 for it
-// and 1 for the others.
+// and 1 for the others. A replica started during the outage is not ready
+// until it has read every tenant.
 func TestShardDownReadiness(t *testing.T) {
 	c := redistest.StartCluster(t)
 	c.ConfigSet(t, "cluster-require-full-coverage", "no")
@@ -137,5 +138,18 @@ func TestShardDownReadiness(t *testing.T) {
 	if r.status != 503 || r.header.Get("Retry-After") == "" || r.str("error") != "temporarily_unavailable" {
 		t.Errorf("register at the dead primary's tenant: %d %v %s", r.status, r.header, r.raw)
 	}
+	readyz()
+
+	// A replica started now cannot read every tenant's record: it is not
+	// ready (it would serve none of the stored tenants) until it can.
+	late := startProcess(t, "--redis-url", "redis+cluster://"+strings.Join(c.Addrs, ","))
+	if r := h.do("GET", late.public+"/readyz", "", "", nil); r.status != 503 {
+		t.Errorf("readyz of a replica started with a primary down: %d %s", r.status, r.raw)
+	}
+	victim.Restart() // empty: it had no persistence
+	testkit.Eventually(t, 30*time.Second, "the late replica becomes ready", func() bool {
+		return h.do("GET", late.public+"/readyz", "", "", nil).status == 200
+	})
+	must(t, "register at the late replica", h.do("POST", late.public+"/tenants/"+kept+"/reg", "", "application/json", []byte(body)), 201)
 	readyz()
 }

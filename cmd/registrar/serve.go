@@ -159,6 +159,9 @@ type server struct {
 	// shards checks the Redis servers (watchShards); nil for the
 	// embedded store.
 	shards *shardWatch
+	// tenantsLoaded is set once the tenants have been read from the
+	// store (ready).
+	tenantsLoaded atomic.Bool
 }
 
 // serve runs the provider until ctx ends.
@@ -329,7 +332,7 @@ func (s *server) openHandlers(context.Context) error {
 	public, err := httpapi.New(httpapi.Config{
 		Registrar: s.reg, Tokens: s.tokens, Issuer: c.issuer, MaxBodyBytes: c.maxBody, TrustedProxies: s.trusted,
 		ClientCertProxies: s.mtls.certProxies, ClientCertHeader: s.mtls.certHeader,
-		Middleware: metrics.Route, Metrics: s.metrics.Handler(), PoliciesReady: s.modules.Ready, Logger: s.log,
+		Middleware: metrics.Route, Metrics: s.metrics.Handler(), PoliciesReady: s.ready, Logger: s.log,
 	})
 	if err != nil {
 		return err
@@ -362,6 +365,9 @@ func (s *server) runBackground(ctx context.Context) {
 	}()
 	if err := s.reg.Refresh(ctx); err != nil {
 		s.log.Warn("tenants of the store not loaded yet; retrying in the background", "err", err)
+		go s.loadTenants(ctx)
+	} else {
+		s.tenantsLoaded.Store(true)
 	}
 	go s.reg.RefreshEvery(ctx, s.c.tenantRefresh)
 	if s.shards != nil {
