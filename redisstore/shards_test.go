@@ -151,3 +151,33 @@ func TestPingGlobalDown(t *testing.T) {
 		t.Errorf("Ping with the global primary down: %v, want ErrUnavailable", err)
 	}
 }
+
+// TestPingFullCoverage: with cluster-require-full-coverage yes (Redis's
+// default), a dead primary of tenants only makes the cluster refuse every
+// query once the others mark it failed, and Ping says so, as every request
+// would fail too.
+func TestPingFullCoverage(t *testing.T) {
+	t.Parallel()
+	c := redistest.StartCluster(t)
+	ctx := t.Context()
+	s, err := Open(ctx, "redis+cluster://"+strings.Join(c.Addrs, ","), OpenOptions{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	global := c.MasterOf(t, s.readyKey())
+	for _, n := range c.Nodes {
+		if n != global {
+			n.Kill()
+			break
+		}
+	}
+	var last error
+	testkit.Eventually(t, 60*time.Second, "Ping fails once the cluster is down", func() bool {
+		last = s.Ping(ctx)
+		return last != nil
+	})
+	if !errors.Is(last, engine.ErrUnavailable) || !strings.Contains(last.Error(), "CLUSTERDOWN") {
+		t.Errorf("Ping with the cluster down: %v, want ErrUnavailable with CLUSTERDOWN", last)
+	}
+}
