@@ -52,6 +52,11 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For header
 	// is believed for the audit log's client address. Default none.
 	TrustedProxies []netip.Prefix
+	// Shards, when set, reports the health of the store's servers (each
+	// Redis Cluster primary) as this replica last checked them, in the
+	// "store" member of GET /admin/policies/status. Default nil: that
+	// member is absent.
+	Shards func() []engine.ShardStatus
 	// Middleware, when set, wraps every matched route's handler (metrics);
 	// it runs inside the router, so mux.CurrentRoute sees the route.
 	Middleware func(http.Handler) http.Handler
@@ -63,6 +68,7 @@ type handler struct {
 	reg         *engine.Registrar
 	policies    Policies
 	keys        SigningKeys
+	shards      func() []engine.ShardStatus
 	tokenDigest [sha256.Size]byte
 	issuer      string
 	trusted     []netip.Prefix
@@ -92,7 +98,7 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, fmt.Errorf("adminapi: %w", err)
 	}
 	h := &handler{
-		reg: cfg.Registrar, policies: cfg.Policies, keys: cfg.SigningKeys, tokenDigest: sha256.Sum256([]byte(cfg.Token)),
+		reg: cfg.Registrar, policies: cfg.Policies, keys: cfg.SigningKeys, shards: cfg.Shards, tokenDigest: sha256.Sum256([]byte(cfg.Token)),
 		issuer: issuer, trusted: cfg.TrustedProxies, log: cfg.Logger,
 	}
 	if h.log == nil {

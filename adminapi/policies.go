@@ -416,14 +416,28 @@ type policyStatusView struct {
 	engine.PolicyStatus
 }
 
-// policyStatus reports every replica's policy modules.
+// policyStatus reports every replica's policy modules and, with
+// Config.Shards, this replica's view of the store's servers. When the
+// store cannot list the replicas and Config.Shards is set, the answer
+// still carries the servers (that is when they matter), with
+// replicas_error instead of the replicas.
 func (h *handler) policyStatus(w http.ResponseWriter, r *http.Request) error {
 	out := struct {
-		Replicas []replicaView `json:"replicas"`
+		Replicas      []replicaView `json:"replicas"`
+		ReplicasError string        `json:"replicas_error,omitempty"`
+		Store         *storeView    `json:"store,omitempty"`
 	}{Replicas: []replicaView{}}
+	if h.shards != nil {
+		out.Store = newStoreView(h.shards())
+	}
 	if h.policies != nil {
 		rs, err := h.policies.Statuses(r.Context())
-		if err != nil {
+		switch {
+		case err != nil && out.Store != nil && errors.Is(err, engine.ErrUnavailable):
+			h.log.WarnContext(r.Context(), "replica statuses not read", "err", err)
+			out.ReplicasError = "the store did not answer for the replicas' status; see store.shards"
+			rs = nil
+		case err != nil:
 			return err
 		}
 		for _, s := range rs {

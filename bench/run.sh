@@ -10,7 +10,8 @@
 #
 # Environment: DURATION, WARMUP, CONNS ("16 64"), OPS ("register read"),
 # LOG_LEVEL (registrar's, default info), KEEP=1 to keep the work directory
-# (logs). POLICY names the policy module the initial access token names:
+# (logs), REDIS_STATS=1 to print Redis's own time per command after each
+# load (INFO commandstats, reset before the load: calls and µs per call). POLICY names the policy module the initial access token names:
 # policies-examples/$POLICY/$POLICY_LANG/policy.wasm (POLICY_LANG: go, rust,
 # c, assemblyscript or wat; default go) is served from a --policy-dir, with
 # the tenant configuration bench/$POLICY.yaml when it exists (CONFIG
@@ -89,7 +90,7 @@ pids+=("$registrar_pid")
 wait_for "http://$addr/readyz"
 
 # The initial access token, minted through the admin API: no use limit, 1 h.
-iat_args=(iat create --admin-url "http://$admin_addr" --expires-in PT1H)
+iat_args=(iat create --admin-url "http://$admin_addr" --tenant default --expires-in PT1H)
 if [ -n "${POLICY:-}" ]; then iat_args+=(--policies "$POLICY"); fi
 iat=$(REGISTRAR_ADMIN_TOKEN="$admin_token" "$work/registrar" "${iat_args[@]}" |
   sed -n 's/.*"initial_access_token": *"\([^"]*\)".*/\1/p')
@@ -110,8 +111,13 @@ echo "| op | conns | req/s | p50 ms | p99 ms | max ms | non-2xx | errors | CPU% 
 echo "|---|---|---|---|---|---|---|---|---|"
 for op in $OPS; do
   for c in $CONNS; do
+    if [ "${REDIS_STATS:-}" = 1 ]; then redis-cli -p "$redis_port" config resetstat >/dev/null; fi
     "$work/loadgen" -issuer "http://$addr" -op "$op" -c "$c" -d "$DURATION" -warmup "$WARMUP" \
       -iat "$iat" -cpu "registrar=$registrar_pid,redis=$redis_pid" -format row
+    if [ "${REDIS_STATS:-}" = 1 ]; then
+      redis-cli -p "$redis_port" info commandstats | tr -d '\r' |
+        sed -n "s/^cmdstat_\([a-z|]*\):calls=\([0-9]*\),usec=\([0-9]*\),usec_per_call=\([0-9.]*\).*/<!-- redis $op c=$c: \1 calls=\2 usec=\3 usec_per_call=\4 -->/p" >&2
+    fi
   done
 done
 echo

@@ -60,7 +60,9 @@ type Config struct {
 	// Metrics, when set, serves GET /metrics.
 	Metrics http.Handler
 	// PoliciesReady, when set, is part of GET /readyz: an error (naming a
-	// policy module with no active version) makes the replica not ready.
+	// policy module with no active version, or saying that the tenants
+	// have not been loaded from the store yet) makes the replica not
+	// ready.
 	PoliciesReady func() error
 	// Logger receives one line per request and the causes of failures.
 	// Default slog.Default().
@@ -198,7 +200,7 @@ func (h *handler) readyz(w http.ResponseWriter, r *http.Request) error {
 	}
 	if h.ready != nil {
 		if err := h.ready(); err != nil {
-			return &engine.Error{Code: engine.CodeTemporarilyUnavailable, Description: "not ready: policy modules are loading or failed to load", Err: err}
+			return &engine.Error{Code: engine.CodeTemporarilyUnavailable, Description: "not ready: tenants or policy modules are loading, or a policy module failed to load", Err: err}
 		}
 	}
 	httpio.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})

@@ -302,23 +302,15 @@ func contextTimeouts(rdb redis.UniversalClient) bool {
 	return true
 }
 
-// Ping reports whether Redis answers, within Config.Timeout: on Redis
-// Cluster, every primary, as each holds some tenants' keys.
+// Ping reports whether Redis answers, within Config.Timeout, for the keys
+// every request needs: those of no tenant (the tenant index). On Redis
+// Cluster that is the primary of their slot; a primary holding only some
+// tenants' keys may be down (with cluster-require-full-coverage no) while
+// Ping succeeds: Shards reports each primary.
 func (s *Store) Ping(ctx context.Context) error {
 	octx, cancel := s.op(ctx)
 	defer cancel()
-	var err error
-	if c, ok := s.rdb.(*redis.ClusterClient); ok {
-		err = c.ForEachMaster(octx, func(ctx context.Context, node *redis.Client) error {
-			if err := node.Ping(ctx).Err(); err != nil {
-				return fmt.Errorf("%s: %w", node.Options().Addr, err)
-			}
-			return nil
-		})
-	} else {
-		err = s.rdb.Ping(octx).Err()
-	}
-	if err != nil {
+	if err := s.pingGlobal(octx); err != nil {
 		return s.fail(ctx, "ping", err)
 	}
 	return nil

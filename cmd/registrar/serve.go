@@ -179,6 +179,12 @@ type server struct {
 	// clientURIs checks clients' sector_identifier_uri and jwks_uri
 	// through the guarded fetch client and keySets (openFetcher).
 	clientURIs *jose.ClientURIs
+	// shards checks the Redis servers (watchShards); nil for the
+	// embedded store.
+	shards *shardWatch
+	// tenantsLoaded is set once the tenants have been read from the
+	// store (ready).
+	tenantsLoaded atomic.Bool
 }
 
 // serve runs the provider until ctx ends.
@@ -358,14 +364,14 @@ func (s *server) openHandlers(context.Context) error {
 	public, err := httpapi.New(httpapi.Config{
 		Registrar: s.reg, Tokens: s.tokens, Issuer: c.issuer, MaxBodyBytes: c.maxBody, TrustedProxies: s.trusted,
 		ClientCertProxies: s.mtls.certProxies, ClientCertHeader: s.mtls.certHeader,
-		Middleware: metrics.Route, Metrics: s.metrics.Handler(), PoliciesReady: s.modules.Ready, Logger: s.log,
+		Middleware: metrics.Route, Metrics: s.metrics.Handler(), PoliciesReady: s.ready, Logger: s.log,
 	})
 	if err != nil {
 		return err
 	}
 	admin, err := adminapi.New(adminapi.Config{
 		Registrar: s.reg, Token: c.adminToken, Issuer: c.issuer, Policies: s.modules, SigningKeys: signingKeys{s.tokens},
-		TrustedProxies: s.trusted, Middleware: metrics.Route, Logger: s.log,
+		Shards: s.watchShards(), TrustedProxies: s.trusted, Middleware: metrics.Route, Logger: s.log,
 	})
 	if err != nil {
 		return err
@@ -391,8 +397,14 @@ func (s *server) runBackground(ctx context.Context) {
 	}()
 	if err := s.reg.Refresh(ctx); err != nil {
 		s.log.Warn("tenants of the store not loaded yet; retrying in the background", "err", err)
+		go s.loadTenants(ctx)
+	} else {
+		s.tenantsLoaded.Store(true)
 	}
 	go s.reg.RefreshEvery(ctx, s.c.tenantRefresh)
+	if s.shards != nil {
+		go s.shards.run(ctx, shardCheckEvery)
+	}
 }
 
 // run serves until ctx ends or a listener fails, then drains requests in
