@@ -119,10 +119,7 @@ func installWaiter(rdb redis.UniversalClient, w *replicationWaiter) error {
 	switch c := rdb.(type) {
 	case *redis.ClusterClient:
 		// Nodes made before this hook would send writes without their
-		// wait: refuse a client that has been used.
-		if st := c.PoolStats(); st.TotalConns > 0 || st.Hits+st.Misses > 0 {
-			return errors.New("redisstore: Config.WaitReplicas needs a cluster client that has not been used yet")
-		}
+		// wait: Config says the client must not have been used.
 		c.OnNewNode(func(node *redis.Client) { node.AddHook(&waitHook{w: w, rdb: node}) })
 	case *redis.Client:
 		c.AddHook(&waitHook{w: w, rdb: c})
@@ -142,11 +139,32 @@ type waitHook struct {
 // DialHook implements redis.Hook.
 func (h *waitHook) DialHook(next redis.DialHook) redis.DialHook { return next }
 
-// ProcessHook implements redis.Hook: a marked command is sent as a
-// pipeline of one, to which ProcessPipelineHook adds the WAIT.
+// waitedCommands are the commands of the store's writes: under a marked
+// context, only they wait. The other commands sent under it (reads, and
+// those go-redis sends on its own: HELLO, AUTH, SELECT on a new
+// connection, CLUSTER SLOTS, COMMAND) do not.
+var waitedCommands = map[string]bool{
+	"eval": true, "evalsha": true, "set": true, "del": true, "unlink": true, "zadd": true, "zrem": true,
+}
+
+// waits reports whether cmds, sent under ctx, wait for replicas.
+func waits(ctx context.Context, cmds ...redis.Cmder) bool {
+	if ctx.Value(waitKey{}) == nil {
+		return false
+	}
+	for _, c := range cmds {
+		if waitedCommands[c.Name()] {
+			return true
+		}
+	}
+	return false
+}
+
+// ProcessHook implements redis.Hook: a marked write is sent as a pipeline
+// of one, to which ProcessPipelineHook adds the WAIT.
 func (h *waitHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		if ctx.Value(waitKey{}) == nil {
+		if !waits(ctx, cmd) {
 			return next(ctx, cmd)
 		}
 		pipe := h.rdb.Pipeline()
@@ -162,7 +180,7 @@ func (h *waitHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 // counted too few replicas or failed, their error is set to say so.
 func (h *waitHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
-		if ctx.Value(waitKey{}) == nil {
+		if !waits(ctx, cmds...) {
 			return next(ctx, cmds)
 		}
 		start := time.Now()
