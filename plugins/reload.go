@@ -54,7 +54,7 @@ func (h *Host) runSource(ctx context.Context, wg *sync.WaitGroup, l sourceLoop) 
 func (h *Host) sourceWorker(ctx context.Context, l sourceLoop, p *pending) {
 	tick := time.NewTicker(h.rescan)
 	defer tick.Stop()
-	var retry time.Duration // the pause before the next early retry
+	var retry time.Duration                  // the pause before the next early retry
 	if l.retrySoon != nil && l.retrySoon() { // the load at start failed
 		time.AfterFunc(retryFirst, func() { p.add() })
 	}
