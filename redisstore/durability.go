@@ -71,6 +71,18 @@ func (s *Store) durable(ctx context.Context) context.Context {
 	return context.WithValue(ctx, waitKey{}, s.waiter)
 }
 
+// hookInto adds the store's hooks to rdb: the replication wait of cfg,
+// and on Redis Cluster the slot map reloads.
+func (s *Store) hookInto(rdb redis.UniversalClient, cfg Config) error {
+	if err := s.setWaiter(rdb, cfg); err != nil {
+		return err
+	}
+	if c, ok := rdb.(*redis.ClusterClient); ok {
+		refreshSlotMapOnErrors(c)
+	}
+	return nil
+}
+
 // setWaiter checks the replication wait of cfg and hooks it into rdb.
 func (s *Store) setWaiter(rdb redis.UniversalClient, cfg Config) error {
 	switch {

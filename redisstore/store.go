@@ -294,11 +294,8 @@ func New(rdb redis.UniversalClient, cfg Config) (*Store, error) {
 	case s.auditMaxLen == 0:
 		s.auditMaxLen = DefaultAuditMaxLen
 	}
-	if err := s.setWaiter(rdb, cfg); err != nil {
+	if err := s.hookInto(rdb, cfg); err != nil {
 		return nil, err
-	}
-	if c, ok := rdb.(*redis.ClusterClient); ok {
-		refreshSlotMapOnErrors(c)
 	}
 	return s, nil
 }

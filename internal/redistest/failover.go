@@ -3,6 +3,7 @@ package redistest
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -72,30 +73,51 @@ func (c *Cluster) WaitHealthy(replicas int, timeout time.Duration) error {
 			continue
 		}
 		for {
-			info, err := Command(s.Addr, "CLUSTER", "INFO")
-			repl, rerr := Command(s.Addr, "INFO", "replication")
-			nodes, terr := Topology(s.Addr)
-			p, r := 0, 0
-			for _, n := range nodes {
-				switch {
-				case n.Failed:
-				case n.Primary && len(n.Slots) > 0:
-					p++
-				case n.PrimaryID != "":
-					r++
-				}
-			}
-			ok := err == nil && rerr == nil && terr == nil && strings.Contains(info, "cluster_state:ok") &&
-				p == 3 && r == replicas &&
-				(strings.Contains(repl, "role:master") || strings.Contains(repl, "master_link_status:up"))
-			if ok {
+			err := healthy(s.Addr, replicas)
+			if err == nil {
 				break
 			}
 			if time.Now().After(deadline) {
-				return fmt.Errorf("cluster node %s not healthy within %v (%d primaries, %d replicas): %v %v %v\n%s\n%s", s.Addr, timeout, p, r, err, rerr, terr, info, repl)
+				return fmt.Errorf("cluster node %s not healthy within %v: %v", s.Addr, timeout, err)
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
+	}
+	return nil
+}
+
+// healthy says why the cluster node at addr is not yet as WaitHealthy
+// wants it, or nil.
+func healthy(addr string, replicas int) error {
+	info, err := Command(addr, "CLUSTER", "INFO")
+	if err != nil {
+		return err
+	}
+	repl, err := Command(addr, "INFO", "replication")
+	if err != nil {
+		return err
+	}
+	nodes, err := Topology(addr)
+	if err != nil {
+		return err
+	}
+	p, r := 0, 0
+	for _, n := range nodes {
+		switch {
+		case n.Failed:
+		case n.Primary && len(n.Slots) > 0:
+			p++
+		case n.PrimaryID != "":
+			r++
+		}
+	}
+	switch {
+	case !strings.Contains(info, "cluster_state:ok"):
+		return errors.New("cluster_state not ok")
+	case p != 3 || r != replicas:
+		return fmt.Errorf("%d primaries serving slots and %d replicas", p, r)
+	case !strings.Contains(repl, "role:master") && !strings.Contains(repl, "master_link_status:up"):
+		return errors.New("replica link down")
 	}
 	return nil
 }
@@ -243,18 +265,7 @@ type SentinelOptions struct {
 func StartSentinels(t testing.TB, o SentinelOptions) *Sentinels {
 	t.Helper()
 	Require(t)
-	if o.Name == "" {
-		o.Name = "registrar"
-	}
-	if o.Replicas == 0 {
-		o.Replicas = 1
-	}
-	if o.Sentinels == 0 {
-		o.Sentinels = 3
-	}
-	if o.DownAfter == 0 {
-		o.DownAfter = 5 * time.Second
-	}
+	o = o.withDefaults()
 	ss := &Sentinels{Name: o.Name}
 	primary := Start(t, Options{Extra: []string{"--repl-diskless-sync-delay", "0"}})
 	ss.Servers = append(ss.Servers, primary)
@@ -262,37 +273,45 @@ func StartSentinels(t testing.TB, o SentinelOptions) *Sentinels {
 		ss.Servers = append(ss.Servers, Start(t, Options{Extra: []string{"--replicaof", "127.0.0.1", primary.Port(), "--repl-diskless-sync-delay", "0"}}))
 	}
 	for range o.Sentinels {
-		ss.Sentinels = append(ss.Sentinels, startSentinel(t, o, primary))
-	}
-	for _, s := range ss.Sentinels {
+		s := startSentinel(t, o, primary)
+		ss.Sentinels = append(ss.Sentinels, s)
 		ss.Addrs = append(ss.Addrs, s.Addr)
 	}
 	deadline := time.Now().Add(startTimeout)
 	for _, s := range ss.Sentinels {
-		for {
+		poll(t, deadline, "sentinel "+s.Addr+" ready", func() bool {
 			m, err := sentinelPrimary(s.Addr, o.Name)
-			if err == nil && m["num-slaves"] == strconv.Itoa(o.Replicas) && m["num-other-sentinels"] == strconv.Itoa(o.Sentinels-1) {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("redistest: sentinel %s not ready within %v: %v %v", s.Addr, startTimeout, m, err)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return err == nil && m["num-slaves"] == strconv.Itoa(o.Replicas) && m["num-other-sentinels"] == strconv.Itoa(o.Sentinels-1)
+		})
 	}
 	for _, r := range ss.Servers[1:] {
-		for {
+		poll(t, deadline, "replica "+r.Addr+" in sync", func() bool {
 			repl, err := Command(r.Addr, "INFO", "replication")
-			if err == nil && strings.Contains(repl, "master_link_status:up") {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("redistest: replica %s not in sync within %v: %v\n%s", r.Addr, startTimeout, err, repl)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+			return err == nil && strings.Contains(repl, "master_link_status:up")
+		})
 	}
 	return ss
+}
+
+// withDefaults returns o with its defaults.
+func (o SentinelOptions) withDefaults() SentinelOptions {
+	o.Name = cmp.Or(o.Name, "registrar")
+	o.Replicas = cmp.Or(o.Replicas, 1)
+	o.Sentinels = cmp.Or(o.Sentinels, 3)
+	o.DownAfter = cmp.Or(o.DownAfter, 5*time.Second)
+	return o
+}
+
+// poll checks cond every 20ms until it holds, failing the test at
+// deadline.
+func poll(t testing.TB, deadline time.Time, what string, cond func() bool) {
+	t.Helper()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("redistest: %s: not by %v", what, deadline.Format(time.TimeOnly))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // startSentinel starts one sentinel watching primary.
