@@ -34,6 +34,9 @@ const (
 	// recoveryMargin is how soon after the promotion registrations must
 	// succeed again.
 	recoveryMargin = 2 * time.Second
+	// lagPad is the size of the client_name of the lag scenario's
+	// registrations.
+	lagPad = 16 << 10
 	workers        = 8
 	adminToken     = "chaos-admin-token-0123456789abcdef"
 	tenant         = "chaos"
@@ -189,8 +192,9 @@ type load struct {
 	wg      sync.WaitGroup
 }
 
-func startLoad(url string) *load {
+func startLoad(url string, pad int) *load {
 	l := &load{stop: make(chan struct{})}
+	body := `{"redirect_uris":["https://app.example/cb"],"client_name":"chaos ` + strings.Repeat("x", pad) + `"}`
 	for range workers {
 		l.wg.Go(func() {
 			for {
@@ -199,7 +203,7 @@ func startLoad(url string) *load {
 					return
 				default:
 				}
-				l.add(register(url))
+				l.add(register(url, body))
 			}
 		})
 	}
@@ -225,9 +229,9 @@ func (l *load) finish() []result {
 	return l.snapshot()
 }
 
-func register(url string) result {
+func register(url, request string) result {
 	r := result{start: time.Now()}
-	resp, err := httpClient.Post(url, "application/json", strings.NewReader(`{"redirect_uris":["https://app.example/cb"],"client_name":"chaos"}`))
+	resp, err := httpClient.Post(url, "application/json", strings.NewReader(request))
 	r.end = time.Now()
 	if err != nil {
 		r.err = err.Error()
@@ -312,7 +316,14 @@ func runScenario(t *testing.T, sc scenario) {
 	phase("registrar started")
 	reg.createTenant(t)
 	phase("tenant served")
-	l := startLoad(reg.public + "/tenants/" + tenant + "/reg")
+	pad := 0
+	if sc.fault == "lag" {
+		// Large records, so that what the paused replica lacks is more
+		// than the kernel's socket buffers hold for it (which it would
+		// still read once it runs again).
+		pad = lagPad
+	}
+	l := startLoad(reg.public+"/tenants/"+tenant+"/reg", pad)
 	defer func() {
 		select {
 		case <-l.stop:
