@@ -173,6 +173,16 @@
 // [engine.ErrUnavailable], which the HTTP layer answers with 503 and
 // Retry-After. The client passed to New must have ContextTimeoutEnabled
 // set, so that the deadline also bounds socket reads and writes.
+//
+// # Failovers
+//
+// With Config.WaitReplicas, each write that acknowledges something to a
+// client is followed, on its connection and in the same round trip, by
+// WAIT (see replicationWaiter); too few replicas fail it with
+// ErrNotReplicated. On Redis Cluster, errors that may mean a failover
+// reload the slot map (see slotMapRefresher). Open refuses URLs of the
+// wrong form for the servers they name (see redisTarget.diagnose and
+// checkMode).
 package redisstore
 
 import (
