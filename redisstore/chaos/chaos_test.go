@@ -36,10 +36,10 @@ const (
 	recoveryMargin = 2 * time.Second
 	// lagPad is the size of the client_name of the lag scenario's
 	// registrations.
-	lagPad = 16 << 10
-	workers        = 8
-	adminToken     = "chaos-admin-token-0123456789abcdef"
-	tenant         = "chaos"
+	lagPad     = 16 << 10
+	workers    = 8
+	adminToken = "chaos-admin-token-0123456789abcdef"
+	tenant     = "chaos"
 )
 
 // mode is "full", "short" or "" (skip).
