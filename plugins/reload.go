@@ -81,7 +81,7 @@ func (h *Host) sourceWorker(ctx context.Context, l sourceLoop, p *pending) {
 			time.AfterFunc(settle, func() { p.add() })
 		}
 		if err != nil && l.retrySoon != nil && l.retrySoon() {
-			retry = min(max(2*retry, retryFirst), h.rescan)
+			retry = min(max(2*retry, retryFirst), retryMax, h.rescan)
 			time.AfterFunc(retry, func() { p.add() })
 		} else {
 			retry = 0
@@ -90,8 +90,12 @@ func (h *Host) sourceWorker(ctx context.Context, l sourceLoop, p *pending) {
 }
 
 // retryFirst is the first pause before a failed sync is tried again early
-// (sourceLoop.retrySoon).
-const retryFirst = 100 * time.Millisecond
+// (sourceLoop.retrySoon); it doubles up to retryMax (or the rescan, if
+// shorter), so that a store that is ready is read within a second.
+const (
+	retryFirst = 100 * time.Millisecond
+	retryMax   = time.Second
+)
 
 // readStore reports whether the store's list of modules has been read.
 func (h *Host) readStore() bool {

@@ -44,7 +44,7 @@ type sourceLoop struct {
 	// syncKeys brings the modules keys in line, logging each failure.
 	syncKeys func(ctx context.Context, keys []key)
 	// retrySoon, when set, says whether a failed syncAll is tried again
-	// soon (retryFirst, doubling up to the rescan) rather than at the next
+	// soon (retryFirst, doubling up to retryMax) rather than at the next
 	// rescan: the store until it has been read once, so that a replica
 	// started before its Redis is ready turns ready as soon as it is.
 	retrySoon func() bool
