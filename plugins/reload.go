@@ -54,6 +54,10 @@ func (h *Host) runSource(ctx context.Context, wg *sync.WaitGroup, l sourceLoop) 
 func (h *Host) sourceWorker(ctx context.Context, l sourceLoop, p *pending) {
 	tick := time.NewTicker(h.rescan)
 	defer tick.Stop()
+	var retry time.Duration                  // the pause before the next early retry
+	if l.retrySoon != nil && l.retrySoon() { // the load at start failed
+		time.AfterFunc(retryFirst, func() { p.add() })
+	}
 	for {
 		all := false
 		select {
@@ -76,7 +80,28 @@ func (h *Host) sourceWorker(ctx context.Context, l sourceLoop, p *pending) {
 		if deferred { // a module changed too recently: look again once it has settled
 			time.AfterFunc(settle, func() { p.add() })
 		}
+		if err != nil && l.retrySoon != nil && l.retrySoon() {
+			retry = min(max(2*retry, retryFirst), retryMax, h.rescan)
+			time.AfterFunc(retry, func() { p.add() })
+		} else {
+			retry = 0
+		}
 	}
+}
+
+// retryFirst is the first pause before a failed sync is tried again early
+// (sourceLoop.retrySoon); it doubles up to retryMax (or the rescan, if
+// shorter), so that a store that is ready is read within a second.
+const (
+	retryFirst = 100 * time.Millisecond
+	retryMax   = time.Second
+)
+
+// readStore reports whether the store's list of modules has been read.
+func (h *Host) readStore() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.storeRead
 }
 
 // syncStoreKeys syncs the store's modules keys, one after the other,

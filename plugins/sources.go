@@ -43,6 +43,11 @@ type sourceLoop struct {
 	syncAll func(ctx context.Context) (deferred bool, err error)
 	// syncKeys brings the modules keys in line, logging each failure.
 	syncKeys func(ctx context.Context, keys []key)
+	// retrySoon, when set, says whether a failed syncAll is tried again
+	// soon (retryFirst, doubling up to retryMax) rather than at the next
+	// rescan: the store until it has been read once, so that a replica
+	// started before its Redis is ready turns ready as soon as it is.
+	retrySoon func() bool
 }
 
 // sourceLoops are the host's sources of modules, from its configuration.
@@ -75,8 +80,9 @@ func (h *Host) sourceLoops() []sourceLoop {
 				}
 				return nil
 			},
-			syncAll:  func(ctx context.Context) (bool, error) { return false, h.syncStore(ctx) },
-			syncKeys: h.syncStoreKeys,
+			syncAll:   func(ctx context.Context) (bool, error) { return false, h.syncStore(ctx) },
+			syncKeys:  h.syncStoreKeys,
+			retrySoon: func() bool { return !h.readStore() },
 		})
 	}
 	return ls

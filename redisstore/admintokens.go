@@ -26,7 +26,7 @@ func (s *Store) CreateAdminToken(ctx context.Context, t *engine.AdminToken) erro
 	}
 	octx, cancel := s.op(ctx)
 	defer cancel()
-	status, err := createAdmin.Run(octx, s.rdb, []string{k.admin(t.ID), k.tombstone()},
+	status, err := createAdmin.Run(s.durable(octx), s.rdb, []string{k.admin(t.ID), k.tombstone()},
 		k.base, rec, strconv.FormatInt(expireAt(t.ExpiresAt), 10), t.ID).Text()
 	if err != nil {
 		return s.fail(ctx, "create admin token", err)
@@ -89,7 +89,7 @@ func (s *Store) DeleteAdminToken(ctx context.Context, tenant, id string) error {
 	}
 	octx, cancel := s.op(ctx)
 	defer cancel()
-	status, err := deleteAdmin.Run(octx, s.rdb, []string{k.admin(id)}, k.base, id).Text()
+	status, err := deleteAdmin.Run(s.durable(octx), s.rdb, []string{k.admin(id)}, k.base, id).Text()
 	if err != nil {
 		return s.fail(ctx, "delete admin token", err)
 	}

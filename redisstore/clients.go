@@ -58,7 +58,7 @@ func (s *Store) CreateClient(ctx context.Context, c *engine.Client, opts engine.
 		strconv.Itoa(opts.MaxClients), pruneOnWrite, unique, event, s.auditMaxLen}, clientFilters(c)...)
 	octx, cancel := s.op(ctx)
 	defer cancel()
-	status, err := createClient.Run(octx, s.rdb, ks, args...).Text()
+	status, err := createClient.Run(s.durable(octx), s.rdb, ks, args...).Text()
 	if err != nil {
 		return s.fail(ctx, "create client", err)
 	}
@@ -162,7 +162,7 @@ func (s *Store) UpdateClient(ctx context.Context, tenant, id string, fn func(*en
 		}
 		args := append([]any{k.base, old, rec, id, strconv.FormatInt(expireAt(c.ExpiresAt), 10), pruneOnWrite},
 			clientFilters(c)...)
-		status, err := updateClient.Run(octx, s.rdb, ks, args...).Text()
+		status, err := updateClient.Run(s.durable(octx), s.rdb, ks, args...).Text()
 		if err != nil {
 			return nil, s.fail(ctx, "update client", err)
 		}
@@ -187,7 +187,7 @@ func (s *Store) DeleteClient(ctx context.Context, tenant, id string) error {
 	}
 	octx, cancel := s.op(ctx)
 	defer cancel()
-	status, err := deleteClient.Run(octx, s.rdb, []string{k.client(id)}, k.base, id).Text()
+	status, err := deleteClient.Run(s.durable(octx), s.rdb, []string{k.client(id)}, k.base, id).Text()
 	if err != nil {
 		return s.fail(ctx, "delete client", err)
 	}

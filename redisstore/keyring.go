@@ -77,7 +77,7 @@ func (s *Store) PutKeyRing(ctx context.Context, ring *oauth.KeyRing, ifRevision 
 	}
 	octx, cancel := s.op(ctx)
 	defer cancel()
-	status, err := putKeyRing.Run(octx, s.rdb, []string{k.keyRing(), k.tombstone()},
+	status, err := putKeyRing.Run(s.durable(octx), s.rdb, []string{k.keyRing(), k.tombstone()},
 		ifRevision, ifRevision+1, rec).Text()
 	if err != nil {
 		return s.fail(ctx, "put key ring", err)

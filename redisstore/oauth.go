@@ -41,7 +41,7 @@ func (s *Store) PutToken(ctx context.Context, t *oauth.Token) error {
 	}
 	octx, cancel := s.op(ctx)
 	defer cancel()
-	fresh, err := s.setNX(octx, k.accessToken(t.Digest), rec, t.ExpiresAt)
+	fresh, err := s.setNX(s.durable(octx), k.accessToken(t.Digest), rec, t.ExpiresAt)
 	if err != nil {
 		return s.fail(ctx, "put access token", err)
 	}
@@ -82,7 +82,7 @@ func (s *Store) DeleteToken(ctx context.Context, tenant, digest string) error {
 	}
 	octx, cancel := s.op(ctx)
 	defer cancel()
-	n, err := s.rdb.Del(octx, k.accessToken(digest)).Result()
+	n, err := s.rdb.Del(s.durable(octx), k.accessToken(digest)).Result()
 	if err != nil {
 		return s.fail(ctx, "delete access token", err)
 	}
@@ -101,7 +101,7 @@ func (s *Store) Mark(ctx context.Context, tenant, key string, until time.Time) (
 	}
 	octx, cancel := s.op(ctx)
 	defer cancel()
-	fresh, err := s.setNX(octx, k.mark(key), "1", until)
+	fresh, err := s.setNX(s.durable(octx), k.mark(key), "1", until)
 	if err != nil {
 		return false, s.fail(ctx, "mark", err)
 	}

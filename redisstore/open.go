@@ -1,6 +1,7 @@
 package redisstore
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -47,6 +48,13 @@ type OpenOptions struct {
 	// Logger receives the go-redis client's log lines (failed dials and the
 	// like) and a warning while Open waits. Default slog.Default().
 	Logger *slog.Logger
+	// WaitReplicas, WaitTimeout and ObserveWait are those of Config. With
+	// WaitReplicas set, the client's read timeout is at least WaitTimeout
+	// plus readTimeoutOverWait, so that a WAIT that runs its course is not
+	// cut short by the socket.
+	WaitReplicas int
+	WaitTimeout  time.Duration
+	ObserveWait  func(ReplicationWait)
 }
 
 // Open returns a Store over the Redis that rawURL names, once Redis has
@@ -79,14 +87,22 @@ func Open(ctx context.Context, rawURL string, o OpenOptions) (*Store, error) {
 		log = slog.Default()
 	}
 	redis.SetLogger(newRedisLogger(log))
+	if o.WaitReplicas > 0 {
+		target.readTimeoutOver(cmp.Or(o.WaitTimeout, DefaultWaitTimeout) + readTimeoutOverWait)
+	}
 	rdb := target.client()
-	s, err := New(rdb, Config{Prefix: o.Prefix, Timeout: target.timeout, AuditMaxLen: o.AuditMaxLen})
+	s, err := New(rdb, Config{Prefix: o.Prefix, Timeout: target.timeout, AuditMaxLen: o.AuditMaxLen,
+		WaitReplicas: o.WaitReplicas, WaitTimeout: o.WaitTimeout, ObserveWait: o.ObserveWait})
 	if err != nil {
 		rdb.Close()
 		return nil, err
 	}
 	s.owned, s.target = true, target.String()
-	if err := s.waitForRedis(ctx, o.Wait, log); err != nil {
+	if err := s.waitForRedis(ctx, o.Wait, log, target.diagnose); err != nil {
+		rdb.Close()
+		return nil, err
+	}
+	if err := target.checkMode(ctx, s); err != nil {
 		rdb.Close()
 		return nil, err
 	}
@@ -118,8 +134,10 @@ func pingBackoff(attempt int) time.Duration {
 }
 
 // waitForRedis pings Redis until it answers, wait passes or ctx ends,
-// backing off between tries.
-func (s *Store) waitForRedis(ctx context.Context, wait time.Duration, log *slog.Logger) error {
+// backing off between tries. After each failed PING, diagnose may find a
+// mistake of configuration that no wait would mend: its error is
+// returned at once.
+func (s *Store) waitForRedis(ctx context.Context, wait time.Duration, log *slog.Logger, diagnose func(context.Context, error) error) error {
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	var lastErr error
@@ -131,6 +149,9 @@ func (s *Store) waitForRedis(ctx context.Context, wait time.Duration, log *slog.
 		err := s.Ping(pctx)
 		if err == nil {
 			return nil
+		}
+		if derr := diagnose(pctx, err); derr != nil {
+			return derr
 		}
 		if lastErr == nil || wctx.Err() == nil {
 			lastErr = err // the last error before the wait ran out says most

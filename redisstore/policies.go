@@ -57,7 +57,7 @@ func (s *Store) PutPolicyBlob(ctx context.Context, tenant, name, digest string, 
 	}
 	octx, cancel := s.op(ctx)
 	defer cancel()
-	status, err := putPolicyBlob.Run(octx, s.rdb, []string{k.policyBlobs(name), k.policies(), k.tombstone()},
+	status, err := putPolicyBlob.Run(s.durable(octx), s.rdb, []string{k.policyBlobs(name), k.policies(), k.tombstone()},
 		k.base, digest, wasm, name, s.limits.MaxPolicies, s.limits.MaxBytes).Text()
 	if err != nil {
 		return s.fail(ctx, "put policy blob", err)
@@ -133,14 +133,14 @@ func (s *Store) UpdatePolicy(ctx context.Context, tenant, name string, fn func(*
 				return nil, s.fail(ctx, "index policy tenant", err)
 			}
 		}
-		status, err := updatePolicy.Run(octx, s.rdb, ks, args...).Text()
+		status, err := updatePolicy.Run(s.durable(octx), s.rdb, ks, args...).Text()
 		if err != nil {
 			return nil, s.fail(ctx, "update policy", err)
 		}
 		if status == "CONFLICT" {
 			continue // another update came first: apply fn to its result
 		}
-		if err := s.policyUpdated(ctx, octx, tenant, k, status, create); err != nil {
+		if err := s.policyUpdated(ctx, s.durable(octx), tenant, k, status, create); err != nil {
 			return nil, err
 		}
 		return rec, nil

@@ -175,6 +175,16 @@
 // [engine.ErrUnavailable], which the HTTP layer answers with 503 and
 // Retry-After. The client passed to New must have ContextTimeoutEnabled
 // set, so that the deadline also bounds socket reads and writes.
+//
+// # Failovers
+//
+// With Config.WaitReplicas, each write that acknowledges something to a
+// client is followed, on its connection and in the same round trip, by
+// WAIT (see replicationWaiter); too few replicas fail it with
+// ErrNotReplicated. On Redis Cluster, errors that may mean a failover
+// reload the slot map (see slotMapRefresher). Open refuses URLs of the
+// wrong form for the servers they name (see redisTarget.diagnose and
+// checkMode).
 package redisstore
 
 import (
@@ -225,6 +235,23 @@ type Config struct {
 	// PolicyLimits bound each tenant's uploaded policy modules (see
 	// engine.PolicyLimits); a zero field means its default.
 	PolicyLimits engine.PolicyLimits
+	// WaitReplicas, when positive, makes every write that acknowledges
+	// something to a client (a registration, update or deletion, an access
+	// token issued or revoked, an operator's write) wait until this many
+	// replicas of its Redis primary have acknowledged it, with WAIT on the
+	// write's connection; when fewer do within WaitTimeout the call fails
+	// with an error wrapping ErrNotReplicated and engine.ErrUnavailable,
+	// although the write was made. Default 0: no wait. New hooks the wait
+	// into rdb (on Redis Cluster into each node's client, so a cluster
+	// client must not have been used yet), and rdb's read timeout must be
+	// longer than WaitTimeout.
+	WaitReplicas int
+	// WaitTimeout bounds each replication wait; it must be shorter than
+	// Timeout. Default DefaultWaitTimeout.
+	WaitTimeout time.Duration
+	// ObserveWait, when set, is called after each replication wait (for
+	// metrics). It must be quick and safe for concurrent use.
+	ObserveWait func(ReplicationWait)
 }
 
 // Store is an engine.Store, engine.AuditLog, engine.Limiter,
@@ -243,6 +270,8 @@ type Store struct {
 	// target describes the Redis of Open's URL, without credentials.
 	target string
 	limits engine.PolicyLimits
+	// waiter is set when Config.WaitReplicas is (see durable).
+	waiter *replicationWaiter
 }
 
 var (
@@ -252,7 +281,10 @@ var (
 	_ engine.PolicyStore = (*Store)(nil)
 )
 
-// New returns a Store that keeps its records through rdb.
+// New returns a Store that keeps its records through rdb. On Redis
+// Cluster it hooks into rdb a reload of the slot map after errors that may
+// mean a failover (see slotMapRefresher), and Config.WaitReplicas hooks
+// the replication wait.
 func New(rdb redis.UniversalClient, cfg Config) (*Store, error) {
 	if rdb == nil {
 		return nil, errors.New("redisstore: a Redis client is required")
@@ -285,6 +317,9 @@ func New(rdb redis.UniversalClient, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("redisstore: Config.AuditMaxLen %d is negative", cfg.AuditMaxLen)
 	case s.auditMaxLen == 0:
 		s.auditMaxLen = DefaultAuditMaxLen
+	}
+	if err := s.hookInto(rdb, cfg); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

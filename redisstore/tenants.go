@@ -57,7 +57,7 @@ func (s *Store) PutTenant(ctx context.Context, t *engine.TenantRecord, ifRevisio
 				return nil, s.fail(ctx, "index tenant", err)
 			}
 		}
-		status, err := putTenant.Run(octx, s.rdb, []string{k.tenant(), k.tombstone()},
+		status, err := putTenant.Run(s.durable(octx), s.rdb, []string{k.tenant(), k.tombstone()},
 			oldRec, flag(had), data).Text()
 		if err != nil {
 			return nil, s.fail(ctx, "put tenant", err)
@@ -65,7 +65,7 @@ func (s *Store) PutTenant(ctx context.Context, t *engine.TenantRecord, ifRevisio
 		switch status {
 		case "OK":
 			if !had {
-				if err := s.rdb.ZAdd(octx, index, redis.Z{Member: t.Name}).Err(); err != nil {
+				if err := s.rdb.ZAdd(s.durable(octx), index, redis.Z{Member: t.Name}).Err(); err != nil {
 					return nil, s.fail(ctx, "index tenant", err)
 				}
 			}
@@ -172,7 +172,7 @@ func (s *Store) DeleteTenant(ctx context.Context, name string) error {
 	step := func(what string, do func(ctx context.Context) error) error {
 		octx, cancel := s.op(ctx)
 		defer cancel()
-		if err := do(octx); err != nil {
+		if err := do(s.durable(octx)); err != nil {
 			return s.fail(ctx, what, err)
 		}
 		return nil

@@ -23,7 +23,7 @@ func (s *Store) CreateInitialAccessToken(ctx context.Context, t *engine.InitialA
 	}
 	octx, cancel := s.op(ctx)
 	defer cancel()
-	status, err := createToken.Run(octx, s.rdb, []string{k.token(t.ID), k.tombstone()}, k.base, rec,
+	status, err := createToken.Run(s.durable(octx), s.rdb, []string{k.token(t.ID), k.tombstone()}, k.base, rec,
 		strconv.FormatInt(t.Uses, 10), strconv.FormatInt(t.MaxUses, 10),
 		strconv.FormatInt(expireAt(t.ExpiresAt), 10), t.ID, pruneOnWrite).Text()
 	if err != nil {
@@ -108,7 +108,7 @@ func (s *Store) DeleteInitialAccessToken(ctx context.Context, tenant, id string)
 	}
 	octx, cancel := s.op(ctx)
 	defer cancel()
-	status, err := deleteToken.Run(octx, s.rdb, []string{k.token(id)}, k.base, id).Text()
+	status, err := deleteToken.Run(s.durable(octx), s.rdb, []string{k.token(id)}, k.base, id).Text()
 	if err != nil {
 		return s.fail(ctx, "delete initial access token", err)
 	}

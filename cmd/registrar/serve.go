@@ -43,6 +43,7 @@ type serveConfig struct {
 	trustedProxies   string
 	fetchAllowHosts  string
 	tls              tlsFlags
+	durability       durabilityFlags
 	// The numbers and durations as given, and as parsed by check.
 	maxBodyS, shutdownTimeoutS, tenantRefreshS string
 	logFlushS                                  string
@@ -89,6 +90,7 @@ from --key-encryption-key-file or REGISTRAR_KEY_ENCRYPTION_KEY.`,
 	str(&c.maxBodyS, "max-body-bytes", "REGISTRAR_MAX_BODY_BYTES", strconv.Itoa(httpapi.DefaultMaxBodyBytes), "request body limit in bytes")
 	str(&c.shutdownTimeoutS, "shutdown-timeout", "REGISTRAR_SHUTDOWN_TIMEOUT", "30s", "how long SIGTERM waits for requests in flight")
 	c.tls.register(str)
+	c.durability.register(str)
 	return cmd
 }
 
@@ -110,7 +112,7 @@ func (c *serveConfig) check() error {
 	if c.addr == "" || c.adminAddr == "" {
 		return usageError{"--addr and --admin-addr must not be empty"}
 	}
-	return nil
+	return c.durability.check(c.redisURL)
 }
 
 // newLogger returns the process logger: JSON, or text on a terminal, with
@@ -244,7 +246,7 @@ func (s *server) listen(context.Context) error {
 }
 
 func (s *server) openStore(ctx context.Context) error {
-	store, closeStore, err := openStore(ctx, s.c.redisURL, redisWait, s.log)
+	store, closeStore, err := openStoreWith(ctx, s.c.redisURL, s.c.durability.openOptions(redisWait, s.log))
 	if err != nil {
 		return err
 	}
@@ -282,6 +284,8 @@ func (s *server) openModules(ctx context.Context) error {
 		return err
 	}
 	s.metrics.WatchPolicies(modules.Status)
+	observeWait := s.metrics.ReplicationWait()
+	s.c.durability.observe.Store(&observeWait)
 	return nil
 }
 

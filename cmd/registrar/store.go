@@ -39,17 +39,24 @@ var (
 // answered a PING, which it retries for up to wait. closeStore releases
 // the store's connections.
 func openStore(ctx context.Context, rawURL string, wait time.Duration, log *slog.Logger) (store backend, closeStore func() error, err error) {
+	return openStoreWith(ctx, rawURL, redisstore.OpenOptions{Wait: wait, Logger: log})
+}
+
+// openStoreWith is openStore with the Redis store's options (o.Logger is
+// required).
+func openStoreWith(ctx context.Context, rawURL string, o redisstore.OpenOptions) (store backend, closeStore func() error, err error) {
+	log := o.Logger
 	if rawURL == "" {
 		log.Warn("using the embedded in-memory store: every client and token is lost when the process exits; set --redis-url for production")
 		return memstore.New(memstore.Config{}), func() error { return nil }, nil
 	}
-	s, err := redisstore.Open(ctx, rawURL, redisstore.OpenOptions{Wait: wait, Logger: log})
+	s, err := redisstore.Open(ctx, rawURL, o)
 	if errors.Is(err, redisstore.ErrInvalidURL) {
 		return nil, nil, usageError{"--redis-url: " + err.Error()}
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("--redis-url: %w", err)
 	}
-	log.Info("using the Redis store", "redis", s.String())
+	log.Info("using the Redis store", "redis", s.String(), "wait_replicas", o.WaitReplicas)
 	return s, s.Close, nil
 }

@@ -62,6 +62,9 @@ type Options struct {
 	// Cluster starts the server with cluster mode enabled; used by
 	// StartCluster.
 	Cluster bool
+	// Extra are more command-line options, after the others (so a later
+	// one overrides an earlier): "--replicaof", "127.0.0.1 7000", ...
+	Extra []string
 }
 
 // Server is a redis-server process started for a test.
@@ -73,6 +76,8 @@ type Server struct {
 	opts Options
 	proc *exec.Cmd
 	done chan struct{} // closed when proc has exited
+	// argv, when set, replaces the command line of args (a sentinel's).
+	argv []string
 }
 
 // Start starts a redis-server and waits until it answers. It is stopped
@@ -105,6 +110,9 @@ func (s *Server) Port() string {
 }
 
 func (s *Server) args() []string {
+	if s.argv != nil {
+		return s.argv
+	}
 	args := []string{
 		"--port", s.Port(),
 		"--bind", "127.0.0.1",
@@ -123,7 +131,7 @@ func (s *Server) args() []string {
 		args = append(args, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
 			"--cluster-node-timeout", "5000")
 	}
-	return args
+	return append(args, s.opts.Extra...)
 }
 
 // start runs the process and waits until it answers PING.
