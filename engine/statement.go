@@ -317,6 +317,9 @@ func (r *Registrar) verifyStatement(ctx context.Context, t *tenant, compact stri
 	if err != nil {
 		return nil, err
 	}
+	if err := checkClaimValues(st.Claims); err != nil {
+		return nil, err
+	}
 	vs := &verifiedStatement{raw: compact, st: st}
 	if err := vs.checkClaims(*t.statements, r.now()); err != nil {
 		return nil, err

@@ -1244,8 +1244,57 @@ static bool in_request(dec *d, reg_envelope *env) {
 	return r != READ_ERROR;
 }
 
+/* in_statement reads the policy input's software_statement; null is
+ * NULL. Members it does not know are skipped. */
+static bool in_statement(dec *d, const reg_software_statement **out) {
+	*out = NULL;
+	if (dec_null(d))
+		return true;
+	if (peek(d) != '{') {
+		why = "not a JSON object";
+		reg_str raw;
+		read_raw(d, &raw);
+		return false;
+	}
+	reg_software_statement *s = reg_alloc(sizeof *s);
+	s->issuer = reg_s("");
+	s->claims = NULL;
+	s->verified = false;
+	bool started = false;
+	reg_str name;
+	int r;
+	while ((r = obj_next(d, &started, &name, NULL)) == READ_OK) {
+		bool ok;
+		reg_str raw;
+		if (reg_str_eq(name, "issuer")) {
+			ok = in_string(d, &s->issuer);
+		} else if (reg_str_eq(name, "claims")) {
+			ok = in_object(d, &s->claims);
+		} else if (reg_str_eq(name, "verified")) {
+			ok = read_raw(d, &raw);
+			if (ok && reg_str_eq(raw, "true"))
+				s->verified = true;
+			else if (ok && !reg_str_eq(raw, "false") && !reg_str_eq(raw, "null")) {
+				why = "verified is not true or false";
+				ok = false;
+			}
+		} else {
+			ok = read_raw(d, &raw);
+		}
+		if (!ok)
+			return false;
+	}
+	if (r == READ_ERROR)
+		return false;
+	if (!s->claims)
+		s->claims = reg_object_new();
+	*out = s;
+	return true;
+}
+
 /* The members of the four kinds of input beyond the envelope. */
 typedef struct {
+	const reg_software_statement *statement;
 	reg_phase phase;
 	bool has_phase;
 	reg_object *metadata, *current, *claims;
@@ -1316,6 +1365,8 @@ static reg_err decode(reg_str doc, reg_envelope *env, hook_members *h) {
 			ok = dec_null(&d) || in_int(&d, &h->lifetime);
 		else if (reg_str_eq(name, "claims"))
 			ok = in_object(&d, &h->claims);
+		else if (reg_str_eq(name, "software_statement"))
+			ok = in_statement(&d, &h->statement);
 		else
 			ok = read_raw(&d, &raw);
 		if (!ok) {
@@ -1392,6 +1443,7 @@ bool reg_run_policy(reg_policy_fn fn, reg_str doc, reg_str *out) {
 		in.client_id = h.client_id;
 		in.current = h.current;
 		in.policies = h.policies;
+		in.software_statement = h.statement;
 		reg_policy_output res = {in.metadata, false, {NULL, 0}};
 		err = fn(&in, &res);
 		if (!err) {

@@ -221,6 +221,23 @@ reg_err reg_envelope_config(const reg_envelope *env, reg_object **out);
 
 typedef enum { REG_REGISTER, REG_UPDATE } reg_phase;
 
+/* A software statement (RFC 7591 §2.3) as Registrar verified it: the
+ * software_statement member of the policy input (sdk/ABI.md §2). Its
+ * claims already override the same members of the metadata. */
+typedef struct {
+	reg_str issuer; /* the statement's iss: one of the tenant's trusted issuers */
+	/* Every claim of the statement as signed (iss, iat, jti, software_id,
+	 * and any other such as software_roles or org_id); never NULL. The
+	 * reg_object accessors read them; their type errors are rejections
+	 * with invalid_client_metadata, so a policy that wants another code
+	 * checks them itself. */
+	reg_object *claims;
+	/* That the host verified it: always true in what the host sends (an
+	 * unverified statement is not sent). A policy that admits clients by
+	 * a claim checks it all the same. */
+	bool verified;
+} reg_software_statement;
+
 /* The input of the policy hook. */
 typedef struct {
 	reg_envelope env;
@@ -229,6 +246,10 @@ typedef struct {
 	reg_str client_id;    /* on update: the client being updated */
 	reg_object *current;  /* on update: its stored metadata; else NULL */
 	reg_strs policies;    /* the policy list of the request */
+	/* The request's verified software statement, or NULL: on registration
+	 * only, when the tenant verifies statements and the request carried
+	 * one. */
+	const reg_software_statement *software_statement;
 } reg_policy_input;
 
 /* What the policy hook answers. The SDK sets metadata to the input's. */

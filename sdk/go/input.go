@@ -73,6 +73,10 @@ type PolicyInput struct {
 	Current *Object
 	// Policies is the policy list of the request.
 	Policies []string
+	// SoftwareStatement is the request's verified software statement, or
+	// nil: on registration only, when the tenant verifies statements and
+	// the request carried one.
+	SoftwareStatement *SoftwareStatement
 }
 
 // PolicyOutput is what the policy hook returns to accept a request.
@@ -126,6 +130,8 @@ func (in *PolicyInput) UnmarshalJSON(data []byte) error {
 			in.Current, err = readNullableObject(d)
 		case "policies":
 			in.Policies, err = readStrings(d)
+		case "software_statement":
+			in.SoftwareStatement, err = readStatement(d)
 		}
 		return err
 	})

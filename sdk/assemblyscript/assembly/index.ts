@@ -28,7 +28,7 @@ export { abort } from "./abort";
 export { Code, reject, fail, failed, parseCode, codeName, isTokenCode } from "./errors";
 export { log, Level, random, randomString, BASE32, BASE62 } from "./host";
 export { Obj } from "./object";
-export { Phase, Token, Envelope, PolicyInput, PolicyOutput, FactoryInput, DecisionInput, AccessTokenInput, AccessTokenOutput } from "./input";
+export { Phase, Token, Envelope, PolicyInput, PolicyOutput, FactoryInput, DecisionInput, AccessTokenInput, AccessTokenOutput, SoftwareStatement } from "./input";
 
 /** A policy: returns the metadata to continue with, or null to accept the
  * input's as it is; reject() or fail() answer instead. */

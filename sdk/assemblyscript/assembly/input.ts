@@ -67,6 +67,27 @@ export class PolicyInput extends Envelope {
   current: Obj | null = null;
   /** The policy list of the request. */
   policies: string[] = [];
+  /** The request's verified software statement, or null: on registration
+   * only, when the tenant verifies statements and the request carried one. */
+  softwareStatement: SoftwareStatement | null = null;
+}
+
+/** A software statement (RFC 7591 §2.3) as Registrar verified it: the
+ * software_statement member of the policy input (sdk/ABI.md §2). Its
+ * claims already override the same members of the metadata. */
+export class SoftwareStatement {
+  /** The statement's iss: one of the tenant's trusted issuers. */
+  issuer: string = "";
+  /** Every claim of the statement as signed (iss, iat, jti, software_id,
+   * and any other such as software_roles or org_id). The typed accessors
+   * read them; their type errors are rejections with
+   * invalid_client_metadata, so a policy that wants another code checks
+   * them itself. */
+  claims: Obj = new Obj();
+  /** That the host verified it: always true in what the host sends (an
+   * unverified statement is not sent). A policy that admits clients by a
+   * claim checks it all the same. */
+  verified: bool = false;
 }
 
 /** What the policy hook returns to accept a request. */
@@ -243,7 +264,47 @@ function request(d: Decoder, env: Envelope): bool {
   return false;
 }
 
+/** Reads the policy input's software_statement into statement; null is
+ * no statement. Members it does not know are skipped. */
+function softwareStatement(d: Decoder): bool {
+  if (d.null()) return true;
+  if (d.begin() != Read.OK) {
+    why = "not a JSON object";
+    return false;
+  }
+  const st = new SoftwareStatement();
+  while (true) {
+    const r = d.next();
+    if (r == Read.Other) break;
+    if (r == Read.Error) return false;
+    if (d.nameIs("issuer")) {
+      const s = str(d);
+      if (s == null) return false;
+      st.issuer = s;
+    } else if (d.nameIs("claims")) {
+      if (!d.null()) {
+        const o = obj(d);
+        if (o == null) return false;
+        st.claims = o;
+      }
+    } else if (d.nameIs("verified")) {
+      if (!d.rawValue()) return false;
+      const raw = String.UTF8.decodeUnsafe(d.rawPtr, d.rawLen);
+      if (raw == "true") st.verified = true;
+      else if (raw != "false" && raw != "null") {
+        why = "verified is not true or false";
+        return false;
+      }
+    } else if (!d.skipValue()) {
+      return false;
+    }
+  }
+  statement = st;
+  return true;
+}
+
 // The members of the three kinds of input beyond the envelope.
+let statement: SoftwareStatement | null = null;
 let phase: Phase = Phase.Register;
 let hasPhase = false;
 let metadata: Obj | null = null;
@@ -276,6 +337,7 @@ function strsInto(d: Decoder, which: i32): bool {
  * above; members it does not know are skipped (a later host may add
  * members). A bad document fails the call. */
 function decode(doc: Slice, env: Envelope): bool {
+  statement = null;
   phase = Phase.Register;
   hasPhase = false;
   metadata = null;
@@ -389,6 +451,8 @@ function decode(doc: Slice, env: Envelope): bool {
         claims = obj(d);
         ok = claims != null;
       }
+    } else if (d.nameIs("software_statement")) {
+      ok = softwareStatement(d);
     } else {
       ok = d.skipValue();
     }
@@ -419,6 +483,7 @@ export function decodePolicy(doc: Slice): PolicyInput | null {
   in_.clientID = clientID;
   in_.current = current;
   in_.policies = policies;
+  in_.softwareStatement = statement;
   return in_;
 }
 

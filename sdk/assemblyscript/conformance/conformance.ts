@@ -6,7 +6,7 @@
 
 import {
   AccessTokenInput, AccessTokenOutput,
-  BASE32, BASE62, Code, DecisionInput, Envelope, FactoryInput, Level, Obj, Phase, PolicyInput, PolicyOutput,
+  BASE32, BASE62, Code, DecisionInput, Envelope, FactoryInput, Level, Obj, Phase, PolicyInput, PolicyOutput, SoftwareStatement,
   fail, failed, log, parseCode, randomString, reject,
   serveIDFactory, serveIssueAccessToken, serveIssueRegistrationAccessToken, servePolicy, serveRotateRegistrationAccessToken, serveSecretFactory,
 } from "../assembly/index";
@@ -82,6 +82,7 @@ function checkPolicy(input: PolicyInput): PolicyOutput | null {
     const current = input.current;
     if (current != null) md.setObject("x_current", current);
   }
+  if (!statement(cfg, input.softwareStatement, md)) return null;
   const strings = cfg.stringArray("strings");
   if (strings != null) {
     for (let i = 0; i < strings.length; i++) {
@@ -133,6 +134,39 @@ function checkPolicy(input: PolicyInput): PolicyOutput | null {
   const out = new PolicyOutput(md);
   if (cfg.has("registration_policies")) out.registrationPolicies = cfg.stringArray("registration_policies");
   return out;
+}
+
+/** Applies the statement, statement_strings and statement_string_arrays
+ * instructions: the software statement's members, and its claims read
+ * with the typed accessors, copied to the metadata. False if a type error
+ * answered the call. */
+function statement(cfg: Obj, st: SoftwareStatement | null, md: Obj): bool {
+  if (cfg.bool("statement")) {
+    md.setBool("x_statement", st != null);
+    if (st != null) {
+      md.setString("x_statement_issuer", st.issuer);
+      md.setBool("x_statement_verified", st.verified);
+      md.setObject("x_statement_claims", st.claims);
+    }
+  }
+  const claims = st != null ? st.claims : new Obj();
+  const strings = cfg.stringArray("statement_strings");
+  if (strings != null) {
+    for (let i = 0; i < strings.length; i++) {
+      const v = claims.string(strings[i]);
+      if (failed()) return false;
+      if (v != null) md.setString("x_claim_" + strings[i], v);
+    }
+  }
+  const arrays = cfg.stringArray("statement_string_arrays");
+  if (arrays != null) {
+    for (let i = 0; i < arrays.length; i++) {
+      const v = claims.stringArray(arrays[i]);
+      if (failed()) return false;
+      if (v != null) md.setStringArray("x_claim_" + arrays[i], v);
+    }
+  }
+  return true;
 }
 
 function makeID(input: FactoryInput): string {

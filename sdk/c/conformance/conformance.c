@@ -77,6 +77,39 @@ static reg_err copy_typed(reg_object *cfg, reg_object *md, const char *list) {
 	return REG_OK;
 }
 
+/* statement applies the statement, statement_strings and
+ * statement_string_arrays instructions: the software statement's members,
+ * and its claims read with the typed accessors, copied to the metadata. */
+static reg_err statement(reg_object *cfg, const reg_software_statement *st, reg_object *md) {
+	bool yes;
+	REG_TRY(reg_object_bool(cfg, "statement", &yes));
+	if (yes) {
+		reg_object_set_bool(md, "x_statement", st != NULL);
+		if (st) {
+			reg_object_set_string(md, "x_statement_issuer", st->issuer);
+			reg_object_set_bool(md, "x_statement_verified", st->verified);
+			reg_object_set_object(md, "x_statement_claims", st->claims);
+		}
+	}
+	const reg_object *claims = st ? st->claims : NULL;
+	reg_strs names;
+	REG_TRY(reg_object_string_array(cfg, "statement_strings", &names));
+	for (size_t i = 0; i < names.len; i++) {
+		reg_str v;
+		REG_TRY(reg_object_string(claims, names.items[i].ptr, &v));
+		if (reg_object_has(claims, names.items[i].ptr))
+			reg_object_set_string(md, reg_sprintf("x_claim_%s", names.items[i].ptr).ptr, v);
+	}
+	REG_TRY(reg_object_string_array(cfg, "statement_string_arrays", &names));
+	for (size_t i = 0; i < names.len; i++) {
+		reg_strs v;
+		REG_TRY(reg_object_string_array(claims, names.items[i].ptr, &v));
+		if (reg_object_has(claims, names.items[i].ptr))
+			reg_object_set_string_array(md, reg_sprintf("x_claim_%s", names.items[i].ptr).ptr, v.items, v.len);
+	}
+	return REG_OK;
+}
+
 reg_err check_policy(reg_policy_input *in, reg_policy_output *out) {
 	reg_object *cfg;
 	REG_TRY(common(&in->env, &cfg));
@@ -103,6 +136,7 @@ reg_err check_policy(reg_policy_input *in, reg_policy_output *out) {
 		if (in->current)
 			reg_object_set_object(md, "x_current", in->current);
 	}
+	REG_TRY(statement(cfg, in->software_statement, md));
 	static const char *const lists[] = {"strings", "string_arrays", "bools", "integers", "objects"};
 	for (size_t i = 0; i < sizeof lists / sizeof *lists; i++)
 		REG_TRY(copy_typed(cfg, md, lists[i]));

@@ -155,6 +155,63 @@ static void test_policy(void) {
 	      strstr(out.ptr, "\"metadata\": not a JSON object"));
 }
 
+/* statement_roles admits a client whose verified statement has the role
+ * AISP; it writes what it read into the metadata. */
+static reg_err statement_roles(reg_policy_input *in, reg_policy_output *out) {
+	(void)out;
+	const reg_software_statement *st = in->software_statement;
+	if (!st)
+		return reg_reject(REG_UNAPPROVED_SOFTWARE_STATEMENT, "no statement");
+	reg_strs roles;
+	REG_TRY(reg_object_string_array(st->claims, "software_roles", &roles));
+	reg_str org;
+	REG_TRY(reg_object_string(st->claims, "org_id", &org));
+	reg_object_set_string(in->metadata, "issuer", st->issuer);
+	reg_object_set_bool(in->metadata, "verified", st->verified);
+	reg_object_set_string(in->metadata, "org", org);
+	reg_object_set_int64(in->metadata, "claims", (int64_t)reg_object_len(st->claims));
+	for (size_t i = 0; i < roles.len; i++)
+		if (reg_str_eq(roles.items[i], "AISP"))
+			return REG_OK;
+	return reg_reject(REG_UNAPPROVED_SOFTWARE_STATEMENT, "no AISP role");
+}
+
+static void test_statement(void) {
+	reg_str out;
+	CHECK(reg_run_policy(statement_roles,
+	                     reg_s("{\"abi\":1,\"hook\":\"policy\",\"phase\":\"register\",\"metadata\":{},"
+	                           "\"software_statement\":{\"later\":[{}],\"issuer\":\"https://dir.example\",\"claims\":"
+	                           "{\"org_id\":\"o\\u002d1\",\"software_roles\":[\"PISP\",\"AISP\"]},\"verified\":true}}"),
+	                     &out) &&
+	      str_is(out, "{\"metadata\":{\"issuer\":\"https://dir.example\",\"verified\":true,\"org\":\"o-1\",\"claims\":2}}"));
+	static const char *const absent[] = {
+		"{\"abi\":1,\"hook\":\"policy\",\"phase\":\"register\",\"metadata\":{}}",
+		"{\"abi\":1,\"hook\":\"policy\",\"phase\":\"register\",\"metadata\":{},\"software_statement\":null}",
+	};
+	for (size_t i = 0; i < sizeof absent / sizeof *absent; i++)
+		CHECK(reg_run_policy(statement_roles, reg_s(absent[i]), &out) && strstr(out.ptr, "no statement"));
+	/* Null claims are an empty object, never NULL; verified false reads as false. */
+	CHECK(reg_run_policy(statement_roles,
+	                     reg_s("{\"abi\":1,\"hook\":\"policy\",\"phase\":\"register\",\"software_statement\":"
+	                           "{\"claims\":null,\"verified\":false}}"),
+	                     &out) &&
+	      str_is(out, "{\"error\":\"unapproved_software_statement\",\"error_description\":\"no AISP role\"}"));
+	/* A claim of the wrong type is the accessor's rejection. */
+	CHECK(reg_run_policy(statement_roles,
+	                     reg_s("{\"abi\":1,\"hook\":\"policy\",\"phase\":\"register\",\"software_statement\":"
+	                           "{\"claims\":{\"software_roles\":\"AISP\"}}}"),
+	                     &out) &&
+	      str_is(out, "{\"error\":\"invalid_client_metadata\",\"error_description\":\"software_roles must be an array of strings\"}"));
+	static const char *const bad[] = {
+		"{\"abi\":1,\"hook\":\"policy\",\"phase\":\"register\",\"software_statement\":[1]}",
+		"{\"abi\":1,\"hook\":\"policy\",\"phase\":\"register\",\"software_statement\":{\"claims\":[1]}}",
+		"{\"abi\":1,\"hook\":\"policy\",\"phase\":\"register\",\"software_statement\":{\"verified\":\"yes\"}}",
+		"{\"abi\":1,\"hook\":\"policy\",\"phase\":\"register\",\"software_statement\":{\"issuer\":5}}",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		CHECK(!reg_run_policy(statement_roles, reg_s(bad[i]), &out) && strstr(out.ptr, "\"software_statement\""));
+}
+
 static reg_str factory_value;
 
 static reg_err factory(reg_factory_input *in, reg_str *out) {
@@ -205,6 +262,7 @@ int main(void) {
 	test_accessors();
 	test_setters();
 	test_policy();
+	test_statement();
 	test_factories();
 	test_random();
 	test_arena();

@@ -81,6 +81,30 @@ pub struct PolicyInput<'a> {
     pub current: Option<Object<'a>>,
     /// The policy list of the request.
     pub policies: Vec<Cow<'a, str>>,
+    /// The request's verified software statement, or `None`: on
+    /// registration only, when the tenant verifies statements and the
+    /// request carried one.
+    pub software_statement: Option<SoftwareStatement<'a>>,
+}
+
+/// A software statement (RFC 7591 §2.3) as Registrar verified it: the
+/// `software_statement` member of the policy input (sdk/ABI.md §2). Its
+/// claims already override the same members of the metadata.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SoftwareStatement<'a> {
+    /// The statement's `iss`: one of the tenant's trusted issuers.
+    pub issuer: Cow<'a, str>,
+    /// Every claim of the statement as signed (`iss`, `iat`, `jti`,
+    /// `software_id`, and any other such as `software_roles` or
+    /// `org_id`). The typed accessors read them; their type errors are
+    /// rejections with `invalid_client_metadata`, so a policy that wants
+    /// another code checks them itself. With the `serde` feature,
+    /// `claims.get_as::<T>(name)` reads one into any type.
+    pub claims: Object<'a>,
+    /// That the host verified the statement: always true in what the host
+    /// sends (an unverified statement is not sent). A policy that admits
+    /// clients by a claim checks it all the same.
+    pub verified: bool,
 }
 
 /// What the `policy` hook returns to accept a request.
@@ -285,6 +309,31 @@ fn int(d: &mut Decoder<'_>) -> Result<i64, JsonError> {
     crate::json::decode_i64(raw).ok_or(JsonError { offset: 0, message: "not an integer" })
 }
 
+/// Reads a software statement; null is `None`.
+fn statement<'a>(d: &mut Decoder<'a>) -> Result<Option<SoftwareStatement<'a>>, JsonError> {
+    if d.null() {
+        return Ok(None);
+    }
+    let mut s = SoftwareStatement::default();
+    d.object(|d, name, _| match &*name {
+        "issuer" => string(d).map(|v| s.issuer = v),
+        "claims" => object(d).map(|o| s.claims = o),
+        "verified" => {
+            if d.null() {
+                return Ok(());
+            }
+            match d.raw()? {
+                "true" => s.verified = true,
+                "false" => s.verified = false,
+                _ => return Err(JsonError { offset: 0, message: "not true or false" }),
+            }
+            Ok(())
+        }
+        _ => d.raw().map(drop),
+    })?;
+    Ok(Some(s))
+}
+
 fn phase(d: &mut Decoder<'_>) -> Result<Option<Phase>, JsonError> {
     match &*string(d)? {
         "register" => Ok(Some(Phase::Register)),
@@ -304,6 +353,7 @@ impl<'a> PolicyInput<'a> {
         let mut env = Envelope::default();
         let (mut ph, mut metadata, mut client_id, mut current, mut policies) =
             (None, Object::new(), Cow::Borrowed(""), None, Vec::new());
+        let mut software_statement = None;
         decode(doc, &mut env, |d, name| match name {
             "phase" => phase(d).map(|p| ph = p),
             "metadata" => object(d).map(|o| metadata = o),
@@ -316,9 +366,18 @@ impl<'a> PolicyInput<'a> {
                 }
             }
             "policies" => strings(d).map(|ss| policies = ss),
+            "software_statement" => statement(d).map(|s| software_statement = s),
             _ => d.raw().map(drop),
         })?;
-        Ok(PolicyInput { envelope: env, phase: need_phase(ph)?, metadata, client_id, current, policies })
+        Ok(PolicyInput {
+            envelope: env,
+            phase: need_phase(ph)?,
+            metadata,
+            client_id,
+            current,
+            policies,
+            software_statement,
+        })
     }
 }
 
@@ -425,6 +484,43 @@ mod tests {
         .unwrap();
         assert!(in_.metadata.is_empty() && in_.config.is_none() && in_.current.is_none());
         assert_eq!(in_.token, Token::default());
+    }
+
+    #[test]
+    fn decodes_a_software_statement() {
+        let doc = r#"{"abi":1,"hook":"policy","phase":"register","metadata":{},
+            "software_statement":{"issuer":"https://dir.example","claims":{"org_id":"org-\u0031",
+            "software_roles":["AISP","PISP"],"iat":1767225500},"verified":true,"later":[1]}}"#;
+        let in_ = PolicyInput::decode(doc).unwrap();
+        let s = in_.software_statement.unwrap();
+        assert_eq!((&*s.issuer, s.verified), ("https://dir.example", true));
+        assert_eq!(s.claims.string("org_id").unwrap().unwrap(), "org-1");
+        assert_eq!(s.claims.string_array("software_roles").unwrap().unwrap(), vec!["AISP", "PISP"]);
+        assert_eq!(s.claims.i64("iat").unwrap(), Some(1767225500));
+        match s.claims.string("software_roles") {
+            Err(crate::Error::Reject(r)) => assert_eq!(r.code, crate::Code::InvalidClientMetadata),
+            other => panic!("{:?}", other),
+        }
+        for doc in [
+            r#"{"abi":1,"hook":"policy","phase":"register"}"#,
+            r#"{"abi":1,"hook":"policy","phase":"register","software_statement":null}"#,
+        ] {
+            assert_eq!(PolicyInput::decode(doc).unwrap().software_statement, None);
+        }
+        let s = PolicyInput::decode(
+            r#"{"abi":1,"hook":"policy","phase":"register","software_statement":{"claims":null,"verified":false}}"#,
+        )
+        .unwrap()
+        .software_statement
+        .unwrap();
+        assert!(s.claims.is_empty() && !s.verified && s.issuer.is_empty());
+        for doc in [
+            r#"{"abi":1,"hook":"policy","phase":"register","software_statement":[1]}"#,
+            r#"{"abi":1,"hook":"policy","phase":"register","software_statement":{"claims":[1]}}"#,
+            r#"{"abi":1,"hook":"policy","phase":"register","software_statement":{"verified":"yes"}}"#,
+        ] {
+            assert!(matches!(PolicyInput::decode(doc), Err(crate::Error::Fail(_))), "{}", doc);
+        }
     }
 
     #[test]

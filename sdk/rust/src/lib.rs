@@ -55,7 +55,7 @@ pub use error::{fail, reject, Code, Error, Rejection, Result};
 pub use host::{log, random, random_string, Level, BASE32, BASE62};
 pub use input::{
     AccessTokenInput, AccessTokenOutput, DecisionInput, Envelope, FactoryInput, Phase, PolicyInput, PolicyOutput,
-    Request, Token,
+    Request, SoftwareStatement, Token,
 };
 
 /// The claim names an `issue_access_token` hook may not set: the token

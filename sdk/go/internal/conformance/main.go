@@ -80,24 +80,8 @@ func checkPolicy(in *registrar.PolicyInput) (*registrar.PolicyOutput, error) {
 	if md == nil {
 		md = &registrar.Object{}
 	}
-	if ok, err := cfg.Bool("envelope"); err != nil {
+	if err := envelope(cfg, in, md); err != nil {
 		return nil, err
-	} else if ok {
-		md.SetInt64("x_abi", int64(in.ABI))
-		md.SetString("x_hook", in.Hook)
-		md.SetString("x_tenant", in.Tenant)
-		md.SetInt64("x_now", in.Now.Unix())
-		md.SetString("x_token_kind", in.Token.Kind)
-		md.SetString("x_token_id", in.Token.ID)
-		md.SetStringSlice("x_token_policies", in.Token.Policies)
-		md.SetString("x_token_client_id", in.Token.ClientID)
-		md.SetString("x_remote_ip", in.Request.RemoteIP)
-		md.SetString("x_phase", string(in.Phase))
-		md.SetString("x_client_id", in.ClientID)
-		md.SetStringSlice("x_policies", in.Policies)
-		if in.Current != nil {
-			md.Set("x_current", in.Current.AppendJSON(nil))
-		}
 	}
 	if err := readTyped(cfg, md); err != nil {
 		return nil, err
@@ -123,6 +107,77 @@ func checkPolicy(in *registrar.PolicyInput) (*registrar.PolicyOutput, error) {
 		}
 	}
 	return out, nil
+}
+
+// envelope applies the envelope instruction, then the statement
+// instructions.
+func envelope(cfg *registrar.Object, in *registrar.PolicyInput, md *registrar.Object) error {
+	if ok, err := cfg.Bool("envelope"); err != nil {
+		return err
+	} else if ok {
+		md.SetInt64("x_abi", int64(in.ABI))
+		md.SetString("x_hook", in.Hook)
+		md.SetString("x_tenant", in.Tenant)
+		md.SetInt64("x_now", in.Now.Unix())
+		md.SetString("x_token_kind", in.Token.Kind)
+		md.SetString("x_token_id", in.Token.ID)
+		md.SetStringSlice("x_token_policies", in.Token.Policies)
+		md.SetString("x_token_client_id", in.Token.ClientID)
+		md.SetString("x_remote_ip", in.Request.RemoteIP)
+		md.SetString("x_phase", string(in.Phase))
+		md.SetString("x_client_id", in.ClientID)
+		md.SetStringSlice("x_policies", in.Policies)
+		if in.Current != nil {
+			md.Set("x_current", in.Current.AppendJSON(nil))
+		}
+	}
+	return statement(cfg, in.SoftwareStatement, md)
+}
+
+// statement applies the statement, statement_strings and
+// statement_string_arrays instructions: the software statement's members,
+// and its claims read with the typed accessors, copied to the metadata.
+func statement(cfg *registrar.Object, st *registrar.SoftwareStatement, md *registrar.Object) error {
+	if ok, err := cfg.Bool("statement"); err != nil {
+		return err
+	} else if ok {
+		md.SetBool("x_statement", st != nil)
+		if st != nil {
+			md.SetString("x_statement_issuer", st.Issuer)
+			md.SetBool("x_statement_verified", st.Verified)
+			md.Set("x_statement_claims", st.Claims.AppendJSON(nil))
+		}
+	}
+	var claims *registrar.Object
+	if st != nil {
+		claims = st.Claims
+	}
+	names, err := cfg.StringSlice("statement_strings")
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		v, err := claims.String(name)
+		if err != nil {
+			return err
+		}
+		if claims.Has(name) {
+			md.SetString("x_claim_"+name, v)
+		}
+	}
+	if names, err = cfg.StringSlice("statement_string_arrays"); err != nil {
+		return err
+	}
+	for _, name := range names {
+		v, err := claims.StringSlice(name)
+		if err != nil {
+			return err
+		}
+		if claims.Has(name) {
+			md.SetStringSlice("x_claim_"+name, v)
+		}
+	}
+	return nil
 }
 
 // readTyped reads the members that config's strings, string_arrays, bools,

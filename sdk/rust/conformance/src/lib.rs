@@ -5,6 +5,7 @@
 //! (`go test ./plugins -run Vectors`); `cargo test` replays the same
 //! vectors natively.
 
+use registrar::SoftwareStatement;
 use registrar::{fail, log, random_string, reject, Code, Envelope, Error, Level, Object, PolicyInput, PolicyOutput};
 use registrar::{AccessTokenInput, AccessTokenOutput, DecisionInput, FactoryInput, Result, BASE32, BASE62};
 
@@ -62,6 +63,7 @@ pub fn check_policy(mut input: PolicyInput) -> Result<PolicyOutput> {
             md.set_object("x_current", current);
         }
     }
+    statement(&cfg, input.software_statement.as_ref(), md)?;
     read_typed(&cfg, md)?;
     for name in cfg.string_array("delete")?.unwrap_or_default() {
         md.remove(&name);
@@ -77,6 +79,33 @@ pub fn check_policy(mut input: PolicyInput) -> Result<PolicyOutput> {
         out.registration_policies = Some(names.into_iter().map(|n| n.into_owned()).collect());
     }
     Ok(out)
+}
+
+/// Applies the statement, statement_strings and statement_string_arrays
+/// instructions: the software statement's members, and its claims read
+/// with the typed accessors, copied to the metadata.
+fn statement(cfg: &Object, st: Option<&SoftwareStatement>, md: &mut Object) -> Result<()> {
+    if cfg.bool("statement")? == Some(true) {
+        md.set_bool("x_statement", st.is_some());
+        if let Some(st) = st {
+            md.set_string("x_statement_issuer", &st.issuer);
+            md.set_bool("x_statement_verified", st.verified);
+            md.set_object("x_statement_claims", &st.claims);
+        }
+    }
+    let empty = Object::new();
+    let claims = st.map_or(&empty, |st| &st.claims);
+    for name in cfg.string_array("statement_strings")?.unwrap_or_default() {
+        if let Some(v) = claims.string(&name)? {
+            md.set_string(&format!("x_claim_{}", name), &v);
+        }
+    }
+    for name in cfg.string_array("statement_string_arrays")?.unwrap_or_default() {
+        if let Some(v) = claims.string_array(&name)? {
+            md.set_string_array(&format!("x_claim_{}", name), &v);
+        }
+    }
+    Ok(())
 }
 
 /// Reads the members that config's strings, string_arrays, bools, integers
