@@ -19,7 +19,7 @@ import (
 // It is a go-redis process hook on the Store's client, so every command
 // the Store sends goes through it and the commands of other users of a
 // shared client do not: it batches only commands whose context it marked
-// (Store.op). Up to max batches are in flight at once; a command that
+// (Store.op), and not the writes that wait for replicas (durable). Up to max batches are in flight at once; a command that
 // finds them all in flight waits in the queue, and the next batch takes
 // the whole queue. A batch runs on the goroutine of one of its callers
 // (the first, or the one a finishing batch hands it to), so the batcher
@@ -102,7 +102,10 @@ func (b *batcher) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Proc
 // mark.
 func (b *batcher) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		if ctx.Value(batchMarker{b}) != true {
+		if ctx.Value(batchMarker{b}) != true || ctx.Value(waitKey{}) != nil {
+			// A write that waits for replicas (Config.WaitReplicas) goes
+			// alone: the WAIT that follows it on its connection would
+			// otherwise count, and fail, the commands of other calls.
 			return next(ctx, cmd)
 		}
 		return b.do(&call{ctx: ctx, cmd: cmd, next: next, done: make(chan struct{}), lead: make(chan []*call, 1)})
