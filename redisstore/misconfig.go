@@ -43,6 +43,9 @@ func (t *redisTarget) diagnose(ctx context.Context, err error) error {
 			ErrInvalidURL, t, t.cluster.Addrs[0])
 	case t.failover != nil:
 		return t.unknownPrimary(ctx)
+	case t.single != nil && (strings.Contains(err.Error(), "MOVED ") || strings.Contains(err.Error(), "CLUSTERDOWN")):
+		// The readiness read of a key held by another node of a Cluster.
+		return t.clusterNode()
 	}
 	return nil
 }
@@ -124,6 +127,12 @@ func (t *redisTarget) checkMode(ctx context.Context, s *Store) error {
 	if err != nil || !strings.Contains(info, "cluster_enabled:1") {
 		return nil
 	}
+	return t.clusterNode()
+}
+
+// clusterNode is the error of a redis:// URL that names a node of a Redis
+// Cluster.
+func (t *redisTarget) clusterNode() error {
 	scheme := "redis+cluster"
 	if t.single.TLSConfig != nil {
 		scheme = "rediss+cluster"
