@@ -1,12 +1,15 @@
 package redisstore
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/internal/redistest"
@@ -41,7 +44,7 @@ func waitInSync(t *testing.T, addr string, n int) {
 	deadline := time.Now().Add(SlowMachine)
 	for {
 		repl, err := redistest.Command(addr, "INFO", "replication")
-		if err == nil && strings.Count(repl, "state=online") == n && strings.Count(repl, "lag=0") == n {
+		if err == nil && strings.Count(repl, "state=online") == n && strings.Count(repl, "lag=0") == n && acks(addr, n) {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -49,6 +52,24 @@ func waitInSync(t *testing.T, addr string, n int) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// acks reports whether n replicas of the primary at addr acknowledge a
+// write within a second: a replica just online may not answer WAIT yet.
+func acks(addr string, n int) bool {
+	rdb := redis.NewClient(&redis.Options{Addr: addr, DisableIdentity: true, PoolSize: 1})
+	defer rdb.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	var wait *redis.IntCmd
+	if _, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, "registrar-test:sync-probe", "1", time.Minute)
+		wait = redis.NewIntCmd(ctx, "wait", n, 1000)
+		return p.Process(ctx, wait)
+	}); err != nil {
+		return false
+	}
+	return wait.Val() >= int64(n)
 }
 
 // notReplicated checks that err is the refusal of a write that too few
