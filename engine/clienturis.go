@@ -86,7 +86,11 @@ func (r *Registrar) checkClientURIs(ctx context.Context, t *tenant, md *Metadata
 		return nil
 	}
 	if r.uris == nil {
-		return serverError("internal server error", errors.New("check_jwks_uri is set but the Registrar has no URIChecker"))
+		// Only a profile asks for the check here (checkURIServices
+		// refuses check_jwks_uri without a checker); a Registrar built
+		// without one (Config.URIs; registrar serve always has one)
+		// fetches nothing.
+		return nil
 	}
 	err := r.uris.CheckJWKSURI(ctx, md.JWKSURI, algs)
 	return r.uriOutcome(ctx, t, "jwks_uri", err)
@@ -155,7 +159,7 @@ func (r *Registrar) observeURI(t *tenant, member, outcome string) {
 
 // checkURIServices refuses check_jwks_uri without a URIChecker.
 func (r *Registrar) checkURIServices(t *tenant) error {
-	if t.checksJWKSURI() && r.uris == nil {
+	if t.settings.CheckJWKSURI && r.uris == nil {
 		return errors.New("check_jwks_uri is set but this Registrar fetches no client URIs")
 	}
 	return nil
@@ -164,7 +168,8 @@ func (r *Registrar) checkURIServices(t *tenant) error {
 // checksJWKSURI reports whether the tenant fetches and checks clients'
 // jwks_uri at registration: check_jwks_uri, or a software statement
 // profile that demands the check (Profile.RequiresJWKSURICheck: obie,
-// open-finance-brasil). The profile switches it on here, not by
+// open-finance-brasil; made only by a Registrar with a URI checker,
+// as registrar serve always is). The profile switches it on here, not by
 // rewriting the tenant's settings, so that the settings read back as
 // they were written.
 func (t *tenant) checksJWKSURI() bool {

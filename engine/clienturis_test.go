@@ -181,14 +181,15 @@ func TestCheckJWKSURI(t *testing.T) {
 	if c := uris.calls(); !slices.Equal(c, []string{"jwks https://keys.example/ok ES256"}) {
 		t.Errorf("asked %v, want the client's signing algorithms once each", c)
 	}
-	for uri, want := range map[string]string{
-		"https://keys.example/rsa":     "jwks_uri: its JWK Set has no key that verifies ES256",
-		"https://keys.example/empty":   "jwks_uri: could not be used: not a usable JWK Set",
-		"https://keys.example/unknown": "jwks_uri: could not be fetched",
+	// In this order: the observed outcomes below follow it.
+	for _, tc := range []struct{ uri, want string }{
+		{"https://keys.example/rsa", "jwks_uri: its JWK Set has no key that verifies ES256"},
+		{"https://keys.example/empty", "jwks_uri: could not be used: not a usable JWK Set"},
+		{"https://keys.example/unknown", "jwks_uri: could not be fetched"},
 	} {
-		_, err := r.Register(ctx, engine.RegisterRequest{Tenant: "t", Body: body(uri, "ES256")})
-		if e := wantCode(t, err, engine.CodeInvalidClientMetadata); e != nil && e.Description != want {
-			t.Errorf("%s: description %q, want %q", uri, e.Description, want)
+		_, err := r.Register(ctx, engine.RegisterRequest{Tenant: "t", Body: body(tc.uri, "ES256")})
+		if e := wantCode(t, err, engine.CodeInvalidClientMetadata); e != nil && e.Description != tc.want {
+			t.Errorf("%s: description %q, want %q", tc.uri, e.Description, tc.want)
 		}
 	}
 	wantSeen := []engine.URICheck{
