@@ -108,7 +108,7 @@ func (b *batcher) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 			// otherwise count, and fail, the commands of other calls.
 			return next(ctx, cmd)
 		}
-		return b.do(&call{ctx: ctx, cmd: cmd, next: next, done: make(chan struct{}), lead: make(chan []*call, 1)})
+		return b.do(&call{ctx: ctx, cmd: cmd, next: next})
 	}
 }
 
@@ -122,6 +122,9 @@ func (b *batcher) do(c *call) error {
 		b.run([]*call{c})
 		return c.cmd.Err()
 	}
+	// Only a queued call waits: its channels are made here, before
+	// another goroutine can see it.
+	c.done, c.lead = make(chan struct{}), make(chan []*call, 1)
 	b.queue = append(b.queue, c)
 	b.mu.Unlock()
 	select {
