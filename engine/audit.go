@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"reflect"
 	"time"
 )
 
@@ -184,15 +183,4 @@ func (r *Registrar) appendAudit(ctx context.Context, e *AuditEvent) {
 	if _, err := r.auditLog.AppendAudit(context.WithoutCancel(ctx), e); err != nil {
 		r.log.ErrorContext(ctx, "audit event not stored", "audit", e.Type, "tenant", e.Tenant, "err", err)
 	}
-}
-
-// storeAudits reports whether the store is also the audit log: it then
-// appends the events of the writes it is given them with, in the same
-// atomic step (CreateOptions.Audit).
-func storeAudits(store Store, log AuditLog) bool {
-	if log == nil || !reflect.TypeOf(log).Comparable() || !reflect.TypeOf(store).Comparable() {
-		return false
-	}
-	sl, ok := store.(AuditLog)
-	return ok && sl == log
 }

@@ -78,17 +78,20 @@ func (g grant) actor() string {
 }
 
 // register is Register after authentication.
-func (r *Registrar) register(ctx context.Context, t *tenant, g grant, req RegisterRequest, run *policyRun) (*ClientInformation, error) {
+func (r *Registrar) register(ctx context.Context, t *tenant, g grant, req RegisterRequest, run *policyRun) (_ *ClientInformation, err error) {
 	facts := RequestFacts{RemoteIP: req.RemoteIP}
 	md, ratPolicies, vs, err := r.registrationMetadata(ctx, t, g, facts, req, run)
 	if err != nil {
 		return nil, err
 	}
-	if err := r.markUsed(ctx, t, vs); err != nil {
+	marks, err := r.spendJTIs(ctx, t, vs)
+	if err != nil {
 		return nil, err
 	}
-	if err := r.markRequest(ctx, t, vs); err != nil {
-		return nil, err
+	if r.storeMarks && vs != nil {
+		// The statement's outcome is known once the create has spent
+		// its jti (or found it spent).
+		defer func() { r.observeStatement(ctx, t, replayed(err)) }()
 	}
 	fin := &FactoryInput{Tenant: t.name, Metadata: md, Token: g.facts, Request: facts}
 	var secret string
@@ -111,7 +114,7 @@ func (r *Registrar) register(ctx context.Context, t *tenant, g grant, req Regist
 	if v := t.settings.RegistrationValidity; v > 0 {
 		c.ExpiresAt = now.Add(timeDuration(v))
 	}
-	rat, err := r.createClient(ctx, t, g, run, fin, c, secret, vs)
+	rat, err := r.createClient(ctx, t, g, run, fin, c, secret, vs, marks)
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +197,7 @@ func (r *Registrar) registrationMetadata(ctx context.Context, t *tenant, g grant
 // live client with the same software_id in the same atomic write; under
 // "replace", a registration that may replace the live client takes its ID
 // (softwareIDOptions).
-func (r *Registrar) createClient(ctx context.Context, t *tenant, g grant, run *policyRun, fin *FactoryInput, c *Client, secret string, vs *verifiedStatement) (string, error) {
+func (r *Registrar) createClient(ctx context.Context, t *tenant, g grant, run *policyRun, fin *FactoryInput, c *Client, secret string, vs *verifiedStatement, marks []Mark) (string, error) {
 	replace := g.iat != nil && g.iat.ClientID != "" && g.iat.Replacement
 	unique, bySoftwareID, err := r.softwareIDOptions(ctx, t, c, vs)
 	if err != nil {
@@ -223,7 +226,7 @@ func (r *Registrar) createClient(ctx context.Context, t *tenant, g grant, run *p
 		c.record(Provenance{Event: event, At: c.IssuedAt, Token: c.IssuedBy, Policies: run.ran, Hooks: slices.Clone(run.hooks), SoftwareStatement: vs.provenance()})
 		ev := AuditEvent{Tenant: t.name, Type: AuditClientRegistered, ClientID: c.ID, TokenID: g.facts.ID, Policies: run.ran}
 		r.complete(ctx, &ev)
-		opts := CreateOptions{Replace: replace || bySoftwareID, MaxClients: t.settings.MaxClients, UniqueSoftwareID: unique}
+		opts := CreateOptions{Replace: replace || bySoftwareID, MaxClients: t.settings.MaxClients, UniqueSoftwareID: unique, Marks: marks}
 		if r.storeAudits {
 			opts.Audit = &ev
 		}
@@ -269,6 +272,8 @@ func createError(err error, t *tenant, g grant, c *Client) error {
 	switch {
 	case errors.Is(err, ErrSoftwareIDTaken):
 		return errSoftwareIDTaken(c.Metadata.SoftwareID, err.Error())
+	case errors.Is(err, ErrReplayed):
+		return replayError(err)
 	case errors.Is(err, ErrAlreadyExists) && g.iat != nil && g.iat.ClientID != "":
 		return Errorf(CodeInvalidRequest, "client_id %q is already registered and the initial access token does not allow replacement", id)
 	case errors.Is(err, ErrAlreadyExists):

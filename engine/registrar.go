@@ -85,11 +85,14 @@ type Registrar struct {
 	// storeAudits: the store appends the audit events of the writes it
 	// is given them with (storeAudits).
 	storeAudits bool
-	limiter     Limiter
-	keys        KeySetChecker
-	hosts       HostNormalizer
-	modules     Modules
-	secrets     SecretSealer
+	// storeMarks: the store spends the jtis of a registration in its
+	// create (storeMarks).
+	storeMarks bool
+	limiter    Limiter
+	keys       KeySetChecker
+	hosts      HostNormalizer
+	modules    Modules
+	secrets    SecretSealer
 	// statements, replay and observe serve software statements.
 	statements StatementVerifier
 	replay     ReplayCache
@@ -128,6 +131,7 @@ func New(cfg Config) (*Registrar, error) {
 		now: cfg.Now, rand: cfg.Rand, log: cfg.Logger,
 	}
 	r.storeAudits = storeAudits(cfg.Store, cfg.AuditLog)
+	r.storeMarks = storeMarks(cfg.Store, cfg.Replay)
 	if r.now == nil {
 		r.now = time.Now
 	}

@@ -168,7 +168,7 @@ func (r *Registrar) markRequest(ctx context.Context, t *tenant, vs *verifiedStat
 	if r.replay == nil {
 		return serverError("internal server error", errors.New("a signed request has a jti but the Registrar has no replay cache"))
 	}
-	fresh, err := r.replay.Mark(ctx, t.name, "signed_request:"+sr.softwareID+"\x00"+sr.jti, sr.markUntil)
+	fresh, err := r.replay.Mark(ctx, t.name, sr.markKey(), sr.markUntil)
 	if err != nil {
 		return storeError("mark signed request jti", err)
 	}
@@ -176,6 +176,11 @@ func (r *Registrar) markRequest(ctx context.Context, t *tenant, vs *verifiedStat
 		return requestJWT.errorf("has been used before (its jti is single use)")
 	}
 	return nil
+}
+
+// markKey is the replay cache key of the signed request's jti.
+func (sr *signedRequest) markKey() string {
+	return "signed_request:" + sr.softwareID + "\x00" + sr.jti
 }
 
 // profileStatement returns the profile's claims of a statement; nil when

@@ -461,13 +461,70 @@ func (r *Registrar) markUsed(ctx context.Context, t *tenant, vs *verifiedStateme
 	if r.replay == nil {
 		return serverError("internal server error", errors.New("a software statement has a jti but the Registrar has no replay cache"))
 	}
-	key := "software_statement:" + vs.st.Issuer + "\x00" + vs.jti
-	fresh, err := r.replay.Mark(ctx, t.name, key, vs.markUntil)
+	fresh, err := r.replay.Mark(ctx, t.name, vs.markKey(), vs.markUntil)
 	if err != nil {
 		return storeError("mark software statement jti", err)
 	}
 	if !fresh {
 		return Errorf(CodeInvalidSoftwareStatement, "software_statement has been used before (its jti is single use)")
+	}
+	return nil
+}
+
+// markKey is the replay cache key of the statement's jti.
+func (vs *verifiedStatement) markKey() string {
+	return statementMarkPrefix + vs.st.Issuer + "\x00" + vs.jti
+}
+
+// statementMarkPrefix begins the replay cache keys of statements' jtis.
+const statementMarkPrefix = "software_statement:"
+
+// marks are the single-use values a registration with vs spends: the
+// statement's jti and that of the signed request that carried it.
+func (vs *verifiedStatement) marks() []Mark {
+	if vs == nil {
+		return nil
+	}
+	var ms []Mark
+	if vs.jti != "" {
+		ms = append(ms, Mark{Key: vs.markKey(), Until: vs.markUntil})
+	}
+	if sr := vs.request; sr != nil && sr.jti != "" {
+		ms = append(ms, Mark{Key: sr.markKey(), Until: sr.markUntil})
+	}
+	return ms
+}
+
+// spendJTIs spends the jtis of a registration's statement and signed
+// request: at once, through the replay cache, or, when the store is also
+// the replay cache, by returning them for the create's atomic write
+// (CreateOptions.Marks), so that a jti is spent exactly when a client is
+// stored with it.
+func (r *Registrar) spendJTIs(ctx context.Context, t *tenant, vs *verifiedStatement) ([]Mark, error) {
+	if !r.storeMarks {
+		if err := r.markUsed(ctx, t, vs); err != nil {
+			return nil, err
+		}
+		return nil, r.markRequest(ctx, t, vs)
+	}
+	return vs.marks(), nil
+}
+
+// replayError turns a create's ErrReplayed into the error of the jti it
+// names.
+func replayError(err error) error {
+	var re *ReplayedError
+	if errors.As(err, &re) && !strings.HasPrefix(re.Key, statementMarkPrefix) {
+		return requestJWT.errorf("has been used before (its jti is single use)")
+	}
+	return Errorf(CodeInvalidSoftwareStatement, "software_statement has been used before (its jti is single use)")
+}
+
+// replayed is err if it refuses a statement's jti as spent, else nil: a
+// registration's other failures are not the statement's.
+func replayed(err error) error {
+	if e := AsError(err); err != nil && e.Code == CodeInvalidSoftwareStatement {
+		return err
 	}
 	return nil
 }

@@ -34,7 +34,30 @@ var (
 	// ErrSoftwareIDTaken: a create with CreateOptions.UniqueSoftwareID
 	// found another live client with the same software_id.
 	ErrSoftwareIDTaken = errors.New("software_id taken by another live client")
+	// ErrReplayed: a create found one of its CreateOptions.Marks live (see
+	// ReplayedError).
+	ErrReplayed = errors.New("single-use value used before")
 )
+
+// Mark is a single-use value that a create spends in its atomic write
+// (CreateOptions.Marks): the key of a ReplayCache mark of the client's
+// tenant and until when it is remembered.
+type Mark struct {
+	Key   string
+	Until time.Time
+}
+
+// ReplayedError is the error of a create that found the mark Key live; it
+// matches ErrReplayed.
+type ReplayedError struct {
+	Key string
+}
+
+// Error implements error.
+func (e *ReplayedError) Error() string { return "mark " + e.Key + ": " + ErrReplayed.Error() }
+
+// Is makes a ReplayedError match ErrReplayed.
+func (e *ReplayedError) Is(target error) bool { return target == ErrReplayed }
 
 // TombstoneTTL is how long a deleted tenant's name keeps refusing creates
 // (ErrNoTenant) after DeleteTenant returns: longer than any replica takes to
@@ -64,6 +87,15 @@ type CreateOptions struct {
 	// nothing more. The engine sets it only when the Store is also its
 	// AuditLog.
 	Audit *AuditEvent
+	// Marks are spent in the same atomic step as the write: if one of
+	// them is live the create returns a *ReplayedError naming the first
+	// such and writes nothing (no token use consumed, no mark set);
+	// otherwise each is set until its Until, as ReplayCache.Mark sets it.
+	// So a single-use value (a software statement's jti) is spent exactly
+	// when a client is stored with it. A retried create that finds its
+	// own record sets none. The engine sets it only when the Store is also
+	// its ReplayCache.
+	Marks []Mark
 }
 
 // ClientFilter selects clients in a listing; its zero value selects all.
@@ -113,7 +145,7 @@ type Store interface {
 	// opts.UniqueSoftwareID refuses a second live client with the same
 	// software_id (ErrSoftwareIDTaken). While the tenant has a tombstone
 	// (see DeleteTenant) it returns ErrNoTenant. The checks are made in
-	// the order tombstone, token, existing ID, software_id, quota.
+	// the order tombstone, token, existing ID, marks, software_id, quota.
 	CreateClient(ctx context.Context, c *Client, opts CreateOptions) error
 
 	// Client returns the live client with that tenant and ID, or ErrNotFound.

@@ -162,6 +162,14 @@ func (s *Store) CreateClient(_ context.Context, c *engine.Client, opts engine.Cr
 	if exists && !opts.Replace {
 		return engine.ErrAlreadyExists
 	}
+	g := &s.grants
+	g.mu.Lock() // after s.mu, as everywhere
+	defer g.mu.Unlock()
+	for _, m := range opts.Marks {
+		if g.marked(c.Tenant, m.Key, now) {
+			return &engine.ReplayedError{Key: m.Key}
+		}
+	}
 	if opts.UniqueSoftwareID && sp.softwareTaken(c.Metadata.SoftwareID, c.ID, now) {
 		return engine.ErrSoftwareIDTaken
 	}
@@ -170,6 +178,9 @@ func (s *Store) CreateClient(_ context.Context, c *engine.Client, opts engine.Cr
 	}
 	if tok != nil {
 		tok.Uses++
+	}
+	for _, m := range opts.Marks {
+		g.mark(c.Tenant, m.Key, m.Until, now)
 	}
 	s.space(c.Tenant).putClient(c.Clone())
 	s.wrote(now)

@@ -82,18 +82,28 @@ func (s *Store) Mark(_ context.Context, tenant, key string, until time.Time) (bo
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := s.now()
-	k := entryKey{tenant, key}
-	if old, ok := g.marks[k]; ok && now.Before(old) {
+	if g.marked(tenant, key, now) {
 		return false, nil
 	}
+	g.mark(tenant, key, until, now)
+	return true, nil
+}
+
+// marked reports whether the mark is live at now; g.mu is held.
+func (g *grants) marked(tenant, key string, now time.Time) bool {
+	until, ok := g.marks[entryKey{tenant, key}]
+	return ok && now.Before(until)
+}
+
+// mark sets the mark until the time given; g.mu is held.
+func (g *grants) mark(tenant, key string, until, now time.Time) {
 	if g.marks == nil {
 		g.tokens, g.marks = map[entryKey]*oauth.Token{}, map[entryKey]time.Time{}
 	}
 	if now.Before(until) {
-		g.marks[k] = until
+		g.marks[entryKey{tenant, key}] = until
 	}
 	g.wrote(now)
-	return true, nil
 }
 
 // Marked reports whether a live mark exists (see oauth.Store).

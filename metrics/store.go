@@ -80,6 +80,10 @@ type store struct {
 
 var _ engine.Store = (*store)(nil)
 
+// Underlying implements engine.Decorator: the engine sees through the
+// timing to the store, to fold writes into the store's atomic step.
+func (s *store) Underlying() any { return s.s }
+
 // CreateClient implements engine.Store.
 func (s *store) CreateClient(ctx context.Context, c *engine.Client, opts engine.CreateOptions) error {
 	start := time.Now()
@@ -245,6 +249,9 @@ type auditLog struct {
 }
 
 var _ engine.AuditLog = (*auditLog)(nil)
+
+// Underlying implements engine.Decorator.
+func (a *auditLog) Underlying() any { return a.l }
 
 // AppendAudit implements engine.AuditLog.
 func (a *auditLog) AppendAudit(ctx context.Context, e *engine.AuditEvent) (string, error) {

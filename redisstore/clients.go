@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/redis/go-redis/v9"
 
@@ -43,6 +44,9 @@ func (s *Store) CreateClient(ctx context.Context, c *engine.Client, opts engine.
 		}
 	}
 	ks := []string{k.client(c.ID), k.tombstone(), k.audit()}
+	for _, m := range opts.Marks {
+		ks = append(ks, k.mark(m.Key))
+	}
 	if c.IssuedBy != "" {
 		ks = append(ks, k.token(c.IssuedBy))
 	}
@@ -54,13 +58,22 @@ func (s *Store) CreateClient(ctx context.Context, c *engine.Client, opts engine.
 	if opts.UniqueSoftwareID && c.Metadata.SoftwareID != "" {
 		unique = softwareFilter(c.Metadata.SoftwareID)
 	}
-	args := append([]any{k.base, rec, c.ID, strconv.FormatInt(expireAt(c.ExpiresAt), 10), rep,
-		strconv.Itoa(opts.MaxClients), pruneOnWrite, unique, event, s.auditMaxLen}, clientFilters(c)...)
+	args := []any{k.base, rec, c.ID, strconv.FormatInt(expireAt(c.ExpiresAt), 10), rep,
+		strconv.Itoa(opts.MaxClients), pruneOnWrite, unique, event, s.auditMaxLen, strconv.Itoa(len(opts.Marks))}
+	for _, m := range opts.Marks {
+		args = append(args, strconv.FormatInt(max(expireAt(m.Until), 1), 10)) // no time is no life
+	}
+	args = append(args, clientFilters(c)...)
 	octx, cancel := s.op(ctx)
 	defer cancel()
 	status, err := createClient.Run(s.durable(octx), s.rdb, ks, args...).Text()
 	if err != nil {
 		return s.fail(ctx, "create client", err)
+	}
+	if i, ok := strings.CutPrefix(status, "REPLAYED:"); ok {
+		if n, err := strconv.Atoi(i); err == nil && n >= 1 && n <= len(opts.Marks) {
+			return &engine.ReplayedError{Key: opts.Marks[n-1].Key}
+		}
 	}
 	return createStatus(status)
 }

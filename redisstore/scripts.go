@@ -104,12 +104,15 @@ const listBudget = "1000"
 // tombstone, the token, the ID, the quota. The quota counts the clients in
 // the listing index less those whose expiry has passed.
 //
-// KEYS: client, tombstone, audit stream[, token]
+// KEYS: client, tombstone, audit stream, marks...[, token]
 // ARGV: prefix, record, client ID, expiry ms (0: none), replace ("1" or
 // "0"), max clients (0: no bound), prune count, the suffix of the
 // software_id filter index in which no other live client may be ("": no
-// such check), audit event ("" for none), audit stream length, filter
-// suffixes...
+// such check), audit event ("" for none), audit stream length, the number
+// of marks, the expiry ms of each mark, filter suffixes...
+//
+// A live mark refuses the create with REPLAYED:<its position>; the marks
+// are set with the write (engine.CreateOptions.Marks).
 //
 // The software_id check reads that index: an ID whose record is gone is
 // taken out of every index, a live one other than the client's refuses
@@ -123,7 +126,8 @@ var createClient = redis.NewScript(prelude + `
 if redis.call('EXISTS', KEYS[2]) == 1 then return 'NO_TENANT' end
 local cur = redis.call('GET', KEYS[1])
 if cur == ARGV[2] then return 'OK' end
-local tok = KEYS[4]
+local nmarks = tonumber(ARGV[11])
+local tok = KEYS[4 + nmarks]
 if tok then
   local t = redis.call('HMGET', tok, 'uses', 'max_uses')
   if not t[1] then return 'NO_TOKEN' end
@@ -131,6 +135,9 @@ if tok then
   if max > 0 and tonumber(t[1]) >= max then return 'EXHAUSTED' end
 end
 if cur and ARGV[5] ~= '1' then return 'EXISTS' end
+for i = 1, nmarks do
+  if redis.call('EXISTS', KEYS[3 + i]) == 1 then return 'REPLAYED:' .. i end
+end
 if ARGV[8] ~= '' then
   for _, other in ipairs(redis.call('ZRANGE', B .. 'clients:' .. ARGV[8], 0, -1)) do
     if other ~= ARGV[3] then
@@ -147,8 +154,11 @@ if not cur and quota > 0 then
   if live >= quota then return 'QUOTA' end
 end
 if tok then redis.call('HINCRBY', tok, 'uses', 1) end
+for i = 1, nmarks do
+  redis.call('SET', KEYS[3 + i], '1', 'PXAT', ARGV[11 + i])
+end
 local at = tonumber(ARGV[4])
-index(ARGV[3], at, put(KEYS[1], ARGV[2], at), {unpack(ARGV, 11)})
+index(ARGV[3], at, put(KEYS[1], ARGV[2], at), {unpack(ARGV, 12 + nmarks)})
 prune(tonumber(ARGV[7]))
 if ARGV[9] ~= '' then
   redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[10], '*', '` + auditField + `', ARGV[9])

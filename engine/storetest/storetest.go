@@ -108,6 +108,7 @@ func Run(t *testing.T, newStore func(t *testing.T) engine.Store) {
 		{"QuotaToken", testQuotaToken},
 		{"CreateCheckOrder", testCreateCheckOrder},
 		{"CreateAudit", testCreateAudit},
+		{"CreateMarks", testCreateMarks},
 		{"ClientsFilter", testClientsFilter},
 		{"ClientsFilterStale", testClientsFilterStale},
 		{"History", testHistory},
