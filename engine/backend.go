@@ -22,9 +22,9 @@ func underlying(v any) any {
 	}
 }
 
-// sameBackend reports whether a and b are, under their decorators, the
-// same value.
-func sameBackend(a, b any) bool {
+// SameBackend reports whether a and b are, under their decorators, the
+// same value: a store, audit log or replay cache given twice.
+func SameBackend(a, b any) bool {
 	a, b = underlying(a), underlying(b)
 	if a == nil || b == nil || !reflect.TypeOf(a).Comparable() || !reflect.TypeOf(b).Comparable() {
 		return false
@@ -36,7 +36,7 @@ func sameBackend(a, b any) bool {
 // appends the events of the writes it is given them with, in the same
 // atomic step (CreateOptions.Audit).
 func storeAudits(store Store, log AuditLog) bool {
-	if log == nil || !sameBackend(store, log) {
+	if log == nil || !SameBackend(store, log) {
 		return false
 	}
 	_, ok := underlying(store).(AuditLog)
@@ -47,7 +47,7 @@ func storeAudits(store Store, log AuditLog) bool {
 // spends the marks of a create in the same atomic step
 // (CreateOptions.Marks).
 func storeMarks(store Store, replay ReplayCache) bool {
-	if replay == nil || !sameBackend(store, replay) {
+	if replay == nil || !SameBackend(store, replay) {
 		return false
 	}
 	_, ok := underlying(store).(ReplayCache)

@@ -187,3 +187,21 @@ func (s *Store) PutKeyRing(_ context.Context, ring *oauth.KeyRing, ifRevision in
 	g.rings[ring.Tenant] = r
 	return nil
 }
+
+// ClientMarked returns a copy of the live client and whether the mark is
+// live, read under both locks (see oauth.ClientMarkReader).
+func (s *Store) ClientMarked(_ context.Context, tenant, id, key string) (*engine.Client, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := &s.grants
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := s.now()
+	var c *engine.Client
+	if live := s.spaces[tenant].liveClient(id, now); live != nil {
+		c = live.Clone()
+	}
+	return c, g.marked(tenant, key, now), nil
+}
+
+var _ oauth.ClientMarkReader = (*Store)(nil)

@@ -107,8 +107,9 @@ func (c *Credentials) method() (presented, string, error) {
 
 // authenticate finds the client that the credentials name and checks
 // them against its registered token_endpoint_auth_method. audiences are
-// the values a client assertion's aud may take.
-func (s *Server) authenticate(ctx context.Context, tenant string, cr *Credentials, audiences []string) (*authenticated, error) {
+// the values a client assertion's aud may take. pre, when it is of the
+// client the credentials name, is that client as already read.
+func (s *Server) authenticate(ctx context.Context, tenant string, cr *Credentials, audiences []string, pre *prefetched) (*authenticated, error) {
 	p, id, err := cr.method()
 	if err != nil {
 		return nil, err
@@ -121,7 +122,7 @@ func (s *Server) authenticate(ctx context.Context, tenant string, cr *Credential
 	if id == "" {
 		return nil, errAuthFailed(errors.New("the request names no client"))
 	}
-	c, err := s.clients.Client(ctx, tenant, id)
+	c, err := s.client(ctx, tenant, id, pre)
 	if errors.Is(err, engine.ErrNotFound) {
 		return nil, errAuthFailed(fmt.Errorf("no client %q", id))
 	}
@@ -141,6 +142,18 @@ func (s *Server) authenticate(ctx context.Context, tenant string, cr *Credential
 		return nil, errAuthFailed(fmt.Errorf("client %q: %w", id, err))
 	}
 	return &authenticated{client: c, method: method}, nil
+}
+
+// client returns the client with that ID: pre's if it is of that client,
+// else from the store.
+func (s *Server) client(ctx context.Context, tenant, id string, pre *prefetched) (*engine.Client, error) {
+	switch {
+	case pre == nil || pre.id != id:
+		return s.clients.Client(ctx, tenant, id)
+	case pre.client == nil:
+		return nil, engine.ErrNotFound
+	}
+	return pre.client, nil
 }
 
 // verify checks the credentials by the client's registered

@@ -43,23 +43,42 @@ func lockoutKey(clientID string) string { return "lockout:" + clientID }
 
 // lockedOut refuses a client_id that is locked out, whatever its
 // credentials: the lockout would slow no guessing if a right guess got
-// through.
-func (s *Server) lockedOut(ctx context.Context, tenant string, settings engine.Settings, clientID string) error {
+// through. Where the store reads a client with a mark in one step
+// (ClientMarkReader) it reads the client too, and returns it for
+// authenticate.
+func (s *Server) lockedOut(ctx context.Context, tenant string, settings engine.Settings, clientID string) (*prefetched, error) {
 	if s.limiter == nil || clientID == "" || settings.ClientLockout.Failures().IsZero() {
-		return nil
+		return nil, nil
 	}
-	locked, err := s.store.Marked(ctx, tenant, lockoutKey(clientID))
+	var (
+		pre    *prefetched
+		locked bool
+		err    error
+	)
+	if s.clientMarks != nil {
+		pre = &prefetched{id: clientID}
+		pre.client, locked, err = s.clientMarks.ClientMarked(ctx, tenant, clientID, lockoutKey(clientID))
+	} else {
+		locked, err = s.store.Marked(ctx, tenant, lockoutKey(clientID))
+	}
 	if err != nil {
-		return storeError("lockout", err)
+		return nil, storeError("lockout", err)
 	}
 	if locked {
-		return &engine.Error{
+		return nil, &engine.Error{
 			Code:        engine.CodeTooManyRequests,
 			Description: "too many failed authentications of this client; retry later",
 			RetryAfter:  settings.ClientLockout.Failures().Per / time.Duration(settings.ClientLockout.Failures().Events),
 		}
 	}
-	return nil
+	return pre, nil
+}
+
+// prefetched is the client that lockedOut read with the lockout mark:
+// client is nil when there is none with that ID.
+type prefetched struct {
+	id     string
+	client *engine.Client
 }
 
 // failed counts a failed authentication of a client_id against its
@@ -99,10 +118,11 @@ func (s *Server) authorize(ctx context.Context, tenant string, settings engine.S
 	if id == "" {
 		id = unverifiedSubject(cr.Assertion)
 	}
-	if err := s.lockedOut(ctx, tenant, settings, id); err != nil {
+	pre, err := s.lockedOut(ctx, tenant, settings, id)
+	if err != nil {
 		return nil, err
 	}
-	who, err := s.authenticate(ctx, tenant, cr, []string{ep.Issuer, ep.Endpoint})
+	who, err := s.authenticate(ctx, tenant, cr, []string{ep.Issuer, ep.Endpoint}, pre)
 	if err == nil {
 		return who, nil
 	}

@@ -80,16 +80,19 @@ type Config struct {
 // Server is the authorization server of every tenant the Registrar
 // serves. It is safe for concurrent use.
 type Server struct {
-	reg      *engine.Registrar
-	clients  engine.Store
-	store    Store
-	auditLog engine.AuditLog
-	limiter  engine.Limiter
-	modules  engine.Modules
-	observe  func(Outcome)
-	now      func() time.Time
-	rand     io.Reader
-	log      *slog.Logger
+	reg     *engine.Registrar
+	clients engine.Store
+	store   Store
+	// clientMarks, when the store is also the clients' store, reads a
+	// client with its lockout mark in one step.
+	clientMarks ClientMarkReader
+	auditLog    engine.AuditLog
+	limiter     engine.Limiter
+	modules     engine.Modules
+	observe     func(Outcome)
+	now         func() time.Time
+	rand        io.Reader
+	log         *slog.Logger
 	// The tenants' signing keys.
 	kek         *seal.Keys
 	rings       rings
@@ -120,6 +123,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.keyCacheTTL < 0 || s.keyLead < s.keyCacheTTL+JWKSMaxAge {
 		return nil, fmt.Errorf("oauth: KeyPublicationLead %s must be at least KeyCacheTTL %s + JWKSMaxAge %s, so that resource servers have a key before it signs", s.keyLead, s.keyCacheTTL, JWKSMaxAge)
+	}
+	if cm, ok := cfg.Store.(ClientMarkReader); ok && engine.SameBackend(cfg.Clients, cfg.Store) {
+		s.clientMarks = cm
 	}
 	s.assertions = cfg.Assertions
 	s.clientCAs, s.certKeys = cfg.ClientCAs, cfg.CertificateKeys

@@ -195,3 +195,27 @@ func globEscape(s string) string {
 	}
 	return b.String()
 }
+
+// ClientMarked reads a client and a mark of its tenant in one MGET (see
+// oauth.ClientMarkReader); both keys are in the tenant's hash slot.
+func (s *Store) ClientMarked(ctx context.Context, tenant, id, key string) (*engine.Client, bool, error) {
+	k, ok := s.tenantKeys(tenant)
+	if !ok {
+		return nil, false, nil
+	}
+	octx, cancel := s.op(ctx)
+	defer cancel()
+	vals, err := s.rdb.MGet(octx, k.client(id), k.mark(key)).Result()
+	if err != nil {
+		return nil, false, s.fail(ctx, "read client and mark", err)
+	}
+	marked := vals[1] != nil
+	rec, ok := vals[0].(string)
+	if !ok {
+		return nil, marked, nil
+	}
+	c, err := decodeClient([]byte(rec))
+	return c, marked, err
+}
+
+var _ oauth.ClientMarkReader = (*Store)(nil)

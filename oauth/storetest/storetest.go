@@ -39,6 +39,7 @@ func Run(t *testing.T, newStore func(t *testing.T) oauth.Store) {
 		{"Mark", testMark},
 		{"MarkExpiry", testMarkExpiry},
 		{"MarkConcurrent", testMarkConcurrent},
+		{"ClientMarked", testClientMarked},
 		{"KeyRingRoundTrip", testKeyRingRoundTrip},
 		{"KeyRingRevision", testKeyRingRevision},
 		{"KeyRingConcurrent", testKeyRingConcurrent},
