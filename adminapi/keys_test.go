@@ -1,7 +1,6 @@
 package adminapi_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/registrar-dev/registrar/adminapi"
@@ -11,31 +10,6 @@ import (
 	"github.com/registrar-dev/registrar/memstore"
 	"github.com/registrar-dev/registrar/oauth"
 )
-
-// keysAdapter is cmd/registrar's adapter of oauth.Server to
-// adminapi.SigningKeys, for the tests.
-type keysAdapter struct{ s *oauth.Server }
-
-func (a keysAdapter) SigningKeys(ctx context.Context, tenant string) ([]adminapi.SigningKey, error) {
-	keys, err := a.s.SigningKeys(ctx, tenant)
-	return convertKeys(keys), err
-}
-
-func (a keysAdapter) RotateSigningKeys(ctx context.Context, tenant string) ([]adminapi.SigningKey, error) {
-	keys, err := a.s.RotateSigningKeys(ctx, tenant)
-	return convertKeys(keys), err
-}
-
-func convertKeys(keys []oauth.KeyInfo) []adminapi.SigningKey {
-	out := make([]adminapi.SigningKey, len(keys))
-	for i, k := range keys {
-		out[i] = adminapi.SigningKey{
-			ID: k.ID, Algorithm: k.Algorithm, State: string(k.State), CreatedAt: k.CreatedAt,
-			ActivatedAt: k.ActivatedAt, RetiredAt: k.RetiredAt, RetireAt: k.RetireAt, KEK: k.KEK,
-		}
-	}
-	return out
-}
 
 // signingKeys is the authorization server's key management over store.
 func signingKeys(t *testing.T, reg *engine.Registrar, store *memstore.Store) adminapi.SigningKeys {
@@ -48,7 +22,7 @@ func signingKeys(t *testing.T, reg *engine.Registrar, store *memstore.Store) adm
 	if err != nil {
 		t.Fatal(err)
 	}
-	return keysAdapter{s}
+	return adminapi.OAuthSigningKeys(s)
 }
 
 func TestSigningKeys(t *testing.T) {

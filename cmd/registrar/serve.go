@@ -374,7 +374,7 @@ func (s *server) openHandlers(context.Context) error {
 		return err
 	}
 	admin, err := adminapi.New(adminapi.Config{
-		Registrar: s.reg, Token: c.adminToken, Issuer: c.issuer, Policies: s.modules, SigningKeys: signingKeys{s.tokens},
+		Registrar: s.reg, Token: c.adminToken, Issuer: c.issuer, Policies: s.modules, SigningKeys: adminapi.OAuthSigningKeys(s.tokens),
 		Shards: s.watchShards(), TrustedProxies: s.trusted, Middleware: metrics.Route, Logger: s.log,
 	})
 	if err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,38 +8,9 @@ import (
 	"os"
 	"slices"
 
-	"github.com/registrar-dev/registrar/adminapi"
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/internal/seal"
-	"github.com/registrar-dev/registrar/oauth"
 )
-
-// signingKeys adapts the authorization server's key management to the
-// admin API.
-type signingKeys struct{ s *oauth.Server }
-
-var _ adminapi.SigningKeys = signingKeys{}
-
-func (k signingKeys) SigningKeys(ctx context.Context, tenant string) ([]adminapi.SigningKey, error) {
-	keys, err := k.s.SigningKeys(ctx, tenant)
-	return adminKeys(keys), err
-}
-
-func (k signingKeys) RotateSigningKeys(ctx context.Context, tenant string) ([]adminapi.SigningKey, error) {
-	keys, err := k.s.RotateSigningKeys(ctx, tenant)
-	return adminKeys(keys), err
-}
-
-func adminKeys(keys []oauth.KeyInfo) []adminapi.SigningKey {
-	out := make([]adminapi.SigningKey, len(keys))
-	for i, k := range keys {
-		out[i] = adminapi.SigningKey{
-			ID: k.ID, Algorithm: k.Algorithm, State: string(k.State), CreatedAt: k.CreatedAt,
-			ActivatedAt: k.ActivatedAt, RetiredAt: k.RetiredAt, RetireAt: k.RetireAt, KEK: k.KEK,
-		}
-	}
-	return out
-}
 
 // keyEncryptionKeys returns the key-encryption keys that seal the tenants'
 // signing keys and encrypted client secrets: from --key-encryption-key-file, or from
