@@ -87,7 +87,9 @@ func (r *Registrar) Read(ctx context.Context, req ManageRequest) (*ClientInforma
 	if err != nil {
 		return nil, err
 	}
-	r.audit(WithActor(ctx, "client:"+c.ID), AuditEvent{Tenant: t.name, Type: AuditClientRead, ClientID: c.ID})
+	if t.settings.AuditReads == nil || *t.settings.AuditReads {
+		r.audit(WithActor(ctx, "client:"+c.ID), AuditEvent{Tenant: t.name, Type: AuditClientRead, ClientID: c.ID})
+	}
 	info := &ClientInformation{Client: c}
 	if byRAT {
 		info.RegistrationAccessToken = req.Token

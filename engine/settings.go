@@ -89,6 +89,12 @@ type Settings struct {
 	// Management turns the RFC 7592 read, update and delete routes on or
 	// off. Default on.
 	Management *bool `json:"management,omitempty"`
+	// AuditReads records each RFC 7592 read of a client (client.read) in
+	// the audit log. Default true; false spares the read its audit write
+	// (one store round trip), for tenants whose clients read their
+	// registration often. Every other event is recorded whatever this
+	// says.
+	AuditReads *bool `json:"audit_reads,omitempty"`
 	// RotateRegistrationAccessToken decides whether an update replaces the
 	// registration access token. Default true.
 	RotateRegistrationAccessToken Decision `json:"rotate_registration_access_token,omitzero"`
