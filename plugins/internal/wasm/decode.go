@@ -6,12 +6,13 @@ import "fmt"
 type opKind uint8
 
 const (
-	opOther   opKind = iota
-	opBlock          // block or if: opens a block that is not a loop
-	opLoop           // loop
-	opEnd            // end
-	opCall           // call, with index
-	opRefFunc        // ref.func, with index
+	opOther        opKind = iota
+	opBlock               // block or if: opens a block that is not a loop
+	opLoop                // loop
+	opEnd                 // end
+	opCall                // call, with index
+	opCallIndirect        // call_indirect
+	opRefFunc             // ref.func, with index
 )
 
 // instr is one decoded instruction.
@@ -54,7 +55,11 @@ func decode(p []byte) (instr, error) {
 			d.u32()
 		}
 		d.u32()
-	case op == 0x11, op >= 0x28 && op <= 0x3e: // call_indirect; loads and stores
+	case op == 0x11:
+		in.op = opCallIndirect
+		d.u32()
+		d.u32()
+	case op >= 0x28 && op <= 0x3e: // loads and stores
 		d.u32()
 		d.u32()
 	case op == 0x1c: // select with types

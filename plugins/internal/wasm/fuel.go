@@ -68,14 +68,15 @@ func yield(ctx context.Context, _ api.Module, stack []uint64) {
 
 // Section ids.
 const (
-	secCustom = 0
-	secType   = 1
-	secImport = 2
-	secGlobal = 6
-	secExport = 7
-	secStart  = 8
-	secElem   = 9
-	secCode   = 10
+	secCustom   = 0
+	secType     = 1
+	secImport   = 2
+	secFunction = 3
+	secGlobal   = 6
+	secExport   = 7
+	secStart    = 8
+	secElem     = 9
+	secCode     = 10
 )
 
 // sectionRank is the position of a section in a module (data count, id
@@ -103,6 +104,8 @@ type fuelRewrite struct {
 	importedFuncs uint32 // the yield function's index; defined functions shift by one
 	fuelGlobal    uint32
 	yieldType     uint32
+	params        []uint32 // per type, its number of parameters
+	funcTypes     []uint32 // per defined function, its type
 }
 
 // addFuel returns the module with fuel (see above): a new type, the yield
@@ -132,11 +135,18 @@ func addFuel(wasm []byte) ([]byte, error) {
 		var err error
 		switch s.id {
 		case secType:
-			n, k := uleb128(s.body)
-			if k == 0 {
-				return nil, fmt.Errorf("%w: malformed type section", errFuel)
+			if rw.params, err = typeParams(s.body); err != nil {
+				return nil, err
 			}
-			nTypes = uint32(n)
+			nTypes = uint32(len(rw.params))
+		case secFunction:
+			r := &reader{p: s.body}
+			for n := r.u32(); n > 0 && !r.bad; n-- {
+				rw.funcTypes = append(rw.funcTypes, r.u32())
+			}
+			if err := r.done("function"); err != nil {
+				return nil, err
+			}
 		case secImport:
 			var g uint32
 			if rw.importedFuncs, g, err = countImports(s.body); err != nil {
@@ -447,7 +457,10 @@ func (rw *fuelRewrite) code(body []byte) ([]byte, error) {
 		if r.bad {
 			break
 		}
-		f, err := rw.function(fn)
+		if i >= uint32(len(rw.funcTypes)) || rw.funcTypes[i] >= uint32(len(rw.params)) {
+			return nil, fmt.Errorf("%w: function %d has no type", errFuel, i)
+		}
+		f, err := rw.function(fn, rw.params[rw.funcTypes[i]])
 		if err != nil {
 			return nil, err
 		}
@@ -457,26 +470,36 @@ func (rw *fuelRewrite) code(body []byte) ([]byte, error) {
 	return b, r.done("code")
 }
 
-// function rewrites one function body: its locals as they are, then its
-// instructions, each loop header followed by a charge of the instructions
-// its body runs per iteration (those of nested loops are charged by
-// theirs).
-func (rw *fuelRewrite) function(fn []byte) ([]byte, error) {
+// function rewrites one function body (of a function with that many
+// parameters). The function gets a local of its own, its copy of the fuel,
+// read from the fuel global on entry and after every call (a callee
+// spends fuel too); each loop header is followed by a charge of the
+// instructions its body runs per iteration (those of nested loops are
+// charged by theirs), which writes the local back to the global. The
+// loop thus carries the fuel in a register, not through memory.
+func (rw *fuelRewrite) function(fn []byte, params uint32) ([]byte, error) {
 	r := &reader{p: fn}
 	groups := r.u32()
+	local := uint64(params)
 	for i := uint32(0); i < groups && !r.bad; i++ {
-		r.u32()
+		local += uint64(r.u32())
 		r.byte()
 	}
-	if r.bad {
+	if r.bad || local >= 50_000 {
 		return nil, fmt.Errorf("%w: malformed locals", errFuel)
 	}
-	locals, code := fn[:len(fn)-len(r.p)], r.p
+	code := r.p
 	weights, err := loopWeights(code)
 	if err != nil {
 		return nil, err
 	}
-	b := append(make([]byte, 0, len(fn)+len(weights)*16), locals...)
+	b := make([]byte, 0, len(fn)+len(weights)*24+16)
+	b = appendULEB128(b, groups+1)
+	b = append(b, fn[ulebLen(fn):len(fn)-len(r.p)]...) // the groups as they are
+	b = append(b, 0x01, 0x7f)                          // (local i32)
+	l := appendULEB128(nil, uint32(local))
+	reload := rw.appendReload(nil, l)
+	b = append(b, reload...)
 	loop := 0
 	for p := code; len(p) > 0; {
 		in, err := decode(p)
@@ -485,26 +508,62 @@ func (rw *fuelRewrite) function(fn []byte) ([]byte, error) {
 		}
 		b = rw.appendInstr(b, p[:in.size], in)
 		p = p[in.size:]
-		if in.op == opLoop {
-			b = rw.appendCharge(b, weights[loop])
+		switch in.op {
+		case opLoop:
+			b = rw.appendCharge(b, l, weights[loop])
 			loop++
+		case opCall, opCallIndirect:
+			b = append(b, reload...)
 		}
 	}
 	return b, nil
 }
 
-// appendCharge appends: fuel -= w; if fuel < 0 { fuel = yield() }.
-func (rw *fuelRewrite) appendCharge(b []byte, w uint32) []byte {
+// ulebLen is the length of the LEB128 number at the start of b.
+func ulebLen(b []byte) int {
+	_, k := uleb128(b)
+	return k
+}
+
+// appendReload appends: local = fuel.
+func (rw *fuelRewrite) appendReload(b, local []byte) []byte {
+	b = appendULEB128(append(b, 0x23), rw.fuelGlobal) // global.get
+	return append(append(b, 0x21), local...)          // local.set
+}
+
+// appendCharge appends: local -= w; fuel = local; if local < 0 { local =
+// yield(); fuel = local }.
+func (rw *fuelRewrite) appendCharge(b, local []byte, w uint32) []byte {
 	g := appendULEB128(nil, rw.fuelGlobal)
-	b = append(append(b, 0x23), g...) // global.get
+	b = append(append(b, 0x20), local...) // local.get
 	b = appendSLEB128(append(b, 0x41), int32(min(w, fuelBudget)))
-	b = append(b, 0x6b)               // i32.sub
-	b = append(append(b, 0x24), g...) // global.set
-	b = append(append(b, 0x23), g...)
+	b = append(b, 0x6b)                   // i32.sub
+	b = append(append(b, 0x22), local...) // local.tee
+	b = append(append(b, 0x24), g...)     // global.set
+	b = append(append(b, 0x20), local...)
 	b = append(b, 0x41, 0x00, 0x48, 0x04, 0x40) // i32.const 0, i32.lt_s, if
 	b = appendULEB128(append(b, 0x10), rw.importedFuncs)
+	b = append(append(b, 0x22), local...)
 	b = append(append(b, 0x24), g...)
 	return append(b, 0x0b) // end
+}
+
+// typeParams returns the number of parameters of each type of a type
+// section.
+func typeParams(body []byte) ([]uint32, error) {
+	r := &reader{p: body}
+	n := r.u32()
+	var params []uint32
+	for i := uint32(0); i < n && !r.bad; i++ {
+		if r.byte() != 0x60 {
+			return nil, fmt.Errorf("%w: type %d is not a function type", errFuel, i)
+		}
+		np := r.u32()
+		r.bytes(int(np))
+		r.bytes(int(r.u32()))
+		params = append(params, np)
+	}
+	return params, r.done("type")
 }
 
 // loopWeights returns, for each loop of a function's code in order, the
