@@ -72,11 +72,27 @@ type span struct {
 	start, end int
 }
 
+// CompactValue reports whether v is one JSON value written exactly as
+// json.Marshal writes a json.RawMessage that holds it: valid, without
+// white space between tokens, and without the characters encoding/json
+// escapes in strings (<, >, &, U+2028, U+2029), so that it can be copied
+// into a JSON document as it is. It may also answer false for some values
+// Marshal leaves unchanged (objects with a repeated member or an escape in
+// a member name, nesting over 64); a caller then encodes v with
+// encoding/json.
+func CompactValue(v []byte) bool {
+	s := scanner{b: v, compact: true}
+	return s.value(0) && s.i == len(v) && !s.spaced
+}
+
 // scanner walks JSON text strictly (RFC 8259), giving up (false) on
-// anything it does not take on.
+// anything it does not take on. A compact scanner also notes white space
+// between tokens (spaced) and refuses the characters encoding/json escapes.
 type scanner struct {
-	b []byte
-	i int
+	b       []byte
+	i       int
+	compact bool
+	spaced  bool
 }
 
 func (s *scanner) space() {
@@ -84,6 +100,7 @@ func (s *scanner) space() {
 		switch s.b[s.i] {
 		case ' ', '\t', '\n', '\r':
 			s.i++
+			s.spaced = true
 		default:
 			return
 		}
@@ -112,12 +129,24 @@ func (s *scanner) name() ([]byte, bool) {
 		case c == '"':
 			s.i++
 			return s.b[start : s.i-1], true
-		case c == '\\' || c < 0x20:
+		case c == '\\' || c < 0x20 || s.compact && s.escaped():
 			return nil, false
 		}
 		s.i++
 	}
 	return nil, false
+}
+
+// escaped reports whether encoding/json escapes the character at i in a
+// string although JSON does not require it: <, >, &, U+2028, U+2029.
+func (s *scanner) escaped() bool {
+	switch c := s.b[s.i]; c {
+	case '<', '>', '&':
+		return true
+	case 0xe2:
+		return s.i+2 < len(s.b) && s.b[s.i+1] == 0x80 && (s.b[s.i+2] == 0xa8 || s.b[s.i+2] == 0xa9)
+	}
+	return false
 }
 
 // value skips one value, checking that no object inside it repeats a
@@ -208,6 +237,8 @@ func (s *scanner) str() bool {
 			s.i++
 			return true
 		case c < 0x20:
+			return false
+		case s.compact && s.escaped():
 			return false
 		case c == '\\':
 			if s.i+1 >= len(s.b) {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"encoding/json"
 	"testing"
 	"unicode/utf8"
 )
@@ -53,4 +54,21 @@ func TestDecodeObjectFastTakesPlainBodies(t *testing.T) {
 			t.Errorf("%s: left to the full decoder", s)
 		}
 	}
+}
+
+// FuzzCompactValue: a value CompactValue accepts is one json.Marshal
+// writes unchanged.
+func FuzzCompactValue(f *testing.F) {
+	for _, s := range append(decodeSeeds, `"a<b"`, `"\u2028"`, "\"\u2028\"", `[1, 2]`, `{"a":"&"}`, `1`, ` 1`) {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, v []byte) {
+		if !CompactValue(v) {
+			return
+		}
+		out, err := json.Marshal(json.RawMessage(v))
+		if err != nil || !bytes.Equal(out, v) {
+			t.Fatalf("CompactValue(%q), but Marshal writes %q (%v)", v, out, err)
+		}
+	})
 }
