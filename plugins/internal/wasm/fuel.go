@@ -43,19 +43,28 @@ const fuelBudget = 1 << 16
 // close-on-context-done.
 var errFuel = errors.New("cannot add fuel")
 
-// instantiateFuelModule adds the yield function to a runtime.
-func instantiateFuelModule(ctx context.Context, r wazero.Runtime) error {
+// instantiateFuelModule adds the yield function of a module's calls to
+// its runtime; stop is closed when the module stops its calls
+// (Module.StopCalls).
+func instantiateFuelModule(ctx context.Context, r wazero.Runtime, stop <-chan struct{}) error {
 	_, err := r.NewHostModuleBuilder(fuelModule).NewFunctionBuilder().
-		WithGoModuleFunction(api.GoModuleFunc(yield), nil, []api.ValueType{api.ValueTypeI32}).
+		WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
+			yield(ctx, stop, stack)
+		}), nil, []api.ValueType{api.ValueTypeI32}).
 		Export("yield").Instantiate(ctx)
 	return err
 }
 
 // yield is called by fuelled code when its fuel has run out: it stops the
-// call when the call's context is done, as wazero's close-on-context-done
-// would (the same exit codes, so that describe and the callers see no
-// difference), and otherwise returns the next budget.
-func yield(ctx context.Context, _ api.Module, stack []uint64) {
+// call when the call's context is done or the module stopped, as wazero's
+// close-on-context-done would (the same exit codes, so that describe and
+// the callers see no difference), and otherwise returns the next budget.
+func yield(ctx context.Context, stop <-chan struct{}, stack []uint64) {
+	select {
+	case <-stop:
+		panic(sys.NewExitError(sys.ExitCodeContextCanceled))
+	default:
+	}
 	if err := ctx.Err(); err != nil {
 		code := uint32(sys.ExitCodeContextCanceled)
 		if errors.Is(err, context.DeadlineExceeded) {

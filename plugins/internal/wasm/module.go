@@ -48,7 +48,7 @@ type Module struct {
 	calls     int
 	closing   bool
 	drained   chan struct{} // closed when closing and calls is zero
-	stop      chan struct{} // closed when Close stops the calls left (Module.stoppable)
+	stop      chan struct{} // closed when Close stops the calls left (yield, the sleeps, Module.stoppable)
 	stopOnce  sync.Once
 	closeOnce sync.Once
 	closeErr  error
@@ -201,7 +201,7 @@ func (m *Module) setUp(ctx context.Context, wasm []byte) error {
 		return fmt.Errorf("plugins: set up host module: %w", err)
 	}
 	if m.fuel {
-		if err := instantiateFuelModule(ctx, m.runtime); err != nil {
+		if err := instantiateFuelModule(ctx, m.runtime, m.stop); err != nil {
 			return fmt.Errorf("plugins: set up fuel: %w", err)
 		}
 	}

@@ -39,8 +39,8 @@ func (p *pool) add(inst *instance) {
 }
 
 // get returns an idle instance, or makes one if a slot is free, or waits
-// for either until ctx is done.
-func (p *pool) get(ctx context.Context, make func(context.Context) (*instance, error)) (*instance, error) {
+// for either until ctx is done or stop is closed.
+func (p *pool) get(ctx context.Context, stop <-chan struct{}, make func(context.Context) (*instance, error)) (*instance, error) {
 	select {
 	case inst := <-p.idle:
 		return inst, nil
@@ -58,6 +58,8 @@ func (p *pool) get(ctx context.Context, make func(context.Context) (*instance, e
 		return inst, nil
 	case <-ctx.Done():
 		return nil, fmt.Errorf("no free instance before the deadline (all %d busy): %w", cap(p.slots), ctx.Err())
+	case <-stop:
+		return nil, fmt.Errorf("no free instance before the module was stopped (all %d busy): %w", cap(p.slots), context.Canceled)
 	}
 }
 
