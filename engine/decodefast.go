@@ -3,7 +3,6 @@ package engine
 import (
 	"bytes"
 	"encoding/json"
-	"slices"
 )
 
 // maxFastDepth is the deepest nesting decodeObjectFast walks; deeper
@@ -25,7 +24,8 @@ func decodeObjectFast(body []byte) (obj map[string]json.RawMessage, ok bool) {
 	if !s.byte('{') {
 		return nil, false
 	}
-	var spans []span
+	var room [32]span // on the stack for the usual number of members
+	spans := room[:0]
 	s.space()
 	if !s.byte('}') {
 		for {
@@ -180,12 +180,18 @@ func (s *scanner) object(depth int) bool {
 	if s.byte('}') {
 		return true
 	}
-	var names [][]byte
+	var room [16][]byte // on the stack for the usual number of members
+	names := room[:0]
 	for {
 		s.space()
 		name, ok := s.name()
-		if !ok || slices.ContainsFunc(names, func(n []byte) bool { return bytes.Equal(n, name) }) {
+		if !ok {
 			return false
+		}
+		for _, n := range names {
+			if bytes.Equal(n, name) {
+				return false
+			}
 		}
 		names = append(names, name)
 		s.space()
