@@ -237,6 +237,13 @@ func (s *scanner) array(depth int) bool {
 func (s *scanner) str() bool {
 	s.i++ // "
 	for s.i < len(s.b) {
+		// The plain bytes first, in a tight loop.
+		for s.i < len(s.b) && plain[s.b[s.i]] {
+			s.i++
+		}
+		if s.i == len(s.b) {
+			break
+		}
 		c := s.b[s.i]
 		switch {
 		case c == '"':
@@ -313,3 +320,18 @@ func (s *scanner) literal(word string) bool {
 	s.i += len(word)
 	return true
 }
+
+// plain marks the bytes a string may hold as they are, whatever the
+// scanner's mode: not a quote, a backslash, a control character, a
+// character encoding/json escapes, or 0xe2 (which starts U+2028 and
+// U+2029).
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		switch c {
+		case '"', '\\', '<', '>', '&', 0xe2:
+		default:
+			t[c] = true
+		}
+	}
+	return t
+}()
