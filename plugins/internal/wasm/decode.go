@@ -31,55 +31,13 @@ func decode(p []byte) (instr, error) {
 	if len(p) == 0 {
 		return instr{}, fmt.Errorf("%w: truncated code", errFuel)
 	}
+	oc := opcodes[p[0]]
 	d := decoder{p: p, n: 1}
-	in := instr{}
-	switch op := p[0]; {
-	case op == 0x00, op == 0x01, op == 0x05, op == 0x0f, op == 0x1a, op == 0x1b,
-		op >= 0x45 && op <= 0xc4, op == 0xd1:
-	case op == 0x0b:
-		in.op = opEnd
-	case op == 0x02, op == 0x04:
-		in.op = opBlock
-		d.blockType()
-	case op == 0x03:
-		in.op = opLoop
-		d.blockType()
-	case op == 0x0c, op == 0x0d, op >= 0x20 && op <= 0x26, op == 0x3f, op == 0x40:
-		d.u32()
-	case op == 0x10:
-		in.op, in.index = opCall, d.u32()
-	case op == 0xd2:
-		in.op, in.index = opRefFunc, d.u32()
-	case op == 0x0e: // br_table
-		for n := d.u32(); n > 0 && !d.bad; n-- {
-			d.u32()
-		}
-		d.u32()
-	case op == 0x11:
-		in.op = opCallIndirect
-		d.u32()
-		d.u32()
-	case op >= 0x28 && op <= 0x3e: // loads and stores
-		d.u32()
-		d.u32()
-	case op == 0x1c: // select with types
-		d.skip(int(d.u32()))
-	case op == 0x41:
-		d.leb(5)
-	case op == 0x42:
-		d.leb(10)
-	case op == 0x43:
-		d.skip(4)
-	case op == 0x44:
-		d.skip(8)
-	case op == 0xd0:
-		d.skip(1)
-	case op == 0xfc:
-		d.misc()
-	case op == 0xfd:
-		d.simd()
-	default:
+	in := instr{op: oc.op}
+	if oc.imm == nil {
 		d.bad = true
+	} else {
+		in.index = oc.imm(&d)
 	}
 	if d.bad || d.n > len(p) {
 		return instr{}, fmt.Errorf("%w: opcode 0x%02x", errFuel, p[0])
@@ -87,6 +45,59 @@ func decode(p []byte) (instr, error) {
 	in.size = d.n
 	return in, nil
 }
+
+// opcode is what decode knows of a one-byte opcode: its kind, and how to
+// read its immediates (nil: an opcode it does not know), which returns the
+// function index of a call or a ref.func.
+type opcode struct {
+	op  opKind
+	imm func(*decoder) uint32
+}
+
+// opcodes is the table of one-byte opcodes.
+var opcodes = func() (t [256]opcode) {
+	set := func(op opKind, imm func(*decoder) uint32, codes ...int) {
+		for _, c := range codes {
+			t[c] = opcode{op, imm}
+		}
+	}
+	none := func(*decoder) uint32 { return 0 }
+	one := func(d *decoder) uint32 { return d.u32() }
+	two := func(d *decoder) uint32 { d.u32(); d.u32(); return 0 }
+	blockType := func(d *decoder) uint32 { d.blockType(); return 0 }
+	skip := func(n int) func(*decoder) uint32 { return func(d *decoder) uint32 { d.skip(n); return 0 } }
+	leb := func(n int) func(*decoder) uint32 { return func(d *decoder) uint32 { d.leb(n); return 0 } }
+	set(opOther, none, 0x00, 0x01, 0x05, 0x0f, 0x1a, 0x1b, 0xd1)
+	for c := 0x45; c <= 0xc4; c++ {
+		set(opOther, none, c) // numeric instructions
+	}
+	set(opEnd, none, 0x0b)
+	set(opBlock, blockType, 0x02, 0x04) // block, if
+	set(opLoop, blockType, 0x03)
+	set(opOther, one, 0x0c, 0x0d, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x3f, 0x40)
+	set(opCall, one, 0x10)
+	set(opRefFunc, one, 0xd2)
+	set(opCallIndirect, two, 0x11)
+	for c := 0x28; c <= 0x3e; c++ {
+		set(opOther, two, c) // loads and stores: memarg
+	}
+	set(opOther, func(d *decoder) uint32 { // br_table
+		for n := d.u32(); n > 0 && !d.bad; n-- {
+			d.u32()
+		}
+		d.u32()
+		return 0
+	}, 0x0e)
+	set(opOther, func(d *decoder) uint32 { d.skip(int(d.u32())); return 0 }, 0x1c) // select with types
+	set(opOther, leb(5), 0x41)
+	set(opOther, leb(10), 0x42)
+	set(opOther, skip(4), 0x43)
+	set(opOther, skip(8), 0x44)
+	set(opOther, skip(1), 0xd0)
+	set(opOther, func(d *decoder) uint32 { d.misc(); return 0 }, 0xfc)
+	set(opOther, func(d *decoder) uint32 { d.simd(); return 0 }, 0xfd)
+	return t
+}()
 
 // decoder reads the immediates of one instruction: n is the bytes read.
 type decoder struct {

@@ -124,54 +124,14 @@ type fuelRewrite struct {
 // dropped. It returns errFuel (wrapped) for bytes it does not fully
 // understand, which are then compiled as they are.
 func addFuel(wasm []byte) ([]byte, error) {
-	if len(wasm) < 8 || string(wasm[:4]) != "\x00asm" || string(wasm[4:8]) != "\x01\x00\x00\x00" {
-		return nil, fmt.Errorf("%w: not a version 1 module", errFuel)
-	}
-	var secs []section
-	for p := wasm[8:]; len(p) > 0; {
-		id := p[0]
-		size, k := uleb128(p[1:])
-		if k == 0 || uint64(len(p)-1-k) < size {
-			return nil, fmt.Errorf("%w: malformed section", errFuel)
-		}
-		secs = append(secs, section{id, p[1+k : 1+k+int(size)]})
-		p = p[1+k+int(size):]
+	secs, err := splitSections(wasm)
+	if err != nil {
+		return nil, err
 	}
 	rw := &fuelRewrite{}
-	// The counts the new indices depend on come first.
-	var nTypes, nGlobals uint32
-	for _, s := range secs {
-		var err error
-		switch s.id {
-		case secType:
-			if rw.params, err = typeParams(s.body); err != nil {
-				return nil, err
-			}
-			nTypes = uint32(len(rw.params))
-		case secFunction:
-			r := &reader{p: s.body}
-			for n := r.u32(); n > 0 && !r.bad; n-- {
-				rw.funcTypes = append(rw.funcTypes, r.u32())
-			}
-			if err := r.done("function"); err != nil {
-				return nil, err
-			}
-		case secImport:
-			var g uint32
-			if rw.importedFuncs, g, err = countImports(s.body); err != nil {
-				return nil, err
-			}
-			nGlobals += g
-		case secGlobal:
-			n, k := uleb128(s.body)
-			if k == 0 {
-				return nil, fmt.Errorf("%w: malformed global section", errFuel)
-			}
-			nGlobals += uint32(n)
-		}
+	if err := rw.count(secs); err != nil {
+		return nil, err
 	}
-	rw.yieldType, rw.fuelGlobal = nTypes, nGlobals
-
 	out := append(make([]byte, 0, len(wasm)+len(wasm)/8+64), wasm[:8]...)
 	added := map[byte]bool{}
 	emit := func(id byte, body []byte) {
@@ -198,14 +158,65 @@ func addFuel(wasm []byte) ([]byte, error) {
 			return nil, err
 		}
 		if keep {
-			if s.id == secType || s.id == secImport || s.id == secGlobal {
-				added[s.id] = true
-			}
+			added[s.id] = added[s.id] || s.id == secType || s.id == secImport || s.id == secGlobal
 			emit(s.id, body)
 		}
 	}
 	addMissing(1 << 30)
 	return out, nil
+}
+
+// splitSections returns the sections of a version 1 module.
+func splitSections(wasm []byte) ([]section, error) {
+	if len(wasm) < 8 || string(wasm[:4]) != "\x00asm" || string(wasm[4:8]) != "\x01\x00\x00\x00" {
+		return nil, fmt.Errorf("%w: not a version 1 module", errFuel)
+	}
+	var secs []section
+	for p := wasm[8:]; len(p) > 0; {
+		id := p[0]
+		size, k := uleb128(p[1:])
+		if k == 0 || uint64(len(p)-1-k) < size {
+			return nil, fmt.Errorf("%w: malformed section", errFuel)
+		}
+		secs = append(secs, section{id, p[1+k : 1+k+int(size)]})
+		p = p[1+k+int(size):]
+	}
+	return secs, nil
+}
+
+// count reads what the new indices depend on: the types (and their
+// parameters), the functions' types, the imported functions and the
+// globals.
+func (rw *fuelRewrite) count(secs []section) error {
+	var nGlobals uint32
+	for _, s := range secs {
+		var err error
+		switch s.id {
+		case secType:
+			rw.params, err = typeParams(s.body)
+		case secFunction:
+			r := &reader{p: s.body}
+			for n := r.u32(); n > 0 && !r.bad; n-- {
+				rw.funcTypes = append(rw.funcTypes, r.u32())
+			}
+			err = r.done("function")
+		case secImport:
+			var g uint32
+			rw.importedFuncs, g, err = countImports(s.body)
+			nGlobals += g
+		case secGlobal:
+			n, k := uleb128(s.body)
+			if k == 0 {
+				err = fmt.Errorf("%w: malformed global section", errFuel)
+			}
+			nGlobals += uint32(n)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	rw.yieldType, rw.fuelGlobal = uint32(len(rw.params)), nGlobals
+	return nil
 }
 
 // section returns a new section of the kind the rewrite adds to: the
