@@ -64,7 +64,7 @@ func (m *Module) callHeld(ctx context.Context, hook engine.Hook, input []byte, d
 		m.pool.discard(inst) // its state is undefined after a failure
 		go m.warm()
 		return nil, err
-	case inst.calls >= m.limits.MaxCallsPerInstance,
+	case inst.calls >= inst.retire,
 		inst.mod.Memory().Size()/65536 > max(inst.initPages+retirePages, 256):
 		m.pool.discard(inst)
 		go m.warm()
