@@ -21,6 +21,18 @@ func DecodeObject(body []byte) (map[string]json.RawMessage, error) {
 	if !utf8.Valid(body) {
 		return nil, bad("request body is not valid UTF-8")
 	}
+	if obj, ok := decodeObjectFast(body); ok {
+		return obj, nil
+	}
+	return decodeObjectFull(body)
+}
+
+// decodeObjectFull is DecodeObject with encoding/json's decoder, for what
+// decodeObjectFast does not take on, and for every error message.
+func decodeObjectFull(body []byte) (map[string]json.RawMessage, error) {
+	bad := func(format string, args ...any) error {
+		return Errorf(CodeInvalidRequest, format, args...)
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	tok, err := dec.Token()
 	if err == io.EOF {

@@ -48,8 +48,10 @@ type Limits struct {
 	// InstantiateTimeout bounds creating an instance, including its
 	// _initialize. Default 5s.
 	InstantiateTimeout time.Duration `json:"instantiate_timeout,omitempty"`
-	// MaxCallsPerInstance retires an instance after that many calls, so
-	// that no state builds up. Default 10,000.
+	// MaxCallsPerInstance retires an instance after at most that many
+	// calls, so that no state builds up: each instance after a number
+	// drawn between three quarters of it and it, so that a module's
+	// instances do not all retire at once. Default 10,000.
 	MaxCallsPerInstance int `json:"max_calls_per_instance,omitempty"`
 	// TenantCalls bounds the hook calls made for one tenant that run at
 	// once, across every module it uses, so that a tenant whose module

@@ -59,6 +59,16 @@ const maxDescription = 1024
 // Envelope returns the input document of a hook: the engine's input object
 // with abi, hook and now in front.
 func Envelope(hook engine.Hook, now time.Time, in any) ([]byte, error) {
+	if pi, ok := in.(*engine.PolicyInput); ok && hook == engine.HookPolicy && pi != nil {
+		if b, ok := appendPolicyInput(make([]byte, 0, 1024), now.Unix(), pi); ok {
+			return b, nil
+		}
+	}
+	return envelopeJSON(hook, now, in)
+}
+
+// envelopeJSON is Envelope with encoding/json, for any input.
+func envelopeJSON(hook engine.Hook, now time.Time, in any) ([]byte, error) {
 	body, err := json.Marshal(in)
 	if err != nil {
 		return nil, err

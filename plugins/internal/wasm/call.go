@@ -44,9 +44,14 @@ func (m *Module) callHeld(ctx context.Context, hook engine.Hook, input []byte, d
 	}
 	ctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
-	ctx, unstop := m.stoppable(ctx)
-	defer unstop()
-	inst, err := m.pool.get(ctx, m.instantiate)
+	if !m.fuel {
+		// Close-on-context-done needs the context cancelled on StopCalls;
+		// fuelled code's yield and the sleeps watch m.stop themselves.
+		var unstop context.CancelFunc
+		ctx, unstop = m.stoppable(ctx)
+		defer unstop()
+	}
+	inst, err := m.pool.get(ctx, m.stop, m.instantiate)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +64,7 @@ func (m *Module) callHeld(ctx context.Context, hook engine.Hook, input []byte, d
 		m.pool.discard(inst) // its state is undefined after a failure
 		go m.warm()
 		return nil, err
-	case inst.calls >= m.limits.MaxCallsPerInstance,
+	case inst.calls >= inst.retire,
 		inst.mod.Memory().Size()/65536 > max(inst.initPages+retirePages, 256):
 		m.pool.discard(inst)
 		go m.warm()

@@ -36,6 +36,7 @@ type Module struct {
 	config   wazero.ModuleConfig
 	hooks    map[engine.Hook]bool
 	pool     pool
+	fuel     bool     // compiled with fuel (fuel.go), not close-on-context-done
 	logRate  *logRate // its log budget per second, shared by its instances
 
 	// mu guards calls and closing. Every call and background
@@ -47,7 +48,7 @@ type Module struct {
 	calls     int
 	closing   bool
 	drained   chan struct{} // closed when closing and calls is zero
-	stop      chan struct{} // closed when Close stops the calls left (Module.stoppable)
+	stop      chan struct{} // closed when Close stops the calls left (yield, the sleeps, Module.stoppable)
 	stopOnce  sync.Once
 	closeOnce sync.Once
 	closeErr  error
@@ -122,17 +123,44 @@ func (m *Module) compile(ctx context.Context, wasm []byte, cache *Cache) error {
 		return fmt.Errorf("module %q: its tables may take %d bytes, which leaves no memory within the limit of %d pages", m.info.Name, tableBytes, m.limits.MemoryPages)
 	}
 
+	// A module the fuel rewrite does not understand, or whose rewrite
+	// the compiler refuses (which would be a bug of the rewrite), runs
+	// with close-on-context-done instead (fuel.go).
+	fuelled, ferr := addFuel(wasm)
+	if ferr == nil {
+		ferr = m.build(ctx, fuelled, tablePages, cache, true)
+		if ferr == nil {
+			return nil
+		}
+	}
+	if err := m.build(ctx, wasm, tablePages, cache, false); err != nil {
+		return err
+	}
+	if !errors.Is(ferr, errFuel) {
+		m.log.Warn("policy module: its fuelled form was refused; it runs with close-on-context-done", "err", ferr.Error())
+	}
+	return nil
+}
+
+// build makes the module's runtime and compiles wasm in it, with fuel
+// (wasm is addFuel's) or with close-on-context-done. On error the module
+// is freed.
+func (m *Module) build(ctx context.Context, wasm []byte, tablePages uint32, cache *Cache, fuel bool) error {
 	// One runtime per module: its memory cap is the module's, less its
 	// tables, and modules of different tenants can never see each other.
 	rc := wazero.NewRuntimeConfig().
-		WithCloseOnContextDone(true).
+		WithCloseOnContextDone(!fuel).
 		WithMemoryLimitPages(m.limits.MemoryPages - tablePages)
 	if cache != nil {
 		rc = rc.WithCompilationCache(cache.c)
 	}
+	// What setUp finds out, afresh for each try.
+	m.fuel, m.hooks = fuel, map[engine.Hook]bool{}
+	m.info.Imports, m.info.Hooks, m.info.Reactor = []string{}, nil, false
 	m.runtime = wazero.NewRuntimeWithConfig(ctx, rc)
 	if err := m.setUp(ctx, wasm); err != nil {
 		m.free(ctx)
+		m.compiled = nil
 		return err
 	}
 	return nil
@@ -172,6 +200,11 @@ func (m *Module) setUp(ctx context.Context, wasm []byte) error {
 	if err := instantiateHostModule(ctx, m.runtime); err != nil {
 		return fmt.Errorf("plugins: set up host module: %w", err)
 	}
+	if m.fuel {
+		if err := instantiateFuelModule(ctx, m.runtime, m.stop); err != nil {
+			return fmt.Errorf("plugins: set up fuel: %w", err)
+		}
+	}
 	compiled, err := m.runtime.CompileModule(ctx, wasm)
 	if err != nil {
 		return fmt.Errorf("module %q does not compile: %w", m.info.Name, err)
@@ -203,6 +236,9 @@ func (m *Module) checkImports() error {
 	}
 	for _, f := range m.compiled.ImportedFunctions() {
 		mod, name, _ := f.Import()
+		if m.fuel && mod == fuelModule {
+			continue // added by addFuel, which refuses a module that imports it
+		}
 		m.info.Imports = append(m.info.Imports, mod+"."+name)
 		switch mod {
 		case wasiModule:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 
 	"github.com/tetratelabs/wazero/api"
 )
@@ -17,6 +18,7 @@ type instance struct {
 	stdout    *stream
 	stderr    *stream
 	calls     int
+	retire    int // calls after which it is retired (Module.retireAfter)
 	initPages uint32
 	stack     [2]uint64
 }
@@ -39,8 +41,8 @@ func (p *pool) add(inst *instance) {
 }
 
 // get returns an idle instance, or makes one if a slot is free, or waits
-// for either until ctx is done.
-func (p *pool) get(ctx context.Context, make func(context.Context) (*instance, error)) (*instance, error) {
+// for either until ctx is done or stop is closed.
+func (p *pool) get(ctx context.Context, stop <-chan struct{}, make func(context.Context) (*instance, error)) (*instance, error) {
 	select {
 	case inst := <-p.idle:
 		return inst, nil
@@ -58,6 +60,8 @@ func (p *pool) get(ctx context.Context, make func(context.Context) (*instance, e
 		return inst, nil
 	case <-ctx.Done():
 		return nil, fmt.Errorf("no free instance before the deadline (all %d busy): %w", cap(p.slots), ctx.Err())
+	case <-stop:
+		return nil, fmt.Errorf("no free instance before the module was stopped (all %d busy): %w", cap(p.slots), context.Canceled)
 	}
 }
 
@@ -75,6 +79,15 @@ func (p *pool) put(inst *instance) {
 func (p *pool) discard(inst *instance) {
 	_ = inst.mod.Close(context.Background())
 	<-p.slots
+}
+
+// retireAfter is the number of calls a new instance serves: at most
+// MaxCallsPerInstance, and down to three quarters of it at random, so that
+// instances that serve a module's calls in turn do not all retire at once
+// and leave the next call to make one under its own deadline.
+func (m *Module) retireAfter() int {
+	n := m.limits.MaxCallsPerInstance
+	return n - rand.IntN(n/4+1)
 }
 
 // instantiate makes a new instance, running _initialize under the
@@ -97,6 +110,7 @@ func (m *Module) instantiate(ctx context.Context) (*instance, error) {
 	inst := &instance{
 		mod: mod, alloc: mod.ExportedFunction(exportAlloc), hooks: map[string]api.Function{},
 		log: w, stdout: out, stderr: errs, initPages: mod.Memory().Size() / 65536,
+		retire: m.retireAfter(),
 	}
 	for h := range m.hooks {
 		inst.hooks[exportName(h)] = mod.ExportedFunction(exportName(h))

@@ -29,6 +29,8 @@ func (m *Module) sleeper(w *moduleLog) sys.Nanosleep {
 		select {
 		case <-t.C:
 			return
+		case <-m.stop:
+			panic(sys.NewExitError(sys.ExitCodeContextCanceled))
 		case <-ctx.Done():
 			// A host function stops its caller by panicking with an
 			// exit error, which wazero returns from the call unwrapped.

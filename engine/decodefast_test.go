@@ -1,0 +1,74 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+	"unicode/utf8"
+)
+
+// decodeSeeds are bodies the fast path must read as the full decoder does,
+// or leave to it.
+var decodeSeeds = []string{
+	`{}`, ` { } `, `{"a":1}`, "{\"a\" :\t[1, 2.5e-3, -0, true, false, null] ,\n\"b\": {\"c\": \"d\\u00e9\\n\"}}",
+	`{"a":{"b":1,"b":2}}`, `{"a":1,"a":2}`, `{"a\u0062":1}`, `{"a":[{"x":1},{"x":2}]}`, `{"a":01}`, `{"a":1.}`,
+	`{"a":"\x"}`, `{"a":1} x`, `[1]`, `{"a":"é","b":[[[[]]]]}`, `{"a":{"b\u0063":1,"bc":2}}`, `{"a":-}`, `{"a":1e}`,
+	`{"a":"\ud800"}`, `{"":{"":1}}`, `{"a":tru}`,
+}
+
+// FuzzDecodeObjectFast: what the fast path accepts, the full decoder
+// accepts with the same members, byte for byte; and the fast path takes on
+// the plain bodies it is for.
+func FuzzDecodeObjectFast(f *testing.F) {
+	for _, s := range decodeSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if !utf8.Valid(body) {
+			return // DecodeObject refuses it before the fast path
+		}
+		fast, ok := decodeObjectFast(body)
+		if !ok {
+			return
+		}
+		full, err := decodeObjectFull(body)
+		if err != nil {
+			t.Fatalf("fast path accepted %q, the full decoder refuses it: %v", body, err)
+		}
+		if len(fast) != len(full) {
+			t.Fatalf("%q: %d members, the full decoder %d", body, len(fast), len(full))
+		}
+		for name, v := range full {
+			if !bytes.Equal(fast[name], v) {
+				t.Fatalf("%q: member %q is %q, the full decoder's %q", body, name, fast[name], v)
+			}
+		}
+	})
+}
+
+// TestDecodeObjectFastTakesPlainBodies: the bodies the fast path is for do
+// not fall back.
+func TestDecodeObjectFastTakesPlainBodies(t *testing.T) {
+	for _, s := range []string{`{}`, `{"redirect_uris":["https://a.example/cb"],"jwks":{"keys":[{"kty":"EC","x":"a\/b"}]},"n":-1.5E+3}`} {
+		if _, ok := decodeObjectFast([]byte(s)); !ok {
+			t.Errorf("%s: left to the full decoder", s)
+		}
+	}
+}
+
+// FuzzCompactValue: a value CompactValue accepts is one json.Marshal
+// writes unchanged.
+func FuzzCompactValue(f *testing.F) {
+	for _, s := range append(decodeSeeds, `"a<b"`, `"\u2028"`, "\"\u2028\"", `[1, 2]`, `{"a":"&"}`, `1`, ` 1`) {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, v []byte) {
+		if !CompactValue(v) {
+			return
+		}
+		out, err := json.Marshal(json.RawMessage(v))
+		if err != nil || !bytes.Equal(out, v) {
+			t.Fatalf("CompactValue(%q), but Marshal writes %q (%v)", v, out, err)
+		}
+	})
+}

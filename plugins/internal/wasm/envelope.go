@@ -1,0 +1,110 @@
+package wasm
+
+import (
+	"encoding/json"
+	"maps"
+	"slices"
+	"strconv"
+
+	"github.com/registrar-dev/registrar/engine"
+)
+
+// appendPolicyInput appends the envelope of a policy hook's input, written
+// by hand for the common case (a registration: no stored metadata, no
+// software statement, member values as compact JSON): the same bytes as
+// Envelope's json.Marshal, in a tenth of the time, which was a quarter of a
+// call of the C trusted-hosts module. ok false means "not this case":
+// Envelope then encodes the input with encoding/json.
+func appendPolicyInput(b []byte, now int64, in *engine.PolicyInput) (_ []byte, ok bool) {
+	if in.Current != nil || in.SoftwareStatement != nil {
+		return nil, false
+	}
+	b = append(b, `{"abi":`...)
+	b = strconv.AppendInt(b, ABIVersion, 10)
+	b = append(b, `,"hook":"policy","now":`...)
+	b = strconv.AppendInt(b, now, 10)
+	b = append(b, `,"phase":`...)
+	b = appendString(b, string(in.Phase))
+	b = append(b, `,"tenant":`...)
+	b = appendString(b, in.Tenant)
+	if in.ClientID != "" {
+		b = append(b, `,"client_id":`...)
+		b = appendString(b, in.ClientID)
+	}
+	b = append(b, `,"metadata":`...)
+	if in.Metadata == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '{')
+		for i, name := range slices.Sorted(maps.Keys(in.Metadata)) {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(appendString(b, name), ':')
+			v := in.Metadata[name]
+			switch {
+			case v == nil:
+				b = append(b, "null"...)
+			case engine.CompactValue(v):
+				b = append(b, v...)
+			default:
+				return nil, false
+			}
+		}
+		b = append(b, '}')
+	}
+	b = append(b, `,"token":{"kind":`...)
+	b = appendString(b, in.Token.Kind)
+	if in.Token.ID != "" {
+		b = append(b, `,"id":`...)
+		b = appendString(b, in.Token.ID)
+	}
+	b = append(b, `,"policies":`...)
+	b = appendStrings(b, in.Token.Policies)
+	if in.Token.ClientID != "" {
+		b = append(b, `,"client_id":`...)
+		b = appendString(b, in.Token.ClientID)
+	}
+	b = append(b, `},"request":{`...)
+	if in.Request.RemoteIP != "" {
+		b = append(b, `"remote_ip":`...)
+		b = appendString(b, in.Request.RemoteIP)
+	}
+	b = append(b, `},"policies":`...)
+	b = appendStrings(b, in.Policies)
+	if len(in.Config) > 0 {
+		if !engine.CompactValue(in.Config) {
+			return nil, false
+		}
+		b = append(append(b, `,"config":`...), in.Config...)
+	}
+	return append(b, '}'), true
+}
+
+// appendString appends s as a JSON string, as encoding/json writes it.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // escapes, non-ASCII: encoding/json's rules
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// appendStrings appends a list of strings as a JSON array; nil is null.
+func appendStrings(b []byte, list []string) []byte {
+	if list == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, s := range list {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, s)
+	}
+	return append(b, ']')
+}
