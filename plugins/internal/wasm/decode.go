@@ -13,13 +13,15 @@ const (
 	opCall                // call, with index
 	opCallIndirect        // call_indirect
 	opRefFunc             // ref.func, with index
+	opLocal               // local.get, local.set or local.tee, with index
+	opGlobal              // global.get or global.set, with index
 )
 
 // instr is one decoded instruction.
 type instr struct {
 	op    opKind
 	size  int    // bytes, with the immediates
-	index uint32 // the function of a call or ref.func
+	index uint32 // the function of a call or ref.func, the local or global
 }
 
 // decode decodes the instruction at the start of p, for the instruction
@@ -74,7 +76,9 @@ var opcodes = func() (t [256]opcode) {
 	set(opEnd, none, 0x0b)
 	set(opBlock, blockType, 0x02, 0x04) // block, if
 	set(opLoop, blockType, 0x03)
-	set(opOther, one, 0x0c, 0x0d, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x3f, 0x40)
+	set(opOther, one, 0x0c, 0x0d, 0x25, 0x26, 0x3f, 0x40)
+	set(opLocal, one, 0x20, 0x21, 0x22)
+	set(opGlobal, one, 0x23, 0x24)
 	set(opCall, one, 0x10)
 	set(opRefFunc, one, 0xd2)
 	set(opCallIndirect, two, 0x11)

@@ -449,6 +449,9 @@ func (rw *fuelRewrite) constExpr(r *reader, b []byte) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := rw.checkIndex(in, 0); err != nil {
+			return nil, err
+		}
 		b = rw.appendInstr(b, r.p[:in.size], in)
 		r.p = r.p[in.size:]
 		if in.op == opEnd {
@@ -526,6 +529,9 @@ func (rw *fuelRewrite) function(fn []byte, params uint32) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := rw.checkIndex(in, local); err != nil {
+			return nil, err
+		}
 		b = rw.appendInstr(b, p[:in.size], in)
 		p = p[in.size:]
 		switch in.op {
@@ -537,6 +543,22 @@ func (rw *fuelRewrite) function(fn []byte, params uint32) ([]byte, error) {
 		}
 	}
 	return b, nil
+}
+
+// checkIndex refuses an instruction that names a local or global the
+// module does not have (locals: the function has that many): the rewrite
+// adds a local and a global, the fuel, at exactly those indices, so an
+// invalid module that named them would become a valid one that sets its
+// own fuel and is never stopped. Refused, the module is compiled as it
+// is, and wazero's validation refuses it.
+func (rw *fuelRewrite) checkIndex(in instr, locals uint64) error {
+	switch {
+	case in.op == opLocal && uint64(in.index) >= locals:
+		return fmt.Errorf("%w: local %d of a function with %d", errFuel, in.index, locals)
+	case in.op == opGlobal && in.index >= rw.fuelGlobal:
+		return fmt.Errorf("%w: global %d of a module with %d", errFuel, in.index, rw.fuelGlobal)
+	}
+	return nil
 }
 
 // ulebLen is the length of the LEB128 number at the start of b.

@@ -166,3 +166,33 @@ func compileOrPanic(ctx context.Context, r wazero.Runtime, wasm []byte) (c wazer
 	}()
 	return r.CompileModule(ctx, wasm)
 }
+
+// TestAddFuelRefusesUnknownIndices: the rewrite adds a local to every
+// function and a global to the module, the fuel, at the first index the
+// module does not have. An invalid module that names that local or global
+// (here to set it at every turn of an endless loop) must not become a
+// valid module that refuels itself: the rewrite refuses it, the original
+// is compiled, and wazero's validation refuses that.
+func TestAddFuelRefusesUnknownIndices(t *testing.T) {
+	ctx := context.Background()
+	r := wazero.NewRuntime(ctx)
+	defer r.Close(ctx)
+	for name, set := range map[string]byte{"local.set 0": 0x21, "global.set 0": 0x24} {
+		// (module (func (loop (i32.const 1) (<set> 0) (br 0))))
+		body := []byte{0x00, 0x03, 0x40, 0x41, 0x01, set, 0x00, 0x0c, 0x00, 0x0b, 0x0b}
+		wasm := append([]byte("\x00asm\x01\x00\x00\x00"+
+			"\x01\x04\x01\x60\x00\x00"+
+			"\x03\x02\x01\x00"+
+			"\x0a\x0d\x01\x0b"), body...)
+		if _, err := compileOrPanic(ctx, r, wasm); err == nil {
+			t.Fatalf("%s: wazero compiles the module the test means to be invalid", name)
+		}
+		fuelled, err := addFuel(wasm)
+		if !errors.Is(err, errFuel) {
+			if _, cerr := compileOrPanic(ctx, r, fuelled); cerr == nil {
+				t.Errorf("%s: addFuel made an invalid module valid (its code sets the fuel)", name)
+			}
+			t.Errorf("%s: addFuel: %v, want errFuel", name, err)
+		}
+	}
+}
