@@ -205,7 +205,7 @@ func (m *Module) setUp(ctx context.Context, wasm []byte) error {
 			return fmt.Errorf("plugins: set up fuel: %w", err)
 		}
 	}
-	compiled, err := m.runtime.CompileModule(ctx, wasm)
+	compiled, err := compile(ctx, m.runtime, wasm)
 	if err != nil {
 		return fmt.Errorf("module %q does not compile: %w", m.info.Name, err)
 	}
@@ -431,3 +431,16 @@ func (m *Module) Hold() bool { return m.acquire() }
 
 // Unhold counts a holder out.
 func (m *Module) Unhold() { m.release() }
+
+// compile compiles wasm, turning a panic of wazero's validator into an
+// error: some malformed bytes make wazero v1.12 index out of range
+// (func_validation.go, found by FuzzAddFuel), and an uploaded module must
+// fail its own upload, not take the process down.
+func compile(ctx context.Context, r wazero.Runtime, wasm []byte) (c wazero.CompiledModule, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			c, err = nil, fmt.Errorf("the compiler failed on it (%v)", p)
+		}
+	}()
+	return r.CompileModule(ctx, wasm)
+}
