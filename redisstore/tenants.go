@@ -30,7 +30,8 @@ const (
 // writes the new revision only if the record has not changed since; if it
 // has, it starts over. The tenant's name is added to the tenant index
 // before a create, so that a record never exists unlisted, and again after
-// it, in case a DeleteTenant that just finished took it out.
+// it, in case a DeleteTenant that just finished took it out; with each it
+// notes the change for TenantChanges.
 func (s *Store) PutTenant(ctx context.Context, t *engine.TenantRecord, ifRevision int64) (*engine.TenantRecord, error) {
 	k, ok := s.tenantKeys(t.Name)
 	if !ok {
@@ -38,7 +39,6 @@ func (s *Store) PutTenant(ctx context.Context, t *engine.TenantRecord, ifRevisio
 	}
 	octx, cancel := s.op(ctx)
 	defer cancel()
-	index := s.global().tenantIndex()
 	for {
 		vals, err := s.rdb.MGet(octx, k.tenant(), k.tombstone()).Result()
 		if err != nil {
@@ -52,10 +52,8 @@ func (s *Store) PutTenant(ctx context.Context, t *engine.TenantRecord, ifRevisio
 		if err != nil {
 			return nil, err
 		}
-		if !had {
-			if err := s.rdb.ZAdd(octx, index, redis.Z{Member: t.Name}).Err(); err != nil {
-				return nil, s.fail(ctx, "index tenant", err)
-			}
+		if err := s.note(octx, t.Name, !had); err != nil {
+			return nil, s.fail(ctx, "index tenant", err)
 		}
 		status, err := putTenant.Run(s.durable(octx), s.rdb, []string{k.tenant(), k.tombstone()},
 			oldRec, flag(had), data).Text()
@@ -64,10 +62,8 @@ func (s *Store) PutTenant(ctx context.Context, t *engine.TenantRecord, ifRevisio
 		}
 		switch status {
 		case "OK":
-			if !had {
-				if err := s.rdb.ZAdd(s.durable(octx), index, redis.Z{Member: t.Name}).Err(); err != nil {
-					return nil, s.fail(ctx, "index tenant", err)
-				}
+			if err := s.note(s.durable(octx), t.Name, !had); err != nil {
+				return nil, s.fail(ctx, "index tenant", err)
 			}
 			return rec, nil
 		case "DELETING":
@@ -179,7 +175,7 @@ func (s *Store) DeleteTenant(ctx context.Context, name string) error {
 	}
 	// From here on every create in the tenant is refused.
 	if err := step("mark tenant deleting", func(ctx context.Context) error {
-		return s.rdb.Set(ctx, k.tombstone(), tombstoneDeleting, 0).Err()
+		return s.noted(ctx, name, s.rdb.Set(ctx, k.tombstone(), tombstoneDeleting, 0).Err())
 	}); err != nil {
 		return err
 	}
@@ -205,7 +201,7 @@ func (s *Store) DeleteTenant(ctx context.Context, name string) error {
 	}
 	ttl := strconv.FormatInt(engine.TombstoneTTL.Milliseconds(), 10)
 	if err := step("finish tenant deletion", func(ctx context.Context) error {
-		return finishDelete.Run(ctx, s.rdb, []string{k.tenant(), k.tombstone()}, ttl).Err()
+		return s.noted(ctx, name, finishDelete.Run(ctx, s.rdb, []string{k.tenant(), k.tombstone()}, ttl).Err())
 	}); err != nil {
 		return err
 	}
@@ -225,6 +221,7 @@ func (s *Store) DeleteTenant(ctx context.Context, name string) error {
 	}); err != nil {
 		return err
 	}
+
 	// Out of the index of tenants with policies in the same way, unless an
 	// UpdatePolicy created a policy since the tenant was created again.
 	return step("unindex policy tenant", func(ctx context.Context) error {
