@@ -8,9 +8,11 @@
 #     module alone, and with all ten;
 #  2. tenants: at each count of TENANTS (loaded by bench/scale/main.go
 #     through redisstore, each tenant naming one of the ten modules), the
-#     latency of PUT /admin/tenants/{t} for 100 new tenants, serve's RSS
-#     and idle CPU over IDLE, and register/read p50/p99 (bench/loadgen) on
-#     tenant t0;
+#     serve restarted (it reads every tenant at start: "start s" is the
+#     time until the last one is served), its idle CPU over
+#     IDLE and its RSS at the end of it, then the latency of PUT
+#     /admin/tenants/{t} for PUTS new tenants and register/read p50/p99
+#     (bench/loadgen) on tenant t0;
 #  3. clients: with CLIENTS stored in t0, register/read p50/p99 again.
 #
 #   bash bench/scale.sh                    # the full run: about 10 minutes
@@ -24,8 +26,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/usr/local/go/bin:$HOME/go/bin:$PATH"
-TENANTS="${TENANTS:-1 1000 10000 100000}"
-CLIENTS="${CLIENTS:-10000 100000 1000000}"
+TENANTS="${TENANTS-1 1000 10000 100000}"
+CLIENTS="${CLIENTS-10000 100000 1000000}"
 DURATION="${DURATION:-10s}"
 WARMUP="${WARMUP:-3s}"
 CONNS="${CONNS:-16}"
@@ -96,7 +98,7 @@ serve() {
   wait_for "http://$addr/readyz" 600
 }
 stop() { kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true; }
-rss() { sed -n 's/^VmRSS: *\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
+rss() { awk '/^VmRSS:/{print $2}' "/proc/$1/status"; }
 
 echo "machine: $(nproc) CPUs ($(sed -n 's/^model name\t: //p' /proc/cpuinfo | head -1)), $(free -g | awk '/^Mem:/{print $2}') GiB," \
   "load average $(cut -d' ' -f1-3 /proc/loadavg); redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p'); $(go version | cut -d' ' -f3)"
@@ -128,13 +130,19 @@ row() { # op issuer iat: "req/s | p50 ms | p99 ms | failed" of one loadgen run
 echo
 echo "## Tenants (register and read: tenant t0, $CONNS connections, $DURATION after $WARMUP)"
 echo
-echo "| tenants | PUT p50 ms | PUT p99 ms | PUT mean ms | RSS MiB | idle CPU % over $IDLE | register req/s | p50 ms | p99 ms | failed | read req/s | p50 ms | p99 ms | failed |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| tenants | PUT p50 ms | PUT p99 ms | PUT mean ms | start s | idle RSS MiB | idle CPU % over $IDLE | register req/s | p50 ms | p99 ms | failed | read req/s | p50 ms | p99 ms | failed |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 iat=""
 for n in $TENANTS; do
   "$work/scale" tenants -redis "$redis_url" -from "$loaded" -to "$n" 2>>"$work/load.log"
   loaded=$n
+  # A fresh process, which reads the n tenants at start: its RSS is that of
+  # n idle tenants, not of the loads run before.
+  stop
+  t0=$(date +%s.%N)
+  serve "$work/policies"
   wait_for "http://$addr/tenants/t$((n - 1))/.well-known/openid-configuration" 3000
+  start_s=$(bc -l <<<"$(date +%s.%N) - $t0")
   if [ -z "$iat" ]; then
     iat=$("$work/registrar-cli" iat create --admin-url "http://$admin_addr" --tenant t0 --expires-in PT2H --policies trusted-hosts |
       sed -n 's/.*"initial_access_token": *"\([^"]*\)".*/\1/p')
@@ -147,7 +155,7 @@ for n in $TENANTS; do
   read=$(row read "http://$addr/tenants/t0" "$iat")
   p50=$(sed -n 's/.*p50_ms=\([^ ]*\).*/\1/p' <<<"$put"); p99=$(sed -n 's/.*p99_ms=\([^ ]*\).*/\1/p' <<<"$put"); mean=$(sed -n 's/.*mean_ms=\([^ ]*\).*/\1/p' <<<"$put")
   kib=$(sed -n 's/.*rss_kib=\([0-9]*\).*/\1/p' <<<"$proc"); cpu=$(sed -n 's/.*cpu_pct=\([^ ]*\).*/\1/p' <<<"$proc")
-  printf '| %s | %s | %s | %s | %.1f | %s | %s | %s |\n' "$n" "$p50" "$p99" "$mean" "$(bc -l <<<"$kib/1024")" "$cpu" "$reg" "$read"
+  printf '| %s | %s | %s | %s | %.1f | %.1f | %s | %s | %s |\n' "$n" "$p50" "$p99" "$mean" "$start_s" "$(bc -l <<<"$kib/1024")" "$cpu" "$reg" "$read"
 done
 
 echo

@@ -6,7 +6,7 @@
 //	scale tenants -redis URL -from A -to B      put tenants t<A>..t<B-1>
 //	scale clients -redis URL -tenant T -from A -to B   store clients c<A>..c<B-1> in T
 //	scale put -admin URL -from A -n K           PUT K new tenants, one at a time; latency
-//	scale proc -pid P -for 20s                  RSS now and CPU over the period
+//	scale proc -pid P -for 20s                  CPU over the period, RSS at its end
 //
 // tenants and clients write through redisstore (its Lua scripts, many
 // calls in flight), as the admin API and registration would, without the
@@ -219,19 +219,19 @@ func putCost(admin, token string, from, n int) error {
 	return nil
 }
 
-// procStats prints a process's RSS now and its CPU use over period.
+// procStats prints a process's CPU use over period and its RSS at the end.
 func procStats(pid int, period time.Duration) error {
 	p := strconv.Itoa(pid)
-	rss, err := rssKiB(p)
-	if err != nil {
-		return err
-	}
 	c0, err := cpuTicks(p)
 	if err != nil {
 		return err
 	}
 	time.Sleep(period)
 	c1, err := cpuTicks(p)
+	if err != nil {
+		return err
+	}
+	rss, err := rssKiB(p)
 	if err != nil {
 		return err
 	}
