@@ -118,6 +118,9 @@ if [ "${SKIP_MODULES:-}" != 1 ]; then
     serve "$work/m-$m"; sleep 5; r=$(rss "$serve_pid"); stop
     printf '| %s | %d | %.1f | %.1f |\n' "$m" "$(stat -c %s "$work/m-$m/$m.wasm")" "$(bc -l <<<"$r/1024")" "$(bc -l <<<"($r-$base)/1024")"
   done
+  modules "$work/all" $all
+  serve "$work/all"; sleep 5; r=$(rss "$serve_pid"); stop
+  printf '| all ten | %d | %.1f | %.1f |\n' "$(cat "$work"/all/*.wasm | wc -c)" "$(bc -l <<<"$r/1024")" "$(bc -l <<<"($r-$base)/1024")"
 fi
 
 modules "$work/policies" $all
@@ -170,5 +173,5 @@ for m in $CLIENTS; do
   printf '| %s | %s | %s |\n' "$m" "$(row register "http://$addr/tenants/t0" "$iat")" "$(row read "http://$addr/tenants/t0" "$iat")"
 done
 echo
-echo "loader rates:"; sed 's/^/    /' "$work/load.log"
+if [ -f "$work/load.log" ]; then echo "loader rates:"; sed 's/^/    /' "$work/load.log"; fi
 echo "keys in Redis: $(redis-cli -p "$redis_port" dbsize), used_memory $(redis-cli -p "$redis_port" info memory | tr -d '\r' | sed -n 's/^used_memory_human://p')"

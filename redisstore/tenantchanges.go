@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/redis/go-redis/v9"
@@ -63,51 +64,64 @@ func (s *Store) noted(ctx context.Context, name string, err error) error {
 }
 
 // TenantChanges returns the records of the tenants changed after change
-// number since, read in one pipeline, and the names of those without a
-// record. When nothing changed it costs one short script, whatever the
+// number since, read in pipelines of tenantsBatch, and the names of those
+// without a record. When nothing changed it costs one short script, whatever the
 // number of tenants.
 func (s *Store) TenantChanges(ctx context.Context, since int64) (*engine.TenantChanges, error) {
 	octx, cancel := s.op(ctx)
-	defer cancel()
 	g := s.global()
 	reply, err := changedTenants.Run(octx, s.rdb, []string{g.tenantSeq(), g.tenantChanges()}, strconv.FormatInt(since, 10)).Slice()
+	cancel()
 	if err != nil {
 		return nil, s.fail(ctx, "read tenant changes", err)
 	}
+	if len(reply) != 2 {
+		return nil, fmt.Errorf("redisstore: read tenant changes: unexpected reply %v", reply)
+	}
 	latest, ok1 := reply[0].(int64)
 	names, ok2 := reply[1].([]any)
-	if len(reply) != 2 || !ok1 || !ok2 {
+	if !ok1 || !ok2 {
 		return nil, fmt.Errorf("redisstore: read tenant changes: unexpected reply %v", reply)
 	}
 	ch := &engine.TenantChanges{Latest: latest}
-	if len(names) == 0 {
-		return ch, nil
-	}
-	pipe := s.rdb.Pipeline()
-	type read struct {
-		name string
-		cmd  *redis.SliceCmd
-	}
-	reads := make([]read, 0, len(names))
+	changed := make([]string, 0, len(names))
 	for _, n := range names {
-		name, _ := n.(string)
-		if k, ok := s.tenantKeys(name); ok {
-			reads = append(reads, read{name, pipe.MGet(octx, k.tenant(), k.tombstone())})
+		if name, _ := n.(string); engine.ValidTenantName(name) {
+			changed = append(changed, name)
 		}
 	}
-	if _, err := pipe.Exec(octx); err != nil {
-		return nil, s.fail(ctx, "read changed tenants", err)
+	for batch := range slices.Chunk(changed, tenantsBatch) {
+		if err := s.readChanged(ctx, batch, ch); err != nil {
+			return nil, err
+		}
 	}
-	for _, r := range reads {
-		rec, err := tenantOf(r.cmd.Val())
+	return ch, nil
+}
+
+// readChanged reads the records of the named tenants in one pipeline,
+// adding them to ch.Records, or to ch.Gone those without one.
+func (s *Store) readChanged(ctx context.Context, names []string, ch *engine.TenantChanges) error {
+	octx, cancel := s.op(ctx)
+	defer cancel()
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.SliceCmd, len(names))
+	for i, name := range names {
+		k, _ := s.tenantKeys(name)
+		cmds[i] = pipe.MGet(octx, k.tenant(), k.tombstone())
+	}
+	if _, err := pipe.Exec(octx); err != nil {
+		return s.fail(ctx, "read changed tenants", err)
+	}
+	for i, cmd := range cmds {
+		rec, err := tenantOf(cmd.Val())
 		switch {
 		case errors.Is(err, engine.ErrNotFound):
-			ch.Gone = append(ch.Gone, r.name)
+			ch.Gone = append(ch.Gone, names[i])
 		case err != nil:
-			return nil, err
+			return err
 		default:
 			ch.Records = append(ch.Records, rec)
 		}
 	}
-	return ch, nil
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/redis/go-redis/v9"
@@ -119,17 +120,37 @@ func (s *Store) Tenant(ctx context.Context, name string) (*engine.TenantRecord, 
 	return tenantOf(vals)
 }
 
+// tenantsBatch is how many tenant records each pipeline of Tenants
+// reads: each is bounded by Config.Timeout on its own, so that a store of
+// any number of tenants can be read (100,000 take about 2 s on one core).
+const tenantsBatch = 1000
+
 // Tenants returns the records of the tenants in the tenant index, in the
-// index's byte order, reading them in one pipeline. A name whose record is
-// gone (a put that failed, or a deletion under way) is skipped; it stays in
-// the index, as dropping it could race with a put that is creating it.
+// index's byte order, reading them in pipelines of tenantsBatch. A name
+// whose record is gone (a put that failed, or a deletion under way) is
+// skipped; it stays in the index, as dropping it could race with a put
+// that is creating it.
 func (s *Store) Tenants(ctx context.Context) ([]*engine.TenantRecord, error) {
 	octx, cancel := s.op(ctx)
-	defer cancel()
 	names, err := s.rdb.ZRange(octx, s.global().tenantIndex(), 0, -1).Result()
+	cancel()
 	if err != nil {
 		return nil, s.fail(ctx, "list tenants", err)
 	}
+	var recs []*engine.TenantRecord
+	for batch := range slices.Chunk(names, tenantsBatch) {
+		if recs, err = s.readTenants(ctx, batch, recs); err != nil {
+			return nil, err
+		}
+	}
+	return recs, nil
+}
+
+// readTenants appends the records of the named tenants to recs, reading
+// them in one pipeline.
+func (s *Store) readTenants(ctx context.Context, names []string, recs []*engine.TenantRecord) ([]*engine.TenantRecord, error) {
+	octx, cancel := s.op(ctx)
+	defer cancel()
 	pipe := s.rdb.Pipeline()
 	cmds := make([]*redis.SliceCmd, 0, len(names))
 	for _, name := range names {
@@ -138,12 +159,11 @@ func (s *Store) Tenants(ctx context.Context) ([]*engine.TenantRecord, error) {
 		}
 	}
 	if len(cmds) == 0 {
-		return nil, nil
+		return recs, nil
 	}
 	if _, err := pipe.Exec(octx); err != nil {
 		return nil, s.fail(ctx, "read tenants", err)
 	}
-	recs := make([]*engine.TenantRecord, 0, len(cmds))
 	for _, cmd := range cmds {
 		rec, err := tenantOf(cmd.Val())
 		if errors.Is(err, engine.ErrNotFound) {
