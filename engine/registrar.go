@@ -10,7 +10,6 @@ import (
 	"maps"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -104,10 +103,14 @@ type Registrar struct {
 	// default; stored holds the store's tenants as the last Refresh saw
 	// them. A configured tenant hides a stored one of the same name; a
 	// stored default hides the built-in one.
-	config        map[string]*tenant
-	stored        atomic.Pointer[map[string]*tenant]
+	config map[string]*tenant
+	stored tenantMap
+	// refreshMu serialises the changes of stored; hidden, latest and
+	// readAllAt are under it (tenantrefresh.go).
 	refreshMu     sync.Mutex
-	hidden        map[string]bool // stored tenants hidden by configured ones, warned about; under refreshMu
+	hidden        map[string]bool // stored tenants hidden by configured ones, warned about
+	latest        int64           // the store's change number Refresh has read up to
+	readAllAt     time.Time       // when Refresh last read every tenant; zero: never
 	tenantDeleted func(context.Context, string)
 	now           func() time.Time
 	rand          io.Reader
@@ -164,18 +167,18 @@ func New(cfg Config) (*Registrar, error) {
 		t.source = SourceBuiltin
 		r.config[DefaultTenant] = t
 	}
-	r.stored.Store(&map[string]*tenant{})
 	return r, nil
 }
 
 // TenantNames returns the names of all tenants being served, sorted.
 func (r *Registrar) TenantNames() []string {
 	names := slices.Collect(maps.Keys(r.config))
-	for name := range *r.stored.Load() {
-		if !slices.Contains(names, name) {
+	r.stored.Range(func(name string, _ *tenant) bool {
+		if _, ok := r.config[name]; !ok {
 			names = append(names, name)
 		}
-	}
+		return true
+	})
 	slices.Sort(names)
 	return names
 }
@@ -195,7 +198,7 @@ func (r *Registrar) tenant(name string) (*tenant, error) {
 	if t, ok := r.config[name]; ok && t.source == SourceConfig {
 		return t, nil
 	}
-	if t, ok := (*r.stored.Load())[name]; ok {
+	if t, ok := r.stored.Load(name); ok {
 		return t, nil
 	}
 	if t, ok := r.config[name]; ok {

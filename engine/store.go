@@ -207,6 +207,15 @@ type Store interface {
 	// sorted by name.
 	Tenants(ctx context.Context) ([]*TenantRecord, error)
 
+	// TenantChanges returns the tenants put, marked deleting or deleted
+	// after the change numbered since, and the number of the latest
+	// change, to pass as since next time. Changes are numbered upwards as
+	// they are made; a tenant changed several times is listed once. With
+	// since < 0 it returns no tenants, only the latest number. A latest
+	// number lower than since means the store lost changes (it was
+	// replaced or emptied): the caller must read every tenant again.
+	TenantChanges(ctx context.Context, since int64) (*TenantChanges, error)
+
 	// DeleteTenant deletes a tenant and everything it owns: its record,
 	// clients, initial access tokens, admin tokens and listing indexes (the
 	// audit log is kept). It first marks the record Deleting, which makes
@@ -241,4 +250,18 @@ type Store interface {
 // The zero time means the record never expires.
 func Live(expiresAt, now time.Time) bool {
 	return expiresAt.IsZero() || now.Before(expiresAt)
+}
+
+// TenantChanges is what Store.TenantChanges returns: the records of the
+// tenants changed since a change number and the names of those deleted.
+// Refresh reads only these, so that its cost does not grow with the
+// number of tenants that did not change.
+type TenantChanges struct {
+	// Records are the changed tenants that have a record, those being
+	// deleted included (with Deleting set).
+	Records []*TenantRecord
+	// Gone names the changed tenants that have no record.
+	Gone []string
+	// Latest is the number of the latest change.
+	Latest int64
 }

@@ -124,61 +124,6 @@ func recordInfo(rec *TenantRecord) TenantInfo {
 	}
 }
 
-// Refresh loads the store's tenants, so that tenants created, changed or
-// deleted through the admin API of any replica are served here. A stored
-// tenant whose settings no longer compile (say, after an upgrade tightened
-// a rule) keeps its last good version, or is not served, and is logged.
-func (r *Registrar) Refresh(ctx context.Context) error {
-	r.refreshMu.Lock()
-	defer r.refreshMu.Unlock()
-	recs, err := r.store.Tenants(ctx)
-	if err != nil {
-		return fmt.Errorf("engine: load tenants: %w", err)
-	}
-	old := *r.stored.Load()
-	next := make(map[string]*tenant, len(recs))
-	for _, rec := range recs {
-		if rec.Deleting {
-			continue
-		}
-		if c, ok := r.config[rec.Name]; ok && c.source == SourceConfig {
-			if !r.hidden[rec.Name] {
-				r.log.WarnContext(ctx, "a tenant of the configuration file hides the stored tenant of the same name", "tenant", rec.Name)
-				r.hidden[rec.Name] = true
-			}
-			continue
-		}
-		if t, ok := old[rec.Name]; ok && t != nil && t.revision == rec.Revision {
-			next[rec.Name] = t
-			continue
-		}
-		// Stored before client_defaults were validated at PutTenant, a
-		// tenant whose defaults fail is still served (its clients can be
-		// read and managed), with a warning, rather than dropped.
-		t, err := compileSettings(rec.Name, rec.Settings)
-		if err == nil {
-			err = r.checkServices(t)
-		}
-		if err == nil {
-			if derr := t.checkClientDefaults(r.keys, r.hosts); derr != nil {
-				r.log.WarnContext(ctx, "stored tenant has client_defaults that fail validation: its registrations fail until they are fixed with PUT /admin/tenants/{t}",
-					"tenant", rec.Name, "revision", rec.Revision, "err", derr)
-			}
-		}
-		if err != nil {
-			r.log.ErrorContext(ctx, "stored tenant refused; its last good settings stay in use", "tenant", rec.Name, "revision", rec.Revision, "err", err)
-			if t, ok := old[rec.Name]; ok {
-				next[rec.Name] = t
-			}
-			continue
-		}
-		t.source, t.revision, t.createdAt, t.updatedAt = SourceAdmin, rec.Revision, rec.CreatedAt, rec.UpdatedAt
-		next[rec.Name] = t
-	}
-	r.stored.Store(&next)
-	return nil
-}
-
 // RefreshEvery calls Refresh every interval until ctx is done, logging a
 // failure once until the next success.
 func (r *Registrar) RefreshEvery(ctx context.Context, interval time.Duration) {
@@ -310,9 +255,8 @@ func (r *Registrar) PutTenant(ctx context.Context, name string, s Settings, ifRe
 		return TenantInfo{}, false, storeError("put tenant", err)
 	}
 	created := rec.Revision == 1
-	if err := r.Refresh(ctx); err != nil {
-		r.log.WarnContext(ctx, "tenant stored but not yet served here", "tenant", name, "err", err)
-	}
+	t.settings = rec.Settings
+	r.install(t, rec)
 	typ := AuditTenantUpdated
 	if created {
 		typ = AuditTenantCreated
@@ -373,9 +317,7 @@ func (r *Registrar) DeleteTenant(ctx context.Context, name string) error {
 	if err := r.store.DeleteTenant(ctx, name); err != nil {
 		return storeError("delete tenant", err)
 	}
-	if err := r.Refresh(ctx); err != nil {
-		r.log.WarnContext(ctx, "tenant deleted but still listed here until the next refresh", "tenant", name, "err", err)
-	}
+	r.uninstall(name)
 	if r.tenantDeleted != nil {
 		r.tenantDeleted(ctx, name)
 	}

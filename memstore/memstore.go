@@ -61,6 +61,8 @@ type Store struct {
 	// tombstones holds, for each recently deleted tenant, when its
 	// tombstone expires.
 	tombstones map[string]time.Time
+	// changes numbers the changes of tenant records (TenantChanges).
+	changes tenantChanges
 	// policies holds each tenant's uploaded policy modules, by name; a
 	// tenant without any has no entry.
 	policies map[string]map[string]*policy

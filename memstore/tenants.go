@@ -30,6 +30,7 @@ func (s *Store) PutTenant(_ context.Context, t *engine.TenantRecord, ifRevision 
 		rec.CreatedAt = cur.CreatedAt
 	}
 	s.tenants[rec.Name] = rec
+	s.changes.note(rec.Name)
 	delete(s.tombstones, rec.Name)
 	s.wrote(s.now())
 	return rec.Clone(), nil
@@ -67,7 +68,10 @@ func (s *Store) DeleteTenant(_ context.Context, name string) error {
 	defer s.mu.Unlock()
 	now := s.now()
 	delete(s.spaces, name)
-	delete(s.tenants, name)
+	if _, ok := s.tenants[name]; ok {
+		delete(s.tenants, name)
+		s.changes.note(name)
+	}
 	delete(s.policies, name)
 	s.tombstones[name] = now.Add(engine.TombstoneTTL)
 	s.wrote(now)

@@ -189,6 +189,14 @@ func (s *store) Tenants(ctx context.Context) ([]*engine.TenantRecord, error) {
 	return recs, err
 }
 
+// TenantChanges implements engine.Store.
+func (s *store) TenantChanges(ctx context.Context, since int64) (*engine.TenantChanges, error) {
+	start := time.Now()
+	ch, err := s.s.TenantChanges(ctx, since)
+	s.m.observe(ctx, "TenantChanges", start, err)
+	return ch, err
+}
+
 // DeleteTenant implements engine.Store.
 func (s *store) DeleteTenant(ctx context.Context, name string) error {
 	start := time.Now()

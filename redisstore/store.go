@@ -87,6 +87,11 @@
 //	                                        record or bytes, score 0
 //	P:{_}:tenants                   zset    the names of the tenants with a
 //	                                        record, score 0
+//	P:{_}:tenants:seq               string  the number of the latest change of
+//	                                        a tenant record (TenantChanges)
+//	P:{_}:tenants:changes           zset    the names of the tenants ever put or
+//	                                        deleted, scored by the number of
+//	                                        their latest change
 //	P:{_}:audit                     stream  the process-wide audit log (tenant "")
 //	P:{_}:policy-tenants            zset    the tenants whose P:{T}:policies is
 //	                                        not empty (every tenant with a policy

@@ -190,6 +190,8 @@ func TestKeySchema(t *testing.T) {
 		tag + "audit":                            "stream",
 		tag + "rate:reg:ip:192.0.2.1":            "string",
 		"registrar:{_}:tenants":                  "zset",
+		"registrar:{_}:tenants:seq":              "string",
+		"registrar:{_}:tenants:changes":          "zset",
 		"registrar:{_}:audit":                    "stream",
 	}
 	keys := wantKeyTypes(t, ctx, rdb, want)

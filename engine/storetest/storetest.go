@@ -118,6 +118,7 @@ func Run(t *testing.T, newStore func(t *testing.T) engine.Store) {
 		{"InitialAccessTokens", testTokenListing},
 		{"TenantRecords", testTenantRecords},
 		{"TenantsList", testTenantsList},
+		{"TenantChanges", testTenantChanges},
 		{"DeleteTenant", testDeleteTenant},
 		{"DeleteTenantWithoutRecord", testDeleteTenantWithoutRecord},
 		{"PutTenantAfterDelete", testPutTenantAfterDelete},

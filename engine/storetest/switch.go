@@ -128,6 +128,14 @@ func (s *Switch) Tenants(ctx context.Context) ([]*engine.TenantRecord, error) {
 	return s.Store.Tenants(ctx)
 }
 
+// TenantChanges implements engine.Store.
+func (s *Switch) TenantChanges(ctx context.Context, since int64) (*engine.TenantChanges, error) {
+	if err := s.err(); err != nil {
+		return nil, err
+	}
+	return s.Store.TenantChanges(ctx, since)
+}
+
 // DeleteTenant implements engine.Store.
 func (s *Switch) DeleteTenant(ctx context.Context, name string) error {
 	if err := s.err(); err != nil {
