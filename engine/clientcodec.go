@@ -401,6 +401,64 @@ func appendClient(b []byte, c *Client) ([]byte, bool) {
 	return storedClientObject.append(b, c)
 }
 
+// appendMetadataFlat appends the flat metadata object, byte for byte what
+// marshalFlat writes: metadataAlias with empty arrays for nil
+// redirect_uris, grant_types and response_types, then the language-tagged
+// and the extra members, each in name order; false when encoding/json
+// must write it (it will fail).
+func appendMetadataFlat(b []byte, m *Metadata) ([]byte, bool) {
+	a := *m
+	for _, l := range []*[]string{&a.RedirectURIs, &a.GrantTypes, &a.ResponseTypes} {
+		if *l == nil {
+			*l = []string{}
+		}
+	}
+	b, ok := metadataObject.append(b, &a)
+	if !ok || len(m.Localized) == 0 && len(m.Extra) == 0 {
+		return b, ok
+	}
+	b = b[:len(b)-1]
+	for _, k := range slices.Sorted(maps.Keys(m.Localized)) {
+		b = append(appendJSONString(append(b, ','), k), ':')
+		b = appendJSONString(b, m.Localized[k])
+	}
+	for _, k := range slices.Sorted(maps.Keys(m.Extra)) {
+		b = append(appendJSONString(append(b, ','), k), ':')
+		if b, ok = appendRaw(b, m.Extra[k]); !ok {
+			return b, false
+		}
+	}
+	return append(b, '}'), true
+}
+
+// appendInformation appends the client information response, byte for
+// byte what marshalInformation writes; false when encoding/json must write
+// it (it will fail).
+func appendInformation(b []byte, ci *ClientInformation) ([]byte, bool) {
+	c := ci.Client
+	b = appendJSONString(append(b, `{"client_id":`...), c.ID)
+	b = strconv.AppendInt(append(b, `,"client_id_issued_at":`...), c.IssuedAt.Unix(), 10)
+	if ci.Secret != "" {
+		b = appendJSONString(append(b, `,"client_secret":`...), ci.Secret)
+	}
+	if c.SecretHash != "" {
+		b = strconv.AppendInt(append(b, `,"client_secret_expires_at":`...), c.secretExpiresAt(), 10)
+	}
+	if ci.RegistrationAccessToken != "" {
+		b = appendJSONString(append(b, `,"registration_access_token":`...), ci.RegistrationAccessToken)
+		if ci.RegistrationClientURI != "" {
+			b = appendJSONString(append(b, `,"registration_client_uri":`...), ci.RegistrationClientURI)
+		}
+	}
+	n := len(b)
+	b, ok := appendMetadataFlat(b, &c.Metadata)
+	if !ok {
+		return b, false
+	}
+	b[n] = ',' // the metadata's opening brace
+	return b, true
+}
+
 // encodedSizeHint is about the length of c's storage form, so that one
 // allocation usually holds it.
 func encodedSizeHint(c *Client) int {

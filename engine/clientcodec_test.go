@@ -205,6 +205,31 @@ func checkEncode(t *testing.T, c Client) {
 	}
 }
 
+// checkFlat asserts that the flat metadata object is written as
+// encoding/json writes it.
+func checkFlat(t *testing.T, m Metadata) {
+	t.Helper()
+	want, wantErr := marshalFlat(m)
+	got, err := m.MarshalJSON()
+	if (err != nil) != (wantErr != nil) || !bytes.Equal(got, want) {
+		t.Fatalf("Metadata.MarshalJSON = %s, %v; encoding/json %s, %v", got, err, want, wantErr)
+	}
+	if _, ok := appendMetadataFlat(nil, &m); ok != (wantErr == nil) {
+		t.Fatalf("appendMetadataFlat reports %v, encoding/json fails with %v", ok, wantErr)
+	}
+}
+
+// checkInformation asserts that the client information response is
+// written as encoding/json writes it.
+func checkInformation(t *testing.T, ci ClientInformation) {
+	t.Helper()
+	want, wantErr := marshalInformation(ci)
+	got, err := ci.MarshalJSON()
+	if (err != nil) != (wantErr != nil) || !bytes.Equal(got, want) {
+		t.Fatalf("ClientInformation.MarshalJSON = %s, %v; encoding/json %s, %v", got, err, want, wantErr)
+	}
+}
+
 // checkDecode asserts that the codec reads data as encoding/json does
 // (when it reads it at all) and that UnmarshalJSON agrees with
 // encoding/json; it reports whether the codec read it.
@@ -318,6 +343,8 @@ func TestClientCodecMatchesEncodingJSON(t *testing.T) {
 	encoded := 0
 	for _, c := range clients {
 		checkEncode(t, c)
+		checkFlat(t, c.Metadata)
+		checkInformation(t, ClientInformation{Client: &c, Secret: g.str(), RegistrationAccessToken: g.str(), RegistrationClientURI: g.str()})
 		b, err := marshalStored(c)
 		if err != nil {
 			continue
@@ -356,6 +383,7 @@ func TestClientCodecRefusals(t *testing.T) {
 				t.Fatal("MarshalJSON succeeded")
 			}
 			checkEncode(t, c)
+			checkFlat(t, c.Metadata)
 		})
 	}
 }
@@ -458,6 +486,7 @@ func FuzzClientCodec(f *testing.F) {
 		var c Client
 		if unmarshalStored(data, &c) == nil {
 			checkEncode(t, c)
+			checkFlat(t, c.Metadata)
 		}
 		s := string(data)
 		c = typicalClient()
@@ -466,6 +495,8 @@ func FuzzClientCodec(f *testing.F) {
 		c.Metadata.Extra = map[string]json.RawMessage{s: data, "k": json.RawMessage(`1`)}
 		c.Metadata.JWKS = data
 		checkEncode(t, c)
+		checkFlat(t, c.Metadata)
+		checkInformation(t, ClientInformation{Client: &c, Secret: s, RegistrationAccessToken: s, RegistrationClientURI: s})
 	})
 }
 
@@ -489,6 +520,39 @@ func BenchmarkClientCodec(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := c.MarshalJSON(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("flat/old", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := marshalFlat(c.Metadata); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("flat/new", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := c.Metadata.MarshalJSON(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	ci := ClientInformation{Client: &c, RegistrationAccessToken: "tok", RegistrationClientURI: "https://r.example/register/acme/S0klO6rRe6eXiiwhujaMo"}
+	b.Run("response/old", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := marshalInformation(ci); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("response/new", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := ci.MarshalJSON(); err != nil {
 				b.Fatal(err)
 			}
 		}
