@@ -59,8 +59,32 @@ type storedClient struct {
 // shadowed by storedClient's.
 type clientFields Client
 
-// MarshalJSON writes the storage form of the client.
+// MarshalJSON writes the storage form of the client: without reflection
+// (clientcodec.go), byte for byte what marshalStored writes.
 func (c Client) MarshalJSON() ([]byte, error) {
+	if b, ok := appendClient(make([]byte, 0, encodedSizeHint(&c)), &c); ok {
+		return b, nil
+	}
+	return marshalStored(c)
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote: in one pass without
+// reflection when it can (clientcodec.go), else with unmarshalStored; the
+// result is the same.
+func (c *Client) UnmarshalJSON(b []byte) error {
+	// Decoded in place; on failure *c is restored, as encoding/json
+	// leaves it when it fails.
+	old := *c
+	if *c = (Client{}); decodeClientFast(b, c) {
+		return nil
+	}
+	*c = old
+	return unmarshalStored(b, c)
+}
+
+// marshalStored is the storage form by encoding/json: the reference that
+// the codec of clientcodec.go matches, and its fallback.
+func marshalStored(c Client) ([]byte, error) {
 	return json.Marshal(storedClient{
 		clientFields: clientFields(c),
 		Metadata:     metadataAlias(c.Metadata),
@@ -69,8 +93,9 @@ func (c Client) MarshalJSON() ([]byte, error) {
 	})
 }
 
-// UnmarshalJSON reads what MarshalJSON wrote.
-func (c *Client) UnmarshalJSON(b []byte) error {
+// unmarshalStored reads the storage form by encoding/json: the reference
+// and the fallback of the codec of clientcodec.go.
+func unmarshalStored(b []byte, c *Client) error {
 	var s storedClient
 	if err := json.Unmarshal(b, &s); err != nil {
 		return err
@@ -120,8 +145,18 @@ type ClientInformation struct {
 }
 
 // MarshalJSON writes the flat response object: client_id and the other
-// server-assigned members, then the metadata.
+// server-assigned members, then the metadata. It is written without
+// reflection (clientcodec.go), byte for byte what marshalInformation writes.
 func (ci ClientInformation) MarshalJSON() ([]byte, error) {
+	if b, ok := appendInformation(make([]byte, 0, 768+2*len(ci.Client.Metadata.JWKS)), &ci); ok {
+		return b, nil
+	}
+	return marshalInformation(ci)
+}
+
+// marshalInformation is the response object by encoding/json: the
+// reference that appendInformation matches, and its fallback.
+func marshalInformation(ci ClientInformation) ([]byte, error) {
 	type head struct {
 		ClientID                string `json:"client_id"`
 		ClientIDIssuedAt        int64  `json:"client_id_issued_at"`
@@ -148,9 +183,7 @@ func (ci ClientInformation) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Called directly: json.Marshal would check and compact its output
-	// once more.
-	mb, err := c.Metadata.MarshalJSON()
+	mb, err := marshalFlat(c.Metadata)
 	if err != nil {
 		return nil, err
 	}

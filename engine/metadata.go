@@ -96,8 +96,18 @@ func IsServerManaged(name string) bool { return slices.Contains(serverManaged, n
 type metadataAlias Metadata
 
 // MarshalJSON writes the flat metadata object, the known members first and
-// then the language-tagged and extra members in name order.
+// then the language-tagged and extra members in name order: without
+// reflection (clientcodec.go), byte for byte what marshalFlat writes.
 func (m Metadata) MarshalJSON() ([]byte, error) {
+	if b, ok := appendMetadataFlat(make([]byte, 0, 512+2*len(m.JWKS)), &m); ok {
+		return b, nil
+	}
+	return marshalFlat(m)
+}
+
+// marshalFlat is the flat metadata object by encoding/json: the reference
+// that appendMetadataFlat matches, and its fallback.
+func marshalFlat(m Metadata) ([]byte, error) {
 	a := metadataAlias(m)
 	if a.RedirectURIs == nil {
 		a.RedirectURIs = []string{}
