@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Scale curves (bench/scale.md): against a fresh redis-server and one
+# Scale curves (bench/README.md, "Tenants and clients at scale"): against a fresh redis-server and one
 # `registrar serve` on loopback ports, with a policy folder of ten modules
 # of policies-examples (the committed policy.wasm files, which
 # policies-examples/build.sh rebuilds byte for byte, as .ci/run checks):

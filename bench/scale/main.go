@@ -1,5 +1,5 @@
 // Command scale loads tenants and clients into a Registrar's Redis, fast,
-// and measures what bench/scale.sh reports (bench/scale.md): the cost of
+// and measures what bench/scale.sh reports (bench/README.md, "Tenants and clients at scale"): the cost of
 // PUT /admin/tenants/{t} at a number of stored tenants, and a process's
 // resident memory and CPU use while idle.
 //
