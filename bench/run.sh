@@ -30,33 +30,7 @@ for p in redis-server go; do
   command -v "$p" >/dev/null || { echo "run.sh: $p is not on PATH" >&2; exit 1; }
 done
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  if [ "${KEEP:-}" = 1 ]; then echo "work directory kept: $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-
-# free_port prints a loopback port nothing listens on.
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 20000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-}
-
-# wait_for URL: until it answers 200, for up to 15 s.
-wait_for() {
-  for _ in $(seq 150); do
-    if curl -fsS -o /dev/null "$1" 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  echo "run.sh: $1 did not come up" >&2
-  return 1
-}
+. bench/lib.sh
 
 echo "building..." >&2
 go build -o "$work/registrar" ./cmd/registrar

@@ -34,29 +34,7 @@ CONNS="${CONNS:-16}"
 IDLE="${IDLE:-20s}"
 PUTS="${PUTS:-100}"
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  if [ "${KEEP:-}" = 1 ]; then echo "work directory kept: $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 20000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-}
-wait_for() { # URL [tries of 0.1 s]
-  for _ in $(seq "${2:-300}"); do
-    if curl -fsS -o /dev/null "$1" 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  echo "scale.sh: $1 did not answer 200" >&2
-  return 1
-}
+. bench/lib.sh
 
 echo "building..." >&2
 bin="${REGISTRAR_BIN:-$work/registrar}"

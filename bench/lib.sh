@@ -1,0 +1,30 @@
+# bench/lib.sh: what bench/run.sh and bench/scale.sh share. Sourced from the
+# project root; it makes the work directory $work and the list $pids of
+# processes to stop, and stops them (and removes $work unless KEEP=1) on exit.
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [ "${KEEP:-}" = 1 ]; then echo "work directory kept: $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+# free_port prints a loopback port nothing listens on.
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 20000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
+  done
+}
+
+# wait_for URL [tries of 0.1 s, default 300]: until it answers 200.
+wait_for() {
+  for _ in $(seq "${2:-300}"); do
+    if curl -fsS -o /dev/null "$1" 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "$(basename "$0"): $1 did not answer 200" >&2
+  return 1
+}
