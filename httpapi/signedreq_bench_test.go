@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"crypto/rand"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -10,8 +9,6 @@ import (
 	"time"
 
 	"github.com/registrar-dev/registrar/engine"
-	"github.com/registrar-dev/registrar/httpapi"
-	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/jose/josetest"
 	"github.com/registrar-dev/registrar/memstore"
@@ -28,21 +25,10 @@ func BenchmarkRegisterSigned(b *testing.B) {
 	settings := engine.Settings{InitialAccessToken: engine.TokenStatic, StaticInitialAccessToken: token,
 		SoftwareStatement: &engine.StatementSettings{Issuers: []engine.StatementIssuer{{Issuer: directory, JWKS: josetest.JWKS(b, dir)}}}}
 	st := dir.Sign(b, nil, map[string]any{"iss": directory, "iat": time.Now().Unix(), "software_id": "sw", "jwks": json.RawMessage(josetest.JWKS(b, sw))})
-	var claims map[string]any
-	json.Unmarshal([]byte(benchBody), &claims)
-	claims["software_statement"], claims["iss"], claims["aud"], claims["iat"] = st, "sw", "https://registrar.example", time.Now().Unix()
+	claims := benchBodyWith(map[string]any{"software_statement": st, "iss": "sw", "aud": "https://registrar.example", "iat": time.Now().Unix()})
 	body := sw.Sign(b, nil, claims)
 	statements, _ := jose.NewStatements(jose.StatementsConfig{})
-	store := memstore.New(memstore.Config{})
-	reg, err := engine.New(engine.Config{Store: store, Keys: jose.KeySetChecker{}, Statements: statements, Replay: store,
-		Tenants: map[string]engine.Settings{"default": settings}, Rand: rand.Reader, Logger: testkit.DiscardLogger()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	pub, err := httpapi.New(httpapi.Config{Registrar: reg, Issuer: "https://registrar.example", Logger: testkit.DiscardLogger()})
-	if err != nil {
-		b.Fatal(err)
-	}
+	pub := statementHandler(b, memstore.New(memstore.Config{}), statements, map[string]engine.Settings{"default": settings})
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {

@@ -1,15 +1,11 @@
 package httpapi_test
 
 import (
-	"crypto/rand"
-	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/registrar-dev/registrar/engine"
-	"github.com/registrar-dev/registrar/httpapi"
-	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/jose/josetest"
 	"github.com/registrar-dev/registrar/memstore"
@@ -33,24 +29,10 @@ func BenchmarkRegisterWithStatement(b *testing.B) {
 			if alg != "" {
 				key := josetest.NewKey(b, alg, "k")
 				settings.SoftwareStatement = &engine.StatementSettings{Issuers: []engine.StatementIssuer{{Issuer: directory, JWKS: josetest.JWKS(b, key)}}}
-				st := key.Sign(b, nil, map[string]any{"iss": directory, "iat": time.Now().Unix(), "software_id": "sw"})
-				var m map[string]any
-				json.Unmarshal([]byte(benchBody), &m)
-				m["software_statement"] = st
-				raw, _ := json.Marshal(m)
-				body = string(raw)
+				body = withStatement(key.Sign(b, nil, map[string]any{"iss": directory, "iat": time.Now().Unix(), "software_id": "sw"}))
 			}
 			statements, _ := jose.NewStatements(jose.StatementsConfig{})
-			store := memstore.New(memstore.Config{})
-			reg, err := engine.New(engine.Config{Store: store, Keys: jose.KeySetChecker{}, Statements: statements, Replay: store,
-				Tenants: map[string]engine.Settings{"default": settings}, Rand: rand.Reader, Logger: testkit.DiscardLogger()})
-			if err != nil {
-				b.Fatal(err)
-			}
-			pub, err := httpapi.New(httpapi.Config{Registrar: reg, Issuer: "https://registrar.example", Logger: testkit.DiscardLogger()})
-			if err != nil {
-				b.Fatal(err)
-			}
+			pub := statementHandler(b, memstore.New(memstore.Config{}), statements, map[string]engine.Settings{"default": settings})
 			b.ReportAllocs()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {

@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"crypto/rand"
 	"crypto/x509"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -13,9 +12,7 @@ import (
 
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/fetch"
-	"github.com/registrar-dev/registrar/httpapi"
 	"github.com/registrar-dev/registrar/internal/redistest"
-	"github.com/registrar-dev/registrar/internal/testkit"
 	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/jose/josetest"
 	"github.com/registrar-dev/registrar/memstore"
@@ -48,9 +45,9 @@ func BenchmarkRegisterP50(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	stores := map[string]func(b *testing.B) p50Store{
-		"memstore": func(*testing.B) p50Store { return memstore.New(memstore.Config{}) },
-		"redis": func(b *testing.B) p50Store {
+	stores := map[string]func(b *testing.B) statementStore{
+		"memstore": func(*testing.B) statementStore { return memstore.New(memstore.Config{}) },
+		"redis": func(b *testing.B) statementStore {
 			redistest.Require(b)
 			srv := redistest.Start(b, redistest.Options{})
 			s, err := redisstore.Open(b.Context(), "redis://"+srv.Addr, redisstore.OpenOptions{Prefix: "bench-" + randomJTI()})
@@ -80,14 +77,8 @@ func BenchmarkRegisterP50(b *testing.B) {
 	}
 }
 
-// p50Store is the store of BenchmarkRegisterP50.
-type p50Store interface {
-	engine.Store
-	engine.ReplayCache
-}
-
 // benchRegisterP50 is one run of BenchmarkRegisterP50.
-func benchRegisterP50(b *testing.B, store p50Store, policy engine.SoftwareIDPolicy, jti bool, key *josetest.Key, keysURL string, roots *x509.CertPool, allow fetch.AllowList) {
+func benchRegisterP50(b *testing.B, store statementStore, policy engine.SoftwareIDPolicy, jti bool, key *josetest.Key, keysURL string, roots *x509.CertPool, allow fetch.AllowList) {
 	client, err := fetch.New(fetch.Config{AllowHosts: allow, RootCAs: roots})
 	if err != nil {
 		b.Fatal(err)
@@ -99,15 +90,7 @@ func benchRegisterP50(b *testing.B, store p50Store, policy engine.SoftwareIDPoli
 	vouched := plain
 	vouched.SoftwareIDPolicy = policy
 	vouched.SoftwareStatement = &engine.StatementSettings{Issuers: []engine.StatementIssuer{{Issuer: directory, JWKSURI: keysURL + "/jwks"}}, RequireJTI: jti}
-	reg, err := engine.New(engine.Config{Store: store, Keys: jose.KeySetChecker{}, Statements: statements, Replay: store,
-		Tenants: map[string]engine.Settings{"plain": plain, "vouched": vouched}, Rand: rand.Reader, Logger: testkit.DiscardLogger()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	pub, err := httpapi.New(httpapi.Config{Registrar: reg, Issuer: "https://registrar.example", Logger: testkit.DiscardLogger()})
-	if err != nil {
-		b.Fatal(err)
-	}
+	pub := statementHandler(b, store, statements, map[string]engine.Settings{"plain": plain, "vouched": vouched})
 	// The bodies are made before the timer: signing is the directory's
 	// work, not ours.
 	bodies := make([]string, b.N+1)
@@ -116,11 +99,7 @@ func benchRegisterP50(b *testing.B, store p50Store, policy engine.SoftwareIDPoli
 		if !jti {
 			delete(claims, "jti")
 		}
-		var m map[string]any
-		json.Unmarshal([]byte(benchBody), &m)
-		m["software_statement"] = key.Sign(b, nil, claims)
-		raw, _ := json.Marshal(m)
-		bodies[i] = string(raw)
+		bodies[i] = withStatement(key.Sign(b, nil, claims))
 	}
 	register := func(path, body string) time.Duration {
 		start := time.Now()
