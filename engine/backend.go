@@ -35,21 +35,19 @@ func SameBackend(a, b any) bool {
 // storeAudits reports whether the store is also the audit log: it then
 // appends the events of the writes it is given them with, in the same
 // atomic step (CreateOptions.Audit).
-func storeAudits(store Store, log AuditLog) bool {
-	if log == nil || !SameBackend(store, log) {
-		return false
-	}
-	_, ok := underlying(store).(AuditLog)
-	return ok
-}
+func storeAudits(store Store, log AuditLog) bool { return storeIs(store, log) }
 
 // storeMarks reports whether the store is also the replay cache: it then
 // spends the marks of a create in the same atomic step
 // (CreateOptions.Marks).
-func storeMarks(store Store, replay ReplayCache) bool {
-	if replay == nil || !SameBackend(store, replay) {
+func storeMarks(store Store, replay ReplayCache) bool { return storeIs(store, replay) }
+
+// storeIs reports whether other is, under the decorators, the store
+// itself, and the store is a T.
+func storeIs[T any](store Store, other T) bool {
+	if !SameBackend(store, other) {
 		return false
 	}
-	_, ok := underlying(store).(ReplayCache)
+	_, ok := underlying(store).(T)
 	return ok
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -134,7 +133,7 @@ func FuzzAddFuel(f *testing.F) {
 		if ferr != nil && !errors.Is(ferr, errFuel) {
 			t.Fatalf("addFuel: %v, not errFuel", ferr)
 		}
-		orig, err := compileOrPanic(ctx, r, wasm)
+		orig, err := compile(ctx, r, wasm)
 		if err != nil {
 			return
 		}
@@ -155,18 +154,6 @@ func FuzzAddFuel(f *testing.F) {
 	})
 }
 
-// compileOrPanic compiles a module, turning a panic of wazero's validator
-// (which some malformed inputs cause in v1.12) into an error: such bytes
-// are not a module wazero compiles.
-func compileOrPanic(ctx context.Context, r wazero.Runtime, wasm []byte) (c wazero.CompiledModule, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("wazero panicked: %v", p)
-		}
-	}()
-	return r.CompileModule(ctx, wasm)
-}
-
 // TestAddFuelRefusesUnknownIndices: the rewrite adds a local to every
 // function and a global to the module, the fuel, at the first index the
 // module does not have. An invalid module that names that local or global
@@ -184,12 +171,12 @@ func TestAddFuelRefusesUnknownIndices(t *testing.T) {
 			"\x01\x04\x01\x60\x00\x00"+
 			"\x03\x02\x01\x00"+
 			"\x0a\x0d\x01\x0b"), body...)
-		if _, err := compileOrPanic(ctx, r, wasm); err == nil {
+		if _, err := compile(ctx, r, wasm); err == nil {
 			t.Fatalf("%s: wazero compiles the module the test means to be invalid", name)
 		}
 		fuelled, err := addFuel(wasm)
 		if !errors.Is(err, errFuel) {
-			if _, cerr := compileOrPanic(ctx, r, fuelled); cerr == nil {
+			if _, cerr := compile(ctx, r, fuelled); cerr == nil {
 				t.Errorf("%s: addFuel made an invalid module valid (its code sets the fuel)", name)
 			}
 			t.Errorf("%s: addFuel: %v, want errFuel", name, err)
