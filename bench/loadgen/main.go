@@ -6,7 +6,9 @@
 // the number of non-2xx answers and transport errors, and the CPU use of
 // the processes it is told about (Linux /proc). Each connection sends its
 // next request when the previous answer has arrived (a closed loop, as wrk
-// does). See bench/README.md.
+// does). With -statement-key, every registration carries a software
+// statement of its own (RFC 7591 §2.3), signed by the load generator as a
+// directory would (bench/statement.sh). See bench/README.md.
 package main
 
 import (
@@ -43,6 +45,11 @@ type config struct {
 	body     string
 	cpu      string
 	format   string
+
+	// Software statements (register only): a fresh one signed with the
+	// private JWK in statementKey in every body.
+	statementKey    string
+	statementIssuer string
 }
 
 func main() {
@@ -56,7 +63,20 @@ func main() {
 	flag.StringVar(&c.body, "body", anchorBody, "registration request body")
 	flag.StringVar(&c.cpu, "cpu", "", "processes whose CPU use to report over the measured period: name=pid,name=pid (Linux /proc); the load generator itself is always reported")
 	flag.StringVar(&c.format, "format", "text", "text, or row: one Markdown table row (op | conns | req/s | p50 ms | p99 ms | max ms | non-2xx | errors | CPU%)")
+	flag.StringVar(&c.statementKey, "statement-key", "", "register: add to every body a fresh software statement (iss, iat, jti, software_id) signed with this private JWK, made by -new-statement-key; signed before each request's clock starts")
+	flag.StringVar(&c.statementIssuer, "statement-issuer", "https://directory.example", "the iss of the statements -statement-key signs")
+	newKey := flag.String("new-statement-key", "", "write a new private JWK for -statement-key to this file, print the JWK Set of its public key (a tenant's trusted issuer's jwks) and exit")
+	alg := flag.String("statement-alg", "ES256", "the algorithm of -new-statement-key: ES256 or PS256")
 	flag.Parse()
+	if *newKey != "" {
+		set, err := newStatementKey(*newKey, *alg)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen:", err)
+			os.Exit(1)
+		}
+		fmt.Printf("%s\n", set)
+		return
+	}
 	if err := run(c); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
@@ -96,11 +116,33 @@ func run(c config) error {
 		},
 	}
 	issuer := strings.TrimSuffix(c.issuer, "/")
+	if c.statementKey != "" && c.op != "register" {
+		return errors.New("-statement-key is for -op register")
+	}
 	var next func() (*http.Request, int)
 	switch c.op {
 	case "register":
+		body := func() (io.Reader, error) { return strings.NewReader(c.body), nil }
+		if c.statementKey != "" {
+			signer, err := newStatementSigner(c.statementKey, c.statementIssuer, c.body)
+			if err != nil {
+				return err
+			}
+			body = func() (io.Reader, error) {
+				b, err := signer.next()
+				return bytes.NewReader(b), err
+			}
+			if _, err := body(); err != nil {
+				return fmt.Errorf("signing a statement: %w", err)
+			}
+		}
 		next = func() (*http.Request, int) {
-			req, _ := http.NewRequest(http.MethodPost, issuer+"/reg", strings.NewReader(c.body))
+			b, err := body()
+			if err != nil { // it worked once: not worth a tally of its own
+				fmt.Fprintln(os.Stderr, "loadgen: signing a statement:", err)
+				os.Exit(1)
+			}
+			req, _ := http.NewRequest(http.MethodPost, issuer+"/reg", b)
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("Authorization", "Bearer "+c.iat)
 			return req, http.StatusCreated

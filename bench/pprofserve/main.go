@@ -3,7 +3,8 @@
 // profiler (net/http/pprof) on a third listener, so that the load of
 // bench/loadgen can be profiled. It is wired like cmd/registrar's serve,
 // with the same client timeouts and JSON request logs, but without policy
-// modules; the default tenant registers with stored initial access tokens
+// modules (software statements are verified, for tenants that trust
+// issuers); the default tenant registers with stored initial access tokens
 // (mint one through the admin listener, as the side-by-side benchmark
 // does). It is a measuring tool, not a way to run Registrar.
 //
@@ -23,6 +24,7 @@ import (
 
 	"github.com/registrar-dev/registrar/adminapi"
 	"github.com/registrar-dev/registrar/engine"
+	"github.com/registrar-dev/registrar/fetch"
 	"github.com/registrar-dev/registrar/httpapi"
 	"github.com/registrar-dev/registrar/idn"
 	"github.com/registrar-dev/registrar/internal/logbuf"
@@ -59,8 +61,23 @@ func run(redisAddr, addr, adminAddr, pprofAddr, adminToken, logLevel string) err
 		return err
 	}
 	defer store.Close()
+	// Software statements are verified as serve verifies them, with the
+	// keys of issuers fetched through the guarded client.
+	client, err := fetch.New(fetch.Config{})
+	if err != nil {
+		return err
+	}
+	sets, err := jose.NewKeySets(jose.KeySetsConfig{Fetcher: client})
+	if err != nil {
+		return err
+	}
+	statements, err := jose.NewStatements(jose.StatementsConfig{KeySets: sets, CheckURL: client.CheckURL})
+	if err != nil {
+		return err
+	}
 	reg, err := engine.New(engine.Config{
 		Store: store, AuditLog: store, Limiter: store, Keys: jose.KeySetChecker{}, Hosts: idn.Normalizer{}, Logger: log,
+		Statements: statements, Replay: store,
 		Tenants: map[string]engine.Settings{engine.DefaultTenant: {InitialAccessToken: engine.TokenStored}},
 	})
 	if err != nil {

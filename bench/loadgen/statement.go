@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jwk"
+	"github.com/lestrrat-go/jwx/v2/jws"
+)
+
+// statementKeyID is the kid of the keys newStatementKey makes.
+const statementKeyID = "bench"
+
+// newStatementKey makes a signing key for software statements (ES256: a
+// P-256 key, PS256: a 2048-bit RSA key), writes it as a private JWK to
+// path (mode 0600) and returns the JWK Set of its public key: the inline
+// "jwks" of the tenant's trusted issuer.
+func newStatementKey(path, alg string) ([]byte, error) {
+	var raw any
+	var err error
+	switch alg {
+	case "ES256":
+		raw, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case "PS256":
+		raw, err = rsa.GenerateKey(rand.Reader, 2048)
+	default:
+		return nil, fmt.Errorf("-statement-alg %q: want ES256 or PS256", alg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	key, err := jwk.FromRaw(raw)
+	if err != nil {
+		return nil, err
+	}
+	if err := key.Set(jwk.KeyIDKey, statementKeyID); err != nil {
+		return nil, err
+	}
+	if err := key.Set(jwk.AlgorithmKey, jwa.SignatureAlgorithm(alg)); err != nil {
+		return nil, err
+	}
+	priv, err := json.Marshal(key)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, priv, 0o600); err != nil {
+		return nil, err
+	}
+	pub, err := key.PublicKey()
+	if err != nil {
+		return nil, err
+	}
+	set := jwk.NewSet()
+	if err := set.AddKey(pub); err != nil {
+		return nil, err
+	}
+	return json.Marshal(set)
+}
+
+// statementSigner makes the registration bodies of a run with software
+// statements: each one the run's body with a fresh statement, as a
+// directory would issue it for every new registration.
+type statementSigner struct {
+	key    jwk.Key
+	alg    jwa.SignatureAlgorithm
+	issuer string
+	body   []byte // the run's body without its closing brace
+}
+
+// newStatementSigner reads the private JWK at path (as newStatementKey
+// wrote it) for statements of issuer added to body, a JSON object.
+func newStatementSigner(path, issuer, body string) (*statementSigner, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	key, err := jwk.ParseKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	alg, ok := key.Algorithm().(jwa.SignatureAlgorithm)
+	if !ok || alg == "" {
+		return nil, fmt.Errorf("%s: the key has no signature algorithm (alg)", path)
+	}
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(body), &members); err != nil {
+		return nil, fmt.Errorf("-body: %w", err)
+	}
+	if _, ok := members["software_statement"]; ok {
+		return nil, errors.New("-body already has a software_statement")
+	}
+	trimmed := bytes.TrimSpace([]byte(body))
+	return &statementSigner{key: key, alg: alg, issuer: issuer, body: trimmed[:len(trimmed)-1]}, nil
+}
+
+// next returns the run's body with a statement of its own: iss, iat now,
+// a random jti and software_id.
+func (s *statementSigner) next() ([]byte, error) {
+	id := rand.Text()
+	claims, err := json.Marshal(map[string]any{"iss": s.issuer, "iat": time.Now().Unix(), "jti": id, "software_id": "sw-" + id})
+	if err != nil {
+		return nil, err
+	}
+	signed, err := jws.Sign(claims, jws.WithKey(s.alg, s.key))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(s.body)+len(signed)+32)
+	out = append(out, s.body...)
+	if len(bytes.TrimSpace(s.body)) > 1 { // not "{"
+		out = append(out, ',')
+	}
+	out = append(out, `"software_statement":"`...)
+	out = append(out, signed...)
+	return append(out, `"}`...), nil
+}

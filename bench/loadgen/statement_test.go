@@ -1,0 +1,91 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/lestrrat-go/jwx/v2/jwk"
+	"github.com/lestrrat-go/jwx/v2/jws"
+)
+
+// TestStatementBodies: each body is the run's body plus a statement of its
+// own, signed by the key newStatementKey wrote and verifiable with the set
+// it printed.
+func TestStatementBodies(t *testing.T) {
+	for _, alg := range []string{"ES256", "PS256"} {
+		t.Run(alg, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "key.jwk")
+			pub, err := newStatementKey(path, alg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+				t.Fatalf("private key file: %v, %v", fi, err)
+			}
+			set, err := jwk.Parse(pub)
+			if err != nil || set.Len() != 1 {
+				t.Fatalf("public set %s: %v", pub, err)
+			}
+			if k, _ := set.Key(0); k.KeyID() != statementKeyID {
+				t.Fatalf("public key kid %q", k.KeyID())
+			} else if _, ok := k.(interface{ D() []byte }); ok {
+				t.Fatal("the public set holds a private key")
+			}
+			s, err := newStatementSigner(path, "https://directory.example", anchorBody)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := map[string]bool{}
+			for range 2 {
+				b, err := s.next()
+				if err != nil {
+					t.Fatal(err)
+				}
+				var body map[string]any
+				if err := json.Unmarshal(b, &body); err != nil {
+					t.Fatalf("body %s: %v", b, err)
+				}
+				if _, ok := body["redirect_uris"]; !ok || len(body) != 4 {
+					t.Fatalf("body %s: want the run's three members and software_statement", b)
+				}
+				stmt, _ := body["software_statement"].(string)
+				payload, err := jws.Verify([]byte(stmt), jws.WithKeySet(set, jws.WithRequireKid(true)))
+				if err != nil {
+					t.Fatalf("statement %s does not verify: %v", stmt, err)
+				}
+				var claims map[string]any
+				if err := json.Unmarshal(payload, &claims); err != nil {
+					t.Fatal(err)
+				}
+				jti, _ := claims["jti"].(string)
+				if claims["iss"] != "https://directory.example" || claims["iat"] == nil || jti == "" || claims["software_id"] != "sw-"+jti || seen[jti] {
+					t.Fatalf("claims %v", claims)
+				}
+				seen[jti] = true
+			}
+		})
+	}
+	path := filepath.Join(t.TempDir(), "key.jwk")
+	if _, err := newStatementKey(path, "HS256"); err == nil {
+		t.Error("newStatementKey made an HS256 key")
+	}
+	if _, err := newStatementKey(path, "ES256"); err != nil {
+		t.Fatal(err)
+	}
+	for _, body := range []string{`[]`, `{"software_statement":"x"}`, `{`} {
+		if _, err := newStatementSigner(path, "https://directory.example", body); err == nil {
+			t.Errorf("newStatementSigner took the body %s", body)
+		}
+	}
+	s, err := newStatementSigner(path, "https://directory.example", " { } ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.next()
+	var body map[string]string
+	if err != nil || json.Unmarshal(b, &body) != nil || len(body) != 1 {
+		t.Errorf("an empty body with a statement: %s, %v", b, err)
+	}
+}

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Registration with a software statement against plain registration, end to
+# end (issue 18): registrar serve --redis-url against a fresh redis-server,
+# one tenant that trusts a directory whose keys it holds (an inline jwks: a
+# cached issuer), bench/loadgen registering with and without a statement in
+# alternating runs, so both see the same machine. Every statement is fresh
+# (its own jti and software_id, signed by the load generator before the
+# request's clock starts), as a directory issues one per registration, and
+# the tenant requires a jti (spent in the create script). Prints each run's
+# row and then the medians: p50 and the server's CPU per request, with the
+# ratio statement / plain. See README.md.
+#
+#   bash bench/statement.sh                  # ES256, 1 and 16 connections, 3 rounds of 10 s
+#   ALG=PS256 ROUNDS=5 bash bench/statement.sh
+#
+# Environment: ALG (ES256 or PS256), CONNS ("1 16"), ROUNDS (3), DURATION
+# (10s), WARMUP (2s), KEEP=1 to keep the work directory (logs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="/usr/local/go/bin:$HOME/go/bin:$PATH"
+
+ALG="${ALG:-ES256}"
+CONNS="${CONNS:-1 16}"
+ROUNDS="${ROUNDS:-3}"
+DURATION="${DURATION:-10s}"
+WARMUP="${WARMUP:-2s}"
+directory=https://directory.example
+
+for p in redis-server redis-cli go curl; do
+  command -v "$p" >/dev/null || { echo "statement.sh: $p is not on PATH" >&2; exit 1; }
+done
+
+. bench/lib.sh
+
+echo "building..." >&2
+go build -o "$work/registrar" ./cmd/registrar
+go build -o "$work/loadgen" ./bench/loadgen
+
+redis_port=$(free_port)
+redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work" --save "" --appendonly no \
+  --daemonize no --logfile "$work/redis.log" &
+redis_pid=$!
+pids+=("$redis_pid")
+for _ in $(seq 100); do
+  redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
+  sleep 0.05
+done
+
+addr="127.0.0.1:$(free_port)"
+admin_addr="127.0.0.1:$(free_port)"
+admin_token=$(head -c 32 /dev/urandom | base64 | tr -d '/+=' | head -c 40)
+REGISTRAR_ADMIN_TOKEN="$admin_token" "$work/registrar" serve --addr "$addr" --admin-addr "$admin_addr" \
+  --redis-url "redis://127.0.0.1:$redis_port" >"$work/registrar.out" 2>"$work/registrar.log" &
+registrar_pid=$!
+pids+=("$registrar_pid")
+wait_for "http://$addr/readyz"
+
+# The directory's key: the load generator signs with the private half, the
+# tenant trusts the public half.
+jwks=$("$work/loadgen" -new-statement-key "$work/directory.jwk" -statement-alg "$ALG")
+settings="{\"software_statement\": {\"issuers\": [{\"issuer\": \"$directory\", \"jwks\": $jwks}], \"algorithms\": [\"$ALG\"], \"require_jti\": true}}"
+status=$(curl -sS -o "$work/put.out" -w '%{http_code}' -X PUT "http://$admin_addr/admin/tenants/vouched" \
+  -H "Authorization: Bearer $admin_token" -H 'Content-Type: application/json' -d "$settings")
+[ "$status" = 201 ] || { echo "statement.sh: creating the tenant: $status $(cat "$work/put.out")" >&2; exit 1; }
+issuer="http://$addr/tenants/vouched"
+wait_for "$issuer/.well-known/openid-configuration"
+iat=$(REGISTRAR_ADMIN_TOKEN="$admin_token" "$work/registrar" iat create --admin-url "http://$admin_addr" \
+  --tenant vouched --expires-in PT1H | sed -n 's/.*"initial_access_token": *"\([^"]*\)".*/\1/p')
+[ -n "$iat" ] || { echo "statement.sh: minting the initial access token failed" >&2; exit 1; }
+
+run() { # conns [statement]
+  local extra=()
+  if [ -n "${2:-}" ]; then extra=(-statement-key "$work/directory.jwk" -statement-issuer "$directory"); fi
+  "$work/loadgen" -issuer "$issuer" -op register -c "$1" -d "$DURATION" -warmup "$WARMUP" -iat "$iat" \
+    -cpu "registrar=$registrar_pid,redis=$redis_pid" -format row "${extra[@]}"
+}
+
+echo "redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p'), $(nproc) CPUs, $ALG statements, $ROUNDS rounds of $DURATION after $WARMUP warm-up each"
+echo
+echo "| body | op | conns | req/s | p50 ms | p99 ms | max ms | non-2xx | errors | CPU% (100 = one core) |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+: >"$work/rows"
+for c in $CONNS; do
+  for r in $(seq "$ROUNDS"); do
+    # Alternate which goes first, so that neither always follows the other.
+    order="plain statement"
+    if [ $((r % 2)) = 0 ]; then order="statement plain"; fi
+    for body in $order; do
+      row=$(run "$c" "$( [ "$body" = statement ] && echo 1 || true)")
+      echo "| $body $row"
+      echo "$body $c $row" >>"$work/rows"
+      bad=$(awk -F'|' '{print $8 + $9}' <<<"$row")
+      if [ "$bad" != 0 ]; then echo "statement.sh: $bad failed registrations (registrar.log: KEEP=1)" >&2; exit 1; fi
+    done
+  done
+done
+
+# The medians of the rounds: p50, and the server's CPU µs per request
+# (its CPU% of one core / requests per second).
+echo
+echo "| conns | plain p50 ms | statement p50 ms | p50 ratio | plain CPU µs/req | statement CPU µs/req | CPU ratio |"
+echo "|---|---|---|---|---|---|---|"
+for c in $CONNS; do
+  awk -v c="$c" '
+    function median(a, n,   i, j, t) {
+      for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
+      return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2
+    }
+    $2 == c {
+      split($0, f, "|"); rate = f[4] + 0; p50 = f[5] + 0
+      cpu = ""; n = split(f[10], procs, ",")
+      for (i = 1; i <= n; i++) if (procs[i] ~ /registrar/) { split(procs[i], kv, " "); cpu = kv[2] }
+      k = $1; cnt[k]++; lat[k, cnt[k]] = p50; use[k, cnt[k]] = cpu * 10000 / rate
+    }
+    END {
+      for (k in cnt) { n = cnt[k]; for (i = 1; i <= n; i++) { a[i] = lat[k, i]; b[i] = use[k, i] }
+        mp[k] = median(a, n); mu[k] = median(b, n) }
+      printf "| %s | %.3f | %.3f | **%.2f** | %.0f | %.0f | %.2f |\n", c, mp["plain"], mp["statement"],
+        mp["statement"] / mp["plain"], mu["plain"], mu["statement"], mu["statement"] / mu["plain"]
+    }' "$work/rows"
+done
