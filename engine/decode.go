@@ -180,8 +180,8 @@ func (m member) str(name string) (string, bool, error) {
 	if !ok || isNull(v) {
 		return "", false, nil
 	}
-	var s string
-	if err := json.Unmarshal(v, &s); err != nil {
+	s, ok := UnquoteString(v)
+	if !ok {
 		return "", false, fmt.Errorf("%s must be a string", name)
 	}
 	if s == "" {
@@ -203,8 +203,8 @@ func (m member) strs(name string) ([]string, bool, error) {
 	out := make([]string, 0, len(raw))
 	seen := make(map[string]bool, len(raw))
 	for _, r := range raw {
-		var s string
-		if err := json.Unmarshal(r, &s); err != nil {
+		s, ok := UnquoteString(r)
+		if !ok {
 			return nil, false, fmt.Errorf("%s must be an array of strings", name)
 		}
 		if s == "" {

@@ -72,3 +72,31 @@ func FuzzCompactValue(f *testing.F) {
 		}
 	})
 }
+
+// FuzzUnquoteString: UnquoteString reads every value as json.Unmarshal
+// into a string does, and takes the plain strings on its fast path.
+func FuzzUnquoteString(f *testing.F) {
+	for _, s := range []string{`"abc"`, `""`, `"a\"b"`, `"a\\b"`, `"é"`, "\"\xff\"", "\"a\tb\"", `"\u00e9"`, `null`, `1`,
+		`["a"]`, `"a"b"`, `"a" `, ` "a"`, `"`, `"a`, `a"`, `"eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJ4In0.c2ln"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, v []byte) {
+		got, ok := UnquoteString(v)
+		var want string
+		wantOK := json.Unmarshal(v, &want) == nil
+		if ok != wantOK || got != want {
+			t.Fatalf("UnquoteString(%q) = %q, %v; json.Unmarshal: %q, %v", v, got, ok, want, wantOK)
+		}
+	})
+}
+
+// TestUnquoteStringTakesPlainStrings: a statement, a URI, an empty string
+// are read without encoding/json (no allocation but the string's).
+func TestUnquoteStringTakesPlainStrings(t *testing.T) {
+	for _, s := range []string{`"eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJ4In0.c2ln"`, `"https://a.example/cb?x=1"`, `""`} {
+		v := []byte(s)
+		if n := testing.AllocsPerRun(10, func() { UnquoteString(v) }); n > 1 {
+			t.Errorf("UnquoteString(%s): %v allocations, want at most the string's", s, n)
+		}
+	}
+}

@@ -77,8 +77,7 @@ func normalizeHosts(obj map[string]json.RawMessage, hosts HostNormalizer) error 
 			continue
 		}
 		raw := obj[name]
-		var one string
-		if json.Unmarshal(raw, &one) == nil {
+		if one, ok := UnquoteString(raw); ok {
 			out, changed, err := normalizeURIHost(one, hosts)
 			if err != nil {
 				return Errorf(code, "%s: %q has a host that is not accepted: %v", name, truncate(one, 128), err)
@@ -94,8 +93,8 @@ func normalizeHosts(obj map[string]json.RawMessage, hosts HostNormalizer) error 
 		}
 		changed := false
 		for i, el := range list {
-			var s string
-			if json.Unmarshal(el, &s) != nil {
+			s, ok := UnquoteString(el)
+			if !ok {
 				continue
 			}
 			out, ch, err := normalizeURIHost(s, hosts)

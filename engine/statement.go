@@ -293,8 +293,8 @@ func (r *Registrar) checkStatement(ctx context.Context, t *tenant, g grant, obj 
 	case !present || s == nil:
 		return nil, nil
 	}
-	var compact string
-	if err := json.Unmarshal(raw, &compact); err != nil {
+	compact, ok := UnquoteString(raw)
+	if !ok {
 		return nil, Errorf(CodeInvalidSoftwareStatement, "software_statement must be a string: a JWT in JWS compact serialization")
 	}
 	vs, err := r.verifyStatement(ctx, t, compact)
@@ -358,7 +358,8 @@ func (k jwtKind) check(c map[string]json.RawMessage, s StatementSettings, now ti
 		return "", time.Time{}, err
 	}
 	if v, ok := c["jti"]; ok {
-		if json.Unmarshal(v, &jti) != nil || jti == "" || len(jti) > 256 {
+		var ok bool
+		if jti, ok = UnquoteString(v); !ok || jti == "" || len(jti) > 256 {
 			return "", time.Time{}, k.errorf("has a jti claim that is not a string of 1-256 characters")
 		}
 	} else if s.RequireJTI {
