@@ -18,6 +18,8 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
 	"github.com/lestrrat-go/jwx/v2/jws"
+
+	"github.com/registrar-dev/registrar/engine"
 )
 
 // MaxAssertionBytes bounds a client assertion in its compact form. A
@@ -196,9 +198,13 @@ func decodePart(part string, dst *map[string]json.RawMessage) error {
 	if err != nil {
 		return errors.New("not unpadded base64url")
 	}
-	if err := json.Unmarshal(b, dst); err != nil || *dst == nil {
-		return errors.New("not a JSON object")
+	// One member twice is refused, as RFC 7515 §5.2 allows, rather than
+	// read as its last value.
+	obj, err := engine.DecodeObject(b)
+	if err != nil {
+		return errors.New("not a JSON object in UTF-8 with each member once")
 	}
+	*dst = obj
 	return nil
 }
 
@@ -208,9 +214,11 @@ func headerString(h map[string]json.RawMessage, name string, dst *string) error 
 	if !ok {
 		return nil
 	}
-	if err := json.Unmarshal(raw, dst); err != nil {
+	s, ok := engine.UnquoteString(raw)
+	if !ok {
 		return fmt.Errorf("the header member %q must be a string", name)
 	}
+	*dst = s
 	return nil
 }
 
@@ -220,14 +228,15 @@ func readClaims(raw map[string]json.RawMessage) (*Claims, error) {
 	c := &Claims{}
 	for name, dst := range map[string]*string{"iss": &c.Issuer, "sub": &c.Subject, "jti": &c.ID} {
 		if v, ok := raw[name]; ok {
-			if err := json.Unmarshal(v, dst); err != nil {
+			s, ok := engine.UnquoteString(v)
+			if !ok {
 				return nil, fmt.Errorf("the claim %q must be a string", name)
 			}
+			*dst = s
 		}
 	}
 	if v, ok := raw["aud"]; ok {
-		var one string
-		if json.Unmarshal(v, &one) == nil {
+		if one, ok := engine.UnquoteString(v); ok {
 			c.Audience = []string{one}
 		} else if err := json.Unmarshal(v, &c.Audience); err != nil {
 			return nil, errors.New(`the claim "aud" must be a string or an array of strings`)
@@ -349,14 +358,14 @@ func pickKey(set jwk.Set, alg, kid string) (any, error) {
 	if err := oneKey(len(fits), alg, kid, why); err != nil {
 		return nil, err
 	}
-	if err := checkParsedKey(fits[0]); err != nil {
-		return nil, fmt.Errorf("the key %s", err)
+	f := factsOf(fits[0])
+	if f.bad != nil {
+		return nil, fmt.Errorf("the key %s", f.bad)
 	}
-	var raw any
-	if err := fits[0].Raw(&raw); err != nil {
-		return nil, fmt.Errorf("the key cannot be used: %v", err)
+	if f.rawErr != nil {
+		return nil, fmt.Errorf("the key cannot be used: %v", f.rawErr)
 	}
-	return raw, nil
+	return f.raw, nil
 }
 
 // oneKey explains why n keys that fit (why: the last reason a key did
@@ -388,11 +397,11 @@ func usableFor(k jwk.Key, alg string) string {
 	if ka := k.Algorithm().String(); ka != "" && ka != alg {
 		return fmt.Sprintf("a key is for alg %q", truncate(ka))
 	}
-	var raw any
-	if err := k.Raw(&raw); err != nil {
+	f := factsOf(k)
+	if f.rawErr != nil {
 		return "a key cannot be used"
 	}
-	if keyFits(alg, raw) != "ok" {
+	if keyFits(alg, f.raw) != "ok" {
 		return fmt.Sprintf("a key of type %s does not fit alg %s", k.KeyType(), alg)
 	}
 	return ""
