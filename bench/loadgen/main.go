@@ -19,6 +19,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -50,6 +51,8 @@ type config struct {
 	// private JWK in statementKey in every body.
 	statementKey    string
 	statementIssuer string
+	statements      int  // signed before the warm-up
+	statementMix    bool // every other request with a statement
 }
 
 func main() {
@@ -65,6 +68,8 @@ func main() {
 	flag.StringVar(&c.format, "format", "text", "text, or row: one Markdown table row (op | conns | req/s | p50 ms | p99 ms | max ms | non-2xx | errors | CPU%)")
 	flag.StringVar(&c.statementKey, "statement-key", "", "register: add to every body a fresh software statement (iss, iat, jti, software_id) signed with this private JWK, made by -new-statement-key; signed before each request's clock starts")
 	flag.StringVar(&c.statementIssuer, "statement-issuer", "https://directory.example", "the iss of the statements -statement-key signs")
+	flag.IntVar(&c.statements, "statements", 40000, "with -statement-key: how many bodies to sign before the warm-up (on every core), so that no signing runs beside the measured requests; more are signed as needed, and reported")
+	flag.BoolVar(&c.statementMix, "statement-mix", false, "with -statement-key: every other registration on each connection carries a statement and the others none, and the latencies of each kind are reported apart too (rows op:plain and op:statement, which share the run's CPU figures): a ratio of the two that drift on a noisy machine does not move")
 	newKey := flag.String("new-statement-key", "", "write a new private JWK for -statement-key to this file, print the JWK Set of its public key (a tenant's trusted issuer's jwks) and exit")
 	alg := flag.String("statement-alg", "ES256", "the algorithm of -new-statement-key: ES256 or PS256")
 	flag.Parse()
@@ -92,6 +97,25 @@ type result struct {
 	latencies []time.Duration // sorted
 	cpu       []cpuUse
 	firstBad  string
+	kinds     map[string]*result // the requests of each kind, when next names kinds
+}
+
+// sum makes a result of the workers' tallies.
+func sum(ts []tally, elapsed time.Duration, cpu []cpuUse) *result {
+	res := &result{elapsed: elapsed, cpu: cpu}
+	for _, t := range ts {
+		res.latencies = append(res.latencies, t.lat...)
+		res.non2xx += t.non2xx
+		res.errors += t.errors
+	}
+	slices.Sort(res.latencies)
+	res.requests = len(res.latencies) + res.non2xx + res.errors
+	return res
+}
+
+// kindNames returns the kinds of r's requests, in order.
+func (r result) kindNames() []string {
+	return slices.Sorted(maps.Keys(r.kinds))
 }
 
 func run(c config) error {
@@ -119,10 +143,14 @@ func run(c config) error {
 	if c.statementKey != "" && c.op != "register" {
 		return errors.New("-statement-key is for -op register")
 	}
-	var next func() (*http.Request, int)
+	if c.statementMix && c.statementKey == "" {
+		return errors.New("-statement-mix needs -statement-key")
+	}
+	var next func() (*http.Request, int, string)
 	switch c.op {
 	case "register":
-		body := func() (io.Reader, error) { return strings.NewReader(c.body), nil }
+		plain := func() (io.Reader, error) { return strings.NewReader(c.body), nil }
+		body := plain
 		if c.statementKey != "" {
 			signer, err := newStatementSigner(c.statementKey, c.statementIssuer, c.body)
 			if err != nil {
@@ -132,12 +160,26 @@ func run(c config) error {
 				b, err := signer.next()
 				return bytes.NewReader(b), err
 			}
-			if _, err := body(); err != nil {
-				return fmt.Errorf("signing a statement: %w", err)
+			if err := signer.fill(c.statements); err != nil {
+				return fmt.Errorf("signing statements: %w", err)
 			}
+			defer func() {
+				if n := signer.late.Load(); n > 0 {
+					fmt.Fprintf(os.Stderr, "loadgen: %d of the statements were signed during the run (more -statements would have spared the load that)\n", n)
+				}
+			}()
 		}
-		next = func() (*http.Request, int) {
-			b, err := body()
+		var sent atomic.Int64
+		next = func() (*http.Request, int, string) {
+			make, kind := body, ""
+			if c.statementMix {
+				// Alternating over all connections: each kind gets every
+				// other request whatever the connections' pace.
+				if make, kind = plain, "plain"; sent.Add(1)%2 == 0 {
+					make, kind = body, "statement"
+				}
+			}
+			b, err := make()
 			if err != nil { // it worked once: not worth a tally of its own
 				fmt.Fprintln(os.Stderr, "loadgen: signing a statement:", err)
 				os.Exit(1)
@@ -145,17 +187,17 @@ func run(c config) error {
 			req, _ := http.NewRequest(http.MethodPost, issuer+"/reg", b)
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("Authorization", "Bearer "+c.iat)
-			return req, http.StatusCreated
+			return req, http.StatusCreated, kind
 		}
 	case "read":
 		id, rat, err := registerOne(client, issuer, c)
 		if err != nil {
 			return err
 		}
-		next = func() (*http.Request, int) {
+		next = func() (*http.Request, int, string) {
 			req, _ := http.NewRequest(http.MethodGet, issuer+"/reg/"+id, nil)
 			req.Header.Set("Authorization", "Bearer "+rat)
-			return req, http.StatusOK
+			return req, http.StatusOK, ""
 		}
 	default:
 		return fmt.Errorf("-op %q: want register or read", c.op)
@@ -165,6 +207,9 @@ func run(c config) error {
 	switch c.format {
 	case "row":
 		fmt.Println(res.row(c))
+		for _, k := range res.kindNames() {
+			fmt.Println(res.kinds[k].row(config{op: c.op + ":" + k, conns: c.conns}))
+		}
 	default:
 		fmt.Print(res.text(c))
 	}
@@ -198,22 +243,31 @@ func registerOne(client *http.Client, issuer string, c config) (id, rat string, 
 	return out.ID, out.RAT, nil
 }
 
+// tally is what one worker saw of one kind of request, or of all.
+type tally struct {
+	lat            []time.Duration
+	non2xx, errors int
+}
+
 // load runs c.conns workers through the warm-up and the measured period.
-func load(client *http.Client, next func() (*http.Request, int), c config, procs []proc) result {
+// next makes each request, with the status it wants and its kind: the
+// requests of a kind other than "" are also counted apart (result.kind).
+func load(client *http.Client, next func() (*http.Request, int, string), c config, procs []proc) result {
 	var measuring atomic.Bool
 	var firstBad atomic.Pointer[string]
-	type tally struct {
-		lat            []time.Duration
-		non2xx, errors int
+	type worker struct {
+		tally
+		kinds map[string]*tally
 	}
-	tallies := make([]tally, c.conns)
+	tallies := make([]worker, c.conns)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for i := range tallies {
 		wg.Go(func() {
-			t := &tallies[i]
+			w := &tallies[i]
+			w.kinds = map[string]*tally{}
 			for ctx.Err() == nil {
-				req, want := next()
+				req, want, kind := next()
 				start := time.Now()
 				resp, err := client.Do(req)
 				var status int
@@ -226,21 +280,30 @@ func load(client *http.Client, next func() (*http.Request, int), c config, procs
 				if !measuring.Load() {
 					continue
 				}
-				switch {
-				case err != nil:
-					t.errors++
-					s := err.Error()
-					firstBad.CompareAndSwap(nil, &s)
-				case status != want:
-					if status < 200 || status > 299 {
-						t.non2xx++
-					} else {
-						t.errors++ // a 2xx that is not the expected one
+				ts := []*tally{&w.tally}
+				if kind != "" {
+					if w.kinds[kind] == nil {
+						w.kinds[kind] = &tally{}
 					}
-					s := fmt.Sprintf("status %d, want %d", status, want)
-					firstBad.CompareAndSwap(nil, &s)
-				default:
-					t.lat = append(t.lat, d)
+					ts = append(ts, w.kinds[kind])
+				}
+				for _, t := range ts {
+					switch {
+					case err != nil:
+						t.errors++
+						s := err.Error()
+						firstBad.CompareAndSwap(nil, &s)
+					case status != want:
+						if status < 200 || status > 299 {
+							t.non2xx++
+						} else {
+							t.errors++ // a 2xx that is not the expected one
+						}
+						s := fmt.Sprintf("status %d, want %d", status, want)
+						firstBad.CompareAndSwap(nil, &s)
+					default:
+						t.lat = append(t.lat, d)
+					}
 				}
 			}
 		})
@@ -256,16 +319,22 @@ func load(client *http.Client, next func() (*http.Request, int), c config, procs
 	cancel()
 	wg.Wait()
 
-	var res result
-	res.elapsed = elapsed
-	for _, t := range tallies {
-		res.latencies = append(res.latencies, t.lat...)
-		res.non2xx += t.non2xx
-		res.errors += t.errors
+	cpu := cpuUses(procs, before, after, elapsed)
+	all := make([]tally, len(tallies))
+	byKind := map[string][]tally{}
+	for i, w := range tallies {
+		all[i] = w.tally
+		for k, t := range w.kinds {
+			byKind[k] = append(byKind[k], *t)
+		}
 	}
-	slices.Sort(res.latencies)
-	res.requests = len(res.latencies) + res.non2xx + res.errors
-	res.cpu = cpuUses(procs, before, after, elapsed)
+	res := *sum(all, elapsed, cpu)
+	for k, ts := range byKind {
+		if res.kinds == nil {
+			res.kinds = map[string]*result{}
+		}
+		res.kinds[k] = sum(ts, elapsed, cpu)
+	}
 	if p := firstBad.Load(); p != nil {
 		res.firstBad = *p
 	}
@@ -294,6 +363,10 @@ func (r result) text(c config) string {
 	fmt.Fprintf(&b, "  requests  %d (%.0f/s)\n", r.requests, r.rate())
 	fmt.Fprintf(&b, "  latency   p50 %s ms, p90 %s ms, p99 %s ms, max %s ms (2xx answers)\n",
 		ms(percentile(r.latencies, 50)), ms(percentile(r.latencies, 90)), ms(percentile(r.latencies, 99)), ms(percentile(r.latencies, 100)))
+	for _, k := range r.kindNames() {
+		l := r.kinds[k].latencies
+		fmt.Fprintf(&b, "  %-9s %d requests, p50 %s ms, p99 %s ms\n", k, r.kinds[k].requests, ms(percentile(l, 50)), ms(percentile(l, 99)))
+	}
 	fmt.Fprintf(&b, "  non-2xx   %d\n  errors    %d\n", r.non2xx, r.errors)
 	for _, u := range r.cpu {
 		fmt.Fprintf(&b, "  cpu       %s %s%%\n", u.name, u.percent())

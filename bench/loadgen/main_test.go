@@ -74,12 +74,24 @@ func TestLoad(t *testing.T) {
 	c := config{issuer: srv.URL + "/tenants/t", op: "register", conns: 4, duration: 200 * time.Millisecond,
 		warmup: 50 * time.Millisecond, iat: "tok", body: anchorBody, format: "row"}
 	client := srv.Client()
-	next := func() (*http.Request, int) {
+	var sent atomic.Int64
+	next := func() (*http.Request, int, string) {
 		req, _ := http.NewRequest(http.MethodPost, c.issuer+"/reg", strings.NewReader(c.body))
 		req.Header.Set("Authorization", "Bearer "+c.iat)
-		return req, http.StatusCreated
+		return req, http.StatusCreated, []string{"a", "b"}[sent.Add(1)%2]
 	}
 	res := load(client, next, c, []proc{{"loadgen", "self"}})
+	// Each kind is counted apart as well; together they are the run.
+	if names := res.kindNames(); len(names) != 2 || names[0] != "a" || names[1] != "b" {
+		t.Fatalf("kinds %v", names)
+	}
+	a, b := res.kinds["a"], res.kinds["b"]
+	if a.requests+b.requests != res.requests || len(a.latencies)+len(b.latencies) != len(res.latencies) || a.non2xx+b.non2xx != res.non2xx || len(a.latencies) == 0 || len(b.latencies) == 0 {
+		t.Errorf("kinds a %d (%d timed), b %d (%d timed); run %d (%d timed)", a.requests, len(a.latencies), b.requests, len(b.latencies), res.requests, len(res.latencies))
+	}
+	if row := a.row(config{op: "register:a", conns: 4}); !strings.HasPrefix(row, "| register:a | 4 | ") {
+		t.Errorf("row of kind a %q", row)
+	}
 	if res.requests == 0 || res.non2xx == 0 || res.errors != 0 || len(res.latencies) == 0 {
 		t.Fatalf("requests %d, non-2xx %d, errors %d, timed %d", res.requests, res.non2xx, res.errors, len(res.latencies))
 	}

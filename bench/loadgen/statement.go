@@ -10,6 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
@@ -74,6 +77,30 @@ type statementSigner struct {
 	alg    jwa.SignatureAlgorithm
 	issuer string
 	body   []byte // the run's body without its closing brace
+
+	pool  [][]byte     // bodies signed before the run (fill)
+	taken atomic.Int64 // how many of pool have been handed out
+	late  atomic.Int64 // bodies signed during the run, the pool being spent
+}
+
+// fill signs n bodies ahead, on every core, so that the run measures
+// registrations without the load generator signing beside them: signing is
+// the directory's work, done elsewhere and earlier.
+func (s *statementSigner) fill(n int) error {
+	s.pool = make([][]byte, n)
+	var wg sync.WaitGroup
+	errs := make([]error, runtime.GOMAXPROCS(0))
+	for w := range errs {
+		wg.Go(func() {
+			for i := w; i < n; i += len(errs) {
+				if s.pool[i], errs[w] = s.sign(); errs[w] != nil {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // newStatementSigner reads the private JWK at path (as newStatementKey
@@ -102,9 +129,21 @@ func newStatementSigner(path, issuer, body string) (*statementSigner, error) {
 	return &statementSigner{key: key, alg: alg, issuer: issuer, body: trimmed[:len(trimmed)-1]}, nil
 }
 
-// next returns the run's body with a statement of its own: iss, iat now,
-// a random jti and software_id.
+// next returns the run's body with a statement of its own: one of the
+// pool, or one signed now when the pool is spent.
 func (s *statementSigner) next() ([]byte, error) {
+	if i := s.taken.Add(1) - 1; i < int64(len(s.pool)) {
+		b := s.pool[i]
+		s.pool[i] = nil
+		return b, nil
+	}
+	s.late.Add(1)
+	return s.sign()
+}
+
+// sign returns the run's body with a new statement: iss, iat now, a random
+// jti and software_id.
+func (s *statementSigner) sign() ([]byte, error) {
 	id := rand.Text()
 	claims, err := json.Marshal(map[string]any{"iss": s.issuer, "iat": time.Now().Unix(), "jti": id, "software_id": "sw-" + id})
 	if err != nil {

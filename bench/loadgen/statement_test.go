@@ -37,8 +37,11 @@ func TestStatementBodies(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if err := s.fill(2); err != nil {
+				t.Fatal(err)
+			}
 			seen := map[string]bool{}
-			for range 2 {
+			for range 3 { // two from the pool, one signed late
 				b, err := s.next()
 				if err != nil {
 					t.Fatal(err)
@@ -64,6 +67,9 @@ func TestStatementBodies(t *testing.T) {
 					t.Fatalf("claims %v", claims)
 				}
 				seen[jti] = true
+			}
+			if n := s.late.Load(); n != 1 {
+				t.Errorf("%d bodies signed late, want 1", n)
 			}
 		})
 	}
