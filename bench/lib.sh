@@ -28,3 +28,24 @@ wait_for() {
   echo "$(basename "$0"): $1 did not answer 200" >&2
   return 1
 }
+
+# start_redis: a fresh redis-server without persistence on a free loopback
+# port, stopped on exit; sets redis_port and redis_pid once it answers.
+start_redis() {
+  redis_port=$(free_port)
+  redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work" --save "" --appendonly no \
+    --daemonize no --logfile "$work/redis.log" &
+  redis_pid=$!
+  pids+=("$redis_pid")
+  for _ in $(seq 100); do
+    redis-cli -p "$redis_port" ping >/dev/null 2>&1 && return 0
+    sleep 0.05
+  done
+  echo "$(basename "$0"): redis-server did not answer on port $redis_port" >&2
+  return 1
+}
+
+# new_token prints a random 40-character token (an admin token).
+new_token() {
+  head -c 32 /dev/urandom | base64 | tr -d '/+=' | head -c 40
+}

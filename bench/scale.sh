@@ -43,14 +43,9 @@ go build -o "$work/registrar-cli" ./cmd/registrar
 go build -o "$work/scale" ./bench/scale
 go build -o "$work/loadgen" ./bench/loadgen
 
-redis_port=$(free_port)
-redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work" --save "" --appendonly no \
-  --daemonize no --logfile "$work/redis.log" &
-redis_pid=$!
-pids+=("$redis_pid")
-for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+start_redis
 redis_url="redis://127.0.0.1:$redis_port"
-admin_token=$(head -c 32 /dev/urandom | base64 | tr -d '/+=' | head -c 40)
+admin_token=$(new_token)
 export REGISTRAR_ADMIN_TOKEN="$admin_token"
 
 # modules DIR NAME...: a policy folder with those modules of the ten.

@@ -41,19 +41,11 @@ echo "building..." >&2
 go build -o "$work/registrar" ./cmd/registrar
 go build -o "$work/loadgen" ./bench/loadgen
 
-redis_port=$(free_port)
-redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work" --save "" --appendonly no \
-  --daemonize no --logfile "$work/redis.log" &
-redis_pid=$!
-pids+=("$redis_pid")
-for _ in $(seq 100); do
-  redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
-  sleep 0.05
-done
+start_redis
 
 addr="127.0.0.1:$(free_port)"
 admin_addr="127.0.0.1:$(free_port)"
-admin_token=$(head -c 32 /dev/urandom | base64 | tr -d '/+=' | head -c 40)
+admin_token=$(new_token)
 REGISTRAR_ADMIN_TOKEN="$admin_token" "$work/registrar" serve --addr "$addr" --admin-addr "$admin_addr" \
   --redis-url "redis://127.0.0.1:$redis_port" >"$work/registrar.out" 2>"$work/registrar.log" &
 registrar_pid=$!
