@@ -1,4 +1,4 @@
-# bench/lib.sh: what bench/run.sh and bench/scale.sh share. Sourced from the
+# bench/lib.sh: what the bench scripts (run.sh, scale.sh, statement.sh) share. Sourced from the
 # project root; it makes the work directory $work and the list $pids of
 # processes to stop, and stops them (and removes $work unless KEEP=1) on exit.
 work=$(mktemp -d)
@@ -9,6 +9,13 @@ cleanup() {
   if [ "${KEEP:-}" = 1 ]; then echo "work directory kept: $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
+
+# require fails the script unless every program named is on PATH.
+require() {
+  for p in "$@"; do
+    command -v "$p" >/dev/null || { echo "$(basename "$0"): $p is not on PATH" >&2; exit 1; }
+  done
+}
 
 # free_port prints a loopback port nothing listens on.
 free_port() {

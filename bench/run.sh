@@ -26,11 +26,8 @@ CONNS="${CONNS:-16 64}"
 OPS="${OPS:-register read}"
 LOG_LEVEL="${LOG_LEVEL:-info}"
 
-for p in redis-server go; do
-  command -v "$p" >/dev/null || { echo "run.sh: $p is not on PATH" >&2; exit 1; }
-done
-
 . bench/lib.sh
+require redis-server redis-cli go curl
 
 echo "building..." >&2
 go build -o "$work/registrar" ./cmd/registrar

@@ -35,6 +35,7 @@ IDLE="${IDLE:-20s}"
 PUTS="${PUTS:-100}"
 
 . bench/lib.sh
+require redis-server redis-cli go curl
 
 echo "building..." >&2
 bin="${REGISTRAR_BIN:-$work/registrar}"

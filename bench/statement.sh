@@ -31,11 +31,8 @@ WARMUP="${WARMUP:-2s}"
 STATEMENTS="${STATEMENTS:-40000}"
 directory=https://directory.example
 
-for p in redis-server redis-cli go curl; do
-  command -v "$p" >/dev/null || { echo "statement.sh: $p is not on PATH" >&2; exit 1; }
-done
-
 . bench/lib.sh
+require redis-server redis-cli go curl
 
 echo "building..." >&2
 go build -o "$work/registrar" ./cmd/registrar
