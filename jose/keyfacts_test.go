@@ -75,7 +75,8 @@ func TestKeyFacts(t *testing.T) {
 	if factsOf(same) == f {
 		t.Error("two parsed keys share facts")
 	}
-	if v := (valueKey{Key: k}); factsOf(v) == factsOf(v) || factsOf(v).raw == nil {
+	v := valueKey{Key: k}
+	if first, again := factsOf(v), factsOf(v); first == again || first.raw == nil {
 		t.Error("a key that is not a pointer was remembered, or has no raw key")
 	}
 

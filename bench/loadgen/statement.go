@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
@@ -15,66 +13,49 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/lestrrat-go/jwx/v2/jwa"
-	"github.com/lestrrat-go/jwx/v2/jwk"
-	"github.com/lestrrat-go/jwx/v2/jws"
+	"github.com/registrar-dev/registrar/jose"
 )
 
-// statementKeyID is the kid of the keys newStatementKey makes.
-const statementKeyID = "bench"
-
 // newStatementKey makes a signing key for software statements (ES256: a
-// P-256 key, PS256: a 2048-bit RSA key), writes it as a private JWK to
-// path (mode 0600) and returns the JWK Set of its public key: the inline
-// "jwks" of the tenant's trusted issuer.
+// P-256 key; PS256: a 2048-bit RSA key, the size directories such as Open
+// Banking UK's use), writes it as a private JWK to path (mode 0600) and
+// returns the JWK Set of its public key: the inline "jwks" of the tenant's
+// trusted issuer.
 func newStatementKey(path, alg string) ([]byte, error) {
-	var raw any
+	var key jose.SigningKey
 	var err error
 	switch alg {
 	case "ES256":
-		raw, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		key, err = jose.GenerateKey(alg)
 	case "PS256":
-		raw, err = rsa.GenerateKey(rand.Reader, 2048)
+		var rk *rsa.PrivateKey
+		rk, err = rsa.GenerateKey(rand.Reader, 2048)
+		key = jose.SigningKey{Signer: rk, Alg: alg, KeyID: "bench-ps256"}
 	default:
 		return nil, fmt.Errorf("-statement-alg %q: want ES256 or PS256", alg)
 	}
 	if err != nil {
 		return nil, err
 	}
-	key, err := jwk.FromRaw(raw)
-	if err != nil {
-		return nil, err
-	}
-	if err := key.Set(jwk.KeyIDKey, statementKeyID); err != nil {
-		return nil, err
-	}
-	if err := key.Set(jwk.AlgorithmKey, jwa.SignatureAlgorithm(alg)); err != nil {
-		return nil, err
-	}
-	priv, err := json.Marshal(key)
+	priv, err := key.PrivateJWK()
 	if err != nil {
 		return nil, err
 	}
 	if err := os.WriteFile(path, priv, 0o600); err != nil {
 		return nil, err
 	}
-	pub, err := key.PublicKey()
+	pub, err := key.PublicJWK()
 	if err != nil {
 		return nil, err
 	}
-	set := jwk.NewSet()
-	if err := set.AddKey(pub); err != nil {
-		return nil, err
-	}
-	return json.Marshal(set)
+	return json.Marshal(map[string][]json.RawMessage{"keys": {pub}})
 }
 
 // statementSigner makes the registration bodies of a run with software
 // statements: each one the run's body with a fresh statement, as a
 // directory would issue it for every new registration.
 type statementSigner struct {
-	key    jwk.Key
-	alg    jwa.SignatureAlgorithm
+	key    jose.SigningKey
 	issuer string
 	body   []byte // the run's body without its closing brace
 
@@ -110,13 +91,9 @@ func newStatementSigner(path, issuer, body string) (*statementSigner, error) {
 	if err != nil {
 		return nil, err
 	}
-	key, err := jwk.ParseKey(b)
+	key, err := jose.ParseSigningKey(b, "")
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	alg, ok := key.Algorithm().(jwa.SignatureAlgorithm)
-	if !ok || alg == "" {
-		return nil, fmt.Errorf("%s: the key has no signature algorithm (alg)", path)
 	}
 	var members map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(body), &members); err != nil {
@@ -126,7 +103,7 @@ func newStatementSigner(path, issuer, body string) (*statementSigner, error) {
 		return nil, errors.New("-body already has a software_statement")
 	}
 	trimmed := bytes.TrimSpace([]byte(body))
-	return &statementSigner{key: key, alg: alg, issuer: issuer, body: trimmed[:len(trimmed)-1]}, nil
+	return &statementSigner{key: key, issuer: issuer, body: trimmed[:len(trimmed)-1]}, nil
 }
 
 // next returns the run's body with a statement of its own: one of the
@@ -149,7 +126,7 @@ func (s *statementSigner) sign() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	signed, err := jws.Sign(claims, jws.WithKey(s.alg, s.key))
+	signed, err := jose.SignJWT(claims, "JWT", s.key.KeyID, s.key.Alg, s.key.Signer)
 	if err != nil {
 		return nil, err
 	}

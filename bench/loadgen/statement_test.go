@@ -1,13 +1,13 @@
 package main
 
 import (
+	"crypto"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/lestrrat-go/jwx/v2/jwk"
-	"github.com/lestrrat-go/jwx/v2/jws"
+	"github.com/registrar-dev/registrar/jose"
 )
 
 // TestStatementBodies: each body is the run's body plus a statement of its
@@ -24,14 +24,23 @@ func TestStatementBodies(t *testing.T) {
 			if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
 				t.Fatalf("private key file: %v, %v", fi, err)
 			}
-			set, err := jwk.Parse(pub)
-			if err != nil || set.Len() != 1 {
+			var set struct {
+				Keys []json.RawMessage `json:"keys"`
+			}
+			if err := json.Unmarshal(pub, &set); err != nil || len(set.Keys) != 1 {
 				t.Fatalf("public set %s: %v", pub, err)
 			}
-			if k, _ := set.Key(0); k.KeyID() != statementKeyID {
-				t.Fatalf("public key kid %q", k.KeyID())
-			} else if _, ok := k.(interface{ D() []byte }); ok {
-				t.Fatal("the public set holds a private key")
+			var members map[string]any
+			json.Unmarshal(set.Keys[0], &members)
+			if _, private := members["d"]; private || members["alg"] != alg || members["kid"] == "" {
+				t.Fatalf("public key %s: want a public key with alg %s and a kid", set.Keys[0], alg)
+			}
+			publicKey, err := jose.ParsePublicJWK(set.Keys[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			keys := func(kid string) (string, crypto.PublicKey, bool) {
+				return alg, publicKey, kid == members["kid"]
 			}
 			s, err := newStatementSigner(path, "https://directory.example", anchorBody)
 			if err != nil {
@@ -54,7 +63,7 @@ func TestStatementBodies(t *testing.T) {
 					t.Fatalf("body %s: want the run's three members and software_statement", b)
 				}
 				stmt, _ := body["software_statement"].(string)
-				payload, err := jws.Verify([]byte(stmt), jws.WithKeySet(set, jws.WithRequireKid(true)))
+				payload, err := jose.VerifyJWT(stmt, "JWT", keys)
 				if err != nil {
 					t.Fatalf("statement %s does not verify: %v", stmt, err)
 				}
