@@ -81,18 +81,18 @@ func TestRefusedResolvedAddresses(t *testing.T) {
 	}
 	for host := range hosts {
 		t.Run(host, func(t *testing.T) {
-			r := &resolver{hosts: hosts}
-			d := &dialer{}
+			r := &testkit.Resolver{Hosts: hosts}
+			d := &testkit.Dialer{}
 			c, err := fetch.New(fetch.Config{Resolver: r, Dialer: d})
 			if err != nil {
 				t.Fatal(err)
 			}
 			_, err = c.Get(context.Background(), "https://"+host+"/jwks", "")
 			wantKind(t, err, fetch.Refused, host+" resolves to")
-			if got := d.attempts(); len(got) != 0 {
+			if got := d.Dials(); len(got) != 0 {
 				t.Errorf("dial attempts %v, want none", got)
 			}
-			if got := r.asked(); len(got) != 1 || got[0] != host {
+			if got := r.Lookups(); len(got) != 1 || got[0] != host {
 				t.Errorf("lookups %v, want [%s]", got, host)
 			}
 		})
@@ -117,18 +117,18 @@ func TestRefusedAddressLiterals(t *testing.T) {
 		"https://0.0.0.0/",
 	} {
 		t.Run(u, func(t *testing.T) {
-			r := &resolver{}
-			d := &dialer{}
+			r := &testkit.Resolver{}
+			d := &testkit.Dialer{}
 			c, err := fetch.New(fetch.Config{Resolver: r, Dialer: d})
 			if err != nil {
 				t.Fatal(err)
 			}
 			_, err = c.Get(context.Background(), u, "")
 			wantKind(t, err, fetch.Refused)
-			if got := d.attempts(); len(got) != 0 {
+			if got := d.Dials(); len(got) != 0 {
 				t.Errorf("dial attempts %v, want none", got)
 			}
-			if got := r.asked(); len(got) != 0 {
+			if got := r.Lookups(); len(got) != 0 {
 				t.Errorf("lookups %v, want none", got)
 			}
 		})
@@ -151,8 +151,8 @@ func TestHTTPSRequired(t *testing.T) {
 		"https://example.com/\njwks":         "not a URL",
 	} {
 		t.Run(u, func(t *testing.T) {
-			r := &resolver{hosts: map[string][]string{"example.com": {publicAddr}}}
-			d := &dialer{}
+			r := &testkit.Resolver{Hosts: map[string][]string{"example.com": {publicAddr}}}
+			d := &testkit.Dialer{}
 			c, err := fetch.New(fetch.Config{Resolver: r, Dialer: d, AllowHosts: allow(t, "keys.internal")})
 			if err != nil {
 				t.Fatal(err)
@@ -162,8 +162,8 @@ func TestHTTPSRequired(t *testing.T) {
 			if strings.Contains(err.Error(), "hunter2") {
 				t.Errorf("err = %q shows the password", err)
 			}
-			if len(d.attempts())+len(r.asked()) != 0 {
-				t.Errorf("dials %v, lookups %v; want none", d.attempts(), r.asked())
+			if len(d.Dials())+len(r.Lookups()) != 0 {
+				t.Errorf("dials %v, lookups %v; want none", d.Dials(), r.Lookups())
 			}
 		})
 	}
@@ -189,7 +189,7 @@ func TestHTTPSFetch(t *testing.T) {
 	if accept != "application/jwk-set+json" || agent != fetch.DefaultUserAgent {
 		t.Errorf("Accept %q, User-Agent %q", accept, agent)
 	}
-	if got := w.dialer.attempts(); len(got) != 1 || got[0] != publicAddr+":443" {
+	if got := w.dialer.Dials(); len(got) != 1 || got[0] != publicAddr+":443" {
 		t.Errorf("dials %v, want [%s:443]", got, publicAddr)
 	}
 }
@@ -199,12 +199,12 @@ func TestHTTPSFetchIPv6(t *testing.T) {
 	w := newTLSWorld(t, httptest.NewTLSServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		rw.Write([]byte("ok"))
 	})))
-	w.resolver.hosts["example.com"] = []string{"2001:db8::10"}
+	w.resolver.Hosts["example.com"] = []string{"2001:db8::10"}
 	c := w.client(t, fetch.Config{})
 	if _, err := c.Get(context.Background(), "https://example.com:8443/jwks", ""); err != nil {
 		t.Fatal(err)
 	}
-	if got := w.dialer.attempts(); len(got) != 1 || got[0] != "[2001:db8::10]:8443" {
+	if got := w.dialer.Dials(); len(got) != 1 || got[0] != "[2001:db8::10]:8443" {
 		t.Errorf("dials %v, want [[2001:db8::10]:8443]", got)
 	}
 }
@@ -227,7 +227,7 @@ func TestAllowListedHTTP(t *testing.T) {
 	}
 
 	for _, list := range []string{"", "127.0.0.1:1", "localhost"} {
-		d := &dialer{}
+		d := &testkit.Dialer{}
 		c, err := fetch.New(fetch.Config{AllowHosts: allow(t, list), Dialer: d})
 		if err != nil {
 			t.Fatal(err)
@@ -236,7 +236,7 @@ func TestAllowListedHTTP(t *testing.T) {
 		wantKind(t, err, fetch.Refused, "only https")
 		_, err = c.Get(context.Background(), "https://"+hostPort+"/x", "")
 		wantKind(t, err, fetch.Refused, "loopback")
-		if got := d.attempts(); len(got) != 0 {
+		if got := d.Dials(); len(got) != 0 {
 			t.Errorf("allow list %q: dials %v, want none", list, got)
 		}
 	}
@@ -263,15 +263,15 @@ func TestRedirectToRefusedAddress(t *testing.T) {
 	} {
 		t.Run(tc.target, func(t *testing.T) {
 			target = tc.target
-			r := &resolver{hosts: map[string][]string{"metadata.test": {"169.254.169.254"}, "private.test": {"10.1.1.1"}}}
-			d := &dialer{}
+			r := &testkit.Resolver{Hosts: map[string][]string{"metadata.test": {"169.254.169.254"}, "private.test": {"10.1.1.1"}}}
+			d := &testkit.Dialer{}
 			c, err := fetch.New(fetch.Config{AllowHosts: allow(t, hostPort), Resolver: r, Dialer: d})
 			if err != nil {
 				t.Fatal(err)
 			}
 			_, err = c.Get(context.Background(), srv.URL+"/jwks", "")
 			wantKind(t, err, fetch.Refused, tc.say)
-			if got := d.attempts(); len(got) != 1 || got[0] != hostPort {
+			if got := d.Dials(); len(got) != 1 || got[0] != hostPort {
 				t.Errorf("dials %v, want only [%s]", got, hostPort)
 			}
 		})

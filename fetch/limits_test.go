@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/registrar-dev/registrar/fetch"
+	"github.com/registrar-dev/registrar/internal/testkit"
 )
 
 // serveHuge writes 100 MB in 32 KiB chunks until the client hangs up,
@@ -44,7 +45,7 @@ func TestBodyCap(t *testing.T) {
 			c := w.client(t, fetch.Config{MaxBodyBytes: limit})
 			_, err := c.Get(context.Background(), "https://example.com/jwks", "")
 			wantKind(t, err, fetch.Invalid, "more than the limit of 65536")
-			if n := w.dialer.read.Load(); n > limit+slack {
+			if n := w.dialer.BytesRead(); n > limit+slack {
 				t.Errorf("read %d bytes from the connection, want at most %d", n, limit+slack)
 			}
 		})
@@ -96,13 +97,12 @@ func TestSlowServer(t *testing.T) {
 	}
 }
 
-// blockingDialer never connects: it waits for its context.
-type blockingDialer struct{ dialer }
+// blockingDialer records every address it is asked to dial and never
+// connects: it waits for its context.
+type blockingDialer struct{ dials testkit.Recorder[string] }
 
 func (d *blockingDialer) DialContext(ctx context.Context, _, addr string) (net.Conn, error) {
-	d.mu.Lock()
-	d.dials = append(d.dials, addr)
-	d.mu.Unlock()
+	d.dials.Add(addr)
 	<-ctx.Done()
 	return nil, ctx.Err()
 }
@@ -111,14 +111,14 @@ func (d *blockingDialer) DialContext(ctx context.Context, _, addr string) (net.C
 // the connect timeout, well before the total one.
 func TestConnectTimeout(t *testing.T) {
 	d := &blockingDialer{}
-	r := &resolver{hosts: map[string][]string{"example.com": {publicAddr}}}
+	r := &testkit.Resolver{Hosts: map[string][]string{"example.com": {publicAddr}}}
 	c, err := fetch.New(fetch.Config{Resolver: r, Dialer: d, ConnectTimeout: 50 * time.Millisecond, Timeout: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = c.Get(context.Background(), "https://example.com/jwks", "")
 	wantKind(t, err, fetch.Unavailable, "no connection within 50ms")
-	if got := d.attempts(); len(got) != 1 || got[0] != publicAddr+":443" {
+	if got := d.dials.All(); len(got) != 1 || got[0] != publicAddr+":443" {
 		t.Errorf("dials %v", got)
 	}
 }
@@ -150,15 +150,15 @@ func TestStatus(t *testing.T) {
 
 // TestUnresolvable: a name that does not resolve is Unavailable.
 func TestUnresolvable(t *testing.T) {
-	d := &dialer{}
-	c, err := fetch.New(fetch.Config{Resolver: &resolver{}, Dialer: d})
+	d := &testkit.Dialer{}
+	c, err := fetch.New(fetch.Config{Resolver: &testkit.Resolver{}, Dialer: d})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = c.Get(context.Background(), "https://nowhere.test/jwks", "")
 	wantKind(t, err, fetch.Unavailable, "resolving nowhere.test")
-	if len(d.attempts()) != 0 {
-		t.Errorf("dials %v", d.attempts())
+	if len(d.Dials()) != 0 {
+		t.Errorf("dials %v", d.Dials())
 	}
 }
 

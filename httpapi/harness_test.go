@@ -94,15 +94,23 @@ func newTestServer(t *testing.T, tenants map[string]engine.Settings, wrap func(e
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub, err := httpapi.New(httpapi.Config{Registrar: reg, Tokens: tokens, Issuer: issuer, Logger: log, MaxBodyBytes: 4096})
+	return serveAPIs(t, httpapi.Config{Registrar: reg, Tokens: tokens, Issuer: issuer, Logger: log, MaxBodyBytes: 4096})
+}
+
+// serveAPIs serves the public API of cfg, and the admin API of the same
+// Registrar, issuer and logger with adminToken, each on its own loopback
+// listener until the test ends.
+func serveAPIs(t *testing.T, cfg httpapi.Config) *server {
+	t.Helper()
+	pub, err := httpapi.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	adm, err := adminapi.New(adminapi.Config{Registrar: reg, Token: adminToken, Issuer: issuer, Logger: log})
+	adm, err := adminapi.New(adminapi.Config{Registrar: cfg.Registrar, Token: adminToken, Issuer: cfg.Issuer, Logger: cfg.Logger})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &server{t: t, public: testkit.NewServer(t, pub), admin: testkit.NewServer(t, adm), issuer: issuer}
+	return &server{t: t, public: testkit.NewServer(t, pub), admin: testkit.NewServer(t, adm), issuer: cfg.Issuer}
 }
 
 // response is a response read completely.

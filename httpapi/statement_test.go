@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/registrar-dev/registrar/adminapi"
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/fetch"
 	"github.com/registrar-dev/registrar/httpapi"
@@ -64,31 +63,31 @@ func (e *statementEnv) settings(t *testing.T, required bool) engine.Settings {
 // server serves tenants with statements verified by st over e's store.
 func (e *statementEnv) server(t *testing.T, tenants map[string]engine.Settings, st *jose.Statements) *server {
 	t.Helper()
-	log := testkit.DiscardLogger()
-	now := func() time.Time { return epoch }
-	reg, err := engine.New(engine.Config{
-		Store: e.store, Keys: jose.KeySetChecker{}, Hosts: idn.Normalizer{}, Tenants: tenants,
-		Statements: st, Replay: e.store,
+	return e.serve(t, engine.Config{
+		Tenants: tenants, Statements: st,
 		ObserveStatement: func(o engine.StatementOutcome) {
 			e.mu.Lock()
 			e.outcomes = append(e.outcomes, o.Tenant+":"+o.Outcome)
 			e.mu.Unlock()
 		},
-		Now: now, Logger: log,
 	})
+}
+
+// serve serves a Registrar of cfg over e's store (its replay cache too)
+// with the fixed clock, on the public and admin APIs. cfg gives the
+// tenants, the statements and whatever else the test needs; serve sets
+// the store, keys, host normaliser, clock and logger.
+func (e *statementEnv) serve(t *testing.T, cfg engine.Config) *server {
+	t.Helper()
+	log := testkit.DiscardLogger()
+	cfg.Store, cfg.Replay = e.store, e.store
+	cfg.Keys, cfg.Hosts = jose.KeySetChecker{}, idn.Normalizer{}
+	cfg.Now, cfg.Logger = func() time.Time { return epoch }, log
+	reg, err := engine.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	const issuer = "https://registrar.example"
-	pub, err := httpapi.New(httpapi.Config{Registrar: reg, Issuer: issuer, Logger: log, MaxBodyBytes: 64 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	adm, err := adminapi.New(adminapi.Config{Registrar: reg, Token: adminToken, Issuer: issuer, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &server{t: t, public: testkit.NewServer(t, pub), admin: testkit.NewServer(t, adm), issuer: issuer}
+	return serveAPIs(t, httpapi.Config{Registrar: reg, Issuer: "https://registrar.example", Logger: log, MaxBodyBytes: 64 << 10})
 }
 
 func inlineStatements(t *testing.T) *jose.Statements {

@@ -5,14 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/registrar-dev/registrar/adminapi"
 	"github.com/registrar-dev/registrar/engine"
-	"github.com/registrar-dev/registrar/httpapi"
-	"github.com/registrar-dev/registrar/idn"
-	"github.com/registrar-dev/registrar/internal/testkit"
-	"github.com/registrar-dev/registrar/jose"
 )
 
 // rolesConfig is the policy_config of the statement-roles tenants.
@@ -30,26 +24,10 @@ func rolesServer(t *testing.T, e *statementEnv, lang string) *server {
 	plain := engine.Settings{
 		InitialAccessToken: engine.TokenNone, DefaultPolicies: fed.DefaultPolicies, PolicyConfig: fed.PolicyConfig,
 	}
-	log := testkit.DiscardLogger()
-	reg, err := engine.New(engine.Config{
-		Store: e.store, Keys: jose.KeySetChecker{}, Hosts: idn.Normalizer{},
+	return e.serve(t, engine.Config{
 		Tenants:    map[string]engine.Settings{"fed": fed, "plain": plain},
-		Statements: inlineStatements(t), Replay: e.store, Modules: host,
-		Now: func() time.Time { return epoch }, Logger: log,
+		Statements: inlineStatements(t), Modules: host,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const issuer = "https://registrar.example"
-	pub, err := httpapi.New(httpapi.Config{Registrar: reg, Issuer: issuer, Logger: log, MaxBodyBytes: 64 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	adm, err := adminapi.New(adminapi.Config{Registrar: reg, Token: adminToken, Issuer: issuer, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &server{t: t, public: testkit.NewServer(t, pub), admin: testkit.NewServer(t, adm), issuer: issuer}
 }
 
 // TestStatementRolesEndToEnd registers clients over HTTP with statements

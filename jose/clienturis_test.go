@@ -5,14 +5,11 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,66 +21,6 @@ import (
 	"github.com/registrar-dev/registrar/memstore"
 )
 
-// tableResolver answers from a table; an unknown name is not found.
-type tableResolver struct {
-	hosts map[string]string
-	mu    sync.Mutex
-	asked []string
-}
-
-func (r *tableResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
-	r.mu.Lock()
-	r.asked = append(r.asked, host)
-	r.mu.Unlock()
-	a, ok := r.hosts[host]
-	if !ok {
-		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
-	}
-	return []netip.Addr{netip.MustParseAddr(a)}, nil
-}
-
-// recordingDialer records every address it is asked to dial and connects
-// every one of them to the loopback test server, never elsewhere: a guard
-// failure shows up as a recorded dial of a refused address, not as
-// traffic.
-type recordingDialer struct {
-	standIn string
-	mu      sync.Mutex
-	dials   []string
-	read    atomic.Int64
-}
-
-func (d *recordingDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	d.mu.Lock()
-	d.dials = append(d.dials, addr)
-	d.mu.Unlock()
-	var nd net.Dialer
-	conn, err := nd.DialContext(ctx, network, d.standIn)
-	if err != nil {
-		return nil, err
-	}
-	return &countingConn{Conn: conn, n: &d.read}, nil
-}
-
-func (d *recordingDialer) take() []string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	out := d.dials
-	d.dials = nil
-	return out
-}
-
-type countingConn struct {
-	net.Conn
-	n *atomic.Int64
-}
-
-func (c *countingConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	c.n.Add(int64(n))
-	return n, err
-}
-
 // publicAddr stands for a public address (TEST-NET-3, never routed): the
 // resolver gives it for example.com, and the dialer replaces it with the
 // test server's loopback address.
@@ -94,8 +31,8 @@ const publicAddr = "203.0.113.10"
 // reach only the loopback test server.
 type hostileWorld struct {
 	reg      *engine.Registrar
-	dialer   *recordingDialer
-	resolver *tableResolver
+	dialer   *testkit.Dialer
+	resolver *testkit.Resolver
 	mu       sync.Mutex
 	fetches  []fetch.Kind
 	checks   []engine.URICheck
@@ -140,12 +77,12 @@ func newHostileWorld(t *testing.T) *hostileWorld {
 	roots.AddCert(srv.Certificate())
 
 	w := &hostileWorld{
-		dialer: &recordingDialer{standIn: srv.Listener.Addr().String()},
-		resolver: &tableResolver{hosts: map[string]string{
-			"example.com":          publicAddr,
-			"intranet.example.net": "10.20.30.40",
-			"metadata.example.net": "169.254.169.254",
-			"loopback.example.net": "127.0.0.1",
+		dialer: &testkit.Dialer{StandIn: srv.Listener.Addr().String()},
+		resolver: &testkit.Resolver{Hosts: map[string][]string{
+			"example.com":          {publicAddr},
+			"intranet.example.net": {"10.20.30.40"},
+			"metadata.example.net": {"169.254.169.254"},
+			"loopback.example.net": {"127.0.0.1"},
 		}},
 	}
 	client, err := fetch.New(fetch.Config{
@@ -237,7 +174,7 @@ func TestClientURIGuard(t *testing.T) {
 				if member == "jwks_uri" {
 					uri = strings.Replace(uri, "sector", "jwks", 1) + "?" + member // a URL of its own: KeySets remembers failures
 				}
-				read := w.dialer.read.Load()
+				read, dialled := w.dialer.BytesRead(), len(w.dialer.Dials())
 				e, outcome, fetches := w.register(t, member, uri)
 				if e == nil {
 					t.Fatal("registered")
@@ -254,12 +191,12 @@ func TestClientURIGuard(t *testing.T) {
 				if outcome != tc.outcome || len(fetches) != 1 || fetches[0] != tc.kind {
 					t.Errorf("observed outcome %q and fetches %v, want %q and [%s]", outcome, fetches, tc.outcome, tc.kind)
 				}
-				for _, d := range w.dialer.take() {
+				for _, d := range w.dialer.Dials()[dialled:] {
 					if !slices.Contains(tc.dials, d) {
 						t.Errorf("dialled %s, want at most %v (a kept-alive connection may serve): a refused address must be judged before any connection", d, tc.dials)
 					}
 				}
-				if n := w.dialer.read.Load() - read; n > 4<<20 {
+				if n := w.dialer.BytesRead() - read; n > 4<<20 {
 					t.Errorf("read %d bytes of the body, want it cut near the cap", n)
 				}
 			})
@@ -290,6 +227,5 @@ func TestClientURIsAccepted(t *testing.T) {
 		case tc.want != "" && (e == nil || !strings.HasPrefix(e.Description, tc.want)):
 			t.Errorf("%s %s: %v, want %q", tc.member, tc.uri, e, tc.want)
 		}
-		w.dialer.take()
 	}
 }

@@ -189,23 +189,31 @@ func (w *world) replica(assertions bool) (*engine.Registrar, *oauth.Server) {
 	return reg, srv
 }
 
-// register registers a client_credentials client at tenant with the
-// metadata members given, and returns its ID.
-func (w *world) register(t *testing.T, tenant string, members map[string]any) string {
+// registerClientCredentials registers with reg, at tenant, a
+// client_credentials client that authenticates with method, with the
+// metadata members given, and returns what Register returned.
+func registerClientCredentials(t *testing.T, reg *engine.Registrar, tenant, method string, members map[string]any) *engine.ClientInformation {
 	t.Helper()
 	md := map[string]any{
 		"grant_types": []string{"client_credentials"}, "response_types": []string{}, "redirect_uris": []string{},
-		"token_endpoint_auth_method": "private_key_jwt",
+		"token_endpoint_auth_method": method,
 	}
 	for k, v := range members {
 		md[k] = v
 	}
 	body, _ := json.Marshal(md)
-	info, err := w.reg.Register(context.Background(), engine.RegisterRequest{Tenant: tenant, Body: body})
+	info, err := reg.Register(context.Background(), engine.RegisterRequest{Tenant: tenant, Body: body})
 	if err != nil {
 		t.Fatalf("register %s: %v", body, err)
 	}
-	return info.Client.ID
+	return info
+}
+
+// register registers a private_key_jwt client_credentials client at
+// tenant with the metadata members given, and returns its ID.
+func (w *world) register(t *testing.T, tenant string, members map[string]any) string {
+	t.Helper()
+	return registerClientCredentials(t, w.reg, tenant, "private_key_jwt", members).Client.ID
 }
 
 // inline registers a client with the keys given as its jwks.
@@ -214,12 +222,13 @@ func (w *world) inline(t *testing.T, keys ...*josetest.Key) string {
 	return w.register(t, root, map[string]any{"jwks": josetest.JWKS(t, keys...)})
 }
 
-// claims are valid claims of client id, with changes (nil removes).
-func (w *world) claims(id string, changes map[string]any) map[string]any {
+// assertionClaims are valid claims of a client assertion by client id for
+// aud, issued at now with a random jti, with changes (nil removes).
+func assertionClaims(id, aud string, now time.Time, changes map[string]any) map[string]any {
 	jti := make([]byte, 16)
 	rand.Read(jti)
-	now := w.clock.Now().Unix()
-	c := map[string]any{"iss": id, "sub": id, "aud": issuer, "exp": now + 60, "iat": now, "jti": hex.EncodeToString(jti)}
+	iat := now.Unix()
+	c := map[string]any{"iss": id, "sub": id, "aud": aud, "exp": iat + 60, "iat": iat, "jti": hex.EncodeToString(jti)}
 	for k, v := range changes {
 		if v == nil {
 			delete(c, k)
@@ -228,6 +237,11 @@ func (w *world) claims(id string, changes map[string]any) map[string]any {
 		}
 	}
 	return c
+}
+
+// claims are valid claims of client id, with changes (nil removes).
+func (w *world) claims(id string, changes map[string]any) map[string]any {
+	return assertionClaims(id, issuer, w.clock.Now(), changes)
 }
 
 // token asks for a token with an assertion at tenant.

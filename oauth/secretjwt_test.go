@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -90,36 +88,14 @@ func (w *secretWorld) replica(kek string) (*engine.Registrar, *oauth.Server) {
 // and returns its ID and secret.
 func (w *secretWorld) register(members map[string]any) (string, string) {
 	w.t.Helper()
-	md := map[string]any{
-		"grant_types": []string{"client_credentials"}, "response_types": []string{}, "redirect_uris": []string{},
-		"token_endpoint_auth_method": "client_secret_jwt",
-	}
-	for k, v := range members {
-		md[k] = v
-	}
-	body, _ := json.Marshal(md)
-	info, err := w.reg.Register(context.Background(), engine.RegisterRequest{Tenant: root, Body: body})
-	if err != nil {
-		w.t.Fatalf("register %s: %v", body, err)
-	}
+	info := registerClientCredentials(w.t, w.reg, root, "client_secret_jwt", members)
 	return info.Client.ID, info.Secret
 }
 
 // claims are valid assertion claims of client id, with changes (nil
 // removes).
 func (w *secretWorld) claims(id string, changes map[string]any) map[string]any {
-	jti := make([]byte, 16)
-	rand.Read(jti)
-	now := w.clock.Now().Unix()
-	c := map[string]any{"iss": id, "sub": id, "aud": tokenEndpoint, "exp": now + 60, "iat": now, "jti": hex.EncodeToString(jti)}
-	for k, v := range changes {
-		if v == nil {
-			delete(c, k)
-		} else {
-			c[k] = v
-		}
-	}
-	return c
+	return assertionClaims(id, tokenEndpoint, w.clock.Now(), changes)
 }
 
 // token asks srv for a token with a client assertion.

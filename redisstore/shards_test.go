@@ -26,6 +26,18 @@ func tenantOn(t *testing.T, c *redistest.Cluster, node *redistest.Server) string
 	return ""
 }
 
+// openCluster opens a Store over every node of c, closed when the test
+// ends.
+func openCluster(t *testing.T, c *redistest.Cluster) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), "redis+cluster://"+strings.Join(c.Addrs, ","), OpenOptions{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 // TestShardDown: on a Redis Cluster with cluster-require-full-coverage no,
 // a primary that holds some tenants' keys but not the keys of no tenant
 // dies. Ping (readiness) still succeeds, the tenants of the other
@@ -37,11 +49,7 @@ func TestShardDown(t *testing.T) {
 	c := redistest.StartCluster(t)
 	c.ConfigSet(t, "cluster-require-full-coverage", "no")
 	ctx := t.Context()
-	s, err := Open(ctx, "redis+cluster://"+strings.Join(c.Addrs, ","), OpenOptions{Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openCluster(t, c)
 
 	global := c.MasterOf(t, s.readyKey())
 	var victim, other *redistest.Server
@@ -141,11 +149,7 @@ func TestPingGlobalDown(t *testing.T) {
 	c := redistest.StartCluster(t)
 	c.ConfigSet(t, "cluster-require-full-coverage", "no")
 	ctx := t.Context()
-	s, err := Open(ctx, "redis+cluster://"+strings.Join(c.Addrs, ","), OpenOptions{Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openCluster(t, c)
 	c.MasterOf(t, s.readyKey()).Kill()
 	if err := s.Ping(ctx); !errors.Is(err, engine.ErrUnavailable) {
 		t.Errorf("Ping with the global primary down: %v, want ErrUnavailable", err)
@@ -160,11 +164,7 @@ func TestPingFullCoverage(t *testing.T) {
 	t.Parallel()
 	c := redistest.StartCluster(t)
 	ctx := t.Context()
-	s, err := Open(ctx, "redis+cluster://"+strings.Join(c.Addrs, ","), OpenOptions{Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openCluster(t, c)
 	global := c.MasterOf(t, s.readyKey())
 	for _, n := range c.Nodes {
 		if n != global {

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 )
 
 // Resolver answers host lookups from a table (host → addresses) and
@@ -45,12 +46,14 @@ func (r *Resolver) Lookups() []string {
 // loopback: to a loopback address as asked, and to StandIn (a loopback
 // test server's address) in place of any other; without a StandIn it
 // refuses. A guard that let a request through thus shows up as a recorded
-// dial, never as traffic leaving the machine.
+// dial, never as traffic leaving the machine. It counts the bytes read
+// from every connection it made, for tests of a cap on a body.
 type Dialer struct {
 	StandIn string
 
 	mu    sync.Mutex
 	dials []string
+	read  atomic.Int64
 }
 
 // DialContext implements fetch.Dialer.
@@ -69,7 +72,11 @@ func (d *Dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 		return nil, fmt.Errorf("test dialer: %s is not a loopback address", target)
 	}
 	var nd net.Dialer
-	return nd.DialContext(ctx, network, target)
+	conn, err := nd.DialContext(ctx, network, target)
+	if err != nil {
+		return nil, err
+	}
+	return &countingConn{Conn: conn, n: &d.read}, nil
 }
 
 // Dials returns the addresses asked for so far.
@@ -77,4 +84,21 @@ func (d *Dialer) Dials() []string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return append([]string(nil), d.dials...)
+}
+
+// BytesRead returns how many bytes were read so far from the connections
+// the dialer made.
+func (d *Dialer) BytesRead() int64 { return d.read.Load() }
+
+// countingConn adds the bytes read from its connection to n.
+type countingConn struct {
+	net.Conn
+	n *atomic.Int64
+}
+
+// Read reads from the connection and counts what it read.
+func (c *countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.n.Add(int64(n))
+	return n, err
 }

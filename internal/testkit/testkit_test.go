@@ -146,3 +146,27 @@ func TestEventually(t *testing.T) {
 		t.Errorf("cond was polled %d times, want 3", n)
 	}
 }
+
+func TestDialer(t *testing.T) {
+	srv := NewServer(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "hello") }))
+	if _, err := (&Dialer{}).DialContext(t.Context(), "tcp", "203.0.113.10:443"); err == nil {
+		t.Error("a public address without a StandIn was dialled")
+	}
+	d := &Dialer{StandIn: srv.Listener.Addr().String()}
+	client := &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
+	resp, err := client.Get("http://203.0.113.10/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "hello" {
+		t.Errorf("body %q, want the stand-in's", body)
+	}
+	if got := d.Dials(); len(got) != 1 || got[0] != "203.0.113.10:80" {
+		t.Errorf("dials %v", got)
+	}
+	if n := d.BytesRead(); n < int64(len("hello")) {
+		t.Errorf("BytesRead = %d, want at least the body's %d", n, len("hello"))
+	}
+}
