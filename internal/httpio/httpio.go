@@ -79,9 +79,8 @@ type errorBody struct {
 func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	e := engine.AsError(err)
 	status := Status(e.Code)
+	NoStore(w)
 	h := w.Header()
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
 	if status == http.StatusUnauthorized && h.Get("WWW-Authenticate") == "" {
 		// A handler that answers another scheme (the token endpoint's
 		// Basic challenge) sets the header itself.
@@ -136,7 +135,7 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 		status = http.StatusInternalServerError
 		b = []byte(`{"error":"server_error","error_description":"internal server error"}`)
 	}
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(status)
 	_, _ = w.Write(append(b, '\n'))
 }
@@ -144,9 +143,22 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 // NoStore marks a response that carries secrets as not cacheable
 // (RFC 6749 §5.1, RFC 7591 §3.2.1).
 func NoStore(w http.ResponseWriter) {
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Pragma", "no-cache")
+	h := w.Header()
+	h["Cache-Control"] = noStoreCacheControl
+	h["Pragma"] = noCachePragma
 }
+
+// The values of the headers that every response of a kind carries, each
+// shared by all of them rather than allocated per response by Header.Set
+// (as gin's render package does for Content-Type). A header's value slice
+// is replaced (Set) or appended to (Add: len == cap, so append copies), and
+// never written in place, so a shared one is never changed. The keys they
+// are set under are in canonical form.
+var (
+	jsonContentType     = []string{"application/json"}
+	noStoreCacheControl = []string{"no-store"}
+	noCachePragma       = []string{"no-cache"}
+)
 
 // HandlerFunc is a handler that returns its error instead of writing it.
 type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
@@ -165,7 +177,7 @@ func Handle(log *slog.Logger, fn HandlerFunc) http.Handler {
 // the Authorization header is accepted (RFC 6750 §2.1): a token in the
 // query string is refused, as is a malformed header.
 func Bearer(r *http.Request) (string, error) {
-	if r.URL.Query().Has("access_token") {
+	if r.URL.RawQuery != "" && r.URL.Query().Has("access_token") {
 		return "", engine.Errorf(engine.CodeInvalidRequest, "access tokens must be sent in the Authorization header, not in the query string")
 	}
 	values := r.Header.Values("Authorization")

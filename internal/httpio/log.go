@@ -95,13 +95,15 @@ func Logging(log *slog.Logger, next http.Handler) http.Handler {
 		if id == "" || !requestIDPattern.MatchString(id) {
 			id = newRequestID()
 		}
-		// One allocation for what the request needs of its own.
+		// One allocation for what the request needs of its own, the
+		// response header's value (set as Header.Set would) included.
 		s := &struct {
-			sw statusWriter
-			ri requestInfo
-		}{sw: statusWriter{ResponseWriter: w}, ri: requestInfo{id: id}}
+			sw    statusWriter
+			ri    requestInfo
+			value [1]string
+		}{sw: statusWriter{ResponseWriter: w}, ri: requestInfo{id: id}, value: [1]string{id}}
 		sw, ri := &s.sw, &s.ri
-		w.Header().Set("X-Request-Id", id)
+		w.Header()["X-Request-Id"] = s.value[:]
 		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, ri))
 		serveRecovering(log, sw, r, next)
 		// Typed attributes: the line InfoContext writes for the same pairs,
