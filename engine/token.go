@@ -82,7 +82,7 @@ func HashToken(token string) string {
 // Registrar issues are hashed from a copy on the stack: this allocates
 // nothing for them.
 func hashHex(digest *[2 * sha256.Size]byte, token string) {
-	var buf [64]byte
+	var buf [128]byte // a token (43 characters) or secret (86)
 	sum := sha256.Sum256(append(buf[:0], token...))
 	hex.Encode(digest[:], sum[:])
 }

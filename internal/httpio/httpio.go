@@ -206,11 +206,25 @@ func Bearer(r *http.Request) (string, error) {
 // application/json, any parameters) and at most limit bytes. It does not
 // parse it.
 func ReadJSON(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	mt, err := MediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
 		return nil, engine.Errorf(engine.CodeInvalidRequest, "the request body must be JSON with Content-Type application/json")
 	}
 	return ReadBody(w, r, limit)
+}
+
+// MediaType returns the media type of a Content-Type value as
+// mime.ParseMediaType does, ignoring the parameters. The values clients
+// send most, a lower-case type of the API with no parameter, are their own
+// media type and are returned without the parse (and the map of
+// parameters it allocates).
+func MediaType(contentType string) (string, error) {
+	switch contentType {
+	case "application/json", "application/x-www-form-urlencoded", "application/jose", "application/jwt":
+		return contentType, nil
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	return mt, err
 }
 
 // ReadBody reads a request body of at most limit bytes, whatever its
