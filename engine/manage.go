@@ -207,7 +207,7 @@ func (r *Registrar) nextRAT(ctx context.Context, t *tenant, run *policyRun, pres
 	if presented == "" {
 		return "", nil
 	}
-	rotate, err := r.decide(ctx, t, run, t.settings.RotateRegistrationAccessToken, HookRotateRAT, in)
+	rotate, err := r.decide(ctx, t, run, t.settings.RotateRegistrationAccessToken, HookRotateRAT, func() *DecisionInput { return in })
 	if err != nil || !rotate {
 		return presented, err
 	}
