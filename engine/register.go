@@ -547,8 +547,9 @@ func (r *Registrar) clientID(ctx context.Context, t *tenant, run *policyRun, g g
 		if err := run.checkModule(t, HookIDFactory, name); err != nil {
 			return "", false, err
 		}
-		in.Config = t.settings.PolicyConfig[name]
-		id, err := run.mods.ClientID(ctx, name, in)
+		call := *in // the module's copy: only it goes to the heap
+		call.Config = t.settings.PolicyConfig[name]
+		id, err := run.mods.ClientID(ctx, name, &call)
 		run.ranHook(HookIDFactory, name)
 		if err != nil {
 			return "", false, moduleError(HookIDFactory, name, err)
@@ -575,8 +576,9 @@ func (r *Registrar) newSecret(ctx context.Context, t *tenant, run *policyRun, in
 		if err := run.checkModule(t, HookSecretFactory, name); err != nil {
 			return "", err
 		}
-		in.Config = t.settings.PolicyConfig[name]
-		s, err := run.mods.ClientSecret(ctx, name, in)
+		call := *in // the module's copy: only it goes to the heap
+		call.Config = t.settings.PolicyConfig[name]
+		s, err := run.mods.ClientSecret(ctx, name, &call)
 		run.ranHook(HookSecretFactory, name)
 		if err != nil {
 			return "", moduleError(HookSecretFactory, name, err)
