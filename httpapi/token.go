@@ -2,8 +2,6 @@ package httpapi
 
 import (
 	"encoding/base64"
-	"errors"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -29,13 +27,9 @@ func form(w http.ResponseWriter, r *http.Request, limit int64) (url.Values, erro
 	if err != nil || mt != "application/x-www-form-urlencoded" {
 		return nil, engine.Errorf(engine.CodeInvalidRequest, "the request body must have Content-Type application/x-www-form-urlencoded")
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		return nil, engine.Errorf(engine.CodeRequestTooLarge, "the request body is larger than %d bytes", limit)
-	}
+	body, err := httpio.ReadBody(w, r, limit)
 	if err != nil {
-		return nil, engine.Errorf(engine.CodeInvalidRequest, "cannot read the request body")
+		return nil, err
 	}
 	values, err := url.ParseQuery(string(body))
 	if err != nil {

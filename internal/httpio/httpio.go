@@ -230,7 +230,7 @@ func MediaType(contentType string) (string, error) {
 // ReadBody reads a request body of at most limit bytes, whatever its
 // Content-Type; the caller judges the type.
 func ReadBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	body, err := readAll(http.MaxBytesReader(w, r.Body, limit), r.ContentLength, limit)
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		return nil, engine.Errorf(CodeRequestTooLarge, "the request body is larger than %d bytes", limit)
@@ -239,4 +239,30 @@ func ReadBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 		return nil, engine.Errorf(engine.CodeInvalidRequest, "cannot read the request body")
 	}
 	return body, nil
+}
+
+// readAll is io.ReadAll for a body that announced its length (a request's
+// Content-Length, -1 when unknown): a body within the limit is read into
+// one buffer of that length plus the byte that lets the last read see the
+// end, where io.ReadAll starts at 512 bytes whatever the size. A body
+// longer than announced is read on as io.ReadAll reads it.
+func readAll(r io.Reader, length, limit int64) ([]byte, error) {
+	if length < 0 || length >= limit {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, 0, length+1)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			rest, err := io.ReadAll(r)
+			return append(b, rest...), err
+		}
+	}
 }
