@@ -262,12 +262,9 @@ func plainStrings(v []byte) (elems []string, ok bool) {
 	if i < len(v) && v[i] == ']' {
 		return elems, skipSpace(v, i+1) == len(v)
 	}
-	for i < len(v) && v[i] == '"' {
-		end := i + 1
-		for end < len(v) && v[end] != '"' && v[end] != '\\' && v[end] >= 0x20 && v[end] < utf8.RuneSelf {
-			end++
-		}
-		if end == len(v) || v[end] != '"' {
+	for {
+		end, ok := plainString(v, i)
+		if !ok {
 			return nil, false
 		}
 		elems = append(elems, string(v[i+1:end]))
@@ -281,7 +278,23 @@ func plainStrings(v []byte) (elems []string, ok bool) {
 			return nil, false
 		}
 	}
-	return nil, false
+}
+
+// plainString reports whether a plain string (see plainStrings) starts at
+// v[i], and the index of its closing quote.
+func plainString(v []byte, i int) (end int, ok bool) {
+	if i == len(v) || v[i] != '"' {
+		return 0, false
+	}
+	for end = i + 1; end < len(v); end++ {
+		switch c := v[end]; {
+		case c == '"':
+			return end, true
+		case c == '\\' || c < 0x20 || c >= utf8.RuneSelf:
+			return 0, false
+		}
+	}
+	return 0, false
 }
 
 // skipSpace returns the index of the first byte of v at or after i that
