@@ -407,13 +407,17 @@ func appendClient(b []byte, c *Client) ([]byte, bool) {
 // and the extra members, each in name order; false when encoding/json
 // must write it (it will fail).
 func appendMetadataFlat(b []byte, m *Metadata) ([]byte, bool) {
-	a := *m
-	for _, l := range []*[]string{&a.RedirectURIs, &a.GrantTypes, &a.ResponseTypes} {
-		if *l == nil {
-			*l = []string{}
+	a := m
+	if m.RedirectURIs == nil || m.GrantTypes == nil || m.ResponseTypes == nil {
+		c := *m // a copy only when there is something to fill in
+		for _, l := range []*[]string{&c.RedirectURIs, &c.GrantTypes, &c.ResponseTypes} {
+			if *l == nil {
+				*l = []string{}
+			}
 		}
+		a = &c
 	}
-	b, ok := metadataObject.append(b, &a)
+	b, ok := metadataObject.append(b, a)
 	if !ok || len(m.Localized) == 0 && len(m.Extra) == 0 {
 		return b, ok
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -196,6 +197,9 @@ func (m member) strs(name string) ([]string, bool, error) {
 	if !ok || isNull(v) {
 		return nil, false, nil
 	}
+	if elems, ok := plainStrings(v); ok {
+		return distinctStrings(name, elems)
+	}
 	var raw []json.RawMessage
 	if err := json.Unmarshal(v, &raw); err != nil {
 		return nil, false, fmt.Errorf("%s must be an array of strings", name)
@@ -216,6 +220,90 @@ func (m member) strs(name string) ([]string, bool, error) {
 		}
 	}
 	return out, true, nil
+}
+
+// distinctStrings is strs for an array whose elements are all strings:
+// the same checks in the same order, repeated values dropped (by a scan
+// of the few values kept so far, or a set past a handful).
+func distinctStrings(name string, elems []string) ([]string, bool, error) {
+	var seen map[string]bool
+	if len(elems) > 16 {
+		seen = make(map[string]bool, len(elems))
+	}
+	out := elems[:0]
+	for _, s := range elems {
+		if s == "" {
+			return nil, false, fmt.Errorf("%s must not contain empty strings", name)
+		}
+		if seen == nil && slices.Contains(out, s) || seen[s] {
+			continue
+		}
+		if seen != nil {
+			seen[s] = true
+		}
+		out = append(out, s)
+	}
+	return out, true, nil
+}
+
+// plainStrings reads v, a JSON value, as an array of strings when it is
+// one in the plain form: strings without escapes, control characters or
+// bytes outside ASCII (those UnquoteString reads as their own bytes),
+// with only JSON white space around the tokens. ok false means "not
+// sure": the caller reads v with encoding/json, which gives its own
+// answer and error.
+func plainStrings(v []byte) (elems []string, ok bool) {
+	i := skipSpace(v, 0)
+	if i == len(v) || v[i] != '[' {
+		return nil, false
+	}
+	elems = make([]string, 0, bytes.Count(v, []byte{','})+1)
+	i = skipSpace(v, i+1)
+	if i < len(v) && v[i] == ']' {
+		return elems, skipSpace(v, i+1) == len(v)
+	}
+	for {
+		end, ok := plainString(v, i)
+		if !ok {
+			return nil, false
+		}
+		elems = append(elems, string(v[i+1:end]))
+		i = skipSpace(v, end+1)
+		switch {
+		case i < len(v) && v[i] == ',':
+			i = skipSpace(v, i+1)
+		case i < len(v) && v[i] == ']':
+			return elems, skipSpace(v, i+1) == len(v)
+		default:
+			return nil, false
+		}
+	}
+}
+
+// plainString reports whether a plain string (see plainStrings) starts at
+// v[i], and the index of its closing quote.
+func plainString(v []byte, i int) (end int, ok bool) {
+	if i == len(v) || v[i] != '"' {
+		return 0, false
+	}
+	for end = i + 1; end < len(v); end++ {
+		switch c := v[end]; {
+		case c == '"':
+			return end, true
+		case c == '\\' || c < 0x20 || c >= utf8.RuneSelf:
+			return 0, false
+		}
+	}
+	return 0, false
+}
+
+// skipSpace returns the index of the first byte of v at or after i that
+// is not JSON white space.
+func skipSpace(v []byte, i int) int {
+	for i < len(v) && (v[i] == ' ' || v[i] == '\t' || v[i] == '\n' || v[i] == '\r') {
+		i++
+	}
+	return i
 }
 
 // boolean reads a boolean member; "true" as a string is not a boolean.

@@ -4,10 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // HostNormalizer puts the host of a URI member into the one form that is
@@ -71,11 +71,15 @@ func normalizeHosts(obj map[string]json.RawMessage, hosts HostNormalizer) error 
 	if hosts == nil {
 		hosts = asciiHosts{}
 	}
-	for _, name := range slices.Sorted(maps.Keys(obj)) {
-		code, ok := uriMemberCode(name)
-		if !ok {
-			continue
+	var names []string
+	for name, raw := range obj {
+		if _, ok := uriMemberCode(name); ok && mayNeedIDNA(raw) {
+			names = append(names, name)
 		}
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		code, _ := uriMemberCode(name)
 		raw := obj[name]
 		if one, ok := UnquoteString(raw); ok {
 			out, changed, err := normalizeURIHost(one, hosts)
@@ -110,6 +114,24 @@ func normalizeHosts(obj map[string]json.RawMessage, hosts HostNormalizer) error 
 		}
 	}
 	return nil
+}
+
+// mayNeedIDNA reports whether raw, a member's JSON value, can hold a URI
+// whose host needs IDNA (a character outside ASCII or an "xn--" label):
+// the host of a URI comes from its bytes, percent-decoded, so it can get
+// either only from a byte outside ASCII, a JSON escape ("\u00e9"), a
+// percent-encoding ("%C3%A9", "%78n--") or an "xn--" written out. Members
+// without any are left as they are without being decoded.
+func mayNeedIDNA(raw []byte) bool {
+	for i, c := range raw {
+		switch {
+		case c >= utf8.RuneSelf || c == '\\' || c == '%':
+			return true
+		case (c == 'x' || c == 'X') && len(raw)-i >= 4 && strings.EqualFold(string(raw[i:i+4]), "xn--"):
+			return true
+		}
+	}
+	return false
 }
 
 // mustJSON marshals a string or a list of raw values, which cannot fail.

@@ -88,7 +88,7 @@ func (r *Registrar) Read(ctx context.Context, req ManageRequest) (*ClientInforma
 		return nil, err
 	}
 	if t.settings.AuditReads == nil || *t.settings.AuditReads {
-		r.audit(WithActor(ctx, "client:"+c.ID), AuditEvent{Tenant: t.name, Type: AuditClientRead, ClientID: c.ID})
+		r.audit(ctx, AuditEvent{Tenant: t.name, Type: AuditClientRead, ClientID: c.ID, Actor: "client:" + c.ID})
 	}
 	info := &ClientInformation{Client: c}
 	if byRAT {
@@ -110,7 +110,7 @@ func (r *Registrar) Delete(ctx context.Context, req ManageRequest) error {
 		}
 		return storeError("delete client", err)
 	}
-	r.audit(WithActor(ctx, "client:"+c.ID), AuditEvent{Tenant: t.name, Type: AuditClientDeleted, ClientID: c.ID})
+	r.audit(ctx, AuditEvent{Tenant: t.name, Type: AuditClientDeleted, ClientID: c.ID, Actor: "client:" + c.ID})
 	return nil
 }
 
@@ -207,7 +207,7 @@ func (r *Registrar) nextRAT(ctx context.Context, t *tenant, run *policyRun, pres
 	if presented == "" {
 		return "", nil
 	}
-	rotate, err := r.decide(ctx, t, run, t.settings.RotateRegistrationAccessToken, HookRotateRAT, in)
+	rotate, err := r.decide(ctx, t, run, t.settings.RotateRegistrationAccessToken, HookRotateRAT, func() *DecisionInput { return in })
 	if err != nil || !rotate {
 		return presented, err
 	}

@@ -251,8 +251,10 @@ func (r *Registrar) registrationToken(ctx context.Context, t *tenant, g grant, r
 	if !t.managementOn() {
 		return "", nil
 	}
-	issue, err := r.decide(ctx, t, run, t.settings.IssueRegistrationAccessToken, HookIssueRAT, &DecisionInput{
-		Phase: PhaseRegister, Tenant: t.name, ClientID: c.ID, Metadata: fin.Metadata, Token: g.facts, Request: fin.Request,
+	issue, err := r.decide(ctx, t, run, t.settings.IssueRegistrationAccessToken, HookIssueRAT, func() *DecisionInput {
+		return &DecisionInput{
+			Phase: PhaseRegister, Tenant: t.name, ClientID: c.ID, Metadata: fin.Metadata, Token: g.facts, Request: fin.Request,
+		}
 	})
 	if err != nil || !issue {
 		return "", err
@@ -545,8 +547,9 @@ func (r *Registrar) clientID(ctx context.Context, t *tenant, run *policyRun, g g
 		if err := run.checkModule(t, HookIDFactory, name); err != nil {
 			return "", false, err
 		}
-		in.Config = t.settings.PolicyConfig[name]
-		id, err := run.mods.ClientID(ctx, name, in)
+		call := *in // the module's copy: only it goes to the heap
+		call.Config = t.settings.PolicyConfig[name]
+		id, err := run.mods.ClientID(ctx, name, &call)
 		run.ranHook(HookIDFactory, name)
 		if err != nil {
 			return "", false, moduleError(HookIDFactory, name, err)
@@ -573,8 +576,9 @@ func (r *Registrar) newSecret(ctx context.Context, t *tenant, run *policyRun, in
 		if err := run.checkModule(t, HookSecretFactory, name); err != nil {
 			return "", err
 		}
-		in.Config = t.settings.PolicyConfig[name]
-		s, err := run.mods.ClientSecret(ctx, name, in)
+		call := *in // the module's copy: only it goes to the heap
+		call.Config = t.settings.PolicyConfig[name]
+		s, err := run.mods.ClientSecret(ctx, name, &call)
 		run.ranHook(HookSecretFactory, name)
 		if err != nil {
 			return "", moduleError(HookSecretFactory, name, err)
@@ -606,14 +610,16 @@ func validSecret(s string) bool {
 	return true
 }
 
-// decide answers a yes/no Decision: fixed, or by the module's hook.
-func (r *Registrar) decide(ctx context.Context, t *tenant, run *policyRun, d Decision, hook Hook, in *DecisionInput) (bool, error) {
+// decide answers a yes/no Decision: fixed, or by the module's hook, which
+// is given what input builds (only then: the input copies the metadata).
+func (r *Registrar) decide(ctx context.Context, t *tenant, run *policyRun, d Decision, hook Hook, input func() *DecisionInput) (bool, error) {
 	if d.Module == "" {
 		return !d.Off, nil
 	}
 	if err := run.checkModule(t, hook, d.Module); err != nil {
 		return false, err
 	}
+	in := input()
 	in.Config = t.settings.PolicyConfig[d.Module]
 	ok, err := run.mods.Decide(ctx, d.Module, hook, in)
 	run.ranHook(hook, d.Module)

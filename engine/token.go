@@ -73,8 +73,18 @@ func randomString(r io.Reader, n int) (string, error) {
 // of entropy, so an unsalted fast hash is enough to make a leaked digest
 // useless: it cannot be inverted or guessed.
 func HashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
+	var digest [2 * sha256.Size]byte
+	hashHex(&digest, token)
+	return string(digest[:])
+}
+
+// hashHex writes HashToken(token) into digest. The tokens and secrets
+// Registrar issues are hashed from a copy on the stack: this allocates
+// nothing for them.
+func hashHex(digest *[2 * sha256.Size]byte, token string) {
+	var buf [128]byte // a token (43 characters) or secret (86)
+	sum := sha256.Sum256(append(buf[:0], token...))
+	hex.Encode(digest[:], sum[:])
 }
 
 // hashEqual compares a presented secret with a stored digest in constant time.
@@ -82,8 +92,9 @@ func hashEqual(presented, digest string) bool {
 	if digest == "" {
 		return false
 	}
-	got := HashToken(presented)
-	return subtle.ConstantTimeCompare([]byte(got), []byte(digest)) == 1
+	var got [2 * sha256.Size]byte
+	hashHex(&got, presented)
+	return subtle.ConstantTimeCompare(got[:], []byte(digest)) == 1
 }
 
 // ValidBearerValue reports whether s is a syntactically valid bearer token:

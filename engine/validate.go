@@ -3,7 +3,6 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
 	"net/mail"
 	"net/url"
 	"regexp"
@@ -387,11 +386,15 @@ func (v *validator) humanReadable() error {
 // localized checks the language-tagged variants (client_name#ja-Jpan-JP)
 // of the human-readable members.
 func (v *validator) localized() error {
-	for _, name := range slices.Sorted(maps.Keys(v.m.obj)) {
-		base, _, ok := strings.Cut(name, "#")
-		if !ok || !localizable[base] {
-			continue
+	var names []string // sorted, so that the first bad one is reported
+	for name := range v.m.obj {
+		if base, _, ok := strings.Cut(name, "#"); ok && localizable[base] {
+			names = append(names, name)
 		}
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		base, _, _ := strings.Cut(name, "#")
 		if !isLocalizedName(name) {
 			return invalid("%s: %q is not a valid language tag", base, truncate(name[len(base)+1:], 64))
 		}

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"mime"
 	"net/http"
 
 	"github.com/gorilla/mux"
@@ -16,7 +15,7 @@ import (
 // any other once the token is checked, so that a dead token is a 401
 // whatever the body.
 func bodyForm(r *http.Request) engine.BodyForm {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	mt, err := httpio.MediaType(r.Header.Get("Content-Type"))
 	switch {
 	case err != nil:
 		return engine.FormOther

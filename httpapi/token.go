@@ -2,9 +2,6 @@ package httpapi
 
 import (
 	"encoding/base64"
-	"errors"
-	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -26,17 +23,13 @@ func form(w http.ResponseWriter, r *http.Request, limit int64) (url.Values, erro
 	if r.URL.RawQuery != "" {
 		return nil, engine.Errorf(engine.CodeInvalidRequest, "parameters must be sent in the request body, not in the query string")
 	}
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	mt, err := httpio.MediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/x-www-form-urlencoded" {
 		return nil, engine.Errorf(engine.CodeInvalidRequest, "the request body must have Content-Type application/x-www-form-urlencoded")
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		return nil, engine.Errorf(engine.CodeRequestTooLarge, "the request body is larger than %d bytes", limit)
-	}
+	body, err := httpio.ReadBody(w, r, limit)
 	if err != nil {
-		return nil, engine.Errorf(engine.CodeInvalidRequest, "cannot read the request body")
+		return nil, err
 	}
 	values, err := url.ParseQuery(string(body))
 	if err != nil {
@@ -78,26 +71,36 @@ func credentials(r *http.Request, f url.Values) (oauth.Credentials, error) {
 // basic decodes the credentials of an Authorization header with the Basic
 // scheme, whose user and password are form-encoded (RFC 6749 §2.3.1).
 func basic(header string) (id, secret string, err error) {
-	malformed := engine.Errorf(engine.CodeInvalidRequest, "the Authorization header is not valid Basic credentials with form-encoded client ID and secret (RFC 6749 §2.3.1)")
+	malformed := func() error {
+		return engine.Errorf(engine.CodeInvalidRequest, "the Authorization header is not valid Basic credentials with form-encoded client ID and secret (RFC 6749 §2.3.1)")
+	}
 	scheme, b64, ok := strings.Cut(header, " ")
 	if !ok || !strings.EqualFold(scheme, "Basic") {
 		return "", "", engine.Errorf(engine.CodeInvalidRequest, "the token endpoint takes client credentials with the Basic scheme")
 	}
-	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(b64))
+	b64 = strings.TrimSpace(b64)
+	// Decoded on the stack when it fits, as it does for the client IDs
+	// and secrets Registrar issues: only the string is allocated.
+	var buf [256]byte
+	raw := buf[:]
+	if n := base64.RawStdEncoding.DecodedLen(len(b64)); n > len(raw) {
+		raw = make([]byte, n)
+	}
+	n, err := base64.StdEncoding.Decode(raw, []byte(b64))
 	if err != nil {
-		if raw, err = base64.RawStdEncoding.DecodeString(strings.TrimSpace(b64)); err != nil {
-			return "", "", malformed
+		if n, err = base64.RawStdEncoding.Decode(raw, []byte(b64)); err != nil {
+			return "", "", malformed()
 		}
 	}
-	user, pass, ok := strings.Cut(string(raw), ":")
+	user, pass, ok := strings.Cut(string(raw[:n]), ":")
 	if !ok {
-		return "", "", malformed
+		return "", "", malformed()
 	}
 	if id, err = url.QueryUnescape(user); err != nil || id == "" {
-		return "", "", malformed
+		return "", "", malformed()
 	}
 	if secret, err = url.QueryUnescape(pass); err != nil {
-		return "", "", malformed
+		return "", "", malformed()
 	}
 	return id, secret, nil
 }
@@ -127,20 +130,20 @@ type formRequest struct {
 	facts  oauth.RequestFacts
 }
 
-func (h *handler) formRequest(w http.ResponseWriter, r *http.Request, path string) (*formRequest, error) {
+func (h *handler) formRequest(w http.ResponseWriter, r *http.Request, path string) (formRequest, error) {
 	f, err := form(w, r, h.maxBody)
 	if err != nil {
-		return nil, err
+		return formRequest{}, err
 	}
 	c, err := credentials(r, f)
 	if err != nil {
-		return nil, err
+		return formRequest{}, err
 	}
 	if c.Certificates, err = h.certificates(r); err != nil {
-		return nil, err
+		return formRequest{}, err
 	}
 	tenant, ep := h.endpoints(r, path)
-	return &formRequest{tenant: tenant, ep: ep, form: f, creds: c, facts: oauth.RequestFacts{RemoteIP: h.clientIP(r)}}, nil
+	return formRequest{tenant: tenant, ep: ep, form: f, creds: c, facts: oauth.RequestFacts{RemoteIP: h.clientIP(r)}}, nil
 }
 
 // token serves POST /token (RFC 6749 §3.2, §4.4).

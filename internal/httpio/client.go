@@ -44,12 +44,17 @@ func ClientIP(r *http.Request, trusted []netip.Prefix) string {
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	peer, err := netip.ParseAddr(host)
+	addr, err := netip.ParseAddr(host)
 	if err != nil {
 		return host
 	}
-	peer = peer.Unmap()
+	peer := addr.Unmap()
 	if !isTrusted(peer, trusted) {
+		if addr.Is4() {
+			// ParseAddr takes IPv4 only in dotted decimal without
+			// leading zeros: host is what String would make of it.
+			return host
+		}
 		return peer.String()
 	}
 	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")

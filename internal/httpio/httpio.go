@@ -79,9 +79,8 @@ type errorBody struct {
 func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	e := engine.AsError(err)
 	status := Status(e.Code)
+	NoStore(w)
 	h := w.Header()
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
 	if status == http.StatusUnauthorized && h.Get("WWW-Authenticate") == "" {
 		// A handler that answers another scheme (the token endpoint's
 		// Basic challenge) sets the header itself.
@@ -136,7 +135,7 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 		status = http.StatusInternalServerError
 		b = []byte(`{"error":"server_error","error_description":"internal server error"}`)
 	}
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(status)
 	_, _ = w.Write(append(b, '\n'))
 }
@@ -144,9 +143,22 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 // NoStore marks a response that carries secrets as not cacheable
 // (RFC 6749 §5.1, RFC 7591 §3.2.1).
 func NoStore(w http.ResponseWriter) {
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Pragma", "no-cache")
+	h := w.Header()
+	h["Cache-Control"] = noStoreCacheControl
+	h["Pragma"] = noCachePragma
 }
+
+// The values of the headers that every response of a kind carries, each
+// shared by all of them rather than allocated per response by Header.Set
+// (as gin's render package does for Content-Type). A header's value slice
+// is replaced (Set) or appended to (Add: len == cap, so append copies), and
+// never written in place, so a shared one is never changed. The keys they
+// are set under are in canonical form.
+var (
+	jsonContentType     = []string{"application/json"}
+	noStoreCacheControl = []string{"no-store"}
+	noCachePragma       = []string{"no-cache"}
+)
 
 // HandlerFunc is a handler that returns its error instead of writing it.
 type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
@@ -165,7 +177,7 @@ func Handle(log *slog.Logger, fn HandlerFunc) http.Handler {
 // the Authorization header is accepted (RFC 6750 §2.1): a token in the
 // query string is refused, as is a malformed header.
 func Bearer(r *http.Request) (string, error) {
-	if r.URL.Query().Has("access_token") {
+	if r.URL.RawQuery != "" && r.URL.Query().Has("access_token") {
 		return "", engine.Errorf(engine.CodeInvalidRequest, "access tokens must be sent in the Authorization header, not in the query string")
 	}
 	values := r.Header.Values("Authorization")
@@ -194,17 +206,31 @@ func Bearer(r *http.Request) (string, error) {
 // application/json, any parameters) and at most limit bytes. It does not
 // parse it.
 func ReadJSON(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	mt, err := MediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
 		return nil, engine.Errorf(engine.CodeInvalidRequest, "the request body must be JSON with Content-Type application/json")
 	}
 	return ReadBody(w, r, limit)
 }
 
+// MediaType returns the media type of a Content-Type value as
+// mime.ParseMediaType does, ignoring the parameters. The values clients
+// send most, a lower-case type of the API with no parameter, are their own
+// media type and are returned without the parse (and the map of
+// parameters it allocates).
+func MediaType(contentType string) (string, error) {
+	switch contentType {
+	case "application/json", "application/x-www-form-urlencoded", "application/jose", "application/jwt":
+		return contentType, nil
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	return mt, err
+}
+
 // ReadBody reads a request body of at most limit bytes, whatever its
 // Content-Type; the caller judges the type.
 func ReadBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	body, err := readAll(http.MaxBytesReader(w, r.Body, limit), r.ContentLength, limit)
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		return nil, engine.Errorf(CodeRequestTooLarge, "the request body is larger than %d bytes", limit)
@@ -213,4 +239,30 @@ func ReadBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 		return nil, engine.Errorf(engine.CodeInvalidRequest, "cannot read the request body")
 	}
 	return body, nil
+}
+
+// readAll is io.ReadAll for a body that announced its length (a request's
+// Content-Length, -1 when unknown): a body within the limit is read into
+// one buffer of that length plus the byte that lets the last read see the
+// end, where io.ReadAll starts at 512 bytes whatever the size. A body
+// longer than announced is read on as io.ReadAll reads it.
+func readAll(r io.Reader, length, limit int64) ([]byte, error) {
+	if length < 0 || length >= limit {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, 0, length+1)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			rest, err := io.ReadAll(r)
+			return append(b, rest...), err
+		}
+	}
 }
