@@ -118,12 +118,24 @@ func (r result) kindNames() []string {
 	return slices.Sorted(maps.Keys(r.kinds))
 }
 
-func run(c config) error {
-	if c.conns < 1 || c.duration <= 0 || c.warmup < 0 {
+// check refuses a config that cannot run.
+func (c config) check() error {
+	switch {
+	case c.conns < 1 || c.duration <= 0 || c.warmup < 0:
 		return errors.New("want -c >= 1, -d > 0 and -warmup >= 0")
-	}
-	if c.iat == "" {
+	case c.iat == "":
 		return errors.New("-iat is required")
+	case c.statementKey != "" && c.op != "register":
+		return errors.New("-statement-key is for -op register")
+	case c.statementMix && c.statementKey == "":
+		return errors.New("-statement-mix needs -statement-key")
+	}
+	return nil
+}
+
+func run(c config) error {
+	if err := c.check(); err != nil {
+		return err
 	}
 	procs, err := parseProcs(c.cpu)
 	if err != nil {
@@ -140,54 +152,19 @@ func run(c config) error {
 		},
 	}
 	issuer := strings.TrimSuffix(c.issuer, "/")
-	if c.statementKey != "" && c.op != "register" {
-		return errors.New("-statement-key is for -op register")
-	}
-	if c.statementMix && c.statementKey == "" {
-		return errors.New("-statement-mix needs -statement-key")
-	}
 	var next func() (*http.Request, int, string)
 	switch c.op {
 	case "register":
-		plain := func() (io.Reader, error) { return strings.NewReader(c.body), nil }
-		body := plain
-		if c.statementKey != "" {
-			signer, err := newStatementSigner(c.statementKey, c.statementIssuer, c.body)
-			if err != nil {
-				return err
-			}
-			body = func() (io.Reader, error) {
-				b, err := signer.next()
-				return bytes.NewReader(b), err
-			}
-			if err := signer.fill(c.statements); err != nil {
-				return fmt.Errorf("signing statements: %w", err)
-			}
+		var signer *statementSigner
+		if next, signer, err = registrations(c, issuer); err != nil {
+			return err
+		}
+		if signer != nil {
 			defer func() {
 				if n := signer.late.Load(); n > 0 {
 					fmt.Fprintf(os.Stderr, "loadgen: %d of the statements were signed during the run (more -statements would have spared the load that)\n", n)
 				}
 			}()
-		}
-		var sent atomic.Int64
-		next = func() (*http.Request, int, string) {
-			make, kind := body, ""
-			if c.statementMix {
-				// Alternating over all connections: each kind gets every
-				// other request whatever the connections' pace.
-				if make, kind = plain, "plain"; sent.Add(1)%2 == 0 {
-					make, kind = body, "statement"
-				}
-			}
-			b, err := make()
-			if err != nil { // it worked once: not worth a tally of its own
-				fmt.Fprintln(os.Stderr, "loadgen: signing a statement:", err)
-				os.Exit(1)
-			}
-			req, _ := http.NewRequest(http.MethodPost, issuer+"/reg", b)
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Authorization", "Bearer "+c.iat)
-			return req, http.StatusCreated, kind
 		}
 	case "read":
 		id, rat, err := registerOne(client, issuer, c)
@@ -219,6 +196,48 @@ func run(c config) error {
 	return nil
 }
 
+// registrations returns the request maker of a register run and, with
+// -statement-key, the signer of its statements, its pool already signed.
+func registrations(c config, issuer string) (func() (*http.Request, int, string), *statementSigner, error) {
+	plain := func() (io.Reader, error) { return strings.NewReader(c.body), nil }
+	body := plain
+	var signer *statementSigner
+	if c.statementKey != "" {
+		var err error
+		if signer, err = newStatementSigner(c.statementKey, c.statementIssuer, c.body); err != nil {
+			return nil, nil, err
+		}
+		if err := signer.fill(c.statements); err != nil {
+			return nil, nil, fmt.Errorf("signing statements: %w", err)
+		}
+		body = func() (io.Reader, error) {
+			b, err := signer.next()
+			return bytes.NewReader(b), err
+		}
+	}
+	var sent atomic.Int64
+	next := func() (*http.Request, int, string) {
+		mk, kind := body, ""
+		if c.statementMix {
+			// Alternating over all connections: each kind gets every
+			// other request whatever the connections' pace.
+			if mk, kind = plain, "plain"; sent.Add(1)%2 == 0 {
+				mk, kind = body, "statement"
+			}
+		}
+		b, err := mk()
+		if err != nil { // it worked once: not worth a tally of its own
+			fmt.Fprintln(os.Stderr, "loadgen: signing a statement:", err)
+			os.Exit(1)
+		}
+		req, _ := http.NewRequest(http.MethodPost, issuer+"/reg", b)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+c.iat)
+		return req, http.StatusCreated, kind
+	}
+	return next, signer, nil
+}
+
 // registerOne registers the client that a read run reads.
 func registerOne(client *http.Client, issuer string, c config) (id, rat string, err error) {
 	req, _ := http.NewRequest(http.MethodPost, issuer+"/reg", strings.NewReader(c.body))
@@ -247,6 +266,25 @@ func registerOne(client *http.Client, issuer string, c config) (id, rat string, 
 type tally struct {
 	lat            []time.Duration
 	non2xx, errors int
+}
+
+// add counts one answer: its latency d if it has the status wanted, else a
+// non-2xx or an error, described in bad.
+func (t *tally) add(err error, status, want int, d time.Duration) (bad string) {
+	switch {
+	case err != nil:
+		t.errors++
+		return err.Error()
+	case status != want:
+		if status < 200 || status > 299 {
+			t.non2xx++
+		} else {
+			t.errors++ // a 2xx that is not the expected one
+		}
+		return fmt.Sprintf("status %d, want %d", status, want)
+	}
+	t.lat = append(t.lat, d)
+	return ""
 }
 
 // load runs c.conns workers through the warm-up and the measured period.
@@ -288,21 +326,8 @@ func load(client *http.Client, next func() (*http.Request, int, string), c confi
 					ts = append(ts, w.kinds[kind])
 				}
 				for _, t := range ts {
-					switch {
-					case err != nil:
-						t.errors++
-						s := err.Error()
-						firstBad.CompareAndSwap(nil, &s)
-					case status != want:
-						if status < 200 || status > 299 {
-							t.non2xx++
-						} else {
-							t.errors++ // a 2xx that is not the expected one
-						}
-						s := fmt.Sprintf("status %d, want %d", status, want)
-						firstBad.CompareAndSwap(nil, &s)
-					default:
-						t.lat = append(t.lat, d)
+					if bad := t.add(err, status, want, d); bad != "" {
+						firstBad.CompareAndSwap(nil, &bad)
 					}
 				}
 			}
