@@ -198,8 +198,8 @@ func decodePart(part string, dst *map[string]json.RawMessage) error {
 	if err != nil {
 		return errors.New("not unpadded base64url")
 	}
-	// One member twice is refused, as RFC 7515 §5.2 allows, rather than
-	// read as its last value.
+	// One member twice is refused, as RFC 7515 §4 and RFC 7519 §4
+	// allow, rather than read as its last value.
 	obj, err := engine.DecodeObject(b)
 	if err != nil {
 		return errors.New("not a JSON object in UTF-8 with each member once")

@@ -13,9 +13,9 @@ import (
 )
 
 // TestParseCompactRefusesRepeatedMembers: a header or claims set with a
-// member twice is refused (RFC 7515 §5.2 leaves the choice between that
-// and taking the last one; two readers must never read one token two
-// ways).
+// member twice is refused (RFC 7515 §4 and RFC 7519 §4 leave the choice
+// between that and taking the last one; two readers must never read one
+// token two ways).
 func TestParseCompactRefusesRepeatedMembers(t *testing.T) {
 	b64 := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 	sig := b64("not checked here")
