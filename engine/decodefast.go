@@ -3,7 +3,6 @@ package engine
 import (
 	"bytes"
 	"encoding/json"
-	"unicode/utf8"
 )
 
 // maxFastDepth is the deepest nesting decodeObjectFast walks; deeper
@@ -353,18 +352,8 @@ var plain = func() (t [256]bool) {
 // few microseconds on a statement of some hundred bytes; anything else
 // goes to json.Unmarshal.
 func UnquoteString(v []byte) (string, bool) {
-	if n := len(v); n >= 2 && v[0] == '"' && v[n-1] == '"' {
-		inner := v[1 : n-1]
-		plain := true
-		for _, c := range inner {
-			if c == '"' || c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
-				plain = false
-				break
-			}
-		}
-		if plain {
-			return string(inner), true
-		}
+	if end, ok := plainString(v, 0); ok && end == len(v)-1 {
+		return string(v[1:end]), true
 	}
 	return unquoteFull(v)
 }
