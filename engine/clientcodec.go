@@ -64,7 +64,7 @@ func strMember[T any](name string, omitEmpty bool, f func(*T) *string) codecMemb
 			if omitEmpty && s == "" {
 				return b, true
 			}
-			return appendJSONString(append(b, k...), s), true
+			return AppendJSONString(append(b, k...), s), true
 		},
 		dec: func(d *decoder, v *T) bool { return d.str(f(v)) },
 	}
@@ -79,7 +79,7 @@ func strsMember[T any](name string, omitEmpty bool, f func(*T) *[]string) codecM
 			if omitEmpty && len(l) == 0 {
 				return b, true
 			}
-			return appendStrings(append(b, k...), l), true
+			return AppendJSONStrings(append(b, k...), l), true
 		},
 		dec: func(d *decoder, v *T) bool { return d.strs(f(v)) },
 	}
@@ -423,11 +423,11 @@ func appendMetadataFlat(b []byte, m *Metadata) ([]byte, bool) {
 	}
 	b = b[:len(b)-1]
 	for _, k := range slices.Sorted(maps.Keys(m.Localized)) {
-		b = append(appendJSONString(append(b, ','), k), ':')
-		b = appendJSONString(b, m.Localized[k])
+		b = append(AppendJSONString(append(b, ','), k), ':')
+		b = AppendJSONString(b, m.Localized[k])
 	}
 	for _, k := range slices.Sorted(maps.Keys(m.Extra)) {
-		b = append(appendJSONString(append(b, ','), k), ':')
+		b = append(AppendJSONString(append(b, ','), k), ':')
 		if b, ok = appendRaw(b, m.Extra[k]); !ok {
 			return b, false
 		}
@@ -440,18 +440,18 @@ func appendMetadataFlat(b []byte, m *Metadata) ([]byte, bool) {
 // it (it will fail).
 func appendInformation(b []byte, ci *ClientInformation) ([]byte, bool) {
 	c := ci.Client
-	b = appendJSONString(append(b, `{"client_id":`...), c.ID)
+	b = AppendJSONString(append(b, `{"client_id":`...), c.ID)
 	b = strconv.AppendInt(append(b, `,"client_id_issued_at":`...), c.IssuedAt.Unix(), 10)
 	if ci.Secret != "" {
-		b = appendJSONString(append(b, `,"client_secret":`...), ci.Secret)
+		b = AppendJSONString(append(b, `,"client_secret":`...), ci.Secret)
 	}
 	if c.SecretHash != "" {
 		b = strconv.AppendInt(append(b, `,"client_secret_expires_at":`...), c.secretExpiresAt(), 10)
 	}
 	if ci.RegistrationAccessToken != "" {
-		b = appendJSONString(append(b, `,"registration_access_token":`...), ci.RegistrationAccessToken)
+		b = AppendJSONString(append(b, `,"registration_access_token":`...), ci.RegistrationAccessToken)
 		if ci.RegistrationClientURI != "" {
-			b = appendJSONString(append(b, `,"registration_client_uri":`...), ci.RegistrationClientURI)
+			b = AppendJSONString(append(b, `,"registration_client_uri":`...), ci.RegistrationClientURI)
 		}
 	}
 	n := len(b)
@@ -505,11 +505,11 @@ var htmlSafe = func() (t [utf8.RuneSelf]bool) {
 
 const hexDigits = "0123456789abcdef"
 
-// appendJSONString appends s as a JSON string exactly as encoding/json
+// AppendJSONString appends s as a JSON string exactly as encoding/json
 // writes it with HTML escaping (its appendString): control characters,
 // ", \, <, > and & escaped, invalid UTF-8 as \ufffd, U+2028 and U+2029
 // escaped.
-func appendJSONString(b []byte, s string) []byte {
+func AppendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -562,8 +562,8 @@ func appendEscapedByte(b []byte, c byte) []byte {
 	return append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
 }
 
-// appendStrings appends a []string as encoding/json does: null for nil.
-func appendStrings(b []byte, l []string) []byte {
+// AppendJSONStrings appends a []string as encoding/json does: null for nil.
+func AppendJSONStrings(b []byte, l []string) []byte {
 	if l == nil {
 		return append(b, "null"...)
 	}
@@ -572,7 +572,7 @@ func appendStrings(b []byte, l []string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, s)
+		b = AppendJSONString(b, s)
 	}
 	return append(b, ']')
 }
@@ -627,8 +627,8 @@ func appendStringMap(b []byte, m map[string]string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(appendJSONString(b, k), ':')
-		b = appendJSONString(b, m[k])
+		b = append(AppendJSONString(b, k), ':')
+		b = AppendJSONString(b, m[k])
 	}
 	return append(b, '}')
 }
@@ -641,7 +641,7 @@ func appendRawMap(b []byte, m map[string]json.RawMessage) ([]byte, bool) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(appendJSONString(b, k), ':')
+		b = append(AppendJSONString(b, k), ':')
 		var ok bool
 		if b, ok = appendRaw(b, m[k]); !ok {
 			return b, false

@@ -1,7 +1,6 @@
 package wasm
 
 import (
-	"encoding/json"
 	"maps"
 	"slices"
 	"strconv"
@@ -24,12 +23,12 @@ func appendPolicyInput(b []byte, now int64, in *engine.PolicyInput) (_ []byte, o
 	b = append(b, `,"hook":"policy","now":`...)
 	b = strconv.AppendInt(b, now, 10)
 	b = append(b, `,"phase":`...)
-	b = appendString(b, string(in.Phase))
+	b = engine.AppendJSONString(b, string(in.Phase))
 	b = append(b, `,"tenant":`...)
-	b = appendString(b, in.Tenant)
+	b = engine.AppendJSONString(b, in.Tenant)
 	if in.ClientID != "" {
 		b = append(b, `,"client_id":`...)
-		b = appendString(b, in.ClientID)
+		b = engine.AppendJSONString(b, in.ClientID)
 	}
 	b = append(b, `,"metadata":`...)
 	if in.Metadata == nil {
@@ -40,7 +39,7 @@ func appendPolicyInput(b []byte, now int64, in *engine.PolicyInput) (_ []byte, o
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = append(appendString(b, name), ':')
+			b = append(engine.AppendJSONString(b, name), ':')
 			v := in.Metadata[name]
 			switch {
 			case v == nil:
@@ -54,24 +53,24 @@ func appendPolicyInput(b []byte, now int64, in *engine.PolicyInput) (_ []byte, o
 		b = append(b, '}')
 	}
 	b = append(b, `,"token":{"kind":`...)
-	b = appendString(b, in.Token.Kind)
+	b = engine.AppendJSONString(b, in.Token.Kind)
 	if in.Token.ID != "" {
 		b = append(b, `,"id":`...)
-		b = appendString(b, in.Token.ID)
+		b = engine.AppendJSONString(b, in.Token.ID)
 	}
 	b = append(b, `,"policies":`...)
-	b = appendStrings(b, in.Token.Policies)
+	b = engine.AppendJSONStrings(b, in.Token.Policies)
 	if in.Token.ClientID != "" {
 		b = append(b, `,"client_id":`...)
-		b = appendString(b, in.Token.ClientID)
+		b = engine.AppendJSONString(b, in.Token.ClientID)
 	}
 	b = append(b, `},"request":{`...)
 	if in.Request.RemoteIP != "" {
 		b = append(b, `"remote_ip":`...)
-		b = appendString(b, in.Request.RemoteIP)
+		b = engine.AppendJSONString(b, in.Request.RemoteIP)
 	}
 	b = append(b, `},"policies":`...)
-	b = appendStrings(b, in.Policies)
+	b = engine.AppendJSONStrings(b, in.Policies)
 	if len(in.Config) > 0 {
 		if !engine.CompactValue(in.Config) {
 			return nil, false
@@ -79,32 +78,4 @@ func appendPolicyInput(b []byte, now int64, in *engine.PolicyInput) (_ []byte, o
 		b = append(append(b, `,"config":`...), in.Config...)
 	}
 	return append(b, '}'), true
-}
-
-// appendString appends s as a JSON string, as encoding/json writes it.
-func appendString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s) // escapes, non-ASCII: encoding/json's rules
-			return append(b, q...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
-}
-
-// appendStrings appends a list of strings as a JSON array; nil is null.
-func appendStrings(b []byte, list []string) []byte {
-	if list == nil {
-		return append(b, "null"...)
-	}
-	b = append(b, '[')
-	for i, s := range list {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, s)
-	}
-	return append(b, ']')
 }
