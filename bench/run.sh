@@ -16,6 +16,8 @@
 # c, assemblyscript or wat; default go) is served from a --policy-dir, with
 # the tenant configuration bench/$POLICY.yaml when it exists (CONFIG
 # overrides it); POLICY_DIR serves another folder of modules instead.
+# REGISTRAR_BIN runs that registrar binary instead of building the tree's
+# (to compare two builds, alternating runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/usr/local/go/bin:$HOME/go/bin:$PATH"
@@ -30,7 +32,11 @@ LOG_LEVEL="${LOG_LEVEL:-info}"
 require redis-server redis-cli go curl
 
 echo "building..." >&2
-go build -o "$work/registrar" ./cmd/registrar
+if [ -n "${REGISTRAR_BIN:-}" ]; then
+  cp "$REGISTRAR_BIN" "$work/registrar"  # a build to compare (A/B runs)
+else
+  go build -o "$work/registrar" ./cmd/registrar
+fi
 go build -o "$work/loadgen" ./bench/loadgen
 
 start_redis

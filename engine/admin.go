@@ -140,6 +140,7 @@ func (r *Registrar) RevokeInitialAccessToken(ctx context.Context, tenantName, id
 		return err
 	}
 	err = r.store.DeleteInitialAccessToken(ctx, t.name, id)
+	t.iats.forget(id)
 	if errors.Is(err, ErrNotFound) {
 		return Errorf(CodeNotFound, "no initial access token with that ID")
 	}

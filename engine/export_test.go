@@ -21,3 +21,7 @@ func CloneMetadata(m Metadata) Metadata { return m.clone() }
 
 // IsCompactJWS is the shape check of software_statement.
 func IsCompactJWS(s string) bool { return isCompactJWS(s) }
+
+// IATCacheTTL is how long a registration uses a remembered initial access
+// token record.
+const IATCacheTTL = iatCacheTTL

@@ -33,6 +33,9 @@ type RegisterRequest struct {
 type grant struct {
 	facts TokenFacts
 	iat   *InitialAccessToken // nil for open and static registrations
+	// cached: iat is a remembered record (iatCache), not read from the
+	// store for this request.
+	cached bool
 }
 
 // Register runs the registration pipeline of RFC 7591 §3: authenticate the
@@ -60,6 +63,7 @@ func (r *Registrar) Register(ctx context.Context, req RegisterRequest) (*ClientI
 	defer run.release()
 	info, err := r.register(ctx, t, g, req, run)
 	if err != nil {
+		err = r.confirmGrant(ctx, t, g, err)
 		r.auditRejection(ctx, t, "", g.facts.ID, run, err)
 		return nil, err
 	}
@@ -83,6 +87,12 @@ func (r *Registrar) register(ctx context.Context, t *tenant, g grant, req Regist
 	md, ratPolicies, vs, err := r.registrationMetadata(ctx, t, g, facts, req, run)
 	if err != nil {
 		return nil, err
+	}
+	if !r.storeMarks && vs != nil {
+		// The jtis are spent before the create checks the token.
+		if err := r.confirmGrant(ctx, t, g, nil); err != nil {
+			return nil, err
+		}
 	}
 	marks, err := r.spendJTIs(ctx, t, vs)
 	if err != nil {
@@ -344,20 +354,53 @@ func (r *Registrar) authenticateRegistration(ctx context.Context, t *tenant, tok
 	if !ValidBearerValue(token) {
 		return grant{}, errInvalidToken(errors.New("malformed token"))
 	}
-	iat, err := r.store.InitialAccessToken(ctx, t.name, HashToken(token))
-	if errors.Is(err, ErrNotFound) {
-		return grant{}, errInvalidToken(errors.New("unknown or expired initial access token"))
+	id, now := HashToken(token), r.now()
+	iat, cached := t.iats.get(id, now), true
+	if iat == nil {
+		var err error
+		if iat, err = r.readIAT(ctx, t, id); err != nil {
+			return grant{}, err
+		}
+		t.iats.put(iat, now)
+		cached = false
 	}
-	if err != nil {
-		return grant{}, storeError("read initial access token", err)
-	}
-	if iat.Exhausted() {
-		return grant{}, errInvalidToken(ErrTokenExhausted)
-	}
-	return grant{iat: iat, facts: TokenFacts{
+	return grant{iat: iat, cached: cached, facts: TokenFacts{
 		Kind: "initial_access_token", ID: iat.ID,
 		Policies: slices.Clone(iat.Policies), ClientID: iat.ClientID,
 	}}, nil
+}
+
+// readIAT reads an initial access token from the store and refuses one
+// that is unknown, expired or used up.
+func (r *Registrar) readIAT(ctx context.Context, t *tenant, id string) (*InitialAccessToken, error) {
+	iat, err := r.store.InitialAccessToken(ctx, t.name, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, errInvalidToken(errors.New("unknown or expired initial access token"))
+	}
+	if err != nil {
+		return nil, storeError("read initial access token", err)
+	}
+	if iat.Exhausted() {
+		return nil, errInvalidToken(ErrTokenExhausted)
+	}
+	return iat, nil
+}
+
+// confirmGrant is called before a registration that authenticated with
+// a remembered token record (iatCache) answers with err or spends
+// something outside the create: it reads the token from the store, as
+// authentication does without the cache, and returns that refusal if the
+// token is dead, so that a dead token is answered as if it had been
+// refused first. Otherwise (or when the store cannot tell) it returns err.
+func (r *Registrar) confirmGrant(ctx context.Context, t *tenant, g grant, err error) error {
+	if !g.cached {
+		return err
+	}
+	if _, rerr := r.readIAT(ctx, t, g.iat.ID); rerr != nil && AsError(rerr).Code == CodeInvalidToken {
+		t.iats.forget(g.iat.ID)
+		return rerr
+	}
+	return err
 }
 
 // applyDefaults fills in the tenant's client_defaults for members the

@@ -307,6 +307,11 @@ type tenant struct {
 	// authSigningAlgs are signingAlgs and, where client_secret_jwt is
 	// offered, SecretJWTAlgs: token_endpoint_auth_signing_alg_values_supported.
 	authSigningAlgs []string
+
+	// iats remembers the records of the tenant's initial access tokens
+	// in use (iatcache.go); a tenant replaced or deleted takes its
+	// records with it.
+	iats iatCache
 }
 
 // compileTenant checks s and fills in its defaults, client_defaults
