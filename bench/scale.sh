@@ -61,12 +61,14 @@ modules() {
 }
 
 # serve DIR: starts registrar serve with that policy folder; sets addr,
-# admin_addr, serve_pid.
+# admin_addr, serve_pid. The heap floor is off (GC_HEAP_FLOOR overrides):
+# the memory per tenant and per module is measured at Go's own heap goal,
+# which the floor's fixed headroom would hide below 64 MiB.
 serve() {
   addr="127.0.0.1:$(free_port)"
   admin_addr="127.0.0.1:$(free_port)"
   "$bin" serve --addr "$addr" --admin-addr "$admin_addr" --redis-url "$redis_url" \
-    --policy-dir "$1" --log-level warn >>"$work/registrar.out" 2>>"$work/registrar.log" &
+    --policy-dir "$1" --log-level warn --gc-heap-floor "${GC_HEAP_FLOOR:-0}" >>"$work/registrar.out" 2>>"$work/registrar.log" &
   serve_pid=$!
   pids+=("$serve_pid")
   wait_for "http://$addr/readyz" 600

@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/netip"
 	"os"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -21,6 +23,7 @@ import (
 	"github.com/registrar-dev/registrar/engine"
 	"github.com/registrar-dev/registrar/httpapi"
 	"github.com/registrar-dev/registrar/idn"
+	"github.com/registrar-dev/registrar/internal/gcfloor"
 	"github.com/registrar-dev/registrar/internal/httpio"
 	"github.com/registrar-dev/registrar/internal/logbuf"
 	"github.com/registrar-dev/registrar/internal/seal"
@@ -47,6 +50,8 @@ type serveConfig struct {
 	// The numbers and durations as given, and as parsed by check.
 	maxBodyS, shutdownTimeoutS, tenantRefreshS string
 	logFlushS                                  string
+	gcHeapFloorS                               string
+	gcHeapFloor                                uint64
 	maxBody                                    int64
 	shutdownTimeout                            time.Duration
 	tenantRefresh                              time.Duration
@@ -87,6 +92,7 @@ from --key-encryption-key-file or REGISTRAR_KEY_ENCRYPTION_KEY.`,
 	str(&c.trustedProxies, "trusted-proxies", "REGISTRAR_TRUSTED_PROXIES", "", "comma-separated IP addresses and CIDR prefixes of reverse proxies whose X-Forwarded-For is believed")
 	str(&c.fetchAllowHosts, "fetch-allow-hosts", "REGISTRAR_FETCH_ALLOW_HOSTS", "", "comma-separated host[:port] exempt from the outbound fetch guard (plain http and any address allowed), for tests and internal key servers")
 	str(&c.tenantRefreshS, "tenant-refresh", "REGISTRAR_TENANT_REFRESH", "1s", "how often tenants created through the admin API of any replica are loaded from the store")
+	str(&c.gcHeapFloorS, "gc-heap-floor", "REGISTRAR_GC_HEAP_FLOOR", "64MiB", "the heap the garbage collector lets grow before a cycle, at least (0: Go's default, 4MiB; ignored when GOGC is set)")
 	str(&c.maxBodyS, "max-body-bytes", "REGISTRAR_MAX_BODY_BYTES", strconv.Itoa(httpapi.DefaultMaxBodyBytes), "request body limit in bytes")
 	str(&c.shutdownTimeoutS, "shutdown-timeout", "REGISTRAR_SHUTDOWN_TIMEOUT", "30s", "how long SIGTERM waits for requests in flight")
 	c.tls.register(str)
@@ -105,6 +111,9 @@ func (c *serveConfig) check() error {
 	}
 	if c.logFlush, err = time.ParseDuration(c.logFlushS); err != nil || c.logFlush < 0 || c.logFlush > time.Minute {
 		return usageError{fmt.Sprintf("--log-flush-interval %q: want a duration from 0 to 1m, such as 100ms", c.logFlushS)}
+	}
+	if c.gcHeapFloor, err = parseBytes(c.gcHeapFloorS); err != nil || c.gcHeapFloor > 1<<40 {
+		return usageError{fmt.Sprintf("--gc-heap-floor %q: want a size up to 1TiB such as 64MiB, or 0", c.gcHeapFloorS)}
 	}
 	if c.maxBody, err = strconv.ParseInt(c.maxBodyS, 10, 64); err != nil || c.maxBody <= 0 {
 		return usageError{fmt.Sprintf("--max-body-bytes %q: want a positive number of bytes", c.maxBodyS)}
@@ -219,6 +228,9 @@ func (s *server) configure(context.Context) error {
 		return err
 	}
 	s.closers = append(s.closers, flush)
+	if _, set := os.LookupEnv("GOGC"); !set && s.c.gcHeapFloor > 0 {
+		s.closers = append(s.closers, gcfloor.Start(s.c.gcHeapFloor).Stop)
+	}
 	if s.trusted, err = httpio.ParseTrustedProxies(s.c.trustedProxies); err != nil {
 		return usageError{"--trusted-proxies: " + err.Error()}
 	}
@@ -470,4 +482,30 @@ func randomToken() (string, error) {
 		return "", err
 	}
 	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// byteUnits are the suffixes parseBytes takes, binary multiples.
+var byteUnits = []struct {
+	suffix string
+	n      uint64
+}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}}
+
+// parseBytes reads a size: a whole number of bytes, or of KiB, MiB or GiB
+// with that suffix (64MiB; also TiB).
+func parseBytes(s string) (uint64, error) {
+	mult := uint64(1)
+	for _, u := range byteUnits {
+		if rest, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, mult = rest, u.n
+			break
+		}
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, err
+	}
+	if n > math.MaxUint64/mult {
+		return 0, fmt.Errorf("%s: too large", s)
+	}
+	return n * mult, nil
 }
