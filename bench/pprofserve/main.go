@@ -27,6 +27,7 @@ import (
 	"github.com/registrar-dev/registrar/fetch"
 	"github.com/registrar-dev/registrar/httpapi"
 	"github.com/registrar-dev/registrar/idn"
+	"github.com/registrar-dev/registrar/internal/gcfloor"
 	"github.com/registrar-dev/registrar/internal/logbuf"
 	"github.com/registrar-dev/registrar/jose"
 	"github.com/registrar-dev/registrar/oauth"
@@ -40,7 +41,11 @@ func main() {
 	pprofAddr := flag.String("pprof-addr", "127.0.0.1:6060", "profiler listen address")
 	adminToken := flag.String("admin-token", "pprof-admin-token-0123456789", "admin token")
 	logLevel := flag.String("log-level", "info", "log level: debug, info, warn or error")
+	gcHeapFloor := flag.Uint64("gc-heap-floor", 64<<20, "heap floor in bytes, as serve's --gc-heap-floor (0: off; GOGC set: off)")
 	flag.Parse()
+	if _, set := os.LookupEnv("GOGC"); !set {
+		defer gcfloor.Start(*gcHeapFloor).Stop()
+	}
 	if err := run(*redisAddr, *addr, *adminAddr, *pprofAddr, *adminToken, *logLevel); err != nil {
 		fmt.Fprintln(os.Stderr, "pprofserve:", err)
 		os.Exit(1)
