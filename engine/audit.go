@@ -68,6 +68,21 @@ const (
 	AuditClientsBulkDeleted = "clients.bulk_deleted"
 )
 
+// AuditedClientReader is a Store that is also the AuditLog and reads a
+// client and records the read in one step: an RFC 7592 read that
+// authenticates with the registration access token makes one store round
+// trip instead of two (the read, then its client.read event). The engine
+// uses it when the Store is also its AuditLog (SameBackend). Both stores
+// implement it.
+type AuditedClientReader interface {
+	// ClientAudited returns a copy of the live client with that tenant and
+	// ID, or ErrNotFound. If ratDigest is not empty and is the client's
+	// RegistrationTokenHash, it appends e (an event of that tenant) to the
+	// audit log in the same atomic step, and reports audited; otherwise
+	// it appends nothing.
+	ClientAudited(ctx context.Context, tenant, id, ratDigest string, e *AuditEvent) (c *Client, audited bool, err error)
+}
+
 // AuditLog keeps each tenant's audit events, capped to the most recent
 // ones. It is safe for concurrent use.
 type AuditLog interface {

@@ -65,3 +65,85 @@ func TestAuditReads(t *testing.T) {
 		})
 	}
 }
+
+// readCountingStore counts the client reads and audit appends of the
+// store it wraps.
+type readCountingStore struct {
+	*memstore.Store
+	audited, plain, appends int
+}
+
+func (s *readCountingStore) ClientAudited(ctx context.Context, tenant, id, digest string, e *engine.AuditEvent) (*engine.Client, bool, error) {
+	s.audited++
+	return s.Store.ClientAudited(ctx, tenant, id, digest, e)
+}
+
+func (s *readCountingStore) Client(ctx context.Context, tenant, id string) (*engine.Client, error) {
+	s.plain++
+	return s.Store.Client(ctx, tenant, id)
+}
+
+func (s *readCountingStore) AppendAudit(ctx context.Context, e *engine.AuditEvent) (string, error) {
+	s.appends++
+	return s.Store.AppendAudit(ctx, e)
+}
+
+func (s *readCountingStore) Underlying() any { return s.Store }
+
+// TestReadAuditedInOneStep: an audited read with the registration access
+// token reads the client and writes its event in one store call
+// (engine.AuditedClientReader); a read refused writes no event; with
+// audit_reads off the read is a plain one.
+func TestReadAuditedInOneStep(t *testing.T) {
+	off := false
+	for _, tc := range []struct {
+		name                   string
+		reads                  *bool
+		audited, plain, events int
+	}{
+		{"audited", nil, 2, 0, 1},
+		{"audit_reads off", &off, 0, 2, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			store := &readCountingStore{Store: memstore.New(memstore.Config{})}
+			r, err := engine.New(engine.Config{
+				Store: store, AuditLog: store, Keys: jose.KeySetChecker{}, Logger: testkit.DiscardLogger(),
+				Tenants: map[string]engine.Settings{"t": {InitialAccessToken: engine.TokenNone, AuditReads: tc.reads}},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			info, err := r.Register(ctx, engine.RegisterRequest{Tenant: "t", Body: []byte(rp())})
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := info.Client.ID
+			if _, err := r.Read(ctx, engine.ManageRequest{Tenant: "t", ClientID: id, Token: info.RegistrationAccessToken}); err != nil {
+				t.Fatal(err)
+			}
+			_, err = r.Read(ctx, engine.ManageRequest{Tenant: "t", ClientID: id, Token: "not-the-registration-token"})
+			wantCode(t, err, engine.CodeInvalidToken)
+			if store.audited != tc.audited || store.plain != tc.plain || store.appends != 0 {
+				t.Errorf("store calls: %d audited reads, %d plain reads, %d appends; want %d, %d, 0",
+					store.audited, store.plain, store.appends, tc.audited, tc.plain)
+			}
+			es, _, err := r.AuditEvents(ctx, "t", "", 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reads := 0
+			for _, e := range es {
+				if e.Type == engine.AuditClientRead {
+					reads++
+					if e.ClientID != id || e.Actor != "client:"+id || e.Time.IsZero() {
+						t.Errorf("read event %+v", e)
+					}
+				}
+			}
+			if reads != tc.events {
+				t.Errorf("%d client.read events, want %d", reads, tc.events)
+			}
+		})
+	}
+}

@@ -50,45 +50,72 @@ var forbiddenOnUpdate = []string{
 // probe for clients. A token presented at another client's URI is refused
 // but not revoked: a mistyped URI must not lock the rightful client out.
 func (r *Registrar) authenticateClient(ctx context.Context, req ManageRequest) (*tenant, *Client, bool, error) {
-	t, err := r.tenant(req.Tenant)
+	t, c, byRAT, _, err := r.authenticateAudited(ctx, req, nil)
+	return t, c, byRAT, err
+}
+
+// authenticateAudited is authenticateClient that, given an event, records
+// it with the client's read when the store can (AuditedClientReader) and
+// the request authenticates with the registration access token, and
+// reports whether it did: the event is then in the audit log, written in
+// the same step as the read it records.
+func (r *Registrar) authenticateAudited(ctx context.Context, req ManageRequest, e *AuditEvent) (t *tenant, c *Client, byRAT, audited bool, err error) {
+	t, err = r.tenant(req.Tenant)
 	if err != nil {
-		return nil, nil, false, err
+		return nil, nil, false, false, err
 	}
 	if !t.managementOn() {
-		return nil, nil, false, Errorf(CodeAccessDenied, "client management (RFC 7592) is turned off for this tenant")
+		return nil, nil, false, false, Errorf(CodeAccessDenied, "client management (RFC 7592) is turned off for this tenant")
 	}
 	if req.Token == "" {
-		return nil, nil, false, errNoToken()
+		return nil, nil, false, false, errNoToken()
 	}
 	if !ValidBearerValue(req.Token) || !ValidClientID(req.ClientID) {
-		return nil, nil, false, errInvalidToken(errors.New("malformed token or client ID"))
-	}
-	c, err := r.store.Client(ctx, t.name, req.ClientID)
-	if errors.Is(err, ErrNotFound) {
-		return nil, nil, false, errInvalidToken(fmt.Errorf("client %s not found", req.ClientID))
-	}
-	if err != nil {
-		return nil, nil, false, storeError("read client", err)
+		return nil, nil, false, false, errInvalidToken(errors.New("malformed token or client ID"))
 	}
 	mode := t.settings.AccessTokens().ManagementAuth
-	byRAT := mode != ManagementByClientCredentials && hashEqual(req.Token, c.RegistrationTokenHash)
-	byAccessToken := mode != ManagementByRegistrationToken && req.AccessTokenClient != "" && req.AccessTokenClient == c.ID
-	if !byRAT && !byAccessToken {
-		return nil, nil, false, errInvalidToken(fmt.Errorf("the token authorises no management of client %s (registration_management_auth %s)", req.ClientID, mode))
+	ar, fold := r.store.(AuditedClientReader)
+	if fold = fold && e != nil && r.storeAudits && mode != ManagementByClientCredentials; fold {
+		c, audited, err = ar.ClientAudited(ctx, t.name, req.ClientID, HashToken(req.Token), e)
+	} else {
+		c, err = r.store.Client(ctx, t.name, req.ClientID)
 	}
-	return t, c, byRAT, nil
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil, false, false, errInvalidToken(fmt.Errorf("client %s not found", req.ClientID))
+	}
+	if err != nil {
+		return nil, nil, false, false, storeError("read client", err)
+	}
+	byRAT = mode != ManagementByClientCredentials && hashEqual(req.Token, c.RegistrationTokenHash)
+	byAccessToken := mode != ManagementByRegistrationToken && req.AccessTokenClient != "" && req.AccessTokenClient == c.ID
+	if fold && audited != byRAT {
+		r.log.ErrorContext(ctx, "the store's audited read disagrees with the token check", "tenant", t.name, "client_id", c.ID, "audited", audited, "by_registration_token", byRAT)
+	}
+	if !byRAT && !byAccessToken {
+		return nil, nil, false, false, errInvalidToken(fmt.Errorf("the token authorises no management of client %s (registration_management_auth %s)", req.ClientID, mode))
+	}
+	return t, c, byRAT, audited, nil
 }
 
 // Read answers an RFC 7592 §2.1 read request. The response carries the
 // presented registration access token; it cannot carry the client secret,
 // which is stored only as a digest.
 func (r *Registrar) Read(ctx context.Context, req ManageRequest) (*ClientInformation, error) {
-	t, c, byRAT, err := r.authenticateClient(ctx, req)
+	var ev *AuditEvent
+	if t, err := r.tenant(req.Tenant); err == nil && (t.settings.AuditReads == nil || *t.settings.AuditReads) {
+		ev = &AuditEvent{Tenant: t.name, Type: AuditClientRead, ClientID: req.ClientID, Actor: "client:" + req.ClientID}
+		r.complete(ctx, ev)
+	}
+	_, c, byRAT, audited, err := r.authenticateAudited(ctx, req, ev)
 	if err != nil {
 		return nil, err
 	}
-	if t.settings.AuditReads == nil || *t.settings.AuditReads {
-		r.audit(ctx, AuditEvent{Tenant: t.name, Type: AuditClientRead, ClientID: c.ID, Actor: "client:" + c.ID})
+	switch {
+	case audited:
+		r.logAudit(ctx, ev)
+	case ev != nil:
+		r.logAudit(ctx, ev)
+		r.appendAudit(ctx, ev)
 	}
 	info := &ClientInformation{Client: c}
 	if byRAT {

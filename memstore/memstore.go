@@ -7,6 +7,7 @@ package memstore
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"maps"
@@ -639,3 +640,27 @@ func (s *Store) sweep(now time.Time) int {
 	}
 	return left
 }
+
+// ClientAudited returns a copy of the live client with that tenant and ID
+// and, if ratDigest is its registration token's digest, appends e to the
+// audit log before the store is unlocked (engine.AuditedClientReader).
+func (s *Store) ClientAudited(_ context.Context, tenant, id, ratDigest string, e *engine.AuditEvent) (*engine.Client, bool, error) {
+	if e.Tenant != tenant {
+		return nil, false, fmt.Errorf("memstore: ClientAudited: an event of tenant %q, not %q", e.Tenant, tenant)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.spaces[tenant].liveClient(id, s.now())
+	if c == nil {
+		return nil, false, engine.ErrNotFound
+	}
+	audited := ratDigest != "" && subtle.ConstantTimeCompare([]byte(ratDigest), []byte(c.RegistrationTokenHash)) == 1
+	if audited {
+		if _, err := s.AppendAudit(context.Background(), e); err != nil {
+			return nil, false, err
+		}
+	}
+	return c.Clone(), audited, nil
+}
+
+var _ engine.AuditedClientReader = (*Store)(nil)

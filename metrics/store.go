@@ -67,8 +67,31 @@ func (m *Metrics) observe(ctx context.Context, op string, start time.Time, err e
 // ErrAlreadyExists, ErrTokenExhausted, ErrQuotaExceeded, ErrNoTenant,
 // ErrRevisionMismatch, ErrDeleting) are not failures, and neither is an
 // error that UpdateClient's fn returned. The returned Store passes every
-// call and result through unchanged.
-func (m *Metrics) Store(s engine.Store) engine.Store { return &store{s: s, m: m} }
+// call and result through unchanged, and is an engine.AuditedClientReader
+// (timed as "ClientAudited") when s is one.
+func (m *Metrics) Store(s engine.Store) engine.Store {
+	if ar, ok := s.(engine.AuditedClientReader); ok {
+		return &auditedStore{store: store{s: s, m: m}, ar: ar}
+	}
+	return &store{s: s, m: m}
+}
+
+// auditedStore is the decorator of a store that reads a client with its
+// audit event in one step.
+type auditedStore struct {
+	store
+	ar engine.AuditedClientReader
+}
+
+var _ engine.AuditedClientReader = (*auditedStore)(nil)
+
+// ClientAudited implements engine.AuditedClientReader.
+func (s *auditedStore) ClientAudited(ctx context.Context, tenant, id, ratDigest string, e *engine.AuditEvent) (*engine.Client, bool, error) {
+	start := time.Now()
+	c, audited, err := s.ar.ClientAudited(ctx, tenant, id, ratDigest, e)
+	s.m.observe(ctx, "ClientAudited", start, err)
+	return c, audited, err
+}
 
 // store is the decorator of Metrics.Store. It spells out every method
 // rather than embedding engine.Store, so that a method added to the

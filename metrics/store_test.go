@@ -155,3 +155,23 @@ func TestAuditLogAndLimiter(t *testing.T) {
 	checkSamples(t, text, "registrar_store_errors_total",
 		`registrar_store_errors_total{kind="other",operation="AuditEvents"} 1`)
 }
+
+// TestStoreAuditedReads: the decorator of a store that reads a client with
+// its audit event in one step is one too, timed as ClientAudited; that of
+// a store that is not is not.
+func TestStoreAuditedReads(t *testing.T) {
+	m := metrics.New(metrics.Config{})
+	s, ok := m.Store(memstore.New(memstore.Config{})).(engine.AuditedClientReader)
+	if !ok {
+		t.Fatal("the decorator of memstore is not an engine.AuditedClientReader")
+	}
+	if _, ok := m.Store(storetest.NewSwitch(memstore.New(memstore.Config{}))).(engine.AuditedClientReader); ok {
+		t.Error("the decorator of a store without ClientAudited is an engine.AuditedClientReader")
+	}
+	e := &engine.AuditEvent{Tenant: "acme", Type: engine.AuditClientRead, ClientID: "c1"}
+	if _, _, err := s.ClientAudited(context.Background(), "acme", "c1", "digest", e); !errors.Is(err, engine.ErrNotFound) {
+		t.Fatalf("ClientAudited of no client: %v", err)
+	}
+	checkSamples(t, scrape(t, m), "registrar_store_operation_duration_seconds_count",
+		`registrar_store_operation_duration_seconds_count{operation="ClientAudited"} 1`)
+}

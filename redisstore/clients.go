@@ -140,6 +140,52 @@ func (s *Store) Client(ctx context.Context, tenant, id string) (*engine.Client, 
 	return decodeClient(rec)
 }
 
+// ClientAudited returns the live client with that tenant and ID and, if
+// ratDigest is its registration token's digest, appends e to the tenant's
+// audit stream in the same script (engine.AuditedClientReader): one round
+// trip for an audited RFC 7592 read.
+func (s *Store) ClientAudited(ctx context.Context, tenant, id, ratDigest string, e *engine.AuditEvent) (*engine.Client, bool, error) {
+	if e.Tenant != tenant {
+		return nil, false, fmt.Errorf("redisstore: ClientAudited: an event of tenant %q, not %q", e.Tenant, tenant)
+	}
+	k, ok := s.tenantKeys(tenant)
+	if !ok {
+		return nil, false, engine.ErrNotFound
+	}
+	if ratDigest == "" {
+		c, err := s.Client(ctx, tenant, id)
+		return c, false, err
+	}
+	event, err := encodeAudit(e)
+	if err != nil {
+		return nil, false, err
+	}
+	octx, cancel := s.op(ctx)
+	defer cancel()
+	reply, err := readClientAudited.Run(octx, s.rdb, []string{k.client(id), k.audit()}, ratDigest, event, s.auditMaxLen).Slice()
+	if errors.Is(err, redis.Nil) {
+		return nil, false, engine.ErrNotFound
+	}
+	if err != nil {
+		return nil, false, s.fail(ctx, "read client", err)
+	}
+	var (
+		rec  string
+		flag int64
+	)
+	if len(reply) == 2 {
+		rec, _ = reply[0].(string)
+		flag, _ = reply[1].(int64)
+	}
+	if rec == "" {
+		return nil, false, fmt.Errorf("redisstore: read client: unexpected reply %v", reply)
+	}
+	c, err := decodeClient([]byte(rec))
+	return c, flag == 1, err
+}
+
+var _ engine.AuditedClientReader = (*Store)(nil)
+
 // UpdateClient reads the client, applies fn to it and writes the result if
 // the record has not changed since it was read; if it has, it starts over.
 // Every writer makes progress through the same compare-and-set, so a retry

@@ -166,6 +166,37 @@ end
 return 'OK'
 `)
 
+// readClientAudited returns a client record and whether it appended the
+// audit event: it does when the record's registration token digest is the
+// one given (engine.AuditedClientReader), with the exact trimming of
+// AppendAudit. nil when there is no record.
+//
+// The digest is the record's first "registration_token_hash" member, and
+// only if it comes before "metadata": the record codec writes it among the
+// server's own members (tenant, client_id, times, secret digests, then the
+// token digest), before anything a client sets. The name cannot appear
+// inside a string, where every quote is escaped, so a member of that name
+// in a client's metadata (after "metadata", where it is not looked for)
+// is the only other place it can be.
+//
+// KEYS: client, audit stream
+// ARGV: digest, audit event, audit stream length
+var readClientAudited = redis.NewScript(`
+local rec = redis.call('GET', KEYS[1])
+if not rec then return false end
+local name = '"registration_token_hash":"'
+local at = string.find(rec, name, 1, true)
+local md = string.find(rec, '"metadata":', 1, true)
+if at and md and at < md then
+  at = at + #name
+  if string.sub(rec, at, at + #ARGV[1]) == ARGV[1] .. '"' then
+    redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[3], '*', '` + auditField + `', ARGV[2])
+    return {rec, 1}
+  end
+end
+return {rec, 0}
+`)
+
 // updateClient replaces a client record if it is still the one the caller
 // read (compare and set). A record equal to the new one means a retried
 // call that was applied.

@@ -109,6 +109,7 @@ func Run(t *testing.T, newStore func(t *testing.T) engine.Store) {
 		{"CreateCheckOrder", testCreateCheckOrder},
 		{"CreateAudit", testCreateAudit},
 		{"CreateMarks", testCreateMarks},
+		{"ClientAudited", testClientAudited},
 		{"ClientsFilter", testClientsFilter},
 		{"ClientsFilterStale", testClientsFilterStale},
 		{"History", testHistory},
