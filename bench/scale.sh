@@ -21,7 +21,9 @@
 # Environment: TENANTS ("1 1000 10000 100000"), CLIENTS ("10000 100000
 # 1000000"), DURATION (10s per load, after WARMUP 3s), CONNS (16), IDLE
 # (20s), PUTS (100), REGISTRAR_BIN (a registrar binary to measure instead
-# of this tree's: a "before"), SKIP_MODULES=1, KEEP=1 (keep the work
+# of this tree's: a "before"), SKIP_MODULES=1, PIN=1 (serve on CPU 1,
+# redis-server and the load generator on CPU 0, as the side-by-side
+# harness's --pin: steadier latencies on 2 cores), KEEP=1 (keep the work
 # directory with the logs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,6 +47,13 @@ go build -o "$work/scale" ./bench/scale
 go build -o "$work/loadgen" ./bench/loadgen
 
 start_redis
+# PIN=1: serve on CPU 1, everything else on CPU 0.
+pin_serve=() pin_load=()
+if [ "${PIN:-}" = 1 ]; then
+  require taskset
+  pin_serve=(taskset -c 1) pin_load=(taskset -c 0)
+  taskset -cp 0 "$redis_pid" >/dev/null
+fi
 redis_url="redis://127.0.0.1:$redis_port"
 admin_token=$(new_token)
 export REGISTRAR_ADMIN_TOKEN="$admin_token"
@@ -67,7 +76,7 @@ modules() {
 serve() {
   addr="127.0.0.1:$(free_port)"
   admin_addr="127.0.0.1:$(free_port)"
-  "$bin" serve --addr "$addr" --admin-addr "$admin_addr" --redis-url "$redis_url" \
+  "${pin_serve[@]}" "$bin" serve --addr "$addr" --admin-addr "$admin_addr" --redis-url "$redis_url" \
     --policy-dir "$1" --log-level warn --gc-heap-floor "${GC_HEAP_FLOOR:-0}" >>"$work/registrar.out" 2>>"$work/registrar.log" &
   serve_pid=$!
   pids+=("$serve_pid")
@@ -103,7 +112,7 @@ modules "$work/policies" $all
 serve "$work/policies"
 loaded=0
 row() { # op issuer iat: "req/s | p50 ms | p99 ms | failed" of one loadgen run
-  "$work/loadgen" -issuer "$2" -op "$1" -c "$CONNS" -d "$DURATION" -warmup "$WARMUP" -iat "$3" -format row |
+  "${pin_load[@]}" "$work/loadgen" -issuer "$2" -op "$1" -c "$CONNS" -d "$DURATION" -warmup "$WARMUP" -iat "$3" -format row |
     awk -F'|' '{gsub(/ /, ""); printf "%s | %s | %s | %d", $4, $5, $6, $8 + $9}'
 }
 echo
