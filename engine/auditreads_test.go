@@ -11,6 +11,28 @@ import (
 	"github.com/registrar-dev/registrar/memstore"
 )
 
+// registerAuditing returns a Registrar on store (also its audit log) with
+// an open tenant "t" of that audit_reads setting, and a client registered
+// there.
+func registerAuditing(t *testing.T, store interface {
+	engine.Store
+	engine.AuditLog
+}, reads *bool) (*engine.Registrar, *engine.ClientInformation) {
+	t.Helper()
+	r, err := engine.New(engine.Config{
+		Store: store, AuditLog: store, Keys: jose.KeySetChecker{}, Logger: testkit.DiscardLogger(),
+		Tenants: map[string]engine.Settings{"t": {InitialAccessToken: engine.TokenNone, AuditReads: reads}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := r.Register(context.Background(), engine.RegisterRequest{Tenant: "t", Body: []byte(rp())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, info
+}
+
 // TestAuditReads checks the audit_reads setting: by default an RFC 7592
 // read is an audit event; with audit_reads false it is not, and the
 // registration, update and delete still are.
@@ -26,18 +48,7 @@ func TestAuditReads(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			store := memstore.New(memstore.Config{})
-			r, err := engine.New(engine.Config{
-				Store: store, AuditLog: store, Keys: jose.KeySetChecker{}, Logger: testkit.DiscardLogger(),
-				Tenants: map[string]engine.Settings{"t": {InitialAccessToken: engine.TokenNone, AuditReads: tc.reads}},
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			info, err := r.Register(ctx, engine.RegisterRequest{Tenant: "t", Body: []byte(rp())})
-			if err != nil {
-				t.Fatal(err)
-			}
+			r, info := registerAuditing(t, memstore.New(memstore.Config{}), tc.reads)
 			id, rat := info.Client.ID, info.RegistrationAccessToken
 			if _, err := r.Read(ctx, engine.ManageRequest{Tenant: "t", ClientID: id, Token: rat}); err != nil {
 				t.Fatal(err)
@@ -107,22 +118,12 @@ func TestReadAuditedInOneStep(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			store := &readCountingStore{Store: memstore.New(memstore.Config{})}
-			r, err := engine.New(engine.Config{
-				Store: store, AuditLog: store, Keys: jose.KeySetChecker{}, Logger: testkit.DiscardLogger(),
-				Tenants: map[string]engine.Settings{"t": {InitialAccessToken: engine.TokenNone, AuditReads: tc.reads}},
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			info, err := r.Register(ctx, engine.RegisterRequest{Tenant: "t", Body: []byte(rp())})
-			if err != nil {
-				t.Fatal(err)
-			}
+			r, info := registerAuditing(t, store, tc.reads)
 			id := info.Client.ID
 			if _, err := r.Read(ctx, engine.ManageRequest{Tenant: "t", ClientID: id, Token: info.RegistrationAccessToken}); err != nil {
 				t.Fatal(err)
 			}
-			_, err = r.Read(ctx, engine.ManageRequest{Tenant: "t", ClientID: id, Token: "not-the-registration-token"})
+			_, err := r.Read(ctx, engine.ManageRequest{Tenant: "t", ClientID: id, Token: "not-the-registration-token"})
 			wantCode(t, err, engine.CodeInvalidToken)
 			if store.audited != tc.audited || store.plain != tc.plain || store.appends != 0 {
 				t.Errorf("store calls: %d audited reads, %d plain reads, %d appends; want %d, %d, 0",
