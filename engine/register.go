@@ -355,14 +355,14 @@ func (r *Registrar) authenticateRegistration(ctx context.Context, t *tenant, tok
 		return grant{}, errInvalidToken(errors.New("malformed token"))
 	}
 	id, now := HashToken(token), r.now()
-	iat, cached := t.iats.get(id, now), true
-	if iat == nil {
+	iat := t.iats.get(id, now)
+	cached := iat != nil
+	if !cached {
 		var err error
 		if iat, err = r.readIAT(ctx, t, id); err != nil {
 			return grant{}, err
 		}
 		t.iats.put(iat, now)
-		cached = false
 	}
 	return grant{iat: iat, cached: cached, facts: TokenFacts{
 		Kind: "initial_access_token", ID: iat.ID,
