@@ -43,9 +43,7 @@ func main() {
 	logLevel := flag.String("log-level", "info", "log level: debug, info, warn or error")
 	gcHeapFloor := flag.Uint64("gc-heap-floor", 64<<20, "heap floor in bytes, as serve's --gc-heap-floor (0: off; GOGC set: off)")
 	flag.Parse()
-	if _, set := os.LookupEnv("GOGC"); !set {
-		defer gcfloor.Start(*gcHeapFloor).Stop()
-	}
+	defer gcfloor.Start(*gcHeapFloor).Stop()
 	if err := run(*redisAddr, *addr, *adminAddr, *pprofAddr, *adminToken, *logLevel); err != nil {
 		fmt.Fprintln(os.Stderr, "pprofserve:", err)
 		os.Exit(1)

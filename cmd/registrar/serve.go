@@ -228,9 +228,7 @@ func (s *server) configure(context.Context) error {
 		return err
 	}
 	s.closers = append(s.closers, flush)
-	if _, set := os.LookupEnv("GOGC"); !set && s.c.gcHeapFloor > 0 {
-		s.closers = append(s.closers, gcfloor.Start(s.c.gcHeapFloor).Stop)
-	}
+	s.closers = append(s.closers, gcfloor.Start(s.c.gcHeapFloor).Stop)
 	if s.trusted, err = httpio.ParseTrustedProxies(s.c.trustedProxies); err != nil {
 		return usageError{"--trusted-proxies: " + err.Error()}
 	}

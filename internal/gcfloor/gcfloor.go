@@ -15,6 +15,7 @@
 package gcfloor
 
 import (
+	"os"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -42,16 +43,18 @@ var running struct {
 }
 
 // Start keeps the heap goal at least floor bytes until Stop is called,
-// starting from the GC percentage in force (GOGC, default 100). With the
-// collector off (GOGC=off), a floor of 0 or another Floor running, it
-// does nothing.
+// starting from the GC percentage in force (100, unless the program set
+// another). It does nothing when GOGC is set in the environment (the
+// operator's percentage wins; an empty GOGC is Go's default to the
+// runtime, and here too), with the collector off, a floor of 0, or while
+// another Floor runs.
 func Start(floor uint64) *Floor {
 	running.Lock()
 	defer running.Unlock()
 	f := &Floor{floor: floor, base: Percent(), sample: []metrics.Sample{
 		{Name: "/gc/heap/live:bytes"}, {Name: "/gc/scan/stack:bytes"}, {Name: "/gc/scan/globals:bytes"},
 	}}
-	if floor == 0 || f.base < 0 || running.f != nil {
+	if floor == 0 || f.base < 0 || os.Getenv("GOGC") != "" || running.f != nil {
 		f.stopped = true
 		return f
 	}

@@ -46,6 +46,7 @@ func waitTuned(t *testing.T, base int) {
 // percentage that ignores how the runtime scales its minimum heap would
 // put it at gigabytes).
 func TestGoal(t *testing.T) {
+	t.Setenv("GOGC", "") // the floor steps aside for an operator's GOGC
 	const floor = 64 << 20
 	base := Percent()
 	f := Start(floor)
@@ -61,6 +62,7 @@ func TestGoal(t *testing.T) {
 // TestStartStop: with a floor far above the test's live heap, the
 // percentage rises after a collection, and Stop restores it.
 func TestStartStop(t *testing.T) {
+	t.Setenv("GOGC", "") // the floor steps aside for an operator's GOGC
 	base := Percent()
 	f := Start(1 << 40)
 	defer f.Stop()
@@ -98,6 +100,7 @@ func TestOff(t *testing.T) {
 // TestOneAtATime: a second Floor started while one runs changes nothing,
 // and its Stop leaves the first one's percentage alone.
 func TestOneAtATime(t *testing.T) {
+	t.Setenv("GOGC", "") // the floor steps aside for an operator's GOGC
 	base := Percent()
 	first := Start(1 << 40)
 	defer first.Stop()
@@ -114,4 +117,22 @@ func TestOneAtATime(t *testing.T) {
 	if got := Percent(); got != base {
 		t.Errorf("percentage %d after both stopped, want %d", got, base)
 	}
+}
+
+// TestGOGCSet: with GOGC in the environment the floor does nothing; an
+// empty GOGC is Go's default, and the floor runs.
+func TestGOGCSet(t *testing.T) {
+	base := Percent()
+	t.Setenv("GOGC", "200")
+	f := Start(1 << 40)
+	runtime.GC()
+	runtime.GC()
+	if got := Percent(); got != base {
+		t.Errorf("percentage %d with GOGC set, want %d untouched", got, base)
+	}
+	f.Stop()
+	t.Setenv("GOGC", "")
+	f = Start(1 << 40)
+	defer f.Stop()
+	waitTuned(t, base)
 }
