@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"encoding/json"
+	"unicode/utf8"
 )
 
 // maxFastDepth is the deepest nesting decodeObjectFast walks; deeper
@@ -19,13 +20,54 @@ const maxFastDepth = 64
 // full decoder, which then gives its own answer and error. The values are
 // slices of one copy of body, each capped at its end.
 func decodeObjectFast(body []byte) (obj map[string]json.RawMessage, ok bool) {
+	var room [32]span // on the stack for the usual number of members
 	s := scanner{b: body}
-	s.space()
-	if !s.byte('{') {
+	spans, _, _, ok := s.topObject(room[:0], "", nil)
+	if !ok {
 		return nil, false
 	}
-	var room [32]span // on the stack for the usual number of members
-	spans := room[:0]
+	return spanMap(bytes.Clone(body), spans)
+}
+
+// DecodeObjectMember is DecodeObject(body) followed, when body has a member
+// called name, by DecodeObject of that member's value, in one pass over the
+// bytes and one copy of them: a policy module's output, whose metadata
+// object is most of it, was read twice. ok false means that either call
+// would fail, or that this function is not sure (it takes on what
+// decodeObjectFast takes on); the caller then makes the two calls, whose
+// results and errors are the ones to use. inner is nil when body has no
+// member called name.
+func DecodeObjectMember(body []byte, name string) (obj, inner map[string]json.RawMessage, ok bool) {
+	if !utf8.Valid(body) {
+		return nil, nil, false
+	}
+	var room, innerRoom [32]span // on the stack for the usual number of members
+	s := scanner{b: body}
+	spans, innerSpans, found, ok := s.topObject(room[:0], name, innerRoom[:0])
+	if !ok {
+		return nil, nil, false
+	}
+	buf := bytes.Clone(body)
+	if obj, ok = spanMap(buf, spans); !ok {
+		return nil, nil, false
+	}
+	if found {
+		if inner, ok = spanMap(buf, innerSpans); !ok {
+			return nil, nil, false
+		}
+	}
+	return obj, inner, true
+}
+
+// topObject reads s, which must hold one object and nothing else but white
+// space, into the spans of its members. When inner is not nil, the value
+// of the member called nested must be an object, whose members are read
+// into inner (found reports that there was one).
+func (s *scanner) topObject(spans []span, nested string, inner []span) (_, _ []span, found, ok bool) {
+	s.space()
+	if !s.byte('{') {
+		return nil, nil, false, false
+	}
 	s.space()
 	if !s.byte('}') {
 		for {
@@ -33,12 +75,20 @@ func decodeObjectFast(body []byte) (obj map[string]json.RawMessage, ok bool) {
 			name, nok := s.name()
 			s.space()
 			if !nok || !s.byte(':') {
-				return nil, false
+				return nil, nil, false, false
 			}
 			s.space()
 			start := s.i
-			if !s.value(0) {
-				return nil, false
+			if inner != nil && string(name) == nested {
+				if found || !s.byte('{') {
+					return nil, nil, false, false
+				}
+				found = true
+				if inner, ok = s.members(inner); !ok {
+					return nil, nil, false, false
+				}
+			} else if !s.value(0) {
+				return nil, nil, false, false
 			}
 			spans = append(spans, span{name, start, s.i})
 			s.space()
@@ -46,16 +96,48 @@ func decodeObjectFast(body []byte) (obj map[string]json.RawMessage, ok bool) {
 				break
 			}
 			if !s.byte(',') {
-				return nil, false
+				return nil, nil, false, false
 			}
 		}
 	}
 	s.space()
-	if s.i != len(body) {
-		return nil, false
+	return spans, inner, found, s.i == len(s.b)
+}
+
+// members reads the members of an object whose '{' has been read, up to
+// and including its '}', into spans.
+func (s *scanner) members(spans []span) (_ []span, ok bool) {
+	s.space()
+	if s.byte('}') {
+		return spans, true
 	}
-	buf := bytes.Clone(body)
-	obj = make(map[string]json.RawMessage, len(spans))
+	for {
+		s.space()
+		name, nok := s.name()
+		s.space()
+		if !nok || !s.byte(':') {
+			return nil, false
+		}
+		s.space()
+		start := s.i
+		if !s.value(0) {
+			return nil, false
+		}
+		spans = append(spans, span{name, start, s.i})
+		s.space()
+		if s.byte('}') {
+			return spans, true
+		}
+		if !s.byte(',') {
+			return nil, false
+		}
+	}
+}
+
+// spanMap makes the members of spans a map of slices of buf, each capped
+// at its end; ok is false if a name repeats.
+func spanMap(buf []byte, spans []span) (map[string]json.RawMessage, bool) {
+	obj := make(map[string]json.RawMessage, len(spans))
 	for _, sp := range spans {
 		name := string(sp.name)
 		if _, dup := obj[name]; dup {

@@ -56,6 +56,72 @@ func TestDecodeObjectFastTakesPlainBodies(t *testing.T) {
 	}
 }
 
+// FuzzDecodeObjectMember: what DecodeObjectMember accepts, DecodeObject
+// accepts with the same members, and the member's value too (or the member
+// is absent and inner nil).
+func FuzzDecodeObjectMember(f *testing.F) {
+	for _, s := range append(decodeSeeds, `{"metadata":{"a":1},"b":[1]}`, `{"metadata":{}}`, `{"metadata":1}`,
+		`{"metadata":{"a":1,"a":2}}`, `{"metadata":{},"metadata":{}}`, `{"error":"x"}`, `{"metad\u0061ta":{"a":1}}`,
+		` {"b":2, "metadata" : { "c" : [ {"d":null} ] } } `) {
+		f.Add([]byte(s), "metadata")
+	}
+	f.Add([]byte(`{"":{"":1}}`), "")
+	f.Fuzz(func(t *testing.T, body []byte, name string) {
+		obj, inner, ok := DecodeObjectMember(body, name)
+		if !ok {
+			return
+		}
+		want, err := DecodeObject(body)
+		if err != nil {
+			t.Fatalf("DecodeObjectMember accepted %q, DecodeObject refuses it: %v", body, err)
+		}
+		sameMembers(t, body, obj, want)
+		raw, present := want[name]
+		if !present {
+			if inner != nil {
+				t.Fatalf("%q: no member %q, but inner is %v", body, name, inner)
+			}
+			return
+		}
+		wantInner, err := DecodeObject(raw)
+		if err != nil {
+			t.Fatalf("DecodeObjectMember accepted %q, DecodeObject refuses its %q: %v", body, name, err)
+		}
+		sameMembers(t, raw, inner, wantInner)
+	})
+}
+
+// sameMembers fails t unless got and want have the same members, byte for
+// byte.
+func sameMembers(t *testing.T, body []byte, got, want map[string]json.RawMessage) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%q: %d members, DecodeObject %d", body, len(got), len(want))
+	}
+	for name, v := range want {
+		if g, ok := got[name]; !ok || !bytes.Equal(g, v) {
+			t.Fatalf("%q: member %q is %q, DecodeObject's %q", body, name, g, v)
+		}
+	}
+}
+
+// TestDecodeObjectMemberTakesPolicyOutputs: a module's usual output is read
+// in one pass, with or without its metadata member.
+func TestDecodeObjectMemberTakesPolicyOutputs(t *testing.T) {
+	for _, s := range []string{
+		`{"metadata":{"redirect_uris":["https://a.example/cb"],"client_name":"x"},"registration_policies":["p"]}`,
+		`{"error":"invalid_redirect_uri","error_description":"no"}`,
+	} {
+		obj, inner, ok := DecodeObjectMember([]byte(s), "metadata")
+		if !ok {
+			t.Fatalf("%s: not read in one pass", s)
+		}
+		if _, has := obj["metadata"]; has != (inner != nil) {
+			t.Errorf("%s: metadata present %v, inner %v", s, has, inner)
+		}
+	}
+}
+
 // FuzzCompactValue: a value CompactValue accepts is one json.Marshal
 // writes unchanged.
 func FuzzCompactValue(f *testing.F) {

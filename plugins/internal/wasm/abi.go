@@ -114,20 +114,25 @@ func parseOutputCodes(out []byte, codes []engine.ErrorCode, required []string, a
 	if err != nil {
 		return nil, badOutput("not a JSON object (valid UTF-8, no duplicate members, nothing after it)")
 	}
+	return obj, checkOutput(obj, codes, required, allowed)
+}
+
+// checkOutput is parseOutputCodes for an output already decoded.
+func checkOutput(obj map[string]json.RawMessage, codes []engine.ErrorCode, required, allowed []string) error {
 	if _, ok := obj["error"]; ok {
-		return nil, rejection(obj, codes)
+		return rejection(obj, codes)
 	}
 	for name := range obj {
 		if !slices.Contains(allowed, name) && !slices.Contains(required, name) {
-			return nil, badOutput("unexpected member %q", Truncate(name))
+			return badOutput("unexpected member %q", Truncate(name))
 		}
 	}
 	for _, name := range required {
 		if _, ok := obj[name]; !ok {
-			return nil, badOutput("member %q is missing", name)
+			return badOutput("member %q is missing", name)
 		}
 	}
-	return obj, nil
+	return nil
 }
 
 // rejection turns an error document into the *engine.Error the client
@@ -176,13 +181,22 @@ func Truncate(s string) string {
 
 // PolicyOutput reads the output of a policy hook.
 func PolicyOutput(out []byte) (*engine.PolicyOutput, error) {
-	obj, err := parseOutput(out, []string{"metadata"}, "registration_policies")
-	if err != nil {
-		return nil, err
-	}
-	md, err := engine.DecodeObject(obj["metadata"])
-	if err != nil {
-		return nil, badOutput("metadata must be a JSON object")
+	required := []string{"metadata"}
+	// The output and its metadata in one pass when it can; else one
+	// after the other, for the errors.
+	obj, md, ok := engine.DecodeObjectMember(out, "metadata")
+	if ok {
+		if err := checkOutput(obj, rejectionCodes, required, []string{"registration_policies"}); err != nil {
+			return nil, err
+		}
+	} else {
+		var err error
+		if obj, err = parseOutput(out, required, "registration_policies"); err != nil {
+			return nil, err
+		}
+		if md, err = engine.DecodeObject(obj["metadata"]); err != nil {
+			return nil, badOutput("metadata must be a JSON object")
+		}
 	}
 	res := &engine.PolicyOutput{Metadata: md}
 	if raw, ok := obj["registration_policies"]; ok {
