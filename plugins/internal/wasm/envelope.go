@@ -1,7 +1,6 @@
 package wasm
 
 import (
-	"maps"
 	"slices"
 	"strconv"
 
@@ -35,7 +34,13 @@ func appendPolicyInput(b []byte, now int64, in *engine.PolicyInput) (_ []byte, o
 		b = append(b, "null"...)
 	} else {
 		b = append(b, '{')
-		for i, name := range slices.Sorted(maps.Keys(in.Metadata)) {
+		var room [32]string // the names on the stack for the usual number of members
+		names := room[:0]
+		for name := range in.Metadata {
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		for i, name := range names {
 			if i > 0 {
 				b = append(b, ',')
 			}
