@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 )
 
@@ -567,13 +566,6 @@ func (r *Registrar) warnDropped(ctx context.Context, t *tenant, policies []strin
 func (t *tenant) keeps(name string) bool {
 	return metadataFields[name] || isLocalizedName(name) || t.extra[name]
 }
-
-// clientIDPattern is the character set of client IDs: RFC 3986 unreserved
-// characters, so an ID is safe in a URL path, a store key and a log line.
-var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9._~-]{1,128}$`)
-
-// ValidClientID reports whether id is acceptable as a client_id.
-func ValidClientID(id string) bool { return clientIDPattern.MatchString(id) && id != "." && id != ".." }
 
 // idAlphabet is the URL-safe alphabet of built-in client IDs. It has 64
 // characters, so a random byte masked to 6 bits picks one uniformly.

@@ -262,24 +262,10 @@ var (
 	knownSubjectTypes = []string{"public", "pairwise"}
 )
 
-// tenantNamePattern is the character set of tenant names: lower-case
-// letters, digits and inner hyphens, 1 to 63 characters (a DNS label), so a
-// name is safe in URL paths, Redis keys and metric labels.
-var tenantNamePattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
-
-// ValidTenantName reports whether name is a valid tenant name.
-func ValidTenantName(name string) bool { return tenantNamePattern.MatchString(name) }
-
-// moduleNamePattern is the character set of policy module names.
-var moduleNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
-
 // extraNamePattern is the character set of extra metadata member names. It
 // leaves out "#", which marks language tags, and anything that would need
 // escaping in JSON.
 var extraNamePattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,64}$`)
-
-// ValidModuleName reports whether name is a valid policy module name.
-func ValidModuleName(name string) bool { return moduleNamePattern.MatchString(name) }
 
 // tenant is a tenant's settings, checked and with defaults filled in.
 type tenant struct {
