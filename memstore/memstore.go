@@ -13,6 +13,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/registrar-dev/registrar/engine"
@@ -88,8 +89,12 @@ var (
 // space holds the records of one tenant.
 type space struct {
 	clients map[string]*engine.Client
-	tokens  map[string]*engine.InitialAccessToken
-	admins  map[string]*engine.AdminToken
+	// versions holds each stored client's version: a number no other
+	// write of a client in this process had (clientVersions), the
+	// record ClientRecord gives (see oauth.ClientTokenWriter).
+	versions map[string]uint64
+	tokens   map[string]*engine.InitialAccessToken
+	admins   map[string]*engine.AdminToken
 	// clientIDs and tokenIDs index the IDs of clients and tokens, for
 	// listing them in order.
 	clientIDs, tokenIDs index
@@ -101,6 +106,9 @@ type space struct {
 	// for CreateOptions.UniqueSoftwareID.
 	software map[string]map[string]bool
 }
+
+// clientVersions numbers the writes of clients, all stores together.
+var clientVersions atomic.Uint64
 
 // minSweepWrites is the fewest writes between two sweeps, so that a small
 // store is not swept on every write.
@@ -371,6 +379,7 @@ func (s *Store) space(tenant string) *space {
 	if sp == nil {
 		sp = &space{
 			clients:  map[string]*engine.Client{},
+			versions: map[string]uint64{},
 			software: map[string]map[string]bool{},
 			tokens:   map[string]*engine.InitialAccessToken{},
 			admins:   map[string]*engine.AdminToken{},
@@ -474,6 +483,7 @@ func (sp *space) putClient(c *engine.Client) {
 		sp.software[sid][c.ID] = true
 	}
 	sp.clients[c.ID] = c // before bound, which may settle and keeps only stored IDs
+	sp.versions[c.ID] = clientVersions.Add(1)
 	if !c.ExpiresAt.IsZero() && (sp.soonest.IsZero() || c.ExpiresAt.Before(sp.soonest)) {
 		sp.soonest = c.ExpiresAt
 	}
@@ -486,6 +496,7 @@ func (sp *space) putClient(c *engine.Client) {
 func (sp *space) removeClient(id string) {
 	sp.unindexSoftware(sp.clients[id])
 	delete(sp.clients, id)
+	delete(sp.versions, id)
 	sp.clientIDs.remove(sp.hasClient)
 }
 

@@ -2,6 +2,7 @@ package memstore
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"time"
 
@@ -190,18 +191,51 @@ func (s *Store) PutKeyRing(_ context.Context, ring *oauth.KeyRing, ifRevision in
 
 // ClientMarked returns a copy of the live client and whether the mark is
 // live, read under both locks (see oauth.ClientMarkReader).
-func (s *Store) ClientMarked(_ context.Context, tenant, id, key string) (*engine.Client, bool, error) {
+func (s *Store) ClientMarked(ctx context.Context, tenant, id, key string) (*engine.Client, bool, error) {
+	c, _, marked, err := s.ClientRecord(ctx, tenant, id, key)
+	return c, marked, err
+}
+
+// ClientRecord is ClientMarked that also returns the client's record: its
+// version, which every write of a client replaces (see
+// oauth.ClientTokenWriter).
+func (s *Store) ClientRecord(_ context.Context, tenant, id, key string) (*engine.Client, string, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	g := &s.grants
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := s.now()
-	var c *engine.Client
-	if live := s.spaces[tenant].liveClient(id, now); live != nil {
-		c = live.Clone()
+	marked := key != "" && g.marked(tenant, key, now)
+	sp := s.spaces[tenant]
+	live := sp.liveClient(id, now)
+	if live == nil {
+		return nil, "", marked, nil
 	}
-	return c, g.marked(tenant, key, now), nil
+	return live.Clone(), strconv.FormatUint(sp.versions[id], 10), marked, nil
 }
+
+// PutTokenIf stores t if the client's version is still record and the
+// mark key is not live, under the store's locks (see
+// oauth.ClientTokenWriter).
+func (s *Store) PutTokenIf(ctx context.Context, t *oauth.Token, record, key string) (marked, changed bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	g := &s.grants
+	g.mu.Lock()
+	marked = key != "" && g.marked(t.Tenant, key, now)
+	g.mu.Unlock()
+	if marked {
+		return true, false, nil
+	}
+	sp := s.spaces[t.Tenant]
+	if sp.liveClient(t.ClientID, now) == nil || strconv.FormatUint(sp.versions[t.ClientID], 10) != record {
+		return false, true, nil
+	}
+	return false, false, s.PutToken(ctx, t)
+}
+
+var _ oauth.ClientTokenWriter = (*Store)(nil)
 
 var _ oauth.ClientMarkReader = (*Store)(nil)

@@ -62,6 +62,11 @@ const (
 type authenticated struct {
 	client *engine.Client
 	method string
+	// record is the client's stored record as read, when the store gave
+	// it (ClientTokenWriter); cached reports that the client came from
+	// the token endpoint's memory (clientcache.go).
+	record string
+	cached bool
 }
 
 // errAuthFailed is the answer to every failed client authentication, so
@@ -141,7 +146,11 @@ func (s *Server) authenticate(ctx context.Context, tenant string, cr *Credential
 	if err != nil {
 		return nil, errAuthFailed(fmt.Errorf("client %q: %w", id, err))
 	}
-	return &authenticated{client: c, method: method}, nil
+	who := &authenticated{client: c, method: method}
+	if pre != nil && pre.id == id {
+		who.record = pre.record
+	}
+	return who, nil
 }
 
 // client returns the client with that ID: pre's if it is of that client,

@@ -45,40 +45,58 @@ func lockoutKey(clientID string) string { return "lockout:" + clientID }
 // credentials: the lockout would slow no guessing if a right guess got
 // through. Where the store reads a client with a mark in one step
 // (ClientMarkReader) it reads the client too, and returns it for
-// authenticate.
+// authenticate; a ClientTokenWriter also gives the client's record (for
+// the token endpoint's memory, clientcache.go), and is asked for the
+// client even when the tenant locks no client out.
 func (s *Server) lockedOut(ctx context.Context, tenant string, settings engine.Settings, clientID string) (*prefetched, error) {
-	if s.limiter == nil || clientID == "" || settings.ClientLockout.Failures().IsZero() {
+	if clientID == "" {
 		return nil, nil
 	}
+	key := s.lockKey(settings, clientID)
 	var (
 		pre    *prefetched
 		locked bool
 		err    error
 	)
-	if s.clientMarks != nil {
+	switch {
+	case s.clientTokens != nil:
+		// The client's record too, so that the token endpoint can
+		// remember the client (clientcache.go).
 		pre = &prefetched{id: clientID}
-		pre.client, locked, err = s.clientMarks.ClientMarked(ctx, tenant, clientID, lockoutKey(clientID))
-	} else {
-		locked, err = s.store.Marked(ctx, tenant, lockoutKey(clientID))
+		pre.client, pre.record, locked, err = s.clientTokens.ClientRecord(ctx, tenant, clientID, key)
+	case key == "":
+		return nil, nil
+	case s.clientMarks != nil:
+		pre = &prefetched{id: clientID}
+		pre.client, locked, err = s.clientMarks.ClientMarked(ctx, tenant, clientID, key)
+	default:
+		locked, err = s.store.Marked(ctx, tenant, key)
 	}
 	if err != nil {
 		return nil, storeError("lockout", err)
 	}
 	if locked {
-		return nil, &engine.Error{
-			Code:        engine.CodeTooManyRequests,
-			Description: "too many failed authentications of this client; retry later",
-			RetryAfter:  settings.ClientLockout.Failures().Per / time.Duration(settings.ClientLockout.Failures().Events),
-		}
+		return nil, errLockedOut(settings)
 	}
 	return pre, nil
 }
 
+// errLockedOut is the answer to a request of a client that is locked out.
+func errLockedOut(settings engine.Settings) *engine.Error {
+	return &engine.Error{
+		Code:        engine.CodeTooManyRequests,
+		Description: "too many failed authentications of this client; retry later",
+		RetryAfter:  settings.ClientLockout.Failures().Per / time.Duration(settings.ClientLockout.Failures().Events),
+	}
+}
+
 // prefetched is the client that lockedOut read with the lockout mark:
-// client is nil when there is none with that ID.
+// client is nil when there is none with that ID; record is its stored
+// record, when the store gives it (ClientTokenWriter).
 type prefetched struct {
 	id     string
 	client *engine.Client
+	record string
 }
 
 // failed counts a failed authentication of a client_id against its
@@ -102,12 +120,18 @@ func (s *Server) failed(ctx context.Context, tenant string, settings engine.Sett
 }
 
 // authorize admits a request under the tenant's rate limits and
-// authenticates its client, counting a failure against the client_id's
-// lockout budget and recording it in the audit log.
+// authenticates its client (authenticateClient).
 func (s *Server) authorize(ctx context.Context, tenant string, settings engine.Settings, cr *Credentials, ep Endpoints, rf RequestFacts) (*authenticated, error) {
 	if err := s.admit(ctx, tenant, settings, rf.RemoteIP); err != nil {
 		return nil, err
 	}
+	return s.authenticateClient(ctx, tenant, settings, cr, ep, rf)
+}
+
+// authenticateClient authenticates a request's client, read from the
+// store, counting a failure against the client_id's lockout budget and
+// recording it in the audit log.
+func (s *Server) authenticateClient(ctx context.Context, tenant string, settings engine.Settings, cr *Credentials, ep Endpoints, rf RequestFacts) (*authenticated, error) {
 	_, id, err := cr.method()
 	if err != nil {
 		return nil, err

@@ -86,13 +86,18 @@ type Server struct {
 	// clientMarks, when the store is also the clients' store, reads a
 	// client with its lockout mark in one step.
 	clientMarks ClientMarkReader
-	auditLog    engine.AuditLog
-	limiter     engine.Limiter
-	modules     engine.Modules
-	observe     func(Outcome)
-	now         func() time.Time
-	rand        io.Reader
-	log         *slog.Logger
+	// clientTokens, when the clients' store can also write a token on
+	// the condition that a client is unchanged, lets the token endpoint
+	// remember clients in clientCache.
+	clientTokens ClientTokenWriter
+	clientCache  clientCache
+	auditLog     engine.AuditLog
+	limiter      engine.Limiter
+	modules      engine.Modules
+	observe      func(Outcome)
+	now          func() time.Time
+	rand         io.Reader
+	log          *slog.Logger
 	// The tenants' signing keys.
 	kek         *seal.Keys
 	rings       rings
@@ -126,6 +131,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cm, ok := cfg.Store.(ClientMarkReader); ok && engine.SameBackend(cfg.Clients, cfg.Store) {
 		s.clientMarks = cm
+		s.clientTokens, _ = cm.(ClientTokenWriter)
 	}
 	s.assertions = cfg.Assertions
 	s.clientCAs, s.certKeys = cfg.ClientCAs, cfg.CertificateKeys

@@ -56,6 +56,27 @@ type ClientMarkReader interface {
 	ClientMarked(ctx context.Context, tenant, id, key string) (c *engine.Client, marked bool, err error)
 }
 
+// ClientTokenWriter is a ClientMarkReader that also stores a token on
+// the condition that the client it is issued to is unchanged and not
+// locked out, in one step (in Redis, one script). With it the token
+// endpoint remembers a client that authenticated for a few seconds
+// (clientcache.go) and issues it tokens with one round trip instead of
+// two; the condition makes the answer the one a fresh read would give.
+// Both stores implement it.
+type ClientTokenWriter interface {
+	ClientMarkReader
+	// ClientRecord is ClientMarked that also returns the client's
+	// stored record: opaque bytes that differ whenever the stored client
+	// does ("" when there is none). A key of "" is no mark: marked is
+	// false.
+	ClientRecord(ctx context.Context, tenant, id, key string) (c *engine.Client, record string, marked bool, err error)
+	// PutTokenIf stores t as PutToken does, provided that the tenant has
+	// no live mark of key ("" is none) and that the client t.ClientID is
+	// stored with exactly record. Otherwise it stores nothing and reports
+	// which condition failed, the mark first.
+	PutTokenIf(ctx context.Context, t *Token, record, key string) (marked, changed bool, err error)
+}
+
 // Token is the record of an access token. The token itself is not in it,
 // only its digest (engine.HashToken), so a leaked store yields no usable
 // token.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -62,10 +63,31 @@ func (s *Server) Token(ctx context.Context, req TokenRequest) (resp *TokenRespon
 	if err := checkGrantType(req.GrantType); err != nil {
 		return nil, err
 	}
-	who, err := s.authorize(ctx, req.Tenant, settings, &req.Credentials, req.Endpoints, req.Request)
+	if err := s.admit(ctx, req.Tenant, settings, req.Request.RemoteIP); err != nil {
+		return nil, err
+	}
+	if who := s.remembered(ctx, req, settings); who != nil {
+		resp, err := s.grant(ctx, req, settings, who, &format)
+		if err == nil || serverFailure(err) || !errors.Is(err, errStale) && s.current(ctx, req.Tenant, settings, who) {
+			return resp, err
+		}
+		// The remembered client is not the stored one, or is locked
+		// out: the request is made again from the store.
+		s.clientCache.forget(req.Tenant, who.client.ID)
+		format = ""
+	}
+	who, err := s.authenticateClient(ctx, req.Tenant, settings, &req.Credentials, req.Endpoints, req.Request)
 	if err != nil {
 		return nil, err
 	}
+	s.remember(req, settings, who)
+	return s.grant(ctx, req, settings, who, &format)
+}
+
+// grant issues an access token to a client that authenticated, if its
+// registration and the tenant's modules allow it; format is set to the
+// token's format once the token is being issued.
+func (s *Server) grant(ctx context.Context, req TokenRequest, settings engine.Settings, who *authenticated, format *engine.AccessTokenFormat) (*TokenResponse, error) {
 	c := who.client
 	if who.method == MethodNone || !slices.Contains(c.Metadata.GrantTypes, GrantClientCredentials) {
 		return nil, engine.Errorf(engine.CodeUnauthorizedClient, "the client is not registered for the client_credentials grant")
@@ -80,7 +102,7 @@ func (s *Server) Token(ctx context.Context, req TokenRequest) (resp *TokenRespon
 	if err := s.runHooks(ctx, req, settings, who, g); err != nil {
 		return nil, err
 	}
-	format = settings.AccessTokens().Format
+	*format = settings.AccessTokens().Format
 	return s.issue(ctx, req, settings, who, g)
 }
 
@@ -199,7 +221,7 @@ func (s *Server) issue(ctx context.Context, req TokenRequest, settings engine.Se
 	var value string
 	switch format := settings.AccessTokens().Format; format {
 	case engine.AccessTokenOpaque:
-		value, err = s.issueOpaque(ctx, t)
+		value, err = s.issueOpaque(ctx, settings, who, t)
 	case engine.AccessTokenJWT:
 		value, err = s.issueJWT(ctx, req.Issuer, t)
 	default:
@@ -211,13 +233,25 @@ func (s *Server) issue(ctx context.Context, req TokenRequest, settings engine.Se
 	return &TokenResponse{AccessToken: value, TokenType: "Bearer", ExpiresIn: int64(g.lifetime / time.Second), Scope: t.Scope}, nil
 }
 
-// issueOpaque makes a random token and stores its record under its digest.
-func (s *Server) issueOpaque(ctx context.Context, t *Token) (string, error) {
+// issueOpaque makes a random token and stores its record under its
+// digest; for a remembered client, only if the client is still the stored
+// one and not locked out (clientcache.go), else errStale.
+func (s *Server) issueOpaque(ctx context.Context, settings engine.Settings, who *authenticated, t *Token) (string, error) {
 	value, err := randomToken(s.rand, 32)
 	if err != nil {
 		return "", err
 	}
 	t.Digest = engine.HashToken(value)
+	if who.cached {
+		marked, changed, err := s.clientTokens.PutTokenIf(ctx, t, who.record, s.lockKey(settings, t.ClientID))
+		switch {
+		case err != nil:
+			return "", storeError("put token", err)
+		case marked || changed:
+			return "", errStale
+		}
+		return value, nil
+	}
 	if err := s.store.PutToken(ctx, t); err != nil {
 		return "", storeError("put token", err)
 	}

@@ -16,9 +16,9 @@ import (
 
 var _ oauth.Store = (*Store)(nil)
 
-// The token endpoint's writes are single commands, no scripts: each call is
-// one round trip, and SET NX PXAT (Redis 6.2 or later) makes a write and its
-// expiry one atomic step on the server's clock. A time already past is
+// The token endpoint's writes are single commands (but PutTokenIf, a
+// script): each call is one round trip, and SET NX PXAT (Redis 6.2 or
+// later) makes a write and its expiry one atomic step on the server's clock. A time already past is
 // still sent: Redis answers OK and keeps nothing, as the contract wants.
 
 // storedToken is the JSON of a token record in Redis: the record without
@@ -199,23 +199,101 @@ func globEscape(s string) string {
 // ClientMarked reads a client and a mark of its tenant in one MGET (see
 // oauth.ClientMarkReader); both keys are in the tenant's hash slot.
 func (s *Store) ClientMarked(ctx context.Context, tenant, id, key string) (*engine.Client, bool, error) {
+	c, _, marked, err := s.ClientRecord(ctx, tenant, id, key)
+	return c, marked, err
+}
+
+// ClientRecord is ClientMarked that also returns the client's record as
+// stored (see oauth.ClientTokenWriter): one MGET, or one GET when key is
+// "".
+func (s *Store) ClientRecord(ctx context.Context, tenant, id, key string) (*engine.Client, string, bool, error) {
 	k, ok := s.tenantKeys(tenant)
 	if !ok {
-		return nil, false, nil
+		return nil, "", false, nil
 	}
 	octx, cancel := s.op(ctx)
 	defer cancel()
-	vals, err := s.rdb.MGet(octx, k.client(id), k.mark(key)).Result()
-	if err != nil {
-		return nil, false, s.fail(ctx, "read client and mark", err)
-	}
-	marked := vals[1] != nil
-	rec, ok := vals[0].(string)
-	if !ok {
-		return nil, marked, nil
+	var (
+		rec    string
+		marked bool
+	)
+	if key == "" {
+		v, err := s.rdb.Get(octx, k.client(id)).Result()
+		if errors.Is(err, redis.Nil) {
+			return nil, "", false, nil
+		}
+		if err != nil {
+			return nil, "", false, s.fail(ctx, "read client", err)
+		}
+		rec = v
+	} else {
+		vals, err := s.rdb.MGet(octx, k.client(id), k.mark(key)).Result()
+		if err != nil {
+			return nil, "", false, s.fail(ctx, "read client and mark", err)
+		}
+		marked = vals[1] != nil
+		if rec, ok = vals[0].(string); !ok {
+			return nil, "", marked, nil
+		}
 	}
 	c, err := decodeClient([]byte(rec))
-	return c, marked, err
+	if err != nil {
+		return nil, "", marked, err
+	}
+	return c, rec, marked, nil
 }
+
+// putTokenIf is PutTokenIf's check and write (see oauth.ClientTokenWriter):
+// 1 stored, 0 a live token has the digest, -1 the mark is live, -2 the
+// client's record is not the one given. The three keys are in the
+// tenant's hash slot.
+//
+// KEYS: mark ("" in ARGV[4]: none), client, access token
+// ARGV: client record, token record, expiry ms, "1" when there is a mark to check
+var putTokenIf = redis.NewScript(`
+if ARGV[4] == '1' and redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -2 end
+if redis.call('SET', KEYS[3], ARGV[2], 'NX', 'PXAT', ARGV[3]) then return 1 end
+return 0
+`)
+
+// PutTokenIf stores t if the client is unchanged and the mark absent, in
+// one script (see oauth.ClientTokenWriter).
+func (s *Store) PutTokenIf(ctx context.Context, t *oauth.Token, record, key string) (marked, changed bool, err error) {
+	k, ok := s.tenantKeys(t.Tenant)
+	if !ok {
+		return false, false, errInvalidTenant(t.Tenant)
+	}
+	rec, err := json.Marshal(storedToken{Token: t})
+	if err != nil {
+		return false, false, fmt.Errorf("redisstore: encode access token: %w", err)
+	}
+	at := t.ExpiresAt
+	if at.IsZero() {
+		at = time.UnixMilli(1) // no time is no life, not forever
+	}
+	check := "0"
+	if key != "" {
+		check = "1"
+	}
+	octx, cancel := s.op(ctx)
+	defer cancel()
+	n, err := putTokenIf.Run(s.durable(octx), s.rdb, []string{k.mark(key), k.client(t.ClientID), k.accessToken(t.Digest)},
+		record, rec, expireAt(at), check).Int()
+	if err != nil {
+		return false, false, s.fail(ctx, "put access token", err)
+	}
+	switch n {
+	case -1:
+		return true, false, nil
+	case -2:
+		return false, true, nil
+	case 0:
+		return false, false, engine.ErrAlreadyExists
+	}
+	return false, false, nil
+}
+
+var _ oauth.ClientTokenWriter = (*Store)(nil)
 
 var _ oauth.ClientMarkReader = (*Store)(nil)

@@ -40,6 +40,7 @@ func Run(t *testing.T, newStore func(t *testing.T) oauth.Store) {
 		{"MarkExpiry", testMarkExpiry},
 		{"MarkConcurrent", testMarkConcurrent},
 		{"ClientMarked", testClientMarked},
+		{"ClientTokenWriter", testClientTokenWriter},
 		{"KeyRingRoundTrip", testKeyRingRoundTrip},
 		{"KeyRingRevision", testKeyRingRevision},
 		{"KeyRingConcurrent", testKeyRingConcurrent},
