@@ -121,37 +121,35 @@ func TestTokenRememberedClientChangedElsewhere(t *testing.T) {
 		_, err := f.token(basic(id, secret))
 		wantCode(t, err, engine.CodeInvalidClient)
 	})
-	t.Run("narrowed", func(t *testing.T) {
-		f, _ := rememberingFixture(t, settings)
-		id, secret := f.register("")
-		remembered(t, f, id, secret)
-		if _, err := f.store.UpdateClient(ctx, engine.DefaultTenant, id, func(c *engine.Client) error {
-			c.Metadata.GrantTypes = []string{"authorization_code"}
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-		_, err := f.token(basic(id, secret))
-		wantCode(t, err, engine.CodeUnauthorizedClient)
-	})
-	t.Run("scope narrowed", func(t *testing.T) {
-		f, _ := rememberingFixture(t, settings)
-		id, secret := f.register("")
-		remembered(t, f, id, secret)
-		if _, err := f.store.UpdateClient(ctx, engine.DefaultTenant, id, func(c *engine.Client) error {
-			c.Metadata.Scope = "write"
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-		resp, err := f.token(basic(id, secret))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if resp.Scope != "write" {
-			t.Errorf("scope %q, want the stored client's %q", resp.Scope, "write")
-		}
-	})
+	// Narrowed: the answer is the stored client's.
+	for _, tc := range []struct {
+		name   string
+		change func(*engine.Client)
+		check  func(*testing.T, *oauth.TokenResponse, error)
+	}{
+		{"grant types narrowed", func(c *engine.Client) { c.Metadata.GrantTypes = []string{"authorization_code"} },
+			func(t *testing.T, _ *oauth.TokenResponse, err error) { wantCode(t, err, engine.CodeUnauthorizedClient) }},
+		{"scope narrowed", func(c *engine.Client) { c.Metadata.Scope = "write" },
+			func(t *testing.T, resp *oauth.TokenResponse, err error) {
+				if err != nil || resp.Scope != "write" {
+					t.Errorf("%+v, %v: want a token with the stored client's scope %q", resp, err, "write")
+				}
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, _ := rememberingFixture(t, settings)
+			id, secret := f.register("")
+			remembered(t, f, id, secret)
+			if _, err := f.store.UpdateClient(ctx, engine.DefaultTenant, id, func(c *engine.Client) error {
+				tc.change(c)
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := f.token(basic(id, secret))
+			tc.check(t, resp, err)
+		})
+	}
 	t.Run("locked out", func(t *testing.T) {
 		f, _ := rememberingFixture(t, settings)
 		id, secret := f.register("")

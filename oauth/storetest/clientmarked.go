@@ -10,6 +10,22 @@ import (
 	"github.com/registrar-dev/registrar/oauth"
 )
 
+// createC1 stores the tenant's client c1, named "one", in s, which must
+// also be the clients' store, and returns s as that store.
+func createC1(t *testing.T, s oauth.Store, tenant string, now time.Time) engine.Store {
+	t.Helper()
+	clients, ok := s.(engine.Store)
+	if !ok {
+		t.Fatal("a ClientMarkReader must also be the clients' store (engine.Store)")
+	}
+	c := &engine.Client{Tenant: tenant, ID: "c1", IssuedAt: now, UpdatedAt: now,
+		Metadata: engine.Metadata{ClientName: "one", RedirectURIs: []string{"https://a.example/cb"}}}
+	if err := clients.CreateClient(context.Background(), c, engine.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return clients
+}
+
 // testClientMarked checks oauth.ClientMarkReader: the live client (a
 // copy) or nil, and the mark's liveness, in every combination, per tenant.
 func testClientMarked(t *testing.T, s oauth.Store) {
@@ -17,18 +33,10 @@ func testClientMarked(t *testing.T, s oauth.Store) {
 	if !ok {
 		t.Skip("the store is not a ClientMarkReader")
 	}
-	clients, ok := s.(engine.Store)
-	if !ok {
-		t.Fatal("a ClientMarkReader must also be the clients' store (engine.Store)")
-	}
 	ctx := context.Background()
 	tenant := newTenant()
 	now := time.Now()
-	c := &engine.Client{Tenant: tenant, ID: "c1", IssuedAt: now, UpdatedAt: now,
-		Metadata: engine.Metadata{ClientName: "one", RedirectURIs: []string{"https://a.example/cb"}}}
-	if err := clients.CreateClient(ctx, c, engine.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	createC1(t, s, tenant, now)
 	mark(t, s, tenant, "lockout:c2", now.Add(time.Hour))
 	mark(t, s, tenant, "lockout:gone", now.Add(-time.Second))
 	for _, tc := range []struct {
@@ -69,15 +77,10 @@ func testClientTokenWriter(t *testing.T, s oauth.Store) {
 	if !ok {
 		t.Skip("the store is not a ClientTokenWriter")
 	}
-	clients := s.(engine.Store)
 	ctx := context.Background()
 	tenant := newTenant()
 	now := time.Now()
-	c := &engine.Client{Tenant: tenant, ID: "c1", IssuedAt: now, UpdatedAt: now,
-		Metadata: engine.Metadata{ClientName: "one", RedirectURIs: []string{"https://a.example/cb"}}}
-	if err := clients.CreateClient(ctx, c, engine.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	clients := createC1(t, s, tenant, now)
 	record := checkClientRecord(t, w, tenant)
 
 	// Unchanged and unmarked: stored, once.
