@@ -60,76 +60,56 @@ func DecodeObjectMember(body []byte, name string) (obj, inner map[string]json.Ra
 }
 
 // topObject reads s, which must hold one object and nothing else but white
-// space, into the spans of its members. When inner is not nil, the value
-// of the member called nested must be an object, whose members are read
-// into inner (found reports that there was one).
+// space, into the spans of its members; the member called nested goes to
+// inner as members says.
 func (s *scanner) topObject(spans []span, nested string, inner []span) (_, _ []span, found, ok bool) {
 	s.space()
 	if !s.byte('{') {
 		return nil, nil, false, false
 	}
-	s.space()
-	if !s.byte('}') {
-		for {
-			s.space()
-			name, nok := s.name()
-			s.space()
-			if !nok || !s.byte(':') {
-				return nil, nil, false, false
-			}
-			s.space()
-			start := s.i
-			if inner != nil && string(name) == nested {
-				if found || !s.byte('{') {
-					return nil, nil, false, false
-				}
-				found = true
-				if inner, ok = s.members(inner); !ok {
-					return nil, nil, false, false
-				}
-			} else if !s.value(0) {
-				return nil, nil, false, false
-			}
-			spans = append(spans, span{name, start, s.i})
-			s.space()
-			if s.byte('}') {
-				break
-			}
-			if !s.byte(',') {
-				return nil, nil, false, false
-			}
-		}
+	if spans, inner, found, ok = s.members(spans, nested, inner); !ok {
+		return nil, nil, false, false
 	}
 	s.space()
 	return spans, inner, found, s.i == len(s.b)
 }
 
 // members reads the members of an object whose '{' has been read, up to
-// and including its '}', into spans.
-func (s *scanner) members(spans []span) (_ []span, ok bool) {
+// and including its '}', into spans. When inner is not nil, the value of
+// the member called nested must be an object, whose members are read into
+// inner (found reports that there was one).
+func (s *scanner) members(spans []span, nested string, inner []span) (_, _ []span, found, ok bool) {
 	s.space()
 	if s.byte('}') {
-		return spans, true
+		return spans, inner, false, true
 	}
 	for {
 		s.space()
 		name, nok := s.name()
 		s.space()
 		if !nok || !s.byte(':') {
-			return nil, false
+			return nil, nil, false, false
 		}
 		s.space()
 		start := s.i
-		if !s.value(0) {
-			return nil, false
+		if inner != nil && string(name) == nested {
+			if found || !s.byte('{') {
+				return nil, nil, false, false
+			}
+			found = true
+			if inner, _, _, ok = s.members(inner, "", nil); !ok {
+				return nil, nil, false, false
+			}
+		} else if !s.value(0) {
+			return nil, nil, false, false
 		}
 		spans = append(spans, span{name, start, s.i})
 		s.space()
 		if s.byte('}') {
-			return spans, true
+			return spans, inner, found, true
 		}
 		if !s.byte(',') {
-			return nil, false
+			return nil, nil, false, false
 		}
 	}
 }
