@@ -110,12 +110,11 @@ func (r *Registrar) Read(ctx context.Context, req ManageRequest) (*ClientInforma
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case audited:
+	if ev != nil {
 		r.logAudit(ctx, ev)
-	case ev != nil:
-		r.logAudit(ctx, ev)
-		r.appendAudit(ctx, ev)
+		if !audited { // else the store appended it with the read
+			r.appendAudit(ctx, ev)
+		}
 	}
 	info := &ClientInformation{Client: c}
 	if byRAT {

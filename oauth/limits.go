@@ -76,18 +76,13 @@ func (s *Server) lockedOut(ctx context.Context, tenant string, settings engine.S
 		return nil, storeError("lockout", err)
 	}
 	if locked {
-		return nil, errLockedOut(settings)
+		return nil, &engine.Error{
+			Code:        engine.CodeTooManyRequests,
+			Description: "too many failed authentications of this client; retry later",
+			RetryAfter:  settings.ClientLockout.Failures().Per / time.Duration(settings.ClientLockout.Failures().Events),
+		}
 	}
 	return pre, nil
-}
-
-// errLockedOut is the answer to a request of a client that is locked out.
-func errLockedOut(settings engine.Settings) *engine.Error {
-	return &engine.Error{
-		Code:        engine.CodeTooManyRequests,
-		Description: "too many failed authentications of this client; retry later",
-		RetryAfter:  settings.ClientLockout.Failures().Per / time.Duration(settings.ClientLockout.Failures().Events),
-	}
 }
 
 // prefetched is the client that lockedOut read with the lockout mark:
