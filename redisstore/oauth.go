@@ -29,15 +29,33 @@ type storedToken struct {
 	Digest string `json:"digest,omitempty"`
 }
 
+// encodeToken is the JSON of t as stored.
+func encodeToken(t *oauth.Token) ([]byte, error) {
+	rec, err := json.Marshal(storedToken{Token: t})
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: encode access token: %w", err)
+	}
+	return rec, nil
+}
+
+// markExpiry is the PXAT of a record or mark that lives until at: no time
+// is no life, not forever.
+func markExpiry(at time.Time) int64 {
+	if at.IsZero() {
+		at = time.UnixMilli(1)
+	}
+	return expireAt(at)
+}
+
 // PutToken stores t with SET NX PXAT at its ExpiresAt.
 func (s *Store) PutToken(ctx context.Context, t *oauth.Token) error {
 	k, ok := s.tenantKeys(t.Tenant)
 	if !ok {
 		return errInvalidTenant(t.Tenant)
 	}
-	rec, err := json.Marshal(storedToken{Token: t})
+	rec, err := encodeToken(t)
 	if err != nil {
-		return fmt.Errorf("redisstore: encode access token: %w", err)
+		return err
 	}
 	octx, cancel := s.op(ctx)
 	defer cancel()
@@ -124,12 +142,9 @@ func (s *Store) Marked(ctx context.Context, tenant, key string) (bool, error) {
 }
 
 // setNX sets key to val unless it exists, expiring at the time given (see
-// expireAt), and reports whether it set it.
+// markExpiry), and reports whether it set it.
 func (s *Store) setNX(ctx context.Context, key string, val any, at time.Time) (bool, error) {
-	if at.IsZero() {
-		at = time.UnixMilli(1) // no time is no life, not forever
-	}
-	err := s.rdb.Do(ctx, "set", key, val, "nx", "pxat", expireAt(at)).Err()
+	err := s.rdb.Do(ctx, "set", key, val, "nx", "pxat", markExpiry(at)).Err()
 	if errors.Is(err, redis.Nil) {
 		return false, nil
 	}
@@ -264,13 +279,9 @@ func (s *Store) PutTokenIf(ctx context.Context, t *oauth.Token, record, key stri
 	if !ok {
 		return false, false, errInvalidTenant(t.Tenant)
 	}
-	rec, err := json.Marshal(storedToken{Token: t})
+	rec, err := encodeToken(t)
 	if err != nil {
-		return false, false, fmt.Errorf("redisstore: encode access token: %w", err)
-	}
-	at := t.ExpiresAt
-	if at.IsZero() {
-		at = time.UnixMilli(1) // no time is no life, not forever
+		return false, false, err
 	}
 	check := "0"
 	if key != "" {
@@ -279,7 +290,7 @@ func (s *Store) PutTokenIf(ctx context.Context, t *oauth.Token, record, key stri
 	octx, cancel := s.op(ctx)
 	defer cancel()
 	n, err := putTokenIf.Run(s.durable(octx), s.rdb, []string{k.mark(key), k.client(t.ClientID), k.accessToken(t.Digest)},
-		record, rec, expireAt(at), check).Int()
+		record, rec, markExpiry(t.ExpiresAt), check).Int()
 	if err != nil {
 		return false, false, s.fail(ctx, "put access token", err)
 	}
