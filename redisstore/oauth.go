@@ -219,37 +219,27 @@ func (s *Store) ClientMarked(ctx context.Context, tenant, id, key string) (*engi
 }
 
 // ClientRecord is ClientMarked that also returns the client's record as
-// stored (see oauth.ClientTokenWriter): one MGET, or one GET when key is
-// "".
+// stored (see oauth.ClientTokenWriter): one MGET (of the client alone when
+// key is "").
 func (s *Store) ClientRecord(ctx context.Context, tenant, id, key string) (*engine.Client, string, bool, error) {
 	k, ok := s.tenantKeys(tenant)
 	if !ok {
 		return nil, "", false, nil
 	}
+	keys := []string{k.client(id)}
+	if key != "" {
+		keys = append(keys, k.mark(key))
+	}
 	octx, cancel := s.op(ctx)
 	defer cancel()
-	var (
-		rec    string
-		marked bool
-	)
-	if key == "" {
-		v, err := s.rdb.Get(octx, k.client(id)).Result()
-		if errors.Is(err, redis.Nil) {
-			return nil, "", false, nil
-		}
-		if err != nil {
-			return nil, "", false, s.fail(ctx, "read client", err)
-		}
-		rec = v
-	} else {
-		vals, err := s.rdb.MGet(octx, k.client(id), k.mark(key)).Result()
-		if err != nil {
-			return nil, "", false, s.fail(ctx, "read client and mark", err)
-		}
-		marked = vals[1] != nil
-		if rec, ok = vals[0].(string); !ok {
-			return nil, "", marked, nil
-		}
+	vals, err := s.rdb.MGet(octx, keys...).Result()
+	if err != nil {
+		return nil, "", false, s.fail(ctx, "read client and mark", err)
+	}
+	marked := len(vals) > 1 && vals[1] != nil
+	rec, ok := vals[0].(string)
+	if !ok {
+		return nil, "", marked, nil
 	}
 	c, err := decodeClient([]byte(rec))
 	if err != nil {
