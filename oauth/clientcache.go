@@ -97,37 +97,29 @@ func (c *clientCache) forget(tenant, id string) {
 	c.mu.Unlock()
 }
 
-// cacheable reports whether a token request may use and fill the cache:
-// the store can check a remembered client when it writes the token
-// (opaque tokens only: a JWT is written nowhere), and the client
-// authenticates with its secret, which needs nothing but its record.
-func (s *Server) cacheable(settings engine.Settings, cr *Credentials) (string, bool) {
+// cacheable returns the client_id of a token request that may use and
+// fill the cache, else "": the store can check a remembered client when
+// it writes the token (opaque tokens only: a JWT is written nowhere), and
+// the client authenticates with its secret, which needs nothing but its
+// record.
+func (s *Server) cacheable(settings engine.Settings, cr *Credentials) string {
 	if s.clientTokens == nil || settings.AccessTokens().Format != engine.AccessTokenOpaque {
-		return "", false
-	}
-	p, id, err := cr.method()
-	if err != nil || id == "" || (p != presentedBasic && p != presentedPost) {
-		return "", false
-	}
-	return id, true
-}
-
-// lockKey is the mark PutTokenIf and ClientRecord check for the client:
-// its lockout mark, or none when the tenant locks no client out.
-func (s *Server) lockKey(settings engine.Settings, clientID string) string {
-	if s.limiter == nil || settings.ClientLockout.Failures().IsZero() {
 		return ""
 	}
-	return lockoutKey(clientID)
+	p, id, err := cr.method()
+	if err != nil || (p != presentedBasic && p != presentedPost) {
+		return ""
+	}
+	return id
 }
 
-// remembered authenticates a token request's client with the client the
-// cache remembers, if any. It returns nil when there is none or when the
-// credentials fail against it: the request is then authenticated from
-// the store, where a failure is counted and audited.
-func (s *Server) remembered(ctx context.Context, req TokenRequest, settings engine.Settings) *authenticated {
-	id, ok := s.cacheable(settings, &req.Credentials)
-	if !ok {
+// remembered authenticates a token request's client, id (cacheable's
+// answer), with the client the cache remembers, if any. It returns nil
+// when there is none or when the credentials fail against it: the request
+// is then authenticated from the store, where a failure is counted and
+// audited.
+func (s *Server) remembered(ctx context.Context, req TokenRequest, id string) *authenticated {
+	if id == "" {
 		return nil
 	}
 	c, record, ok := s.clientCache.get(req.Tenant, id, s.now())
@@ -144,10 +136,10 @@ func (s *Server) remembered(ctx context.Context, req TokenRequest, settings engi
 }
 
 // remember keeps a client that authenticated with a record read from the
-// store, when the request is one the cache serves.
-func (s *Server) remember(req TokenRequest, settings engine.Settings, who *authenticated) {
-	if _, ok := s.cacheable(settings, &req.Credentials); ok && who.record != "" {
-		s.clientCache.put(req.Tenant, who.client, who.record, s.now())
+// store, for a request that cacheable allows.
+func (s *Server) remember(tenant string, who *authenticated) {
+	if who.record != "" {
+		s.clientCache.put(tenant, who.client, who.record, s.now())
 	}
 }
 

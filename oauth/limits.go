@@ -41,6 +41,15 @@ func (s *Server) allow(ctx context.Context, tenant, key string, rate engine.Rate
 // lockoutKey is the mark of a locked-out client_id.
 func lockoutKey(clientID string) string { return "lockout:" + clientID }
 
+// lockKey is the client's lockout mark, or "" when the tenant locks no
+// client out.
+func (s *Server) lockKey(settings engine.Settings, clientID string) string {
+	if s.limiter == nil || settings.ClientLockout.Failures().IsZero() {
+		return ""
+	}
+	return lockoutKey(clientID)
+}
+
 // lockedOut refuses a client_id that is locked out, whatever its
 // credentials: the lockout would slow no guessing if a right guess got
 // through. Where the store reads a client with a mark in one step
@@ -99,15 +108,15 @@ type prefetched struct {
 // would refill by one failure. It reports the lockout as the request's
 // error, so the failure that spends the budget already answers 429.
 func (s *Server) failed(ctx context.Context, tenant string, settings engine.Settings, clientID string, authErr error) error {
-	rate := settings.ClientLockout.Failures()
-	if s.limiter == nil || clientID == "" || rate.IsZero() {
+	key := s.lockKey(settings, clientID)
+	if key == "" || clientID == "" {
 		return authErr
 	}
-	ok, wait, err := s.limiter.Allow(ctx, tenant, "authfail:"+clientID, rate)
+	ok, wait, err := s.limiter.Allow(ctx, tenant, "authfail:"+clientID, settings.ClientLockout.Failures())
 	if err != nil || ok {
 		return authErr // the failure is the answer; a limiter outage must not hide it
 	}
-	if _, err := s.store.Mark(ctx, tenant, lockoutKey(clientID), s.now().Add(wait)); err != nil {
+	if _, err := s.store.Mark(ctx, tenant, key, s.now().Add(wait)); err != nil {
 		s.log.WarnContext(ctx, "cannot lock a client out", "tenant", tenant, "client_id", truncate(clientID), "err", err)
 	}
 	s.log.WarnContext(ctx, "client locked out after repeated failed authentications", "tenant", tenant, "client_id", truncate(clientID), "for", wait)

@@ -66,7 +66,8 @@ func (s *Server) Token(ctx context.Context, req TokenRequest) (resp *TokenRespon
 	if err := s.admit(ctx, req.Tenant, settings, req.Request.RemoteIP); err != nil {
 		return nil, err
 	}
-	if who := s.remembered(ctx, req, settings); who != nil {
+	id := s.cacheable(settings, &req.Credentials)
+	if who := s.remembered(ctx, req, id); who != nil {
 		resp, err := s.grant(ctx, req, settings, who, &format)
 		if err == nil || serverFailure(err) || !errors.Is(err, errStale) && s.current(ctx, req.Tenant, settings, who) {
 			return resp, err
@@ -80,7 +81,9 @@ func (s *Server) Token(ctx context.Context, req TokenRequest) (resp *TokenRespon
 	if err != nil {
 		return nil, err
 	}
-	s.remember(req, settings, who)
+	if id != "" {
+		s.remember(req.Tenant, who)
+	}
 	return s.grant(ctx, req, settings, who, &format)
 }
 
