@@ -212,7 +212,7 @@ func (s *Store) ClientRecord(_ context.Context, tenant, id, key string) (*engine
 	if live == nil {
 		return nil, "", marked, nil
 	}
-	return live.Clone(), strconv.FormatUint(sp.versions[id], 10), marked, nil
+	return live.Clone(), sp.record(id), marked, nil
 }
 
 // PutTokenIf stores t if the client's version is still record and the
@@ -230,11 +230,15 @@ func (s *Store) PutTokenIf(ctx context.Context, t *oauth.Token, record, key stri
 		return true, false, nil
 	}
 	sp := s.spaces[t.Tenant]
-	if sp.liveClient(t.ClientID, now) == nil || strconv.FormatUint(sp.versions[t.ClientID], 10) != record {
+	if sp.liveClient(t.ClientID, now) == nil || sp.record(t.ClientID) != record {
 		return false, true, nil
 	}
 	return false, false, s.PutToken(ctx, t)
 }
+
+// record is the stored client id's record for ClientTokenWriter: its
+// version.
+func (sp *space) record(id string) string { return strconv.FormatUint(sp.versions[id], 10) }
 
 var _ oauth.ClientTokenWriter = (*Store)(nil)
 
