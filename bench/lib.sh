@@ -38,10 +38,14 @@ wait_for() {
 
 # start_redis: a fresh redis-server without persistence on a free loopback
 # port, stopped on exit; sets redis_port and redis_pid once it answers.
+# start_redis -c CPU pins it to that CPU (taskset); further arguments go to
+# redis-server after the defaults, which they override (--appendonly yes).
 start_redis() {
+  local pin=()
+  if [ "${1:-}" = -c ]; then pin=(taskset -c "$2"); shift 2; fi
   redis_port=$(free_port)
-  redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work" --save "" --appendonly no \
-    --daemonize no --logfile "$work/redis.log" &
+  "${pin[@]}" redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work" --save "" --appendonly no \
+    --daemonize no --logfile "$work/redis.log" "$@" &
   redis_pid=$!
   pids+=("$redis_pid")
   for _ in $(seq 100); do

@@ -38,15 +38,10 @@ if [ -n "${REGISTRAR_BIN:-}" ]; then cp "$REGISTRAR_BIN" "$work/registrar"; else
 mkdir -p "$work/policies"
 cp policies-examples/trusted-hosts/c/policy.wasm "$work/policies/trusted-hosts.wasm"
 
-redis_port=$(free_port)
-aof_args=(--appendonly no)
+aof_args=()
 if [ "$AOF" = yes ]; then aof_args=(--appendonly yes --auto-aof-rewrite-percentage 0); fi
-taskset -c 0 redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work" --save "" "${aof_args[@]}" \
-  --logfile "$work/redis.log" &
-redis_pid=$!
-pids+=("$redis_pid")
+start_redis -c 0 "${aof_args[@]}"
 if [ -n "${REDIS_NICE:-}" ]; then renice -n "$REDIS_NICE" -p "$redis_pid" >/dev/null; fi
-for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.05; done
 
 addr="127.0.0.1:$(free_port)"
 admin_addr="127.0.0.1:$(free_port)"
