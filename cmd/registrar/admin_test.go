@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -51,10 +52,16 @@ func TestAdminCommands(t *testing.T) {
 	}
 	ctx := context.Background()
 	// cli runs a command with the token file and returns its JSON output.
+	// The token file's flag goes before a "--", after which every argument
+	// is positional: a client ID may begin with "-".
 	cli := func(args ...string) map[string]any {
 		t.Helper()
 		e, out, errb := testEnv(map[string]string{"REGISTRAR_ADMIN_URL": admin})
-		args = append(args, "--admin-token-file", tokenFile)
+		end := slices.Index(args, "--")
+		if end < 0 {
+			end = len(args)
+		}
+		args = slices.Concat(args[:end], []string{"--admin-token-file", tokenFile}, args[end:])
 		if err := run(ctx, args, e); err != nil {
 			t.Fatalf("registrar %s: %v\n%s", strings.Join(args, " "), err, errb.String())
 		}
@@ -112,10 +119,10 @@ func TestAdminCommands(t *testing.T) {
 	if got := cli("client", "list", "--tenant", "acme", "--initial-access-token", iatID); !strings.Contains(jsonString(got), clientID) {
 		t.Fatalf("client list by token: %v", got)
 	}
-	if got := cli("client", "get", clientID, "--tenant", "acme"); got["client_id"] != clientID {
+	if got := cli("client", "get", "--tenant", "acme", "--", clientID); got["client_id"] != clientID {
 		t.Fatalf("client get: %v", got)
 	}
-	str(cli("client", "rat", clientID, "--tenant", "acme"), "registration_access_token")
+	str(cli("client", "rat", "--tenant", "acme", "--", clientID), "registration_access_token")
 
 	// Policies: push two versions, shadow, promote, roll back, activate,
 	// evaluate a file, status, delete.
@@ -171,7 +178,7 @@ func TestAdminCommands(t *testing.T) {
 	}
 
 	// Deleting: one client, then the rest by filter, the token, the tenant.
-	cli("client", "delete", clientID, "--tenant", "acme")
+	cli("client", "delete", "--tenant", "acme", "--", clientID)
 	if got := cli("client", "delete-matching", "--tenant", "acme", "--initial-access-token", iatID, "--yes"); got["deleted"] != 0.0 {
 		t.Fatalf("delete-matching after the only client was deleted: %v", got)
 	}
